@@ -1,0 +1,27 @@
+/* The arrows of ../shared/DESIGN.md ("Rooms and what each may import"), checked in CI. */
+const room = (name) => `^src/${name}/`;
+module.exports = {
+  forbidden: [
+    { name: 'pkg-is-a-leaf', severity: 'error', from: { path: room('pkg') }, to: { path: '^src/', pathNot: room('pkg') } },
+    { name: 'raft-is-pure', severity: 'error', from: { path: room('raft') },
+      to: { pathNot: `${room('raft')}|${room('pkg')}|${room('pb')}` } },
+    { name: 'raft-no-node', severity: 'error', from: { path: room('raft') }, to: { dependencyTypes: ['core'] } },
+    { name: 'v2store-imports-pkg-only', severity: 'error', from: { path: room('v2store') },
+      to: { path: '^src/', pathNot: `${room('v2store')}|${room('pkg')}` } },
+    { name: 'nothing-imports-api', severity: 'error', from: { pathNot: `${room('api')}|${room('cli')}` }, to: { path: room('api') } },
+    { name: 'nothing-imports-cli', severity: 'error', from: { pathNot: room('cli') }, to: { path: room('cli') } },
+    { name: 'only-server-and-up-import-server', severity: 'error',
+      from: { path: '^src/', pathNot: `${room('server')}|${room('api')}|${room('cli')}` }, to: { path: room('server') } },
+    { name: 'api-imports-server-facade-only', severity: 'error', from: { path: room('api') },
+      to: { path: room('server'), pathNot: '^src/server/facade\\.ts$' } },
+    { name: 'storage-rooms-below-server', severity: 'error',
+      from: { path: `${room('backend')}|${room('mvcc')}|${room('lease')}|${room('auth')}|${room('membership')}|${room('wal')}` },
+      to: { path: `${room('transport')}|${room('v2store')}` } },
+    { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsConfig: { fileName: 'tsconfig.json' },
+    tsPreCompilationDeps: true,
+  },
+};
