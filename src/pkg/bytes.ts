@@ -1,0 +1,22 @@
+// Byte-string helpers with etcd's meaning of range ends.
+
+/** Lexicographic compare of two byte strings: <0, 0, >0. */
+export function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  return Buffer.compare(a, b);
+}
+
+/**
+ * The smallest key greater than every key with the given prefix: the prefix with its last byte below
+ * 0xff incremented and the rest dropped. A prefix of only 0xff bytes has no end: returns [0] ("\0"),
+ * which etcd reads as "to the end of the key space".
+ */
+export function prefixEnd(prefix: Uint8Array): Buffer {
+  for (let i = prefix.length - 1; i >= 0; i--) {
+    if (prefix[i]! < 0xff) {
+      const end = Buffer.from(prefix.subarray(0, i + 1));
+      end[i] = prefix[i]! + 1;
+      return end;
+    }
+  }
+  return Buffer.from([0]);
+}
