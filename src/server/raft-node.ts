@@ -1,0 +1,136 @@
+/*
+ * The Ready loop: the only place raft meets the disk and the network.
+ *
+ *   propose / step / tick ──▶ kick() ──▶ while hasReady: ready()
+ *      ──▶ leader: send messages (appends go out while our own fsync runs)
+ *      ──▶ snapshot (if any) to snap/ and a marker to the WAL
+ *      ──▶ wal.save(hardState, entries): one write + one fdatasync for everything proposed meanwhile
+ *      ──▶ storage.append ──▶ follower: send messages (only now are they backed by durable state)
+ *      ──▶ apply committed entries, hand out read states ──▶ advance
+ *
+ * Group commit falls out of the loop: while one save awaits its fsync, new proposals collect in raft's
+ * unstable log and the next Ready carries them all.
+ */
+import type { Logger } from '../pkg/logger.js';
+import { MemoryStorage, RawNode, StateType, type Ready, type ReadState, type SoftState } from '../raft/index.js';
+import type { Entry, Message, Snapshot } from '../raft/types.js';
+import type { Transport } from '../transport/index.js';
+import type { Snapshotter, WAL } from '../wal/index.js';
+
+export interface RaftNodeHooks {
+  /** Applies committed entries in order, synchronously. */
+  applyEntries(entries: Entry[]): void;
+  /** Replaces the state machine with a snapshot received from the leader. */
+  applySnapshot(snapshot: Snapshot): Promise<void>;
+  onSoftState(soft: SoftState): void;
+  onReadStates(states: ReadState[]): void;
+  /** Called once per loop pass after applying, with the applied index (snapshot trigger point). */
+  afterApply(): Promise<void>;
+  /** A fatal error of the loop (fsync failed): the member must stop. */
+  onFatal(err: unknown): void;
+}
+
+export interface RaftNodeOptions {
+  tickMs: number;
+  logger: Logger;
+  observeFsync?: (seconds: number) => void;
+}
+
+export class RaftNode {
+  private running = false;
+  private stopped = false;
+  private ticker: NodeJS.Timeout | undefined;
+  private idle: Promise<void> = Promise.resolve();
+  private isLeader = false;
+
+  constructor(
+    readonly node: RawNode,
+    readonly storage: MemoryStorage,
+    private readonly wal: WAL,
+    private readonly snapshotter: Snapshotter,
+    private readonly transport: Transport,
+    private readonly hooks: RaftNodeHooks,
+    private readonly opts: RaftNodeOptions,
+  ) {}
+
+  start(): void {
+    this.ticker = setInterval(() => {
+      this.node.tick();
+      this.kick();
+    }, this.opts.tickMs);
+    this.ticker.unref();
+    this.kick();
+  }
+
+  /** Proposes data; throws ErrProposalDropped when there is no leader to take it. */
+  propose(data: Uint8Array): void {
+    this.node.propose(data);
+    this.kick();
+  }
+
+  step(m: Message): void {
+    this.node.step(m);
+    this.kick();
+  }
+
+  /** Runs the loop if it is not running; a running loop picks new work up by itself. */
+  kick(): void {
+    if (this.running || this.stopped) return;
+    this.running = true;
+    this.idle = this.drain();
+  }
+
+  /** Stops ticking and waits for the Ready being processed to finish (its entries are then durable). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.ticker) clearInterval(this.ticker);
+    await this.idle;
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (!this.stopped && this.node.hasReady()) {
+        const rd = this.node.ready();
+        await this.handle(rd);
+        this.node.advance(rd);
+        await this.hooks.afterApply();
+      }
+    } catch (err) {
+      this.stopped = true;
+      if (this.ticker) clearInterval(this.ticker);
+      this.hooks.onFatal(err);
+    } finally {
+      this.running = false;
+    }
+    // Work that arrived between the last hasReady() and running=false.
+    if (!this.stopped && this.node.hasReady()) this.kick();
+  }
+
+  private async handle(rd: Ready): Promise<void> {
+    if (rd.softState) {
+      this.isLeader = rd.softState.raftState === StateType.StateLeader;
+      this.hooks.onSoftState(rd.softState);
+    }
+    if (this.isLeader) this.transport.send(rd.messages);
+    if (rd.snapshot) await this.persistSnapshot(rd.snapshot);
+    if (rd.hardState || rd.entries.length > 0) {
+      const started = performance.now();
+      await this.wal.save(rd.hardState, rd.entries, rd.mustSync);
+      if (rd.mustSync) this.opts.observeFsync?.((performance.now() - started) / 1000);
+    }
+    if (rd.hardState) this.storage.setHardState(rd.hardState);
+    if (rd.snapshot) {
+      this.storage.applySnapshot(rd.snapshot);
+      await this.hooks.applySnapshot(rd.snapshot);
+    }
+    if (rd.entries.length > 0) this.storage.append(rd.entries);
+    if (!this.isLeader) this.transport.send(rd.messages);
+    if (rd.readStates.length > 0) this.hooks.onReadStates(rd.readStates);
+    if (rd.committedEntries.length > 0) this.hooks.applyEntries(rd.committedEntries);
+  }
+
+  private async persistSnapshot(snap: Snapshot): Promise<void> {
+    await this.snapshotter.save(snap);
+    await this.wal.saveSnapshot({ index: snap.metadata.index, term: snap.metadata.term });
+  }
+}
