@@ -1,0 +1,92 @@
+/**
+ * Domain errors of the etcd server, as coded values.
+ *
+ * The server (and everything it wires) throws `EtcdError` with one of the codes below for an
+ * outcome a client must see (compacted revision, lease not found, no leader, ...). The API layers
+ * never look at the message: src/api/v3/errors.ts maps each code, by one table, to etcd's gRPC
+ * status code, etcd's exact message text ("etcdserver: ...") and the gateway HTTP status.
+ *
+ * The codes are etcd 3.4's error names (rpctypes) without the `ErrGRPC` prefix.
+ */
+
+export type EtcdErrorCode =
+  // KV requests
+  | 'EmptyKey' // key is not provided
+  | 'KeyNotFound' // key not found (ignore_value / ignore_lease on a missing key; empty txn op)
+  | 'ValueProvided'
+  | 'LeaseProvided'
+  | 'TooManyOps'
+  | 'DuplicateKey'
+  | 'Compacted' // mvcc: required revision has been compacted
+  | 'FutureRev' // mvcc: required revision is a future revision
+  | 'NoSpace' // mvcc: database space exceeded (NOSPACE alarm raised)
+  // leases
+  | 'LeaseNotFound'
+  | 'LeaseExist'
+  | 'LeaseTTLTooLarge'
+  // watch
+  | 'WatchCanceled'
+  // membership
+  | 'MemberExist'
+  | 'PeerURLExist'
+  | 'MemberNotEnoughStarted'
+  | 'MemberBadURLs'
+  | 'MemberNotFound'
+  | 'MemberNotLearner'
+  | 'LearnerNotReady'
+  | 'TooManyLearners'
+  // request admission
+  | 'RequestTooLarge'
+  | 'TooManyRequests'
+  // auth
+  | 'RootUserNotExist'
+  | 'RootRoleNotExist'
+  | 'UserAlreadyExist'
+  | 'UserEmpty'
+  | 'UserNotFound'
+  | 'RoleAlreadyExist'
+  | 'RoleNotFound'
+  | 'RoleEmpty'
+  | 'AuthFailed'
+  | 'PermissionDenied'
+  | 'RoleNotGranted'
+  | 'PermissionNotGranted'
+  | 'AuthNotEnabled'
+  | 'InvalidAuthToken'
+  | 'InvalidAuthMgmt'
+  | 'AuthOldRevision'
+  // raft / server availability
+  | 'NoLeader'
+  | 'NotLeader'
+  | 'LeaderChanged'
+  | 'NotCapable'
+  | 'Stopped'
+  | 'Timeout'
+  | 'TimeoutDueToLeaderFail'
+  | 'TimeoutDueToConnectionLost'
+  | 'TimeoutWaitAppliedIndex'
+  | 'Unhealthy'
+  | 'Corrupt'
+  | 'NotSupportedForLearner'
+  | 'BadLeaderTransferee'
+  // server-side lock / election services (plain errors in etcd: gRPC code Unknown)
+  | 'ElectionNoLeader'
+  | 'ElectionNotLeader'
+  | 'MissingLeaderKey'
+  // the caller went away (context canceled)
+  | 'Canceled';
+
+/** A domain outcome. `detail` is for logs only; clients see the text of the API's table. */
+export class EtcdError extends Error {
+  override readonly name = 'EtcdError';
+  constructor(
+    readonly code: EtcdErrorCode,
+    detail?: string,
+  ) {
+    super(detail === undefined ? code : `${code}: ${detail}`);
+  }
+}
+
+export function isEtcdError(e: unknown): e is EtcdError {
+  return e instanceof EtcdError;
+}
