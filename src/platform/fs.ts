@@ -1,0 +1,131 @@
+/*
+ * The durable-file helpers every storage room uses (the only place that knows which Node fs calls make
+ * data survive a power cut). Contract:
+ *  - a file's data is durable after datasync(fh) (fdatasync) or after a write through a handle opened
+ *    with openDsync (O_DSYNC: the write returns once its range is on stable storage);
+ *  - a new, renamed or removed directory entry is durable only after fsyncDir(dir);
+ *  - preallocate(fh, bytes) really writes zeros up to `bytes` (not a sparse hole), so that later
+ *    overwrites need no block allocation and fdatasync stays a pure data flush;
+ *  - acquireLockFile(path) gives one process exclusive use of a directory (pid file, stale if the pid
+ *    is dead); the lock is advisory between our own processes.
+ * Errors are passed through: an operational fault (EIO, ENOSPC) is fatal for the caller's writes.
+ */
+import { constants as fsConstants } from 'node:fs';
+import fsp, { type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+
+/** Zero-fill buffer size for preallocate (a named limit on the memory it holds). */
+export const PREALLOCATE_CHUNK_BYTES = 1 << 20;
+let zeroChunk: Buffer | undefined;
+
+export async function datasync(fh: FileHandle): Promise<void> {
+  await fh.datasync();
+}
+
+/** Open an existing file read-write with O_DSYNC: every write is durable when it returns. */
+export async function openDsync(file: string): Promise<FileHandle> {
+  return fsp.open(file, fsConstants.O_RDWR | fsConstants.O_DSYNC);
+}
+
+/** Open an existing file read-write (no sync flags). */
+export async function openReadWrite(file: string): Promise<FileHandle> {
+  return fsp.open(file, fsConstants.O_RDWR);
+}
+
+/** fsync a directory so that entries created, renamed or removed in it survive a power cut. */
+export async function fsyncDir(dir: string): Promise<void> {
+  const fh = await fsp.open(dir, fsConstants.O_RDONLY);
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** rename(from, to) then fsync the target directory (and the source one if different). */
+export async function renameDurable(from: string, to: string): Promise<void> {
+  await fsp.rename(from, to);
+  await fsyncDir(path.dirname(to));
+  if (path.dirname(from) !== path.dirname(to)) await fsyncDir(path.dirname(from));
+}
+
+/**
+ * Make the file at least `bytes` long by writing zeros after its current end, then fdatasync.
+ * Bytes already in the file are left as they are.
+ */
+export async function preallocate(fh: FileHandle, bytes: number): Promise<void> {
+  zeroChunk ??= Buffer.alloc(PREALLOCATE_CHUNK_BYTES);
+  let pos = (await fh.stat()).size;
+  while (pos < bytes) {
+    const n = Math.min(zeroChunk.length, bytes - pos);
+    const { bytesWritten } = await fh.write(zeroChunk, 0, n, pos);
+    pos += bytesWritten;
+  }
+  await fh.datasync();
+}
+
+/** Cut the file to `length` bytes and zero-fill it back to `bytes` (durable when it returns). */
+export async function truncateAndZeroFill(fh: FileHandle, length: number, bytes: number): Promise<void> {
+  await fh.truncate(length);
+  await preallocate(fh, bytes);
+}
+
+/** Write a whole file durably: to `<file>.tmp`, fdatasync, rename over `file`, fsync the directory. */
+export async function writeFileDurable(file: string, data: Uint8Array): Promise<void> {
+  const tmp = `${file}.tmp`;
+  const fh = await fsp.open(tmp, 'w');
+  try {
+    await fh.writeFile(data);
+    await fh.datasync();
+  } finally {
+    await fh.close();
+  }
+  await renameDurable(tmp, file);
+}
+
+export interface FileLock {
+  readonly path: string;
+  release(): Promise<void>;
+}
+
+export class LockedError extends Error {
+  constructor(
+    readonly file: string,
+    readonly pid: number,
+  ) {
+    super(`${file} is locked by running process ${pid}`);
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Create `file` exclusively holding our pid. If it exists and names a live process (us included),
+ * throw LockedError; if that process is gone (a crash), take the lock over.
+ */
+export async function acquireLockFile(file: string): Promise<FileLock> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const fh = await fsp.open(file, 'wx');
+      try {
+        await fh.writeFile(`${process.pid}\n`);
+      } finally {
+        await fh.close();
+      }
+      return { path: file, release: () => fsp.rm(file, { force: true }) };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const pid = Number.parseInt(await fsp.readFile(file, 'utf8').catch(() => ''), 10);
+    if (Number.isInteger(pid) && pid > 0 && (pid === process.pid || processAlive(pid))) throw new LockedError(file, pid);
+    await fsp.rm(file, { force: true });
+  }
+  throw new Error(`could not acquire lock file ${file}`);
+}

@@ -1,0 +1,158 @@
+// Segment files: names, listing, and the verifying scan that tells a torn tail from corruption.
+import fsp from 'node:fs/promises';
+import { crc32c } from '../pkg/crc32c.js';
+import { HEADER_BYTES, MAX_PAYLOAD_BYTES, expectedPayloadBytes, headerCheck, isKnownType, RecordType, TRAILER_BYTES } from './record.js';
+import { WalCorruptError } from './types.js';
+
+export const SECTOR_BYTES = 512;
+
+export interface SegmentName {
+  seq: number;
+  /** The first entry index this segment was cut for (the last index written before it, plus one). */
+  index: number;
+  name: string;
+}
+
+const hex16 = (n: number): string => n.toString(16).padStart(16, '0');
+
+export function segmentFileName(seq: number, index: number): string {
+  return `${hex16(seq)}-${hex16(index)}.wal`;
+}
+
+export function parseSegmentName(name: string): SegmentName | undefined {
+  const m = /^([0-9a-f]{16})-([0-9a-f]{16})\.wal$/.exec(name);
+  if (!m) return undefined;
+  return { seq: Number.parseInt(m[1]!, 16), index: Number.parseInt(m[2]!, 16), name };
+}
+
+/** The segments of a WAL directory sorted by sequence; throws if a sequence number is missing. */
+export async function listSegments(walDir: string): Promise<SegmentName[]> {
+  const names = (await fsp.readdir(walDir)).map(parseSegmentName).filter((s): s is SegmentName => s !== undefined);
+  names.sort((a, b) => a.seq - b.seq);
+  for (let i = 1; i < names.length; i++) {
+    if (names[i]!.seq !== names[i - 1]!.seq + 1) {
+      throw new WalCorruptError(names[i]!.name, 0, `segment sequence jumps from ${names[i - 1]!.seq} to ${names[i]!.seq} (a segment is missing)`);
+    }
+  }
+  return names;
+}
+
+/** Position of the last segment whose first index is <= index (the one that may contain it), or -1. */
+export function searchIndex(segments: SegmentName[], index: number): number {
+  for (let i = segments.length - 1; i >= 0; i--) if (segments[i]!.index <= index) return i;
+  return -1;
+}
+
+export interface ScannedRecord {
+  type: RecordType;
+  /** A view into the segment buffer. */
+  payload: Buffer;
+  offset: number;
+}
+
+export interface SegmentScan {
+  records: ScannedRecord[];
+  /** Offset just after the last valid record: where the next record goes. */
+  end: number;
+  /** Chain value after the last valid record. */
+  crc: number;
+  /** clean: only zeros (or nothing) after `end`; dirty: a zero byte at `end` but data later; torn: a partial record at `end`. */
+  tail: 'clean' | 'dirty' | 'torn';
+  reason?: string;
+}
+
+const zeros = Buffer.alloc(64 * 1024);
+
+/** True if buf[from, to) holds only zero bytes. */
+export function allZero(buf: Buffer, from: number, to: number): boolean {
+  for (let s = from; s < to; s += zeros.length) {
+    const e = Math.min(to, s + zeros.length);
+    if (buf.compare(zeros, 0, e - s, s, e) !== 0) return false;
+  }
+  return true;
+}
+
+/**
+ * A write that did not complete leaves whole sectors as they were before it: zeros (segments are
+ * preallocated with zeros). Evidence of such a sector inside [start, end): a sector boundary after
+ * `start` from which the rest of that sector (within the file) is all zero.
+ */
+function unwrittenSectorIn(buf: Buffer, start: number, end: number): boolean {
+  for (let b = (Math.floor(start / SECTOR_BYTES) + 1) * SECTOR_BYTES; b < end; b += SECTOR_BYTES) {
+    if (allZero(buf, b, Math.min(b + SECTOR_BYTES, buf.length))) return true;
+  }
+  return false;
+}
+
+interface ScanContext {
+  buf: Buffer;
+  file: string;
+  isLast: boolean;
+}
+
+/** A damaged record: a torn tail if this is the last segment and the damage looks like one, else corruption. */
+function damaged(ctx: ScanContext, at: number, reason: string, tornLooking: boolean): string {
+  if (ctx.isLast && tornLooking) return reason;
+  throw new WalCorruptError(ctx.file, at, reason);
+}
+
+/** Returns the record's end offset and checks it, or a torn reason (string). */
+function checkRecord(ctx: ScanContext, pos: number): { end: number; type: RecordType } | string {
+  const { buf } = ctx;
+  if (pos + HEADER_BYTES > buf.length) return damaged(ctx, pos, 'partial record header at end of file', true);
+  if (headerCheck(buf, pos) !== buf.readUInt16LE(pos + 6)) {
+    return damaged(ctx, pos, 'record header check failed', unwrittenSectorIn(buf, pos, pos + HEADER_BYTES));
+  }
+  const type = buf[pos]!;
+  const n = buf.readUInt32LE(pos + 2);
+  if (!isKnownType(type) || buf[pos + 1] !== 0) throw new WalCorruptError(ctx.file, pos, `unknown record type 0x${type.toString(16)}`);
+  const want = expectedPayloadBytes(type);
+  if (n > MAX_PAYLOAD_BYTES || (want !== undefined && n !== want) || (type === RecordType.Entry && n < 17)) {
+    throw new WalCorruptError(ctx.file, pos, `record of type 0x${type.toString(16)} has impossible length ${n}`);
+  }
+  const end = pos + HEADER_BYTES + n + TRAILER_BYTES;
+  if (end > buf.length) return damaged(ctx, pos, `record of ${end - pos} bytes extends beyond end of file`, true);
+  return { end, type };
+}
+
+/**
+ * Verify every record of one segment. `previousCrc`: the chain value the previous segment ended
+ * with, if it was read (undefined for the first segment read). Throws WalCorruptError on damage that
+ * a torn write cannot explain; in the last segment, reports a torn or dirty tail instead.
+ */
+export function scanSegment(buf: Buffer, file: string, previousCrc: number | undefined, isLast: boolean): SegmentScan {
+  const ctx: ScanContext = { buf, file, isLast };
+  const records: ScannedRecord[] = [];
+  let pos = 0;
+  let crc = 0;
+  for (;;) {
+    if (pos >= buf.length) return { records, end: pos, crc, tail: 'clean' };
+    if (buf[pos] === 0) {
+      if (allZero(buf, pos, buf.length)) return { records, end: pos, crc, tail: 'clean' };
+      const reason = 'non-zero bytes after the end of the log';
+      damaged(ctx, pos, reason, true);
+      return { records, end: pos, crc, tail: 'dirty', reason };
+    }
+    const rec = checkRecord(ctx, pos);
+    if (typeof rec === 'string') return { records, end: pos, crc, tail: 'torn', reason: rec };
+    const stored = buf.readUInt32LE(rec.end - TRAILER_BYTES);
+    let seed = crc;
+    if (pos === 0) {
+      if (rec.type !== RecordType.Crc) throw new WalCorruptError(file, pos, 'segment does not start with a CRC record');
+      seed = buf.readUInt32LE(pos + HEADER_BYTES);
+    } else if (rec.type === RecordType.Crc) {
+      throw new WalCorruptError(file, pos, 'CRC record inside a segment');
+    }
+    if (crc32c(buf.subarray(pos, rec.end - TRAILER_BYTES), seed) !== stored) {
+      const reason = 'record checksum mismatch';
+      damaged(ctx, pos, reason, unwrittenSectorIn(buf, pos, rec.end));
+      return { records, end: pos, crc, tail: 'torn', reason };
+    }
+    if (pos === 0 && previousCrc !== undefined && seed !== previousCrc) {
+      throw new WalCorruptError(file, pos, `CRC chain broken: segment continues from ${seed}, previous segment ended at ${previousCrc}`);
+    }
+    records.push({ type: rec.type, payload: buf.subarray(pos + HEADER_BYTES, rec.end - TRAILER_BYTES), offset: pos });
+    crc = stored;
+    pos = rec.end;
+  }
+}

@@ -1,0 +1,335 @@
+// The WAL: appends records to the tail segment, one write and one flush per save (group commit).
+import type { FileHandle } from 'node:fs/promises';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { failpoint } from '../pkg/failpoints.js';
+import type { Logger } from '../pkg/logger.js';
+import { acquireLockFile, fsyncDir, openDsync, openReadWrite, preallocate, renameDurable, truncateAndZeroFill, type FileLock } from '../platform/fs.js';
+import type { Entry, HardState } from '../raft/types.js';
+import { readWal } from './reader.js';
+import { RecordEncoder } from './record.js';
+import { listSegments, searchIndex, segmentFileName, type SegmentName } from './segment.js';
+import { DEFAULT_SEGMENT_BYTES, type WalMetadata, type WalOptions, type WalSnapshotMarker, type WalSyncMode } from './types.js';
+
+const LOCK_FILE = '.lock';
+const NEXT_SEGMENT_TMP = 'next.wal.tmp';
+
+function isEmptyHardState(hs: HardState): boolean {
+  return hs.term === 0 && hs.vote === 0n && hs.commit === 0;
+}
+
+interface Tail {
+  fh: FileHandle;
+  /** The same file opened with O_DSYNC (syncMode 'dsync'). */
+  fhSync: FileHandle | undefined;
+  offset: number;
+}
+
+interface WalState {
+  walDir: string;
+  metadata: WalMetadata;
+  segments: SegmentName[];
+  tail: Tail;
+  crc: number;
+  lastIndex: number;
+  hardState: HardState;
+  lock: FileLock;
+}
+
+export class WAL {
+  private readonly encoder: RecordEncoder;
+  private readonly segmentBytes: number;
+  private readonly syncMode: WalSyncMode;
+  private readonly logger: Logger | undefined;
+  private chain: Promise<unknown> = Promise.resolve();
+  private unsynced = false;
+  private failed: Error | undefined;
+  private closed = false;
+  private next: Promise<FileHandle> | undefined;
+
+  private constructor(
+    private readonly s: WalState,
+    opts: WalOptions,
+  ) {
+    this.encoder = new RecordEncoder(s.crc);
+    this.segmentBytes = opts.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
+    this.syncMode = opts.syncMode ?? 'dsync';
+    this.logger = opts.logger?.child({ room: 'wal' });
+    this.prepareNext();
+  }
+
+  /** True if walDir holds at least one segment file. */
+  static async exists(walDir: string): Promise<boolean> {
+    try {
+      return (await listSegments(walDir)).length > 0;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw err;
+    }
+  }
+
+  /**
+   * Create a new WAL: the first segment (CRC, metadata, snapshot marker {0,0}) is written and
+   * preallocated in `<walDir>.tmp`, which is then renamed to walDir (an existing walDir without
+   * segments is replaced; one with segments is an error).
+   */
+  static async create(walDir: string, metadata: WalMetadata, opts: WalOptions = {}): Promise<WAL> {
+    if (await WAL.exists(walDir)) throw new Error(`WAL already exists in ${walDir}`);
+    const segmentBytes = opts.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
+    const tmpDir = `${walDir}.tmp`;
+    await fsp.rm(tmpDir, { recursive: true, force: true });
+    await fsp.mkdir(tmpDir, { recursive: true });
+    const name = segmentFileName(0, 0);
+    const enc = new RecordEncoder(0, 256);
+    enc.crcRecord(0);
+    enc.metadata(metadata);
+    enc.snapshot({ index: 0, term: 0 });
+    const fh = await fsp.open(path.join(tmpDir, name), 'w+');
+    try {
+      await fh.write(enc.bytes(), 0, enc.length, 0);
+      await preallocate(fh, segmentBytes);
+    } finally {
+      await fh.close();
+    }
+    await fsp.rm(walDir, { recursive: true, force: true });
+    await renameDurable(tmpDir, walDir);
+    const lock = await acquireLockFile(path.join(walDir, LOCK_FILE));
+    const tail = await openTail(path.join(walDir, name), enc.length, opts);
+    const hardState = { term: 0, vote: 0n, commit: 0 };
+    opts.logger?.child({ room: 'wal' }).info({ walDir, segmentBytes }, 'created WAL');
+    return new WAL({ walDir, metadata, segments: [{ seq: 0, index: 0, name }], tail, crc: enc.crc, lastIndex: 0, hardState, lock }, opts);
+  }
+
+  /**
+   * Open an existing WAL: verify every record from the segment holding `from` on, repair a torn tail
+   * of the last segment (logged), and return what the log holds after `from`.
+   */
+  static async open(
+    walDir: string,
+    from: WalSnapshotMarker,
+    opts: WalOptions = {},
+  ): Promise<{ wal: WAL; metadata: WalMetadata; hardState: HardState; entries: Entry[] }> {
+    const lock = await acquireLockFile(path.join(walDir, LOCK_FILE));
+    try {
+      await removeTmpFiles(walDir);
+      const r = await readWal(walDir, from);
+      const last = r.segments[r.segments.length - 1]!;
+      const file = path.join(walDir, last.name);
+      const { end, tail: kind, reason } = r.lastScan;
+      if (kind !== 'clean') {
+        const fh = await openReadWrite(file);
+        try {
+          await truncateAndZeroFill(fh, end, Math.max(end, opts.segmentBytes ?? DEFAULT_SEGMENT_BYTES));
+        } finally {
+          await fh.close();
+        }
+        opts.logger?.child({ room: 'wal' }).warn({ file, offset: end, droppedBytes: r.lastFileBytes - end, reason }, 'repaired torn WAL tail');
+      }
+      const tail = await openTail(file, end, opts);
+      const state: WalState = { walDir, metadata: r.metadata, segments: r.segments, tail, crc: r.lastScan.crc, lastIndex: r.lastIndex, hardState: r.hardState, lock };
+      return { wal: new WAL(state, opts), metadata: r.metadata, hardState: r.hardState, entries: r.entries };
+    } catch (err) {
+      await lock.release();
+      throw err;
+    }
+  }
+
+  /**
+   * The snapshot markers a restart can use: every marker in the log (read without repair) whose
+   * index is at most the last hard state's commit, {0,0} included. For Snapshotter.loadNewestAvailable.
+   */
+  static async snapshotMarkers(walDir: string): Promise<WalSnapshotMarker[]> {
+    const segments = await listSegments(walDir);
+    const r = await readWal(walDir, { index: segments[0]?.index ?? 0, term: 0 }, false);
+    return r.markers.filter((m) => m.index <= r.hardState.commit);
+  }
+
+  /** The index of the last entry saved (or of a later snapshot marker). */
+  get lastIndex(): number {
+    return this.s.lastIndex;
+  }
+
+  /**
+   * Append the entries, then the hard state, in one write; with mustSync, durable when the promise
+   * resolves. An entry at an index already written replaces it and everything after it (on read).
+   */
+  save(hardState: HardState | undefined, entries: Entry[], mustSync = true): Promise<void> {
+    const hs = hardState && !isEmptyHardState(hardState) ? hardState : undefined;
+    if (!hs && entries.length === 0) return Promise.resolve();
+    return this.run(false, async () => {
+      this.checkEntries(entries);
+      this.encoder.reset();
+      for (const e of entries) this.encoder.entry(e);
+      if (hs) this.encoder.state(hs);
+      await this.append(mustSync);
+      if (entries.length > 0) this.s.lastIndex = entries[entries.length - 1]!.index;
+      if (hs) this.s.hardState = { ...hs };
+      await this.cutIfFull();
+    });
+  }
+
+  /** Append a snapshot marker (the snapshot's state is in the backend) and flush it. */
+  saveSnapshot(marker: WalSnapshotMarker): Promise<void> {
+    return this.run(false, async () => {
+      this.encoder.reset();
+      this.encoder.snapshot(marker);
+      await this.append(true);
+      if (marker.index > this.s.lastIndex) this.s.lastIndex = marker.index;
+      await this.cutIfFull();
+    });
+  }
+
+  /** Remove the segments wholly before the one that may hold `index` (that one is kept). */
+  releaseTo(index: number): Promise<void> {
+    return this.run(false, async () => {
+      const keep = searchIndex(this.s.segments, index);
+      if (keep <= 0) return;
+      const gone = this.s.segments.slice(0, keep);
+      for (const seg of gone) await fsp.rm(path.join(this.s.walDir, seg.name));
+      await fsyncDir(this.s.walDir);
+      this.s.segments = this.s.segments.slice(keep);
+      this.logger?.info({ released: gone.map((g) => g.name), index }, 'released WAL segments');
+    });
+  }
+
+  /** Flush writes saved with mustSync=false. */
+  sync(): Promise<void> {
+    return this.run(false, () => this.flush());
+  }
+
+  /** Flush what is pending (unless a write failed) and release the files. */
+  close(): Promise<void> {
+    return this.run(true, async () => {
+      this.closed = true;
+      const next = await this.next?.catch(() => undefined);
+      await next?.close();
+      if (!this.failed) await this.flush();
+      await this.s.tail.fh.close();
+      await this.s.tail.fhSync?.close();
+      await this.s.lock.release();
+    });
+  }
+
+  /** Serialize operations; after a write fault every later operation fails (the fault is fatal). */
+  private run<T>(evenIfFailed: boolean, op: () => Promise<T>): Promise<T> {
+    const p = this.chain.then(async () => {
+      if (this.closed) throw new Error('WAL is closed');
+      if (this.failed && !evenIfFailed) throw this.failed;
+      try {
+        return await op();
+      } catch (err) {
+        this.failed ??= err as Error;
+        throw err;
+      }
+    });
+    this.chain = p.catch(() => undefined);
+    return p;
+  }
+
+  /** Broken invariants (raft hands entries in order): fail loudly rather than write a gap. */
+  private checkEntries(entries: Entry[]): void {
+    if (entries.length === 0) return;
+    if (entries[0]!.index > this.s.lastIndex + 1 || entries[0]!.index < 1) {
+      throw new Error(`WAL save: entry ${entries[0]!.index} does not follow last index ${this.s.lastIndex}`);
+    }
+    for (let i = 1; i < entries.length; i++) {
+      if (entries[i]!.index !== entries[i - 1]!.index + 1) throw new Error(`WAL save: entries not contiguous at ${entries[i]!.index}`);
+    }
+  }
+
+  /** One positioned write of the encoded records; then a flush unless mustSync is false. */
+  private async append(mustSync: boolean): Promise<void> {
+    const t = this.s.tail;
+    const n = this.encoder.length;
+    failpoint('walBeforeWrite');
+    if (mustSync && this.syncMode === 'dsync' && !this.unsynced && t.fhSync) {
+      await writeAll(t.fhSync, this.encoder.buf, n, t.offset);
+      failpoint('walAfterWrite');
+    } else {
+      await writeAll(t.fh, this.encoder.buf, n, t.offset);
+      this.unsynced = true;
+      failpoint('walAfterWrite');
+      if (mustSync) await this.flush();
+    }
+    failpoint('walAfterSync');
+    t.offset += n;
+    this.s.crc = this.encoder.crc;
+  }
+
+  private async flush(): Promise<void> {
+    if (!this.unsynced) return;
+    await this.s.tail.fh.datasync();
+    this.unsynced = false;
+  }
+
+  private async cutIfFull(): Promise<void> {
+    if (this.s.tail.offset >= this.segmentBytes) await this.cut();
+  }
+
+  /** Start preallocating the next segment as a temp file (in the background). */
+  private prepareNext(): void {
+    const file = path.join(this.s.walDir, NEXT_SEGMENT_TMP);
+    const p = (async () => {
+      const fh = await fsp.open(file, 'w+');
+      try {
+        await preallocate(fh, this.segmentBytes);
+      } catch (err) {
+        await fh.close();
+        throw err;
+      }
+      return fh;
+    })();
+    p.catch(() => undefined); // surfaced when the cut awaits it
+    this.next = p;
+  }
+
+  /**
+   * Seal the tail and continue in a new segment: its first records (CRC of the chain so far,
+   * metadata, hard state) are written and flushed while it is still a temp file, then it is renamed
+   * into place and the directory flushed, so a segment is never visible half-initialized.
+   */
+  private async cut(): Promise<void> {
+    await this.flush();
+    const fh = await this.next!;
+    this.next = undefined;
+    const last = this.s.segments[this.s.segments.length - 1]!;
+    const seg = { seq: last.seq + 1, index: this.s.lastIndex + 1, name: segmentFileName(last.seq + 1, this.s.lastIndex + 1) };
+    const enc = this.encoder;
+    enc.reset();
+    enc.crcRecord(this.s.crc);
+    enc.metadata(this.s.metadata);
+    if (!isEmptyHardState(this.s.hardState)) enc.state(this.s.hardState);
+    await writeAll(fh, enc.buf, enc.length, 0);
+    await fh.datasync();
+    const file = path.join(this.s.walDir, seg.name);
+    await renameDurable(path.join(this.s.walDir, NEXT_SEGMENT_TMP), file);
+    const old = this.s.tail;
+    this.s.tail = { fh, fhSync: this.syncMode === 'dsync' ? await openDsync(file) : undefined, offset: enc.length };
+    this.s.crc = enc.crc;
+    this.s.segments.push(seg);
+    await old.fh.close();
+    await old.fhSync?.close();
+    this.logger?.info({ segment: seg.name }, 'cut WAL segment');
+    this.prepareNext();
+  }
+}
+
+async function openTail(file: string, offset: number, opts: WalOptions): Promise<Tail> {
+  const fh = await openReadWrite(file);
+  const fhSync = (opts.syncMode ?? 'dsync') === 'dsync' ? await openDsync(file) : undefined;
+  return { fh, fhSync, offset };
+}
+
+async function writeAll(fh: FileHandle, buf: Buffer, n: number, position: number): Promise<void> {
+  let done = 0;
+  while (done < n) {
+    const { bytesWritten } = await fh.write(buf, done, n - done, position + done);
+    done += bytesWritten;
+  }
+}
+
+async function removeTmpFiles(walDir: string): Promise<void> {
+  for (const name of await fsp.readdir(walDir)) {
+    if (name.endsWith('.tmp')) await fsp.rm(path.join(walDir, name), { force: true });
+  }
+}
