@@ -1,0 +1,256 @@
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { ClassicLevel } from 'classic-level';
+import { failpoint } from '../pkg/failpoints.js';
+import type { Logger } from '../pkg/logger.js';
+import { Bucket, MetaKey, bucketPrefix, dbKey, type BucketName } from './schema.js';
+
+export interface BackendOptions {
+  logger?: Logger;
+  /** Flush the pending batch at most this long after its first write. */
+  batchIntervalMs?: number;
+  /** Flush as soon as the pending batch holds this many operations. */
+  batchLimit?: number;
+}
+
+export const defaultBatchIntervalMs = 100;
+export const defaultBatchLimit = 10_000;
+
+type Pending = Map<string, Buffer | null>; // latin1 db key → value, null = delete
+
+/** Thrown by every write once a batch write failed: the backend is no longer writable. */
+export class BackendFatalError extends Error {}
+
+/**
+ * LevelDB with one pending write batch. Writes are synchronous (they go to the pending batch); the batch
+ * is written atomically in the background; reads see pending and in-flight writes first.
+ */
+export class Backend {
+  private pending: Pending = new Map();
+  private flushing: Pending | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private flushPromise: Promise<void> | null = null;
+  private fatal: Error | null = null;
+  private ci = 0;
+  private holds = 0;
+  private sizeBytes = 0;
+  private sizeInUseBytes = 0;
+  private closed = false;
+
+  private constructor(
+    readonly path: string,
+    readonly db: ClassicLevel<Buffer, Buffer>,
+    private readonly logger: Logger | undefined,
+    private readonly batchIntervalMs: number,
+    private readonly batchLimit: number,
+  ) {}
+
+  static async open(path: string, opts: BackendOptions = {}): Promise<Backend> {
+    const db = new ClassicLevel<Buffer, Buffer>(path, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+    await db.open();
+    const b = new Backend(path, db, opts.logger?.child({ room: 'backend' }), opts.batchIntervalMs ?? defaultBatchIntervalMs, opts.batchLimit ?? defaultBatchLimit);
+    const ci = b.get(Bucket.meta, MetaKey.consistentIndex);
+    b.ci = ci ? Number(ci.readBigUInt64BE(0)) : 0;
+    await b.refreshSize();
+    return b;
+  }
+
+  // ---- reads (see pending writes) ----
+
+  /** The value of `key` in `bucket`, including writes not yet flushed. Synchronous (LevelDB getSync). */
+  get(bucket: BucketName, key: Uint8Array): Buffer | undefined {
+    const k = dbKey(bucket, key);
+    const s = k.toString('latin1');
+    if (this.pending.has(s)) return this.pending.get(s) ?? undefined;
+    if (this.flushing?.has(s)) return this.flushing.get(s) ?? undefined;
+    return this.db.getSync(k) ?? undefined;
+  }
+
+  /**
+   * Entries of `bucket` with gte <= key < lt (keys without the bucket prefix), in key order, as of the
+   * call: later writes are not seen. Includes pending writes.
+   */
+  async *iterate(bucket: BucketName, gte?: Uint8Array, lt?: Uint8Array, batchSize = 1000): AsyncGenerator<[Buffer, Buffer]> {
+    const prefix = bucketPrefix(bucket);
+    const lo = gte ? Buffer.concat([prefix, gte]) : prefix;
+    const hi = lt ? Buffer.concat([prefix, lt]) : Buffer.concat([prefix.subarray(0, prefix.length - 1), Buffer.from([prefix[prefix.length - 1]! + 1])]);
+    const overlay = this.overlayIn(lo, hi);
+    const it = this.db.iterator({ gte: lo, lt: hi });
+    let oi = 0;
+    try {
+      for (;;) {
+        const chunk = await it.nextv(batchSize);
+        for (const [k, v] of chunk) {
+          while (oi < overlay.length && Buffer.compare(overlay[oi]![0], k) < 0) {
+            const [ok, ov] = overlay[oi++]!;
+            if (ov) yield [ok.subarray(prefix.length), ov];
+          }
+          if (oi < overlay.length && overlay[oi]![0].equals(k)) {
+            const [, ov] = overlay[oi++]!;
+            if (ov) yield [k.subarray(prefix.length), ov];
+            continue;
+          }
+          yield [k.subarray(prefix.length), v];
+        }
+        if (chunk.length < batchSize) break;
+      }
+      for (; oi < overlay.length; oi++) {
+        const [ok, ov] = overlay[oi]!;
+        if (ov) yield [ok.subarray(prefix.length), ov];
+      }
+    } finally {
+      await it.close();
+    }
+  }
+
+  private overlayIn(lo: Buffer, hi: Buffer): [Buffer, Buffer | null][] {
+    const merged = new Map<string, Buffer | null>(this.flushing ?? []);
+    for (const [k, v] of this.pending) merged.set(k, v);
+    const loS = lo.toString('latin1');
+    const hiS = hi.toString('latin1');
+    const out: [Buffer, Buffer | null][] = [];
+    for (const [k, v] of merged) if (k >= loS && k < hiS) out.push([Buffer.from(k, 'latin1'), v]);
+    out.sort((a, b) => Buffer.compare(a[0], b[0]));
+    return out;
+  }
+
+  // ---- writes (synchronous, into the pending batch) ----
+
+  put(bucket: BucketName, key: Uint8Array, value: Buffer): void {
+    this.write(dbKey(bucket, key).toString('latin1'), value);
+  }
+
+  del(bucket: BucketName, key: Uint8Array): void {
+    this.write(dbKey(bucket, key).toString('latin1'), null);
+  }
+
+  /** Record the raft index whose changes are in the pending batch: committed atomically with them. */
+  setConsistentIndex(index: number): void {
+    if (index < this.ci) throw new Error(`consistent index going back from ${this.ci} to ${index}`);
+    const v = Buffer.allocUnsafe(8);
+    v.writeBigUInt64BE(BigInt(index));
+    this.put(Bucket.meta, MetaKey.consistentIndex, v);
+    this.ci = index;
+  }
+
+  /** The last applied raft index, including the pending batch. */
+  consistentIndex(): number {
+    return this.ci;
+  }
+
+  /**
+   * Hold flushing while a multi-step write (one raft entry) is in progress so that no batch ever splits
+   * an entry. Returns the release function. Writers are synchronous today; this guards future awaits.
+   */
+  hold(): () => void {
+    this.holds++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.holds--;
+      if (this.holds === 0 && this.pending.size >= this.batchLimit) this.scheduleFlush(0);
+    };
+  }
+
+  private write(k: string, v: Buffer | null): void {
+    if (this.fatal) throw new BackendFatalError(`backend is not writable: ${this.fatal.message}`);
+    if (this.closed) throw new Error('backend closed');
+    this.pending.set(k, v);
+    if (this.pending.size >= this.batchLimit) this.scheduleFlush(0);
+    else if (!this.timer) this.scheduleFlush(this.batchIntervalMs);
+  }
+
+  /** Number of operations waiting in the pending batch (the caller may await commit() when large). */
+  pendingOps(): number {
+    return this.pending.size;
+  }
+
+  private scheduleFlush(delayMs: number): void {
+    if (this.timer && delayMs > 0) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.flush().catch(() => undefined);
+    }, delayMs);
+  }
+
+  /** Write the pending batch (after any in-flight one). Resolves when it is in LevelDB. */
+  commit(opts: { sync?: boolean } = {}): Promise<void> {
+    return this.flush(opts.sync ?? true);
+  }
+
+  private async flush(sync = false): Promise<void> {
+    while (this.flushPromise) await this.flushPromise.catch(() => undefined);
+    if (this.fatal) throw this.fatal;
+    if (this.holds > 0) {
+      this.scheduleFlush(1);
+      return;
+    }
+    if (this.pending.size === 0) return;
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    const batch = this.pending;
+    this.pending = new Map();
+    this.flushing = batch;
+    this.flushPromise = this.writeBatch(batch, sync);
+    try {
+      await this.flushPromise;
+    } finally {
+      this.flushPromise = null;
+      this.flushing = null;
+    }
+    if (this.pending.size >= this.batchLimit) this.scheduleFlush(0);
+  }
+
+  private async writeBatch(batch: Pending, sync: boolean): Promise<void> {
+    const ops: ({ type: 'put'; key: Buffer; value: Buffer } | { type: 'del'; key: Buffer })[] = [];
+    for (const [k, v] of batch) ops.push(v ? { type: 'put', key: Buffer.from(k, 'latin1'), value: v } : { type: 'del', key: Buffer.from(k, 'latin1') });
+    failpoint('backendBeforeCommit');
+    try {
+      await this.db.batch(ops, { sync });
+    } catch (err) {
+      this.fatal = err as Error;
+      this.logger?.fatal({ err }, 'backend batch write failed');
+      throw err;
+    }
+    failpoint('backendAfterCommit');
+    void this.refreshSize();
+  }
+
+  // ---- size ----
+
+  /** Bytes of the database files on disk (refreshed after each batch). */
+  size(): number {
+    return this.sizeBytes;
+  }
+
+  /** Approximate bytes holding live data (LevelDB's approximateSize over all keys). */
+  sizeInUse(): number {
+    return this.sizeInUseBytes;
+  }
+
+  private async refreshSize(): Promise<void> {
+    try {
+      let total = 0;
+      for (const f of readdirSync(this.path)) total += statSync(join(this.path, f)).size;
+      this.sizeBytes = total;
+      if (this.db.status === 'open') {
+        const live = await this.db.approximateSize(Buffer.alloc(0), Buffer.from([0xff]));
+        this.sizeInUseBytes = Math.min(total, live || total);
+      }
+    } catch {
+      // size is advisory; a file vanishing during compaction is not an error
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (!this.fatal) await this.commit();
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.db.close();
+  }
+}

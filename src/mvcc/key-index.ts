@@ -1,0 +1,212 @@
+// The in-memory key index: key → generations of revisions (etcd's keyIndex), plus the live value of
+// every key so reads at the current revision never touch the disk. Keys are latin1 strings (one char
+// per byte), so JS string order is byte order. Example: put a@2, put a@3, delete a@4, put a@5 gives
+// generations [{created 2, ver 3, revs (2,0) (3,0) (4,0)}, {created 5, ver 1, revs (5,0)}].
+import * as sortedBtree from 'sorted-btree';
+import { revId } from './revision.js';
+
+type BTreeT<K, V> = import('sorted-btree').default<K, V>;
+const btreeModule = sortedBtree as unknown as { default: unknown };
+const BTreeCtor = (typeof btreeModule.default === 'function' ? btreeModule.default : (btreeModule.default as { default: unknown }).default) as new () => BTreeT<string, KeyIndex>;
+
+interface Generation {
+  ver: number;
+  created: number;
+  /** Flat pairs: main0, sub0, main1, sub1, ... */
+  revs: number[];
+}
+
+export interface IndexedRev {
+  main: number;
+  sub: number;
+  created: number;
+  ver: number;
+}
+
+export class KeyIndex {
+  gens: Generation[] = [];
+  /** The live value (null when the key is deleted) and its lease. */
+  value: Buffer | null = null;
+  lease = 0n;
+
+  constructor(readonly key: string) {}
+
+  /** Revision of the latest change (valid while live). */
+  modRevision(): number {
+    const g = this.gens[this.gens.length - 1]!;
+    return g.revs[g.revs.length - 2]!;
+  }
+
+  createRevision(): number {
+    return this.gens[this.gens.length - 1]!.created;
+  }
+
+  version(): number {
+    return this.gens[this.gens.length - 1]!.ver;
+  }
+
+  put(main: number, sub: number): void {
+    if (this.gens.length === 0) this.gens.push({ ver: 0, created: 0, revs: [] });
+    const g = this.gens[this.gens.length - 1]!;
+    if (g.revs.length === 0) g.created = main;
+    g.revs.push(main, sub);
+    g.ver++;
+  }
+
+  /** Record a deletion; false when the key has no live generation. */
+  tombstone(main: number, sub: number): boolean {
+    const last = this.gens[this.gens.length - 1];
+    if (!last || last.revs.length === 0) return false;
+    this.put(main, sub);
+    this.gens.push({ ver: 0, created: 0, revs: [] });
+    return true;
+  }
+
+  isEmpty(): boolean {
+    return this.gens.length === 0 || (this.gens.length === 1 && this.gens[0]!.revs.length === 0);
+  }
+
+  private findGeneration(rev: number): Generation | null {
+    const last = this.gens.length - 1;
+    for (let i = last; i >= 0; i--) {
+      const g = this.gens[i]!;
+      if (g.revs.length === 0) continue;
+      if (i !== last && g.revs[g.revs.length - 2]! <= rev) return null; // deleted at or before rev
+      if (g.revs[0]! <= rev) return g;
+    }
+    return null;
+  }
+
+  /** The version of the key visible at main revision `atRev`, or null if it did not exist then. */
+  get(atRev: number): IndexedRev | null {
+    const g = this.findGeneration(atRev);
+    if (!g) return null;
+    const n = g.revs.length / 2;
+    for (let i = n - 1; i >= 0; i--) {
+      if (g.revs[2 * i]! <= atRev) return { main: g.revs[2 * i]!, sub: g.revs[2 * i + 1]!, created: g.created, ver: g.ver - (n - i - 1) };
+    }
+    return null;
+  }
+
+  private doCompact(atRev: number, available: Set<string>): [number, number] {
+    let genIdx = 0;
+    let g = this.gens[0]!;
+    while (genIdx < this.gens.length - 1) {
+      if (g.revs[g.revs.length - 2]! > atRev) break;
+      g = this.gens[++genIdx]!;
+    }
+    for (let i = g.revs.length / 2 - 1; i >= 0; i--) {
+      if (g.revs[2 * i]! <= atRev) {
+        available.add(revId(g.revs[2 * i]!, g.revs[2 * i + 1]!));
+        return [genIdx, i];
+      }
+    }
+    return [genIdx, -1];
+  }
+
+  /** Drop revisions older than the one visible at atRev (and fully deleted generations). */
+  compact(atRev: number, available: Set<string>): void {
+    if (this.isEmpty()) return;
+    let [genIdx, revIndex] = this.doCompact(atRev, available);
+    const g = this.gens[genIdx]!;
+    if (g.revs.length > 0) {
+      if (revIndex !== -1) g.revs = g.revs.slice(revIndex * 2);
+      if (g.revs.length === 2 && genIdx !== this.gens.length - 1) {
+        available.delete(revId(g.revs[0]!, g.revs[1]!));
+        genIdx++;
+      }
+    }
+    if (genIdx > 0) this.gens = this.gens.slice(genIdx);
+  }
+
+  /** The revisions a compaction at atRev would keep (no change to the index). */
+  keep(atRev: number, available: Set<string>): void {
+    if (this.isEmpty()) return;
+    const [genIdx, revIndex] = this.doCompact(atRev, available);
+    const g = this.gens[genIdx]!;
+    if (g.revs.length > 0 && revIndex === g.revs.length / 2 - 1 && genIdx !== this.gens.length - 1) {
+      available.delete(revId(g.revs[2 * revIndex]!, g.revs[2 * revIndex + 1]!));
+    }
+  }
+}
+
+/**
+ * A key range in index terms: `end` undefined = the single key, null = every key >= key, else
+ * [key, end). Built from etcd's (key, range_end) by toSpan.
+ */
+export interface KeySpan {
+  key: string;
+  end: string | null | undefined;
+}
+
+export function toSpan(key: Buffer, rangeEnd?: Buffer): KeySpan {
+  const k = key.toString('latin1');
+  if (!rangeEnd || rangeEnd.length === 0) return { key: k, end: undefined };
+  if (rangeEnd.length === 1 && rangeEnd[0] === 0) return { key: k, end: null };
+  return { key: k, end: rangeEnd.toString('latin1') };
+}
+
+export function spanContains(span: KeySpan, key: string): boolean {
+  if (span.end === undefined) return key === span.key;
+  return key >= span.key && (span.end === null || key < span.end);
+}
+
+export class TreeIndex {
+  private readonly tree: BTreeT<string, KeyIndex> = new BTreeCtor();
+  private readonly map = new Map<string, KeyIndex>();
+
+  get size(): number {
+    return this.map.size;
+  }
+
+  get(key: string): KeyIndex | undefined {
+    return this.map.get(key);
+  }
+
+  getOrCreate(key: string): KeyIndex {
+    let ki = this.map.get(key);
+    if (!ki) {
+      ki = new KeyIndex(key);
+      this.map.set(key, ki);
+      this.tree.set(key, ki);
+    }
+    return ki;
+  }
+
+  /** Key indexes inside the span, in key order. */
+  *range(span: KeySpan): Generator<KeyIndex> {
+    if (span.end === undefined) {
+      const ki = this.map.get(span.key);
+      if (ki) yield ki;
+      return;
+    }
+    if (span.end !== null && span.end <= span.key) return;
+    for (const [k, ki] of this.tree.entries(span.key)) {
+      if (span.end !== null && k >= span.end) return;
+      yield ki;
+    }
+  }
+
+  all(): IterableIterator<KeyIndex> {
+    return this.map.values();
+  }
+
+  /** Compact every key at atRev; returns the revisions to keep on disk at or below atRev. */
+  compact(atRev: number): Set<string> {
+    const available = new Set<string>();
+    for (const [k, ki] of this.map) {
+      ki.compact(atRev, available);
+      if (ki.isEmpty()) {
+        this.map.delete(k);
+        this.tree.delete(k);
+      }
+    }
+    return available;
+  }
+
+  keep(atRev: number): Set<string> {
+    const available = new Set<string>();
+    for (const ki of this.map.values()) ki.keep(atRev, available);
+    return available;
+  }
+}

@@ -1,0 +1,176 @@
+// KvStore: the revisioned key space over a Backend (see index.ts for the model and contract).
+import { Bucket, MetaKey, type Backend } from '../backend/index.js';
+import type { Logger } from '../pkg/logger.js';
+import { hashBackend, hashKvAt, physicalCompact } from './compaction.js';
+import { MvccError } from './errors.js';
+import { decodeKv } from './kv-codec.js';
+import { toSpan } from './key-index.js';
+import { rangeAt } from './range.js';
+import { bytesToRev, revToBytes } from './revision.js';
+import { StoreCore } from './store-core.js';
+import { applyTxn } from './txn.js';
+import type { DeleteRangeRequest, DeleteRangeResult, LeaseIndex, PutRequest, PutResult, RangeOptions, RangeResult, TxnRequest, TxnResult } from './types.js';
+import { WatchHub, type WatchStream } from './watchable.js';
+import { WriteTxn } from './write-txn.js';
+
+export interface KvStoreOptions {
+  logger?: Logger;
+  /** The lessor's hook; without it leases are stored but never checked. */
+  leases?: LeaseIndex;
+}
+
+export interface HashKvResult {
+  hash: number;
+  compactRevision: number;
+  revision: number;
+}
+
+export class KvStore {
+  private readonly core: StoreCore;
+  private readonly hub: WatchHub;
+  private compaction: Promise<void> = Promise.resolve();
+
+  private constructor(core: StoreCore) {
+    this.core = core;
+    this.hub = new WatchHub(core);
+  }
+
+  /** Rebuild the key index from the backend, finish an interrupted physical compaction. */
+  static async open(backend: Backend, opts: KvStoreOptions = {}): Promise<KvStore> {
+    const core = new StoreCore(backend, opts.leases, opts.logger?.child({ room: 'mvcc' }));
+    const store = new KvStore(core);
+    const scheduled = backend.get(Bucket.meta, MetaKey.scheduledCompactRev);
+    const finished = backend.get(Bucket.meta, MetaKey.finishedCompactRev);
+    const scheduledRev = scheduled ? bytesToRev(scheduled).main : 0;
+    const finishedRev = finished ? bytesToRev(finished).main : 0;
+    for await (const [k, v] of backend.iterate(Bucket.key)) {
+      const r = bytesToRev(k);
+      const kv = decodeKv(v);
+      const key = kv.key.toString('latin1');
+      if (r.tombstone) {
+        const ki = core.index.get(key);
+        if (ki && ki.tombstone(r.main, r.sub)) {
+          ki.value = null;
+          ki.lease = 0n;
+        }
+      } else {
+        const ki = core.index.getOrCreate(key);
+        ki.put(r.main, r.sub);
+        ki.value = kv.value;
+        ki.lease = kv.lease;
+      }
+      if (r.main > core.currentRev) core.currentRev = r.main;
+    }
+    core.compactRev = scheduled ? scheduledRev : -1;
+    if (core.currentRev < scheduledRev) core.currentRev = scheduledRev;
+    if (scheduledRev > 0) {
+      const keep = core.index.compact(scheduledRev);
+      if (scheduledRev !== finishedRev) store.compaction = physicalCompact(backend, scheduledRev, keep);
+    }
+    if (opts.leases) for (const ki of core.index.all()) if (ki.value !== null && ki.lease !== 0n) opts.leases.attach(ki.lease, Buffer.from(ki.key, 'latin1'));
+    core.logger?.info({ keys: core.index.size, revision: core.currentRev, compactRevision: core.compactRev }, 'mvcc store opened');
+    return store;
+  }
+
+  get backend(): Backend {
+    return this.core.backend;
+  }
+
+  rev(): number {
+    return this.core.currentRev;
+  }
+
+  compactRevision(): number {
+    return this.core.compactRev;
+  }
+
+  /** Number of keys in the index (live or with history). */
+  indexedKeys(): number {
+    return this.core.index.size;
+  }
+
+  /** Range with etcd's RangeRequest semantics. Throws MvccError compacted / future-rev. Synchronous. */
+  range(key: Buffer, rangeEnd: Buffer | undefined, opts: RangeOptions = {}): RangeResult {
+    const c = this.core;
+    return rangeAt({ index: c.index, backend: c.backend, viewRev: c.currentRev, compactRev: c.compactRev }, toSpan(key, rangeEnd), opts);
+  }
+
+  /** Open a write txn for raft entry raftIndex (null: a read-only view). Always call end(). */
+  write(raftIndex: number | null): WriteTxn {
+    return new WriteTxn(this.core, raftIndex);
+  }
+
+  /** Put as one write txn. Throws MvccError key-not-found / lease-not-found (the index still advances). */
+  put(raftIndex: number, req: PutRequest): PutResult {
+    const w = this.write(raftIndex);
+    try {
+      return w.put(req.key, req.value, req.lease ?? 0n, req);
+    } finally {
+      w.end();
+    }
+  }
+
+  deleteRange(raftIndex: number, req: DeleteRangeRequest): DeleteRangeResult {
+    const w = this.write(raftIndex);
+    try {
+      const r = w.deleteRange(req.key, req.rangeEnd, req);
+      return { ...r, revision: w.viewRev() };
+    } finally {
+      w.end();
+    }
+  }
+
+  /** Txn at one revision; raftIndex null for a local read-only txn. */
+  txn(raftIndex: number | null, req: TxnRequest): TxnResult {
+    return applyTxn(this.core, raftIndex, req);
+  }
+
+  /**
+   * Logical compaction now (reads below rev fail with compacted), physical deletion in background
+   * batches; `done` resolves when the revisions are deleted (into the pending batch). Throws MvccError
+   * compacted (rev <= compactRevision) or future-rev (rev > rev()); the consistent index advances anyway.
+   */
+  compact(raftIndex: number, rev: number): { done: Promise<void> } {
+    const c = this.core;
+    const release = c.beginTxn();
+    try {
+      c.backend.setConsistentIndex(raftIndex);
+      if (rev <= c.compactRev) throw new MvccError('compacted', c.compactRev);
+      if (rev > c.currentRev) throw new MvccError('future-rev');
+      c.compactRev = rev;
+      c.backend.put(Bucket.meta, MetaKey.scheduledCompactRev, revToBytes(rev, 0));
+      const keep = c.index.compact(rev);
+      this.compaction = this.compaction.then(() => physicalCompact(c.backend, rev, keep));
+      return { done: this.compaction };
+    } finally {
+      release();
+    }
+  }
+
+  /** crc32c over the whole backend (Maintenance.Hash). */
+  hash(): Promise<number> {
+    return hashBackend(this.core.backend);
+  }
+
+  /** etcd's HashKV at rev (0 = current). Throws MvccError compacted / future-rev. */
+  async hashKV(rev: number): Promise<HashKvResult> {
+    const c = this.core;
+    const compactRev = c.compactRev;
+    const cur = c.currentRev;
+    if (rev > 0 && rev <= compactRev) throw new MvccError('compacted', compactRev);
+    if (rev > cur) throw new MvccError('future-rev');
+    const at = rev > 0 ? rev : cur;
+    const keep = c.index.keep(at);
+    const hash = await hashKvAt(c.backend, at, compactRev, keep);
+    return { hash, compactRevision: compactRev, revision: cur };
+  }
+
+  watchStream(): WatchStream {
+    return this.hub.newStream();
+  }
+
+  /** Wait for background compaction, then flush and close the backend is the caller's job. */
+  async settle(): Promise<void> {
+    await this.compaction;
+  }
+}

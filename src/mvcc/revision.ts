@@ -1,0 +1,30 @@
+// Revision keys as etcd writes them: 8-byte big-endian main, '_', 8-byte big-endian sub, and a
+// trailing 't' for a tombstone. Example: (5, 1) → 00 00 00 00 00 00 00 05 5f 00 00 00 00 00 00 00 01.
+
+export const revBytesLen = 17;
+const tombstoneMark = 0x74; // 't'
+
+export function revToBytes(main: number, sub: number, tombstone = false): Buffer {
+  const b = Buffer.allocUnsafe(tombstone ? revBytesLen + 1 : revBytesLen);
+  b.writeUInt32BE(Math.floor(main / 0x100000000), 0);
+  b.writeUInt32BE(main >>> 0, 4);
+  b[8] = 0x5f;
+  b.writeUInt32BE(Math.floor(sub / 0x100000000), 9);
+  b.writeUInt32BE(sub >>> 0, 13);
+  if (tombstone) b[revBytesLen] = tombstoneMark;
+  return b;
+}
+
+export function bytesToRev(b: Uint8Array): { main: number; sub: number; tombstone: boolean } {
+  const buf = Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+  return {
+    main: buf.readUInt32BE(0) * 0x100000000 + buf.readUInt32BE(4),
+    sub: buf.readUInt32BE(9) * 0x100000000 + buf.readUInt32BE(13),
+    tombstone: buf.length === revBytesLen + 1 && buf[revBytesLen] === tombstoneMark,
+  };
+}
+
+/** A revision as a Map/Set key. */
+export function revId(main: number, sub: number): string {
+  return `${main}_${sub}`;
+}

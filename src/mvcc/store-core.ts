@@ -1,0 +1,37 @@
+// The state every part of the store shares (index, backend, revisions, lease hook, watch fan-out).
+import type { Backend } from '../backend/index.js';
+import type { Logger } from '../pkg/logger.js';
+import { TreeIndex } from './key-index.js';
+import type { Event, LeaseIndex } from './types.js';
+
+export type CommitListener = (events: Event[], rev: number) => void;
+
+export class StoreCore {
+  readonly index = new TreeIndex();
+  currentRev = 1;
+  /** -1 until the first compaction, as etcd. */
+  compactRev = -1;
+  private txnOpen = false;
+  readonly listeners: CommitListener[] = [];
+
+  constructor(
+    readonly backend: Backend,
+    readonly leases: LeaseIndex | undefined,
+    readonly logger: Logger | undefined,
+  ) {}
+
+  /** Only one write txn at a time; holds backend flushing while open. Returns the release. */
+  beginTxn(): () => void {
+    if (this.txnOpen) throw new Error('mvcc: a write txn is already open');
+    this.txnOpen = true;
+    const releaseHold = this.backend.hold();
+    return () => {
+      this.txnOpen = false;
+      releaseHold();
+    };
+  }
+
+  notify(events: Event[], rev: number): void {
+    for (const l of this.listeners) l(events, rev);
+  }
+}

@@ -1,0 +1,113 @@
+// Txn with etcd 3.4's order: every compare (nested ones too) is evaluated against the state before the
+// txn; the chosen ops are checked (key present for ignore_value/ignore_lease, lease exists, range
+// revisions) before anything is written, so a failing check leaves no partial txn; then the ops run in
+// order in one write txn, at one revision.
+import { MvccError } from './errors.js';
+import { toSpan } from './key-index.js';
+import { liveKv } from './range.js';
+import type { StoreCore } from './store-core.js';
+import type { Compare, KeyValue, RequestOp, ResponseOp, TxnRequest, TxnResult } from './types.js';
+import { WriteTxn } from './write-txn.js';
+
+/** Which branch each (nested) txn takes: [outer succeeded, then nested txns in op order]. */
+type Path = boolean[];
+
+function compareInt(a: number | bigint, b: number | bigint): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function compareKv(c: Compare, kv: KeyValue): boolean {
+  let r: number;
+  switch (c.target) {
+    case 'VALUE': r = Buffer.compare(kv.value, c.value ?? Buffer.alloc(0)); break;
+    case 'VERSION': r = compareInt(kv.version, c.version ?? 0); break;
+    case 'CREATE': r = compareInt(kv.createRevision, c.createRevision ?? 0); break;
+    case 'MOD': r = compareInt(kv.modRevision, c.modRevision ?? 0); break;
+    case 'LEASE': r = compareInt(kv.lease, c.lease ?? 0n); break;
+  }
+  switch (c.result) {
+    case 'EQUAL': return r === 0;
+    case 'NOT_EQUAL': return r !== 0;
+    case 'GREATER': return r > 0;
+    case 'LESS': return r < 0;
+  }
+}
+
+const zeroKv: KeyValue = { key: Buffer.alloc(0), createRevision: 0, modRevision: 0, version: 0, value: Buffer.alloc(0), lease: 0n };
+
+export function applyCompare(store: StoreCore, c: Compare): boolean {
+  let any = false;
+  for (const ki of store.index.range(toSpan(c.key, c.rangeEnd))) {
+    if (ki.value === null) continue;
+    any = true;
+    if (!compareKv(c, liveKv(ki))) return false;
+  }
+  if (!any) return c.target !== 'VALUE' && compareKv(c, zeroKv);
+  return true;
+}
+
+function compareToPath(store: StoreCore, req: TxnRequest, path: Path): void {
+  const ok = req.compare.every((c) => applyCompare(store, c));
+  path.push(ok);
+  for (const op of ok ? req.success : req.failure) if ('txn' in op) compareToPath(store, op.txn, path);
+}
+
+function checkOps(store: StoreCore, req: TxnRequest, path: Path, at: { i: number }, writable: boolean): void {
+  const ops = path[at.i++] ? req.success : req.failure;
+  for (const op of ops) {
+    if ('put' in op) {
+      if (!writable) continue;
+      const p = op.put;
+      const ki = store.index.get(p.key.toString('latin1'));
+      const live = ki !== undefined && ki.value !== null;
+      if ((p.ignoreValue || p.ignoreLease) && !live) throw new MvccError('key-not-found');
+      const lease = p.lease ?? 0n;
+      if (!p.ignoreLease && lease !== 0n && store.leases && !store.leases.exists(lease)) throw new MvccError('lease-not-found');
+    } else if ('range' in op) {
+      const rev = op.range.revision ?? 0;
+      if (rev > 0 && rev > store.currentRev) throw new MvccError('future-rev');
+      if (rev > 0 && rev < store.compactRev) throw new MvccError('compacted', store.compactRev);
+    } else if ('txn' in op) checkOps(store, op.txn, path, at, writable);
+  }
+}
+
+export function isTxnReadOnly(req: TxnRequest): boolean {
+  const ro = (ops: RequestOp[]): boolean => ops.every((op) => 'range' in op || ('txn' in op && isTxnReadOnly(op.txn)));
+  return ro(req.success) && ro(req.failure);
+}
+
+function runOps(w: WriteTxn, req: TxnRequest, path: Path, at: { i: number }): TxnResult {
+  const succeeded = path[at.i++]!;
+  const responses: ResponseOp[] = [];
+  for (const op of succeeded ? req.success : req.failure) {
+    if ('range' in op) responses.push({ range: w.range(op.range.key, op.range.rangeEnd, op.range) });
+    else if ('put' in op) {
+      const p = op.put;
+      responses.push({ put: w.put(p.key, p.value, p.lease ?? 0n, p) });
+    } else if ('deleteRange' in op) responses.push({ deleteRange: w.deleteRange(op.deleteRange.key, op.deleteRange.rangeEnd, op.deleteRange) });
+    else responses.push({ txn: runOps(w, op.txn, path, at) });
+  }
+  return { succeeded, responses, revision: w.viewRev() };
+}
+
+/**
+ * Apply a Txn. raftIndex null = a local read-only txn (throws if the txn writes). Domain failures
+ * (MvccError) are thrown before any change; the consistent index still advances for a raft entry.
+ */
+export function applyTxn(store: StoreCore, raftIndex: number | null, req: TxnRequest): TxnResult {
+  const readOnly = isTxnReadOnly(req);
+  if (raftIndex === null && !readOnly) throw new Error('mvcc: a writing txn needs a raft index');
+  const path: Path = [];
+  compareToPath(store, req, path);
+  const w = new WriteTxn(store, raftIndex);
+  let result: TxnResult;
+  try {
+    checkOps(store, req, path, { i: 0 }, !readOnly);
+    result = runOps(w, req, path, { i: 0 });
+  } finally {
+    const rev = w.end();
+    // header revision: the txn's revision when it wrote, else the store's
+    result = result! && { ...result, revision: rev };
+  }
+  return result;
+}

@@ -1,0 +1,325 @@
+// Watchable store. Watchers are synced (get events as write txns end), unsynced (catch up from the
+// backend's revision history in rounds, at most syncReadLimit revision keys per round, never cutting
+// a revision), or victims (their stream's queue was full: they hold one pending response, are retried
+// when the consumer takes from the stream, and then catch up again; no event is ever dropped and writers
+// never wait). A watcher whose next revision is compacted gets one response with compactRevision and
+// is removed. All events of one revision go out in one response.
+import { Bucket } from '../backend/index.js';
+import { MvccError } from './errors.js';
+import { decodeKv } from './kv-codec.js';
+import { spanContains, toSpan, type KeySpan } from './key-index.js';
+import { kvAt } from './range.js';
+import { bytesToRev, revToBytes } from './revision.js';
+import type { StoreCore } from './store-core.js';
+import type { Event, KeyValue } from './types.js';
+
+/** Responses buffered per stream before its watchers become victims. */
+export const watchStreamQueueLimit = 128;
+/** Revision keys read from the backend per catch-up round. */
+export const syncReadLimit = 10_000;
+
+export interface WatchRequest {
+  key: Buffer;
+  rangeEnd?: Buffer;
+  /** 0/undefined = from the next revision. */
+  startRevision?: number;
+  prevKv?: boolean;
+  filters?: ('NOPUT' | 'NODELETE')[];
+  /** Client-chosen id (0/undefined = auto); MvccError watch-id-exists if in use on this stream. */
+  id?: number;
+}
+
+export interface WatchResponse {
+  watchId: number;
+  events: Event[];
+  /** Header revision: the events' revision for live events, the store revision for catch-up. */
+  revision: number;
+  /** Set (with no events) when the watcher's start revision was compacted: it is removed. */
+  compactRevision?: number;
+}
+
+type State = 'synced' | 'unsynced' | 'victim' | 'done';
+
+class Watcher {
+  state: State = 'synced';
+  pending: WatchResponse | null = null;
+  constructor(
+    readonly id: number,
+    readonly stream: WatchStream,
+    readonly span: KeySpan,
+    public minRev: number,
+    readonly prevKv: boolean,
+    readonly noPut: boolean,
+    readonly noDelete: boolean,
+  ) {}
+
+  select(events: Event[], withPrev: (ev: Event) => KeyValue | undefined): Event[] {
+    const out: Event[] = [];
+    for (const ev of events) {
+      if (ev.kv.modRevision < this.minRev || !spanContains(this.span, ev.kv.key.toString('latin1'))) continue;
+      if ((ev.type === 'PUT' && this.noPut) || (ev.type === 'DELETE' && this.noDelete)) continue;
+      const prev = this.prevKv ? withPrev(ev) : undefined;
+      out.push(prev ? { type: ev.type, kv: ev.kv, prevKv: prev } : { type: ev.type, kv: ev.kv });
+    }
+    return out;
+  }
+}
+
+export class WatchHub {
+  private readonly keyWatchers = new Map<string, Set<Watcher>>();
+  private readonly rangeWatchers = new Set<Watcher>();
+  private readonly unsynced = new Set<Watcher>();
+  private syncing = false;
+
+  constructor(private readonly store: StoreCore) {
+    store.listeners.push((events, rev) => this.notify(events, rev));
+  }
+
+  newStream(): WatchStream {
+    return new WatchStream(this);
+  }
+
+  add(w: Watcher, startRev: number): void {
+    if (startRev === 0 || startRev > this.store.currentRev) {
+      w.minRev = startRev === 0 ? this.store.currentRev + 1 : startRev;
+      this.toSynced(w);
+    } else {
+      w.minRev = startRev;
+      this.toUnsynced(w);
+    }
+  }
+
+  remove(w: Watcher): void {
+    if (w.state === 'synced') this.unindex(w);
+    this.unsynced.delete(w);
+    w.state = 'done';
+    w.pending = null;
+  }
+
+  private toSynced(w: Watcher): void {
+    w.state = 'synced';
+    if (w.span.end === undefined) {
+      let set = this.keyWatchers.get(w.span.key);
+      if (!set) this.keyWatchers.set(w.span.key, (set = new Set()));
+      set.add(w);
+    } else this.rangeWatchers.add(w);
+  }
+
+  private unindex(w: Watcher): void {
+    if (w.span.end === undefined) {
+      const set = this.keyWatchers.get(w.span.key);
+      set?.delete(w);
+      if (set?.size === 0) this.keyWatchers.delete(w.span.key);
+    } else this.rangeWatchers.delete(w);
+  }
+
+  private toUnsynced(w: Watcher): void {
+    w.state = 'unsynced';
+    this.unsynced.add(w);
+    this.scheduleSync();
+  }
+
+  private toVictim(w: Watcher, resp: WatchResponse): void {
+    if (w.state === 'synced') this.unindex(w);
+    this.unsynced.delete(w);
+    w.state = 'victim';
+    w.pending = resp;
+  }
+
+  /** Retry a stream's victims once its consumer made room. */
+  retryVictims(stream: WatchStream): void {
+    for (const w of stream.watchers.values()) {
+      if (w.state !== 'victim' || !w.pending) continue;
+      if (!stream.tryPush(w.pending)) return;
+      const final = w.pending.compactRevision !== undefined;
+      w.pending = null;
+      if (final) stream.drop(w.id);
+      else if (w.minRev <= this.store.currentRev) this.toUnsynced(w);
+      else this.toSynced(w);
+    }
+  }
+
+  private notify(events: Event[], rev: number): void {
+    const targets = new Set<Watcher>();
+    for (const ev of events) {
+      const set = this.keyWatchers.get(ev.kv.key.toString('latin1'));
+      if (set) for (const w of set) targets.add(w);
+    }
+    for (const w of this.rangeWatchers) targets.add(w);
+    for (const w of targets) {
+      if (w.minRev > rev) continue;
+      const evs = w.select(events, (ev) => ev.prevKv);
+      w.minRev = rev + 1;
+      if (evs.length === 0) continue;
+      const resp: WatchResponse = { watchId: w.id, events: evs, revision: rev };
+      if (!w.stream.tryPush(resp)) this.toVictim(w, resp);
+    }
+  }
+
+  private scheduleSync(): void {
+    if (this.syncing) return;
+    this.syncing = true;
+    setImmediate(() => {
+      void this.syncLoop().finally(() => {
+        this.syncing = false;
+        if (this.unsynced.size > 0) this.scheduleSync();
+      });
+    });
+  }
+
+  private async syncLoop(): Promise<void> {
+    while (this.unsynced.size > 0) {
+      const curRev = this.store.currentRev;
+      const compactRev = this.store.compactRev;
+      let minRev = Infinity;
+      for (const w of [...this.unsynced]) {
+        if (w.minRev < compactRev) {
+          const resp: WatchResponse = { watchId: w.id, events: [], revision: curRev, compactRevision: compactRev };
+          if (w.stream.tryPush(resp)) w.stream.drop(w.id);
+          else this.toVictim(w, resp);
+        } else if (w.minRev > curRev) {
+          this.unsynced.delete(w);
+          this.toSynced(w);
+        } else minRev = Math.min(minRev, w.minRev);
+      }
+      if (minRev === Infinity) return;
+      const { events, lastRev } = await this.readHistory(minRev, curRev);
+      this.deliverHistory(events, lastRev, curRev);
+    }
+  }
+
+  /** Events with minRev <= rev <= curRev, stopping after syncReadLimit keys at a revision boundary. */
+  private async readHistory(minRev: number, curRev: number): Promise<{ events: Event[]; lastRev: number }> {
+    const events: Event[] = [];
+    let lastRev = curRev;
+    for await (const [k, v] of this.store.backend.iterate(Bucket.key, revToBytes(minRev, 0), revToBytes(curRev + 1, 0))) {
+      const r = bytesToRev(k);
+      if (events.length >= syncReadLimit && r.main !== events[events.length - 1]!.kv.modRevision) {
+        lastRev = r.main - 1;
+        break;
+      }
+      const kv = decodeKv(v);
+      if (r.tombstone) events.push({ type: 'DELETE', kv: { ...kv, modRevision: r.main } });
+      else events.push({ type: 'PUT', kv });
+    }
+    return { events, lastRev };
+  }
+
+  private deliverHistory(events: Event[], lastRev: number, curRev: number): void {
+    const view = { index: this.store.index, backend: this.store.backend, viewRev: this.store.currentRev, compactRev: this.store.compactRev };
+    const prevOf = (ev: Event): KeyValue | undefined => {
+      const at = ev.kv.modRevision - 1;
+      if (at < this.store.compactRev) return undefined;
+      const ki = this.store.index.get(ev.kv.key.toString('latin1'));
+      return (ki && kvAt(view, ki, at)) ?? undefined;
+    };
+    for (const w of [...this.unsynced]) {
+      if (w.minRev > lastRev) continue;
+      const evs = w.select(events.filter((e) => e.kv.modRevision <= lastRev), prevOf);
+      w.minRev = lastRev + 1;
+      if (evs.length > 0) {
+        const resp: WatchResponse = { watchId: w.id, events: evs, revision: curRev };
+        if (!w.stream.tryPush(resp)) {
+          this.toVictim(w, resp);
+          continue;
+        }
+      }
+      if (w.minRev > this.store.currentRev) {
+        this.unsynced.delete(w);
+        this.toSynced(w);
+      }
+    }
+  }
+}
+
+/**
+ * One client watch stream: many watchers, one bounded queue of responses. Consume with next() or
+ * `for await`; taking a response makes room and retries this stream's victims.
+ */
+export class WatchStream {
+  readonly watchers = new Map<number, Watcher>();
+  private readonly queue: WatchResponse[] = [];
+  private waiter: ((r: WatchResponse | null) => void) | null = null;
+  private nextId = 0;
+  private closed = false;
+
+  constructor(private readonly hub: WatchHub) {}
+
+  watch(req: WatchRequest): number {
+    if (this.closed) throw new Error('mvcc: watch stream closed');
+    let id = req.id ?? 0;
+    if (id !== 0 && this.watchers.has(id)) throw new MvccError('watch-id-exists');
+    if (id === 0) {
+      // etcd: 0 asks the server to pick; ids are handed out from 0 upwards, skipping ids in use
+      while (this.watchers.has(this.nextId)) this.nextId++;
+      id = this.nextId++;
+    }
+    const filters = req.filters ?? [];
+    const w = new Watcher(id, this, toSpan(req.key, req.rangeEnd), 0, !!req.prevKv, filters.includes('NOPUT'), filters.includes('NODELETE'));
+    this.watchers.set(id, w);
+    this.hub.add(w, req.startRevision && req.startRevision > 0 ? req.startRevision : 0);
+    return id;
+  }
+
+  /** Stop a watcher; false if no such id. */
+  cancel(id: number): boolean {
+    return this.drop(id);
+  }
+
+  drop(id: number): boolean {
+    const w = this.watchers.get(id);
+    if (!w) return false;
+    this.watchers.delete(id);
+    this.hub.remove(w);
+    return true;
+  }
+
+  /** Queue a response; false when the queue is full (the caller parks the watcher as a victim). */
+  tryPush(resp: WatchResponse): boolean {
+    if (this.closed) return true;
+    if (this.waiter) {
+      const wake = this.waiter;
+      this.waiter = null;
+      wake(resp);
+      return true;
+    }
+    if (this.queue.length >= watchStreamQueueLimit) return false;
+    this.queue.push(resp);
+    return true;
+  }
+
+  /** The next response; null once the stream is closed. */
+  next(): Promise<WatchResponse | null> {
+    const r = this.queue.shift();
+    if (r) {
+      this.hub.retryVictims(this);
+      return Promise.resolve(r);
+    }
+    if (this.closed) return Promise.resolve(null);
+    this.hub.retryVictims(this);
+    const again = this.queue.shift();
+    if (again) return Promise.resolve(again);
+    return new Promise((resolve) => (this.waiter = resolve));
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<WatchResponse> {
+    for (;;) {
+      const r = await this.next();
+      if (!r) return;
+      yield r;
+    }
+  }
+
+  pendingResponses(): number {
+    return this.queue.length;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    for (const id of [...this.watchers.keys()]) this.drop(id);
+    this.closed = true;
+    this.queue.length = 0;
+    this.waiter?.(null);
+    this.waiter = null;
+  }
+}

@@ -1,0 +1,115 @@
+// One write transaction = one main revision. Changes apply synchronously to the key index and the
+// backend's pending batch (sub revision = number of changes before it); end() records the raft index
+// in the same batch, advances the store revision if anything changed and notifies watchers.
+import { Bucket } from '../backend/index.js';
+import { MvccError } from './errors.js';
+import { encodeKv } from './kv-codec.js';
+import { toSpan } from './key-index.js';
+import { liveKv, rangeAt, type ReadView } from './range.js';
+import { revToBytes } from './revision.js';
+import type { StoreCore } from './store-core.js';
+import type { DeleteRangeResult, Event, KeyValue, PutOptions, PutResult, RangeOptions, RangeResult } from './types.js';
+
+export class WriteTxn {
+  readonly beginRev: number;
+  private readonly changes: Event[] = [];
+  private ended = false;
+  private readonly release: () => void;
+
+  constructor(
+    private readonly store: StoreCore,
+    /** null = a read-only view (serializable reads); writing throws. */
+    private readonly raftIndex: number | null,
+  ) {
+    this.beginRev = store.currentRev;
+    this.release = store.beginTxn();
+  }
+
+  /** The revision this txn's reads see: its own changes included. */
+  viewRev(): number {
+    return this.beginRev + (this.changes.length > 0 ? 1 : 0);
+  }
+
+  view(): ReadView {
+    return { index: this.store.index, backend: this.store.backend, viewRev: this.viewRev(), compactRev: this.store.compactRev };
+  }
+
+  range(key: Buffer, rangeEnd: Buffer | undefined, opts: RangeOptions = {}): RangeResult {
+    this.assertOpen();
+    return rangeAt(this.view(), toSpan(key, rangeEnd), opts);
+  }
+
+  /** Throws MvccError key-not-found (ignoreValue/ignoreLease on a missing key) or lease-not-found. */
+  put(key: Buffer, value: Buffer, lease = 0n, opts: PutOptions = {}): PutResult {
+    this.assertWritable();
+    const { index, backend, leases } = this.store;
+    const k = key.toString('latin1');
+    const existing = index.get(k);
+    const prev = existing && existing.value !== null ? liveKv(existing) : undefined;
+    if ((opts.ignoreValue || opts.ignoreLease) && !prev) throw new MvccError('key-not-found');
+    if (opts.ignoreValue) value = prev!.value;
+    if (opts.ignoreLease) lease = prev!.lease;
+    else if (lease !== 0n && leases && !leases.exists(lease)) throw new MvccError('lease-not-found');
+    const rev = this.beginRev + 1;
+    const sub = this.changes.length;
+    const kv: KeyValue = { key, createRevision: prev ? prev.createRevision : rev, modRevision: rev, version: prev ? prev.version + 1 : 1, value, lease };
+    const enc = encodeKv(kv);
+    backend.put(Bucket.key, revToBytes(rev, sub), enc.bytes);
+    const ki = existing ?? index.getOrCreate(k);
+    ki.put(rev, sub);
+    ki.value = enc.bytes.subarray(enc.valueOffset, enc.valueOffset + value.length);
+    ki.lease = lease;
+    kv.value = ki.value;
+    if (leases) {
+      if (prev && prev.lease !== 0n) leases.detach(prev.lease, key);
+      if (lease !== 0n) leases.attach(lease, key);
+    }
+    this.changes.push(prev ? { type: 'PUT', kv, prevKv: prev } : { type: 'PUT', kv });
+    return opts.prevKv && prev ? { revision: rev, prevKv: prev } : { revision: rev };
+  }
+
+  deleteRange(key: Buffer, rangeEnd: Buffer | undefined, opts: { prevKv?: boolean } = {}): DeleteRangeResult {
+    this.assertWritable();
+    const { index, backend, leases } = this.store;
+    const live = [...index.range(toSpan(key, rangeEnd))].filter((ki) => ki.value !== null);
+    const prevKvs: KeyValue[] = [];
+    const rev = this.beginRev + 1;
+    for (const ki of live) {
+      const prev = liveKv(ki);
+      if (opts.prevKv) prevKvs.push(prev);
+      const sub = this.changes.length;
+      backend.put(Bucket.key, revToBytes(rev, sub, true), encodeKv({ key: prev.key, createRevision: 0, modRevision: 0, version: 0, value: Buffer.alloc(0), lease: 0n }).bytes);
+      ki.tombstone(rev, sub);
+      ki.value = null;
+      ki.lease = 0n;
+      if (leases && prev.lease !== 0n) leases.detach(prev.lease, prev.key);
+      const kv: KeyValue = { key: prev.key, createRevision: 0, modRevision: rev, version: 0, value: Buffer.alloc(0), lease: 0n };
+      this.changes.push({ type: 'DELETE', kv, prevKv: prev });
+    }
+    return { deleted: live.length, prevKvs, revision: this.changes.length > 0 ? rev : this.beginRev };
+  }
+
+  /** Finish: consistent index into the batch, revision + 1 if anything changed, watchers notified. */
+  end(): number {
+    this.assertOpen();
+    this.ended = true;
+    try {
+      if (this.raftIndex !== null) this.store.backend.setConsistentIndex(this.raftIndex);
+      if (this.changes.length === 0) return this.beginRev;
+      this.store.currentRev = this.beginRev + 1;
+      this.store.notify(this.changes, this.beginRev + 1);
+      return this.beginRev + 1;
+    } finally {
+      this.release();
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.ended) throw new Error('mvcc: write txn already ended');
+  }
+
+  private assertWritable(): void {
+    this.assertOpen();
+    if (this.raftIndex === null) throw new Error('mvcc: write in a read-only txn');
+  }
+}
