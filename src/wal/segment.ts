@@ -101,7 +101,9 @@ function checkRecord(ctx: ScanContext, pos: number): { end: number; type: Record
   const { buf } = ctx;
   if (pos + HEADER_BYTES > buf.length) return damaged(ctx, pos, 'partial record header at end of file', true);
   if (headerCheck(buf, pos) !== buf.readUInt16LE(pos + 6)) {
-    return damaged(ctx, pos, 'record header check failed', unwrittenSectorIn(buf, pos, pos + HEADER_BYTES));
+    // Torn: part of the header never written; or nothing (no payload, no trailer) after a junk header.
+    const torn = unwrittenSectorIn(buf, pos, pos + HEADER_BYTES) || allZero(buf, pos + HEADER_BYTES, buf.length);
+    return damaged(ctx, pos, 'record header check failed', torn);
   }
   const type = buf[pos]!;
   const n = buf.readUInt32LE(pos + 2);

@@ -1,0 +1,71 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Snapshot } from '../../../src/raft/types.js';
+import { Snapshotter, snapFileName } from '../../../src/wal/index.js';
+import { tempDir } from './helpers.js';
+
+const snap = (index: number, term: number, data = `state@${index}`): Snapshot => ({
+  data: Buffer.from(data),
+  metadata: {
+    index,
+    term,
+    confState: { voters: [1n, 0xffffffffffffffffn], learners: [7n], votersOutgoing: [], learnersNext: [3n], autoLeave: true },
+  },
+});
+const norm = (s: Snapshot | undefined) => s && { ...s, data: Buffer.from(s.data).toString() };
+
+let dir: string;
+let snapDir: string;
+beforeEach(async () => {
+  dir = await tempDir();
+  snapDir = path.join(dir, 'member', 'snap');
+});
+afterEach(async () => {
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+describe('Snapshotter', () => {
+  it('saves term-index named files and loads the newest', async () => {
+    const ss = new Snapshotter(snapDir);
+    expect(await ss.loadNewestAvailable()).toBeUndefined();
+    await ss.save(snap(10, 2));
+    await ss.save(snap(20, 3));
+    expect((await fs.readdir(snapDir)).sort()).toEqual([snapFileName(2, 10), snapFileName(3, 20)]);
+    expect(snapFileName(3, 20)).toBe('0000000000000003-0000000000000014.snap');
+    expect(norm(await ss.loadNewestAvailable())).toEqual(norm(snap(20, 3)));
+  });
+
+  it('only picks snapshots the WAL has a marker for', async () => {
+    const ss = new Snapshotter(snapDir);
+    await ss.save(snap(10, 2));
+    await ss.save(snap(20, 3));
+    expect((await ss.loadNewestAvailable([{ index: 0, term: 0 }, { index: 10, term: 2 }]))?.metadata.index).toBe(10);
+    expect(await ss.loadNewestAvailable([{ index: 20, term: 4 }])).toBeUndefined();
+  });
+
+  it('renames a damaged file to .broken and falls back to the previous one', async () => {
+    const ss = new Snapshotter(snapDir);
+    await ss.save(snap(10, 2));
+    await ss.save(snap(20, 3));
+    const newest = path.join(snapDir, snapFileName(3, 20));
+    const b = await fs.readFile(newest);
+    b[b.length - 1]! ^= 1;
+    await fs.writeFile(newest, b);
+    expect((await ss.loadNewestAvailable())?.metadata.index).toBe(10);
+    expect((await fs.readdir(snapDir)).sort()).toEqual([snapFileName(2, 10), `${snapFileName(3, 20)}.broken`]);
+  });
+
+  it('releaseOlderThan removes files below the index', async () => {
+    const ss = new Snapshotter(snapDir);
+    for (const i of [5, 10, 15]) await ss.save(snap(i, 1));
+    await ss.releaseOlderThan(10);
+    expect((await fs.readdir(snapDir)).sort()).toEqual([snapFileName(1, 10), snapFileName(1, 15)]);
+  });
+
+  it('ignores an empty snapshot', async () => {
+    const ss = new Snapshotter(snapDir);
+    await ss.save(snap(0, 0));
+    expect(await ss.loadNewestAvailable()).toBeUndefined();
+  });
+});
