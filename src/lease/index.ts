@@ -18,7 +18,8 @@
  *
  * Contract (who calls what, all from the server's single apply/ready loop):
  *   start-up / snapshot install: lessor.recover() (reads store.loadAll()), then while MVCC rebuilds
- *     its index, attach(kv.lease, [kv.key]) for each live key with a lease.
+ *     its index, attach(kv.lease, [kv.key]) for each live key with a lease. Recovered leases have no
+ *     expiry until promote (a leader never installs a snapshot; if it ever did, promote again).
  *   LeaseGrant request, ID 0: the receiving member picks the id BEFORE proposing:
  *     pickLeaseId(() => idGen.next(), (id) => lessor.has(id)).
  *   apply LeaseGrant: grant(id, ttl, nowMs) → LeaseView (response TTL = view.ttl, the raised value)

@@ -215,9 +215,7 @@ export class Lessor {
 
   /** All leases, soonest expiry first (ties and followers' never-expiring leases by id). */
   leases(): LeaseView[] {
-    return [...this.byId.values()]
-      .sort((a, b) => (a.expiryMs !== b.expiryMs ? (a.expiryMs < b.expiryMs ? -1 : 1) : a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-      .map(view);
+    return this.byExpiry().map(view);
   }
 
   /** LeaseTimeToLive as the leader answers it (the server forwards from followers, as etcd). */
@@ -250,11 +248,14 @@ export class Lessor {
    */
   promote(nowMs: number, extendMs: number): void {
     this.primary = true;
+    for (const l of this.byId.values()) l.expiryMs = nowMs + extendMs + effectiveTTL(l) * 1000;
+    if (this.byId.size >= this.maxRevokePerSecond) this.spreadExpiries(nowMs, extendMs);
+    this.expiries.clear();
+    this.checkpoints.clear();
     for (const l of this.byId.values()) {
-      this.setExpiry(l, nowMs + extendMs + effectiveTTL(l) * 1000);
+      this.expiries.set(l.id, l.expiryMs);
       this.scheduleCheckpoint(l, nowMs);
     }
-    if (this.byId.size >= this.maxRevokePerSecond) this.spreadExpiries(nowMs, extendMs);
   }
 
   /** This member stopped leading: nothing expires here any more. */
@@ -305,6 +306,12 @@ export class Lessor {
 
   // ---- internals ----
 
+  private byExpiry(): Lease[] {
+    return [...this.byId.values()].sort((a, b) =>
+      a.expiryMs !== b.expiryMs ? (a.expiryMs < b.expiryMs ? -1 : 1) : a.id < b.id ? -1 : a.id > b.id ? 1 : 0,
+    );
+  }
+
   private setExpiry(l: Lease, atMs: number): void {
     l.expiryMs = atMs;
     this.expiries.set(l.id, atMs);
@@ -330,13 +337,13 @@ export class Lessor {
   }
 
   /**
-   * etcd 3.4's pile-up avoidance after promote, in ms: walk leases by expiry in one-second windows;
+   * etcd 3.4's pile-up avoidance after promote (sets expiryMs only; promote queues them), in ms: walk leases by expiry in one-second windows;
    * once a window holds more than 3/4 × rate leases, each further lease is pushed back by
    * 1 s × (count / target) minus how far it already lies past the window's start.
    */
   private spreadExpiries(nowMs: number, extendMs: number): void {
     const target = Math.floor((3 * this.maxRevokePerSecond) / 4);
-    const ordered = this.leases().map((v) => this.byId.get(v.id)!);
+    const ordered = this.byExpiry();
     let baseMs = ordered[0]!.expiryMs - nowMs;
     let nextMs = baseMs + 1000;
     let count = 0;
@@ -352,8 +359,7 @@ export class Lessor {
       if (count <= target) continue;
       const delayMs = Math.trunc((1000 * count) / target - (remainingMs - baseMs));
       nextMs = baseMs + delayMs;
-      this.setExpiry(l, nowMs + delayMs + extendMs + effectiveTTL(l) * 1000);
-      this.scheduleCheckpoint(l, nowMs);
+      l.expiryMs = nowMs + delayMs + extendMs + effectiveTTL(l) * 1000;
     }
   }
 }
