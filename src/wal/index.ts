@@ -42,7 +42,7 @@
  * (group commit). With mustSync=false the write goes through the plain handle and a later save with
  * mustSync, sync() or close() fdatasyncs it. Operations are serialized; an I/O error is fatal for the
  * WAL (every later call rejects with it). Failpoints: walBeforeWrite, walAfterWrite (in 'dsync' mode
- * the same moment as after the flush), walAfterSync.
+ * the same moment as after the flush), walAfterSync, walCutBeforeRename.
  *
  * CONTRACT. The server owns one WAL: create() on first boot or open(walDir, marker) on restart, then
  * save() once per Ready before sending messages that depend on it, saveSnapshot() after the snapshot

@@ -301,6 +301,7 @@ export class WAL {
     if (!isEmptyHardState(this.s.hardState)) enc.state(this.s.hardState);
     await writeAll(fh, enc.buf, enc.length, 0);
     await fh.datasync();
+    failpoint('walCutBeforeRename');
     const file = path.join(this.s.walDir, seg.name);
     await renameDurable(path.join(this.s.walDir, NEXT_SEGMENT_TMP), file);
     const old = this.s.tail;
