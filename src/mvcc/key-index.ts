@@ -53,6 +53,14 @@ export class KeyIndex {
     g.ver++;
   }
 
+  /** put() during the rebuild: the stored version and create revision win (older revisions may be compacted away). */
+  restore(main: number, sub: number, created: number, ver: number): void {
+    this.put(main, sub);
+    const g = this.gens[this.gens.length - 1]!;
+    g.created = created;
+    g.ver = ver;
+  }
+
   /** Record a deletion; false when the key has no live generation. */
   tombstone(main: number, sub: number): boolean {
     const last = this.gens[this.gens.length - 1];

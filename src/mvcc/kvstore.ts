@@ -55,7 +55,7 @@ export class KvStore {
         }
       } else {
         const ki = core.index.getOrCreate(key);
-        ki.put(r.main, r.sub);
+        ki.restore(r.main, r.sub, kv.createRevision, kv.version);
         ki.value = kv.value;
         ki.lease = kv.lease;
       }
