@@ -1,0 +1,219 @@
+// The client-port multiplexer: one listener per client URL serves gRPC (HTTP/2) and HTTP/1.1 (v2
+// keys, /health, /version, /metrics, the /v3 JSON gateway), with or without TLS, as etcd's cmux does.
+//
+// Per connection, once: read the first bytes (after the TLS handshake, if any) and compare them with
+// the HTTP/2 client preface, 24 bytes "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n". HTTP/1 requests differ at
+// byte 0 or 1 ("GET", "PUT", "POST", "DELETE", "HEAD"), so the decision is made on the first packet;
+// the bytes are pushed back (socket.unshift) and the socket is handed to grpc-js through
+// server.createConnectionInjector() or to the HTTP/1 server by emitting 'connection' on it.
+// Under TLS, ALPN offers h2 and http/1.1 and picks http/1.1 when the client offers it (curl, browsers)
+// and h2 when it offers only h2 (grpc-go, grpc-js); the byte sniff still decides the route.
+import * as grpc from '@grpc/grpc-js';
+import * as http from 'node:http';
+import * as net from 'node:net';
+import * as tls from 'node:tls';
+import type { TlsOptions } from './tls.js';
+
+export const HTTP2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
+/** A connection that sends nothing for this long before we can route it is closed. */
+export const SNIFF_TIMEOUT_MS = 30_000;
+/** Backlog of pending TCP connections per listener. */
+export const LISTEN_BACKLOG = 511;
+/** How long close() lets in-flight gRPC calls finish before cancelling them. */
+export const CLOSE_GRACE_MS = 1_000;
+
+/** Anything that serves HTTP/1.1: a node request listener, an http.Server, or a FastifyInstance (after ready()). */
+export type HttpHandler = http.RequestListener | http.Server | { server: http.Server };
+
+export interface ClientHandlers {
+  grpcServer: grpc.Server;
+  http: HttpHandler;
+}
+
+export interface ClientListener {
+  url: URL;
+  address: { host: string; port: number };
+  /** Stop accepting, end open connections (gRPC calls get CLOSE_GRACE_MS), resolve when closed. */
+  close(): Promise<void>;
+}
+
+/** A listen failure, message in etcd's words: "listen tcp 127.0.0.1:2379: bind: address already in use". */
+export class ListenError extends Error {}
+
+const ERRNO_TEXT: Record<string, string> = {
+  EADDRINUSE: 'address already in use', EACCES: 'permission denied',
+  EADDRNOTAVAIL: 'cannot assign requested address', ENOTFOUND: 'no such host',
+};
+
+function httpServerOf(h: HttpHandler): http.Server {
+  if (h instanceof http.Server) return h;
+  if (typeof h === 'function') return http.createServer(h);
+  return h.server;
+}
+
+function hostPort(url: URL): { host: string; port: number } {
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  const port = url.port !== '' ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
+  return { host, port };
+}
+
+/**
+ * Read until the first bytes tell HTTP/2 from anything else, push them back, call `route`.
+ * Once per connection; costs one extra 'readable' callback.
+ */
+export function sniffHttp2(socket: net.Socket, route: (isHttp2: boolean) => void): void {
+  let buf: Buffer = Buffer.alloc(0);
+  let done = false;
+  const finish = (isHttp2: boolean | undefined): void => {
+    if (done) return;
+    done = true;
+    socket.removeListener('readable', onReadable);
+    socket.removeListener('end', onEnd);
+    socket.setTimeout(0);
+    if (isHttp2 === undefined) {
+      socket.destroy();
+      return;
+    }
+    if (buf.length > 0) socket.unshift(buf);
+    route(isHttp2);
+  };
+  const onReadable = (): void => {
+    let chunk: Buffer | null;
+    while ((chunk = socket.read() as Buffer | null) !== null) buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
+    const n = Math.min(buf.length, HTTP2_PREFACE.length);
+    if (!buf.subarray(0, n).equals(HTTP2_PREFACE.subarray(0, n))) finish(false);
+    else if (n === HTTP2_PREFACE.length) finish(true);
+  };
+  const onEnd = (): void => finish(undefined);
+  socket.on('readable', onReadable);
+  socket.once('end', onEnd);
+  socket.once('error', () => finish(undefined));
+  socket.setTimeout(SNIFF_TIMEOUT_MS, () => finish(undefined));
+}
+
+/** ALPN: http/1.1 when offered (curl, browsers), h2 when it is all the client speaks (gRPC). */
+function chooseAlpn({ protocols }: { protocols: string[] }): string | undefined {
+  if (protocols.includes('http/1.1')) return 'http/1.1';
+  if (protocols.includes('h2')) return 'h2';
+  return protocols[0];
+}
+
+function clientCertAllowed(socket: tls.TLSSocket, allowedHostname: string | undefined): boolean {
+  if (allowedHostname === undefined) return true;
+  const cert = socket.getPeerCertificate();
+  if (!cert || Object.keys(cert).length === 0) return false;
+  return tls.checkServerIdentity(allowedHostname, cert) === undefined;
+}
+
+function createRawServer(tlsOptions: TlsOptions | undefined, onSocket: (s: net.Socket) => void): net.Server {
+  if (tlsOptions === undefined) return net.createServer({ noDelay: true }, onSocket);
+  const { source: _source, allowedHostname, ...secure } = tlsOptions;
+  const server = tls.createServer({ ...secure, ALPNCallback: chooseAlpn, noDelay: true } as tls.TlsOptions);
+  server.on('secureConnection', (s: tls.TLSSocket) => {
+    if (!clientCertAllowed(s, allowedHostname)) {
+      s.destroy();
+      return;
+    }
+    onSocket(s);
+  });
+  server.on('tlsClientError', () => {}); // a failed handshake concerns that client only
+  return server;
+}
+
+type Route = 'pending' | 'h2' | 'http1';
+
+/** Open sockets of one listener and what they are doing, so close() can end each one gracefully. */
+class Connections {
+  readonly route = new Map<net.Socket, Route>();
+  readonly busy = new Set<net.Socket>();
+  closing = false;
+
+  onRequest = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    const socket = req.socket;
+    if (!this.route.has(socket)) return; // another listener's connection
+    this.busy.add(socket);
+    res.once('close', () => {
+      this.busy.delete(socket);
+      if (this.closing) socket.end();
+    });
+  };
+
+  /** Idle HTTP/1 and unrouted sockets end now; busy ones after their response; h2 is drained by grpc-js. */
+  endIdle(): void {
+    this.closing = true;
+    for (const [socket, route] of this.route) {
+      if (route === 'pending') socket.destroy();
+      else if (route === 'http1' && !this.busy.has(socket)) socket.end();
+    }
+  }
+}
+
+/**
+ * Listen on one client URL (http:// or https://) and serve gRPC and HTTP/1.1 on it.
+ * Rejects with ListenError when the port cannot be bound.
+ */
+export async function listenClient(url: URL, handlers: ClientHandlers, tlsOptions?: TlsOptions): Promise<ClientListener> {
+  const httpServer = httpServerOf(handlers.http);
+  const injector = handlers.grpcServer.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+  const conns = new Connections();
+  httpServer.on('request', conns.onRequest);
+  const onSocket = (socket: net.Socket): void => {
+    if (conns.closing) {
+      socket.destroy();
+      return;
+    }
+    conns.route.set(socket, 'pending');
+    socket.once('close', () => conns.route.delete(socket));
+    socket.on('error', () => {}); // reported by whoever owns the socket after routing
+    sniffHttp2(socket, (isHttp2) => {
+      conns.route.set(socket, isHttp2 ? 'h2' : 'http1');
+      if (isHttp2) {
+        // We decided by the bytes; tell node's http2 the protocol is h2 even if ALPN said otherwise.
+        if (socket instanceof tls.TLSSocket && socket.alpnProtocol !== 'h2') {
+          (socket as { alpnProtocol: string | false | null }).alpnProtocol = 'h2';
+        }
+        injector.injectConnection(socket);
+      } else {
+        httpServer.emit('connection', socket);
+      }
+    });
+  };
+  const server = createRawServer(tlsOptions, onSocket);
+  const { host, port } = hostPort(url);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (e: NodeJS.ErrnoException) => {
+      const shown = host.includes(':') ? `[${host}]` : host;
+      httpServer.removeListener('request', conns.onRequest);
+      injector.destroy();
+      reject(new ListenError(`listen tcp ${shown}:${port}: bind: ${(e.code && ERRNO_TEXT[e.code]) || e.message}`));
+    });
+    server.listen({ host, port, backlog: LISTEN_BACKLOG }, () => resolve());
+  });
+  server.on('error', () => {}); // after listen, accept errors are transient
+  const addr = server.address() as net.AddressInfo;
+  let closed: Promise<void> | undefined;
+  return {
+    url,
+    address: { host: addr.address, port: addr.port },
+    close: () => (closed ??= closeListener(server, injector, conns, () => httpServer.removeListener('request', conns.onRequest))),
+  };
+}
+
+function closeListener(
+  server: net.Server, injector: grpc.ConnectionInjector, conns: Connections, detach: () => void,
+): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => {
+      clearTimeout(timer);
+      detach();
+      resolve();
+    });
+    injector.drain(CLOSE_GRACE_MS);
+    conns.endIdle();
+    const timer = setTimeout(() => {
+      injector.destroy();
+      for (const s of conns.route.keys()) s.destroy();
+    }, CLOSE_GRACE_MS);
+    timer.unref();
+  });
+}
