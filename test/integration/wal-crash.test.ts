@@ -33,7 +33,7 @@ function runChild(args: string[], failpoints: string): Promise<{ code: number | 
 }
 
 /** The model: apply a batch as etcd's WAL reader does (an entry at an existing index replaces the suffix). */
-function apply(log: Entry[], hs: HardState, b: Batch): { log: Entry[]; hs: HardState } {
+function apply(log: Entry[], b: Batch): { log: Entry[]; hs: HardState } {
   const first = b.entries[0]!.index;
   return { log: [...log.slice(0, first - 1), ...b.entries], hs: b.hardState };
 }
@@ -86,10 +86,10 @@ describe('WAL crash safety (SIGKILL at failpoints, real child process)', () => {
       expect(res.signal, `round ${i} ${round.fp}: ${res.stderr}`).toBe('SIGKILL');
       const j = await readJournal(journal, seen);
       seen = j.lines;
-      for (const b of j.acked) model = apply(model.log, model.hs, b);
+      for (const b of j.acked) model = apply(model.log, b);
       expect(j.inFlight, `round ${i}: a batch was in flight when killed`).toBeDefined();
       if (round.fp !== 'walCutBeforeRename') expect(j.acked.length).toBe(round.hit - 1);
-      if (round.written) model = apply(model.log, model.hs, j.inFlight!);
+      if (round.written) model = apply(model.log, j.inFlight!);
       const got = await WAL.open(walDir, { index: 0, term: 0 }, { segmentBytes: SEGMENT_BYTES });
       expect(plain(got.entries), `round ${i} ${round.fp}`).toEqual(plain(model.log));
       expect(got.hardState).toEqual(model.hs);
@@ -99,7 +99,7 @@ describe('WAL crash safety (SIGKILL at failpoints, real child process)', () => {
     const res = await runChild([walDir, journal, '999', 'dsync', String(SEGMENT_BYTES), '5'], '');
     expect(res.code, res.stderr).toBe(0);
     const j = await readJournal(journal, seen);
-    for (const b of j.acked) model = apply(model.log, model.hs, b);
+    for (const b of j.acked) model = apply(model.log, b);
     expect(j.inFlight).toBeUndefined();
     const got = await WAL.open(walDir, { index: 0, term: 0 }, { segmentBytes: SEGMENT_BYTES });
     expect(plain(got.entries)).toEqual(plain(model.log));
