@@ -1,0 +1,116 @@
+// Watchable store: synced delivery, catch-up from history, victims under a slow consumer (no event lost
+// or duplicated), compacted start revisions, prevKv, filters, one response per revision.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Backend } from '../../../src/backend/index.js';
+import { MvccError, watchStreamQueueLimit, type KvStore, type WatchResponse, type WatchStream } from '../../../src/mvcc/index.js';
+import { ALL, B, openStore, tempDir } from './helpers.js';
+
+let kv: KvStore;
+let backend: Backend;
+let cleanup: () => Promise<void>;
+let idx = 0;
+beforeEach(async () => {
+  const t = await tempDir();
+  cleanup = t.cleanup;
+  ({ kv, backend } = await openStore(t.dir));
+});
+afterEach(async () => {
+  await backend.close();
+  await cleanup();
+});
+
+const put = (k: string, v: string) => kv.put(++idx, { key: B(k), value: B(v) });
+const brief = (r: WatchResponse | null) =>
+  r && { id: r.watchId, compact: r.compactRevision, evs: r.events.map((e) => `${e.type} ${e.kv.key} ${e.kv.modRevision}${e.prevKv ? ` prev=${e.prevKv.value}` : ''}`) };
+
+async function take(ws: WatchStream, n: number): Promise<string[]> {
+  const out: string[] = [];
+  while (out.length < n) out.push(...brief(await ws.next())!.evs);
+  return out;
+}
+
+describe('watch', () => {
+  it('synced watcher gets live events; one response per txn revision; prevKv on request', async () => {
+    const ws = kv.watchStream();
+    const id = ws.watch({ key: B('a'), rangeEnd: B('c'), prevKv: true });
+    expect(id).toBe(0);
+    put('a', '1');
+    kv.txn(++idx, { compare: [], success: [{ put: { key: B('a'), value: B('2') } }, { put: { key: B('b'), value: B('x') } }, { put: { key: B('z'), value: B('x') } }], failure: [] });
+    kv.deleteRange(++idx, { key: B('a') });
+    expect(brief(await ws.next())).toEqual({ id: 0, compact: undefined, evs: ['PUT a 2'] });
+    expect(brief(await ws.next())!.evs).toEqual(['PUT a 3 prev=1', 'PUT b 3']);
+    expect(brief(await ws.next())!.evs).toEqual(['DELETE a 4 prev=2']);
+    ws.close();
+  });
+
+  it('catches up from a past start revision, then continues live, without gaps or duplicates', async () => {
+    for (let i = 0; i < 50; i++) put(`k${i % 5}`, `${i}`);
+    await backend.commit();
+    for (let i = 0; i < 10; i++) put(`k${i % 5}`, `late${i}`);
+    const ws = kv.watchStream();
+    ws.watch({ key: B('k'), rangeEnd: B('l'), startRevision: 10 });
+    const first = ws.next();
+    for (let i = 0; i < 5; i++) put('k9', `${i}`); // revisions 62..66, while the watcher is unsynced
+    const revs = brief(await first)!.evs.map((e) => Number(e.split(' ')[2]));
+    while (revs[revs.length - 1]! < 66) revs.push(...(await take(ws, 1)).map((e) => Number(e.split(' ')[2])));
+    expect(revs).toEqual(Array.from({ length: 66 - 10 + 1 }, (_, i) => 10 + i));
+    ws.close();
+  });
+
+  it('filters and a single-key watcher', async () => {
+    const ws = kv.watchStream();
+    ws.watch({ key: B('a'), filters: ['NOPUT'] });
+    ws.watch({ key: B('a'), filters: ['NODELETE'], id: 7 });
+    expect(() => ws.watch({ key: B('x'), id: 7 })).toThrow(MvccError);
+    put('a', '1');
+    put('ab', '1');
+    kv.deleteRange(++idx, { key: B('a') });
+    const got = [brief(await ws.next()), brief(await ws.next())];
+    expect(got).toEqual([{ id: 7, compact: undefined, evs: ['PUT a 2'] }, { id: 0, compact: undefined, evs: ['DELETE a 4'] }]);
+    ws.close();
+  });
+
+  it('a compacted start revision gets the compact revision and the watcher is removed', async () => {
+    for (let i = 0; i < 5; i++) put('a', `${i}`);
+    kv.compact(++idx, 4);
+    const ws = kv.watchStream();
+    const id = ws.watch({ key: B('a'), startRevision: 2 });
+    expect(brief(await ws.next())).toEqual({ id, compact: 4, evs: [] });
+    expect(ws.cancel(id)).toBe(false);
+    const ok = ws.watch({ key: B('a'), startRevision: 4, prevKv: true });
+    expect(brief(await ws.next())).toEqual({ id: ok, compact: undefined, evs: ['PUT a 4', 'PUT a 5 prev=2', 'PUT a 6 prev=3'] });
+    ws.close();
+  });
+
+  it('a slow consumer never blocks writers and loses nothing (victims are retried)', async () => {
+    const ws = kv.watchStream();
+    const fast = kv.watchStream();
+    ws.watch({ key: ALL, rangeEnd: ALL });
+    fast.watch({ key: B('k'), rangeEnd: ALL });
+    const n = watchStreamQueueLimit * 3;
+    const fastGot: number[] = [];
+    for (let i = 0; i < n; i++) {
+      put(`k${i % 7}`, `${i}`);
+      const r = await fast.next();
+      fastGot.push(r!.events[0]!.kv.modRevision);
+    }
+    expect(ws.pendingResponses()).toBe(watchStreamQueueLimit);
+    const revs: number[] = [];
+    while (revs.length < n) for (const e of (await ws.next())!.events) revs.push(e.kv.modRevision);
+    const want = Array.from({ length: n }, (_, i) => i + 2);
+    expect(revs).toEqual(want);
+    expect(fastGot).toEqual(want);
+    ws.close();
+    fast.close();
+  });
+
+  it('fans out one write to many watchers', async () => {
+    const streams = Array.from({ length: 20 }, () => kv.watchStream());
+    for (const s of streams) for (let i = 0; i < 50; i++) s.watch({ key: B('hot') });
+    put('hot', 'v');
+    let total = 0;
+    for (const s of streams) for (let i = 0; i < 50; i++) total += (await s.next())!.events.length;
+    expect(total).toBe(1000);
+    for (const s of streams) s.close();
+  });
+});
