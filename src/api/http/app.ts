@@ -1,0 +1,95 @@
+// createHttpApp: the HTTP/1.1 half of the client port as one fastify instance that never listens
+// itself: platform/'s multiplexer emits accepted sockets on `app.server` ('connection').
+import fastify, { LogController, type FastifyInstance, type FastifyPluginAsync, type FastifyReply } from 'fastify';
+import type { EtcdServerFacade } from '../../server/facade.js';
+import type { Logger } from '../../pkg/logger.js';
+import { createMetrics, type EtcdMetrics } from '../../pkg/metrics.js';
+import { packageDefinition } from '../v3/proto.js';
+import { gatewayPlugin, textReply } from './gateway.js';
+import { checkHealth } from './health.js';
+import { JsonCodec } from './json-codec.js';
+
+export interface HttpAppOptions {
+  readonly logger: Logger;
+  /** --max-request-bytes: the largest request the server accepts (1.5 MiB by default). */
+  readonly maxRequestBytes: number;
+  /** --enable-v2: register `plugins` (the v2 API) only when true. */
+  readonly enableV2: boolean;
+  /** --max-txn-ops (128 by default). */
+  readonly maxTxnOps?: number;
+  /** The member's metrics (server updates them); a fresh registry when absent. */
+  readonly metrics?: EtcdMetrics;
+  /** More routes at the root, e.g. the v2 API plugins (/v2/keys, /v2/members, /v2/stats, …). */
+  readonly plugins?: readonly FastifyPluginAsync[];
+}
+
+/** etcd 3.4 answers every HTTP response with these (its default `--cors '*'`). */
+const CORS_HEADERS = {
+  'access-control-allow-headers': 'accept, content-type, authorization',
+  'access-control-allow-methods': 'POST, GET, OPTIONS, PUT, DELETE',
+  'access-control-allow-origin': '*',
+};
+
+/** The gateway's JSON body may exceed the request itself: base64 (4/3) plus JSON framing. */
+export function gatewayBodyBytesMax(maxRequestBytes: number): number {
+  return Math.ceil((maxRequestBytes * 4) / 3) + 64 * 1024;
+}
+
+let sharedCodec: JsonCodec | undefined;
+function jsonCodec(): JsonCodec {
+  sharedCodec ??= new JsonCodec(packageDefinition());
+  return sharedCodec;
+}
+
+export function createHttpApp(facade: EtcdServerFacade, opts: HttpAppOptions): FastifyInstance {
+  const app = fastify({
+    loggerInstance: opts.logger.child({ room: 'api/http' }),
+    logController: new LogController({ disableRequestLogging: true }),
+    requestTimeout: 0, // watch requests stay open as long as the client wants
+    bodyLimit: gatewayBodyBytesMax(opts.maxRequestBytes),
+  }) as unknown as FastifyInstance;
+  const codec = jsonCodec();
+  const metrics = opts.metrics ?? createMetrics();
+
+  app.addHook('onRequest', (_req, reply, done) => {
+    reply.headers(CORS_HEADERS);
+    done();
+  });
+  app.setNotFoundHandler((_req, reply) => textReply(reply, 404, '404 page not found\n'));
+  app.route({ method: 'OPTIONS', url: '/*', handler: (_req, reply) => reply.code(200).send() });
+
+  getOnly(app, '/health', async (reply) => {
+    if (await checkHealth(facade, codec)) {
+      return reply.header('content-type', 'text/plain; charset=utf-8').send('{"health":"true"}');
+    }
+    return textReply(reply, 503, '{"health":"false"}\n');
+  });
+  getOnly(app, '/version', async (reply) => {
+    const v = facade.version();
+    const body = `{"etcdserver":${JSON.stringify(v.etcdserver)},"etcdcluster":${JSON.stringify(v.etcdcluster)}}`;
+    return reply.header('content-type', 'application/json').send(Buffer.from(body)); // a Buffer: no charset appended
+  });
+  getOnly(app, '/metrics', async (reply) => {
+    const text = await metrics.registry.metrics();
+    return reply.header('content-type', metrics.registry.contentType).send(text);
+  });
+
+  const gateway = {
+    facade, codec, metrics,
+    limits: { maxTxnOps: opts.maxTxnOps ?? 128 },
+    bodyBytesMax: gatewayBodyBytesMax(opts.maxRequestBytes),
+  };
+  for (const prefix of ['/v3', '/v3beta']) app.register(gatewayPlugin, { ...gateway, prefix });
+  if (opts.enableV2) for (const plugin of opts.plugins ?? []) app.register(plugin);
+  return app;
+}
+
+/** GET handler; any other method gets etcd's 405 with `Allow: GET`. */
+function getOnly(app: FastifyInstance, url: string, handler: (reply: FastifyReply) => Promise<FastifyReply>): void {
+  app.get(url, (_req, reply) => handler(reply));
+  app.route({
+    method: ['POST', 'PUT', 'DELETE', 'PATCH'],
+    url,
+    handler: (_req, reply) => textReply(reply.header('allow', 'GET'), 405, 'Method Not Allowed\n'),
+  });
+}

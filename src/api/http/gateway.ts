@@ -1,0 +1,125 @@
+// The JSON gateway as a fastify plugin, registered once per prefix (/v3 and /v3beta, as etcd 3.4).
+// Bodies are taken raw whatever the Content-Type (curl -d sends form encoding), unknown paths under
+// the prefix answer `Not Found\n` and known paths with another method `Method Not Allowed\n`,
+// exactly as etcd's gateway mux does.
+import type { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { CallContext, EtcdServerFacade } from '../../server/facade.js';
+import { countRpcHandled, countRpcStarted, type EtcdMetrics } from '../../pkg/metrics.js';
+import { errorInfo, toErrorInfo } from '../v3/errors.js';
+import { UNARY_ROUTES, type GatewayLimits, type UnaryRoute } from './gateway-routes.js';
+import { readBody, sendError, StreamWriter } from './gateway-io.js';
+import { GatewayWatchSession, serveKeepAlive } from './gateway-stream.js';
+import type { JsonCodec } from './json-codec.js';
+import { GatewayDecodeError, firstJsonValue } from './json-scan.js';
+
+export interface GatewayOptions {
+  readonly facade: EtcdServerFacade;
+  readonly codec: JsonCodec;
+  readonly metrics: EtcdMetrics | undefined;
+  readonly limits: GatewayLimits;
+  /** A unary request body (JSON text, base64 inflated) larger than this is refused. */
+  readonly bodyBytesMax: number;
+}
+
+const OTHER_METHODS = ['GET', 'HEAD', 'PUT', 'DELETE', 'PATCH'] as const;
+const GRPC_INVALID_ARGUMENT = 3;
+
+export function textReply(reply: FastifyReply, status: number, text: string): FastifyReply {
+  return reply
+    .code(status)
+    .header('content-type', 'text/plain; charset=utf-8')
+    .header('x-content-type-options', 'nosniff')
+    .send(text);
+}
+
+/** The auth token a gateway client sends (etcd reads the `Authorization` header). */
+export function callContext(request: FastifyRequest): CallContext | undefined {
+  const token = request.headers.authorization;
+  return token === undefined ? undefined : { token };
+}
+
+export async function gatewayPlugin(app: FastifyInstance, opts: GatewayOptions): Promise<void> {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
+  app.setNotFoundHandler((_req, reply) => textReply(reply, 404, 'Not Found\n'));
+  const notAllowed = (_req: FastifyRequest, reply: FastifyReply) => textReply(reply, 405, 'Method Not Allowed\n');
+
+  for (const route of UNARY_ROUTES) {
+    app.post(route.path, (req, reply) => unary(route, opts, req, reply));
+    app.route({ method: [...OTHER_METHODS], url: route.path, handler: notAllowed });
+  }
+  app.post('/watch', (req, reply) => watch(opts, req, reply));
+  app.post('/lease/keepalive', (req, reply) => keepAlive(opts, req, reply));
+  for (const path of ['/watch', '/lease/keepalive']) app.route({ method: [...OTHER_METHODS], url: path, handler: notAllowed });
+}
+
+const bodyOf = (req: FastifyRequest): Readable => (req.body as Readable | undefined) ?? req.raw;
+
+async function unary(route: UnaryRoute, o: GatewayOptions, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  const text = await readBody(bodyOf(request), o.bodyBytesMax);
+  if (text === undefined) {
+    const info = errorInfo('RequestTooLarge');
+    return sendError(reply, info.grpcCode, info.message, info.httpStatus);
+  }
+  let req: Record<string, unknown>;
+  try {
+    req = o.codec.decode(o.codec.message(route.request), firstJsonValue(text));
+  } catch (err) {
+    if (!(err instanceof GatewayDecodeError)) throw err;
+    return sendError(reply, GRPC_INVALID_ARGUMENT, err.message);
+  }
+  if (o.metrics) countRpcStarted(o.metrics, 'unary', route.service, route.method);
+  let resp: object;
+  try {
+    const code = route.check?.(req as never, o.limits);
+    if (code !== undefined) throw Object.assign(new Error(code), { name: 'EtcdError', code });
+    resp = await route.call(o.facade, req as never, callContext(request));
+  } catch (err) {
+    const info = toErrorInfo(err);
+    if (o.metrics) countRpcHandled(o.metrics, 'unary', route.service, route.method, info.grpcCode);
+    return sendError(reply, info.grpcCode, info.message, info.httpStatus);
+  }
+  if (o.metrics) countRpcHandled(o.metrics, 'unary', route.service, route.method, 0);
+  return reply
+    .header('content-type', 'application/json')
+    .header('grpc-metadata-content-type', 'application/grpc')
+    .send(Buffer.from(JSON.stringify(o.codec.encode(o.codec.message(route.response), resp)))); // Buffer: exact content-type
+}
+
+function streamWriter(reply: FastifyReply): StreamWriter {
+  const headers = reply.getHeaders();
+  reply.hijack();
+  return new StreamWriter(reply.raw, headers);
+}
+
+async function watch(o: GatewayOptions, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const writer = streamWriter(reply);
+  const service = 'etcdserverpb.Watch';
+  if (o.metrics) countRpcStarted(o.metrics, 'bidi_stream', service, 'Watch');
+  const session = new GatewayWatchSession(o.facade, o.codec, writer, callContext(request));
+  reply.raw.once('close', () => {
+    session.close();
+    if (o.metrics) countRpcHandled(o.metrics, 'bidi_stream', service, 'Watch', 0);
+  });
+  try {
+    await session.serve(bodyOf(request));
+  } catch (err) {
+    const info = toErrorInfo(err);
+    writer.fail(info.grpcCode, info.message, info.httpStatus);
+    session.close();
+  }
+}
+
+async function keepAlive(o: GatewayOptions, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const writer = streamWriter(reply);
+  const service = 'etcdserverpb.Lease';
+  if (o.metrics) countRpcStarted(o.metrics, 'bidi_stream', service, 'LeaseKeepAlive');
+  try {
+    await serveKeepAlive(o.facade, o.codec, bodyOf(request), writer, callContext(request));
+  } catch (err) {
+    const info = toErrorInfo(err);
+    writer.fail(info.grpcCode, info.message, info.httpStatus);
+  }
+  if (o.metrics) countRpcHandled(o.metrics, 'bidi_stream', service, 'LeaseKeepAlive', 0);
+}
