@@ -92,7 +92,7 @@ export class Backend {
           }
           yield [k.subarray(prefix.length), v];
         }
-        if (chunk.length < batchSize) break;
+        if (chunk.length === 0) break;
       }
       for (; oi < overlay.length; oi++) {
         const [ok, ov] = overlay[oi]!;

@@ -40,7 +40,7 @@ export async function* snapshotStream(backend: Backend): AsyncGenerator<Buffer> 
           bytes = 0;
         }
       }
-      if (chunk.length < 1000) break;
+      if (chunk.length === 0) break;
     }
   } finally {
     await it.close();

@@ -50,7 +50,7 @@ export async function hashBackend(backend: Backend): Promise<number> {
         if (k.equals(skip)) continue;
         h = crc32c(v, crc32c(k, h));
       }
-      if (chunk.length < 1000) break;
+      if (chunk.length === 0) break;
     }
   } finally {
     await it.close();
