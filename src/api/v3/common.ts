@@ -1,0 +1,93 @@
+/** Shared plumbing of the v3 services: unary adapter, call context, response headers. */
+import type * as grpc from '@grpc/grpc-js';
+import type { CallContext, EtcdErrorCode, EtcdServerFacade } from '../../server/facade.js';
+import type { ResponseHeader } from '../../pb/etcdserverpb/ResponseHeader.js';
+import { grpcErrorOf, toGrpcError } from './errors.js';
+
+/** Limits etcd enforces at the API edge (flags --max-txn-ops, --max-request-bytes). */
+export interface ApiLimits {
+  readonly maxTxnOps: number;
+  readonly maxRequestBytes: number;
+}
+
+/** Set by the request deserializer on a raft-bound request whose encoding exceeds maxRequestBytes. */
+export const OVERSIZED: unique symbol = Symbol('oversized');
+
+export function isOversized(req: object): boolean {
+  return (req as { [OVERSIZED]?: true })[OVERSIZED] === true;
+}
+
+interface AnyCall {
+  readonly metadata: grpc.Metadata;
+}
+
+/** The auth token etcd clients send as metadata "token"; no allocation when absent. */
+export function ctxOf(call: AnyCall): CallContext | undefined {
+  const t = call.metadata.get('token');
+  if (t.length === 0) return undefined;
+  return { token: String(t[0]) };
+}
+
+/** A context with an AbortSignal that fires when the client cancels (blocking calls). */
+export function abortableCtx(call: AnyCall & { on(ev: 'cancelled', f: () => void): unknown }): CallContext {
+  const ac = new AbortController();
+  call.on('cancelled', () => ac.abort());
+  const t = call.metadata.get('token');
+  return t.length === 0 ? { signal: ac.signal } : { token: String(t[0]), signal: ac.signal };
+}
+
+/** A request check: returns an error code to refuse the request before it reaches the facade. */
+export type Check<Req> = (req: Req) => EtcdErrorCode | undefined;
+
+/** grpc-js unary handler around a facade method, with optional check and size guard. */
+export function unary<Req extends object, Res>(
+  fn: (req: Req, ctx?: CallContext) => Promise<Res>,
+  check?: Check<Req>,
+): grpc.handleUnaryCall<Req, Res> {
+  return (call, callback) => {
+    const req = call.request;
+    const code = check === undefined ? undefined : check(req);
+    if (code !== undefined) {
+      callback(grpcErrorOf(code));
+      return;
+    }
+    fn(req, ctxOf(call)).then(
+      (res) => callback(null, res),
+      (err: unknown) => callback(toGrpcError(err)),
+    );
+  };
+}
+
+/** Builds ResponseHeaders for stream responses, caching the decimal forms of the 64-bit ids. */
+export class HeaderMaker {
+  private clusterId = -1n;
+  private memberId = -1n;
+  private clusterIdText = '0';
+  private memberIdText = '0';
+
+  constructor(private readonly facade: EtcdServerFacade) {}
+
+  /** Header at `revision` (or the facade's current revision when omitted). */
+  make(revision?: number): ResponseHeader {
+    const h = this.facade.header();
+    if (h.clusterId !== this.clusterId) {
+      this.clusterId = h.clusterId;
+      this.clusterIdText = h.clusterId.toString();
+    }
+    if (h.memberId !== this.memberId) {
+      this.memberId = h.memberId;
+      this.memberIdText = h.memberId.toString();
+    }
+    return {
+      cluster_id: this.clusterIdText,
+      member_id: this.memberIdText,
+      revision: revision ?? h.revision,
+      raft_term: h.raftTerm,
+    };
+  }
+}
+
+/** The check of raft-bound requests without other validation: only the size limit. */
+export function sizeGuard<Req extends object>(req: Req): EtcdErrorCode | undefined {
+  return isOversized(req) ? 'RequestTooLarge' : undefined;
+}

@@ -1,0 +1,60 @@
+/** etcdserverpb.Lease. KeepAlive: one renewal at a time per stream, as etcd's recv loop. */
+import type * as grpc from '@grpc/grpc-js';
+import type { EtcdServerFacade } from '../../server/facade.js';
+import type { LeaseHandlers } from '../../pb/etcdserverpb/Lease.js';
+import type { LeaseKeepAliveRequest__Output } from '../../pb/etcdserverpb/LeaseKeepAliveRequest.js';
+import type { LeaseKeepAliveResponse } from '../../pb/etcdserverpb/LeaseKeepAliveResponse.js';
+import { HeaderMaker, ctxOf, sizeGuard, unary } from './common.js';
+import { toGrpcError } from './errors.js';
+
+type KeepAliveCall = grpc.ServerDuplexStream<LeaseKeepAliveRequest__Output, LeaseKeepAliveResponse>;
+
+function isLeaseNotFound(err: unknown): boolean {
+  return err instanceof Error && err.name === 'EtcdError' && (err as { code?: unknown }).code === 'LeaseNotFound';
+}
+
+function keepAlive(facade: EtcdServerFacade, headers: HeaderMaker): grpc.handleBidiStreamingCall<LeaseKeepAliveRequest__Output, LeaseKeepAliveResponse> {
+  return (call: KeepAliveCall) => {
+    const ctx = ctxOf(call);
+    let done = false;
+    const finish = (): void => {
+      done = true;
+    };
+    call.on('cancelled', finish);
+    call.on('error', finish);
+    call.on('end', () => {
+      finish();
+      call.end();
+    });
+    call.on('data', (req: LeaseKeepAliveRequest__Output) => {
+      call.pause(); // the next request waits for this renewal: etcd's recv loop does the same
+      facade.leaseKeepAlive(req, ctx).then(
+        (res) => {
+          if (!done) call.write(res);
+          call.resume();
+        },
+        (err: unknown) => {
+          if (done) return;
+          if (isLeaseNotFound(err)) {
+            call.write({ header: headers.make(), ID: req.ID, TTL: 0 });
+            call.resume();
+          } else {
+            done = true;
+            call.emit('error', toGrpcError(err));
+          }
+        },
+      );
+    });
+  };
+}
+
+export function leaseHandlers(facade: EtcdServerFacade): LeaseHandlers {
+  const headers = new HeaderMaker(facade);
+  return {
+    LeaseGrant: unary((r, ctx) => facade.leaseGrant(r, ctx), sizeGuard),
+    LeaseRevoke: unary((r, ctx) => facade.leaseRevoke(r, ctx), sizeGuard),
+    LeaseKeepAlive: keepAlive(facade, headers),
+    LeaseTimeToLive: unary((r, ctx) => facade.leaseTimeToLive(r, ctx)),
+    LeaseLeases: unary((r, ctx) => facade.leaseLeases(r, ctx)),
+  };
+}

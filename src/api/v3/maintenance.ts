@@ -1,0 +1,84 @@
+/** etcdserverpb.Maintenance and etcdserverpb.Cluster. */
+import { createHash } from 'node:crypto';
+import type * as grpc from '@grpc/grpc-js';
+import type { EtcdServerFacade } from '../../server/facade.js';
+import type { MaintenanceHandlers } from '../../pb/etcdserverpb/Maintenance.js';
+import type { ClusterHandlers } from '../../pb/etcdserverpb/Cluster.js';
+import type { SnapshotRequest__Output } from '../../pb/etcdserverpb/SnapshotRequest.js';
+import type { SnapshotResponse } from '../../pb/etcdserverpb/SnapshotResponse.js';
+import { abortableCtx, sizeGuard, unary } from './common.js';
+import { toGrpcError } from './errors.js';
+import { checkPeerURLs } from './validate.js';
+
+/** Snapshot stream piece size (etcd's snapshotSendBufferSize). */
+export const SNAPSHOT_CHUNK_BYTES = 32 * 1024;
+
+type SnapshotCall = grpc.ServerWritableStream<SnapshotRequest__Output, SnapshotResponse>;
+
+function waitDrain(call: SnapshotCall): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      call.off('drain', done);
+      call.off('cancelled', done);
+      resolve();
+    };
+    call.on('drain', done);
+    call.on('cancelled', done);
+  });
+}
+
+/**
+ * The backend image in 32 KiB pieces, remaining_bytes counting down to 0, then one last message
+ * whose blob is the sha256 of the image (etcdctl verifies it); no header, as etcd 3.4.
+ */
+async function streamSnapshot(facade: EtcdServerFacade, call: SnapshotCall): Promise<void> {
+  const ctx = abortableCtx(call);
+  const src = await facade.snapshot(ctx);
+  const hash = createHash('sha256');
+  let remaining = src.size;
+  for await (const chunk of src.chunks) {
+    for (let off = 0; off < chunk.length; off += SNAPSHOT_CHUNK_BYTES) {
+      if (call.cancelled) return;
+      const piece = chunk.subarray(off, Math.min(off + SNAPSHOT_CHUNK_BYTES, chunk.length));
+      hash.update(piece);
+      remaining -= piece.length;
+      if (!call.write({ remaining_bytes: remaining, blob: Buffer.from(piece.buffer, piece.byteOffset, piece.length) })) {
+        await waitDrain(call);
+      }
+    }
+  }
+  call.write({ remaining_bytes: 0, blob: hash.digest() });
+  call.end();
+}
+
+export function maintenanceHandlers(facade: EtcdServerFacade): MaintenanceHandlers {
+  return {
+    Alarm: unary((r, ctx) => facade.alarm(r, ctx), sizeGuard),
+    Status: unary((r, ctx) => facade.status(r, ctx)),
+    Defragment: unary((r, ctx) => facade.defragment(r, ctx)),
+    Hash: unary((r, ctx) => facade.hash(r, ctx)),
+    HashKV: unary((r, ctx) => facade.hashKV(r, ctx)),
+    MoveLeader: unary((r, ctx) => facade.moveLeader(r, ctx)),
+    Snapshot: (call) => {
+      streamSnapshot(facade, call).catch((err: unknown) => {
+        if (!call.cancelled) call.emit('error', toGrpcError(err));
+      });
+    },
+  };
+}
+
+export function clusterHandlers(facade: EtcdServerFacade): ClusterHandlers {
+  return {
+    MemberAdd: unary(
+      (r, ctx) => facade.memberAdd(r, ctx),
+      (r) => checkPeerURLs(r.peerURLs),
+    ),
+    MemberRemove: unary((r, ctx) => facade.memberRemove(r, ctx)),
+    MemberUpdate: unary(
+      (r, ctx) => facade.memberUpdate(r, ctx),
+      (r) => checkPeerURLs(r.peerURLs),
+    ),
+    MemberList: unary((r, ctx) => facade.memberList(r, ctx)),
+    MemberPromote: unary((r, ctx) => facade.memberPromote(r, ctx)),
+  };
+}

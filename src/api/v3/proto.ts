@@ -1,0 +1,59 @@
+/**
+ * Loads proto/ once (runtime half of src/pb). The options here and in scripts/gen-pb.sh must match:
+ *
+ *  - keepCase: etcd's field names (`range_end`, `prev_kv`, `ID`, `TTL`, `peerURLs`).
+ *  - longs: String. cluster/member/lease ids are uint64/int64 and exceed 2^53, so a JS number
+ *    would corrupt them. Decoded int64 fields are decimal strings; convert at the edge:
+ *    revisions with Number(s) (they stay far below 2^53), ids with BigInt(s). On encode,
+ *    protobufjs accepts number, decimal string or Long (not bigint: pass `id.toString()`).
+ *  - enums: String (names such as 'PUT', 'DESCEND'); encode accepts names or numbers.
+ *  - bytes: Buffer. defaults: every scalar/repeated field is present after decode (etcd's Go
+ *    zero values). oneofs: a virtual field names the set member (`request: 'request_put'`).
+ *
+ * The proto/ directory sits at the package root; this file is at src/api/v3/ (tsx) or
+ * dist/api/v3/ (after tsc), three levels below it either way.
+ */
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import type { ProtoGrpcType as RpcGrpcType } from '../../pb/rpc.js';
+import type { ProtoGrpcType as LockGrpcType } from '../../pb/v3lock.js';
+import type { ProtoGrpcType as ElectionGrpcType } from '../../pb/v3election.js';
+import type { ProtoGrpcType as HealthGrpcType } from '../../pb/health.js';
+
+export const PROTO_DIR = fileURLToPath(new URL('../../../proto/', import.meta.url));
+
+export const PROTO_FILES = ['rpc.proto', 'v3lock.proto', 'v3election.proto', 'health.proto'] as const;
+
+export const PROTO_LOADER_OPTIONS: protoLoader.Options = {
+  keepCase: true,
+  longs: String,
+  enums: String,
+  bytes: Buffer,
+  defaults: true,
+  oneofs: true,
+  includeDirs: [PROTO_DIR],
+};
+
+export type EtcdGrpcTypes = RpcGrpcType & LockGrpcType & ElectionGrpcType & HealthGrpcType;
+
+let cached: { definition: protoLoader.PackageDefinition; grpcObject: EtcdGrpcTypes } | undefined;
+
+function load(): { definition: protoLoader.PackageDefinition; grpcObject: EtcdGrpcTypes } {
+  if (cached === undefined) {
+    const definition = protoLoader.loadSync([...PROTO_FILES], PROTO_LOADER_OPTIONS);
+    const grpcObject = grpc.loadPackageDefinition(definition) as unknown as EtcdGrpcTypes;
+    cached = { definition, grpcObject };
+  }
+  return cached;
+}
+
+/** The proto-loader package definition (for serializers by full method or message name). */
+export function packageDefinition(): protoLoader.PackageDefinition {
+  return load().definition;
+}
+
+/** Typed service constructors and definitions: `etcdGrpc().etcdserverpb.KV.service`. */
+export function etcdGrpc(): EtcdGrpcTypes {
+  return load().grpcObject;
+}

@@ -1,0 +1,96 @@
+/** createGrpcServer: all v3 services of an etcd 3.4 member on one grpc-js Server. */
+import * as grpc from '@grpc/grpc-js';
+import type { EtcdServerFacade } from '../../server/facade.js';
+import { type ApiLimits, OVERSIZED } from './common.js';
+import { etcdGrpc } from './proto.js';
+import { kvHandlers } from './kv.js';
+import { watchHandlers } from './watch.js';
+import { leaseHandlers } from './lease.js';
+import { clusterHandlers, maintenanceHandlers } from './maintenance.js';
+import { authHandlers } from './auth.js';
+import { electionHandlers, healthHandlers, lockHandlers } from './lock-election.js';
+
+/** etcd's --max-request-bytes default (1.5 MiB). */
+export const DEFAULT_MAX_REQUEST_BYTES = 1.5 * 1024 * 1024;
+/** etcd's --max-txn-ops default. */
+export const DEFAULT_MAX_TXN_OPS = 128;
+/** etcd lets gRPC receive this much beyond --max-request-bytes, so oversize gets etcd's own error. */
+export const GRPC_OVERHEAD_BYTES = 512 * 1024;
+
+export interface GrpcServerOptions {
+  /** --max-request-bytes (default 1.5 MiB). */
+  readonly maxRequestBytes?: number;
+  /** --max-txn-ops (default 128). */
+  readonly maxTxnOps?: number;
+  /** --grpc-keepalive-interval in ms (default 2 h). */
+  readonly keepaliveIntervalMs?: number;
+  /** --grpc-keepalive-timeout in ms (default 20 s). */
+  readonly keepaliveTimeoutMs?: number;
+  /** Extra grpc-js channel options, merged last. */
+  readonly grpcOptions?: grpc.ServerOptions;
+}
+
+/** Methods whose requests etcd sends through raft: refused with "request is too large" over the limit. */
+const RAFT_BOUND: Record<string, readonly string[] | 'all'> = {
+  KV: ['Put', 'DeleteRange', 'Txn', 'Compact'],
+  Lease: ['LeaseGrant', 'LeaseRevoke'],
+  Maintenance: ['Alarm'],
+  Auth: 'all',
+};
+
+/** The service definition with request decoders that tag oversized raft-bound requests. */
+function guarded(name: string, def: grpc.ServiceDefinition, maxRequestBytes: number): grpc.ServiceDefinition {
+  const bound = RAFT_BOUND[name];
+  if (bound === undefined) return def;
+  const out: Record<string, grpc.MethodDefinition<object, object>> = {};
+  for (const [method, md] of Object.entries(def) as [string, grpc.MethodDefinition<object, object>][]) {
+    if (bound !== 'all' && !bound.includes(method)) {
+      out[method] = md;
+      continue;
+    }
+    const decode = md.requestDeserialize;
+    out[method] = {
+      ...md,
+      requestDeserialize: (buf: Buffer) => {
+        const req = decode(buf);
+        if (buf.length > maxRequestBytes) (req as { [OVERSIZED]?: true })[OVERSIZED] = true;
+        return req;
+      },
+    };
+  }
+  return out as grpc.ServiceDefinition;
+}
+
+/**
+ * A grpc-js Server serving KV, Watch, Lease, Cluster, Maintenance, Auth, v3lockpb.Lock,
+ * v3electionpb.Election and grpc.health.v1.Health over `facade`. Not bound: the caller either
+ * `bindAsync`s it (tests) or feeds it sockets through `createConnectionInjector` (client port mux).
+ */
+export function createGrpcServer(facade: EtcdServerFacade, opts: GrpcServerOptions = {}): grpc.Server {
+  const limits: ApiLimits = {
+    maxRequestBytes: opts.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES,
+    maxTxnOps: opts.maxTxnOps ?? DEFAULT_MAX_TXN_OPS,
+  };
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': limits.maxRequestBytes + GRPC_OVERHEAD_BYTES,
+    'grpc.max_send_message_length': -1,
+    'grpc.keepalive_time_ms': opts.keepaliveIntervalMs ?? 2 * 60 * 60 * 1000,
+    'grpc.keepalive_timeout_ms': opts.keepaliveTimeoutMs ?? 20_000,
+    ...opts.grpcOptions,
+  });
+  const pb = etcdGrpc();
+  const e = pb.etcdserverpb;
+  const add = (name: string, def: grpc.ServiceDefinition, impl: grpc.UntypedServiceImplementation): void => {
+    server.addService(guarded(name, def, limits.maxRequestBytes), impl);
+  };
+  add('KV', e.KV.service, kvHandlers(facade, limits));
+  add('Watch', e.Watch.service, watchHandlers(facade, limits));
+  add('Lease', e.Lease.service, leaseHandlers(facade));
+  add('Cluster', e.Cluster.service, clusterHandlers(facade));
+  add('Maintenance', e.Maintenance.service, maintenanceHandlers(facade));
+  add('Auth', e.Auth.service, authHandlers(facade));
+  add('Lock', pb.v3lockpb.Lock.service, lockHandlers(facade));
+  add('Election', pb.v3electionpb.Election.service, electionHandlers(facade));
+  add('Health', pb.grpc.health.v1.Health.service, healthHandlers(facade));
+  return server;
+}

@@ -1,0 +1,214 @@
+/**
+ * etcdserverpb.Watch: one bidirectional stream multiplexing many watchers, as etcd's watch server.
+ *
+ * Client -> server: create_request (key, range_end, start_revision, filters, prev_kv,
+ * progress_notify, watch_id, fragment) | cancel_request {watch_id} | progress_request {}.
+ * Server -> client, in this order per watcher: {created, watch_id} (header revision = store
+ * revision at creation; on failure also canceled + cancel_reason and watch_id -1), then event
+ * batches, then either {canceled} (after a cancel request) or {canceled, compact_revision} (the
+ * start revision was compacted). A progress_request is answered with watch_id -1 and the current
+ * revision; a progress notification of a progress_notify watcher carries its watch_id and no events.
+ * Example: create{key:"foo", watch_id:0} -> {created, watch_id:0, header.revision:5};
+ * put foo at 6 -> {watch_id:0, header.revision:6, events:[PUT foo mod 6]}.
+ */
+import type * as grpc from '@grpc/grpc-js';
+import type { EtcdServerFacade, WatchBatch, WatchSink, WatchStream } from '../../server/facade.js';
+import type { WatchHandlers } from '../../pb/etcdserverpb/Watch.js';
+import type { WatchRequest__Output } from '../../pb/etcdserverpb/WatchRequest.js';
+import type { WatchResponse } from '../../pb/etcdserverpb/WatchResponse.js';
+import type { WatchCreateRequest__Output } from '../../pb/etcdserverpb/WatchCreateRequest.js';
+import type { Event } from '../../pb/mvccpb/Event.js';
+import { type ApiLimits, HeaderMaker, ctxOf } from './common.js';
+import { etcdGrpc } from './proto.js';
+
+/** Responses queued in a stream's send buffer before the server is told to hold (etcd: chanBufLen). */
+export const WATCH_SEND_QUEUE_MAX = 128;
+
+type WatchCall = grpc.ServerDuplexStream<WatchRequest__Output, WatchResponse>;
+
+interface WatcherState {
+  readonly fragment: boolean;
+  /** Batches that arrived before the "created" response was written. */
+  pending: WatchBatch[] | undefined;
+}
+
+const EMPTY_RANGE = 'mvcc: watcher range is empty';
+const DUPLICATE_ID = 'mvcc: duplicate watch ID provided on the WatchStream';
+const ZERO_KEY = Buffer.from([0]);
+
+let responseSerialize: ((r: WatchResponse) => Buffer) | undefined;
+
+function encodedSize(r: WatchResponse): number {
+  responseSerialize ??= etcdGrpc().etcdserverpb.Watch.service.Watch.responseSerialize;
+  return responseSerialize(r).length;
+}
+
+/**
+ * etcd's sendFragments: a response at or above maxBytes with 2+ events is cut into pieces, each
+ * as large as fits (at least one event), all but the last flagged fragment.
+ */
+export function fragmentResponse(r: WatchResponse, maxBytes: number): WatchResponse[] {
+  const events = r.events ?? [];
+  if (events.length < 2 || encodedSize(r) < maxBytes) return [r];
+  const base = encodedSize({ ...r, events: [], fragment: true });
+  const out: WatchResponse[] = [];
+  let cur: Event[] = [];
+  let size = base;
+  for (const ev of events) {
+    const evSize = encodedSize({ events: [ev] });
+    if (cur.length > 0 && size + evSize >= maxBytes) {
+      out.push({ ...r, events: cur, fragment: true });
+      cur = [];
+      size = base;
+    }
+    cur.push(ev);
+    size += evSize;
+  }
+  out.push({ ...r, events: cur, fragment: false });
+  return out;
+}
+
+export class WatchServerStream implements WatchSink {
+  private readonly watchers = new Map<number, WatcherState>();
+  private readonly stream: WatchStream;
+  private nextId = 0;
+  private closed = false;
+
+  constructor(
+    private readonly call: WatchCall,
+    facade: EtcdServerFacade,
+    private readonly headers: HeaderMaker,
+    private readonly limits: ApiLimits,
+  ) {
+    this.stream = facade.openWatchStream(this, ctxOf(call));
+    call.on('data', (req: WatchRequest__Output) => this.onRequest(req));
+    call.on('end', () => this.close(true));
+    call.on('cancelled', () => this.close(false));
+    call.on('error', () => this.close(false));
+  }
+
+  /** WatchSink: called by the server. */
+  send(batch: WatchBatch): boolean {
+    if (this.closed) return true; // nobody listens any more; drop
+    const w = this.watchers.get(batch.watchId);
+    if (w === undefined) return true; // canceled meanwhile
+    if (w.pending !== undefined) {
+      w.pending.push(batch);
+      return true;
+    }
+    if (this.call.writableLength >= WATCH_SEND_QUEUE_MAX) return false;
+    this.write(batch, w);
+    return true;
+  }
+
+  private write(batch: WatchBatch, w: WatcherState): void {
+    const res: WatchResponse = {
+      header: this.headers.make(batch.revision),
+      watch_id: batch.watchId,
+      events: batch.events,
+    };
+    if (batch.compactRevision > 0) {
+      res.compact_revision = batch.compactRevision;
+      res.canceled = true;
+      this.watchers.delete(batch.watchId);
+    }
+    if (w.fragment && batch.events.length > 1) {
+      for (const piece of fragmentResponse(res, this.limits.maxRequestBytes)) this.call.write(piece);
+    } else {
+      this.call.write(res);
+    }
+  }
+
+  private onRequest(req: WatchRequest__Output): void {
+    if (this.closed) return;
+    switch (req.request_union) {
+      case 'create_request':
+        this.create(req.create_request!);
+        return;
+      case 'cancel_request':
+        this.cancel(Number(req.cancel_request!.watch_id));
+        return;
+      case 'progress_request':
+        this.call.write({ header: this.headers.make(this.stream.revision()), watch_id: -1 });
+        return;
+      default:
+        return; // an empty request is ignored, as etcd does
+    }
+  }
+
+  private create(c: WatchCreateRequest__Output): void {
+    const key = c.key.length === 0 ? ZERO_KEY : c.key;
+    const rangeEnd = c.range_end;
+    const wsrev = this.stream.revision();
+    const startRevision = c.start_revision === '0' ? wsrev + 1 : Number(c.start_revision);
+    let id = Number(c.watch_id);
+    let error: string | undefined;
+    if (rangeEnd.length !== 0 && !rangeEnd.equals(ZERO_KEY) && Buffer.compare(key, rangeEnd) >= 0) {
+      error = EMPTY_RANGE;
+    } else if (id === 0) {
+      while (this.watchers.has(this.nextId)) this.nextId++;
+      id = this.nextId++;
+    } else if (this.watchers.has(id)) {
+      error = DUPLICATE_ID;
+    }
+    if (error !== undefined) {
+      this.call.write({ header: this.headers.make(wsrev), watch_id: -1, created: true, canceled: true, cancel_reason: error });
+      return;
+    }
+    const state: WatcherState = { fragment: c.fragment, pending: [] };
+    this.watchers.set(id, state);
+    try {
+      this.register(id, key, rangeEnd, startRevision, c);
+    } catch (err) {
+      this.watchers.delete(id);
+      const reason = err instanceof Error ? err.message : String(err);
+      this.call.write({ header: this.headers.make(wsrev), watch_id: -1, created: true, canceled: true, cancel_reason: reason });
+      return;
+    }
+    this.call.write({ header: this.headers.make(wsrev), watch_id: id, created: true });
+    const pending = state.pending!;
+    state.pending = undefined;
+    for (const b of pending) {
+      if (this.watchers.get(id) !== state) break; // compacted: canceled already
+      this.write(b, state);
+    }
+  }
+
+  private register(id: number, key: Buffer, rangeEnd: Buffer, startRevision: number, c: WatchCreateRequest__Output): void {
+    this.stream.watch({
+      watchId: id,
+      key,
+      rangeEnd,
+      startRevision,
+      noPut: c.filters.includes('NOPUT'),
+      noDelete: c.filters.includes('NODELETE'),
+      prevKv: c.prev_kv,
+      progressNotify: c.progress_notify,
+    });
+  }
+
+  private cancel(id: number): void {
+    if (!this.watchers.has(id)) return;
+    this.watchers.delete(id);
+    if (this.stream.cancel(id)) {
+      this.call.write({ header: this.headers.make(this.stream.revision()), watch_id: id, canceled: true });
+    }
+  }
+
+  private close(endCall: boolean): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.watchers.clear();
+    this.stream.close();
+    if (endCall) this.call.end();
+  }
+}
+
+export function watchHandlers(facade: EtcdServerFacade, limits: ApiLimits): WatchHandlers {
+  const headers = new HeaderMaker(facade);
+  return {
+    Watch: (call) => {
+      new WatchServerStream(call, facade, headers, limits);
+    },
+  };
+}
