@@ -23,7 +23,7 @@ export interface FakeState {
   compacted: number;
   raftTerm: number;
   leader: bigint;
-  alarms: { memberID: string; alarm: string }[];
+  alarms: { memberID: string; alarm: 'NOSPACE' | 'CORRUPT' }[];
   kvs: Map<string, Kv>;
   leases: Map<string, { ttl: number; keys: Buffer[] }>;
   watchers: { spec: WatcherSpec; sink: WatchSink }[];

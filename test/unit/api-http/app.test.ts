@@ -1,0 +1,119 @@
+// /health, /version, /metrics, 404/405/OPTIONS and the plugin slot, byte for byte as etcd 3.4.23.
+import { afterEach, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import { createHttpApp, HEALTH_READ_TIMEOUT_MS } from '../../../src/api/http/index.js';
+import { createMetrics, type EtcdMetrics } from '../../../src/pkg/metrics.js';
+import { createFakeFacade, type FakeState } from './fake-facade.js';
+
+let app: FastifyInstance;
+let state: FakeState;
+let metrics: EtcdMetrics;
+
+async function start(extra: { enableV2?: boolean; plugins?: FastifyPluginAsync[] } = {}) {
+  const fake = createFakeFacade();
+  state = fake.state;
+  metrics = createMetrics();
+  app = createHttpApp(fake.facade, {
+    logger: pino({ level: 'silent' }), maxRequestBytes: 1 << 20, enableV2: extra.enableV2 ?? false, metrics,
+    ...(extra.plugins ? { plugins: extra.plugins } : {}),
+  });
+  await app.ready();
+}
+afterEach(async () => {
+  await app.close();
+});
+
+describe('/health', () => {
+  it('healthy: 200 {"health":"true"} as text/plain, no newline', async () => {
+    await start();
+    const res = await app.inject({ method: 'GET', url: '/health' });
+    expect({ status: res.statusCode, body: res.body, type: res.headers['content-type'] })
+      .toEqual({ status: 200, body: '{"health":"true"}', type: 'text/plain; charset=utf-8' });
+    expect(res.headers['access-control-allow-origin']).toBe('*');
+  });
+
+  it('an active alarm: 503 {"health":"false"}\\n with nosniff', async () => {
+    await start();
+    state.alarms.push({ memberID: '1', alarm: 'NOSPACE' });
+    const res = await app.inject({ method: 'GET', url: '/health' });
+    expect({ status: res.statusCode, body: res.body, type: res.headers['content-type'], nosniff: res.headers['x-content-type-options'] })
+      .toEqual({ status: 503, body: '{"health":"false"}\n', type: 'text/plain; charset=utf-8', nosniff: 'nosniff' });
+  });
+
+  it('no leader: unhealthy', async () => {
+    await start();
+    state.leader = 0n;
+    expect((await app.inject({ method: 'GET', url: '/health' })).body).toBe('{"health":"false"}\n');
+  });
+
+  it('a read that does not finish in time: unhealthy', async () => {
+    await start();
+    state.rangeHangs = true;
+    const res = await app.inject({ method: 'GET', url: '/health' }); // answers after HEALTH_READ_TIMEOUT_MS
+    expect(res.statusCode).toBe(503);
+    expect(HEALTH_READ_TIMEOUT_MS).toBe(1000); // etcd's health read timeout
+    expect(state.calls.find((c) => c.method === 'range')?.req).toMatchObject({ serializable: false });
+  });
+
+  it('other methods: 405 with Allow: GET', async () => {
+    await start();
+    for (const url of ['/health', '/version']) {
+      const res = await app.inject({ method: 'POST', url });
+      expect({ status: res.statusCode, body: res.body, allow: res.headers.allow })
+        .toEqual({ status: 405, body: 'Method Not Allowed\n', allow: 'GET' });
+    }
+  });
+});
+
+describe('/version, /metrics, unknown paths', () => {
+  it('/version: exact bytes and content type', async () => {
+    await start();
+    const res = await app.inject({ method: 'GET', url: '/version' });
+    expect({ body: res.body, type: res.headers['content-type'] })
+      .toEqual({ body: '{"etcdserver":"3.4.23","etcdcluster":"3.4.0"}', type: 'application/json' });
+  });
+
+  it('/metrics: Prometheus text with etcd names, values the server set', async () => {
+    await start();
+    metrics.hasLeader.set(1);
+    metrics.leaderChangesSeen.inc();
+    metrics.proposalsCommitted.set(35);
+    metrics.walFsyncSeconds.observe(0.0015);
+    const res = await app.inject({ method: 'GET', url: '/metrics' });
+    expect(res.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');
+    for (const line of [
+      'etcd_server_has_leader 1', 'etcd_server_leader_changes_seen_total 1', 'etcd_server_proposals_committed_total 35',
+      'etcd_server_proposals_applied_total 0', 'etcd_server_proposals_pending 0', 'etcd_server_proposals_failed_total 0',
+      'etcd_mvcc_db_total_size_in_bytes 0', 'etcd_disk_wal_fsync_duration_seconds_bucket{le="0.001"} 0',
+      'etcd_disk_wal_fsync_duration_seconds_bucket{le="0.002"} 1', 'etcd_disk_wal_fsync_duration_seconds_bucket{le="8.192"} 1',
+      'etcd_disk_backend_commit_duration_seconds_count 0', 'etcd_server_version{server_version="3.4.23"} 1',
+      '# TYPE etcd_server_proposals_committed_total gauge', '# TYPE grpc_server_handled_total counter',
+    ]) expect(res.body).toContain(line);
+  });
+
+  it('unknown paths: 404 page not found; OPTIONS: 200 with CORS headers', async () => {
+    await start();
+    const res = await app.inject({ method: 'GET', url: '/nothing' });
+    expect({ status: res.statusCode, body: res.body, nosniff: res.headers['x-content-type-options'] })
+      .toEqual({ status: 404, body: '404 page not found\n', nosniff: 'nosniff' });
+    const opt = await app.inject({ method: 'OPTIONS', url: '/v3/kv/range' });
+    expect(opt.statusCode).toBe(200);
+    expect(opt.headers['access-control-allow-methods']).toBe('POST, GET, OPTIONS, PUT, DELETE');
+  });
+});
+
+describe('embedding', () => {
+  it('does not listen by itself; app.server is the http.Server; v2 plugins only with enableV2', async () => {
+    const v2: FastifyPluginAsync = async (a) => {
+      a.get('/v2/keys', async () => ({ action: 'get' }));
+    };
+    await start({ enableV2: true, plugins: [v2] });
+    expect(app.server.listening).toBe(false);
+    expect(typeof app.server.emit).toBe('function');
+    expect((await app.inject({ method: 'GET', url: '/v2/keys' })).statusCode).toBe(200);
+    await app.close();
+    await start({ enableV2: false, plugins: [v2] });
+    expect((await app.inject({ method: 'GET', url: '/v2/keys' })).statusCode).toBe(404);
+  });
+});

@@ -1,0 +1,139 @@
+// The gateway's two streams: lease keepalive and watch, as etcd 3.4.23 answers them
+// ({"result":…}\n lines, chunked; see observed-etcd.md).
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pino } from 'pino';
+import type { FastifyInstance } from 'fastify';
+import { createHttpApp } from '../../../src/api/http/index.js';
+import { createFakeFacade, type FakeState } from './fake-facade.js';
+
+const IDS = '"cluster_id":"15118495548433857066","member_id":"13668033151171901709"';
+const H = (rev: number) => `{${IDS},"revision":"${rev}","raft_term":"2"}`;
+
+let app: FastifyInstance;
+let state: FakeState;
+
+beforeEach(async () => {
+  const fake = createFakeFacade();
+  state = fake.state;
+  app = createHttpApp(fake.facade, { logger: pino({ level: 'silent' }), maxRequestBytes: 1 << 20, enableV2: false });
+  await app.ready();
+});
+afterEach(async () => {
+  await app.close();
+});
+
+describe('lease keepalive', () => {
+  it('answers every request object of the body in order, then ends', async () => {
+    await app.inject({ method: 'POST', url: '/v3/lease/grant', payload: '{"TTL":30,"ID":555}' });
+    const res = await app.inject({ method: 'POST', url: '/v3/lease/keepalive', payload: '{"ID":555}{"ID":555}\n{"ID":556}' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe('application/json');
+    expect(res.headers['access-control-allow-origin']).toBe('*');
+    const line = `{"result":{"header":${H(1)},"ID":"555","TTL":"30"}}\n`;
+    expect(res.body).toBe(`${line}${line}{"result":{"header":${H(1)},"ID":"556"}}\n`);
+  });
+
+  it('a malformed body is a 500 with gRPC code 2, as etcd', async () => {
+    const res = await app.inject({ method: 'POST', url: '/v3/lease/keepalive', payload: 'junk' });
+    expect(res.statusCode).toBe(500);
+    expect(res.body).toBe(JSON.stringify({
+      error: "invalid character 'j' looking for beginning of value",
+      message: "invalid character 'j' looking for beginning of value",
+      code: 2,
+    }));
+  });
+});
+
+/** A raw HTTP POST whose response lines are collected as they arrive. */
+function openStream(port: number, body: string) {
+  const lines: string[] = [];
+  let status = 0;
+  let waiters: (() => void)[] = [];
+  const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/v3/watch' }, (res) => {
+    status = res.statusCode ?? 0;
+    let buf = '';
+    res.setEncoding('utf8');
+    res.on('data', (chunk: string) => {
+      buf += chunk;
+      let i: number;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        lines.push(buf.slice(0, i));
+        buf = buf.slice(i + 1);
+      }
+      for (const w of waiters) w();
+      waiters = [];
+    });
+  });
+  req.on('error', () => {});
+  req.end(body);
+  const waitLines = async (n: number) => {
+    while (lines.length < n) await new Promise<void>((resolve) => waiters.push(resolve));
+    return lines.slice(0, n);
+  };
+  return { lines, waitLines, status: () => status, close: () => req.destroy() };
+}
+
+describe('watch', () => {
+  it('created, PUT and DELETE events with prev_kv, cancel, progress; the response stays open', async () => {
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const port = (app.server.address() as AddressInfo).port;
+    const s = openStream(port, '{"create_request":{"key":"Zm9v","prev_kv":true}}');
+    expect(await s.waitLines(1)).toEqual([`{"result":{"header":${H(1)},"created":true}}`]);
+    expect(s.status()).toBe(200);
+    await app.inject({ method: 'POST', url: '/v3/kv/put', payload: '{"key":"Zm9v","value":"cXV4"}' });
+    await app.inject({ method: 'POST', url: '/v3/kv/put', payload: '{"key":"Zm9v","value":"MQ=="}' });
+    await app.inject({ method: 'POST', url: '/v3/kv/deleterange', payload: '{"key":"Zm9v"}' });
+    const kv2 = '{"key":"Zm9v","create_revision":"2","mod_revision":"2","version":"1","value":"cXV4"}';
+    const kv3 = '{"key":"Zm9v","create_revision":"2","mod_revision":"3","version":"2","value":"MQ=="}';
+    expect((await s.waitLines(4)).slice(1)).toEqual([
+      `{"result":{"header":${H(2)},"events":[{"kv":${kv2}}]}}`,
+      `{"result":{"header":${H(3)},"events":[{"kv":${kv3},"prev_kv":${kv2}}]}}`,
+      `{"result":{"header":${H(4)},"events":[{"type":"DELETE","kv":{"key":"Zm9v","mod_revision":"4"},"prev_kv":${kv3}}]}}`,
+    ]);
+    s.close();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(state.watchers).toHaveLength(0); // the server's watch stream was closed with the socket
+  });
+
+  it('several requests in one body: ids, cancel of a known and unknown id, progress request', async () => {
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const port = (app.server.address() as AddressInfo).port;
+    const s = openStream(port,
+      '{"create_request":{"key":"Zm9v"}}{"create_request":{"key":"YQ=="}}{"cancel_request":{"watch_id":1}}' +
+      '{"cancel_request":{"watch_id":7}}{"progress_request":{}}{}');
+    expect(await s.waitLines(4)).toEqual([
+      `{"result":{"header":${H(1)},"created":true}}`,
+      `{"result":{"header":${H(1)},"watch_id":"1","created":true}}`,
+      `{"result":{"header":${H(1)},"watch_id":"1","canceled":true}}`,
+      `{"result":{"header":${H(1)},"watch_id":"-1"}}`,
+    ]);
+    expect(state.watchers.map((w) => w.spec.watchId)).toEqual([0]);
+    s.close();
+  });
+
+  it('a compacted start revision: created, then canceled with compact_revision', async () => {
+    state.revision = 5;
+    state.compacted = 3;
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const port = (app.server.address() as AddressInfo).port;
+    const s = openStream(port, '{"create_request":{"key":"Zm9v","start_revision":1}}');
+    expect(await s.waitLines(2)).toEqual([
+      `{"result":{"header":${H(5)},"created":true}}`,
+      `{"result":{"header":{${IDS},"raft_term":"2"},"canceled":true,"compact_revision":"3"}}`,
+    ]);
+    s.close();
+  });
+
+  it('passes key, range end, filters and start revision to the server', async () => {
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const port = (app.server.address() as AddressInfo).port;
+    const s = openStream(port, '{"create_request":{"key":"","range_end":"AA==","filters":["NOPUT",1],"start_revision":"1","watch_id":9}}');
+    await s.waitLines(1);
+    expect(state.watchers[0]?.spec).toMatchObject({
+      watchId: 9, key: Buffer.from([0]), rangeEnd: Buffer.from([0]), startRevision: 1, noPut: true, noDelete: true, prevKv: false,
+    });
+    s.close();
+  });
+});
