@@ -4,7 +4,8 @@
  * MODEL. An append-only sequence of records in segment files under <data-dir>/member/wal/, named
  * %016x-%016x.wal (sequence, index of the first entry the segment was cut for), as etcd names them.
  * Segments are preallocated with zeros (64,000,000 bytes by default) and cut when full; the next one
- * is prepared as `next.wal.tmp` in the background, gets its first records while still a temp file,
+ * is preallocated as `next.wal.tmp` in the background once the current one is half full, gets its
+ * first records while still a temp file,
  * then is renamed into place and the directory fsync'ed. Every segment starts with a CRC record (the
  * chain value the previous segment ended with) and a metadata record (member and cluster id); a cut
  * also copies the current hard state. A new WAL starts with a snapshot marker {0,0}.

@@ -55,7 +55,6 @@ export class WAL {
     this.segmentBytes = opts.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
     this.syncMode = opts.syncMode ?? 'dsync';
     this.logger = opts.logger?.child({ room: 'wal' });
-    this.prepareNext();
   }
 
   /** True if walDir holds at least one segment file. */
@@ -262,11 +261,13 @@ export class WAL {
     this.unsynced = false;
   }
 
+  /** Start preparing the next segment at half of this one; cut when this one is full. */
   private async cutIfFull(): Promise<void> {
+    if (!this.next && this.s.tail.offset >= this.segmentBytes / 2) this.prepareNext();
     if (this.s.tail.offset >= this.segmentBytes) await this.cut();
   }
 
-  /** Start preallocating the next segment as a temp file (in the background). */
+  /** Start preallocating the next segment as a temp file, in the background (awaited by the cut). */
   private prepareNext(): void {
     const file = path.join(this.s.walDir, NEXT_SEGMENT_TMP);
     const p = (async () => {
@@ -290,6 +291,7 @@ export class WAL {
    */
   private async cut(): Promise<void> {
     await this.flush();
+    if (!this.next) this.prepareNext();
     const fh = await this.next!;
     this.next = undefined;
     const last = this.s.segments[this.s.segments.length - 1]!;
@@ -311,7 +313,6 @@ export class WAL {
     await old.fh.close();
     await old.fhSync?.close();
     this.logger?.info({ segment: seg.name }, 'cut WAL segment');
-    this.prepareNext();
   }
 }
 
