@@ -1,0 +1,122 @@
+// One simulated member: a RawNode over a MemoryStorage that stands for its disk, and an application
+// state machine (a hash chain over applied entries) that is durable at apply, as etcd's backend is.
+// A crash throws away the RawNode (everything not yet persisted); a restart rebuilds it from the disk.
+import {
+  type ConfState, type Entry, EntryType, MemoryStorage, type NodeId, RawNode, type Ready, StateType, type Snapshot,
+} from '../../src/raft/index.js';
+import type { Rng } from './rng.js';
+
+export interface AppState {
+  appliedIndex: number;
+  hash: string;
+}
+
+/** Entries applied after which a member snapshots and compacts its log (small, to exercise MsgSnap). */
+export const snapshotEveryEntries = 40;
+/** Entries kept behind a snapshot for slow followers. */
+export const snapshotCatchUpEntries = 8;
+
+export function chainHash(prev: string, data: string): string {
+  // cyrb53-style 53-bit hash of prev|data, as hex: collisions are negligible for a simulation.
+  const s = `${prev}|${data}`;
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(16);
+}
+
+const dec = new TextDecoder();
+const enc = new TextEncoder();
+
+export function entryText(e: Entry): string {
+  return e.type === EntryType.EntryNormal ? dec.decode(e.data) : `conf:${Array.from(e.data).join(',')}`;
+}
+
+export class SimNode {
+  /** The disk: what survives a crash. */
+  readonly disk = new MemoryStorage();
+  app: AppState = { appliedIndex: 0, hash: '' };
+  raw: RawNode | undefined;
+  incarnation = 0;
+  /** Last index raft handed out to apply in this incarnation (checks raft's apply order). */
+  raftApplied = 0;
+
+  constructor(readonly id: NodeId, private readonly rng: Rng, voters: NodeId[], learners: NodeId[], readonly electionTick: number) {
+    const cs: ConfState = { voters, learners, votersOutgoing: [], learnersNext: [], autoLeave: false };
+    // Bootstrap as etcd does for a new cluster: a snapshot-less start with the initial configuration.
+    this.disk.applySnapshot({ data: enc.encode('1:'), metadata: { index: 1, term: 1, confState: cs } });
+    this.disk.setHardState({ term: 1, vote: 0n, commit: 1 });
+    this.app = { appliedIndex: 1, hash: '' };
+    this.start();
+  }
+
+  get alive(): boolean {
+    return this.raw !== undefined;
+  }
+
+  start(): void {
+    this.incarnation++;
+    const rng = this.rng;
+    // As etcd: raft restarts applied at its snapshot, so the entries after it come out again; the state
+    // machine skips what it already has, but conf changes are re-applied to raft's configuration.
+    const applied = this.disk.snapshot().metadata.index;
+    this.raftApplied = applied;
+    this.raw = new RawNode({
+      id: this.id, electionTick: this.electionTick, heartbeatTick: 1, storage: this.disk,
+      applied, rng: () => rng.next(), maxSizePerMsg: 4096, maxInflightMsgs: 16,
+    });
+  }
+
+  crash(): void {
+    this.raw = undefined;
+  }
+
+  isLeader(): boolean {
+    return this.raw?.raft.state === StateType.StateLeader;
+  }
+
+  term(): number {
+    return this.raw?.raft.term ?? 0;
+  }
+
+  /** Persist what the Ready asks to persist (hard state, snapshot, entries), as the WAL + storage would. */
+  persist(rd: Ready): void {
+    if (rd.snapshot) {
+      this.disk.applySnapshot(rd.snapshot);
+      const [idx, hash] = dec.decode(rd.snapshot.data).split(':') as [string, string];
+      this.app = { appliedIndex: Number(idx), hash };
+    }
+    this.disk.append(rd.entries);
+    if (rd.hardState) this.disk.setHardState(rd.hardState);
+  }
+
+  /** Apply one committed entry to the state machine; returns the new hash. */
+  apply(e: Entry): string {
+    const text = e.type === EntryType.EntryNormal && e.data.length === 0 ? '' : entryText(e);
+    this.app = { appliedIndex: e.index, hash: text === '' ? this.app.hash : chainHash(this.app.hash, text) };
+    return this.app.hash;
+  }
+
+  /** Snapshot + compact once enough has been applied since the last snapshot. */
+  maybeSnapshot(): void {
+    const snap = this.disk.snapshot();
+    // Only when raft's configuration matches the state machine (conf changes re-applied after a restart).
+    if (this.raftApplied !== this.app.appliedIndex) return;
+    if (this.app.appliedIndex - snap.metadata.index < snapshotEveryEntries) return;
+    const cs = this.raw!.raft.prs.confState();
+    this.disk.createSnapshot(this.app.appliedIndex, cs, enc.encode(`${this.app.appliedIndex}:${this.app.hash}`));
+    const compactTo = this.app.appliedIndex - snapshotCatchUpEntries;
+    if (compactTo > this.disk.firstIndex()) this.disk.compact(compactTo);
+  }
+
+  snapshotState(s: Snapshot): AppState {
+    const [idx, hash] = dec.decode(s.data).split(':') as [string, string];
+    return { appliedIndex: Number(idx), hash };
+  }
+}
