@@ -1,7 +1,7 @@
 // KvStore: the revisioned key space over a Backend (see index.ts for the model and contract).
 import { Bucket, MetaKey, type Backend } from '../backend/index.js';
 import type { Logger } from '../pkg/logger.js';
-import { hashBackend, hashKvAt, physicalCompact } from './compaction.js';
+import { compactionBatchLimit, hashBackend, hashKvAt, physicalCompact } from './compaction.js';
 import { MvccError } from './errors.js';
 import { decodeKv } from './kv-codec.js';
 import { toSpan } from './key-index.js';
@@ -17,6 +17,8 @@ export interface KvStoreOptions {
   logger?: Logger;
   /** The lessor's hook; without it leases are stored but never checked. */
   leases?: LeaseIndex;
+  /** Revision keys per physical compaction batch (default compactionBatchLimit, 1000). */
+  compactionBatchLimit?: number;
 }
 
 export interface HashKvResult {
@@ -29,16 +31,18 @@ export class KvStore {
   private readonly core: StoreCore;
   private readonly hub: WatchHub;
   private compaction: Promise<void> = Promise.resolve();
+  private readonly compactionBatch: number;
 
-  private constructor(core: StoreCore) {
+  private constructor(core: StoreCore, compactionBatch: number) {
     this.core = core;
+    this.compactionBatch = compactionBatch;
     this.hub = new WatchHub(core);
   }
 
   /** Rebuild the key index from the backend, finish an interrupted physical compaction. */
   static async open(backend: Backend, opts: KvStoreOptions = {}): Promise<KvStore> {
     const core = new StoreCore(backend, opts.leases, opts.logger?.child({ room: 'mvcc' }));
-    const store = new KvStore(core);
+    const store = new KvStore(core, opts.compactionBatchLimit ?? compactionBatchLimit);
     const scheduled = backend.get(Bucket.meta, MetaKey.scheduledCompactRev);
     const finished = backend.get(Bucket.meta, MetaKey.finishedCompactRev);
     const scheduledRev = scheduled ? bytesToRev(scheduled).main : 0;
@@ -65,7 +69,7 @@ export class KvStore {
     if (core.currentRev < scheduledRev) core.currentRev = scheduledRev;
     if (scheduledRev > 0) {
       const keep = core.index.compact(scheduledRev);
-      if (scheduledRev !== finishedRev) store.compaction = physicalCompact(backend, scheduledRev, keep);
+      if (scheduledRev !== finishedRev) store.compaction = physicalCompact(backend, scheduledRev, keep, store.compactionBatch);
     }
     if (opts.leases) for (const ki of core.index.all()) if (ki.value !== null && ki.lease !== 0n) opts.leases.attach(ki.lease, Buffer.from(ki.key, 'latin1'));
     core.logger?.info({ keys: core.index.size, revision: core.currentRev, compactRevision: core.compactRev }, 'mvcc store opened');
@@ -140,7 +144,7 @@ export class KvStore {
       c.compactRev = rev;
       c.backend.put(Bucket.meta, MetaKey.scheduledCompactRev, revToBytes(rev, 0));
       const keep = c.index.compact(rev);
-      this.compaction = this.compaction.then(() => physicalCompact(c.backend, rev, keep));
+      this.compaction = this.compaction.then(() => physicalCompact(c.backend, rev, keep, this.compactionBatch));
       return { done: this.compaction };
     } finally {
       release();
