@@ -24,9 +24,19 @@ export function isKnownType(t: number): t is RecordType {
   return knownTypes.has(t);
 }
 
+// CRC-32C table for the 6-byte header check: a JS loop over 6 bytes costs a tenth of a native call.
+const CRC32C_TABLE = new Int32Array(256);
+for (let n = 0; n < 256; n++) {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
+  CRC32C_TABLE[n] = c;
+}
+
 /** Header check: low 16 bits of crc32c over bytes [0, 6) of the header (type, reserved, length). */
 export function headerCheck(buf: Buffer, at: number): number {
-  return crc32c(buf.subarray(at, at + 6)) & 0xffff;
+  let c = -1;
+  for (let i = at; i < at + 6; i++) c = CRC32C_TABLE[(c ^ buf[i]!) & 0xff]! ^ (c >>> 8);
+  return ~c & 0xffff;
 }
 
 export function writeU64(buf: Buffer, at: number, n: number): void {

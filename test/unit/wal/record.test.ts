@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { crc32c } from '../../../src/pkg/crc32c.js';
 import { EntryType } from '../../../src/raft/types.js';
 import { decodeEntry, decodeMetadata, decodeSnapshot, decodeState, headerCheck, RecordEncoder, RecordType } from '../../../src/wal/record.js';
 import { scanSegment } from '../../../src/wal/segment.js';
@@ -39,6 +40,14 @@ describe('WAL record codec', () => {
     enc.crcRecord(1);
     enc.metadata({ memberId: 1n, clusterId: 2n });
     expect(() => scanSegment(Buffer.from(enc.bytes()), 'x.wal', 2, false)).toThrow(/CRC chain broken/);
+  });
+
+  it('the header check is the low 16 bits of crc32c over the first 6 header bytes', () => {
+    const r = rng(5);
+    for (let i = 0; i < 50; i++) {
+      const h = Buffer.from(Array.from({ length: 8 }, () => randInt(r, 0, 255)));
+      expect(headerCheck(h, 1)).toBe(crc32c(h.subarray(1, 7)) & 0xffff);
+    }
   });
 
   it('the header check catches every single-bit flip of type, reserved and length', () => {
