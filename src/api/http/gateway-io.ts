@@ -91,6 +91,18 @@ export class StreamWriter {
     this.ended = true;
   }
 
+  /** `cb` runs once the response is over: finished, or its connection closed. */
+  onClose(cb: () => void): void {
+    this.res.once('close', cb);
+  }
+
+  /** Server shutdown: end the stream cleanly, then drop the connection (its body may still be open). */
+  shutdown(): void {
+    const socket = this.res.socket;
+    this.end();
+    if (socket) this.res.once('finish', () => socket.destroy());
+  }
+
   private head(status: number): void {
     if (this.started) return;
     this.started = true;

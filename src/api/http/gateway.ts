@@ -45,12 +45,26 @@ export async function gatewayPlugin(app: FastifyInstance, opts: GatewayOptions):
   app.setNotFoundHandler((_req, reply) => textReply(reply, 404, 'Not Found\n'));
   const notAllowed = (_req: FastifyRequest, reply: FastifyReply) => textReply(reply, 405, 'Method Not Allowed\n');
 
+  const openStreams = new Set<StreamWriter>();
+  app.addHook('preClose', (done) => {
+    for (const w of openStreams) w.shutdown();
+    done();
+  });
+  const streamWriter = (reply: FastifyReply): StreamWriter => {
+    const headers = reply.getHeaders();
+    reply.hijack();
+    const writer = new StreamWriter(reply.raw, headers);
+    openStreams.add(writer);
+    writer.onClose(() => openStreams.delete(writer));
+    return writer;
+  };
+
   for (const route of UNARY_ROUTES) {
     app.post(route.path, (req, reply) => unary(route, opts, req, reply));
     app.route({ method: [...OTHER_METHODS], url: route.path, handler: notAllowed });
   }
-  app.post('/watch', (req, reply) => watch(opts, req, reply));
-  app.post('/lease/keepalive', (req, reply) => keepAlive(opts, req, reply));
+  app.post('/watch', (req, reply) => watch(opts, req, streamWriter(reply)));
+  app.post('/lease/keepalive', (req, reply) => keepAlive(opts, req, streamWriter(reply)));
   for (const path of ['/watch', '/lease/keepalive']) app.route({ method: [...OTHER_METHODS], url: path, handler: notAllowed });
 }
 
@@ -87,18 +101,11 @@ async function unary(route: UnaryRoute, o: GatewayOptions, request: FastifyReque
     .send(Buffer.from(JSON.stringify(o.codec.encode(o.codec.message(route.response), resp)))); // Buffer: exact content-type
 }
 
-function streamWriter(reply: FastifyReply): StreamWriter {
-  const headers = reply.getHeaders();
-  reply.hijack();
-  return new StreamWriter(reply.raw, headers);
-}
-
-async function watch(o: GatewayOptions, request: FastifyRequest, reply: FastifyReply): Promise<void> {
-  const writer = streamWriter(reply);
+async function watch(o: GatewayOptions, request: FastifyRequest, writer: StreamWriter): Promise<void> {
   const service = 'etcdserverpb.Watch';
   if (o.metrics) countRpcStarted(o.metrics, 'bidi_stream', service, 'Watch');
   const session = new GatewayWatchSession(o.facade, o.codec, writer, callContext(request));
-  reply.raw.once('close', () => {
+  writer.onClose(() => {
     session.close();
     if (o.metrics) countRpcHandled(o.metrics, 'bidi_stream', service, 'Watch', 0);
   });
@@ -111,8 +118,7 @@ async function watch(o: GatewayOptions, request: FastifyRequest, reply: FastifyR
   }
 }
 
-async function keepAlive(o: GatewayOptions, request: FastifyRequest, reply: FastifyReply): Promise<void> {
-  const writer = streamWriter(reply);
+async function keepAlive(o: GatewayOptions, request: FastifyRequest, writer: StreamWriter): Promise<void> {
   const service = 'etcdserverpb.Lease';
   if (o.metrics) countRpcStarted(o.metrics, 'bidi_stream', service, 'LeaseKeepAlive');
   try {

@@ -1,5 +1,7 @@
 // /health, /version, /metrics, 404/405/OPTIONS and the plugin slot, byte for byte as etcd 3.4.23.
 import { afterEach, describe, expect, it } from 'vitest';
+import net from 'node:net';
+import http from 'node:http';
 import { pino } from 'pino';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { createHttpApp, HEALTH_READ_TIMEOUT_MS } from '../../../src/api/http/index.js';
@@ -115,5 +117,40 @@ describe('embedding', () => {
     await app.close();
     await start({ enableV2: false, plugins: [v2] });
     expect((await app.inject({ method: 'GET', url: '/v2/keys' })).statusCode).toBe(404);
+  });
+});
+
+describe('socket hand-off (how platform/ wires the client port)', () => {
+  it('serves HTTP/1.1 on sockets emitted as connection events, and close() ends open watch streams', async () => {
+    await start();
+    const listener = net.createServer((socket) => app.server.emit('connection', socket));
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    const port = (listener.address() as net.AddressInfo).port;
+    try {
+      const version = await new Promise<string>((resolve, reject) => {
+        http.get({ host: '127.0.0.1', port, path: '/version' }, (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => resolve(body));
+        }).on('error', reject);
+      });
+      expect(version).toBe('{"etcdserver":"3.4.23","etcdcluster":"3.4.0"}');
+      const ended = new Promise<string>((resolve, reject) => {
+        const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/v3/watch' }, (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => resolve(body));
+          res.on('error', () => resolve(body));
+        });
+        req.on('error', reject);
+        req.write('{"create_request":{"key":"Zm9v"}}'); // body left open, like a streaming client
+      });
+      while (state.watchers.length === 0) await new Promise((r) => setTimeout(r, 10));
+      await app.close();
+      expect(await ended).toContain('"created":true');
+      expect(state.watchers).toHaveLength(0);
+    } finally {
+      listener.close();
+    }
   });
 });
