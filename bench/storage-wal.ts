@@ -84,6 +84,34 @@ async function walRun(dir: string, batch: number, mode: WalSyncMode): Promise<Re
   return { ddUs, batch, mode, saves, meanUs: mean, p50Us: median(lat), p99Us: pct(lat, 0.99), entriesPerSec: (batch * saves) / (totalUs / 1e6) };
 }
 
+/**
+ * Interleaved A/B/C: one raw 512-byte O_DSYNC append (dd's pattern, from Node), one save on a dsync
+ * WAL, one on an fdatasync WAL, in turn, so that all three see the same disk load. Returns medians.
+ */
+async function interleaved(dir: string, batch: number, n: number): Promise<{ raw: number; dsync: number; fdatasync: number }> {
+  const raw = await fs.open(path.join(dir, `raw-${batch}.out`), C.O_RDWR | C.O_CREAT | C.O_DSYNC);
+  const a = await WAL.create(path.join(dir, `ia-${batch}`), { memberId: 1n, clusterId: 1n }, { syncMode: 'dsync' });
+  const b = await WAL.create(path.join(dir, `ib-${batch}`), { memberId: 1n, clusterId: 1n }, { syncMode: 'fdatasync' });
+  const lat = { raw: [] as number[], dsync: [] as number[], fdatasync: [] as number[] };
+  const block = Buffer.alloc(512, 1);
+  const time = async (into: number[], op: () => Promise<unknown>): Promise<void> => {
+    const t = process.hrtime.bigint();
+    await op();
+    into.push(Number(process.hrtime.bigint() - t) / 1e3);
+  };
+  for (let i = 0; i < n; i++) {
+    const ents = entries(i * batch + 1, batch);
+    const hs = { term: 1, vote: 1n, commit: i * batch };
+    await time(lat.raw, () => raw.write(block, 0, 512, i * 512));
+    await time(lat.dsync, () => a.save(hs, ents));
+    await time(lat.fdatasync, () => b.save(hs, ents));
+  }
+  await raw.close();
+  await a.close();
+  await b.close();
+  return { raw: median(lat.raw), dsync: median(lat.dsync), fdatasync: median(lat.fdatasync) };
+}
+
 async function main(): Promise<void> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'bench-wal-'));
   try {
@@ -112,6 +140,14 @@ async function main(): Promise<void> {
       const m = (f: (r: Result) => number): number => median(rs.map(f));
       const cells = [m((r) => r.ddUs), m((r) => r.meanUs), m((r) => r.p50Us), m((r) => r.p99Us)].map((x) => x.toFixed(0));
       console.log(`| ${mode} | ${batch} | ${rs[0]!.saves} | ${cells.join(' | ')} | ${m((r) => r.meanUs / r.ddUs).toFixed(2)}x | ${m((r) => r.entriesPerSec).toFixed(0)} |`);
+    }
+    console.log('\nInterleaved (same moments on the disk), medians in µs:\n');
+    console.log('| entries/save | raw 512 B O_DSYNC append | WAL dsync | WAL fdatasync | dsync / raw | fdatasync / raw |');
+    console.log('|---|---|---|---|---|---|');
+    for (const batch of [1, 10, 100, 1000]) {
+      const r = await interleaved(dir, batch, batch >= 1000 ? 60 : 300);
+      const cells = [r.raw, r.dsync, r.fdatasync].map((x) => x.toFixed(0)).join(' | ');
+      console.log(`| ${batch} | ${cells} | ${(r.dsync / r.raw).toFixed(2)}x | ${(r.fdatasync / r.raw).toFixed(2)}x |`);
     }
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
