@@ -1,0 +1,122 @@
+/*
+ * The etcd daemon: parse the configuration, check the machine, start the member, serve the client
+ * URLs (gRPC and HTTP on each), tell systemd we are ready, and stop cleanly on SIGTERM/SIGINT
+ * (stop accepting, finish the Ready in flight, flush the backend, close the WAL, exit 0).
+ */
+import path from 'node:path';
+import { pino, type Logger } from 'pino';
+import { createHttpApp } from '../api/http/index.js';
+import { createGrpcServer } from '../api/v3/server.js';
+import { listenClient, type ClientListener } from '../platform/listen.js';
+import { sdNotify } from '../platform/sd-notify.js';
+import { buildTlsOptions } from '../platform/tls.js';
+import { SNAPSHOT_CATCH_UP_ENTRIES, type ServerConfig } from '../server/config.js';
+import { EtcdServer } from '../server/server.js';
+import { ServerFacade } from '../server/v3-facade.js';
+import { ConfigError, earlyAction, parseConfig, type Config } from './config.js';
+import { flagsText, usageText, versionText } from './help.js';
+import { validateEnvironment } from './validate.js';
+
+function makeLogger(c: Config): Logger {
+  const level = c.logLevel === 'panic' ? 'fatal' : c.logLevel;
+  const outputs = c.logOutputs.filter((o) => o !== 'default');
+  const target = outputs.length === 0 || outputs.includes('stderr') ? 2 : outputs.includes('stdout') ? 1 : outputs[0]!;
+  return pino({ level, base: { pid: process.pid } }, pino.destination({ dest: target, sync: false }));
+}
+
+export function toServerConfig(c: Config, logger: Logger): ServerConfig {
+  const urls = (us: URL[]): string[] => us.map((u) => u.toString().replace(/\/$/, ''));
+  return {
+    name: c.name,
+    dataDir: c.dataDir,
+    walDir: c.walDir,
+    snapshotCount: c.snapshotCount,
+    snapshotCatchUpEntries: SNAPSHOT_CATCH_UP_ENTRIES,
+    heartbeatIntervalMs: c.heartbeatIntervalMs,
+    electionTimeoutMs: c.electionTimeoutMs,
+    initialCluster: new Map([...c.initialCluster].map(([name, us]) => [name, urls(us)])),
+    initialClusterState: c.initialClusterState,
+    initialClusterToken: c.initialClusterToken,
+    initialAdvertisePeerUrls: urls(c.initialAdvertisePeerUrls),
+    advertiseClientUrls: urls(c.advertiseClientUrls),
+    preVote: c.preVote,
+    quotaBackendBytes: c.quotaBackendBytes,
+    maxTxnOps: c.maxTxnOps,
+    maxRequestBytes: c.maxRequestBytes,
+    requestTimeoutMs: c.requestTimeoutMs,
+    autoCompactionMode: c.autoCompactionMode,
+    autoCompactionRetention: c.autoCompactionRetention,
+    backendBatchIntervalMs: c.backendBatchIntervalMs,
+    backendBatchLimit: c.backendBatchLimit,
+    logger,
+  };
+}
+
+async function serveClients(c: Config, server: EtcdServer, logger: Logger): Promise<ClientListener[]> {
+  const facade = new ServerFacade(server);
+  const grpcServer = createGrpcServer(facade, { maxRequestBytes: c.maxRequestBytes, maxTxnOps: c.maxTxnOps });
+  const app = createHttpApp(facade, { logger, maxRequestBytes: c.maxRequestBytes, maxTxnOps: c.maxTxnOps, enableV2: c.enableV2, metrics: server.metrics });
+  await app.ready();
+  const hosts = c.listenClientUrls.map((u) => u.hostname);
+  const tls = await buildTlsOptions(c.clientTls, path.join(c.dataDir, 'fixtures', 'client'), hosts, c.cipherSuites);
+  const listeners: ClientListener[] = [];
+  for (const url of c.listenClientUrls) {
+    const l = await listenClient(url, { grpcServer, http: app }, url.protocol === 'https:' ? tls : undefined);
+    logger.info({ address: `${l.address.host}:${l.address.port}`, tls: url.protocol === 'https:' }, 'serving client traffic');
+    listeners.push(l);
+  }
+  return listeners;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const early = earlyAction(argv);
+  if (early === 'version') {
+    process.stdout.write(versionText());
+    return 0;
+  }
+  if (early === 'help') {
+    process.stderr.write(usageText());
+    process.stdout.write(flagsText());
+    return 0;
+  }
+  const { config, warnings, notices } = parseConfig(argv, process.env);
+  const logger = makeLogger(config);
+  for (const n of notices) logger.info(n);
+  for (const w of warnings) logger.warn(w);
+  for (const w of await validateEnvironment(config)) logger.warn(w);
+  const server = await EtcdServer.start(toServerConfig(config, logger));
+  const listeners = await serveClients(config, server, logger);
+  await sdNotify('READY=1', { onError: (why) => logger.warn({ why }, 'could not notify systemd') });
+  logger.info({ name: config.name, dataDir: config.dataDir }, 'ready to serve client requests');
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = async (signal: string): Promise<void> => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, 'received signal; shutting down');
+      await sdNotify('STOPPING=1');
+      await Promise.all(listeners.map((l) => l.close()));
+      await server.stop();
+      logger.flush();
+      resolve(0);
+    };
+    server.onFatal(() => {
+      logger.flush();
+      resolve(1);
+    });
+    process.on('SIGTERM', () => void stop('SIGTERM'));
+    process.on('SIGINT', () => void stop('SIGINT'));
+  });
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(err.exitCode);
+    }
+    process.stderr.write(`etcd: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,83 @@
+/*
+ * Bootstrap: turn a data dir into a raft node's starting state.
+ *
+ * First boot (no WAL): derive member and cluster ids from --initial-cluster as etcd does, create the
+ * WAL, and write one ConfChangeAddNode entry per initial member (term 1, indexes 1..n, committed),
+ * so the membership is replicated state from the first entry on: applying those entries is what makes
+ * raft (and the membership room) know the voters, on first boot and on every restart alike.
+ * Restart: newest usable snapshot (snap/ files the WAL has markers for), then the WAL after it.
+ */
+import { mkdir } from 'node:fs/promises';
+import type { Logger } from '../pkg/logger.js';
+import { computeClusterId, computeMemberId, encodeConfChangeMember, idToHex, type Member } from '../membership/index.js';
+import { MemoryStorage, encodeConfChange, type Snapshot } from '../raft/index.js';
+import { ConfChangeType, EntryType, type Entry, type HardState } from '../raft/types.js';
+import { Snapshotter, WAL } from '../wal/index.js';
+import { snapDirOf, walDirOf, type ServerConfig } from './config.js';
+
+export interface RaftBootstrap {
+  memberId: bigint;
+  clusterId: bigint;
+  wal: WAL;
+  snapshotter: Snapshotter;
+  storage: MemoryStorage;
+  /** The snapshot the state machine must start from (undefined: from nothing). */
+  snapshot: Snapshot | undefined;
+  isNew: boolean;
+}
+
+export function initialMembers(cfg: ServerConfig): Member[] {
+  return [...cfg.initialCluster].map(([name, urls]) => ({
+    id: computeMemberId(urls, cfg.initialClusterToken),
+    name,
+    peerURLs: [...urls],
+    clientURLs: [],
+    isLearner: false,
+  }));
+}
+
+export async function bootstrapRaft(cfg: ServerConfig, logger: Logger): Promise<RaftBootstrap> {
+  const walDir = walDirOf(cfg);
+  const snapDir = snapDirOf(cfg);
+  await mkdir(snapDir, { recursive: true, mode: 0o700 });
+  const snapshotter = new Snapshotter(snapDir, logger);
+  if (await WAL.exists(walDir)) return restart(walDir, snapshotter, logger);
+  return firstBoot(cfg, walDir, snapshotter, logger);
+}
+
+async function firstBoot(cfg: ServerConfig, walDir: string, snapshotter: Snapshotter, logger: Logger): Promise<RaftBootstrap> {
+  const members = initialMembers(cfg);
+  const self = members.find((m) => m.name === cfg.name);
+  if (!self) throw new Error(`couldn't find local name "${cfg.name}" in the initial cluster configuration`);
+  const clusterId = computeClusterId(members.map((m) => m.id));
+  const wal = await WAL.create(walDir, { memberId: self.id, clusterId }, { logger });
+  const entries: Entry[] = members.map((m, i) => ({
+    term: 1,
+    index: i + 1,
+    type: EntryType.EntryConfChange,
+    data: encodeConfChange({ type: ConfChangeType.ConfChangeAddNode, nodeId: m.id, context: encodeConfChangeMember(m) }),
+  }));
+  const hardState: HardState = { term: 1, vote: 0n, commit: entries.length };
+  await wal.save(hardState, entries, true);
+  const storage = new MemoryStorage();
+  storage.setHardState(hardState);
+  storage.append(entries);
+  logger.info({ memberId: idToHex(self.id), clusterId: idToHex(clusterId), members: members.length }, 'starting a new member');
+  return { memberId: self.id, clusterId, wal, snapshotter, storage, snapshot: undefined, isNew: true };
+}
+
+async function restart(walDir: string, snapshotter: Snapshotter, logger: Logger): Promise<RaftBootstrap> {
+  const markers = await WAL.snapshotMarkers(walDir);
+  const snapshot = await snapshotter.loadNewestAvailable(markers);
+  const from = snapshot ? { index: snapshot.metadata.index, term: snapshot.metadata.term } : { index: 0, term: 0 };
+  const { wal, metadata, hardState, entries } = await WAL.open(walDir, from, { logger });
+  const storage = new MemoryStorage();
+  if (snapshot) storage.applySnapshot(snapshot);
+  storage.setHardState(hardState);
+  storage.append(entries);
+  logger.info(
+    { memberId: idToHex(metadata.memberId), clusterId: idToHex(metadata.clusterId), commit: hardState.commit, snapshotIndex: from.index, entries: entries.length },
+    'restarting member',
+  );
+  return { memberId: metadata.memberId, clusterId: metadata.clusterId, wal, snapshotter, storage, snapshot, isNew: false };
+}

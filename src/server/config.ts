@@ -1,0 +1,54 @@
+// What the server needs to know, in the server's own terms (cli/ maps its Config onto this).
+import type { Logger } from '../pkg/logger.js';
+
+export interface ServerConfig {
+  name: string;
+  dataDir: string;
+  /** '' = <dataDir>/member/wal */
+  walDir: string;
+  snapshotCount: number;
+  /** Entries kept behind a snapshot for slow followers (etcd: 5000). */
+  snapshotCatchUpEntries: number;
+  heartbeatIntervalMs: number;
+  electionTimeoutMs: number;
+  /** name → peer URLs */
+  initialCluster: Map<string, string[]>;
+  initialClusterState: 'new' | 'existing';
+  initialClusterToken: string;
+  initialAdvertisePeerUrls: string[];
+  advertiseClientUrls: string[];
+  preVote: boolean;
+  /** Bytes; 0 = etcd's default of 2 GiB. */
+  quotaBackendBytes: number;
+  maxTxnOps: number;
+  maxRequestBytes: number;
+  requestTimeoutMs: number;
+  autoCompactionMode: 'periodic' | 'revision';
+  /** periodic: ms; revision: revisions kept; 0 = off. */
+  autoCompactionRetention: number;
+  backendBatchIntervalMs: number;
+  backendBatchLimit: number;
+  logger: Logger;
+  /** Wall clock in ms (leases, v2 TTLs); injectable for tests. */
+  now?: () => number;
+}
+
+export const DEFAULT_QUOTA_BYTES = 2 * 1024 * 1024 * 1024;
+/** etcd's DefaultSnapshotCatchUpEntries. */
+export const SNAPSHOT_CATCH_UP_ENTRIES = 5000;
+
+export function memberDir(cfg: Pick<ServerConfig, 'dataDir'>): string {
+  return `${cfg.dataDir}/member`;
+}
+
+export function walDirOf(cfg: Pick<ServerConfig, 'dataDir' | 'walDir'>): string {
+  return cfg.walDir || `${memberDir(cfg)}/wal`;
+}
+
+export function snapDirOf(cfg: Pick<ServerConfig, 'dataDir'>): string {
+  return `${memberDir(cfg)}/snap`;
+}
+
+export function backendPathOf(cfg: Pick<ServerConfig, 'dataDir'>): string {
+  return `${snapDirOf(cfg)}/db`;
+}

@@ -1,0 +1,351 @@
+/*
+ * EtcdServer: the member. Wires raft (RaftNode), the WAL, the backend with MVCC, the lessor, alarms
+ * and membership; proposes replicated requests and applies committed entries in log order.
+ *
+ * Apply rules: an entry at or below the backend's consistent index was applied before a restart and
+ * is skipped for the backend-held state (v3 keys, leases, alarms, members); conf changes always reach
+ * raft (its configuration is rebuilt from the log). A waiter (the proposing client) is triggered
+ * with the applied result: a V3Result or an EtcdError.
+ */
+import { Backend } from '../backend/index.js';
+import { Lessor, minLeaseTTLSeconds } from '../lease/index.js';
+import { RaftCluster, decodeConfChangeMember, idToHex } from '../membership/index.js';
+import { KvStore } from '../mvcc/index.js';
+import { IdGenerator } from '../pkg/idgen.js';
+import type { Logger } from '../pkg/logger.js';
+import { createMetrics, type EtcdMetrics } from '../pkg/metrics.js';
+import { ErrProposalDropped, RawNode, StateType, decodeConfChange, type ReadState, type SoftState } from '../raft/index.js';
+import { ConfChangeType, EntryType, None, type ConfState, type Entry } from '../raft/types.js';
+import { NoPeersTransport } from '../transport/index.js';
+import { AlarmStore } from './alarms.js';
+import { V3Applier, type V3Result } from './apply-v3.js';
+import { bootstrapRaft, type RaftBootstrap } from './bootstrap.js';
+import { DEFAULT_QUOTA_BYTES, backendPathOf, type ServerConfig } from './config.js';
+import { EtcdError } from './errors.js';
+import { decodeRequest, encodeRequest, type InternalRaftRequest } from './internal-request.js';
+import { Proposals } from './proposals.js';
+import { RaftNode } from './raft-node.js';
+import { ReadIndexer } from './read-index.js';
+import { Snapshots } from './snapshots.js';
+import { CLUSTER_VERSION_KEY, backendLeaseStore, backendMembershipStore, loadMembership } from './stores.js';
+
+/** The cluster version a member of ours sets (etcd 3.4's). */
+export const CLUSTER_VERSION = '3.4.0';
+export const SERVER_VERSION = '3.4.23';
+/** How often leader housekeeping runs (lease expiry, proposal deadlines): etcd's 500 ms. */
+export const HOUSEKEEPING_MS = 500;
+
+export type ApplyOutcome = V3Result;
+
+export class EtcdServer {
+  readonly memberId: bigint;
+  readonly clusterId: bigint;
+  readonly metrics: EtcdMetrics;
+  readonly cluster: RaftCluster;
+  readonly readIndexer: ReadIndexer;
+  lead: bigint = None;
+  term = 0;
+  appliedIndex: number;
+  clusterVersion = '';
+  private raftNode!: RaftNode;
+  private readonly proposals: Proposals<ApplyOutcome>;
+  private readonly idGen: IdGenerator;
+  private readonly applier: V3Applier;
+  private readonly snapshots: Snapshots;
+  private confState: ConfState = { voters: [], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false };
+  private housekeeping: NodeJS.Timeout | undefined;
+  private published = false;
+  private stopping = false;
+  private fatal: ((err: unknown) => void) | undefined;
+
+  private constructor(
+    readonly cfg: ServerConfig,
+    readonly logger: Logger,
+    boot: RaftBootstrap,
+    readonly backend: Backend,
+    readonly kv: KvStore,
+    readonly lessor: Lessor,
+    readonly alarms: AlarmStore,
+  ) {
+    this.memberId = boot.memberId;
+    this.clusterId = boot.clusterId;
+    this.metrics = createMetrics({ serverVersion: SERVER_VERSION });
+    this.cluster = new RaftCluster(boot.clusterId, boot.memberId, backendMembershipStore(backend));
+    this.proposals = new Proposals(cfg.requestTimeoutMs);
+    this.idGen = new IdGenerator(boot.memberId, this.now());
+    this.appliedIndex = boot.snapshot?.metadata.index ?? 0;
+    if (boot.snapshot) this.confState = boot.snapshot.metadata.confState;
+    const quotaBytes = cfg.quotaBackendBytes > 0 ? cfg.quotaBackendBytes : DEFAULT_QUOTA_BYTES;
+    this.applier = new V3Applier({ kv, lessor, backend, alarms, quotaBytes, now: () => this.now() });
+    this.readIndexer = new ReadIndexer({
+      requestReadIndex: (ctx) => {
+        this.raftNode.node.readIndex(ctx);
+        this.raftNode.kick();
+      },
+      appliedIndex: () => this.appliedIndex,
+    });
+    this.snapshots = new Snapshots(boot, backend, cfg, logger, this.appliedIndex);
+  }
+
+  static async start(cfg: ServerConfig): Promise<EtcdServer> {
+    const logger = cfg.logger.child({ room: 'server' });
+    const boot = await bootstrapRaft(cfg, cfg.logger);
+    const backend = await Backend.open(backendPathOf(cfg), {
+      logger: cfg.logger,
+      batchIntervalMs: cfg.backendBatchIntervalMs || undefined,
+      batchLimit: cfg.backendBatchLimit || undefined,
+    });
+    const lessor = new Lessor({
+      store: await backendLeaseStore(backend),
+      minTTLSeconds: minLeaseTTLSeconds(Math.round(cfg.electionTimeoutMs / cfg.heartbeatIntervalMs), cfg.heartbeatIntervalMs),
+    });
+    lessor.recover();
+    const kv = await KvStore.open(backend, {
+      logger: cfg.logger,
+      leases: {
+        exists: (id) => lessor.has(id),
+        attach: (id, key) => void lessor.attach(id, [key]),
+        detach: (id, key) => void lessor.detach(id, [key]),
+      },
+    });
+    const alarms = new AlarmStore(backend);
+    await alarms.load();
+    const server = new EtcdServer(cfg, logger, boot, backend, kv, lessor, alarms);
+    const membership = await loadMembership(backend);
+    server.cluster.recover(membership.members, membership.removed);
+    server.clusterVersion = membership.clusterVersion;
+    server.startRaft(boot);
+    return server;
+  }
+
+  now(): number {
+    return this.cfg.now ? this.cfg.now() : Date.now();
+  }
+
+  /** Called with the error that stopped the member (fsync failure, backend failure). */
+  onFatal(handler: (err: unknown) => void): void {
+    this.fatal = handler;
+  }
+
+  nextRequestId(): bigint {
+    return this.idGen.next();
+  }
+
+  /** True when a write of this many bytes would pass the backend quota. */
+  overQuota(cost: number): boolean {
+    return this.applier.overQuota(cost);
+  }
+
+  isLeader(): boolean {
+    return this.lead === this.memberId;
+  }
+
+  // ---- proposing ----
+
+  /** Proposes a replicated request and resolves with its applied result (EtcdError rejects). */
+  propose(req: Omit<InternalRaftRequest, 'header'>): Promise<ApplyOutcome> {
+    if (this.stopping) return Promise.reject(new EtcdError('Stopped'));
+    const id = this.idGen.next();
+    const data = encodeRequest({ header: { ID: id.toString() }, ...req });
+    const result = this.proposals.register(id, this.now());
+    this.metrics.proposalsPending.inc();
+    this.submit(id, data);
+    return result.finally(() => this.metrics.proposalsPending.dec());
+  }
+
+  private submit(id: bigint, data: Uint8Array): void {
+    if (this.lead === None) {
+      this.proposals.hold(id, data);
+      return;
+    }
+    try {
+      this.raftNode.propose(data);
+    } catch (err) {
+      if (!(err instanceof ErrProposalDropped)) throw err;
+      this.proposals.hold(id, data);
+    }
+  }
+
+  // ---- raft wiring ----
+
+  private startRaft(boot: RaftBootstrap): void {
+    const electionTick = Math.max(2, Math.round(this.cfg.electionTimeoutMs / this.cfg.heartbeatIntervalMs));
+    const node = new RawNode({
+      id: boot.memberId,
+      electionTick,
+      heartbeatTick: 1,
+      storage: boot.storage,
+      applied: this.appliedIndex,
+      preVote: this.cfg.preVote,
+      checkQuorum: true,
+      rng: seededRng(boot.memberId ^ BigInt(this.now())),
+    });
+    this.raftNode = new RaftNode(node, boot.storage, boot.wal, boot.snapshotter, new NoPeersTransport(), {
+      applyEntries: (entries) => this.applyEntries(entries),
+      applySnapshot: async () => {
+        throw new Error('receiving a snapshot needs clustering (a cluster of one never gets one)');
+      },
+      onSoftState: (soft) => this.onSoftState(soft),
+      onReadStates: (states) => this.onReadStates(states),
+      afterApply: () => this.snapshots.maybeSnapshot(this.appliedIndex, this.confState, this.raftNode.storage),
+      onFatal: (err) => this.die(err),
+    }, {
+      tickMs: this.cfg.heartbeatIntervalMs,
+      logger: this.logger,
+      observeFsync: (s) => this.metrics.walFsyncSeconds.observe(s),
+    });
+    this.raftNode.start();
+    this.housekeeping = setInterval(() => this.housekeep(), HOUSEKEEPING_MS);
+    this.housekeeping.unref();
+  }
+
+  private onSoftState(soft: SoftState): void {
+    const wasLeader = this.isLeader();
+    if (soft.lead !== this.lead) {
+      if (soft.lead !== None) this.metrics.leaderChangesSeen.inc();
+      this.logger.info({ leader: idToHex(soft.lead), state: StateType[soft.raftState] }, 'leader changed');
+    }
+    this.lead = soft.lead;
+    this.term = this.raftNode.node.status().hardState.term;
+    this.metrics.hasLeader.set(this.lead === None ? 0 : 1);
+    this.metrics.isLeader.set(this.isLeader() ? 1 : 0);
+    if (wasLeader && !this.isLeader()) this.lessor.demote();
+    if (this.lead !== None) {
+      for (const h of this.proposals.takeHeld()) this.submit(h.id, h.data);
+      this.readIndexer.retry();
+      this.publishOnce();
+    }
+  }
+
+  private onReadStates(states: ReadState[]): void {
+    for (const rs of states) this.readIndexer.onReadState(rs.requestCtx, rs.index);
+  }
+
+  /** Announces name and client URLs (etcd's publish), then the leader sets the cluster version. */
+  private publishOnce(): void {
+    if (this.published) return;
+    this.published = true;
+    const attrs = { member_id: this.memberId.toString(), name: this.cfg.name, client_urls: this.cfg.advertiseClientUrls };
+    this.propose({ member_attributes: attrs })
+      .then(() => (this.isLeader() && this.clusterVersion === '' ? this.propose({ cluster_version: { version: CLUSTER_VERSION } }) : undefined))
+      .catch((err: unknown) => {
+        this.published = false;
+        this.logger.warn({ err: String(err) }, 'failed to publish member attributes; will retry');
+      });
+  }
+
+  private housekeep(): void {
+    const now = this.now();
+    this.metrics.proposalsFailed.inc(this.proposals.expire(now));
+    this.metrics.dbTotalSizeBytes.set(this.backend.size());
+    this.metrics.dbTotalSizeInUseBytes.set(this.backend.sizeInUse());
+    if (!this.isLeader()) return;
+    for (const id of this.lessor.findExpired(now)) {
+      this.propose({ lease_revoke: { ID: id.toString() } }).catch(() => undefined);
+    }
+  }
+
+  private die(err: unknown): void {
+    this.logger.fatal({ err: String(err) }, 'member stopped by a fatal error');
+    this.stopping = true;
+    this.proposals.failAll(new EtcdError('Stopped'));
+    this.fatal?.(err);
+  }
+
+  // ---- applying ----
+
+  private applyEntries(entries: Entry[]): void {
+    for (const e of entries) {
+      if (e.index <= this.appliedIndex) continue;
+      if (e.type === EntryType.EntryConfChange) this.applyConfChange(e);
+      else if (e.data.length === 0) this.applyEmpty(e);
+      else this.applyNormal(e);
+      this.appliedIndex = e.index;
+    }
+    this.metrics.proposalsApplied.set(this.appliedIndex);
+    this.metrics.proposalsCommitted.set(this.appliedIndex);
+    this.readIndexer.onApplied(this.appliedIndex);
+  }
+
+  private applyConfChange(e: Entry): void {
+    const cc = decodeConfChange(e.data);
+    this.confState = this.raftNode.node.applyConfChange(cc);
+    if (e.index > this.backend.consistentIndex()) {
+      if (cc.type === ConfChangeType.ConfChangeAddNode || cc.type === ConfChangeType.ConfChangeAddLearnerNode) {
+        const m = cc.context && cc.context.length > 0 ? decodeConfChangeMember(cc.context) : undefined;
+        if (m && this.cluster.member(m.id)) this.cluster.promote(m.id);
+        else if (m) this.cluster.addMember(m);
+      } else if (cc.type === ConfChangeType.ConfChangeRemoveNode) {
+        this.cluster.removeMember(cc.nodeId);
+      }
+      this.backend.setConsistentIndex(e.index);
+    }
+    if (cc.id !== undefined) this.proposals.waits.trigger(cc.id, { kind: 'none' });
+  }
+
+  /** A new leader's first entry: leases start counting from now (etcd's lessor promote). */
+  private applyEmpty(e: Entry): void {
+    if (this.isLeader() && e.term === this.term) this.lessor.promote(this.now(), this.cfg.electionTimeoutMs);
+    if (e.index > this.backend.consistentIndex()) this.backend.setConsistentIndex(e.index);
+  }
+
+  private applyNormal(e: Entry): void {
+    const req = decodeRequest(e.data);
+    const id = BigInt(req.header.ID);
+    if (e.index <= this.backend.consistentIndex()) return;
+    let result: ApplyOutcome | EtcdError;
+    if (req.member_attributes) {
+      const a = req.member_attributes;
+      this.cluster.updateAttributes(BigInt(a.member_id), a.name, a.client_urls);
+      this.backend.setConsistentIndex(e.index);
+      result = { kind: 'none' };
+    } else if (req.cluster_version) {
+      this.clusterVersion = req.cluster_version.version;
+      this.backend.put('cluster', CLUSTER_VERSION_KEY, Buffer.from(this.clusterVersion));
+      this.backend.setConsistentIndex(e.index);
+      result = { kind: 'none' };
+    } else {
+      result = this.applier.apply(e.index, req);
+    }
+    this.proposals.waits.trigger(id, result);
+  }
+
+  // ---- stopping ----
+
+  /** Stops raft, flushes the backend and the WAL. Requests in flight fail with 'Stopped'. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    if (this.housekeeping) clearInterval(this.housekeeping);
+    await this.raftNode.stop();
+    this.proposals.failAll(new EtcdError('Stopped'));
+    this.readIndexer.failAll(new EtcdError('Stopped'));
+    await this.kv.settle();
+    await this.backend.commit({ sync: true });
+    await this.backend.close();
+    await this.snapshots.close();
+  }
+
+  get stopped(): boolean {
+    return this.stopping;
+  }
+
+  get raftStatus(): ReturnType<RawNode['status']> {
+    return this.raftNode.node.status();
+  }
+
+  get raftCommitted(): number {
+    return this.raftNode.node.status().hardState.commit;
+  }
+}
+
+/** A small deterministic PRNG (mulberry32) for raft's randomized election timeout. */
+export function seededRng(seed: bigint): () => number {
+  let a = Number(BigInt.asUintN(32, seed ^ (seed >> 32n)));
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -1,0 +1,160 @@
+/*
+ * The facade the API layers call (src/server/facade.ts), implemented over one EtcdServer.
+ * KV and Lease live in v3-kv.ts, watch streams in v3-watch.ts; cluster and maintenance here.
+ * Not yet served (they answer etcd's "not capable" error until their issues land): member
+ * add/remove/update/promote (clustering), auth management, the Lock and Election services.
+ */
+import { snapshotStream } from '../backend/index.js';
+import type { AlarmRequest__Output } from '../pb/etcdserverpb/AlarmRequest.js';
+import type { AlarmResponse } from '../pb/etcdserverpb/AlarmResponse.js';
+import type { HashKVRequest__Output } from '../pb/etcdserverpb/HashKVRequest.js';
+import type { HashKVResponse } from '../pb/etcdserverpb/HashKVResponse.js';
+import type { MemberListResponse } from '../pb/etcdserverpb/MemberListResponse.js';
+import type { MoveLeaderRequest__Output } from '../pb/etcdserverpb/MoveLeaderRequest.js';
+import type { MoveLeaderResponse } from '../pb/etcdserverpb/MoveLeaderResponse.js';
+import type { StatusResponse } from '../pb/etcdserverpb/StatusResponse.js';
+import type { AlarmType } from './alarms.js';
+import { mvccToEtcdError } from './apply-v3.js';
+import { EtcdError } from './errors.js';
+import type { EtcdServerFacade, HeaderInfo, ServingStatus, SnapshotSource, VersionInfo, WatchSink, WatchStream } from './facade.js';
+import { SERVER_VERSION, type EtcdServer } from './server.js';
+import { big } from './v3-convert.js';
+import { V3Kv } from './v3-kv.js';
+import { openWatchStream } from './v3-watch.js';
+
+const notCapable = (): Promise<never> => Promise.reject(new EtcdError('NotCapable'));
+
+export class ServerFacade implements EtcdServerFacade {
+  private readonly v3: V3Kv;
+
+  constructor(private readonly s: EtcdServer) {
+    this.v3 = new V3Kv(s);
+  }
+
+  // ---- KV, watch, lease ----
+  range: EtcdServerFacade['range'] = (req) => this.v3.range(req);
+  put: EtcdServerFacade['put'] = (req) => this.v3.put(req);
+  deleteRange: EtcdServerFacade['deleteRange'] = (req) => this.v3.deleteRange(req);
+  txn: EtcdServerFacade['txn'] = (req) => this.v3.txn(req);
+  compact: EtcdServerFacade['compact'] = (req) => this.v3.compact(req);
+  openWatchStream(sink: WatchSink): WatchStream {
+    if (this.s.stopped) throw new EtcdError('Stopped');
+    return openWatchStream(this.s, sink);
+  }
+  leaseGrant: EtcdServerFacade['leaseGrant'] = (req) => this.v3.leaseGrant(req);
+  leaseRevoke: EtcdServerFacade['leaseRevoke'] = (req) => this.v3.leaseRevoke(req);
+  leaseKeepAlive: EtcdServerFacade['leaseKeepAlive'] = (req) => this.v3.leaseKeepAlive(req);
+  leaseTimeToLive: EtcdServerFacade['leaseTimeToLive'] = (req) => this.v3.leaseTimeToLive(req);
+  leaseLeases: EtcdServerFacade['leaseLeases'] = () => this.v3.leaseLeases();
+
+  // ---- cluster ----
+  async memberList(): Promise<MemberListResponse> {
+    const members = this.s.cluster.members().map((m) => ({
+      ID: m.id.toString(),
+      name: m.name,
+      peerURLs: m.peerURLs,
+      clientURLs: m.clientURLs,
+      isLearner: m.isLearner,
+    }));
+    return { header: { ...this.v3.header(), revision: undefined }, members };
+  }
+  memberAdd = notCapable;
+  memberRemove = notCapable;
+  memberUpdate = notCapable;
+  memberPromote = notCapable;
+
+  // ---- maintenance ----
+  async alarm(req: AlarmRequest__Output): Promise<AlarmResponse> {
+    const toPb = (a: { memberId: bigint; alarm: AlarmType }) => ({ memberID: a.memberId.toString(), alarm: a.alarm });
+    if (req.action === 'GET') return { header: this.v3.header(), alarms: this.s.alarms.list(big(req.memberID), req.alarm as AlarmType).map(toPb) };
+    const r = await this.s.propose({ alarm: req });
+    return { header: this.v3.header(), alarms: r.kind === 'alarm' ? r.alarms.map(toPb) : [] };
+  }
+
+  async status(): Promise<StatusResponse> {
+    const st = this.s.raftStatus;
+    return {
+      header: this.v3.header(),
+      version: SERVER_VERSION,
+      dbSize: this.s.backend.size(),
+      leader: this.s.lead.toString(),
+      raftIndex: st.hardState.commit,
+      raftTerm: st.hardState.term,
+      raftAppliedIndex: this.s.appliedIndex,
+      errors: this.s.alarms.list().map((a) => `memberID:${a.memberId} alarm:${a.alarm} `),
+      dbSizeInUse: this.s.backend.sizeInUse(),
+      isLearner: false,
+    };
+  }
+
+  async defragment(): Promise<{ header: ReturnType<V3Kv['header']> }> {
+    await this.s.backend.commit();
+    return { header: this.v3.header() };
+  }
+
+  async hash(): Promise<{ header: ReturnType<V3Kv['header']>; hash: number }> {
+    return { header: this.v3.header(), hash: await this.s.kv.hash() };
+  }
+
+  async hashKV(req: HashKVRequest__Output): Promise<HashKVResponse> {
+    try {
+      const r = await this.s.kv.hashKV(Number(req.revision));
+      return { header: this.v3.header(r.revision), hash: r.hash, compact_revision: r.compactRevision };
+    } catch (e) {
+      throw mvccToEtcdError(e);
+    }
+  }
+
+  async moveLeader(req: MoveLeaderRequest__Output): Promise<MoveLeaderResponse> {
+    if (!this.s.isLeader()) throw new EtcdError('NotLeader');
+    const target = big(req.targetID);
+    if (!this.s.cluster.member(target)) throw new EtcdError('BadLeaderTransferee');
+    if (target !== this.s.memberId) throw new EtcdError('NotCapable');
+    return { header: this.v3.header() };
+  }
+
+  async snapshot(): Promise<SnapshotSource> {
+    const chunks: Buffer[] = [];
+    for await (const c of snapshotStream(this.s.backend)) chunks.push(c);
+    const size = chunks.reduce((n, c) => n + c.length, 0);
+    return { size, chunks: (async function* () { yield* chunks; })() };
+  }
+
+  // ---- lock, election, auth: later issues ----
+  lock = notCapable;
+  unlock = notCapable;
+  campaign = notCapable;
+  proclaim = notCapable;
+  leader = notCapable;
+  resign = notCapable;
+  observe(): AsyncIterable<never> {
+    return { [Symbol.asyncIterator]: () => ({ next: () => notCapable() }) };
+  }
+  authEnable = notCapable;
+  authDisable = notCapable;
+  authenticate = (): Promise<never> => Promise.reject(new EtcdError('AuthNotEnabled'));
+  userAdd = notCapable;
+  userGet = notCapable;
+  userList = notCapable;
+  userDelete = notCapable;
+  userChangePassword = notCapable;
+  userGrantRole = notCapable;
+  userRevokeRole = notCapable;
+  roleAdd = notCapable;
+  roleGet = notCapable;
+  roleList = notCapable;
+  roleDelete = notCapable;
+  roleGrantPermission = notCapable;
+  roleRevokePermission = notCapable;
+
+  // ---- synchronous state ----
+  header(): HeaderInfo {
+    return { clusterId: this.s.clusterId, memberId: this.s.memberId, raftTerm: this.s.term, revision: this.s.kv.rev() };
+  }
+  servingStatus(): ServingStatus {
+    return this.s.stopped ? 'NOT_SERVING' : 'SERVING';
+  }
+  version(): VersionInfo {
+    return { etcdserver: SERVER_VERSION, etcdcluster: this.s.clusterVersion || 'not_decided' };
+  }
+}

@@ -1,0 +1,141 @@
+/*
+ * The KV and Lease halves of the facade: admission (quota), proposal or local read, and the pb
+ * response with its header. Reads are linearizable through ReadIndex unless `serializable`.
+ */
+import { isLeaseError, pickLeaseId } from '../lease/index.js';
+import { MvccError } from '../mvcc/index.js';
+import type { CompactionRequest__Output } from '../pb/etcdserverpb/CompactionRequest.js';
+import type { CompactionResponse } from '../pb/etcdserverpb/CompactionResponse.js';
+import type { DeleteRangeRequest__Output } from '../pb/etcdserverpb/DeleteRangeRequest.js';
+import type { DeleteRangeResponse } from '../pb/etcdserverpb/DeleteRangeResponse.js';
+import type { LeaseGrantRequest__Output } from '../pb/etcdserverpb/LeaseGrantRequest.js';
+import type { LeaseGrantResponse } from '../pb/etcdserverpb/LeaseGrantResponse.js';
+import type { LeaseKeepAliveRequest__Output } from '../pb/etcdserverpb/LeaseKeepAliveRequest.js';
+import type { LeaseKeepAliveResponse } from '../pb/etcdserverpb/LeaseKeepAliveResponse.js';
+import type { LeaseLeasesResponse } from '../pb/etcdserverpb/LeaseLeasesResponse.js';
+import type { LeaseRevokeRequest__Output } from '../pb/etcdserverpb/LeaseRevokeRequest.js';
+import type { LeaseRevokeResponse } from '../pb/etcdserverpb/LeaseRevokeResponse.js';
+import type { LeaseTimeToLiveRequest__Output } from '../pb/etcdserverpb/LeaseTimeToLiveRequest.js';
+import type { LeaseTimeToLiveResponse } from '../pb/etcdserverpb/LeaseTimeToLiveResponse.js';
+import type { PutRequest__Output } from '../pb/etcdserverpb/PutRequest.js';
+import type { PutResponse } from '../pb/etcdserverpb/PutResponse.js';
+import type { RangeRequest__Output } from '../pb/etcdserverpb/RangeRequest.js';
+import type { RangeResponse } from '../pb/etcdserverpb/RangeResponse.js';
+import type { ResponseHeader } from '../pb/etcdserverpb/ResponseHeader.js';
+import type { TxnRequest__Output } from '../pb/etcdserverpb/TxnRequest.js';
+import type { TxnResponse } from '../pb/etcdserverpb/TxnResponse.js';
+import { leaseToEtcdError, mvccToEtcdError, requestCost, type V3Result } from './apply-v3.js';
+import { EtcdError } from './errors.js';
+import type { InternalRaftRequest } from './internal-request.js';
+import type { EtcdServer } from './server.js';
+import { big, deleteToPb, leaseIdToWire, putToPb, rangeToPb, toMvccRange, toMvccTxn, txnToPb } from './v3-convert.js';
+
+function expect<K extends V3Result['kind']>(r: V3Result, kind: K): Extract<V3Result, { kind: K }> {
+  if (r.kind !== kind) throw new Error(`apply returned ${r.kind}, expected ${kind}`);
+  return r as Extract<V3Result, { kind: K }>;
+}
+
+function isReadOnlyTxn(t: TxnRequest__Output): boolean {
+  const ops = [...t.success, ...t.failure];
+  return ops.every((op) => op.request_range || (op.request_txn && isReadOnlyTxn(op.request_txn)));
+}
+
+function isSerializableTxn(t: TxnRequest__Output): boolean {
+  const ops = [...t.success, ...t.failure];
+  return ops.every((op) => (op.request_range ? op.request_range.serializable : op.request_txn ? isSerializableTxn(op.request_txn) : true));
+}
+
+export class V3Kv {
+  constructor(private readonly s: EtcdServer) {}
+
+  header(revision = this.s.kv.rev()): ResponseHeader {
+    return { cluster_id: this.s.clusterId.toString(), member_id: this.s.memberId.toString(), revision, raft_term: this.s.term };
+  }
+
+  /** Quota admission before proposing (etcd's quota KV server): over quota raises NOSPACE. */
+  private async proposeWrite(req: Omit<InternalRaftRequest, 'header'>): Promise<V3Result> {
+    const cost = requestCost({ header: { ID: '0' }, ...req });
+    if (this.s.alarms.has('NOSPACE')) throw new EtcdError('NoSpace');
+    if (this.s.overQuota(cost)) {
+      this.s.propose({ alarm: { action: 'ACTIVATE', memberID: this.s.memberId.toString(), alarm: 'NOSPACE' } }).catch(() => undefined);
+      throw new EtcdError('NoSpace');
+    }
+    return this.s.propose(req);
+  }
+
+  async range(req: RangeRequest__Output): Promise<RangeResponse> {
+    if (!req.serializable) await this.s.readIndexer.waitLinearizable();
+    try {
+      const r = this.s.kv.range(req.key, req.range_end.length === 0 ? undefined : req.range_end, toMvccRange(req));
+      return rangeToPb(r, this.header(r.revision));
+    } catch (e) {
+      throw mvccToEtcdError(e);
+    }
+  }
+
+  async put(req: PutRequest__Output): Promise<PutResponse> {
+    const r = expect(await this.proposeWrite({ put: req }), 'put');
+    return putToPb(r.result, this.header(r.result.revision));
+  }
+
+  async deleteRange(req: DeleteRangeRequest__Output): Promise<DeleteRangeResponse> {
+    const r = expect(await this.s.propose({ delete_range: req }), 'delete');
+    return deleteToPb(r.result, this.header(r.result.revision));
+  }
+
+  async txn(req: TxnRequest__Output): Promise<TxnResponse> {
+    if (isReadOnlyTxn(req)) {
+      if (!isSerializableTxn(req)) await this.s.readIndexer.waitLinearizable();
+      try {
+        const r = this.s.kv.txn(null, toMvccTxn(req));
+        return txnToPb(r, this.header(r.revision));
+      } catch (e) {
+        throw mvccToEtcdError(e);
+      }
+    }
+    const r = expect(await this.proposeWrite({ txn: req }), 'txn');
+    return txnToPb(r.result, this.header(r.result.revision));
+  }
+
+  async compact(req: CompactionRequest__Output): Promise<CompactionResponse> {
+    const rev = Number(req.revision);
+    if (rev <= this.s.kv.compactRevision()) throw new EtcdError('Compacted');
+    if (rev > this.s.kv.rev()) throw new EtcdError('FutureRev');
+    const r = expect(await this.s.propose({ compaction: req }), 'compact');
+    if (req.physical) await r.physical.catch((e: unknown) => (e instanceof MvccError ? undefined : Promise.reject(e)));
+    return { header: this.header(r.revision) };
+  }
+
+  // ---- leases ----
+
+  async leaseGrant(req: LeaseGrantRequest__Output): Promise<LeaseGrantResponse> {
+    let id = big(req.ID);
+    if (id === 0n) id = pickLeaseId(() => this.s.nextRequestId(), (x) => this.s.lessor.has(x));
+    const r = expect(await this.proposeWrite({ lease_grant: { ID: BigInt.asIntN(64, id).toString(), TTL: req.TTL } }), 'leaseGrant');
+    return { header: this.header(), ID: leaseIdToWire(r.id), TTL: r.ttl, error: '' };
+  }
+
+  async leaseRevoke(req: LeaseRevokeRequest__Output): Promise<LeaseRevokeResponse> {
+    const r = expect(await this.s.propose({ lease_revoke: req }), 'leaseRevoke');
+    return { header: this.header(r.revision) };
+  }
+
+  async leaseKeepAlive(req: LeaseKeepAliveRequest__Output): Promise<LeaseKeepAliveResponse> {
+    const id = big(req.ID);
+    const r = this.s.lessor.renew(id, this.s.now());
+    if (isLeaseError(r)) throw leaseToEtcdError(r);
+    return { header: this.header(), ID: req.ID, TTL: r.ttl };
+  }
+
+  async leaseTimeToLive(req: LeaseTimeToLiveRequest__Output): Promise<LeaseTimeToLiveResponse> {
+    await this.s.readIndexer.waitLinearizable();
+    const r = this.s.lessor.timeToLive(big(req.ID), this.s.now());
+    if (isLeaseError(r)) return { header: this.header(), ID: req.ID, TTL: -1, grantedTTL: 0, keys: [] };
+    return { header: this.header(), ID: req.ID, TTL: r.ttl, grantedTTL: r.grantedTTL, keys: req.keys ? r.keys.map((k) => Buffer.from(k)) : [] };
+  }
+
+  async leaseLeases(): Promise<LeaseLeasesResponse> {
+    await this.s.readIndexer.waitLinearizable();
+    return { header: this.header(), leases: this.s.lessor.leases().map((l) => ({ ID: leaseIdToWire(l.id) })) };
+  }
+}

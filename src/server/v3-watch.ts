@@ -1,0 +1,47 @@
+/*
+ * One client watch stream: an MVCC watch stream whose responses are converted to the wire shape and
+ * handed to the API's sink. A congested sink (send() → false) keeps the batch here and is retried
+ * after WATCH_RETRY_MS, as etcd retries its victim watchers; the MVCC stream's own bounded queue then
+ * fills and parks further watchers as victims, so writers are never blocked and no event is dropped.
+ */
+import type { WatchSink, WatchStream, WatcherSpec } from './facade.js';
+import type { EtcdServer } from './server.js';
+import { eventToPb } from './v3-convert.js';
+
+/** How long a congested stream waits before its held batch is offered again (etcd: 100 ms). */
+export const WATCH_RETRY_MS = 100;
+
+export function openWatchStream(s: EtcdServer, sink: WatchSink): WatchStream {
+  const ms = s.kv.watchStream();
+  let closed = false;
+  const pump = async (): Promise<void> => {
+    for await (const r of ms) {
+      const batch = { watchId: r.watchId, events: r.events.map(eventToPb), revision: r.revision, compactRevision: r.compactRevision ?? 0 };
+      while (!closed && !sink.send(batch)) await new Promise((res) => setTimeout(res, WATCH_RETRY_MS));
+      if (closed) return;
+    }
+  };
+  pump().catch((err: unknown) => s.logger.error({ err: String(err) }, 'watch stream pump failed'));
+  return {
+    watch(spec: WatcherSpec): number {
+      const filters: Array<'NOPUT' | 'NODELETE'> = [];
+      if (spec.noPut) filters.push('NOPUT');
+      if (spec.noDelete) filters.push('NODELETE');
+      ms.watch({
+        id: spec.watchId,
+        key: spec.key,
+        rangeEnd: spec.rangeEnd.length === 0 ? undefined : spec.rangeEnd,
+        startRevision: spec.startRevision,
+        prevKv: spec.prevKv,
+        filters,
+      });
+      return s.kv.rev();
+    },
+    cancel: (watchId) => ms.cancel(watchId),
+    revision: () => s.kv.rev(),
+    close(): void {
+      closed = true;
+      ms.close();
+    },
+  };
+}
