@@ -32,6 +32,8 @@ export interface EtcdMetrics {
   readonly dbTotalSizeInUseBytes: Gauge;
   readonly walFsyncSeconds: Histogram;
   readonly backendCommitSeconds: Histogram;
+  readonly healthSuccess: Counter;
+  readonly healthFailures: Counter;
   readonly serverVersion: Gauge<'server_version'>;
   readonly serverId: Gauge<'server_id'>;
   readonly grpcStarted: Counter<RpcLabels>;
@@ -72,6 +74,8 @@ export function createMetrics(opts: { serverVersion?: string } = {}): EtcdMetric
     dbTotalSizeInUseBytes: gauge('etcd_mvcc_db_total_size_in_use_in_bytes', 'Bytes of the key-value backend holding live data.'),
     walFsyncSeconds: histogram('etcd_disk_wal_fsync_duration_seconds', 'Time spent in each WAL fdatasync, in seconds.'),
     backendCommitSeconds: histogram('etcd_disk_backend_commit_duration_seconds', 'Time spent committing each backend write batch, in seconds.'),
+    healthSuccess: counter('etcd_server_health_success', 'GET /health checks that found this member healthy.'),
+    healthFailures: counter('etcd_server_health_failures', 'GET /health checks that found this member unhealthy.'),
     serverVersion: new Gauge({ name: 'etcd_server_version', help: 'The etcd API version this member reports; the value is always 1.', labelNames: ['server_version'], registers }),
     serverId: new Gauge({ name: 'etcd_server_id', help: 'The member id in hex; the value is always 1.', labelNames: ['server_id'], registers }),
     grpcStarted: new Counter({ name: 'grpc_server_started_total', help: 'RPCs started on the server.', labelNames: rpcLabels, registers }),

@@ -47,6 +47,9 @@ describe('/health', () => {
     await start();
     state.leader = 0n;
     expect((await app.inject({ method: 'GET', url: '/health' })).body).toBe('{"health":"false"}\n');
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('etcd_server_health_failures 1');
+    expect(text).toContain('etcd_server_health_success 0');
   });
 
   it('a read that does not finish in time: unhealthy', async () => {

@@ -104,6 +104,15 @@ describe('KV', () => {
       '{"error":"etcdserver: authentication is not enabled","message":"etcdserver: authentication is not enabled","code":9}');
   });
 
+  it('any Content-Type (or none) carries the JSON body', async () => {
+    for (const headers of [{ 'content-type': 'application/json' }, { 'content-type': 'text/plain' }, {}]) {
+      const res = await app.inject({ method: 'POST', url: '/v3/kv/range', payload: '{"key":"Zm9v"}', headers });
+      expect({ status: res.statusCode, body: res.body }).toEqual({ status: 200, body: `{"header":${H(1)}}` });
+    }
+    const empty = await app.inject({ method: 'POST', url: '/v3/kv/range', headers: { 'content-type': 'application/json' } });
+    expect(empty.json()).toMatchObject({ code: 3, message: 'etcdserver: key is not provided' });
+  });
+
   it('decode errors never reach the server and use Go-like texts', async () => {
     const bad = (msg: string) => `{"error":${JSON.stringify(msg)},"message":${JSON.stringify(msg)},"code":3}`;
     await expectBody('/v3/kv/range', '{"key":"!!!"}', 400, bad('illegal base64 data at input byte 0'));
