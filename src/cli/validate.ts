@@ -4,7 +4,8 @@
 // every listen URL can be bound. Each failure is a ConfigError with one line in etcd's wording:
 //   cannot access data directory: mkdir /var/lib/etcd: permission denied
 //   listen tcp 127.0.0.1:2379: bind: address already in use
-// Nothing is created: writability is checked with access(2); ports are bound and released at once.
+// Nothing is left behind: writability is tested by creating and removing; ports are bound and
+// released at once.
 import { constants, promises as fsp } from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
@@ -25,7 +26,7 @@ export type DataDirProbe = (config: Config) => Promise<ExistingData>;
 const ERRNO_TEXT: Record<string, string> = {
   EACCES: 'permission denied', EPERM: 'operation not permitted', EROFS: 'read-only file system',
   ENOTDIR: 'not a directory', ENOENT: 'no such file or directory', EADDRINUSE: 'address already in use',
-  EADDRNOTAVAIL: 'cannot assign requested address', EISDIR: 'is a directory',
+  EADDRNOTAVAIL: 'cannot assign requested address', EISDIR: 'is a directory', ENOSPC: 'no space left on device',
 };
 export const errnoText = (e: unknown): string => {
   const err = e as NodeJS.ErrnoException;
@@ -37,28 +38,44 @@ const exists = async (p: string): Promise<boolean> => fsp.stat(p).then(() => tru
 /** etcd's default layout keeps data in <data-dir>/member; the server may pass a better probe. */
 export const defaultProbe: DataDirProbe = async (c) => ({ exists: await exists(path.join(c.dataDir, 'member')) });
 
+/**
+ * The directory must be (or become) a writable directory. Like etcd's touch test, we really write:
+ * an existing dir gets a `.touch` file created and removed; a missing one is created and removed
+ * again (with any parents we made), so a failed start leaves nothing behind.
+ */
 async function checkDirUsable(dir: string, what: string): Promise<void> {
   const abs = path.resolve(dir);
   const st = await fsp.stat(abs).catch(() => undefined);
   if (st !== undefined) {
     if (!st.isDirectory()) throw new ConfigError(`cannot access ${what}: ${dir} is not a directory`);
-    await fsp.access(abs, constants.W_OK | constants.X_OK).catch((e: unknown) => {
+    const touch = path.join(abs, '.touch');
+    try {
+      await fsp.writeFile(touch, '', { flag: 'wx' }).catch(async (e: NodeJS.ErrnoException) => {
+        if (e.code !== 'EEXIST') throw e;
+      });
+      await fsp.unlink(touch);
+    } catch (e) {
       throw new ConfigError(`cannot access ${what}: open ${path.join(dir, '.touch')}: ${errnoText(e)}`);
-    });
+    }
     return;
   }
-  let parent = path.dirname(abs);
-  for (;;) {
-    const pst = await fsp.stat(parent).catch(() => undefined);
-    if (pst !== undefined) {
-      if (!pst.isDirectory()) throw new ConfigError(`cannot access ${what}: mkdir ${dir}: not a directory`);
-      await fsp.access(parent, constants.W_OK | constants.X_OK).catch((e: unknown) => {
-        throw new ConfigError(`cannot access ${what}: mkdir ${dir}: ${errnoText(e)}`);
-      });
-      return;
+  // One level at a time: recursive mkdir can spin on odd file systems (ENOENT under /proc).
+  const missing: string[] = [];
+  for (let d = abs; ; d = path.dirname(d)) {
+    if (await fsp.stat(d).then(() => true, () => false)) break;
+    missing.unshift(d);
+    if (path.dirname(d) === d) break;
+  }
+  const made: string[] = [];
+  try {
+    for (const d of missing) {
+      await fsp.mkdir(d, { mode: 0o700 });
+      made.unshift(d);
     }
-    if (path.dirname(parent) === parent) throw new ConfigError(`cannot access ${what}: mkdir ${dir}: no such file or directory`);
-    parent = path.dirname(parent);
+  } catch (e) {
+    throw new ConfigError(`cannot access ${what}: mkdir ${dir}: ${errnoText(e)}`);
+  } finally {
+    for (const d of made) await fsp.rmdir(d).catch(() => {});
   }
 }
 

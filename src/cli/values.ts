@@ -99,7 +99,13 @@ export function parseFlagValue(spec: FlagSpec, s: string): FlagValue {
     case 'bool': return parseBool(s);
     case 'uint': return parseInteger(s, true);
     case 'int': return parseInteger(s, false);
-    case 'duration': return s === '' ? 0 : parseDurationMs(s);
+    case 'duration':
+      if (s === '') return 0;
+      try {
+        return parseDurationMs(s);
+      } catch {
+        throw new ValueError('parse error'); // Go's flag package hides time.ParseDuration's reason
+      }
     case 'urls': return parseUrls(s);
     case 'list': return parseList(s);
     case 'enum':
