@@ -1,8 +1,9 @@
 /** Shared plumbing of the v3 services: unary adapter, call context, response headers. */
 import type * as grpc from '@grpc/grpc-js';
+import { status as Status } from '@grpc/grpc-js';
 import type { CallContext, EtcdErrorCode, EtcdServerFacade } from '../../server/facade.js';
 import type { ResponseHeader } from '../../pb/etcdserverpb/ResponseHeader.js';
-import { grpcErrorOf, toGrpcError } from './errors.js';
+import { type GrpcError, grpcErrorOf, toGrpcError } from './errors.js';
 
 /** Limits etcd enforces at the API edge (flags --max-txn-ops, --max-request-bytes). */
 export interface ApiLimits {
@@ -12,6 +13,18 @@ export interface ApiLimits {
 
 /** Set by the request deserializer on a raft-bound request whose encoding exceeds maxRequestBytes. */
 export const OVERSIZED: unique symbol = Symbol('oversized');
+
+/**
+ * Set by every request deserializer when the message exceeds the gRPC receive limit etcd uses
+ * (max-request-bytes + 512 KiB): holds Go grpc's refusal text. grpc-js itself only refuses beyond
+ * twice that limit (a memory guard), so clients see Go's message, not grpc-js's.
+ */
+export const GRPC_REFUSED: unique symbol = Symbol('grpcRefused');
+
+export function grpcRefusal(req: object): GrpcError | undefined {
+  const details = (req as { [GRPC_REFUSED]?: string })[GRPC_REFUSED];
+  return details === undefined ? undefined : { code: Status.RESOURCE_EXHAUSTED, details, message: details };
+}
 
 export function isOversized(req: object): boolean {
   return (req as { [OVERSIZED]?: true })[OVERSIZED] === true;
@@ -46,6 +59,11 @@ export function unary<Req extends object, Res>(
 ): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
     const req = call.request;
+    const refused = grpcRefusal(req);
+    if (refused !== undefined) {
+      callback(refused);
+      return;
+    }
     const code = check === undefined ? undefined : check(req);
     if (code !== undefined) {
       callback(grpcErrorOf(code));

@@ -4,7 +4,7 @@ import type { EtcdServerFacade } from '../../server/facade.js';
 import type { LeaseHandlers } from '../../pb/etcdserverpb/Lease.js';
 import type { LeaseKeepAliveRequest__Output } from '../../pb/etcdserverpb/LeaseKeepAliveRequest.js';
 import type { LeaseKeepAliveResponse } from '../../pb/etcdserverpb/LeaseKeepAliveResponse.js';
-import { HeaderMaker, ctxOf, sizeGuard, unary } from './common.js';
+import { HeaderMaker, ctxOf, grpcRefusal, sizeGuard, unary } from './common.js';
 import { toGrpcError } from './errors.js';
 
 type KeepAliveCall = grpc.ServerDuplexStream<LeaseKeepAliveRequest__Output, LeaseKeepAliveResponse>;
@@ -27,6 +27,12 @@ function keepAlive(facade: EtcdServerFacade, headers: HeaderMaker): grpc.handleB
       call.end();
     });
     call.on('data', (req: LeaseKeepAliveRequest__Output) => {
+      const refused = grpcRefusal(req);
+      if (refused !== undefined) {
+        done = true;
+        call.emit('error', refused);
+        return;
+      }
       call.pause(); // the next request waits for this renewal: etcd's recv loop does the same
       facade.leaseKeepAlive(req, ctx).then(
         (res) => {

@@ -1,7 +1,7 @@
 /** createGrpcServer: all v3 services of an etcd 3.4 member on one grpc-js Server. */
 import * as grpc from '@grpc/grpc-js';
 import type { EtcdServerFacade } from '../../server/facade.js';
-import { type ApiLimits, OVERSIZED } from './common.js';
+import { type ApiLimits, GRPC_REFUSED, OVERSIZED } from './common.js';
 import { etcdGrpc } from './proto.js';
 import { kvHandlers } from './kv.js';
 import { watchHandlers } from './watch.js';
@@ -38,22 +38,28 @@ const RAFT_BOUND: Record<string, readonly string[] | 'all'> = {
   Auth: 'all',
 };
 
-/** The service definition with request decoders that tag oversized raft-bound requests. */
+type AnyMethod = grpc.MethodDefinition<object, object>;
+type Tagged = { [OVERSIZED]?: true; [GRPC_REFUSED]?: string };
+
+/**
+ * The service definition with request decoders that tag oversized requests: beyond the gRPC
+ * receive limit (any method), or beyond max-request-bytes (raft-bound methods only).
+ */
 function guarded(name: string, def: grpc.ServiceDefinition, maxRequestBytes: number): grpc.ServiceDefinition {
   const bound = RAFT_BOUND[name];
-  if (bound === undefined) return def;
-  const out: Record<string, grpc.MethodDefinition<object, object>> = {};
-  for (const [method, md] of Object.entries(def) as [string, grpc.MethodDefinition<object, object>][]) {
-    if (bound !== 'all' && !bound.includes(method)) {
-      out[method] = md;
-      continue;
-    }
+  const grpcMax = maxRequestBytes + GRPC_OVERHEAD_BYTES;
+  const out: Record<string, AnyMethod> = {};
+  for (const [method, md] of Object.entries(def) as [string, AnyMethod][]) {
+    const raftBound = bound === 'all' || (bound !== undefined && bound.includes(method));
     const decode = md.requestDeserialize;
     out[method] = {
       ...md,
       requestDeserialize: (buf: Buffer) => {
-        const req = decode(buf);
-        if (buf.length > maxRequestBytes) (req as { [OVERSIZED]?: true })[OVERSIZED] = true;
+        const req = decode(buf) as Tagged;
+        if (buf.length > maxRequestBytes) {
+          if (buf.length > grpcMax) req[GRPC_REFUSED] = `grpc: received message larger than max (${buf.length} vs. ${grpcMax})`;
+          else if (raftBound) req[OVERSIZED] = true;
+        }
         return req;
       },
     };
@@ -72,7 +78,9 @@ export function createGrpcServer(facade: EtcdServerFacade, opts: GrpcServerOptio
     maxTxnOps: opts.maxTxnOps ?? DEFAULT_MAX_TXN_OPS,
   };
   const server = new grpc.Server({
-    'grpc.max_receive_message_length': limits.maxRequestBytes + GRPC_OVERHEAD_BYTES,
+    // etcd's limit (max-request-bytes + 512 KiB) is enforced by the decoders above, with Go's text;
+    // grpc-js refuses only beyond twice that, as a memory guard.
+    'grpc.max_receive_message_length': 2 * (limits.maxRequestBytes + GRPC_OVERHEAD_BYTES),
     'grpc.max_send_message_length': -1,
     'grpc.keepalive_time_ms': opts.keepaliveIntervalMs ?? 2 * 60 * 60 * 1000,
     'grpc.keepalive_timeout_ms': opts.keepaliveTimeoutMs ?? 20_000,

@@ -18,7 +18,7 @@ import type { WatchRequest__Output } from '../../pb/etcdserverpb/WatchRequest.js
 import type { WatchResponse } from '../../pb/etcdserverpb/WatchResponse.js';
 import type { WatchCreateRequest__Output } from '../../pb/etcdserverpb/WatchCreateRequest.js';
 import type { Event } from '../../pb/mvccpb/Event.js';
-import { type ApiLimits, HeaderMaker, ctxOf } from './common.js';
+import { type ApiLimits, HeaderMaker, ctxOf, grpcRefusal } from './common.js';
 import { etcdGrpc } from './proto.js';
 
 /** Responses queued in a stream's send buffer before the server is told to hold (etcd: chanBufLen). */
@@ -121,6 +121,12 @@ export class WatchServerStream implements WatchSink {
 
   private onRequest(req: WatchRequest__Output): void {
     if (this.closed) return;
+    const refused = grpcRefusal(req);
+    if (refused !== undefined) {
+      this.close(false);
+      this.call.emit('error', refused);
+      return;
+    }
     switch (req.request_union) {
       case 'create_request':
         this.create(req.create_request!);
