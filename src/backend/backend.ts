@@ -18,6 +18,35 @@ export const defaultBatchLimit = 10_000;
 
 type Pending = Map<string, Buffer | null>; // latin1 db key → value, null = delete
 
+const prefixStrings = new Map<string, string>();
+function pendingKey(bucket: BucketName, key: Uint8Array): string {
+  let p = prefixStrings.get(bucket);
+  if (p === undefined) prefixStrings.set(bucket, (p = bucketPrefix(bucket).toString('latin1')));
+  return p + (Buffer.isBuffer(key) ? key : Buffer.from(key.buffer, key.byteOffset, key.byteLength)).toString('latin1');
+}
+type RawOp = { type: 'put'; key: Buffer; value: Buffer } | { type: 'del'; key: Buffer };
+type RawBatch = (ops: RawOp[], options: { sync: boolean }) => Promise<void>;
+
+/**
+ * Write a batch of Buffer ops. abstract-level's public batch() clones and re-validates every op (about
+ * 7 µs per op, measured: 0.7 s per 100,000 puts); our keys and values are already Buffers, so use
+ * classic-level's own _batch when present (same native call the public method ends in).
+ */
+function rawBatch(db: ClassicLevel<Buffer, Buffer>, ops: RawOp[], sync: boolean): Promise<void> {
+  const raw = (db as unknown as { _batch?: RawBatch })._batch;
+  if (typeof raw === 'function' && db.status === 'open') return raw.call(db, ops, { sync });
+  return db.batch(ops, { sync });
+}
+
+function encodeIndex(index: number): Buffer {
+  const v = Buffer.allocUnsafe(8);
+  v.writeUInt32BE(Math.floor(index / 0x100000000), 0);
+  v.writeUInt32BE(index >>> 0, 4);
+  return v;
+}
+
+const consistentIndexKey = dbKey(Bucket.meta, MetaKey.consistentIndex).toString('latin1');
+
 /** Thrown by every write once a batch write failed: the backend is no longer writable. */
 export class BackendFatalError extends Error {}
 
@@ -29,9 +58,11 @@ export class Backend {
   private pending: Pending = new Map();
   private flushing: Pending | null = null;
   private timer: NodeJS.Timeout | null = null;
+  private flushSoon = false;
   private flushPromise: Promise<void> | null = null;
   private fatal: Error | null = null;
   private ci = 0;
+  private ciDirty = false;
   private holds = 0;
   private sizeBytes = 0;
   private sizeInUseBytes = 0;
@@ -61,6 +92,7 @@ export class Backend {
   get(bucket: BucketName, key: Uint8Array): Buffer | undefined {
     const k = dbKey(bucket, key);
     const s = k.toString('latin1');
+    if (this.ciDirty && s === consistentIndexKey) return encodeIndex(this.ci);
     if (this.pending.has(s)) return this.pending.get(s) ?? undefined;
     if (this.flushing?.has(s)) return this.flushing.get(s) ?? undefined;
     return this.db.getSync(k) ?? undefined;
@@ -106,6 +138,7 @@ export class Backend {
   private overlayIn(lo: Buffer, hi: Buffer): [Buffer, Buffer | null][] {
     const merged = new Map<string, Buffer | null>(this.flushing ?? []);
     for (const [k, v] of this.pending) merged.set(k, v);
+    if (this.ciDirty) merged.set(consistentIndexKey, encodeIndex(this.ci));
     const loS = lo.toString('latin1');
     const hiS = hi.toString('latin1');
     const out: [Buffer, Buffer | null][] = [];
@@ -117,20 +150,21 @@ export class Backend {
   // ---- writes (synchronous, into the pending batch) ----
 
   put(bucket: BucketName, key: Uint8Array, value: Buffer): void {
-    this.write(dbKey(bucket, key).toString('latin1'), value);
+    this.write(pendingKey(bucket, key), value);
   }
 
   del(bucket: BucketName, key: Uint8Array): void {
-    this.write(dbKey(bucket, key).toString('latin1'), null);
+    this.write(pendingKey(bucket, key), null);
   }
 
   /** Record the raft index whose changes are in the pending batch: committed atomically with them. */
   setConsistentIndex(index: number): void {
     if (index < this.ci) throw new Error(`consistent index going back from ${this.ci} to ${index}`);
-    const v = Buffer.allocUnsafe(8);
-    v.writeBigUInt64BE(BigInt(index));
-    this.put(Bucket.meta, MetaKey.consistentIndex, v);
+    if (this.fatal) throw new BackendFatalError(`backend is not writable: ${this.fatal.message}`);
+    // materialized into the batch when it is written (flushes never split an apply step)
     this.ci = index;
+    this.ciDirty = true;
+    if (!this.timer) this.scheduleFlush(this.batchIntervalMs);
   }
 
   /** The last applied raft index, including the pending batch. */
@@ -157,8 +191,9 @@ export class Backend {
     if (this.fatal) throw new BackendFatalError(`backend is not writable: ${this.fatal.message}`);
     if (this.closed) throw new Error('backend closed');
     this.pending.set(k, v);
-    if (this.pending.size >= this.batchLimit) this.scheduleFlush(0);
-    else if (!this.timer) this.scheduleFlush(this.batchIntervalMs);
+    if (this.pending.size >= this.batchLimit) {
+      if (!this.flushSoon) this.scheduleFlush(0);
+    } else if (!this.timer) this.scheduleFlush(this.batchIntervalMs);
   }
 
   /** Number of operations waiting in the pending batch (the caller may await commit() when large). */
@@ -167,10 +202,12 @@ export class Backend {
   }
 
   private scheduleFlush(delayMs: number): void {
-    if (this.timer && delayMs > 0) return;
+    if (this.timer && (delayMs > 0 || this.flushSoon)) return;
     if (this.timer) clearTimeout(this.timer);
+    this.flushSoon = delayMs === 0;
     this.timer = setTimeout(() => {
       this.timer = null;
+      this.flushSoon = false;
       void this.flush().catch(() => undefined);
     }, delayMs);
   }
@@ -187,10 +224,15 @@ export class Backend {
       this.scheduleFlush(1);
       return;
     }
-    if (this.pending.size === 0) return;
+    if (this.pending.size === 0 && !this.ciDirty) return;
+    if (this.ciDirty) {
+      this.pending.set(consistentIndexKey, encodeIndex(this.ci));
+      this.ciDirty = false;
+    }
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = null;
+      this.flushSoon = false;
     }
     const batch = this.pending;
     this.pending = new Map();
@@ -210,7 +252,7 @@ export class Backend {
     for (const [k, v] of batch) ops.push(v ? { type: 'put', key: Buffer.from(k, 'latin1'), value: v } : { type: 'del', key: Buffer.from(k, 'latin1') });
     failpoint('backendBeforeCommit');
     try {
-      await this.db.batch(ops, { sync });
+      await rawBatch(this.db, ops, sync);
     } catch (err) {
       this.fatal = err as Error;
       this.logger?.fatal({ err }, 'backend batch write failed');

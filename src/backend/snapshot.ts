@@ -54,7 +54,7 @@ export async function* snapshotStream(backend: Backend): AsyncGenerator<Buffer> 
 export class SnapshotFormatError extends Error {}
 
 /** Create a LevelDB database at `path` (which must not hold one) from a snapshot byte stream. */
-export async function restoreSnapshot(path: string, source: AsyncIterable<Uint8Array>): Promise<void> {
+export async function restoreSnapshot(path: string, source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<void> {
   const db = new ClassicLevel<Buffer, Buffer>(path, { keyEncoding: 'buffer', valueEncoding: 'buffer', errorIfExists: true });
   await db.open();
   try {

@@ -140,6 +140,7 @@ export class WatchHub {
   }
 
   private notify(events: Event[], rev: number): void {
+    if (this.keyWatchers.size === 0 && this.rangeWatchers.size === 0) return;
     const targets = new Set<Watcher>();
     for (const ev of events) {
       const set = this.keyWatchers.get(ev.kv.key.toString('latin1'));
