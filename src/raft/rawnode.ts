@@ -5,7 +5,7 @@ import { ErrProposalDropped, ErrStepLocalMsg, ErrStepPeerNotFound } from './erro
 import { Raft, type RaftConfig, type ReadState, type SoftState, StateType } from './raft.js';
 import { emptyHardState } from './storage.js';
 import { newRaftStepper } from './step.js';
-import { type ConfChange, type ConfState, type Entry, EntryType, type HardState, type Message, MessageType, type NodeId, None, type Snapshot } from './types.js';
+import { type ConfChange, ConfChangeType, type ConfState, type Entry, EntryType, type HardState, type Message, MessageType, type NodeId, None, type Snapshot } from './types.js';
 import { isLocalMsg, isResponseMsg, newMessage } from './util.js';
 
 export interface Ready {
@@ -46,6 +46,25 @@ export class RawNode {
     // A restarted node has already persisted its hard state: do not hand it out again.
     this.prevHardSt = config.storage.initialState().hardState;
     if (this.prevHardSt.term === 0 && this.prevHardSt.vote === None && this.prevHardSt.commit === 0) this.prevHardSt = emptyHardState();
+  }
+
+  /**
+   * Start a brand-new cluster member as etcd does: the log begins with one committed ConfChangeAddNode
+   * entry per initial peer (term 1, indexes 1..n), already applied to raft's configuration. The first
+   * Ready hands them out to persist and to apply. Throws when the storage is not empty.
+   */
+  bootstrap(peers: { id: NodeId; context?: Uint8Array }[]): void {
+    if (peers.length === 0) throw new Error('must provide at least one peer to Bootstrap');
+    if (this.raft.raftLog.storage.lastIndex() !== 0) throw new Error('can\'t bootstrap a nonempty Storage');
+    this.prevHardSt = emptyHardState();
+    this.raft.becomeFollower(1, None);
+    const ents: Entry[] = peers.map((p, i) => ({
+      term: 1, index: i + 1, type: EntryType.EntryConfChange,
+      data: encodeConfChange({ type: ConfChangeType.ConfChangeAddNode, nodeId: p.id, context: p.context }),
+    }));
+    this.raft.raftLog.append(ents);
+    this.raft.raftLog.committed = ents.length;
+    for (const p of peers) this.raft.applyConfChange({ type: ConfChangeType.ConfChangeAddNode, nodeId: p.id });
   }
 
   tick(): void {

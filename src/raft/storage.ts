@@ -39,6 +39,13 @@ export class MemoryStorage implements Storage {
   private snap: Snapshot = emptySnapshot();
   private ents: Entry[] = [{ term: 0, index: 0, type: EntryType.EntryNormal, data: new Uint8Array(0) }];
 
+  /** A storage with an initial configuration and no log (tests and simulations; etcd's test helper). */
+  static withConfState(cs: ConfState): MemoryStorage {
+    const ms = new MemoryStorage();
+    ms.snap = { data: new Uint8Array(0), metadata: { confState: cs, index: 0, term: 0 } };
+    return ms;
+  }
+
   initialState(): { hardState: HardState; confState: ConfState } {
     return { hardState: { ...this.hardState }, confState: this.snap.metadata.confState };
   }
