@@ -16,6 +16,8 @@ import path from 'node:path';
 
 /** Zero-fill buffer size for preallocate (a named limit on the memory it holds). */
 export const PREALLOCATE_CHUNK_BYTES = 1 << 20;
+/** preallocate flushes every this many bytes, so a background fill never queues 64 MB at once. */
+export const PREALLOCATE_FLUSH_BYTES = 8 << 20;
 let zeroChunk: Buffer | undefined;
 
 export async function datasync(fh: FileHandle): Promise<void> {
@@ -56,10 +58,16 @@ export async function renameDurable(from: string, to: string): Promise<void> {
 export async function preallocate(fh: FileHandle, bytes: number): Promise<void> {
   zeroChunk ??= Buffer.alloc(PREALLOCATE_CHUNK_BYTES);
   let pos = (await fh.stat()).size;
+  let sinceFlush = 0;
   while (pos < bytes) {
     const n = Math.min(zeroChunk.length, bytes - pos);
     const { bytesWritten } = await fh.write(zeroChunk, 0, n, pos);
     pos += bytesWritten;
+    sinceFlush += bytesWritten;
+    if (sinceFlush >= PREALLOCATE_FLUSH_BYTES) {
+      await fh.datasync();
+      sinceFlush = 0;
+    }
   }
   await fh.datasync();
 }

@@ -1,0 +1,56 @@
+// platform/fs.ts helpers the WAL relies on: preallocation really writes zeros, the lock file.
+import { spawnSync } from 'node:child_process';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { acquireLockFile, LockedError, preallocate, truncateAndZeroFill, writeFileDurable } from '../../../src/platform/fs.js';
+import { tempDir } from './helpers.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await tempDir();
+});
+afterEach(async () => {
+  await fsp.rm(dir, { recursive: true, force: true });
+});
+
+describe('platform/fs', () => {
+  it('preallocate zero-fills after the existing bytes; truncateAndZeroFill cuts and refills', async () => {
+    const file = path.join(dir, 'f');
+    await fsp.writeFile(file, 'abc');
+    const fh = await fsp.open(file, 'r+');
+    await preallocate(fh, 3 * 1024 * 1024 + 5);
+    let b = await fsp.readFile(file);
+    expect(b.length).toBe(3 * 1024 * 1024 + 5);
+    expect(b.subarray(0, 3).toString()).toBe('abc');
+    expect(b.subarray(3).every((x) => x === 0)).toBe(true);
+    expect((await fsp.stat(file)).blocks * 512).toBeGreaterThanOrEqual(3 * 1024 * 1024); // written, not a hole
+    await fh.write(Buffer.from('xyz'), 0, 3, 1000);
+    await truncateAndZeroFill(fh, 2, 4096);
+    await fh.close();
+    b = await fsp.readFile(file);
+    expect(b.length).toBe(4096);
+    expect(b.subarray(0, 2).toString()).toBe('ab');
+    expect(b.subarray(2).every((x) => x === 0)).toBe(true);
+  });
+
+  it('writeFileDurable leaves only the final file', async () => {
+    const file = path.join(dir, 'x.snap');
+    await writeFileDurable(file, Buffer.from('data'));
+    expect(await fsp.readdir(dir)).toEqual(['x.snap']);
+    expect(await fsp.readFile(file, 'utf8')).toBe('data');
+  });
+
+  it('the lock file excludes live holders and is taken over from dead ones', async () => {
+    const file = path.join(dir, '.lock');
+    await fsp.writeFile(file, `${process.ppid}\n`); // a live process that is not us
+    await expect(acquireLockFile(file)).rejects.toBeInstanceOf(LockedError);
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();
+    await fsp.writeFile(file, `${dead}\n`);
+    const lock = await acquireLockFile(file);
+    expect((await fsp.readFile(file, 'utf8')).trim()).toBe(String(process.pid));
+    await expect(acquireLockFile(file)).rejects.toBeInstanceOf(LockedError);
+    await lock.release();
+    await expect(fsp.stat(file)).rejects.toThrow();
+  });
+});
