@@ -98,7 +98,9 @@ export async function selfSignedCert(dir: string, hosts: string[]): Promise<{ ce
   const keyFile = path.join(dir, 'key.pem');
   const have = await Promise.all([certFile, keyFile].map((f) => fsp.access(f).then(() => true, () => false)));
   if (have.every(Boolean)) return { certFile, keyFile };
-  await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
+  await fsp.mkdir(dir, { recursive: true, mode: 0o700 }).catch((e: Error) => {
+    throw new TlsError(`auto-tls: cannot create ${dir}: ${e.message}`);
+  });
   const args = [
     'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
     '-keyout', keyFile, '-out', certFile, '-days', '365', '-subj', '/O=etcd',
