@@ -1,0 +1,113 @@
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { EtcdError } from '../../../src/server/errors.js';
+import { removeDir, startMember, tempDir, type TestMember } from './helpers.js';
+
+const b = (s: string): Buffer => Buffer.from(s);
+const rangeReq = (key: string, over: Record<string, unknown> = {}) => ({
+  key: b(key), range_end: Buffer.alloc(0), limit: '0', revision: '0', sort_order: 'NONE' as const, sort_target: 'KEY' as const,
+  serializable: false, keys_only: false, count_only: false, min_mod_revision: '0', max_mod_revision: '0',
+  min_create_revision: '0', max_create_revision: '0', ...over,
+});
+const putReq = (key: string, value: string, over: Record<string, unknown> = {}) => ({
+  key: b(key), value: b(value), lease: '0', prev_kv: false, ignore_value: false, ignore_lease: false, ...over,
+});
+
+describe('EtcdServer, a cluster of one', () => {
+  const dirs: string[] = [];
+  const members: TestMember[] = [];
+  afterEach(async () => {
+    for (const m of members.splice(0)) await m.server.stop();
+    for (const d of dirs.splice(0)) await removeDir(d);
+  });
+  const start = async (dir?: string): Promise<TestMember> => {
+    const d = dir ?? (await tempDir());
+    if (!dir) dirs.push(d);
+    const m = await startMember(d);
+    members.push(m);
+    return m;
+  };
+
+  it('boots as etcd does: raft index 4 and revision 1 before the first write, then 5 and 2', async () => {
+    const m = await start();
+    const st = await m.facade.status({} as never);
+    expect(st.raftIndex).toBe(4);
+    expect(st.raftTerm).toBe(2);
+    expect(m.server.memberId.toString(16)).toBe('8e9e05c52164694d');
+    const put = await m.facade.put(putReq('foo', 'bar'));
+    expect(put.header?.revision).toBe(2);
+    expect((await m.facade.status({} as never)).raftAppliedIndex).toBe(5);
+  });
+
+  it('puts, reads linearizably and serializably, and returns prev_kv', async () => {
+    const m = await start();
+    await m.facade.put(putReq('k', 'v1'));
+    const second = await m.facade.put(putReq('k', 'v2', { prev_kv: true }));
+    expect(second.prev_kv?.value).toEqual(b('v1'));
+    for (const serializable of [false, true]) {
+      const r = await m.facade.range(rangeReq('k', { serializable }));
+      expect(r.kvs?.map((kv) => [kv.key?.toString(), kv.value?.toString(), kv.version])).toEqual([['k', 'v2', 2]]);
+    }
+  });
+
+  it('rejects a put with an unknown lease with LeaseNotFound and writes nothing', async () => {
+    const m = await start();
+    await expect(m.facade.put(putReq('x', 'y', { lease: '123' }))).rejects.toMatchObject({ code: 'LeaseNotFound' });
+    const r = await m.facade.range(rangeReq('x'));
+    expect(r.count).toBe(0);
+    expect(r.header?.revision).toBe(1);
+  });
+
+  it('grants a lease, attaches keys, and revoking deletes them at one revision', async () => {
+    const m = await start();
+    const g = await m.facade.leaseGrant({ TTL: '60', ID: '0' });
+    expect(BigInt(g.ID as string)).toBeGreaterThan(0n);
+    await m.facade.put(putReq('a', '1', { lease: g.ID }));
+    await m.facade.put(putReq('b', '2', { lease: g.ID }));
+    const ttl = await m.facade.leaseTimeToLive({ ID: g.ID as string, keys: true });
+    expect(ttl.keys?.map(String)).toEqual(['a', 'b']);
+    const rev = await m.facade.leaseRevoke({ ID: g.ID as string });
+    expect(rev.header?.revision).toBe(4);
+    expect((await m.facade.range(rangeReq('a', { range_end: b('c') }))).count).toBe(0);
+    expect((await m.facade.leaseTimeToLive({ ID: g.ID as string, keys: false })).TTL).toBe(-1);
+  });
+
+  it('compacts, then refuses reads at compacted revisions with Compacted', async () => {
+    const m = await start();
+    for (let i = 0; i < 3; i++) await m.facade.put(putReq('c', String(i)));
+    await m.facade.compact({ revision: '3', physical: true });
+    await expect(m.facade.range(rangeReq('c', { revision: '2' }))).rejects.toBeInstanceOf(EtcdError);
+    await expect(m.facade.range(rangeReq('c', { revision: '2' }))).rejects.toMatchObject({ code: 'Compacted' });
+    await expect(m.facade.range(rangeReq('c', { revision: '99' }))).rejects.toMatchObject({ code: 'FutureRev' });
+    expect((await m.facade.range(rangeReq('c', { revision: '3' }))).kvs?.[0]?.value).toEqual(b('1'));
+  });
+
+  it('keeps every acknowledged write across a restart', async () => {
+    const dir = await tempDir();
+    dirs.push(dir);
+    const first = await start(dir);
+    for (let i = 0; i < 50; i++) await first.facade.put(putReq(`key${i}`, `value${i}`));
+    await first.server.stop();
+    members.splice(members.indexOf(first), 1);
+    const second = await start(dir);
+    const r = await second.facade.range(rangeReq('key', { range_end: b('kez') }));
+    expect(r.count).toBe(50);
+    expect(r.header?.revision).toBe(51);
+    expect((await second.facade.put(putReq('after', 'restart'))).header?.revision).toBe(52);
+  });
+
+  it('snapshots after --snapshot-count entries and restarts from the snapshot', async () => {
+    const dir = await tempDir();
+    dirs.push(dir);
+    const first = await startMember(dir, { snapshotCount: 20, snapshotCatchUpEntries: 5 });
+    for (let i = 0; i < 60; i++) await first.facade.put(putReq(`s${i}`, 'v'));
+    await first.server.stop();
+    const snaps = (await readdir(path.join(dir, 'member', 'snap'))).filter((f) => f.endsWith('.snap'));
+    expect(snaps.length).toBeGreaterThanOrEqual(2);
+    const second = await startMember(dir, { snapshotCount: 20, snapshotCatchUpEntries: 5 });
+    members.push(second);
+    const r = await second.facade.range(rangeReq('s', { range_end: b('t'), count_only: true }));
+    expect(r.count).toBe(60);
+  });
+});
