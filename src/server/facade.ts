@@ -145,7 +145,10 @@ export interface WatcherSpec {
   readonly key: Buffer;
   /** empty = just `key`; otherwise [key, rangeEnd) with "\0" meaning +infinity. */
   readonly rangeEnd: Buffer;
-  /** Inclusive; 0 = from the revision after the current one. */
+  /**
+   * Inclusive, always >= 1: the API turns etcd's "0 = now" into revision() + 1 (read in the same
+   * tick as the registration). Below the compaction revision: answer with a compactRevision batch.
+   */
   readonly startRevision: number;
   readonly noPut: boolean;
   readonly noDelete: boolean;
@@ -182,8 +185,11 @@ export interface WatchSink {
 /** Implemented by the server, one per client stream; the API calls it. */
 export interface WatchStream {
   /**
-   * Register a watcher; returns the store revision at registration (header of the "created"
-   * response). Throws EtcdError only for server faults (e.g. 'Stopped').
+   * Register a watcher (the API has checked its id is unused on this stream and its range is not
+   * empty). May call sink.send synchronously for history; the API holds such batches until its
+   * "created" response is written. Returns the store revision at registration. Throws only for
+   * server faults (e.g. EtcdError 'Stopped'); the client then gets created+canceled with the
+   * error's message as cancel_reason.
    */
   watch(spec: WatcherSpec): number;
   /** Remove a watcher; false if unknown. */
