@@ -5,7 +5,8 @@
  *    with openDsync (O_DSYNC: the write returns once its range is on stable storage);
  *  - a new, renamed or removed directory entry is durable only after fsyncDir(dir);
  *  - preallocate(fh, bytes) really writes zeros up to `bytes` (not a sparse hole), so that later
- *    overwrites need no block allocation and fdatasync stays a pure data flush;
+ *    overwrites need no block allocation and fdatasync stays a pure data flush; extendSparse(fh,
+ *    bytes) only sets the size (instant; the hole reads as zeros);
  *  - acquireLockFile(path) gives one process exclusive use of a directory (pid file, stale if the pid
  *    is dead); the lock is advisory between our own processes.
  * Errors are passed through: an operational fault (EIO, ENOSPC) is fatal for the caller's writes.
@@ -69,6 +70,15 @@ export async function preallocate(fh: FileHandle, bytes: number): Promise<void> 
       sinceFlush = 0;
     }
   }
+  await fh.datasync();
+}
+
+/**
+ * Make the file at least `bytes` long without writing (a sparse hole that reads as zeros), then
+ * fdatasync. Instant, but a later write into the hole allocates blocks (metadata for the flush).
+ */
+export async function extendSparse(fh: FileHandle, bytes: number): Promise<void> {
+  if ((await fh.stat()).size < bytes) await fh.truncate(bytes);
   await fh.datasync();
 }
 

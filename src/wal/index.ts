@@ -3,9 +3,10 @@
  *
  * MODEL. An append-only sequence of records in segment files under <data-dir>/member/wal/, named
  * %016x-%016x.wal (sequence, index of the first entry the segment was cut for), as etcd names them.
- * Segments are preallocated with zeros (64,000,000 bytes by default) and cut when full; the next one
- * is preallocated as `next.wal.tmp` in the background once the current one is half full, gets its
- * first records while still a temp file,
+ * Segments are 64,000,000 bytes by default and cut when full. The first one is created sparse (a new
+ * member starts at once); every later one is preallocated with written zeros (overwrites then need
+ * no block allocation, so a flush is a pure data flush): it is filled as `next.wal.tmp` in the
+ * background once the current segment is half full, gets its first records while still a temp file,
  * then is renamed into place and the directory fsync'ed. Every segment starts with a CRC record (the
  * chain value the previous segment ended with) and a metadata record (member and cluster id); a cut
  * also copies the current hard state. A new WAL starts with a snapshot marker {0,0}.

@@ -4,7 +4,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { failpoint } from '../pkg/failpoints.js';
 import type { Logger } from '../pkg/logger.js';
-import { acquireLockFile, fsyncDir, openDsync, openReadWrite, preallocate, renameDurable, truncateAndZeroFill, type FileLock } from '../platform/fs.js';
+import { acquireLockFile, extendSparse, fsyncDir, openDsync, openReadWrite, preallocate, renameDurable, truncateAndZeroFill, type FileLock } from '../platform/fs.js';
 import type { Entry, HardState } from '../raft/types.js';
 import { readWal } from './reader.js';
 import { RecordEncoder } from './record.js';
@@ -69,7 +69,7 @@ export class WAL {
 
   /**
    * Create a new WAL: the first segment (CRC, metadata, snapshot marker {0,0}) is written and
-   * preallocated in `<walDir>.tmp`, which is then renamed to walDir (an existing walDir without
+   * extended to segmentBytes (sparse, so that a new member starts at once) in `<walDir>.tmp`, which is then renamed to walDir (an existing walDir without
    * segments is replaced; one with segments is an error).
    */
   static async create(walDir: string, metadata: WalMetadata, opts: WalOptions = {}): Promise<WAL> {
@@ -86,7 +86,7 @@ export class WAL {
     const fh = await fsp.open(path.join(tmpDir, name), 'w+');
     try {
       await fh.write(enc.bytes(), 0, enc.length, 0);
-      await preallocate(fh, segmentBytes);
+      await extendSparse(fh, segmentBytes); // instant bootstrap; later segments are zero-filled
     } finally {
       await fh.close();
     }
