@@ -17,7 +17,8 @@ module.exports = {
     { name: 'storage-rooms-below-server', severity: 'error',
       from: { path: `${room('backend')}|${room('mvcc')}|${room('lease')}|${room('auth')}|${room('membership')}|${room('wal')}` },
       to: { path: `${room('transport')}|${room('v2store')}` } },
-    { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
+    // src/pb is generated from proto/, whose messages nest recursively (TxnRequest ⊃ RequestOp ⊃ TxnRequest).
+    { name: 'no-circular', severity: 'error', from: { pathNot: room('pb') }, to: { circular: true } },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
