@@ -138,6 +138,7 @@ export class GatewayWatchSession implements WatchSink {
       events: batch.events,
     };
     if (batch.compactRevision > 0) {
+      resp.header = responseHeader(this.facade.header(), 0); // etcd 3.4 leaves the revision out here
       resp.canceled = true;
       resp.compact_revision = batch.compactRevision;
       this.ids.delete(batch.watchId);
@@ -157,12 +158,10 @@ export class GatewayWatchSession implements WatchSink {
 
   private create(c: WatchCreateRequest__Output): void {
     const wanted = Number(c.watch_id);
-    if (wanted !== 0 && this.ids.has(wanted)) {
-      this.respond({
-        header: this.header(this.stream.revision()), watch_id: -1, created: true, canceled: true,
-        cancel_reason: 'mvcc: duplicate watch ID provided on the WatchStream',
-      });
-      return;
+    if (wanted !== 0 && this.ids.has(wanted)) return this.reject('mvcc: duplicate watch ID provided on the WatchStream');
+    const allKeysFrom = c.range_end.length === 1 && c.range_end[0] === 0;
+    if (c.range_end.length > 0 && !allKeysFrom && Buffer.compare(c.key, c.range_end) >= 0) {
+      return this.reject('mvcc: watcher range is empty');
     }
     const watchId = wanted !== 0 ? wanted : this.allocateId();
     const rev = this.stream.watch({
@@ -177,6 +176,11 @@ export class GatewayWatchSession implements WatchSink {
     });
     this.ids.add(watchId);
     this.respond({ header: this.header(rev), watch_id: watchId, created: true });
+  }
+
+  /** A create request the store refuses: etcd answers created+canceled with watch id -1. */
+  private reject(reason: string): void {
+    this.respond({ header: this.header(this.stream.revision()), watch_id: -1, created: true, canceled: true, cancel_reason: reason });
   }
 
   private cancel(watchId: number): void {

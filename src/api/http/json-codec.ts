@@ -13,6 +13,7 @@
 // APIs. Encoding accepts every shape proto-loader's permissive input types allow.
 import type { PackageDefinition } from '@grpc/proto-loader';
 import { GatewayDecodeError, decodeBase64Std } from './json-scan.js';
+import { goJsonSyntaxError } from './json-syntax.js';
 
 type Kind = 'long' | 'int' | 'float' | 'bool' | 'string' | 'bytes' | 'enum' | 'message';
 
@@ -252,7 +253,7 @@ function decodeLong(f: FieldSpec, v: unknown): string {
     text = v.trim();
     if (!INT_TEXT.test(text)) {
       if (NUMBER_TEXT.test(text)) throw new GatewayDecodeError(`json: cannot unmarshal number ${text} into Go value of type ${f.goType}`);
-      throw new GatewayDecodeError(text === '' ? 'unexpected end of JSON input' : `invalid character '${text[0]}' looking for beginning of value`);
+      throw new GatewayDecodeError(text === '' ? 'unexpected end of JSON input' : goJsonSyntaxError(text));
     }
   } else {
     throw mismatch(v, f.goType);

@@ -3,6 +3,7 @@
 // streams), a unary call reads only the first one and ignores what follows, and base64 is Go's
 // StdEncoding, with Go's error text (`illegal base64 data at input byte 4`). Decode errors reach
 // the client verbatim, so the texts here mimic Go's where a client could plausibly match on them.
+import { goJsonSyntaxError } from './json-syntax.js';
 
 /** A request body that could not be turned into a request message (gRPC InvalidArgument). */
 export class GatewayDecodeError extends Error {
@@ -61,25 +62,9 @@ function scanValueEnd(text: string, start: number): number {
 export function parseJsonValue(text: string): unknown {
   try {
     return JSON.parse(text);
-  } catch (err) {
-    throw new GatewayDecodeError(goJsonSyntaxMessage(text, err));
+  } catch {
+    throw new GatewayDecodeError(goJsonSyntaxError(text));
   }
-}
-
-function goJsonSyntaxMessage(text: string, err: unknown): string {
-  const msg = err instanceof Error ? err.message : '';
-  if (/end of (JSON|data)/i.test(msg) || /Unterminated/i.test(msg)) return 'unexpected EOF';
-  const pos = /position (\d+)/.exec(msg);
-  let at = pos ? Number(pos[1]) : firstBadTokenIndex(text);
-  if (at >= text.length) return 'unexpected EOF';
-  if (at < 0) at = 0;
-  return `invalid character '${text[at]}' looking for beginning of value`;
-}
-
-function firstBadTokenIndex(text: string): number {
-  let i = 0;
-  while (i < text.length && isSpace(text.charCodeAt(i))) i++;
-  return i;
 }
 
 /** The first JSON value of a unary request body; an empty body is `{}` (as etcd treats it). */

@@ -182,7 +182,7 @@ export function createFakeFacade(): { facade: EtcdServerFacade; state: FakeState
         watch(spec) {
           mine.push(spec);
           if (spec.startRevision !== 0 && spec.startRevision < state.compacted) {
-            queueMicrotask(() => sink.send({ watchId: spec.watchId, events: [], revision: 0, compactRevision: state.compacted } satisfies WatchBatch));
+            queueMicrotask(() => sink.send({ watchId: spec.watchId, events: [], revision: state.revision, compactRevision: state.compacted } satisfies WatchBatch));
           } else {
             state.watchers.push({ spec, sink });
           }

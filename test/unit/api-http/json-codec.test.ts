@@ -36,6 +36,24 @@ describe('body splitting', () => {
   });
 });
 
+describe("Go's JSON syntax error texts (observed on etcd 3.4.23)", () => {
+  it.each([
+    ['not json', "invalid character 'o' in literal null (expecting 'u')"],
+    ['{"key" "x"}', `invalid character '"' after object key`],
+    ['{"key":"a"]', "invalid character ']' after object key:value pair"],
+    ['{,}', "invalid character ',' looking for beginning of object key string"],
+    ['{"key":"Zm9v","limit":-}', "invalid character '}' in numeric literal"],
+    ['{"key":"Zm9v"', 'unexpected EOF'],
+    ['tru', 'unexpected EOF'],
+    ['junk', "invalid character 'j' looking for beginning of value"],
+    ['[1 2]', "invalid character '2' after array element"],
+    ['{"a":"\\q"}', "invalid character 'q' in string escape code"],
+    ['{"a":1.}', "invalid character '}' after decimal point in numeric literal"],
+  ])('%s', (body, message) => {
+    expect(() => firstJsonValue(body)).toThrow(new GatewayDecodeError(message));
+  });
+});
+
 describe('decode', () => {
   it('fills grpc-js defaults and names the set oneof member', () => {
     const txn = codec.decode(spec('etcdserverpb.TxnRequest'), {

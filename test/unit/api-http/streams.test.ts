@@ -126,6 +126,20 @@ describe('watch', () => {
     s.close();
   });
 
+  it('an empty range or a duplicate id: created+canceled with watch_id -1 and the reason', async () => {
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const port = (app.server.address() as AddressInfo).port;
+    const s = openStream(port, '{"create_request":{"key":"d2s=","range_end":"d2s="}}{"create_request":{"key":"YQ==","watch_id":3}}' +
+      '{"create_request":{"key":"Yg==","watch_id":3}}');
+    expect(await s.waitLines(3)).toEqual([
+      `{"result":{"header":${H(1)},"watch_id":"-1","created":true,"canceled":true,"cancel_reason":"mvcc: watcher range is empty"}}`,
+      `{"result":{"header":${H(1)},"watch_id":"3","created":true}}`,
+      `{"result":{"header":${H(1)},"watch_id":"-1","created":true,"canceled":true,"cancel_reason":"mvcc: duplicate watch ID provided on the WatchStream"}}`,
+    ]);
+    expect(state.watchers).toHaveLength(1);
+    s.close();
+  });
+
   it('passes key, range end, filters and start revision to the server', async () => {
     await app.listen({ host: '127.0.0.1', port: 0 });
     const port = (app.server.address() as AddressInfo).port;
