@@ -84,15 +84,26 @@ async function walRun(dir: string, batch: number, mode: WalSyncMode): Promise<Re
   return { ddUs, batch, mode, saves, meanUs: mean, p50Us: median(lat), p99Us: pct(lat, 0.99), entriesPerSec: (batch * saves) / (totalUs / 1e6) };
 }
 
+/** A dsync WAL whose tail is the second segment: preallocated with written zeros (not sparse). */
+async function zeroFilledTail(walDir: string): Promise<{ wal: WAL; next: number }> {
+  const wal = await WAL.create(walDir, { memberId: 1n, clusterId: 1n }, { segmentBytes: 8_000_000 });
+  const big = Buffer.alloc(1 << 20, 0x62);
+  let index = 1;
+  for (; index <= 8; index++) await wal.save(undefined, [{ index, term: 1, type: EntryType.EntryNormal, data: big }]);
+  return { wal, next: index };
+}
+
 /**
- * Interleaved A/B/C: one raw 512-byte O_DSYNC append (dd's pattern, from Node), one save on a dsync
- * WAL, one on an fdatasync WAL, in turn, so that all three see the same disk load. Returns medians.
+ * Interleaved A/B/C/D: one raw 512-byte O_DSYNC append (dd's pattern, from Node), one save on a dsync
+ * WAL, one on an fdatasync WAL (both in their sparse first segment), one on a dsync WAL in a
+ * zero-filled segment, in turn, so that all three see the same disk load. Returns medians.
  */
-async function interleaved(dir: string, batch: number, n: number): Promise<{ raw: number; dsync: number; fdatasync: number }> {
+async function interleaved(dir: string, batch: number, n: number): Promise<{ raw: number; dsync: number; fdatasync: number; zeroFilled: number }> {
   const raw = await fs.open(path.join(dir, `raw-${batch}.out`), C.O_RDWR | C.O_CREAT | C.O_DSYNC);
   const a = await WAL.create(path.join(dir, `ia-${batch}`), { memberId: 1n, clusterId: 1n }, { syncMode: 'dsync' });
   const b = await WAL.create(path.join(dir, `ib-${batch}`), { memberId: 1n, clusterId: 1n }, { syncMode: 'fdatasync' });
-  const lat = { raw: [] as number[], dsync: [] as number[], fdatasync: [] as number[] };
+  const c = await zeroFilledTail(path.join(dir, `ic-${batch}`));
+  const lat = { raw: [] as number[], dsync: [] as number[], fdatasync: [] as number[], zeroFilled: [] as number[] };
   const block = Buffer.alloc(512, 1);
   const time = async (into: number[], op: () => Promise<unknown>): Promise<void> => {
     const t = process.hrtime.bigint();
@@ -105,11 +116,13 @@ async function interleaved(dir: string, batch: number, n: number): Promise<{ raw
     await time(lat.raw, () => raw.write(block, 0, 512, i * 512));
     await time(lat.dsync, () => a.save(hs, ents));
     await time(lat.fdatasync, () => b.save(hs, ents));
+    await time(lat.zeroFilled, () => c.wal.save(hs, entries(c.next + i * batch, batch)));
   }
   await raw.close();
   await a.close();
   await b.close();
-  return { raw: median(lat.raw), dsync: median(lat.dsync), fdatasync: median(lat.fdatasync) };
+  await c.wal.close();
+  return { raw: median(lat.raw), dsync: median(lat.dsync), fdatasync: median(lat.fdatasync), zeroFilled: median(lat.zeroFilled) };
 }
 
 async function main(): Promise<void> {
@@ -142,12 +155,13 @@ async function main(): Promise<void> {
       console.log(`| ${mode} | ${batch} | ${rs[0]!.saves} | ${cells.join(' | ')} | ${m((r) => r.meanUs / r.ddUs).toFixed(2)}x | ${m((r) => r.entriesPerSec).toFixed(0)} |`);
     }
     console.log('\nInterleaved (same moments on the disk), medians in µs:\n');
-    console.log('| entries/save | raw 512 B O_DSYNC append | WAL dsync | WAL fdatasync | dsync / raw | fdatasync / raw |');
-    console.log('|---|---|---|---|---|---|');
+    console.log('| entries/save | raw 512 B O_DSYNC append | WAL dsync | WAL fdatasync | WAL dsync, zero-filled segment | dsync / raw | fdatasync / raw | zero-filled / raw |');
+    console.log('|---|---|---|---|---|---|---|---|');
     for (const batch of [1, 10, 100, 1000]) {
       const r = await interleaved(dir, batch, batch >= 1000 ? 60 : 300);
-      const cells = [r.raw, r.dsync, r.fdatasync].map((x) => x.toFixed(0)).join(' | ');
-      console.log(`| ${batch} | ${cells} | ${(r.dsync / r.raw).toFixed(2)}x | ${(r.fdatasync / r.raw).toFixed(2)}x |`);
+      const cells = [r.raw, r.dsync, r.fdatasync, r.zeroFilled].map((x) => x.toFixed(0)).join(' | ');
+      const ratios = [r.dsync, r.fdatasync, r.zeroFilled].map((x) => `${(x / r.raw).toFixed(2)}x`).join(' | ');
+      console.log(`| ${batch} | ${cells} | ${ratios} |`);
     }
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
