@@ -10,13 +10,24 @@ export enum VoteResult {
 /** Index acked by node id, or undefined when unknown. */
 export type AckedIndexer = (id: NodeId) => number | undefined;
 
+const scratch: number[] = new Array<number>(16).fill(0);
+
 export function majorityCommittedIndex(voters: Set<NodeId>, l: AckedIndexer): number {
   const n = voters.size;
   // An empty majority commits everything, so a joint config with an empty half behaves as the other half.
   if (n === 0) return Number.MAX_SAFE_INTEGER;
-  const srt: number[] = [];
-  for (const id of voters) srt.push(l(id) ?? 0);
-  srt.sort((a, b) => a - b);
+  const srt = n <= scratch.length ? scratch : new Array<number>(n);
+  let k = 0;
+  for (const id of voters) {
+    // Insertion sort: clusters are small (etcd recommends at most 7 voters).
+    const v = l(id) ?? 0;
+    let j = k++;
+    while (j > 0 && srt[j - 1]! > v) {
+      srt[j] = srt[j - 1]!;
+      j--;
+    }
+    srt[j] = v;
+  }
   return srt[n - (Math.floor(n / 2) + 1)]!;
 }
 

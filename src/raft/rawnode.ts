@@ -80,6 +80,16 @@ export class RawNode {
     this.stepFn(newMessage({ type: MessageType.MsgProp, from: this.raft.id, entries: [{ term: 0, index: 0, type: EntryType.EntryNormal, data }] }));
   }
 
+  /**
+   * Propose several entries in one message: one append to the log and one MsgApp per follower for the
+   * whole batch (the server's group commit). All or none: throws ErrProposalDropped as propose().
+   */
+  proposeBatch(datas: Uint8Array[]): void {
+    if (datas.length === 0) return;
+    const entries = datas.map((data) => ({ term: 0, index: 0, type: EntryType.EntryNormal, data }));
+    this.stepFn(newMessage({ type: MessageType.MsgProp, from: this.raft.id, entries }));
+  }
+
   /** Throws ErrProposalDropped as propose(). An inadmissible change is committed as an empty entry. */
   proposeConfChange(cc: ConfChange): void {
     const data = encodeConfChange(cc);

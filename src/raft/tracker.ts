@@ -30,6 +30,9 @@ export class ProgressTracker {
   config: TrackerConfig = emptyTrackerConfig();
   progress: ProgressMap = new Map();
   votes = new Map<NodeId, boolean>();
+  /** Sorted ids of `progress`, recomputed when the map is replaced (config changes build a new map). */
+  private idsCache: NodeId[] = [];
+  private idsFor: ProgressMap | undefined;
 
   /** maxInflight: the named per-follower limit of in-flight appends. */
   constructor(readonly maxInflight: number) {}
@@ -54,7 +57,14 @@ export class ProgressTracker {
 
   /** Visit progresses in id order (deterministic). */
   visit(f: (id: NodeId, pr: Progress) => void): void {
-    for (const id of sortedIds(this.progress.keys())) f(id, this.progress.get(id)!);
+    if (this.idsFor !== this.progress || this.idsCache.length !== this.progress.size) {
+      this.idsCache = sortedIds(this.progress.keys());
+      this.idsFor = this.progress;
+    }
+    for (const id of this.idsCache) {
+      const pr = this.progress.get(id);
+      if (pr) f(id, pr);
+    }
   }
 
   isVoter(id: NodeId): boolean {
