@@ -7,8 +7,8 @@
  *  - preallocate(fh, bytes) really writes zeros up to `bytes` (not a sparse hole), so that later
  *    overwrites need no block allocation and fdatasync stays a pure data flush; extendSparse(fh,
  *    bytes) only sets the size (instant; the hole reads as zeros);
- *  - acquireLockFile(path) gives one process exclusive use of a directory (pid file, stale if the pid
- *    is dead); the lock is advisory between our own processes.
+ *  - acquireLockFile(path) gives one process exclusive use of a directory (a file holding pid and
+ *    process start time; stale if that process is gone); advisory, between our own processes.
  * Errors are passed through: an operational fault (EIO, ENOSPC) is fatal for the caller's writes.
  */
 import { constants as fsConstants } from 'node:fs';
@@ -124,26 +124,66 @@ function processAlive(pid: number): boolean {
   }
 }
 
+/** The kernel's start time of a process (Linux /proc), to tell a live holder from a reused pid. */
+async function processStartTime(pid: number): Promise<string | undefined> {
+  const stat = await fsp.readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+  return stat?.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+}
+
+/** Lock files this process holds (a second acquire of one of them is refused). */
+const heldLocks = new Set<string>();
+
+async function holderAlive(content: string): Promise<boolean> {
+  const [pidText, started] = content.trim().split(' ');
+  const pid = Number.parseInt(pidText ?? '', 10);
+  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || !processAlive(pid)) return false;
+  const now = await processStartTime(pid);
+  return started === undefined || now === undefined || now === started;
+}
+
 /**
- * Create `file` exclusively holding our pid. If it exists and names a live process (us included),
- * throw LockedError; if that process is gone (a crash), take the lock over.
+ * Create `file` exclusively holding our pid and start time. If it exists and names a live process
+ * (or this process already holds it), throw LockedError; if its holder is gone (a crash; or its pid
+ * now belongs to another process, as after a container restart), take the lock over.
  */
 export async function acquireLockFile(file: string): Promise<FileLock> {
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      const fh = await fsp.open(file, 'wx');
-      try {
-        await fh.writeFile(`${process.pid}\n`);
-      } finally {
-        await fh.close();
+  const key = path.resolve(file);
+  if (heldLocks.has(key)) throw new LockedError(file, process.pid);
+  heldLocks.add(key); // reserved before any await: a concurrent acquire in this process is refused
+  try {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if (await createLockFile(file)) {
+        const release = async (): Promise<void> => {
+          heldLocks.delete(key);
+          await fsp.rm(file, { force: true });
+        };
+        return { path: file, release };
       }
-      return { path: file, release: () => fsp.rm(file, { force: true }) };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const content = await fsp.readFile(file, 'utf8').catch(() => '');
+      if (await holderAlive(content)) throw new LockedError(file, Number.parseInt(content, 10));
+      await fsp.rm(file, { force: true });
     }
-    const pid = Number.parseInt(await fsp.readFile(file, 'utf8').catch(() => ''), 10);
-    if (Number.isInteger(pid) && pid > 0 && (pid === process.pid || processAlive(pid))) throw new LockedError(file, pid);
-    await fsp.rm(file, { force: true });
+    throw new Error(`could not acquire lock file ${file}`);
+  } catch (err) {
+    heldLocks.delete(key);
+    throw err;
   }
-  throw new Error(`could not acquire lock file ${file}`);
+}
+
+/** false if the file already exists. */
+async function createLockFile(file: string): Promise<boolean> {
+  let fh: FileHandle;
+  try {
+    fh = await fsp.open(file, 'wx');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  }
+  try {
+    await fh.writeFile(`${process.pid} ${(await processStartTime(process.pid)) ?? ''}`.trim() + '\n');
+    await fh.datasync();
+  } finally {
+    await fh.close();
+  }
+  return true;
 }

@@ -48,9 +48,28 @@ describe('platform/fs', () => {
     const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();
     await fsp.writeFile(file, `${dead}\n`);
     const lock = await acquireLockFile(file);
-    expect((await fsp.readFile(file, 'utf8')).trim()).toBe(String(process.pid));
+    expect((await fsp.readFile(file, 'utf8')).split(' ')[0]).toBe(String(process.pid));
     await expect(acquireLockFile(file)).rejects.toBeInstanceOf(LockedError);
     await lock.release();
     await expect(fsp.stat(file)).rejects.toThrow();
+  });
+
+  it('a lock file naming our own pid (or a live pid started at another time) is stale: a restarted container reuses pids', async () => {
+    const file = path.join(dir, '.lock');
+    await fsp.writeFile(file, `${process.pid} 1\n`);
+    const lock = await acquireLockFile(file);
+    await lock.release();
+    await fsp.writeFile(file, `${process.ppid} 1\n`); // parent is alive, but did not start at tick 1
+    const again = await acquireLockFile(file);
+    const [second] = await Promise.allSettled([acquireLockFile(file)]);
+    expect(second.status).toBe('rejected');
+    await again.release();
+  });
+
+  it('two concurrent acquires in one process: exactly one wins', async () => {
+    const file = path.join(dir, '.lock');
+    const results = await Promise.allSettled([acquireLockFile(file), acquireLockFile(file)]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    for (const r of results) if (r.status === 'fulfilled') await r.value.release();
   });
 });
