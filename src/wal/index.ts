@@ -30,13 +30,18 @@
  *
  * READING (open). Records are verified from the segment that may hold the caller's snapshot marker to
  * the end: header check, length, chain crc, segment sequence, CRC records joining the segments,
- * metadata equal in all. Damage in the LAST segment that a torn write explains (a partial record at the
- * end of the file, or a failed record containing a 512-byte sector that is all zeros, i.e. never
- * written) is repaired: the file is cut at that record, zero-filled again, and a warning logged. Any
- * other damage throws WalCorruptError naming the file and offset. An entry whose index was already
- * read replaces that entry and all after it (a new leader overwrote an uncommitted suffix), as etcd.
- * Known limit: a flipped bit in a record of the last segment that also contains a naturally all-zero
- * 512-byte sector (e.g. a value of zeros) is taken for a torn write and that record dropped.
+ * metadata equal in all. In the LAST segment, damage a torn write explains is repaired (the file is
+ * cut at the damaged record, zero-filled again, and a warning logged with file, offset and bytes
+ * dropped). A torn write leaves whole 512-byte sectors unwritten, i.e. zero (segments are zero-filled
+ * or sparse): so "torn" means a partial record at the end of the file; a failed record in which, from
+ * some sector boundary inside it, the rest of that sector is all zeros; a junk header followed only by
+ * zeros; or a zero byte where a record starts with non-zero bytes later (the unwritten start of a
+ * write whose later sectors landed). Any other damage, and any damage in an earlier segment, throws
+ * WalCorruptError naming the file and offset; a caller marker absent from the log (or with another
+ * term) is a WalSnapshotError ('not-found', 'mismatch', 'no-segment'). An entry whose index was
+ * already read replaces that entry and all after it (a new leader overwrote an uncommitted suffix),
+ * as etcd. Known limit: a flipped bit in a record of the last segment that also holds a naturally
+ * all-zero sector (e.g. a value of zeros) is taken for a torn write and the tail from it dropped.
  *
  * WRITING. save(hardState, entries) encodes all records of the batch into one reused buffer and
  * issues ONE positioned write (pwrite at the known tail offset) through a handle opened with O_DSYNC,
@@ -50,7 +55,7 @@
  * save() once per Ready before sending messages that depend on it, saveSnapshot() after the snapshot
  * file is saved (Snapshotter.save), releaseTo(snapshotIndex) afterwards, close() at stop. On restart:
  * markers = WAL.snapshotMarkers(walDir); snap = snapshotter.loadNewestAvailable(markers); open(walDir,
- * snap ? {index, term} : {0, 0}). A lock file (.lock, holding the pid) keeps a second process out.
+ * snap ? {index, term} : {0, 0}). A lock file (.lock: pid and process start time) keeps a second process out.
  */
 export { WAL } from './wal.js';
 export { Snapshotter, snapFileName } from './snapshotter.js';
