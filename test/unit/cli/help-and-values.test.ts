@@ -2,6 +2,7 @@
 // and the Go-semantics value parsers.
 import { describe, expect, it } from 'vitest';
 import { earlyAction } from '../../../src/cli/config.js';
+import { handleEarlyAction } from '../../../src/cli/index.js';
 import { FLAGS } from '../../../src/cli/flags.js';
 import { flagsText, usageText, versionText } from '../../../src/cli/help.js';
 import { ValueError, parseBool, parseDurationMs, parseInteger, parseOneUrl, urlPort } from '../../../src/cli/values.js';
@@ -40,6 +41,28 @@ describe('--version', () => {
     [['--name', 'x'], undefined],
   ])('%j → %s', (argv, action) => {
     expect(earlyAction(argv)).toBe(action);
+  });
+});
+
+describe('handleEarlyAction', () => {
+  const capture = () => {
+    const out = { stdout: '', stderr: '' };
+    return { out, stdout: { write: (s: string) => (out.stdout += s) }, stderr: { write: (s: string) => (out.stderr += s) } };
+  };
+  it('--version writes the version to stdout and exits 0', () => {
+    const c = capture();
+    expect(handleEarlyAction(['--version'], c.stdout, c.stderr)).toBe(0);
+    expect(c.out).toEqual({ stdout: versionText(), stderr: '' });
+  });
+  it('--help writes usage to stderr and the flags to stdout, as etcd does', () => {
+    const c = capture();
+    expect(handleEarlyAction(['-h'], c.stdout, c.stderr)).toBe(0);
+    expect(c.out).toEqual({ stdout: flagsText(), stderr: usageText() });
+  });
+  it('leaves ordinary command lines to parseConfig', () => {
+    const c = capture();
+    expect(handleEarlyAction(['--name', 'x'], c.stdout, c.stderr)).toBeUndefined();
+    expect(c.out).toEqual({ stdout: '', stderr: '' });
   });
 });
 
