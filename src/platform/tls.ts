@@ -81,7 +81,8 @@ async function readPem(file: string): Promise<Buffer> {
 /** subjectAltName entries for the hosts a certificate must cover. */
 export function subjectAltNames(hosts: string[]): string {
   const names = new Set<string>();
-  for (const h of hosts) {
+  for (const raw of hosts) {
+    const h = raw.replace(/^\[(.*)\]$/, '$1'); // URL.hostname keeps IPv6 brackets
     if (h === '' || h === '0.0.0.0' || h === '::') continue;
     names.add(net.isIP(h) ? `IP:${h}` : `DNS:${h}`);
   }

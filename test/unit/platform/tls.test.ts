@@ -57,7 +57,7 @@ describe('buildTlsOptions', () => {
 
 describe('auto-tls', () => {
   it('names the listen hosts in the certificate', () => {
-    expect(subjectAltNames(['127.0.0.1', 'localhost', '::1', '0.0.0.0'])).toBe('IP:127.0.0.1,DNS:localhost,IP:::1');
+    expect(subjectAltNames(['127.0.0.1', 'localhost', '::1', '0.0.0.0', '[::2]'])).toBe('IP:127.0.0.1,DNS:localhost,IP:::1,IP:::2');
     expect(subjectAltNames(['0.0.0.0'])).toBe('DNS:localhost');
   });
 
