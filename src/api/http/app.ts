@@ -32,7 +32,7 @@ const CORS_HEADERS = {
 
 /** The gateway's JSON body may exceed the request itself: base64 (4/3) plus JSON framing. */
 export function gatewayBodyBytesMax(maxRequestBytes: number): number {
-  return Math.ceil((maxRequestBytes * 4) / 3) + 64 * 1024;
+  return 2 * Math.ceil((maxRequestBytes * 4) / 3) + 1024 * 1024;
 }
 
 let sharedCodec: JsonCodec | undefined;
@@ -77,7 +77,7 @@ export function createHttpApp(facade: EtcdServerFacade, opts: HttpAppOptions): F
   });
 
   const gateway = {
-    facade, codec, metrics,
+    facade, codec, metrics, pkg: packageDefinition(), maxRequestBytes: opts.maxRequestBytes,
     limits: { maxTxnOps: opts.maxTxnOps ?? 128 },
     bodyBytesMax: gatewayBodyBytesMax(opts.maxRequestBytes),
   };

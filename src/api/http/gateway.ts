@@ -4,11 +4,13 @@
 // exactly as etcd's gateway mux does.
 import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { PackageDefinition } from '@grpc/proto-loader';
 import type { CallContext, EtcdServerFacade } from '../../server/facade.js';
 import { countRpcHandled, countRpcStarted, type EtcdMetrics } from '../../pkg/metrics.js';
 import { errorInfo, toErrorInfo } from '../v3/errors.js';
 import { UNARY_ROUTES, type GatewayLimits, type UnaryRoute } from './gateway-routes.js';
 import { readBody, sendError, StreamWriter } from './gateway-io.js';
+import { sizeRefusal } from './gateway-size.js';
 import { GatewayWatchSession, serveKeepAlive } from './gateway-stream.js';
 import type { JsonCodec } from './json-codec.js';
 import { GatewayDecodeError, firstJsonValue } from './json-scan.js';
@@ -16,6 +18,9 @@ import { GatewayDecodeError, firstJsonValue } from './json-scan.js';
 export interface GatewayOptions {
   readonly facade: EtcdServerFacade;
   readonly codec: JsonCodec;
+  /** For protobuf sizes of large requests (the limits apply to the encoded request, as in etcd). */
+  readonly pkg: PackageDefinition;
+  readonly maxRequestBytes: number;
   readonly metrics: EtcdMetrics | undefined;
   readonly limits: GatewayLimits;
   /** A unary request body (JSON text, base64 inflated) larger than this is refused. */
@@ -24,6 +29,7 @@ export interface GatewayOptions {
 
 const OTHER_METHODS = ['GET', 'HEAD', 'PUT', 'DELETE', 'PATCH'] as const;
 const GRPC_INVALID_ARGUMENT = 3;
+const GRPC_RESOURCE_EXHAUSTED = 8;
 
 export function textReply(reply: FastifyReply, status: number, text: string): FastifyReply {
   return reply
@@ -83,10 +89,14 @@ async function unary(route: UnaryRoute, o: GatewayOptions, request: FastifyReque
     if (!(err instanceof GatewayDecodeError)) throw err;
     return sendError(reply, GRPC_INVALID_ARGUMENT, err.message);
   }
+  const bodyBytes = text.length * 3 > o.maxRequestBytes ? Buffer.byteLength(text) : text.length;
+  const wire = () => o.codec.encode(o.codec.message(route.request), req);
+  const refusal = sizeRefusal(o.pkg, route, req, wire, bodyBytes, o.maxRequestBytes);
+  if (refusal !== undefined && 'grpcMessage' in refusal) return sendError(reply, GRPC_RESOURCE_EXHAUSTED, refusal.grpcMessage);
   if (o.metrics) countRpcStarted(o.metrics, 'unary', route.service, route.method);
   let resp: object;
   try {
-    const code = route.check?.(req as never, o.limits);
+    const code = route.check?.(req as never, o.limits) ?? (refusal ? refusal.code : undefined);
     if (code !== undefined) throw Object.assign(new Error(code), { name: 'EtcdError', code });
     resp = await route.call(o.facade, req as never, callContext(request));
   } catch (err) {

@@ -171,6 +171,20 @@ describe('paths', () => {
   });
 });
 
+describe('request size limits (on the protobuf size, as etcd behind its gateway)', () => {
+  it('1.6 MB put: request is too large; 2.2 MB: gRPC refusal; 1.6 MB range end: served', async () => {
+    const body = (field: string, n: number) => JSON.stringify({ key: 'Ymln', [field]: Buffer.alloc(n, 'x').toString('base64') });
+    const tooLarge = 'etcdserver: request is too large';
+    await expectBody('/v3/kv/put', body('value', 1_600_000), 400, `{"error":"${tooLarge}","message":"${tooLarge}","code":3}`);
+    const refused = 'grpc: received message larger than max (2200010 vs. 2097152)';
+    await expectBody('/v3/kv/put', body('value', 2_200_000), 429, `{"error":"${refused}","message":"${refused}","code":8}`);
+    await expectBody('/v3/kv/range', body('range_end', 2_200_000), 429, `{"error":"${refused}","message":"${refused}","code":8}`);
+    const res = await post('/v3/kv/range', body('range_end', 1_600_000));
+    expect(res.statusCode).toBe(200);
+    expect(state.calls.map((c) => c.method)).toEqual(['range']);
+  });
+});
+
 describe('metrics of gateway calls', () => {
   it('counts gateway calls as gRPC calls with etcd labels', async () => {
     await post('/v3/kv/range', '{"key":"Zm9v"}');
