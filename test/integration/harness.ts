@@ -1,0 +1,285 @@
+// Integration harness: start real single-member processes — ours (`startMember`) or the oracle, real
+// etcd 3.4.23 (`startEtcd`) — with the same flags on free loopback ports and a temp data dir, wait
+// until GET /health answers {"health":"true"}, and drive them with the real etcdctl 3.4 (`etcdctl`).
+// `cleanup()` (call it from afterAll) kills only the pids this harness spawned and removes its dirs.
+//
+// Which build of ours runs: `node bin/etcd` (dist/) when every src/**/*.ts has a dist/**/*.js at
+// least as new (fast start, ~1 s), otherwise `node --import tsx src/cli/main.ts` (always the current
+// source; `npm test` does not build dist first). ETCD_TS_RUNNER=dist|tsx forces one.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const ETCD_BIN = '/usr/bin/etcd';
+export const ETCDCTL_BIN = '/usr/bin/etcdctl';
+const HEALTH_TIMEOUT_MS = 30_000; // hang guard for a start or restart
+const STOP_TIMEOUT_MS = 15_000; // hang guard for SIGTERM → exit
+const LOG_TAIL_BYTES = 64 * 1024; // per member, the last bytes of stdout+stderr kept for failure messages
+const PORT_RETRIES = 4;
+
+export type Impl = 'ours' | 'etcd';
+
+export interface MemberOpts {
+  name?: string;
+  /** Extra flags appended after the generated ones. */
+  args?: string[];
+  env?: Record<string, string>;
+  /** Reuse this data dir instead of a fresh temp one (it is still removed by cleanup()). */
+  dataDir?: string;
+  /**
+   * How readiness is probed. 'health' (default): GET /health says {"health":"true"} — in etcd 3.4
+   * each successful /health is a QGET proposed through raft (one raft index). 'status': POST
+   * /v3/maintenance/status names a leader, which touches no raft log (for raft-index comparisons).
+   */
+  ready?: 'health' | 'status';
+}
+
+export interface Member {
+  impl: Impl;
+  name: string;
+  clientUrl: string;
+  peerUrl: string;
+  /** 127.0.0.1:PORT, as etcdctl --endpoints wants it. */
+  endpoint: string;
+  dataDir: string;
+  pid: number;
+  /** SIGTERM and wait for the exit; resolves to the exit code (null if killed by a signal). */
+  stop(): Promise<number | null>;
+  /** SIGKILL and wait for the process to be gone. */
+  kill(): Promise<void>;
+  /** Start again with the same flags, ports and data dir; waits for health. */
+  restart(): Promise<void>;
+  /** Last output of the current process (for failure messages). */
+  logs(): string;
+}
+
+const ownPids = new Set<ChildProcess>();
+const ownDirs = new Set<string>();
+
+/** Kill every process this harness started that is still alive, and remove its temp dirs. */
+export async function cleanup(): Promise<void> {
+  await Promise.all([...ownPids].map((p) => killAndWait(p)));
+  ownPids.clear();
+  await Promise.all([...ownDirs].map((d) => rm(d, { recursive: true, force: true })));
+  ownDirs.clear();
+}
+
+export async function tempDir(prefix: string): Promise<string> {
+  const d = await mkdtemp(join(tmpdir(), prefix));
+  ownDirs.add(d);
+  return d;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const addr = s.address();
+      s.close(() => (addr && typeof addr === 'object' ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+function newestMtime(dir: string, ext: string, into: Map<string, number>): void {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) newestMtime(p, ext, into);
+    else if (e.name.endsWith(ext) && !e.name.endsWith('.d.ts')) into.set(p, statSync(p).mtimeMs);
+  }
+}
+
+let runnerChoice: 'dist' | 'tsx' | undefined;
+/** 'dist' when dist/ is at least as new as every source file, else 'tsx'. */
+export function runner(): 'dist' | 'tsx' {
+  const forced = process.env.ETCD_TS_RUNNER;
+  if (forced === 'dist' || forced === 'tsx') return forced;
+  if (runnerChoice) return runnerChoice;
+  const srcs = new Map<string, number>();
+  newestMtime(join(ROOT, 'src'), '.ts', srcs);
+  runnerChoice = 'dist';
+  for (const [p, m] of srcs) {
+    const js = join(ROOT, 'dist', relative(join(ROOT, 'src'), p)).replace(/\.ts$/, '.js');
+    if (!existsSync(js) || statSync(js).mtimeMs < m) {
+      runnerChoice = 'tsx';
+      break;
+    }
+  }
+  return runnerChoice;
+}
+
+function command(impl: Impl): [string, string[]] {
+  if (impl === 'etcd') return [ETCD_BIN, []];
+  if (runner() === 'dist') return [process.execPath, [join(ROOT, 'bin/etcd')]];
+  return [process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts')]];
+}
+
+/** The flags both implementations get: one member on loopback, its own ports and data dir. */
+export function memberFlags(name: string, dataDir: string, clientPort: number, peerPort: number): string[] {
+  const c = `http://127.0.0.1:${clientPort}`;
+  const p = `http://127.0.0.1:${peerPort}`;
+  return ['--name', name, '--data-dir', dataDir, '--listen-client-urls', c, '--advertise-client-urls', c,
+    '--listen-peer-urls', p, '--initial-advertise-peer-urls', p, '--initial-cluster', `${name}=${p}`];
+}
+
+interface Proc {
+  child: ChildProcess;
+  out: { text: string };
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Spawn a process of ours or etcd with exactly these arguments; output kept as a bounded tail. */
+export function spawnDaemon(impl: Impl, args: string[], env?: Record<string, string>): Proc {
+  const [cmd, pre] = command(impl);
+  const child = spawn(cmd, [...pre, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  ownPids.add(child);
+  const out = { text: '' };
+  const add = (d: Buffer): void => {
+    out.text += d.toString();
+    if (out.text.length > LOG_TAIL_BYTES) out.text = out.text.slice(-LOG_TAIL_BYTES);
+  };
+  child.stdout!.on('data', add);
+  child.stderr!.on('data', add);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => {
+      ownPids.delete(child);
+      resolve({ code, signal });
+    });
+  });
+  return { child, out, exited };
+}
+
+async function killAndWait(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGKILL');
+  await gone;
+}
+
+async function healthy(clientUrl: string, ready: 'health' | 'status'): Promise<boolean> {
+  try {
+    if (ready === 'health') {
+      const r = await fetch(`${clientUrl}/health`, { signal: AbortSignal.timeout(2000) });
+      return (await r.text()).includes('"health":"true"');
+    }
+    const r = await fetch(`${clientUrl}/v3/maintenance/status`, { method: 'POST', body: '{}', signal: AbortSignal.timeout(2000) });
+    const leader = ((await r.json()) as { leader?: string }).leader;
+    return leader !== undefined && leader !== '0';
+  } catch {
+    return false;
+  }
+}
+
+/** Wait for {"health":"true"}; 'exited' if the process died first (its output tells why). */
+async function waitHealthy(proc: Proc, clientUrl: string, ready: 'health' | 'status' = 'health'): Promise<'ok' | 'exited'> {
+  let dead = false;
+  void proc.exited.then(() => (dead = true));
+  const deadline = Date.now() + HEALTH_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (dead) return 'exited';
+    if (await healthy(clientUrl, ready)) return 'ok';
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await killAndWait(proc.child);
+  throw new Error(`member at ${clientUrl} not healthy within ${HEALTH_TIMEOUT_MS} ms:\n${proc.out.text}`);
+}
+
+async function launch(impl: Impl, opts: MemberOpts): Promise<Member> {
+  const name = opts.name ?? 'default';
+  const dataDir = opts.dataDir ?? join(await tempDir(`it-${impl}-`), 'data');
+  for (let attempt = 1; ; attempt++) {
+    const [cp, pp] = [await freePort(), await freePort()];
+    if (cp === pp) continue;
+    const args = [...memberFlags(name, dataDir, cp, pp), ...(opts.args ?? [])];
+    let proc = spawnDaemon(impl, args, opts.env);
+    const clientUrl = `http://127.0.0.1:${cp}`;
+    const r = await waitHealthy(proc, clientUrl, opts.ready);
+    if (r === 'exited') {
+      if (/address already in use/.test(proc.out.text) && attempt < PORT_RETRIES) continue;
+      throw new Error(`${impl} exited before becoming healthy:\n${proc.out.text}`);
+    }
+    const m: Member = {
+      impl, name, clientUrl, dataDir, peerUrl: `http://127.0.0.1:${pp}`, endpoint: `127.0.0.1:${cp}`, pid: proc.child.pid!,
+      logs: () => proc.out.text,
+      stop: async () => {
+        proc.child.kill('SIGTERM');
+        const t = setTimeout(() => proc.child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+        const { code } = await proc.exited;
+        clearTimeout(t);
+        return code;
+      },
+      kill: () => killAndWait(proc.child),
+      restart: async () => {
+        await killAndWait(proc.child);
+        proc = spawnDaemon(impl, args, opts.env);
+        m.pid = proc.child.pid!;
+        if ((await waitHealthy(proc, clientUrl, opts.ready)) === 'exited') throw new Error(`${impl} restart failed:\n${proc.out.text}`);
+      },
+    };
+    return m;
+  }
+}
+
+/** One member of ours on free loopback ports with a temp data dir, healthy. */
+export function startMember(opts: MemberOpts = {}): Promise<Member> {
+  return launch('ours', opts);
+}
+
+/** The oracle: real etcd 3.4.23 started with the same flags as startMember. */
+export function startEtcd(opts: MemberOpts = {}): Promise<Member> {
+  if (!existsSync(ETCD_BIN)) throw new Error(`${ETCD_BIN} missing: apt-get install -y etcd-server`);
+  return launch('etcd', opts);
+}
+
+export interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CtlOpts {
+  env?: Record<string, string>;
+  input?: string;
+  timeoutMs?: number;
+}
+
+/** Run `ETCDCTL_API=3 etcdctl --endpoints <endpoint> ...args`; fails when etcdctl is missing. */
+export function etcdctl(endpoint: string | Member, args: string[], opts: CtlOpts = {}): Promise<Run> {
+  if (!existsSync(ETCDCTL_BIN)) throw new Error(`${ETCDCTL_BIN} missing: apt-get install -y etcd-client`);
+  const ep = typeof endpoint === 'string' ? endpoint : endpoint.endpoint;
+  return run(ETCDCTL_BIN, ['--endpoints', ep, ...args], { ...opts, env: { ETCDCTL_API: '3', ...opts.env } });
+}
+
+/** Run a command to completion (hang guard: SIGKILL after timeoutMs), stdin from opts.input. */
+export function run(cmd: string, args: string[], opts: CtlOpts = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const stdin = opts.input === undefined ? 'ignore' : 'pipe';
+    const child = spawn(cmd, args, { env: { ...process.env, ...opts.env }, stdio: [stdin, 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const t = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 20_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(t);
+      resolve({ code, stdout, stderr });
+    });
+    if (child.stdin) {
+      child.stdin.on('error', () => {}); // a command that exits without reading its input: EPIPE
+      child.stdin.end(opts.input);
+    }
+  });
+}
+
+/** etcdctl that must succeed; returns stdout. */
+export async function ctlOk(endpoint: string | Member, args: string[], opts: CtlOpts = {}): Promise<string> {
+  const r = await etcdctl(endpoint, args, opts);
+  if (r.code !== 0) throw new Error(`etcdctl ${args.join(' ')} exited ${r.code}:\n${r.stderr}${r.stdout}`);
+  return r.stdout;
+}
