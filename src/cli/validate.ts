@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import { ConfigError } from './errors.js';
 import { checkInitialCluster } from './build.js';
 import { formatUrl, urlHost, urlPort } from './values.js';
+import { ListenError, resolveListenHost } from '../platform/listen.js';
 import type { Config } from './config-types.js';
 
 /** What the storage layer knows about an existing data dir. */
@@ -110,7 +111,13 @@ async function checkPorts(c: Config): Promise<void> {
     const key = formatUrl(u).replace(/^[a-z]+:/, '');
     if (seen.has(key)) continue;
     seen.add(key);
-    await probePort(urlHost(u), urlPort(u));
+    let host: string;
+    try {
+      host = await resolveListenHost(urlHost(u));
+    } catch (e) {
+      throw e instanceof ListenError ? new ConfigError(e.message) : e;
+    }
+    await probePort(host, urlPort(u));
   }
 }
 

@@ -9,6 +9,8 @@
 // Under TLS, ALPN offers h2 and http/1.1 and picks http/1.1 when the client offers it (curl, browsers)
 // and h2 when it offers only h2 (grpc-go, grpc-js); the byte sniff still decides the route.
 import * as grpc from '@grpc/grpc-js';
+import { promises as dns } from 'node:dns';
+import { promises as fsp } from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
@@ -26,7 +28,8 @@ export const CLOSE_GRACE_MS = 1_000;
 export type HttpHandler = http.RequestListener | http.Server | { server: http.Server };
 
 export interface ClientHandlers {
-  grpcServer: grpc.Server;
+  /** Absent on HTTP-only listeners (--listen-metrics-urls): HTTP/2 connections are then closed. */
+  grpcServer?: grpc.Server;
   http: HttpHandler;
 }
 
@@ -55,6 +58,52 @@ function hostPort(url: URL): { host: string; port: number } {
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
   const port = url.port !== '' ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
   return { host, port };
+}
+
+const isUnix = (url: URL): boolean => url.protocol === 'unix:' || url.protocol === 'unixs:';
+
+/**
+ * The address to bind for a listen host, as Go's net.Listen picks it: an IP as is, a name resolved
+ * preferring IPv4 ("localhost" → 127.0.0.1 even where ::1 resolves first), so that
+ * `curl http://127.0.0.1:2379` reaches a member started with the default http://localhost:2379.
+ */
+export async function resolveListenHost(host: string): Promise<string> {
+  if (host === '' || net.isIP(host) !== 0) return host;
+  try {
+    return (await dns.lookup(host, { family: 4 })).address;
+  } catch {
+    try {
+      return (await dns.lookup(host)).address;
+    } catch {
+      throw new ListenError(`listen tcp: lookup ${host}: no such host`);
+    }
+  }
+}
+
+function bindError(shown: string, e: NodeJS.ErrnoException): ListenError {
+  return new ListenError(`listen ${shown}: bind: ${(e.code && ERRNO_TEXT[e.code]) || e.message}`);
+}
+
+/** Bind `server` to the URL's address (a unix socket path for unix:// and unixs://, as etcd). */
+async function bind(server: net.Server, url: URL): Promise<{ host: string; port: number }> {
+  if (isUnix(url)) {
+    const socketPath = url.host; // etcd: unix://localhost:2379 is the socket file "localhost:2379"
+    const st = await fsp.lstat(socketPath).catch(() => undefined);
+    if (st?.isSocket()) await fsp.unlink(socketPath); // a stale socket from a previous run
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (e: NodeJS.ErrnoException) => reject(bindError(`unix ${socketPath}`, e)));
+      server.listen({ path: socketPath, backlog: LISTEN_BACKLOG }, () => resolve());
+    });
+    return { host: socketPath, port: 0 };
+  }
+  const { host: name, port } = hostPort(url);
+  const host = await resolveListenHost(name);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (e: NodeJS.ErrnoException) => reject(bindError(`tcp ${host.includes(':') ? `[${host}]` : host}:${port}`, e)));
+    server.listen({ host, port, backlog: LISTEN_BACKLOG }, () => resolve());
+  });
+  const addr = server.address() as net.AddressInfo;
+  return { host: addr.address, port: addr.port };
 }
 
 /**
@@ -149,12 +198,12 @@ class Connections {
 }
 
 /**
- * Listen on one client URL (http:// or https://) and serve gRPC and HTTP/1.1 on it.
+ * Listen on one client URL (http, https, unix or unixs) and serve gRPC and HTTP/1.1 on it.
  * Rejects with ListenError when the port cannot be bound.
  */
 export async function listenClient(url: URL, handlers: ClientHandlers, tlsOptions?: TlsOptions): Promise<ClientListener> {
   const httpServer = httpServerOf(handlers.http);
-  const injector = handlers.grpcServer.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+  const injector = handlers.grpcServer?.createConnectionInjector(grpc.ServerCredentials.createInsecure());
   const conns = new Connections();
   httpServer.on('request', conns.onRequest);
   const onSocket = (socket: net.Socket): void => {
@@ -167,40 +216,39 @@ export async function listenClient(url: URL, handlers: ClientHandlers, tlsOption
     socket.on('error', () => {}); // reported by whoever owns the socket after routing
     sniffHttp2(socket, (isHttp2) => {
       conns.route.set(socket, isHttp2 ? 'h2' : 'http1');
-      if (isHttp2) {
+      if (isHttp2 && injector === undefined) {
+        socket.destroy(); // an HTTP-only listener
+      } else if (isHttp2) {
         // We decided by the bytes; tell node's http2 the protocol is h2 even if ALPN said otherwise.
         if (socket instanceof tls.TLSSocket && socket.alpnProtocol !== 'h2') {
           (socket as { alpnProtocol: string | false | null }).alpnProtocol = 'h2';
         }
-        injector.injectConnection(socket);
+        injector!.injectConnection(socket);
       } else {
         httpServer.emit('connection', socket);
       }
     });
   };
   const server = createRawServer(tlsOptions, onSocket);
-  const { host, port } = hostPort(url);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (e: NodeJS.ErrnoException) => {
-      const shown = host.includes(':') ? `[${host}]` : host;
-      httpServer.removeListener('request', conns.onRequest);
-      injector.destroy();
-      reject(new ListenError(`listen tcp ${shown}:${port}: bind: ${(e.code && ERRNO_TEXT[e.code]) || e.message}`));
-    });
-    server.listen({ host, port, backlog: LISTEN_BACKLOG }, () => resolve());
-  });
+  let address: { host: string; port: number };
+  try {
+    address = await bind(server, url);
+  } catch (e) {
+    httpServer.removeListener('request', conns.onRequest);
+    injector?.destroy();
+    throw e;
+  }
   server.on('error', () => {}); // after listen, accept errors are transient
-  const addr = server.address() as net.AddressInfo;
   let closed: Promise<void> | undefined;
   return {
     url,
-    address: { host: addr.address, port: addr.port },
+    address,
     close: () => (closed ??= closeListener(server, injector, conns, () => httpServer.removeListener('request', conns.onRequest))),
   };
 }
 
 function closeListener(
-  server: net.Server, injector: grpc.ConnectionInjector, conns: Connections, detach: () => void,
+  server: net.Server, injector: grpc.ConnectionInjector | undefined, conns: Connections, detach: () => void,
 ): Promise<void> {
   return new Promise((resolve) => {
     server.close(() => {
@@ -208,10 +256,10 @@ function closeListener(
       detach();
       resolve();
     });
-    injector.drain(CLOSE_GRACE_MS);
+    injector?.drain(CLOSE_GRACE_MS);
     conns.endIdle();
     const timer = setTimeout(() => {
-      injector.destroy();
+      injector?.destroy();
       for (const s of conns.route.keys()) s.destroy();
     }, CLOSE_GRACE_MS);
     timer.unref();

@@ -6,7 +6,10 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ListenError, listenClient, type ClientListener } from '../../../src/platform/listen.js';
+import { ListenError, listenClient, resolveListenHost, type ClientListener } from '../../../src/platform/listen.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import type { TlsOptions } from '../../../src/platform/tls.js';
 import { makeTestCerts, type TestCerts } from './certs.js';
 import { echoServer, grpcEcho, httpHandler, httpRequest } from './mux-fixture.js';
@@ -119,6 +122,45 @@ describe('listenClient without TLS', () => {
     const again = await start(new URL(`http://127.0.0.1:${l.address.port}`));
     expect(again.address.port).toBe(l.address.port);
     agent.destroy();
+  });
+});
+
+describe('listenClient, other listeners', () => {
+  it('binds a name as Go does, preferring IPv4 (localhost → 127.0.0.1)', async () => {
+    expect(await resolveListenHost('localhost')).toBe('127.0.0.1');
+    expect(await resolveListenHost('::1')).toBe('::1');
+    await expect(resolveListenHost('no-such-host.invalid')).rejects.toThrow('listen tcp: lookup no-such-host.invalid: no such host');
+  });
+
+  it('serves gRPC and HTTP on a unix socket (unix://name:port is the socket file, as in etcd)', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'etcd-unix-'));
+    const cwd = process.cwd();
+    try {
+      process.chdir(dir);
+      const l = await start(new URL('unix://localhost:2379'));
+      expect(l.address.host).toBe('localhost:2379');
+      const sock = path.join(dir, 'localhost:2379');
+      expect(await grpcEcho(`unix:${sock}`, grpc.credentials.createInsecure(), 'u')).toBe('echo:u');
+      const body = await new Promise<string>((resolve, reject) => {
+        http.get({ socketPath: sock, path: '/health' }, (res) => {
+          let b = '';
+          res.on('data', (c: Buffer) => (b += c.toString()));
+          res.on('end', () => resolve(b));
+        }).on('error', reject);
+      });
+      expect(body).toBe('http:/health');
+    } finally {
+      process.chdir(cwd);
+      await Promise.all(open.splice(0).map((l) => l.close()));
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('without a gRPC server, serves HTTP and closes HTTP/2 connections (metrics listener)', async () => {
+    const l = await listenClient(LOCAL, { http: httpHandler });
+    open.push(l);
+    expect((await httpRequest(l.address.port, '/metrics')).body).toBe('http:/metrics');
+    await expect(grpcEcho(`127.0.0.1:${l.address.port}`, grpc.credentials.createInsecure(), 'x')).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
   });
 });
 
