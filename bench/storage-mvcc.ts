@@ -87,13 +87,17 @@ async function fill(dir: string, keys: number): Promise<void> {
 }
 
 async function reopen(dir: string): Promise<void> {
+  const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   const backend = await Backend.open(dir);
   const kv = await KvStore.open(backend);
   const took = ms(t0);
+  const cpu = process.cpuUsage(cpu0);
   global.gc?.();
   const rss = process.memoryUsage().rss;
-  console.log(`reopen: ${kv.indexedKeys()} keys, rev ${kv.rev()}, index rebuilt in ${took.toFixed(0)} ms, RSS ${(rss / 1e6).toFixed(0)} MB`);
+  const mu = process.memoryUsage();
+  console.log(`heap used ${(mu.heapUsed / 1e6).toFixed(0)} MB, heap total ${(mu.heapTotal / 1e6).toFixed(0)} MB, external ${(mu.external / 1e6).toFixed(0)} MB`);
+  console.log(`reopen: ${kv.indexedKeys()} keys, rev ${kv.rev()}, index rebuilt in ${took.toFixed(0)} ms (CPU: ${(cpu.user / 1000).toFixed(0)} ms user, ${(cpu.system / 1000).toFixed(0)} ms system, all threads), RSS ${(rss / 1e6).toFixed(0)} MB`);
   await backend.close();
 }
 

@@ -45,6 +45,9 @@ function encodeIndex(index: number): Buffer {
   return v;
 }
 
+/** Bytes LevelDB iterators fetch per native call. */
+const iteratorReadAheadBytes = 1 << 20;
+
 const consistentIndexKey = dbKey(Bucket.meta, MetaKey.consistentIndex).toString('latin1');
 
 /** Thrown by every write once a batch write failed: the backend is no longer writable. */
@@ -103,34 +106,46 @@ export class Backend {
    * call: later writes are not seen. Includes pending writes.
    */
   async *iterate(bucket: BucketName, gte?: Uint8Array, lt?: Uint8Array, batchSize = 1000): AsyncGenerator<[Buffer, Buffer]> {
+    for await (const chunk of this.iterateChunks(bucket, gte, lt, batchSize)) yield* chunk;
+  }
+
+  /** As iterate, in chunks (cheaper for full scans such as the index rebuild). */
+  async *iterateChunks(bucket: BucketName, gte?: Uint8Array, lt?: Uint8Array, batchSize = 1000): AsyncGenerator<[Buffer, Buffer][]> {
     const prefix = bucketPrefix(bucket);
     const lo = gte ? Buffer.concat([prefix, gte]) : prefix;
     const hi = lt ? Buffer.concat([prefix, lt]) : Buffer.concat([prefix.subarray(0, prefix.length - 1), Buffer.from([prefix[prefix.length - 1]! + 1])]);
     const overlay = this.overlayIn(lo, hi);
-    const it = this.db.iterator({ gte: lo, lt: hi });
+    const it = this.db.iterator({ gte: lo, lt: hi, highWaterMarkBytes: iteratorReadAheadBytes });
     let oi = 0;
+    let next = it.nextv(batchSize);
     try {
       for (;;) {
-        const chunk = await it.nextv(batchSize);
+        const chunk = await next;
+        if (chunk.length === 0) break;
+        next = it.nextv(batchSize); // read ahead while the caller processes this chunk
+        const out: [Buffer, Buffer][] = [];
         for (const [k, v] of chunk) {
           while (oi < overlay.length && Buffer.compare(overlay[oi]![0], k) < 0) {
             const [ok, ov] = overlay[oi++]!;
-            if (ov) yield [ok.subarray(prefix.length), ov];
+            if (ov) out.push([ok.subarray(prefix.length), ov]);
           }
           if (oi < overlay.length && overlay[oi]![0].equals(k)) {
             const [, ov] = overlay[oi++]!;
-            if (ov) yield [k.subarray(prefix.length), ov];
+            if (ov) out.push([k.subarray(prefix.length), ov]);
             continue;
           }
-          yield [k.subarray(prefix.length), v];
+          out.push([k.subarray(prefix.length), v]);
         }
-        if (chunk.length === 0) break;
+        yield out;
       }
+      const rest: [Buffer, Buffer][] = [];
       for (; oi < overlay.length; oi++) {
         const [ok, ov] = overlay[oi]!;
-        if (ov) yield [ok.subarray(prefix.length), ov];
+        if (ov) rest.push([ok.subarray(prefix.length), ov]);
       }
+      if (rest.length > 0) yield rest;
     } finally {
+      await next.catch(() => undefined);
       await it.close();
     }
   }

@@ -76,6 +76,51 @@ export function encodeKv(kv: KeyValue): EncodedKv {
   return { bytes: b, valueOffset };
 }
 
+/** Fields of a stored KeyValue without allocating Buffers (for the index rebuild). */
+export interface KvFields {
+  keyStart: number;
+  keyEnd: number;
+  valueStart: number;
+  valueEnd: number;
+  createRevision: number;
+  version: number;
+  lease: bigint;
+}
+
+function readSmall(b: Buffer, pos: { off: number }): number {
+  let result = 0;
+  let mul = 1;
+  for (;;) {
+    const byte = b[pos.off++];
+    if (byte === undefined) throw new Error('truncated KeyValue varint');
+    result += (byte & 0x7f) * mul;
+    if (byte < 0x80) return result;
+    mul *= 128;
+  }
+}
+
+export function decodeKvFields(b: Buffer, out: KvFields): KvFields {
+  out.keyStart = out.keyEnd = out.valueStart = out.valueEnd = out.createRevision = out.version = 0;
+  out.lease = 0n;
+  const pos = { off: 0 };
+  while (pos.off < b.length) {
+    const tag = b[pos.off++]!;
+    const field = tag >> 3;
+    if ((tag & 7) === 2) {
+      const n = readSmall(b, pos);
+      if (field === 1) [out.keyStart, out.keyEnd] = [pos.off, pos.off + n];
+      else if (field === 5) [out.valueStart, out.valueEnd] = [pos.off, pos.off + n];
+      pos.off += n;
+    } else if (field === 6) out.lease = BigInt.asIntN(64, readVarint(b, pos));
+    else {
+      const v = readSmall(b, pos);
+      if (field === 2) out.createRevision = v;
+      else if (field === 4) out.version = v;
+    }
+  }
+  return out;
+}
+
 function readVarint(b: Buffer, pos: { off: number }): bigint {
   let result = 0n;
   let shift = 0n;

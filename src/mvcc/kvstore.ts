@@ -3,7 +3,7 @@ import { Bucket, MetaKey, type Backend } from '../backend/index.js';
 import type { Logger } from '../pkg/logger.js';
 import { compactionBatchLimit, hashBackend, hashKvAt, physicalCompact } from './compaction.js';
 import { MvccError } from './errors.js';
-import { decodeKv } from './kv-codec.js';
+import { decodeKvFields, type KvFields } from './kv-codec.js';
 import { toSpan } from './key-index.js';
 import { rangeAt } from './range.js';
 import { bytesToRev, revToBytes } from './revision.js';
@@ -47,23 +47,26 @@ export class KvStore {
     const finished = backend.get(Bucket.meta, MetaKey.finishedCompactRev);
     const scheduledRev = scheduled ? bytesToRev(scheduled).main : 0;
     const finishedRev = finished ? bytesToRev(finished).main : 0;
-    for await (const [k, v] of backend.iterate(Bucket.key)) {
-      const r = bytesToRev(k);
-      const kv = decodeKv(v);
-      const key = kv.key.toString('latin1');
-      if (r.tombstone) {
-        const ki = core.index.get(key);
-        if (ki && ki.tombstone(r.main, r.sub)) {
-          ki.value = null;
-          ki.lease = 0n;
+    const f: KvFields = { keyStart: 0, keyEnd: 0, valueStart: 0, valueEnd: 0, createRevision: 0, version: 0, lease: 0n };
+    for await (const chunk of backend.iterateChunks(Bucket.key)) {
+      for (const [k, v] of chunk) {
+        const r = bytesToRev(k);
+        decodeKvFields(v, f);
+        const key = v.toString('latin1', f.keyStart, f.keyEnd);
+        if (r.tombstone) {
+          const ki = core.index.get(key);
+          if (ki && ki.tombstone(r.main, r.sub)) {
+            ki.value = null;
+            ki.lease = 0n;
+          }
+        } else {
+          const ki = core.index.getOrCreate(key);
+          ki.restore(r.main, r.sub, f.createRevision, f.version);
+          ki.value = v.toString('latin1', f.valueStart, f.valueEnd);
+          ki.lease = f.lease;
         }
-      } else {
-        const ki = core.index.getOrCreate(key);
-        ki.restore(r.main, r.sub, kv.createRevision, kv.version);
-        ki.value = kv.value;
-        ki.lease = kv.lease;
+        if (r.main > core.currentRev) core.currentRev = r.main;
       }
-      if (r.main > core.currentRev) core.currentRev = r.main;
     }
     core.compactRev = scheduled ? scheduledRev : -1;
     if (core.currentRev < scheduledRev) core.currentRev = scheduledRev;

@@ -22,7 +22,7 @@ export function liveKv(ki: KeyIndex): KeyValue {
     createRevision: ki.createRevision(),
     modRevision: ki.modRevision(),
     version: ki.version(),
-    value: ki.value!,
+    value: Buffer.from(ki.value!, 'latin1'),
     lease: ki.lease,
   };
 }

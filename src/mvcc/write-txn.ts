@@ -57,9 +57,9 @@ export class WriteTxn {
     backend.put(Bucket.key, revToBytes(rev, sub), enc.bytes);
     const ki = existing ?? index.getOrCreate(k);
     ki.put(rev, sub);
-    ki.value = enc.bytes.subarray(enc.valueOffset, enc.valueOffset + value.length);
+    kv.value = enc.bytes.subarray(enc.valueOffset, enc.valueOffset + value.length);
+    ki.value = kv.value.toString('latin1');
     ki.lease = lease;
-    kv.value = ki.value;
     if (leases) {
       if (prev && prev.lease !== 0n) leases.detach(prev.lease, key);
       if (lease !== 0n) leases.attach(lease, key);
