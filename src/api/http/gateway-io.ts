@@ -91,6 +91,20 @@ export class StreamWriter {
     this.ended = true;
   }
 
+  /** Resolves when the socket has room again (or the response is over). */
+  drained(): Promise<void> {
+    if (!this.res.writableNeedDrain || this.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        this.res.off('drain', done);
+        this.res.off('close', done);
+        resolve();
+      };
+      this.res.on('drain', done);
+      this.res.on('close', done);
+    });
+  }
+
   /** `cb` runs once the response is over: finished, or its connection closed. */
   onClose(cb: () => void): void {
     this.res.once('close', cb);

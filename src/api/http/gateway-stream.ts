@@ -6,6 +6,7 @@
 // The request body is read as it arrives: every complete JSON value is one request message.
 // A watch response stays open after the body ends (as etcd's does) until the client goes away;
 // a keepalive response ends once the body has ended and every renewal has been answered.
+import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import type {
@@ -23,6 +24,9 @@ import { responseHeader, type StreamWriter } from './gateway-io.js';
 export const STREAM_PENDING_TEXT_MAX = 4 * 1024 * 1024;
 /** A watch stream whose socket holds more unsent bytes than this refuses batches (server retries). */
 export const WATCH_SEND_BUFFER_BYTES_MAX = 4 * 1024 * 1024;
+
+/** Snapshot stream piece size (etcd's snapshotSendBufferSize). */
+export const SNAPSHOT_CHUNK_BYTES = 32 * 1024;
 
 const GRPC_UNKNOWN = 2;
 
@@ -97,6 +101,31 @@ export async function serveKeepAlive(
     }
   });
   if (ok) writer.end();
+}
+
+/**
+ * POST /v3/maintenance/snapshot (a server stream): the backend image in 32 KiB pieces with
+ * remaining_bytes counting down, then one message whose blob is the image's sha256; no header.
+ */
+export async function serveSnapshot(
+  facade: EtcdServerFacade, codec: JsonCodec, writer: StreamWriter, ctx: CallContext,
+): Promise<void> {
+  const spec = codec.message('etcdserverpb.SnapshotResponse');
+  const src = await facade.snapshot(ctx);
+  const hash = createHash('sha256');
+  let remaining = src.size;
+  for await (const chunk of src.chunks) {
+    for (let off = 0; off < chunk.length; off += SNAPSHOT_CHUNK_BYTES) {
+      if (writer.closed) return;
+      const piece = chunk.subarray(off, Math.min(off + SNAPSHOT_CHUNK_BYTES, chunk.length));
+      hash.update(piece);
+      remaining -= piece.length;
+      writer.result(codec.encode(spec, { remaining_bytes: remaining, blob: piece }));
+      await writer.drained();
+    }
+  }
+  writer.result(codec.encode(spec, { remaining_bytes: 0, blob: hash.digest() }));
+  writer.end();
 }
 
 /** POST /v3/watch: one WatchStream of the server per HTTP request. */

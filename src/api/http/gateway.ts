@@ -11,7 +11,7 @@ import { errorInfo, toErrorInfo } from '../v3/errors.js';
 import { UNARY_ROUTES, type GatewayLimits, type UnaryRoute } from './gateway-routes.js';
 import { readBody, sendError, StreamWriter } from './gateway-io.js';
 import { sizeRefusal } from './gateway-size.js';
-import { GatewayWatchSession, serveKeepAlive } from './gateway-stream.js';
+import { GatewayWatchSession, serveKeepAlive, serveSnapshot } from './gateway-stream.js';
 import type { JsonCodec } from './json-codec.js';
 import { GatewayDecodeError, firstJsonValue } from './json-scan.js';
 
@@ -71,7 +71,8 @@ export async function gatewayPlugin(app: FastifyInstance, opts: GatewayOptions):
   }
   app.post('/watch', (req, reply) => watch(opts, req, streamWriter(reply)));
   app.post('/lease/keepalive', (req, reply) => keepAlive(opts, req, streamWriter(reply)));
-  for (const path of ['/watch', '/lease/keepalive']) app.route({ method: [...OTHER_METHODS], url: path, handler: notAllowed });
+  app.post('/maintenance/snapshot', (req, reply) => snapshot(opts, req, streamWriter(reply)));
+  for (const path of ['/watch', '/lease/keepalive', '/maintenance/snapshot']) app.route({ method: [...OTHER_METHODS], url: path, handler: notAllowed });
 }
 
 const bodyOf = (req: FastifyRequest): Readable => (req.body as Readable | undefined) ?? req.raw;
@@ -138,4 +139,22 @@ async function keepAlive(o: GatewayOptions, request: FastifyRequest, writer: Str
     writer.fail(info.grpcCode, info.message, info.httpStatus);
   }
   if (o.metrics) countRpcHandled(o.metrics, 'bidi_stream', service, 'LeaseKeepAlive', 0);
+}
+
+async function snapshot(o: GatewayOptions, request: FastifyRequest, writer: StreamWriter): Promise<void> {
+  const service = 'etcdserverpb.Maintenance';
+  if (o.metrics) countRpcStarted(o.metrics, 'server_stream', service, 'Snapshot');
+  await readBody(bodyOf(request), o.bodyBytesMax); // SnapshotRequest has no fields
+  const abort = new AbortController();
+  writer.onClose(() => abort.abort());
+  const token = request.headers.authorization;
+  let code = 0;
+  try {
+    await serveSnapshot(o.facade, o.codec, writer, token === undefined ? { signal: abort.signal } : { token, signal: abort.signal });
+  } catch (err) {
+    const info = toErrorInfo(err);
+    code = info.grpcCode;
+    writer.fail(info.grpcCode, info.message, info.httpStatus);
+  }
+  if (o.metrics) countRpcHandled(o.metrics, 'server_stream', service, 'Snapshot', code);
 }

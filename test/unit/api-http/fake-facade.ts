@@ -200,6 +200,10 @@ export function createFakeFacade(): { facade: EtcdServerFacade; state: FakeState
         },
       };
     },
+    async snapshot() {
+      const image = Buffer.alloc(40_000, 7);
+      return { size: image.length, chunks: (async function* () { yield image; })() };
+    },
     header: hdr,
     servingStatus: () => 'SERVING',
     version: () => ({ etcdserver: '3.4.23', etcdcluster: '3.4.0' }),

@@ -2,6 +2,7 @@
 // ({"result":…}\n lines, chunked; see observed-etcd.md).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import http from 'node:http';
+import { createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import type { FastifyInstance } from 'fastify';
@@ -43,6 +44,21 @@ describe('lease keepalive', () => {
       message: "invalid character 'j' looking for beginning of value",
       code: 2,
     }));
+  });
+});
+
+describe('snapshot', () => {
+  it('32 KiB pieces with remaining_bytes, then the sha256; no header', async () => {
+    // a real socket: the stream waits for 'drain', which app.inject's fake response never emits
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const port = (app.server.address() as AddressInfo).port;
+    const res = await fetch(`http://127.0.0.1:${port}/v3/maintenance/snapshot`, { method: 'POST', body: '{}' });
+    expect(res.status).toBe(200);
+    const lines = (await res.text()).trimEnd().split('\n').map((l) => JSON.parse(l).result as { remaining_bytes?: string; blob: string });
+    const image = Buffer.alloc(40_000, 7);
+    expect(lines.map((l) => [l.remaining_bytes, Buffer.from(l.blob, 'base64').length])).toEqual([['7232', 32768], [undefined, 7232], [undefined, 32]]);
+    expect(Buffer.concat(lines.slice(0, 2).map((l) => Buffer.from(l.blob, 'base64')))).toEqual(image);
+    expect(lines[2]?.blob).toBe(createHash('sha256').update(image).digest('base64'));
   });
 });
 
