@@ -19,8 +19,16 @@
  *     node.advance(rd)
  *   }
  *
- * A restarted member builds a MemoryStorage from its WAL (snapshot, hard state, entries) and passes its
- * applied index as RaftConfig.applied. Everything persisted before the crash is all raft ever assumes.
+ * A new member: RawNode.bootstrap(peers) (one committed ConfChangeAddNode entry per peer, as etcd), or
+ * storage pre-filled with those entries. A restarted member builds a MemoryStorage from its WAL (snapshot,
+ * hard state, entries) and passes its durable applied index as RaftConfig.applied: raft then re-applies
+ * to its configuration the conf changes between the snapshot and that index (they are not handed out
+ * again). Passing nothing (etcd's way) hands out everything after the snapshot again; the application
+ * then skips what it has but must still call applyConfChange for conf-change entries.
+ * Everything persisted before the crash is all raft ever assumes.
+ *
+ * Proposals: propose(data) appends one entry; proposeBatch(datas) appends many under one MsgProp (one
+ * MsgApp per follower for the batch): the server's group commit should use it (see docs/benchmarks.md).
  *
  * Wire and storage types (Entry, Message, HardState, ...) are in ./types.ts with etcd's raftpb names.
  * A conf-change entry's data is encodeConfChange(cc) (format in ./confchange-codec.ts), e.g.
@@ -34,7 +42,7 @@
 export * from './types.js';
 export * from './errors.js';
 export { MemoryStorage, type Storage, emptyConfState, emptySnapshot, emptyHardState, isEmptySnap } from './storage.js';
-export { StateType, type SoftState, type ReadState, type RaftConfig, defaultMaxSizePerMsg, defaultMaxInflightMsgs } from './raft.js';
+export { StateType, type SoftState, type ReadState, type RaftConfig, defaultMaxSizePerMsg, defaultMaxInflightMsgs } from './state.js';
 export { RawNode, type Ready, type Status } from './rawnode.js';
 export { encodeConfChange, decodeConfChange } from './confchange-codec.js';
 export { type RaftLogger, discardLogger } from './util.js';

@@ -1,58 +1,19 @@
 // The raft state shared by every role: terms, votes, the log, the tracker, timers in ticks, the outbox.
 // Role-specific message handling lives in step-*.ts; the dispatcher (step.ts) is injected as `handle`.
 import { applySimple, ConfChangeError, type ChangeResult, restoreConfState } from './confchange.js';
+import { decodeConfChange } from './confchange-codec.js';
 import { ErrCompacted, ErrSnapshotTemporarilyUnavailable, ErrUnavailable, invariant } from './errors.js';
 import { RaftLog } from './log.js';
 import { ProgressStateType } from './progress.js';
 import { VoteResult } from './quorum.js';
 import { ReadOnly } from './read-only.js';
-import { isEmptySnap, type Storage } from './storage.js';
+import { isEmptySnap } from './storage.js';
+import { defaultMaxInflightMsgs, defaultMaxSizePerMsg, type RaftConfig, type ReadState, type SoftState, StateType } from './state.js';
 import { ProgressTracker } from './tracker.js';
 import { type ConfChange, type ConfState, type Entry, EntryType, type HardState, type Message, MessageType, type NodeId, None } from './types.js';
 import { discardLogger, type MessageInit, newMessage, payloadsSize, type RaftLogger } from './util.js';
 
-export enum StateType {
-  StateFollower = 0,
-  StateCandidate = 1,
-  StateLeader = 2,
-  StatePreCandidate = 3,
-}
-
-export interface SoftState {
-  lead: NodeId;
-  raftState: StateType;
-}
-
-export interface ReadState {
-  index: number;
-  requestCtx: Uint8Array;
-}
-
-export interface RaftConfig {
-  id: NodeId;
-  electionTick: number;
-  heartbeatTick: number;
-  storage: Storage;
-  applied?: number;
-  maxSizePerMsg?: number;
-  maxCommittedSizePerReady?: number;
-  maxInflightMsgs?: number;
-  maxUncommittedEntriesSize?: number;
-  checkQuorum?: boolean;
-  preVote?: boolean;
-  disableProposalForwarding?: boolean;
-  rng: () => number;
-  logger?: RaftLogger;
-}
-
-/** Named limits and their defaults (etcd server's values). */
-export const defaultMaxSizePerMsg = 1024 * 1024;
-export const defaultMaxInflightMsgs = 256;
-/** ReadIndex requests parked until the leader commits an entry of its term. */
-export const maxPendingReadIndexMessages = 1024;
-
-export type CampaignType = 'CampaignPreElection' | 'CampaignElection' | 'CampaignTransfer';
-export const campaignTransferCtx = new TextEncoder().encode('CampaignTransfer');
+export { StateType, type SoftState, type ReadState, type RaftConfig, defaultMaxSizePerMsg, defaultMaxInflightMsgs, maxPendingReadIndexMessages, type CampaignType, campaignTransferCtx } from './state.js';
 
 export class Raft {
   readonly id: NodeId;
@@ -105,9 +66,32 @@ export class Raft {
     const { hardState, confState } = c.storage.initialState();
     this.switchToConfig(restoreConfState(confState, this.raftLog.lastIndex(), this.prs.maxInflight));
     if (hardState.term !== 0 || hardState.vote !== None || hardState.commit !== 0) this.loadState(hardState);
-    if (c.applied && c.applied > 0) this.raftLog.appliedTo(c.applied);
+    if (c.applied && c.applied > 0) {
+      const from = this.raftLog.applied + 1;
+      this.raftLog.appliedTo(c.applied);
+      this.replayConfChanges(from, c.applied);
+    }
     this.becomeFollower(this.term, None);
     this.logger.info('newRaft', { id: this.id, term: this.term, commit: this.raftLog.committed, applied: this.raftLog.applied, lastIndex: this.raftLog.lastIndex() });
+  }
+
+  /**
+   * The configuration in storage is the snapshot's; conf changes in (snapshot, applied] were applied by
+   * the application before a restart and will not be handed out again, so re-apply them here. (etcd's
+   * raft leaves this to the server, which restarts with applied = snapshot index and re-applies them.)
+   */
+  private replayConfChanges(from: number, to: number): void {
+    if (to < from) return;
+    for (const e of this.raftLog.slice(from, to + 1, Number.POSITIVE_INFINITY)) {
+      if (e.type !== EntryType.EntryConfChange) continue;
+      let cc: ConfChange;
+      try {
+        cc = decodeConfChange(e.data);
+      } catch {
+        continue; // committed as garbage: the leader replaced such proposals; nothing to apply
+      }
+      this.applyConfChange(cc);
+    }
   }
 
   hardState(): HardState {

@@ -63,9 +63,10 @@ export class SimNode {
   start(): void {
     this.incarnation++;
     const rng = this.rng;
-    // As etcd: raft restarts applied at its snapshot, so the entries after it come out again; the state
-    // machine skips what it already has, but conf changes are re-applied to raft's configuration.
-    const applied = this.disk.snapshot().metadata.index;
+    // Either as etcd (raft restarts applied at its snapshot; the entries after it come out again, the state
+    // machine skips what it has, conf changes are re-applied) or with the state machine's applied index
+    // (raft then replays the conf changes up to it itself). Both must give the same configuration.
+    const applied = rng.chance(0.5) ? this.disk.snapshot().metadata.index : this.app.appliedIndex;
     this.raftApplied = applied;
     this.raw = new RawNode({
       id: this.id, electionTick: this.electionTick, heartbeatTick: 1, storage: this.disk,

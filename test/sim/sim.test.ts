@@ -36,7 +36,7 @@ describe('simulation self-checks', () => {
   });
 
   it('exercises faults, snapshots and membership changes across seeds', () => {
-    const totals = { crashes: 0, snapshotsSent: 0, confChanges: 0, leaders: 0, acked: 0 };
+    const totals = { crashes: 0, snapshotsSent: 0, confChanges: 0, leaders: 0, acked: 0, reads: 0 };
     for (let s = 9000; s < 9040; s++) {
       const r = runSeed({ seed: s });
       expect(r.ok, r.error).toBe(true);
@@ -46,5 +46,6 @@ describe('simulation self-checks', () => {
     expect(totals.snapshotsSent).toBeGreaterThan(0);
     expect(totals.confChanges).toBeGreaterThan(0);
     expect(totals.leaders).toBeGreaterThan(40);
+    expect(totals.reads).toBeGreaterThan(0);
   });
 });

@@ -24,7 +24,7 @@ export interface SimResult {
   ok: boolean;
   error?: string;
   trace: string[];
-  stats: { ticks: number; acked: number; proposed: number; leaders: number; crashes: number; snapshotsSent: number; delivered: number; confChanges: number };
+  stats: { ticks: number; acked: number; proposed: number; leaders: number; crashes: number; snapshotsSent: number; delivered: number; confChanges: number; reads: number };
 }
 
 interface Profile {
@@ -64,7 +64,7 @@ export class Simulation {
   private readonly reads = new Map<string, number>();
   private maxAckedIndex = 0;
   private readonly leaderMark = new Map<NodeId, { term: number; lastIndex: number }>();
-  stats = { ticks: 0, acked: 0, proposed: 0, leaders: 0, crashes: 0, snapshotsSent: 0, delivered: 0, confChanges: 0 };
+  stats = { ticks: 0, acked: 0, proposed: 0, leaders: 0, crashes: 0, snapshotsSent: 0, delivered: 0, confChanges: 0, reads: 0 };
 
   constructor(readonly seed: number, n: number, tracing: boolean) {
     this.rng = new Rng(seed);
@@ -302,6 +302,7 @@ export class Simulation {
       if (floor !== undefined && rs.index < floor) {
         this.checker.fail(`linearizable read: n${n.id} read ${ctx} at index ${rs.index}, but ${floor} was acknowledged before it was issued`);
       }
+      if (floor !== undefined) this.stats.reads++;
       this.reads.delete(ctx);
     }
   }

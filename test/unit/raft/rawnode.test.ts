@@ -116,6 +116,26 @@ describe('RawNode', () => {
     expect(rd.committedEntries.map((e) => e.index)).toEqual([1, 2]);
   });
 
+  it('restarting with an applied index replays the conf changes up to it into the configuration', () => {
+    const st = MemoryStorage.withConfState(confState([1]));
+    const n = newNode(1, [1], st);
+    n.campaign();
+    cycle(n, st);
+    n.proposeConfChange({ type: ConfChangeType.ConfChangeAddLearnerNode, nodeId: 2n });
+    const rd = cycle(n, st);
+    expect(rd.committedEntries.map((e) => e.type)).toEqual([EntryType.EntryConfChange]);
+    const applied = rd.committedEntries[0]!.index;
+    // Restart as the server does after a crash: storage from the WAL, applied from the backend.
+    const rng = new Rng(1);
+    const again = new RawNode({ id: 1n, electionTick: 10, heartbeatTick: 1, storage: st, applied, rng: () => rng.next() });
+    expect(again.raft.prs.confState().learners).toEqual([2n]);
+    expect(again.ready().committedEntries).toEqual([]); // nothing is handed out twice
+    // Restarting at the snapshot instead (etcd's way): the entry comes out again to be re-applied.
+    const etcdWay = newNode(1, [1], st);
+    expect(etcdWay.raft.prs.confState().learners).toEqual([]);
+    expect(etcdWay.ready().committedEntries.some((e) => e.type === EntryType.EntryConfChange)).toBe(true);
+  });
+
   it('serves a linearizable read on a one-member cluster through readStates', () => {
     const st = MemoryStorage.withConfState(confState([1]));
     const n = newNode(1, [1], st);
