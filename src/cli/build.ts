@@ -3,7 +3,7 @@
 import { DEFAULT_NAME } from './flags.js';
 import { ConfigError, verifyError } from './errors.js';
 import { ValueError, formatUrl, parseDurationMs, parseInteger, parseOneUrl, type FlagValue } from './values.js';
-import type { Config, LogLevel } from './config-types.js';
+import type { Config, LogLevel, OperationsConfig } from './config-types.js';
 
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'panic', 'fatal'];
 const MAX_ELECTION_TIMEOUT_MS = 50_000;
@@ -107,6 +107,57 @@ function unsupportedWarnings(c: Config, warnings: string[]): void {
   if (c.experimentalEnableV2v3 !== '') warnings.push('--experimental-enable-v2v3 is not supported; v2 requests use the v2 store');
 }
 
+type SecurityPart = Pick<Config, 'clientTls' | 'peerTls'>;
+function securityPart(v: Values): SecurityPart {
+  return {
+    clientTls: {
+      certFile: v.str('cert-file'), keyFile: v.str('key-file'), clientCertAuth: v.bool('client-cert-auth'),
+      trustedCaFile: v.str('trusted-ca-file'), crlFile: v.str('client-crl-file'),
+      allowedHostname: v.str('client-cert-allowed-hostname'), autoTls: v.bool('auto-tls'),
+    },
+    peerTls: {
+      certFile: v.str('peer-cert-file'), keyFile: v.str('peer-key-file'), clientCertAuth: v.bool('peer-client-cert-auth'),
+      trustedCaFile: v.str('peer-trusted-ca-file'), crlFile: v.str('peer-crl-file'),
+      allowedHostname: v.str('peer-cert-allowed-hostname'), autoTls: v.bool('peer-auto-tls'),
+      allowedCn: v.str('peer-cert-allowed-cn'),
+      skipClientSanVerification: v.bool('experimental-peer-skip-client-san-verification'),
+    },
+  };
+}
+
+function operationsPart(v: Values): OperationsConfig {
+  return {
+    cipherSuites: v.list('cipher-suites'),
+    cors: v.list('cors'),
+    hostWhitelist: v.list('host-whitelist'),
+    authToken: v.str('auth-token'),
+    bcryptCost: v.num('bcrypt-cost'),
+    authTokenTtlSec: v.num('auth-token-ttl'),
+    enablePprof: v.bool('enable-pprof'),
+    metrics: v.str('metrics') as Config['metrics'],
+    listenMetricsUrls: v.urls('listen-metrics-urls'),
+    logger: v.str('logger') as Config['logger'],
+    logOutputs: v.list('log-outputs'),
+    logLevel: v.bool('debug') ? 'debug' : (v.str('log-level') as LogLevel),
+    logPackageLevels: v.str('log-package-levels'),
+    proxy: v.str('proxy') as Config['proxy'],
+    proxyFailureWaitMs: v.num('proxy-failure-wait'),
+    proxyRefreshIntervalMs: v.num('proxy-refresh-interval'),
+    proxyDialTimeoutMs: v.num('proxy-dial-timeout'),
+    proxyWriteTimeoutMs: v.num('proxy-write-timeout'),
+    proxyReadTimeoutMs: v.num('proxy-read-timeout'),
+    experimentalInitialCorruptCheck: v.bool('experimental-initial-corrupt-check'),
+    experimentalCorruptCheckTimeMs: v.num('experimental-corrupt-check-time'),
+    experimentalEnableV2v3: v.str('experimental-enable-v2v3'),
+    experimentalBackendBboltFreelistType: v.str('experimental-backend-bbolt-freelist-type'),
+    experimentalEnableLeaseCheckpoint: v.bool('experimental-enable-lease-checkpoint'),
+    experimentalCompactionBatchLimit: v.num('experimental-compaction-batch-limit'),
+    experimentalWatchProgressNotifyIntervalMs: v.num('experimental-watch-progress-notify-interval'),
+    experimentalWarningApplyDurationMs: v.num('experimental-warning-apply-duration'),
+    forceNewCluster: v.bool('force-new-cluster'),
+  };
+}
+
 export function buildConfig(
   values: Map<string, FlagValue>, explicit: ReadonlySet<string>, configFile: string, warnings: string[],
 ): Config {
@@ -157,46 +208,8 @@ export function buildConfig(
     autoCompactionMode: mode,
     autoCompactionRetention: compactionRetention(mode, v.str('auto-compaction-retention')),
     enableV2: v.bool('enable-v2'),
-    clientTls: {
-      certFile: v.str('cert-file'), keyFile: v.str('key-file'), clientCertAuth: v.bool('client-cert-auth'),
-      trustedCaFile: v.str('trusted-ca-file'), crlFile: v.str('client-crl-file'),
-      allowedHostname: v.str('client-cert-allowed-hostname'), autoTls: v.bool('auto-tls'),
-    },
-    peerTls: {
-      certFile: v.str('peer-cert-file'), keyFile: v.str('peer-key-file'), clientCertAuth: v.bool('peer-client-cert-auth'),
-      trustedCaFile: v.str('peer-trusted-ca-file'), crlFile: v.str('peer-crl-file'),
-      allowedHostname: v.str('peer-cert-allowed-hostname'), autoTls: v.bool('peer-auto-tls'),
-      allowedCn: v.str('peer-cert-allowed-cn'),
-      skipClientSanVerification: v.bool('experimental-peer-skip-client-san-verification'),
-    },
-    cipherSuites: v.list('cipher-suites'),
-    cors: v.list('cors'),
-    hostWhitelist: v.list('host-whitelist'),
-    authToken: v.str('auth-token'),
-    bcryptCost: v.num('bcrypt-cost'),
-    authTokenTtlSec: v.num('auth-token-ttl'),
-    enablePprof: v.bool('enable-pprof'),
-    metrics: v.str('metrics') as Config['metrics'],
-    listenMetricsUrls: v.urls('listen-metrics-urls'),
-    logger: v.str('logger') as Config['logger'],
-    logOutputs: v.list('log-outputs'),
-    logLevel: v.bool('debug') ? 'debug' : (v.str('log-level') as LogLevel),
-    logPackageLevels: v.str('log-package-levels'),
-    proxy: v.str('proxy') as Config['proxy'],
-    proxyFailureWaitMs: v.num('proxy-failure-wait'),
-    proxyRefreshIntervalMs: v.num('proxy-refresh-interval'),
-    proxyDialTimeoutMs: v.num('proxy-dial-timeout'),
-    proxyWriteTimeoutMs: v.num('proxy-write-timeout'),
-    proxyReadTimeoutMs: v.num('proxy-read-timeout'),
-    experimentalInitialCorruptCheck: v.bool('experimental-initial-corrupt-check'),
-    experimentalCorruptCheckTimeMs: v.num('experimental-corrupt-check-time'),
-    experimentalEnableV2v3: v.str('experimental-enable-v2v3'),
-    experimentalBackendBboltFreelistType: v.str('experimental-backend-bbolt-freelist-type'),
-    experimentalEnableLeaseCheckpoint: v.bool('experimental-enable-lease-checkpoint'),
-    experimentalCompactionBatchLimit: v.num('experimental-compaction-batch-limit'),
-    experimentalWatchProgressNotifyIntervalMs: v.num('experimental-watch-progress-notify-interval'),
-    experimentalWarningApplyDurationMs: v.num('experimental-warning-apply-duration'),
-    forceNewCluster: v.bool('force-new-cluster'),
+    ...securityPart(v),
+    ...operationsPart(v),
     configFile,
     explicit,
     requestTimeoutMs: 5000 + 2 * electionTimeoutMs,

@@ -22,7 +22,49 @@ export interface PeerTransportSecurity extends TransportSecurity {
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'panic' | 'fatal';
 
-export interface Config {
+/** TLS, auth, monitoring, logging, v2 proxy and experimental settings. */
+export interface OperationsConfig {
+  cipherSuites: string[];
+  cors: string[];
+  hostWhitelist: string[];
+
+  // Auth
+  /** 'simple' or 'jwt,pub-key=...,priv-key=...,sign-method=...' as given. */
+  authToken: string;
+  bcryptCost: number;
+  authTokenTtlSec: number;
+
+  // Monitoring and logging
+  enablePprof: boolean;
+  metrics: 'basic' | 'extensive';
+  listenMetricsUrls: URL[];
+  logger: 'zap' | 'capnslog';
+  logOutputs: string[];
+  /** 'debug' when --debug is set. */
+  logLevel: LogLevel;
+  logPackageLevels: string;
+
+  // v2 proxy (only 'off' is served)
+  proxy: 'off' | 'readonly' | 'on';
+  proxyFailureWaitMs: number;
+  proxyRefreshIntervalMs: number;
+  proxyDialTimeoutMs: number;
+  proxyWriteTimeoutMs: number;
+  proxyReadTimeoutMs: number;
+
+  // Experimental and unsafe
+  experimentalInitialCorruptCheck: boolean;
+  experimentalCorruptCheckTimeMs: number;
+  experimentalEnableV2v3: string;
+  experimentalBackendBboltFreelistType: string;
+  experimentalEnableLeaseCheckpoint: boolean;
+  experimentalCompactionBatchLimit: number;
+  experimentalWatchProgressNotifyIntervalMs: number;
+  experimentalWarningApplyDurationMs: number;
+  forceNewCluster: boolean;
+}
+
+export interface Config extends OperationsConfig {
   // Member
   name: string;
   /** `${name}.etcd` when not given. */
@@ -73,44 +115,6 @@ export interface Config {
   // Security
   clientTls: TransportSecurity;
   peerTls: PeerTransportSecurity;
-  cipherSuites: string[];
-  cors: string[];
-  hostWhitelist: string[];
-
-  // Auth
-  /** 'simple' or 'jwt,pub-key=...,priv-key=...,sign-method=...' as given. */
-  authToken: string;
-  bcryptCost: number;
-  authTokenTtlSec: number;
-
-  // Monitoring and logging
-  enablePprof: boolean;
-  metrics: 'basic' | 'extensive';
-  listenMetricsUrls: URL[];
-  logger: 'zap' | 'capnslog';
-  logOutputs: string[];
-  /** 'debug' when --debug is set. */
-  logLevel: LogLevel;
-  logPackageLevels: string;
-
-  // v2 proxy (only 'off' is served)
-  proxy: 'off' | 'readonly' | 'on';
-  proxyFailureWaitMs: number;
-  proxyRefreshIntervalMs: number;
-  proxyDialTimeoutMs: number;
-  proxyWriteTimeoutMs: number;
-  proxyReadTimeoutMs: number;
-
-  // Experimental and unsafe
-  experimentalInitialCorruptCheck: boolean;
-  experimentalCorruptCheckTimeMs: number;
-  experimentalEnableV2v3: string;
-  experimentalBackendBboltFreelistType: string;
-  experimentalEnableLeaseCheckpoint: boolean;
-  experimentalCompactionBatchLimit: number;
-  experimentalWatchProgressNotifyIntervalMs: number;
-  experimentalWarningApplyDurationMs: number;
-  forceNewCluster: boolean;
 
   /** The YAML file the configuration came from, '' when from flags and environment. */
   configFile: string;
