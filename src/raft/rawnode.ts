@@ -109,7 +109,7 @@ export class RawNode {
   step(m: Message): Error | undefined {
     if (isLocalMsg(m.type)) return this.drop(m, new ErrStepLocalMsg());
     if (!this.raft.prs.progress.has(m.from) && isResponseMsg(m.type)) return this.drop(m, new ErrStepPeerNotFound());
-    if (!wellFormed(m)) return this.drop(m, new Error('raft: malformed message'));
+    if (!wellFormed(m, this.raft.raftLog.lastIndex())) return this.drop(m, new Error('raft: malformed message'));
     try {
       this.stepFn(m);
     } catch (e) {
@@ -198,8 +198,12 @@ export class RawNode {
   }
 }
 
-/** Reject appends whose entries are not contiguous after m.index, or carry a term above the message's. */
-function wellFormed(m: Message): boolean {
+/**
+ * Reject appends whose entries are not contiguous after m.index or carry a term above the message's, and
+ * acknowledgements of entries we do not have (a leader's log only grows within its term).
+ */
+function wellFormed(m: Message, lastIndex: number): boolean {
+  if (m.type === MessageType.MsgAppResp && !m.reject && m.index > lastIndex) return false;
   if (m.type === MessageType.MsgApp) {
     let prevTerm = m.logTerm;
     for (let i = 0; i < m.entries.length; i++) {

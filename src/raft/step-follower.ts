@@ -49,7 +49,7 @@ export function stepFollower(r: Raft, m: Message): void {
         throw new ErrProposalDropped();
       }
       if (r.disableProposalForwarding) throw new ErrProposalDropped();
-      r.send({ ...m, to: r.lead });
+      r.send({ ...m, to: r.lead, term: 0 });
       return;
     case MessageType.MsgApp:
       r.electionElapsed = 0;
@@ -69,7 +69,8 @@ export function stepFollower(r: Raft, m: Message): void {
         r.logger.info('no leader; dropping', { id: r.id, term: r.term, type: MessageType[m.type] });
         return;
       }
-      r.send({ ...m, to: r.lead });
+      // A transfer request may itself have been forwarded (it then carries a term): forward it afresh.
+      r.send({ ...m, to: r.lead, term: 0 });
       return;
     case MessageType.MsgTimeoutNow:
       r.logger.info('received MsgTimeoutNow; starting election to transfer leadership', { id: r.id, term: r.term, from: m.from });

@@ -234,3 +234,28 @@ describe('bad input is rejected or ignored, never crashes the node', () => {
     expect(() => decodeConfChange(text('nope'))).toThrow(RangeError);
   });
 });
+
+describe('bad input, continued', () => {
+  it('an acknowledgement of entries the leader does not have is dropped', () => {
+    const st = MemoryStorage.withConfState(confState([1, 2, 3]));
+    const n = newNode(1, [1, 2, 3], st);
+    n.campaign();
+    cycle(n, st);
+    n.step(msg({ type: MessageType.MsgPreVoteResp, from: 2n, term: 1 }));
+    cycle(n, st);
+    n.step(msg({ type: MessageType.MsgVoteResp, from: 2n, term: 1 }));
+    cycle(n, st);
+    const last = n.raft.raftLog.lastIndex();
+    expect(n.step(msg({ type: MessageType.MsgAppResp, from: 2n, term: 1, index: last + 50 }))).toBeInstanceOf(Error);
+    expect(n.raft.raftLog.committed).toBeLessThanOrEqual(last);
+  });
+
+  it('a transfer request forwarded twice (it carries a term by then) is forwarded again, not a crash', () => {
+    const f = newNode(2, [1, 2, 3]);
+    f.step(msg({ type: MessageType.MsgHeartbeat, from: 1n, to: 2n, term: 3 }));
+    f.ready();
+    expect(f.step(msg({ type: MessageType.MsgTransferLeader, from: 3n, to: 2n, term: 3 }))).toBeUndefined();
+    const rd = f.ready();
+    expect(rd.messages.map((m) => [MessageType[m.type], m.to, m.from])).toEqual([['MsgTransferLeader', 1n, 3n]]);
+  });
+});
