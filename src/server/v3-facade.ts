@@ -22,6 +22,9 @@ import { big } from './v3-convert.js';
 import { V3Kv } from './v3-kv.js';
 import { openWatchStream } from './v3-watch.js';
 
+/** etcdctl snapshot save wants (size - 32) % 512 == 0. */
+export const SNAPSHOT_ALIGN_BYTES = 512;
+
 const notCapable = (): Promise<never> => Promise.reject(new EtcdError('NotCapable'));
 
 export class ServerFacade implements EtcdServerFacade {
@@ -113,10 +116,17 @@ export class ServerFacade implements EtcdServerFacade {
     return { header: this.v3.header() };
   }
 
+  /**
+   * The backend image, zero-padded to a multiple of 512 bytes: etcdctl checks that the stream minus
+   * its sha256 trailer is sector-aligned (as a bbolt file is). Our format ends with its own end mark.
+   */
   async snapshot(): Promise<SnapshotSource> {
     const chunks: Buffer[] = [];
     for await (const c of snapshotStream(this.s.backend)) chunks.push(c);
-    const size = chunks.reduce((n, c) => n + c.length, 0);
+    const unpadded = chunks.reduce((n, c) => n + c.length, 0);
+    const pad = (SNAPSHOT_ALIGN_BYTES - (unpadded % SNAPSHOT_ALIGN_BYTES)) % SNAPSHOT_ALIGN_BYTES;
+    if (pad > 0) chunks.push(Buffer.alloc(pad));
+    const size = unpadded + pad;
     return { size, chunks: (async function* () { yield* chunks; })() };
   }
 
