@@ -48,3 +48,16 @@ export function makeTestCerts(): TestCerts {
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
+
+/** A CRL from the test CA that revokes the client certificate (openssl ca with a minimal config). */
+export function revokeClientCert(c: TestCerts): Buffer {
+  writeFileSync(path.join(c.dir, 'ca.cnf'), [
+    '[ ca ]', 'default_ca = CA_default', '[ CA_default ]', 'database = index.txt', 'crlnumber = crlnumber',
+    'default_md = sha256', 'default_crl_days = 2', 'certificate = ca.crt', 'private_key = ca.key', '',
+  ].join('\n'));
+  writeFileSync(path.join(c.dir, 'index.txt'), '');
+  writeFileSync(path.join(c.dir, 'crlnumber'), '01\n');
+  openssl(['ca', '-config', 'ca.cnf', '-revoke', 'client.crt'], c.dir);
+  openssl(['ca', '-config', 'ca.cnf', '-gencrl', '-out', 'crl.pem'], c.dir);
+  return readFileSync(path.join(c.dir, 'crl.pem'));
+}

@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { TlsOptions } from '../../../src/platform/tls.js';
-import { makeTestCerts, type TestCerts } from './certs.js';
+import { makeTestCerts, revokeClientCert, type TestCerts } from './certs.js';
 import { echoServer, grpcEcho, httpHandler, httpRequest } from './mux-fixture.js';
 
 const LOCAL = new URL('http://127.0.0.1:0');
@@ -203,5 +203,14 @@ describe('listenClient with TLS', () => {
     await expect(httpRequest(l.address.port, '/health', { tls: withCert })).rejects.toThrow();
     const ok = await start(LOCAL_TLS, { ...serverTls(true), allowedHostname: 'client.example' });
     expect((await httpRequest(ok.address.port, '/health', { tls: withCert })).body).toBe('http:/health');
+  });
+
+  it('with a CRL, refuses a revoked client certificate', async () => {
+    const crl = revokeClientCert(certs);
+    const l = await start(LOCAL_TLS, { ...serverTls(true), crl });
+    const withCert = { ca: certs.ca, cert: certs.clientCert, key: certs.clientKey };
+    await expect(httpRequest(l.address.port, '/health', { tls: withCert })).rejects.toThrow();
+    const creds = grpc.credentials.createSsl(certs.ca, certs.clientKey, certs.clientCert);
+    await expect(grpcEcho(`127.0.0.1:${l.address.port}`, creds, 'r')).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
   });
 });
