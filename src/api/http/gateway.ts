@@ -66,6 +66,8 @@ export async function gatewayPlugin(app: FastifyInstance, opts: GatewayOptions):
   };
 
   for (const route of UNARY_ROUTES) {
+    opts.codec.message(route.request); // fail at startup, not per request, on a misnamed message
+    opts.codec.message(route.response);
     app.post(route.path, (req, reply) => unary(route, opts, req, reply));
     app.route({ method: [...OTHER_METHODS], url: route.path, handler: notAllowed });
   }
