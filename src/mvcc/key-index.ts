@@ -183,9 +183,22 @@ export class TreeIndex {
     if (!ki) {
       ki = new KeyIndex(key);
       this.map.set(key, ki);
-      this.tree.set(key, ki);
+      if (!this.bulkLoading) this.tree.set(key, ki);
     }
     return ki;
+  }
+
+  private bulkLoading = false;
+
+  /** Rebuild: fill only the Map, then insert into the B-tree in key order (cheaper than random order). */
+  beginBulkLoad(): void {
+    this.bulkLoading = true;
+  }
+
+  endBulkLoad(): void {
+    this.bulkLoading = false;
+    const keys = [...this.map.keys()].sort();
+    for (const k of keys) this.tree.set(k, this.map.get(k)!);
   }
 
   /** Key indexes inside the span, in key order. */

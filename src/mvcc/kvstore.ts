@@ -48,6 +48,7 @@ export class KvStore {
     const scheduledRev = scheduled ? bytesToRev(scheduled).main : 0;
     const finishedRev = finished ? bytesToRev(finished).main : 0;
     const f: KvFields = { keyStart: 0, keyEnd: 0, valueStart: 0, valueEnd: 0, createRevision: 0, version: 0, lease: 0n };
+    core.index.beginBulkLoad();
     for await (const chunk of backend.iterateChunks(Bucket.key)) {
       for (const [k, v] of chunk) {
         const r = bytesToRev(k);
@@ -68,6 +69,7 @@ export class KvStore {
         if (r.main > core.currentRev) core.currentRev = r.main;
       }
     }
+    core.index.endBulkLoad();
     core.compactRev = scheduled ? scheduledRev : -1;
     if (core.currentRev < scheduledRev) core.currentRev = scheduledRev;
     if (scheduledRev > 0) {
