@@ -19,6 +19,7 @@ async function puts(dir: string): Promise<void> {
   const backend = await Backend.open(dir);
   const kv = await KvStore.open(backend);
   const n = 100_000;
+  const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   let yields = 0;
   for (let i = 1; i <= n; i++) {
@@ -31,8 +32,9 @@ async function puts(dir: string): Promise<void> {
     }
   }
   const applied = ms(t0);
+  const cpu = process.cpuUsage(cpu0);
   await backend.commit();
-  console.log(`puts: ${n} x 256 B applied in ${applied.toFixed(0)} ms (${((n / applied) * 1000).toFixed(0)}/s; ${yields.toFixed(0)} ms of it yielded to flushes), durable after ${ms(t0).toFixed(0)} ms`);
+  console.log(`puts: ${n} x 256 B applied in ${applied.toFixed(0)} ms (${((n / applied) * 1000).toFixed(0)}/s; ${yields.toFixed(0)} ms of it yielded to flushes; CPU ${(cpu.user / 1000).toFixed(0)} ms user, ${(cpu.system / 1000).toFixed(0)} ms system, all threads), durable after ${ms(t0).toFixed(0)} ms`);
 
   let t = process.hrtime.bigint();
   const reads = 100_000;
