@@ -266,6 +266,8 @@ export class Simulation {
       const ok = this.net.send(this.now, m);
       if (this.tracing) this.log(`send ${describeMessage(m)}${ok ? '' : ' (dropped)'}`);
       if (!ok && m.type === MessageType.MsgSnap) n.raw!.reportSnapshot(m.to, true);
+      // A transport sometimes notices a failed send: the leader then probes that follower again.
+      else if (!ok && m.type === MessageType.MsgApp && this.rng.chance(0.2)) n.raw!.reportUnreachable(m.to);
     }
   }
 
