@@ -61,10 +61,40 @@ function scanValueEnd(text: string, start: number): number {
 /** Parses one JSON value text; errors carry Go-like wording. */
 export function parseJsonValue(text: string): unknown {
   try {
-    return JSON.parse(text);
+    return JSON.parse(LONG_DIGITS.test(text) ? quoteLongIntegers(text) : text);
   } catch {
     throw new GatewayDecodeError(goJsonSyntaxError(text));
   }
+}
+
+const LONG_DIGITS = /\d{16}/;
+
+/**
+ * Integers beyond 2^53 lose precision in JSON.parse, but clients send 64-bit ids as bare numbers
+ * (`{"ID":7587862118036416012}`); Go reads them exactly. Integer literals of 16+ digits outside
+ * strings become strings, which the codec reads as the same number.
+ */
+export function quoteLongIntegers(text: string): string {
+  let out = '';
+  let last = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === '\\') i++;
+      continue;
+    }
+    if (c !== '-' && !(c! >= '0' && c! <= '9')) continue;
+    let j = i + 1;
+    while (j < text.length && text[j]! >= '0' && text[j]! <= '9') j++;
+    const next = text[j];
+    const isInteger = next !== '.' && next !== 'e' && next !== 'E';
+    if (isInteger && j - i >= 16) {
+      out += `${text.slice(last, i)}"${text.slice(i, j)}"`;
+      last = j;
+    }
+    i = j - 1;
+  }
+  return last === 0 ? text : out + text.slice(last);
 }
 
 /** The first JSON value of a unary request body; an empty body is `{}` (as etcd treats it). */

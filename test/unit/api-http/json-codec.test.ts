@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageDefinition, PROTO_DIR } from '../../../src/api/v3/proto.js';
 import { JsonCodec, ONEOF_MEMBERS } from '../../../src/api/http/json-codec.js';
-import { decodeBase64Std, firstJsonValue, GatewayDecodeError, splitJsonValues } from '../../../src/api/http/json-scan.js';
+import { decodeBase64Std, firstJsonValue, GatewayDecodeError, quoteLongIntegers, splitJsonValues } from '../../../src/api/http/json-scan.js';
 
 const codec = new JsonCodec(packageDefinition());
 const spec = (name: string) => codec.message(name);
@@ -51,6 +51,18 @@ describe("Go's JSON syntax error texts (observed on etcd 3.4.23)", () => {
     ['{"a":1.}', "invalid character '}' after decimal point in numeric literal"],
   ])('%s', (body, message) => {
     expect(() => firstJsonValue(body)).toThrow(new GatewayDecodeError(message));
+  });
+});
+
+describe('64-bit integers sent as bare JSON numbers', () => {
+  it('keep every digit (Patroni sends lease ids as numbers)', () => {
+    const lease = spec('etcdserverpb.LeaseRevokeRequest');
+    expect(codec.decode(lease, firstJsonValue('{"ID":7587862118036416012}')).ID).toBe('7587862118036416012');
+    expect(codec.decode(lease, firstJsonValue('{"ID": -7587862118036416012 }')).ID).toBe('-7587862118036416012');
+  });
+  it('leaves strings, short numbers and decimals alone', () => {
+    expect(quoteLongIntegers('{"a":"12345678901234567890","b":1234,"c":1234567890123456.5}')).toBe('{"a":"12345678901234567890","b":1234,"c":1234567890123456.5}');
+    expect(quoteLongIntegers('{"a":"x\\"1234567890123456789","b":[12345678901234567]}')).toBe('{"a":"x\\"1234567890123456789","b":["12345678901234567"]}');
   });
 });
 
