@@ -69,8 +69,9 @@ export class WAL {
 
   /**
    * Create a new WAL: the first segment (CRC, metadata, snapshot marker {0,0}) is written and
-   * extended to segmentBytes (sparse, so that a new member starts at once) in `<walDir>.tmp`, which is then renamed to walDir (an existing walDir without
-   * segments is replaced; one with segments is an error).
+   * extended to segmentBytes (sparse, so that a new member starts at once) in `<walDir>.tmp`, which
+   * is then renamed to walDir (an existing walDir without segments is replaced; one with segments is
+   * an error). The new directory entries are fsync'ed up to walDir's grandparent (member/ in data-dir).
    */
   static async create(walDir: string, metadata: WalMetadata, opts: WalOptions = {}): Promise<WAL> {
     if (await WAL.exists(walDir)) throw new Error(`WAL already exists in ${walDir}`);
@@ -92,6 +93,7 @@ export class WAL {
     }
     await fsp.rm(walDir, { recursive: true, force: true });
     await renameDurable(tmpDir, walDir);
+    await fsyncDir(path.dirname(path.dirname(walDir)));
     const lock = await acquireLockFile(path.join(walDir, LOCK_FILE));
     const tail = await openTail(path.join(walDir, name), enc.length, opts);
     const hardState = { term: 0, vote: 0n, commit: 0 };
@@ -125,7 +127,7 @@ export class WAL {
         opts.logger?.child({ room: 'wal' }).warn({ file, offset: end, droppedBytes: r.lastFileBytes - end, reason }, 'repaired torn WAL tail');
       }
       const tail = await openTail(file, end, opts);
-      const state: WalState = { walDir, metadata: r.metadata, segments: r.segments, tail, crc: r.lastScan.crc, lastIndex: r.lastIndex, hardState: r.hardState, lock };
+      const state: WalState = { walDir, metadata: r.metadata, segments: r.segments, tail, crc: r.lastScan.crc, lastIndex: r.lastIndex, hardState: { ...r.hardState }, lock };
       return { wal: new WAL(state, opts), metadata: r.metadata, hardState: r.hardState, entries: r.entries };
     } catch (err) {
       await lock.release();
