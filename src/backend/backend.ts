@@ -70,6 +70,7 @@ export class Backend {
   private sizeBytes = 0;
   private sizeInUseBytes = 0;
   private closed = false;
+  private closing = false;
 
   private constructor(
     readonly path: string,
@@ -303,7 +304,20 @@ export class Backend {
     }
   }
 
+  /** True once close() started: background work (compaction, watch catch-up) stops quietly. */
+  isClosed(): boolean {
+    return this.closed || this.closing;
+  }
+
+  /** LevelDB compaction of the whole key space (Maintenance.Defragment). */
+  async defragment(): Promise<void> {
+    await this.commit();
+    await this.db.compactRange(Buffer.alloc(0), Buffer.from([0xff, 0xff, 0xff, 0xff]));
+    await this.refreshSize();
+  }
+
   async close(): Promise<void> {
+    this.closing = true;
     if (this.closed) return;
     if (!this.fatal) await this.commit();
     this.closed = true;

@@ -17,12 +17,14 @@ export async function physicalCompact(backend: Backend, rev: number, keep: Set<s
   let from: Buffer = revToBytes(0, 0);
   const end = mainRevEnd(rev);
   for (;;) {
+    if (backend.isClosed()) return; // resumed from scheduledCompactRev at the next open
     const keys: Buffer[] = [];
     for await (const [k] of backend.iterate(Bucket.key, from, end, batch)) {
       keys.push(k);
       if (keys.length >= batch) break;
     }
     failpoint('mvccCompactBatch');
+    if (backend.isClosed()) return;
     let last = { main: 0, sub: 0 };
     for (const k of keys) {
       last = bytesToRev(k);

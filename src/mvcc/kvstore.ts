@@ -74,7 +74,7 @@ export class KvStore {
     if (core.currentRev < scheduledRev) core.currentRev = scheduledRev;
     if (scheduledRev > 0) {
       const keep = core.index.compact(scheduledRev);
-      if (scheduledRev !== finishedRev) store.compaction = physicalCompact(backend, scheduledRev, keep, store.compactionBatch);
+      if (scheduledRev !== finishedRev) store.compaction = store.guard(physicalCompact(backend, scheduledRev, keep, store.compactionBatch));
     }
     if (opts.leases) for (const ki of core.index.all()) if (ki.value !== null && ki.lease !== 0n) opts.leases.attach(ki.lease, Buffer.from(ki.key, 'latin1'));
     core.logger?.info({ keys: core.index.size, revision: core.currentRev, compactRevision: core.compactRev }, 'mvcc store opened');
@@ -149,7 +149,7 @@ export class KvStore {
       c.compactRev = rev;
       c.backend.put(Bucket.meta, MetaKey.scheduledCompactRev, revToBytes(rev, 0));
       const keep = c.index.compact(rev);
-      this.compaction = this.compaction.then(() => physicalCompact(c.backend, rev, keep, this.compactionBatch));
+      this.compaction = this.compaction.then(() => this.guard(physicalCompact(c.backend, rev, keep, this.compactionBatch)));
       return { done: this.compaction };
     } finally {
       release();
@@ -176,6 +176,15 @@ export class KvStore {
 
   watchStream(): WatchStream {
     return this.hub.newStream();
+  }
+
+  /** Background compaction stops quietly when the backend closes (it resumes at the next open). */
+  private guard(p: Promise<void>): Promise<void> {
+    return p.catch((err: unknown) => {
+      if (this.core.backend.isClosed()) return;
+      this.core.logger?.fatal({ err }, 'physical compaction failed');
+      throw err;
+    });
   }
 
   /** Wait for background compaction, then flush and close the backend is the caller's job. */

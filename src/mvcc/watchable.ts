@@ -161,10 +161,15 @@ export class WatchHub {
     if (this.syncing) return;
     this.syncing = true;
     setImmediate(() => {
-      void this.syncLoop().finally(() => {
-        this.syncing = false;
-        if (this.unsynced.size > 0) this.scheduleSync();
-      });
+      this.syncLoop()
+        .catch((err: unknown) => {
+          if (this.store.backend.isClosed()) return this.unsynced.clear();
+          throw err; // a broken invariant: crash loudly
+        })
+        .finally(() => {
+          this.syncing = false;
+          if (this.unsynced.size > 0 && !this.store.backend.isClosed()) this.scheduleSync();
+        });
     });
   }
 
