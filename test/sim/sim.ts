@@ -6,7 +6,7 @@ import {
 } from '../../src/raft/index.js';
 import { Checker } from './checker.js';
 import { SimNetwork } from './network.js';
-import { SimNode } from './node.js';
+import { entryText, SimNode } from './node.js';
 import { Rng } from './rng.js';
 import { describeMessage } from './trace.js';
 
@@ -283,7 +283,12 @@ export class Simulation {
       if (e.index !== n.raftApplied + 1) this.checker.fail(`apply order: n${n.id} got entry ${e.index} to apply after ${n.raftApplied}`);
       n.raftApplied = e.index;
       if (e.type === EntryType.EntryConfChange) n.raw!.applyConfChange(decodeConfChange(e.data));
-      if (e.index <= n.app.appliedIndex) continue; // applied before a crash: the state machine is durable
+      if (e.index <= n.app.appliedIndex) {
+        // Applied before a crash (the state machine is durable): it must be the very same entry.
+        const was = this.checker.textAt.get(e.index);
+        if (was !== undefined && was !== entryText(e)) this.checker.fail(`durability: n${n.id} re-read "${entryText(e)}" at ${e.index}, applied "${was}" before`);
+        continue;
+      }
       if (e.type === EntryType.EntryConfChange && !this.checker.textAt.has(e.index)) this.stats.confChanges++;
       const hash = n.apply(e);
       this.checker.applied(n.id, e, hash);
