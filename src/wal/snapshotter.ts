@@ -9,8 +9,9 @@
  *       count followed by that many u64 ids, then u8 autoLeave
  *   ..  the rest: snapshot data (opaque: for our server a reference to a backend checkpoint)
  *
- * Files are written to <name>.tmp, fdatasync'ed, renamed into place and the directory fsync'ed. A file
- * that fails its check is renamed to <name>.broken (as etcd does) and the next older one is tried.
+ * Files are written to <name>.tmp, fdatasync'ed, renamed into place and the directory fsync'ed (a
+ * leftover .tmp is removed at load). A file that fails its check is renamed to <name>.broken (as
+ * etcd does) and the next older one is tried.
  */
 import fsp from 'node:fs/promises';
 import path from 'node:path';
@@ -108,6 +109,7 @@ export class Snapshotter {
    * them. Damaged files are renamed to .broken and skipped. undefined if there is none.
    */
   async loadNewestAvailable(walMarkers?: WalSnapshotMarker[]): Promise<Snapshot | undefined> {
+    await this.removeTmpFiles();
     for (const s of await this.list()) {
       if (walMarkers && !walMarkers.some((m) => m.index === s.index && m.term === s.term)) continue;
       const file = path.join(this.snapDir, s.name);
@@ -132,6 +134,12 @@ export class Snapshotter {
       removed++;
     }
     if (removed > 0) await fsyncDir(this.snapDir);
+  }
+
+  /** Leftovers of a save interrupted by a crash (`<name>.snap.tmp`). */
+  private async removeTmpFiles(): Promise<void> {
+    const names = await fsp.readdir(this.snapDir).catch(() => [] as string[]);
+    for (const name of names) if (name.endsWith('.snap.tmp')) await fsp.rm(path.join(this.snapDir, name), { force: true });
   }
 
   /** Snapshot files, newest (highest index, then term) first. */

@@ -40,7 +40,9 @@ describe('Snapshotter', () => {
     const ss = new Snapshotter(snapDir);
     await ss.save(snap(10, 2));
     await ss.save(snap(20, 3));
+    await fs.writeFile(path.join(snapDir, `${snapFileName(4, 30)}.tmp`), 'half-written');
     expect((await ss.loadNewestAvailable([{ index: 0, term: 0 }, { index: 10, term: 2 }]))?.metadata.index).toBe(10);
+    expect((await fs.readdir(snapDir)).sort()).toEqual([snapFileName(2, 10), snapFileName(3, 20)]);
     expect(await ss.loadNewestAvailable([{ index: 20, term: 4 }])).toBeUndefined();
   });
 
