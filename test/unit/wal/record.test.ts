@@ -65,6 +65,32 @@ describe('WAL record codec', () => {
     }
   });
 
+  it('garbage never crashes the scan: a result or WalCorruptError, nothing else', () => {
+    const r = rng(99);
+    const enc = new RecordEncoder(0);
+    enc.crcRecord(0);
+    enc.metadata({ memberId: 1n, clusterId: 2n });
+    for (let i = 1; i <= 20; i++) enc.entry({ index: i, term: 1, type: EntryType.EntryNormal, data: Buffer.alloc(randInt(r, 0, 40), i) });
+    const good = Buffer.from(enc.bytes());
+    let ok = 0;
+    let refused = 0;
+    for (let trial = 0; trial < 2000; trial++) {
+      const buf = Buffer.from(good);
+      for (let k = randInt(r, 1, 6); k > 0; k--) buf[randInt(r, 0, buf.length - 1)] = randInt(r, 0, 255);
+      const cut = buf.subarray(0, randInt(r, 0, buf.length));
+      try {
+        const scan = scanSegment(cut, 'f.wal', undefined, trial % 2 === 0);
+        expect(scan.end).toBeLessThanOrEqual(cut.length);
+        ok++;
+      } catch (err) {
+        expect(err).toBeInstanceOf(WalCorruptError);
+        refused++;
+      }
+    }
+    expect(ok).toBeGreaterThan(0);
+    expect(refused).toBeGreaterThan(0);
+  });
+
   it('a corrupt record in a closed segment is an error naming file and offset', () => {
     const enc = new RecordEncoder(0);
     enc.crcRecord(0);
