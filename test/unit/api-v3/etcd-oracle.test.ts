@@ -35,6 +35,7 @@ function connect(address: string) {
     lease: new pb.etcdserverpb.Lease(address, creds),
     cluster: new pb.etcdserverpb.Cluster(address, creds),
     watch: new pb.etcdserverpb.Watch(address, creds),
+    auth: new pb.etcdserverpb.Auth(address, creds),
   };
 }
 type Conn = ReturnType<typeof connect>;
@@ -107,6 +108,26 @@ const REFUSED: [string, keyof Conn, string, object][] = [
   ['Put over the gRPC limit', 'kv', 'Put', { key: B('k'), value: Buffer.alloc(2 * MiB + 100) }],
   ['MemberAdd without scheme', 'cluster', 'MemberAdd', { peerURLs: ['127.0.0.1:2380'] }],
   ['MemberAdd with a path', 'cluster', 'MemberAdd', { peerURLs: ['http://127.0.0.1:2380/'] }],
+  // auth disabled, empty auth store (our facade has none: the API answers as etcd)
+  ['AuthEnable without root', 'auth', 'AuthEnable', {}],
+  ['Authenticate', 'auth', 'Authenticate', { name: 'root', password: 'x' }],
+  ['UserAdd with empty name', 'auth', 'UserAdd', { name: '', password: 'x' }],
+  ['UserGet', 'auth', 'UserGet', { name: 'u' }],
+  ['UserDelete', 'auth', 'UserDelete', { name: 'u' }],
+  ['UserChangePassword', 'auth', 'UserChangePassword', { name: 'u', password: 'p' }],
+  ['UserGrantRole', 'auth', 'UserGrantRole', { user: 'u', role: 'r' }],
+  ['UserRevokeRole', 'auth', 'UserRevokeRole', { name: 'u', role: 'r' }],
+  ['RoleAdd with empty name', 'auth', 'RoleAdd', { name: '' }],
+  ['RoleGet', 'auth', 'RoleGet', { role: 'r' }],
+  ['RoleDelete', 'auth', 'RoleDelete', { role: 'r' }],
+  ['RoleGrantPermission', 'auth', 'RoleGrantPermission', { name: 'r', perm: { permType: 'READ', key: B('k') } }],
+  ['RoleRevokePermission', 'auth', 'RoleRevokePermission', { role: 'r', key: B('k') }],
+];
+
+const AUTH_OK: [string, string, object][] = [
+  ['AuthDisable', 'AuthDisable', {}],
+  ['UserList', 'UserList', {}],
+  ['RoleList', 'RoleList', {}],
 ];
 
 const ACCEPTED: [string, keyof Conn, string, object][] = [
@@ -149,6 +170,25 @@ async function watchTranscript(c: Conn): Promise<string[]> {
   w.cancel();
   return got;
 }
+
+function unaryResult(client: grpc.Client, method: string, req: object): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) =>
+    (client as unknown as Record<string, (r: object, cb: (e: grpc.ServiceError | null, res?: object) => void) => void>)[method]!(req, (e, res) =>
+      e ? reject(e) : resolve(res as Record<string, unknown>),
+    ),
+  );
+}
+
+describe('auth disabled answers equal etcd 3.4.23', () => {
+  it.each(AUTH_OK)('%s succeeds with the same body', async (_n, method, req) => {
+    const want = await unaryResult(theirs.auth, method, req);
+    const got = await unaryResult(mine.auth, method, req);
+    const { header: wantHeader, ...wantBody } = want;
+    const { header: gotHeader, ...gotBody } = got;
+    expect(gotBody).toEqual(wantBody);
+    expect(Object.keys(gotHeader as object).sort()).toEqual(Object.keys(wantHeader as object).sort());
+  });
+});
 
 describe('watch control protocol equals etcd 3.4.23', () => {
   it('creates, refuses, cancels and answers progress requests alike', async () => {
