@@ -16,6 +16,7 @@ import { ServerFacade } from '../server/v3-facade.js';
 import { ConfigError, earlyAction, parseConfig, type Config } from './config.js';
 import { flagsText, usageText, versionText } from './help.js';
 import { validateEnvironment } from './validate.js';
+import { formatUrl } from './values.js';
 
 function makeLogger(c: Config): Logger {
   const level = c.logLevel === 'panic' ? 'fatal' : c.logLevel;
@@ -25,7 +26,7 @@ function makeLogger(c: Config): Logger {
 }
 
 export function toServerConfig(c: Config, logger: Logger): ServerConfig {
-  const urls = (us: URL[]): string[] => us.map((u) => u.toString().replace(/\/$/, ''));
+  const urls = (us: URL[]): string[] => us.map(formatUrl);
   return {
     name: c.name,
     dataDir: c.dataDir,
@@ -61,8 +62,8 @@ async function serveClients(c: Config, server: EtcdServer, logger: Logger): Prom
   const tls = await buildTlsOptions(c.clientTls, path.join(c.dataDir, 'fixtures', 'client'), hosts, c.cipherSuites);
   const listeners: ClientListener[] = [];
   for (const url of c.listenClientUrls) {
-    const l = await listenClient(url, { grpcServer, http: app }, url.protocol === 'https:' ? tls : undefined);
-    logger.info({ address: `${l.address.host}:${l.address.port}`, tls: url.protocol === 'https:' }, 'serving client traffic');
+    const l = await listenClient(url, { grpcServer, http: app }, url.protocol === 'https:' || url.protocol === 'unixs:' ? tls : undefined);
+    logger.info({ address: `${l.address.host}:${l.address.port}`, tls: url.protocol === 'https:' || url.protocol === 'unixs:' }, 'serving client traffic');
     listeners.push(l);
   }
   return listeners;
@@ -86,6 +87,7 @@ async function main(argv: string[]): Promise<number> {
   for (const w of await validateEnvironment(config)) logger.warn(w);
   const server = await EtcdServer.start(toServerConfig(config, logger));
   const listeners = await serveClients(config, server, logger);
+  await server.ready();
   await sdNotify('READY=1', { onError: (why) => logger.warn({ why }, 'could not notify systemd') });
   logger.info({ name: config.name, dataDir: config.dataDir }, 'ready to serve client requests');
   return new Promise<number>((resolve) => {

@@ -55,6 +55,8 @@ export class EtcdServer {
   private confState: ConfState = { voters: [], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false };
   private housekeeping: NodeJS.Timeout | undefined;
   private published = false;
+  private markPublished!: () => void;
+  private readonly publishedSignal = new Promise<void>((resolve) => (this.markPublished = resolve));
   private stopping = false;
   private fatal: ((err: unknown) => void) | undefined;
 
@@ -116,6 +118,11 @@ export class EtcdServer {
     server.clusterVersion = membership.clusterVersion;
     server.startRaft(boot);
     return server;
+  }
+
+  /** Resolves once this member has published its attributes through raft (etcd's ReadyNotify). */
+  ready(): Promise<void> {
+    return this.publishedSignal;
   }
 
   now(): number {
@@ -230,6 +237,7 @@ export class EtcdServer {
     this.published = true;
     const attrs = { member_id: this.memberId.toString(), name: this.cfg.name, client_urls: this.cfg.advertiseClientUrls };
     this.propose({ member_attributes: attrs })
+      .then(() => this.markPublished())
       .then(() => (this.isLeader() && this.clusterVersion === '' ? this.propose({ cluster_version: { version: CLUSTER_VERSION } }) : undefined))
       .catch((err: unknown) => {
         this.published = false;

@@ -69,9 +69,10 @@ export class ServerFacade implements EtcdServerFacade {
   // ---- maintenance ----
   async alarm(req: AlarmRequest__Output): Promise<AlarmResponse> {
     const toPb = (a: { memberId: bigint; alarm: AlarmType }) => ({ memberID: a.memberId.toString(), alarm: a.alarm });
-    if (req.action === 'GET') return { header: this.v3.header(), alarms: this.s.alarms.list(big(req.memberID), req.alarm as AlarmType).map(toPb) };
+    // etcd answers Alarm with no response header at all (`etcdctl alarm list -w json` prints {}).
+    if (req.action === 'GET') return { alarms: this.s.alarms.list(big(req.memberID), req.alarm as AlarmType).map(toPb) };
     const r = await this.s.propose({ alarm: req });
-    return { header: this.v3.header(), alarms: r.kind === 'alarm' ? r.alarms.map(toPb) : [] };
+    return { alarms: r.kind === 'alarm' ? r.alarms.map(toPb) : [] };
   }
 
   async status(): Promise<StatusResponse> {
