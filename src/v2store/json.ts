@@ -1,0 +1,77 @@
+/*
+ * etcd's exact JSON bytes for v2 nodes and events. etcd 3.4 (Go 1.19 encoding/json) writes node fields
+ * in the order key, value, dir, expiration, ttl, nodes, modifiedIndex, createdIndex, each left out when
+ * empty (key "" for the root, value only on files, dir only when true, ttl 0, index 0), escapes < > &
+ * U+2028 U+2029 as \u003c \u003e \u0026 \u2028 \u2029, control characters other than \n \r \t as \u00XX,
+ * and replaces ill-formed text (lone surrogates here) with \ufffd. Expiration is RFC 3339 with the
+ * fraction trimmed of trailing zeros: "2026-11-22T04:51:00.692Z", "2026-11-22T04:51:00Z".
+ */
+
+export type V2Action =
+  | 'get' | 'create' | 'set' | 'update' | 'delete' | 'compareAndSwap' | 'compareAndDelete' | 'expire';
+
+/** One node as a client sees it; absent fields are omitted from the JSON. */
+export interface V2NodeJson {
+  key?: string;
+  value?: string;
+  dir?: true;
+  expiration?: string;
+  ttl?: number;
+  nodes?: V2NodeJson[];
+  modifiedIndex?: number;
+  createdIndex?: number;
+}
+
+const ESCAPES: Record<string, string> = { '"': '\\"', '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t',
+  '<': '\\u003c', '>': '\\u003e', '&': '\\u0026', '\u2028': '\\u2028', '\u2029': '\\u2029' };
+
+// eslint-disable-next-line no-control-regex
+const NEEDS_ESCAPE = /["\\\u0000-\u001f<>&\u2028\u2029\ud800-\udfff]/;
+// eslint-disable-next-line no-control-regex
+const ESCAPE_ALL = /["\\\u0000-\u001f<>&\u2028\u2029]|[\ud800-\udbff][\udc00-\udfff]|[\ud800-\udfff]/g;
+
+/** A JSON string literal exactly as Go's encoding/json writes it. */
+export function goJsonString(s: string): string {
+  if (!NEEDS_ESCAPE.test(s)) return `"${s}"`;
+  return `"${s.replace(ESCAPE_ALL, (c) => {
+    if (c.length === 2) return c; // a well-formed surrogate pair
+    const known = ESCAPES[c];
+    if (known !== undefined) return known;
+    const code = c.charCodeAt(0);
+    if (code >= 0xd800 && code <= 0xdfff) return '\\ufffd';
+    return `\\u${code.toString(16).padStart(4, '0')}`;
+  })}"`;
+}
+
+/** A node in JSON, fields in etcd's order. */
+export function serializeNode(n: V2NodeJson): string {
+  const parts: string[] = [];
+  if (n.key !== undefined && n.key !== '') parts.push(`"key":${goJsonString(n.key)}`);
+  if (n.value !== undefined) parts.push(`"value":${goJsonString(n.value)}`);
+  if (n.dir) parts.push('"dir":true');
+  if (n.expiration !== undefined) parts.push(`"expiration":"${n.expiration}"`);
+  if (n.ttl !== undefined && n.ttl !== 0) parts.push(`"ttl":${n.ttl}`);
+  if (n.nodes !== undefined && n.nodes.length > 0) parts.push(`"nodes":[${n.nodes.map(serializeNode).join(',')}]`);
+  if (n.modifiedIndex) parts.push(`"modifiedIndex":${n.modifiedIndex}`);
+  if (n.createdIndex) parts.push(`"createdIndex":${n.createdIndex}`);
+  return `{${parts.join(',')}}`;
+}
+
+/** Go's time.RFC3339Nano of a UTC instant given in (possibly fractional) ms since the epoch. */
+export function formatRfc3339Nano(ms: number): string {
+  const wholeMs = Math.floor(ms);
+  let nanos = Math.round((ms - wholeMs) * 1e6) + (((wholeMs % 1000) + 1000) % 1000) * 1e6;
+  let seconds = Math.floor(wholeMs / 1000);
+  if (nanos >= 1e9) { seconds += 1; nanos -= 1e9; }
+  const iso = new Date(seconds * 1000).toISOString(); // YYYY-MM-DDTHH:MM:SS.000Z
+  const base = iso.slice(0, 19);
+  if (nanos === 0) return `${base}Z`;
+  return `${base}.${String(nanos).padStart(9, '0').replace(/0+$/, '')}Z`;
+}
+
+/** etcd's ttl field: seconds left, rounded up while positive, truncated toward zero once past. */
+export function ttlSecondsLeft(expireMs: number, nowMs: number): number {
+  const leftMs = expireMs - nowMs;
+  const ttl = leftMs > 0 ? Math.ceil(leftMs / 1000) : Math.trunc(leftMs / 1000);
+  return ttl === 0 ? 0 : ttl; // no -0
+}

@@ -1,0 +1,344 @@
+/*
+ * V2Store: the v2 tree, its index, TTLs, history and watchers (see index.ts for the contract).
+ * Every successful write bumps the index by one and yields one event; errors carry the index as it was.
+ */
+import { V2Error, V2ErrorCode } from './errors.js';
+import { V2Event } from './event.js';
+import { EventHistory, HISTORY_LIMIT_DEFAULT } from './event-history.js';
+import type { V2Action } from './json.js';
+import { CLUSTER_PREFIX, KEYS_PREFIX, userKey, V2Node } from './node.js';
+import { newStats, type V2StoreStats, type V2StatField } from './stats.js';
+import { ensureDir, internalPath, joinPath, lookup, splitPath, uniqueName } from './tree.js';
+import { decodeSnapshot, encodeSnapshot } from './snapshot.js';
+import { TtlHeap } from './ttl-heap.js';
+import { V2Watcher, WatcherHub } from './watcher-hub.js';
+
+/** A point in time: ms since the epoch, or a Date. The store never reads a clock. */
+export type V2Now = number | Date;
+
+/** TTL of a write: ttlSeconds counts from `now`; expireAtMs is absolute and wins; neither = permanent. */
+export interface V2TtlOptions { ttlSeconds?: number; expireAtMs?: number }
+export interface V2SetOptions extends V2TtlOptions { value?: string; dir?: boolean; refresh?: boolean }
+export interface V2CreateOptions extends V2TtlOptions { value?: string; dir?: boolean; unique?: boolean }
+export interface V2UpdateOptions extends V2TtlOptions { value?: string; refresh?: boolean }
+export interface V2GetOptions { recursive?: boolean; sorted?: boolean }
+export interface V2DeleteOptions { dir?: boolean; recursive?: boolean }
+export interface V2WatchOptions { recursive?: boolean; stream?: boolean; sinceIndex?: number }
+export interface V2StoreOptions { historyLimit?: number }
+
+export function toMs(now: V2Now): number {
+  return typeof now === 'number' ? now : now.getTime();
+}
+
+function expireOf(o: V2TtlOptions, nowMs: number): number | undefined {
+  if (o.expireAtMs !== undefined) return o.expireAtMs;
+  return o.ttlSeconds === undefined ? undefined : nowMs + o.ttlSeconds * 1000;
+}
+
+interface CreateArgs { dir: boolean; value: string; unique: boolean; replace: boolean; expireMs?: number;
+  nowMs: number; action: V2Action }
+
+export class V2Store {
+  root: V2Node;
+  currentIndex = 0;
+  stats: V2StoreStats = newStats();
+  readonly hub: WatcherHub;
+  protected ttlHeap = new TtlHeap();
+  private readonly readonly = new Set(['/', CLUSTER_PREFIX, KEYS_PREFIX]);
+
+  constructor(opts: V2StoreOptions = {}) {
+    this.root = V2Store.emptyRoot();
+    this.hub = new WatcherHub(new EventHistory(opts.historyLimit ?? HISTORY_LIMIT_DEFAULT));
+  }
+
+  static emptyRoot(): V2Node {
+    const root = V2Node.dir('/', 0, undefined);
+    for (const ns of [CLUSTER_PREFIX, KEYS_PREFIX]) root.children?.set(ns.slice(1), V2Node.dir(ns, 0, root));
+    return root;
+  }
+
+  index(): number {
+    return this.currentIndex;
+  }
+
+  get(key: string, opts: V2GetOptions, now: V2Now): V2Event {
+    return this.counted('gets', () => this.getPath(internalPath(key), opts, toMs(now)));
+  }
+
+  set(key: string, opts: V2SetOptions, now: V2Now): V2Event {
+    return this.counted('sets', () => this.setPath(internalPath(key), opts, toMs(now)));
+  }
+
+  create(key: string, opts: V2CreateOptions, now: V2Now): V2Event {
+    return this.counted('create', () => this.createPath(internalPath(key), opts, toMs(now)));
+  }
+
+  update(key: string, opts: V2UpdateOptions, now: V2Now): V2Event {
+    return this.counted('update', () => this.updatePath(internalPath(key), opts, toMs(now)));
+  }
+
+  /** prevValue "" or undefined and prevIndex 0 or undefined are not compared (etcd). */
+  compareAndSwap(key: string, prevValue: string | undefined, prevIndex: number | undefined,
+    opts: V2UpdateOptions, now: V2Now): V2Event {
+    return this.counted('compareAndSwap',
+      () => this.casPath(internalPath(key), prevValue ?? '', prevIndex ?? 0, opts, toMs(now)));
+  }
+
+  delete(key: string, opts: V2DeleteOptions, now: V2Now = 0): V2Event {
+    return this.counted('delete', () => this.deletePath(internalPath(key), opts, toMs(now)));
+  }
+
+  compareAndDelete(key: string, prevValue: string | undefined, prevIndex: number | undefined,
+    now: V2Now = 0): V2Event {
+    return this.counted('compareAndDelete',
+      () => this.cadPath(internalPath(key), prevValue ?? '', prevIndex ?? 0, toMs(now)));
+  }
+
+  /** Applied for a SYNC entry: removes every node expiring at or before `now`, one expire event each. */
+  deleteExpiredKeys(now: V2Now): void {
+    const nowMs = toMs(now);
+    for (let n = this.ttlHeap.top(); n !== undefined && (n.expireMs as number) <= nowMs; n = this.ttlHeap.top()) {
+      const index = this.currentIndex + 1;
+      const e = new V2Event('expire', this.removedNode(n, index), n.repr(false, false, nowMs), index, n.path);
+      this.currentIndex = index;
+      this.removeNode(n, e);
+      this.stats.expireCount++;
+      this.hub.notify(e);
+    }
+  }
+
+  /** Watches a user key. Throws 401 when sinceIndex is older than the history. */
+  watch(key: string, opts: V2WatchOptions): V2Watcher {
+    return this.watchPath(internalPath(key), opts);
+  }
+
+  watchPath(path: string, opts: V2WatchOptions): V2Watcher {
+    const since = opts.sinceIndex ? opts.sinceIndex : this.currentIndex + 1;
+    const recursive = opts.recursive ?? false;
+    const found = this.hub.history.scan(path, recursive, since, this.currentIndex);
+    const w = new V2Watcher(path, recursive, opts.stream ?? false, since, this.currentIndex);
+    if (found !== undefined) {
+      // etcd answers from history with that one event and does not register the watcher, even for a stream.
+      // (A stream watcher answered from history then stays open and silent until removed, as in etcd.)
+      w.deliver(found.withEtcdIndex(this.currentIndex));
+      if (!w.stream) w.remove();
+      return w;
+    }
+    this.hub.add(w);
+    return w;
+  }
+
+  /** The whole store (tree, index, history, counters) for a raft snapshot. */
+  save(): Buffer {
+    return encodeSnapshot(this.currentIndex, this.stats, this.root, this.hub.history.events());
+  }
+
+  /** Replaces the state with a snapshot's; live watchers stay registered and keep waiting. */
+  restore(data: Uint8Array): void {
+    const snap = decodeSnapshot(data);
+    this.root = snap.root;
+    this.currentIndex = snap.index;
+    this.stats = snap.stats;
+    this.ttlHeap = new TtlHeap();
+    for (const n of snap.ttlNodes) this.ttlHeap.push(n);
+    const history = new EventHistory(this.hub.history.capacity);
+    for (const e of snap.history) history.add(e);
+    this.hub.history = history;
+  }
+
+  static recover(data: Uint8Array, opts: V2StoreOptions = {}): V2Store {
+    const s = new V2Store(opts);
+    s.restore(data);
+    return s;
+  }
+
+  /** /v2/stats/store body fields, in etcd's order. */
+  statsJson(): V2StoreStats {
+    return { ...this.stats, watchers: this.hub.watcherCount() };
+  }
+
+  // ---- operations on internal paths (the membership mirror uses these for /0) ----
+
+  getPath(path: string, opts: V2GetOptions, nowMs: number): V2Event {
+    const n = lookup(this.root, path, this.currentIndex);
+    const node = n.load(opts.recursive ?? false, opts.sorted ?? false, nowMs);
+    return new V2Event('get', node, undefined, this.currentIndex, path);
+  }
+
+  setPath(path: string, opts: V2SetOptions, nowMs: number): V2Event {
+    let value = opts.value ?? '';
+    if (opts.refresh) value = lookup(this.root, path, this.currentIndex).value;
+    const e = this.createNode(path, { dir: opts.dir ?? false, value, unique: false, replace: true,
+      expireMs: expireOf(opts, nowMs), nowMs, action: 'set' });
+    return this.finish(e, opts.refresh ?? false);
+  }
+
+  createPath(path: string, opts: V2CreateOptions, nowMs: number): V2Event {
+    const e = this.createNode(path, { dir: opts.dir ?? false, value: opts.value ?? '',
+      unique: opts.unique ?? false, replace: false, expireMs: expireOf(opts, nowMs), nowMs, action: 'create' });
+    return this.finish(e, false);
+  }
+
+  updatePath(path: string, opts: V2UpdateOptions, nowMs: number): V2Event {
+    this.checkWritable(path);
+    const n = lookup(this.root, path, this.currentIndex);
+    let value = opts.value ?? '';
+    if (n.isDir() && value.length !== 0) throw new V2Error(V2ErrorCode.NotFile, userKey(path), this.currentIndex);
+    if (opts.refresh) value = n.value;
+    const index = this.currentIndex + 1;
+    const prev = n.repr(false, false, nowMs);
+    // etcd leaves a directory's modifiedIndex as it was (only the event shows the new index).
+    if (!n.isDir()) { n.value = value; n.modifiedIndex = index; }
+    this.setExpire(n, expireOf(opts, nowMs));
+    const e = new V2Event('update', this.writtenNode(n, index, nowMs), prev, index, path);
+    this.currentIndex = index;
+    return this.finish(e, opts.refresh ?? false);
+  }
+
+  casPath(path: string, prevValue: string, prevIndex: number, opts: V2UpdateOptions, nowMs: number): V2Event {
+    this.checkWritable(path);
+    const n = lookup(this.root, path, this.currentIndex);
+    if (n.isDir()) throw new V2Error(V2ErrorCode.NotFile, userKey(path), this.currentIndex);
+    this.compare(n, prevValue, prevIndex);
+    const value = opts.refresh ? n.value : opts.value ?? '';
+    const index = this.currentIndex + 1;
+    const prev = n.repr(false, false, nowMs);
+    n.value = value;
+    n.modifiedIndex = index;
+    this.setExpire(n, expireOf(opts, nowMs));
+    const e = new V2Event('compareAndSwap', this.writtenNode(n, index, nowMs), prev, index, path);
+    this.currentIndex = index;
+    return this.finish(e, opts.refresh ?? false);
+  }
+
+  deletePath(path: string, opts: V2DeleteOptions, nowMs: number): V2Event {
+    this.checkWritable(path);
+    const recursive = opts.recursive ?? false;
+    const dir = recursive || (opts.dir ?? false);
+    const n = lookup(this.root, path, this.currentIndex);
+    if (n.isDir()) {
+      if (!dir) throw new V2Error(V2ErrorCode.NotFile, userKey(path), this.currentIndex);
+      if ((n.children?.size ?? 0) > 0 && !recursive) {
+        throw new V2Error(V2ErrorCode.DirNotEmpty, userKey(path), this.currentIndex);
+      }
+    }
+    return this.removeWithEvent(n, 'delete', nowMs);
+  }
+
+  cadPath(path: string, prevValue: string, prevIndex: number, nowMs: number): V2Event {
+    const n = lookup(this.root, path, this.currentIndex);
+    if (n.isDir()) throw new V2Error(V2ErrorCode.NotFile, userKey(path), this.currentIndex);
+    this.compare(n, prevValue, prevIndex);
+    return this.removeWithEvent(n, 'compareAndDelete', nowMs);
+  }
+
+  // ---- helpers ----
+
+  /** Runs an operation, counting its success or V2Error failure under `op` (used by the /0 mirror too). */
+  counted(op: V2StatField, fn: () => V2Event): V2Event {
+    try {
+      const e = fn();
+      this.stats[`${op}Success` as keyof V2StoreStats]++;
+      return e;
+    } catch (err) {
+      if (err instanceof V2Error) this.stats[`${op}Fail` as keyof V2StoreStats]++;
+      throw err;
+    }
+  }
+
+  private checkWritable(path: string): void {
+    if (this.readonly.has(path)) throw new V2Error(V2ErrorCode.RootROnly, '/', this.currentIndex);
+  }
+
+  private compare(n: V2Node, prevValue: string, prevIndex: number): void {
+    const valueOk = prevValue === '' || n.value === prevValue;
+    const indexOk = prevIndex === 0 || n.modifiedIndex === prevIndex;
+    if (valueOk && indexOk) return;
+    const causes: string[] = [];
+    if (!valueOk) causes.push(`[${prevValue} != ${n.value}]`);
+    if (!indexOk) causes.push(`[${prevIndex} != ${n.modifiedIndex}]`);
+    throw new V2Error(V2ErrorCode.TestFailed, causes.join(' '), this.currentIndex);
+  }
+
+  private createNode(path0: string, a: CreateArgs): V2Event {
+    const index = this.currentIndex + 1;
+    const path = a.unique ? joinPath(path0, uniqueName(index)) : path0;
+    this.checkWritable(path);
+    const { dir, name } = splitPath(path);
+    const parent = ensureDir(this.root, dir, index, this.currentIndex);
+    const old = parent.children?.get(name);
+    let prev;
+    if (old !== undefined) {
+      if (!a.replace) throw new V2Error(V2ErrorCode.NodeExist, userKey(path), this.currentIndex);
+      if (old.isDir()) throw new V2Error(V2ErrorCode.NotFile, userKey(path), this.currentIndex);
+      prev = old.repr(false, false, a.nowMs);
+      this.detach(old);
+    }
+    const n = a.dir ? V2Node.dir(path, index, parent) : V2Node.file(path, a.value, index, parent);
+    parent.children?.set(name, n);
+    this.setExpire(n, a.expireMs);
+    this.currentIndex = index;
+    return new V2Event(a.action, this.writtenNode(n, index, a.nowMs), prev, index, path);
+  }
+
+  /** The node of a write event: value (files) or dir, expiration/ttl, the write's index. */
+  private writtenNode(n: V2Node, index: number, nowMs: number): V2Event['node'] {
+    const out: V2Event['node'] = { key: userKey(n.path) };
+    if (n.isDir()) out.dir = true;
+    else out.value = n.value;
+    Object.assign(out, n.expirationAndTtl(nowMs));
+    out.modifiedIndex = index;
+    out.createdIndex = n.createdIndex;
+    return out;
+  }
+
+  /** The node of a removal event: key, dir, the removal's index, createdIndex. */
+  private removedNode(n: V2Node, index: number): V2Event['node'] {
+    const out: V2Event['node'] = { key: userKey(n.path) };
+    if (n.isDir()) out.dir = true;
+    out.modifiedIndex = index;
+    out.createdIndex = n.createdIndex;
+    return out;
+  }
+
+  private removeWithEvent(n: V2Node, action: V2Action, nowMs: number): V2Event {
+    const index = this.currentIndex + 1;
+    const e = new V2Event(action, this.removedNode(n, index), n.repr(false, false, nowMs), index, n.path);
+    this.currentIndex = index;
+    this.removeNode(n, e);
+    this.hub.notify(e);
+    return e;
+  }
+
+  /** Unlinks a subtree, telling the watchers at every removed path (etcd notifies those before the walk). */
+  private removeNode(n: V2Node, e: V2Event): void {
+    n.forEachPostOrder((x) => {
+      this.ttlHeap.remove(x);
+      this.hub.notifyAt(e, x.path, true);
+    });
+    n.parent?.children?.delete(n.name());
+  }
+
+  /** Unlinks a subtree silently (a set replacing a file). */
+  private detach(n: V2Node): void {
+    n.forEachPostOrder((x) => this.ttlHeap.remove(x));
+    n.parent?.children?.delete(n.name());
+  }
+
+  private setExpire(n: V2Node, expireMs: number | undefined): void {
+    n.expireMs = expireMs;
+    if (expireMs === undefined) this.ttlHeap.remove(n);
+    else if (n.heapIndex === -1) this.ttlHeap.push(n);
+    else this.ttlHeap.update(n);
+  }
+
+  private finish(e: V2Event, refresh: boolean): V2Event {
+    if (refresh) {
+      e.refresh = true;
+      this.hub.history.add(e);
+    } else {
+      this.hub.notify(e);
+    }
+    return e;
+  }
+}
