@@ -53,10 +53,12 @@ class Watcher {
     readonly noDelete: boolean,
   ) {}
 
-  select(events: Event[], withPrev: (ev: Event) => KeyValue | undefined): Event[] {
+  /** keys[i] is events[i]'s key as a latin1 string (computed once for all watchers). */
+  select(events: Event[], keys: string[], withPrev: (ev: Event) => KeyValue | undefined): Event[] {
     const out: Event[] = [];
-    for (const ev of events) {
-      if (ev.kv.modRevision < this.minRev || !spanContains(this.span, ev.kv.key.toString('latin1'))) continue;
+    for (let i = 0; i < events.length; i++) {
+      const ev = events[i]!;
+      if (ev.kv.modRevision < this.minRev || !spanContains(this.span, keys[i]!)) continue;
       if ((ev.type === 'PUT' && this.noPut) || (ev.type === 'DELETE' && this.noDelete)) continue;
       const prev = this.prevKv ? withPrev(ev) : undefined;
       out.push(prev ? { type: ev.type, kv: ev.kv, prevKv: prev } : { type: ev.type, kv: ev.kv });
@@ -142,14 +144,15 @@ export class WatchHub {
   private notify(events: Event[], rev: number): void {
     if (this.keyWatchers.size === 0 && this.rangeWatchers.size === 0) return;
     const targets = new Set<Watcher>();
-    for (const ev of events) {
-      const set = this.keyWatchers.get(ev.kv.key.toString('latin1'));
+    const keys = events.map((ev) => ev.kv.key.toString('latin1'));
+    for (const k of keys) {
+      const set = this.keyWatchers.get(k);
       if (set) for (const w of set) targets.add(w);
     }
     for (const w of this.rangeWatchers) targets.add(w);
     for (const w of targets) {
       if (w.minRev > rev) continue;
-      const evs = w.select(events, (ev) => ev.prevKv);
+      const evs = w.select(events, keys, (ev) => ev.prevKv);
       w.minRev = rev + 1;
       if (evs.length === 0) continue;
       const resp: WatchResponse = { watchId: w.id, events: evs, revision: rev };
@@ -219,9 +222,11 @@ export class WatchHub {
       const ki = this.store.index.get(ev.kv.key.toString('latin1'));
       return (ki && kvAt(view, ki, at)) ?? undefined;
     };
+    const inRange = events.filter((e) => e.kv.modRevision <= lastRev);
+    const keys = inRange.map((e) => e.kv.key.toString('latin1'));
     for (const w of [...this.unsynced]) {
       if (w.minRev > lastRev) continue;
-      const evs = w.select(events.filter((e) => e.kv.modRevision <= lastRev), prevOf);
+      const evs = w.select(inRange, keys, prevOf);
       w.minRev = lastRev + 1;
       if (evs.length > 0) {
         const resp: WatchResponse = { watchId: w.id, events: evs, revision: curRev };

@@ -2,7 +2,7 @@
 // or duplicated), compacted start revisions, prevKv, filters, one response per revision.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Backend } from '../../../src/backend/index.js';
-import { MvccError, watchStreamQueueLimit, type KvStore, type WatchResponse, type WatchStream } from '../../../src/mvcc/index.js';
+import { MvccError, syncReadLimit, watchStreamQueueLimit, type KvStore, type WatchResponse, type WatchStream } from '../../../src/mvcc/index.js';
 import { ALL, B, openStore, tempDir } from './helpers.js';
 
 let kv: KvStore;
@@ -102,6 +102,28 @@ describe('watch', () => {
     expect(fastGot).toEqual(want);
     ws.close();
     fast.close();
+  });
+
+  it('catch-up longer than one read round never splits a revision across responses', async () => {
+    const txns = Math.ceil(syncReadLimit / 3) + 50;
+    for (let i = 0; i < txns; i++) {
+      kv.txn(++idx, { compare: [], success: [0, 1, 2].map((j) => ({ put: { key: B(`k${j}`), value: B(`${i}`) } })), failure: [] });
+    }
+    const ws = kv.watchStream();
+    ws.watch({ key: B('k'), rangeEnd: B('l'), startRevision: 2 });
+    const seen: number[] = [];
+    let responses = 0;
+    while (seen.length < txns * 3) {
+      const r = (await ws.next())!;
+      responses++;
+      const revs = r.events.map((e) => e.kv.modRevision);
+      // each revision's 3 events arrive together
+      for (const rev of new Set(revs)) expect(revs.filter((x) => x === rev).length).toBe(3);
+      seen.push(...revs);
+    }
+    expect(responses).toBeGreaterThan(1);
+    expect(seen).toEqual(Array.from({ length: txns * 3 }, (_, i) => 2 + Math.floor(i / 3)));
+    ws.close();
   });
 
   it('fans out one write to many watchers', async () => {
