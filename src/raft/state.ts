@@ -39,7 +39,7 @@ export interface RaftConfig {
 
 /** Named limits and their defaults (etcd server's values). */
 export const defaultMaxSizePerMsg = 1024 * 1024;
-export const defaultMaxInflightMsgs = 256;
+export const defaultMaxInflightMsgs = 512;
 /** ReadIndex requests parked until the leader commits an entry of its term. */
 export const maxPendingReadIndexMessages = 1024;
 
