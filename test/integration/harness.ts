@@ -48,8 +48,8 @@ export interface Member {
   endpoint: string;
   dataDir: string;
   pid: number;
-  /** SIGTERM and wait for the exit; resolves to the exit code (null if killed by a signal). */
-  stop(): Promise<number | null>;
+  /** SIGTERM and wait for the exit: the exit code, or the signal that ended it (etcd re-raises SIGTERM). */
+  stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** SIGKILL and wait for the process to be gone. */
   kill(): Promise<void>;
   /** Start again with the same flags, ports and data dir; waits for health. */
@@ -209,9 +209,9 @@ async function launch(impl: Impl, opts: MemberOpts): Promise<Member> {
       stop: async () => {
         proc.child.kill('SIGTERM');
         const t = setTimeout(() => proc.child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-        const { code } = await proc.exited;
+        const exit = await proc.exited;
         clearTimeout(t);
-        return code;
+        return exit;
       },
       kill: () => killAndWait(proc.child),
       restart: async () => {
