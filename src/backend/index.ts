@@ -23,7 +23,8 @@
  *   for await (const [k, v] of b.iterate(bucket, gte?, lt?)) ...     // at open time, or consistent reads
  *   b.setConsistentIndex(raftIndex)  // in the same synchronous step as that entry's writes
  *   b.consistentIndex(); await b.commit();  // before a snapshot or shutdown (fsync'ed)
- *   b.size(); b.sizeInUse(); b.pendingOps(); await b.close();
+ *   b.size(); b.sizeInUse(); b.pendingOps(); await b.defragment(); b.isClosed(); await b.close();
+ *   for await (const chunk of b.iterateChunks(bucket)) ...  // arrays of [key, value], for full scans
  *   snapshotStream(b) -> AsyncGenerator<Buffer>; restoreSnapshot(newPath, chunks) (format in snapshot.ts)
  */
 export { Backend, BackendFatalError, defaultBatchIntervalMs, defaultBatchLimit, type BackendOptions } from './backend.js';

@@ -6,6 +6,14 @@ import { B, tempDir } from './helpers.js';
 
 it('close during background compaction and catch-up: no unhandled error, compaction resumes at open', async () => {
   const { dir, cleanup } = await tempDir();
+  try {
+    await closeWhileBusy(dir);
+  } finally {
+    await cleanup();
+  }
+});
+
+async function closeWhileBusy(dir: string): Promise<void> {
   const backend = await Backend.open(dir);
   const kv = await KvStore.open(backend, { compactionBatchLimit: 2 });
   for (let i = 0; i < 300; i++) kv.put(i + 1, { key: B(`k${i % 3}`), value: B('v') });
@@ -20,5 +28,4 @@ it('close during background compaction and catch-up: no unhandled error, compact
   expect(kv2.compactRevision()).toBe(200);
   expect(kv2.range(B('k'), B('l'), { revision: 200 }).count).toBe(3);
   await again.close();
-  await cleanup();
-});
+}
