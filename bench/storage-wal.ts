@@ -12,6 +12,7 @@ import fs from 'node:fs/promises';
 import { constants as C } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { EntryType, type Entry } from '../src/raft/types.js';
 import { WAL, type WalSyncMode } from '../src/wal/index.js';
 
@@ -95,18 +96,23 @@ async function zeroFilledTail(walDir: string): Promise<{ wal: WAL; next: number 
 
 /**
  * Interleaved: a raw 512-byte O_DSYNC append to a truncated file (dd's pattern, from Node), a raw
- * 512-byte O_DSYNC overwrite of a zero-filled file (the floor for a preallocated log), a save on a
+ * 512-byte O_DSYNC overwrite of a zero-filled file (the floor for a preallocated log), the same with
+ * as many bytes as one WAL save writes (what is left is the WAL's own cost), a save on a
  * dsync WAL and one on an fdatasync WAL (both in their sparse first segment), and one on a dsync WAL
  * in a zero-filled segment, in turn, so that all see the same disk load. Returns medians.
  */
-async function interleaved(dir: string, batch: number, n: number): Promise<{ raw: number; over: number; dsync: number; fdatasync: number; zeroFilled: number }> {
+async function interleaved(dir: string, batch: number, n: number): Promise<{ raw: number; over: number; sameBytes: number; dsync: number; fdatasync: number; zeroFilled: number }> {
   const raw = await fs.open(path.join(dir, `raw-${batch}.out`), C.O_RDWR | C.O_CREAT | C.O_TRUNC | C.O_DSYNC);
   await fs.writeFile(path.join(dir, `over-${batch}.out`), Buffer.alloc(n * 512));
   const over = await fs.open(path.join(dir, `over-${batch}.out`), C.O_RDWR | C.O_DSYNC);
+  const saveBytes = batch * (12 + 17 + VALUE_BYTES) + 12 + 24; // what one WAL save writes
+  await fs.writeFile(path.join(dir, `same-${batch}.out`), Buffer.alloc(n * saveBytes));
+  const same = await fs.open(path.join(dir, `same-${batch}.out`), C.O_RDWR | C.O_DSYNC);
+  const sameBlock = Buffer.alloc(saveBytes, 1);
   const a = await WAL.create(path.join(dir, `ia-${batch}`), { memberId: 1n, clusterId: 1n }, { syncMode: 'dsync' });
   const b = await WAL.create(path.join(dir, `ib-${batch}`), { memberId: 1n, clusterId: 1n }, { syncMode: 'fdatasync' });
   const c = await zeroFilledTail(path.join(dir, `ic-${batch}`));
-  const lat = { raw: [] as number[], over: [] as number[], dsync: [] as number[], fdatasync: [] as number[], zeroFilled: [] as number[] };
+  const lat = { raw: [] as number[], over: [] as number[], sameBytes: [] as number[], dsync: [] as number[], fdatasync: [] as number[], zeroFilled: [] as number[] };
   const block = Buffer.alloc(512, 1);
   const time = async (into: number[], op: () => Promise<unknown>): Promise<void> => {
     const t = process.hrtime.bigint();
@@ -118,19 +124,22 @@ async function interleaved(dir: string, batch: number, n: number): Promise<{ raw
     const hs = { term: 1, vote: 1n, commit: i * batch };
     await time(lat.raw, () => raw.write(block, 0, 512, i * 512));
     await time(lat.over, () => over.write(block, 0, 512, i * 512));
+    await time(lat.sameBytes, () => same.write(sameBlock, 0, saveBytes, i * saveBytes));
     await time(lat.dsync, () => a.save(hs, ents));
     await time(lat.fdatasync, () => b.save(hs, ents));
     await time(lat.zeroFilled, () => c.wal.save(hs, entries(c.next + i * batch, batch)));
   }
   await raw.close();
   await over.close();
+  await same.close();
   await a.close();
   await b.close();
   await c.wal.close();
-  return { raw: median(lat.raw), over: median(lat.over), dsync: median(lat.dsync), fdatasync: median(lat.fdatasync), zeroFilled: median(lat.zeroFilled) };
+  return { raw: median(lat.raw), over: median(lat.over), sameBytes: median(lat.sameBytes), dsync: median(lat.dsync), fdatasync: median(lat.fdatasync), zeroFilled: median(lat.zeroFilled) };
 }
 
-async function main(): Promise<void> {
+/** Runs the whole WAL benchmark and prints its tables (for bench/index.ts too). */
+export async function runWalBench(): Promise<void> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'bench-wal-'));
   try {
     const dd: number[] = [];
@@ -160,12 +169,12 @@ async function main(): Promise<void> {
       console.log(`| ${mode} | ${batch} | ${rs[0]!.saves} | ${cells.join(' | ')} | ${m((r) => r.meanUs / r.ddUs).toFixed(2)}x | ${m((r) => r.entriesPerSec).toFixed(0)} |`);
     }
     console.log('\nInterleaved (same moments on the disk), medians in µs:\n');
-    console.log('| entries/save | raw append (dd) | raw overwrite | WAL dsync | WAL fdatasync | WAL dsync, zero-filled | dsync / append | dsync / overwrite | zero-filled / overwrite |');
-    console.log('|---|---|---|---|---|---|---|---|---|');
+    console.log('| entries/save | raw append (dd) | raw overwrite | raw overwrite, same bytes | WAL dsync | WAL fdatasync | WAL dsync, zero-filled | dsync / append | dsync / overwrite | zero-filled / same bytes |');
+    console.log('|---|---|---|---|---|---|---|---|---|---|');
     for (const batch of [1, 10, 100, 1000]) {
       const r = await interleaved(dir, batch, batch >= 1000 ? 60 : 300);
-      const cells = [r.raw, r.over, r.dsync, r.fdatasync, r.zeroFilled].map((x) => x.toFixed(0)).join(' | ');
-      const ratios = [r.dsync / r.raw, r.dsync / r.over, r.zeroFilled / r.over].map((x) => `${x.toFixed(2)}x`).join(' | ');
+      const cells = [r.raw, r.over, r.sameBytes, r.dsync, r.fdatasync, r.zeroFilled].map((x) => x.toFixed(0)).join(' | ');
+      const ratios = [r.dsync / r.raw, r.dsync / r.over, r.zeroFilled / r.sameBytes].map((x) => `${x.toFixed(2)}x`).join(' | ');
       console.log(`| ${batch} | ${cells} | ${ratios} |`);
     }
   } finally {
@@ -173,4 +182,4 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await runWalBench();
