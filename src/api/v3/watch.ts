@@ -82,9 +82,10 @@ export class WatchServerStream implements WatchSink {
   ) {
     this.stream = facade.openWatchStream(this, ctxOf(call));
     call.on('data', (req: WatchRequest__Output) => this.onRequest(req));
-    call.on('end', () => this.close(true));
-    call.on('cancelled', () => this.close(false));
-    call.on('error', () => this.close(false));
+    // A client that half-closes keeps receiving events (etcd's recv loop returns on EOF but the
+    // stream lives until the client cancels); only cancellation or a transport error ends it.
+    call.on('cancelled', () => this.close());
+    call.on('error', () => this.close());
   }
 
   /** WatchSink: called by the server. */
@@ -123,7 +124,7 @@ export class WatchServerStream implements WatchSink {
     if (this.closed) return;
     const refused = grpcRefusal(req);
     if (refused !== undefined) {
-      this.close(false);
+      this.close();
       this.call.emit('error', refused);
       return;
     }
@@ -201,12 +202,11 @@ export class WatchServerStream implements WatchSink {
     }
   }
 
-  private close(endCall: boolean): void {
+  private close(): void {
     if (this.closed) return;
     this.closed = true;
     this.watchers.clear();
     this.stream.close();
-    if (endCall) this.call.end();
   }
 }
 

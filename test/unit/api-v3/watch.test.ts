@@ -174,6 +174,18 @@ describe('watch stream', () => {
     expect(pieces.slice(0, -1).every((p) => p.fragment)).toBe(true);
   });
 
+  it('keeps delivering after the client half-closes, as etcd', async () => {
+    const w = watchClient();
+    w.stream.write({ create_request: { key: Buffer.from('hc') } });
+    await w.next();
+    const s = await serverStream(streams.length);
+    w.stream.end();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(s.closed).toBe(false);
+    expect(s.sink.send({ watchId: 0, events: [ev('hc', 80)], revision: 80, compactRevision: 0 })).toBe(true);
+    expect((await w.next()).events[0]!.kv!.mod_revision).toBe('80');
+  });
+
   it('closes the server side when the client cancels', async () => {
     const w = watchClient();
     w.stream.write({ create_request: { key: Buffer.from('q') } });
