@@ -90,8 +90,30 @@ export class V2Store {
 
   compareAndDelete(key: string, prevValue: string | undefined, prevIndex: number | undefined,
     now: V2Now = 0): V2Event {
-    return this.counted('compareAndDelete',
-      () => this.cadPath(internalPath(key), prevValue ?? '', prevIndex ?? 0, toMs(now)));
+    // etcd counts only a failed lookup as compareAndDeleteFail; 101 and 102 count as success (observed).
+    const path = internalPath(key);
+    try {
+      lookup(this.root, path, this.currentIndex);
+    } catch (err) {
+      if (err instanceof V2Error) this.stats.compareAndDeleteFail++;
+      throw err;
+    }
+    this.stats.compareAndDeleteSuccess++;
+    return this.cadPath(path, prevValue ?? '', prevIndex ?? 0, toMs(now));
+  }
+
+  /**
+   * etcd's v2 HTTP layer looks up /2/enabled (the v2 auth switch) on every /v2/keys request, which
+   * counts one getsFail each time in /v2/stats/store; call this once per request to keep the counters
+   * etcd's. Returns whether v2 auth is enabled (never, here).
+   */
+  authEnabledProbe(): boolean {
+    try {
+      return this.counted('gets', () => this.getPath('/2/enabled', {}, 0)).node.value === 'true';
+    } catch (err) {
+      if (err instanceof V2Error) return false;
+      throw err;
+    }
   }
 
   /** Applied for a SYNC entry: removes every node expiring at or before `now`, one expire event each. */

@@ -157,3 +157,32 @@ describe('the /0 cluster mirror', () => {
     expect(raftAttributesJson({ peerURLs: ['http://a:2380', 'http://b:2380'] })).toBe('{"peerURLs":["http://a:2380","http://b:2380"]}');
   });
 });
+
+describe('store stats (observed against etcd 3.4.23)', () => {
+  it('counts as etcd does, including its compareAndDelete quirk', () => {
+    const s = freshMember();
+    s.set('/c', { value: '1' }, t);
+    s.set('/dd', { dir: true }, t);
+    const tries = [
+      () => s.compareAndDelete('/c', '9', undefined), // 101 → counted as success by etcd
+      () => s.compareAndDelete('/nope', '9', undefined), // 100 → fail
+      () => s.compareAndDelete('/dd', '9', undefined), // 102 → success
+      () => s.compareAndSwap('/c', '9', undefined, { value: '2' }, t), // fail
+      () => s.compareAndSwap('/zz', '1', undefined, { value: '2' }, t), // fail
+      () => s.set('/zz', { refresh: true, ttlSeconds: 5 }, t), // setsFail
+      () => s.set('/', { value: '1' }, t), // setsFail
+      () => s.create('/c', { value: '3' }, t), // createFail
+      () => s.get('/zz', {}, t), // getsFail
+      () => s.delete('/zz', {}), // deleteFail
+    ];
+    for (const f of tries) expect(f).toThrow(V2Error);
+    expect(s.authEnabledProbe()).toBe(false);
+    const st = s.statsJson();
+    expect(st).toEqual({ getsSuccess: 0, getsFail: 2, setsSuccess: 4, setsFail: 2, deleteSuccess: 0, deleteFail: 1,
+      updateSuccess: 0, updateFail: 0, createSuccess: 1, createFail: 1, compareAndSwapSuccess: 0,
+      compareAndSwapFail: 2, compareAndDeleteSuccess: 2, compareAndDeleteFail: 1, expireCount: 0, watchers: 0 });
+    expect(Object.keys(st)).toEqual(['getsSuccess', 'getsFail', 'setsSuccess', 'setsFail', 'deleteSuccess', 'deleteFail',
+      'updateSuccess', 'updateFail', 'createSuccess', 'createFail', 'compareAndSwapSuccess', 'compareAndSwapFail',
+      'compareAndDeleteSuccess', 'compareAndDeleteFail', 'expireCount', 'watchers']);
+  });
+});
