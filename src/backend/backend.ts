@@ -11,6 +11,8 @@ export interface BackendOptions {
   batchIntervalMs?: number;
   /** Flush as soon as the pending batch holds this many operations. */
   batchLimit?: number;
+  /** Told how long each batch write took, in seconds (etcd_disk_backend_commit_duration_seconds). */
+  observeCommit?: (seconds: number) => void;
 }
 
 export const defaultBatchIntervalMs = 100;
@@ -78,12 +80,13 @@ export class Backend {
     private readonly logger: Logger | undefined,
     private readonly batchIntervalMs: number,
     private readonly batchLimit: number,
+    private readonly observeCommit: ((seconds: number) => void) | undefined,
   ) {}
 
   static async open(path: string, opts: BackendOptions = {}): Promise<Backend> {
     const db = new ClassicLevel<Buffer, Buffer>(path, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
     await db.open();
-    const b = new Backend(path, db, opts.logger?.child({ room: 'backend' }), opts.batchIntervalMs ?? defaultBatchIntervalMs, opts.batchLimit ?? defaultBatchLimit);
+    const b = new Backend(path, db, opts.logger?.child({ room: 'backend' }), opts.batchIntervalMs ?? defaultBatchIntervalMs, opts.batchLimit ?? defaultBatchLimit, opts.observeCommit);
     const ci = b.get(Bucket.meta, MetaKey.consistentIndex);
     b.ci = ci ? Number(ci.readBigUInt64BE(0)) : 0;
     await b.refreshSize();
@@ -267,8 +270,10 @@ export class Backend {
     const ops: ({ type: 'put'; key: Buffer; value: Buffer } | { type: 'del'; key: Buffer })[] = [];
     for (const [k, v] of batch) ops.push(v ? { type: 'put', key: Buffer.from(k, 'latin1'), value: v } : { type: 'del', key: Buffer.from(k, 'latin1') });
     failpoint('backendBeforeCommit');
+    const started = performance.now();
     try {
       await rawBatch(this.db, ops, sync);
+      this.observeCommit?.((performance.now() - started) / 1000);
     } catch (err) {
       this.fatal = err as Error;
       this.logger?.fatal({ err }, 'backend batch write failed');

@@ -84,7 +84,9 @@ export async function restoreSnapshot(path: string, source: AsyncIterable<Uint8A
           continue;
         }
         if (done) {
-          if (off < buf.length) throw new SnapshotFormatError('data after the end of the snapshot');
+          // Zero padding may follow the end (the server aligns the stream to 512 bytes for etcdctl).
+          if (buf.subarray(off).some((x) => x !== 0)) throw new SnapshotFormatError('data after the end of the snapshot');
+          off = buf.length;
           break;
         }
         const kl = take(4);

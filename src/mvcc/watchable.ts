@@ -25,7 +25,8 @@ export interface WatchRequest {
   startRevision?: number;
   prevKv?: boolean;
   filters?: ('NOPUT' | 'NODELETE')[];
-  /** Client-chosen id (0/undefined = auto); MvccError watch-id-exists if in use on this stream. */
+  /** The watcher's id (undefined = the stream picks one); MvccError watch-id-exists if in use. The API
+   * layer resolves etcd's "0 = server picks" and passes the id it chose, 0 included. */
   id?: number;
 }
 
@@ -258,10 +259,10 @@ export class WatchStream {
 
   watch(req: WatchRequest): number {
     if (this.closed) throw new Error('mvcc: watch stream closed');
-    let id = req.id ?? 0;
-    if (id !== 0 && this.watchers.has(id)) throw new MvccError('watch-id-exists');
-    if (id === 0) {
-      // etcd: 0 asks the server to pick; ids are handed out from 0 upwards, skipping ids in use
+    let id = req.id;
+    if (id !== undefined && this.watchers.has(id)) throw new MvccError('watch-id-exists');
+    if (id === undefined) {
+      // the stream picks: ids are handed out from 0 upwards, skipping ids in use
       while (this.watchers.has(this.nextId)) this.nextId++;
       id = this.nextId++;
     }

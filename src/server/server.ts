@@ -35,12 +35,14 @@ export const SERVER_VERSION = '3.4.23';
 /** How often leader housekeeping runs (lease expiry, proposal deadlines): etcd's 500 ms. */
 export const HOUSEKEEPING_MS = 500;
 
+/** Unflushed backend operations at which the apply loop waits for a batch write (memory bound). */
+export const BACKEND_PENDING_OPS_MAX = 100_000;
+
 export type ApplyOutcome = V3Result;
 
 export class EtcdServer {
   readonly memberId: bigint;
   readonly clusterId: bigint;
-  readonly metrics: EtcdMetrics;
   readonly cluster: RaftCluster;
   readonly readIndexer: ReadIndexer;
   lead: bigint = None;
@@ -63,6 +65,7 @@ export class EtcdServer {
   private constructor(
     readonly cfg: ServerConfig,
     readonly logger: Logger,
+    readonly metrics: EtcdMetrics,
     boot: RaftBootstrap,
     readonly backend: Backend,
     readonly kv: KvStore,
@@ -71,7 +74,6 @@ export class EtcdServer {
   ) {
     this.memberId = boot.memberId;
     this.clusterId = boot.clusterId;
-    this.metrics = createMetrics({ serverVersion: SERVER_VERSION });
     this.cluster = new RaftCluster(boot.clusterId, boot.memberId, backendMembershipStore(backend));
     this.proposals = new Proposals(cfg.requestTimeoutMs);
     this.idGen = new IdGenerator(boot.memberId, this.now());
@@ -91,11 +93,13 @@ export class EtcdServer {
 
   static async start(cfg: ServerConfig): Promise<EtcdServer> {
     const logger = cfg.logger.child({ room: 'server' });
+    const metrics = createMetrics({ serverVersion: SERVER_VERSION });
     const boot = await bootstrapRaft(cfg, cfg.logger);
     const backend = await Backend.open(backendPathOf(cfg), {
       logger: cfg.logger,
       batchIntervalMs: cfg.backendBatchIntervalMs || undefined,
       batchLimit: cfg.backendBatchLimit || undefined,
+      observeCommit: (seconds) => metrics.backendCommitSeconds.observe(seconds),
     });
     const lessor = new Lessor({
       store: await backendLeaseStore(backend),
@@ -112,7 +116,7 @@ export class EtcdServer {
     });
     const alarms = new AlarmStore(backend);
     await alarms.load();
-    const server = new EtcdServer(cfg, logger, boot, backend, kv, lessor, alarms);
+    const server = new EtcdServer(cfg, logger, metrics, boot, backend, kv, lessor, alarms);
     const membership = await loadMembership(backend);
     server.cluster.recover(membership.members, membership.removed);
     server.clusterVersion = membership.clusterVersion;
@@ -197,7 +201,7 @@ export class EtcdServer {
       },
       onSoftState: (soft) => this.onSoftState(soft),
       onReadStates: (states) => this.onReadStates(states),
-      afterApply: () => this.snapshots.maybeSnapshot(this.appliedIndex, this.confState, this.raftNode.storage),
+      afterApply: () => this.afterApply(),
       onFatal: (err) => this.die(err),
     }, {
       tickMs: this.cfg.heartbeatIntervalMs,
@@ -207,6 +211,12 @@ export class EtcdServer {
     this.raftNode.start();
     this.housekeeping = setInterval(() => this.housekeep(), HOUSEKEEPING_MS);
     this.housekeeping.unref();
+  }
+
+  /** Snapshot when due; and when applies outrun the backend's writes, let the pending batch drain. */
+  private async afterApply(): Promise<void> {
+    if (this.backend.pendingOps() >= BACKEND_PENDING_OPS_MAX) await this.backend.commit({ sync: false });
+    await this.snapshots.maybeSnapshot(this.appliedIndex, this.confState, this.raftNode.storage);
   }
 
   private onSoftState(soft: SoftState): void {

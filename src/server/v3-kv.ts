@@ -102,7 +102,11 @@ export class V3Kv {
     if (rev <= this.s.kv.compactRevision()) throw new EtcdError('Compacted');
     if (rev > this.s.kv.rev()) throw new EtcdError('FutureRev');
     const r = expect(await this.s.propose({ compaction: req }), 'compact');
-    if (req.physical) await r.physical.catch((e: unknown) => (e instanceof MvccError ? undefined : Promise.reject(e)));
+    if (req.physical) {
+      // `physical` resolves once the deletions are queued in the pending batch; then make them durable.
+      await r.physical.catch((e: unknown) => (e instanceof MvccError ? undefined : Promise.reject(e)));
+      await this.s.backend.commit();
+    }
     return { header: this.header(r.revision) };
   }
 
