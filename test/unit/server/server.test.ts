@@ -1,6 +1,8 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { Backend, restoreSnapshot } from '../../../src/backend/index.js';
+import { KvStore } from '../../../src/mvcc/index.js';
 import { EtcdError } from '../../../src/server/errors.js';
 import { removeDir, startMember, tempDir, type TestMember } from './helpers.js';
 
@@ -110,4 +112,48 @@ describe('EtcdServer, a cluster of one', () => {
     const r = await second.facade.range(rangeReq('s', { range_end: b('t'), count_only: true }));
     expect(r.count).toBe(60);
   });
+
+  it('streams watch events to a sink under the id the API chose, 0 included, and resumes from history', async () => {
+    const m = await start();
+    await m.facade.put(putReq('w', 'old'));
+    const got: Array<{ id: number; evs: string[] }> = [];
+    const stream = m.facade.openWatchStream({
+      send: (batch) => {
+        got.push({ id: batch.watchId, evs: batch.events.map((e) => `${e.type} ${String(e.kv?.key)} ${String(e.kv?.value ?? '')}`) });
+        return true;
+      },
+    });
+    const spec = { key: b('w'), rangeEnd: Buffer.alloc(0), noPut: false, noDelete: false, prevKv: false, progressNotify: false };
+    stream.watch({ ...spec, watchId: 3, startRevision: 0 });
+    stream.watch({ ...spec, watchId: 0, startRevision: 2 });
+    await m.facade.put(putReq('w', 'new'));
+    await m.facade.deleteRange({ key: b('w'), range_end: Buffer.alloc(0), prev_kv: false });
+    const deadline = Date.now() + 5000;
+    while (got.flatMap((g) => g.evs).length < 5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    stream.close();
+    const byId = (id: number): string[] => got.filter((g) => g.id === id).flatMap((g) => g.evs);
+    expect(byId(3)).toEqual(['PUT w new', 'DELETE w ']);
+    expect(byId(0)).toEqual(['PUT w old', 'PUT w new', 'DELETE w ']);
+  });
+
+  it('serves a snapshot padded to 512 bytes that restores to the same keys', async () => {
+    const m = await start();
+    await m.facade.put(putReq('snap', 'shot'));
+    const src = await m.facade.snapshot();
+    expect(src.size % 512).toBe(0);
+    const chunks: Uint8Array[] = [];
+    for await (const c of src.chunks) chunks.push(c);
+    expect(chunks.reduce((n, c) => n + c.length, 0)).toBe(src.size);
+    const dir = await tempDir();
+    dirs.push(dir);
+    await restoreSnapshot(path.join(dir, 'db'), chunks);
+    const backend = await Backend.open(path.join(dir, 'db'));
+    try {
+      const kv = await KvStore.open(backend);
+      expect(kv.range(b('snap'), undefined).kvs[0]?.value).toEqual(b('shot'));
+    } finally {
+      await backend.close();
+    }
+  });
 });
+
