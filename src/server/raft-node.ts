@@ -68,6 +68,12 @@ export class RaftNode {
     this.kick();
   }
 
+  /** Proposes many entries as one message (all or none); throws ErrProposalDropped. */
+  proposeBatch(datas: Uint8Array[]): void {
+    this.node.proposeBatch(datas);
+    this.kick();
+  }
+
   step(m: Message): void {
     this.node.step(m);
     this.kick();
