@@ -113,7 +113,8 @@ export function runner(): 'dist' | 'tsx' {
   return runnerChoice;
 }
 
-function command(impl: Impl): [string, string[]] {
+/** The program and leading arguments that run a daemon of this implementation (cwd must be ROOT). */
+export function daemonCommand(impl: Impl): [string, string[]] {
   if (impl === 'etcd') return [ETCD_BIN, []];
   if (runner() === 'dist') return [process.execPath, [join(ROOT, 'bin/etcd')]];
   return [process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts')]];
@@ -135,7 +136,7 @@ interface Proc {
 
 /** Spawn a process of ours or etcd with exactly these arguments; output kept as a bounded tail. */
 export function spawnDaemon(impl: Impl, args: string[], env?: Record<string, string>): Proc {
-  const [cmd, pre] = command(impl);
+  const [cmd, pre] = daemonCommand(impl);
   const child = spawn(cmd, [...pre, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   ownPids.add(child);
   const out = { text: '' };
@@ -259,7 +260,7 @@ export function etcdctl(endpoint: string | Member, args: string[], opts: CtlOpts
 export function run(cmd: string, args: string[], opts: CtlOpts = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
     const stdin = opts.input === undefined ? 'ignore' : 'pipe';
-    const child = spawn(cmd, args, { env: { ...process.env, ...opts.env }, stdio: [stdin, 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...opts.env }, stdio: [stdin, 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
