@@ -84,12 +84,12 @@ export class V2Store {
       () => this.casPath(internalPath(key), prevValue ?? '', prevIndex ?? 0, opts, toMs(now)));
   }
 
-  delete(key: string, opts: V2DeleteOptions, now: V2Now = 0): V2Event {
+  delete(key: string, opts: V2DeleteOptions, now: V2Now): V2Event {
     return this.counted('delete', () => this.deletePath(internalPath(key), opts, toMs(now)));
   }
 
   compareAndDelete(key: string, prevValue: string | undefined, prevIndex: number | undefined,
-    now: V2Now = 0): V2Event {
+    now: V2Now): V2Event {
     // etcd counts only a failed lookup as compareAndDeleteFail; 101 and 102 count as success (observed).
     const path = internalPath(key);
     try {

@@ -34,28 +34,28 @@ const cases: Case[] = [
   ['update root', (s) => s.update('/', { value: 'x' }, t), 400, '{"errorCode":107,"message":"Root is read only","cause":"/","index":7}'],
   ['cas root', (s) => s.compareAndSwap('/', 'x', undefined, { value: '1' }, t), 400, '{"errorCode":107,"message":"Root is read only","cause":"/","index":7}'],
   ['create root', (s) => s.create('/', { value: 'x' }, t), 400, '{"errorCode":107,"message":"Root is read only","cause":"/","index":7}'],
-  ['delete root', (s) => s.delete('/', { dir: true, recursive: true }), 400, '{"errorCode":107,"message":"Root is read only","cause":"/","index":7}'],
-  ['cad root: no cause', (s) => s.compareAndDelete('/', 'x', undefined), 403, '{"errorCode":102,"message":"Not a file","index":7}'],
+  ['delete root', (s) => s.delete('/', { dir: true, recursive: true }, t), 400, '{"errorCode":107,"message":"Root is read only","cause":"/","index":7}'],
+  ['cad root: no cause', (s) => s.compareAndDelete('/', 'x', undefined, t), 403, '{"errorCode":102,"message":"Not a file","index":7}'],
   ['POST on root', (s) => s.create('/', { value: 'x', unique: true }, t), 201, `{"action":"create","node":${n('/00000000000000000008', 'x', 8)}}`],
   ['POST dir', (s) => s.create('/newq', { dir: true, unique: true }, t), 201, `{"action":"create","node":${d('/newq/00000000000000000008', 8)}}`],
   ['POST on file', (s) => s.create('/e2', { value: '3', unique: true }, t), 400, '{"errorCode":104,"message":"Not a directory","cause":"/e2","index":7}'],
   ['set empty value', (s) => s.set('/e1', {}, t), 201, `{"action":"set","node":${n('/e1', '', 8)}}`],
-  ['delete dir without dir', (s) => s.delete('/d1', {}), 403, '{"errorCode":102,"message":"Not a file","cause":"/d1","index":7}'],
-  ['delete non-empty dir', (s) => s.delete('/d1', { dir: true }), 403, '{"errorCode":108,"message":"Directory not empty","cause":"/d1","index":7}'],
-  ['delete missing', (s) => s.delete('/nokey9', { dir: true }), 404, '{"errorCode":100,"message":"Key not found","cause":"/nokey9","index":7}'],
-  ['delete recursive', (s) => s.delete('/d1', { recursive: true }), 200, `{"action":"delete","node":${d('/d1', 8, 4)},"prevNode":${d('/d1', 4)}}`],
-  ['delete file with dir=true', (s) => s.delete('/e2', { dir: true }), 200,
+  ['delete dir without dir', (s) => s.delete('/d1', {}, t), 403, '{"errorCode":102,"message":"Not a file","cause":"/d1","index":7}'],
+  ['delete non-empty dir', (s) => s.delete('/d1', { dir: true }, t), 403, '{"errorCode":108,"message":"Directory not empty","cause":"/d1","index":7}'],
+  ['delete missing', (s) => s.delete('/nokey9', { dir: true }, t), 404, '{"errorCode":100,"message":"Key not found","cause":"/nokey9","index":7}'],
+  ['delete recursive', (s) => s.delete('/d1', { recursive: true }, t), 200, `{"action":"delete","node":${d('/d1', 8, 4)},"prevNode":${d('/d1', 4)}}`],
+  ['delete file with dir=true', (s) => s.delete('/e2', { dir: true }, t), 200,
     `{"action":"delete","node":{"key":"/e2","modifiedIndex":8,"createdIndex":6},"prevNode":${n('/e2', '1', 6)}}`],
   ['get through file', (s) => s.get('/e2/x', {}, t), 400, '{"errorCode":104,"message":"Not a directory","cause":"/e2","index":7}'],
   ['get under missing', (s) => s.get('/nokey/x/y', {}, t), 404, '{"errorCode":100,"message":"Key not found","cause":"/nokey","index":7}'],
   ['create under file', (s) => s.create('/e2/x', { value: '1' }, t), 400, '{"errorCode":104,"message":"Not a directory","cause":"/e2","index":7}'],
   ['update under file', (s) => s.update('/e2/x', { value: '1' }, t), 400, '{"errorCode":104,"message":"Not a directory","cause":"/e2","index":7}'],
-  ['delete under file', (s) => s.delete('/e2/x/y', {}), 400, '{"errorCode":104,"message":"Not a directory","cause":"/e2","index":7}'],
-  ['cad value fails', (s) => s.compareAndDelete('/cd', '2', undefined), 412, '{"errorCode":101,"message":"Compare failed","cause":"[2 != 1]","index":7}'],
-  ['cad both fail', (s) => s.compareAndDelete('/cd', '2', 2), 412, '{"errorCode":101,"message":"Compare failed","cause":"[2 != 1] [2 != 7]","index":7}'],
-  ['cad ok', (s) => s.compareAndDelete('/cd', '1', 0), 200,
+  ['delete under file', (s) => s.delete('/e2/x/y', {}, t), 400, '{"errorCode":104,"message":"Not a directory","cause":"/e2","index":7}'],
+  ['cad value fails', (s) => s.compareAndDelete('/cd', '2', undefined, t), 412, '{"errorCode":101,"message":"Compare failed","cause":"[2 != 1]","index":7}'],
+  ['cad both fail', (s) => s.compareAndDelete('/cd', '2', 2, t), 412, '{"errorCode":101,"message":"Compare failed","cause":"[2 != 1] [2 != 7]","index":7}'],
+  ['cad ok', (s) => s.compareAndDelete('/cd', '1', 0, t), 200,
     `{"action":"compareAndDelete","node":{"key":"/cd","modifiedIndex":8,"createdIndex":7},"prevNode":${n('/cd', '1', 7)}}`],
-  ['cad dir', (s) => s.compareAndDelete('/d1', undefined, 4), 403, '{"errorCode":102,"message":"Not a file","cause":"/d1","index":7}'],
+  ['cad dir', (s) => s.compareAndDelete('/d1', undefined, 4, t), 403, '{"errorCode":102,"message":"Not a file","cause":"/d1","index":7}'],
   ['refresh set of a dir', (s) => s.set('/d1', { refresh: true, ttlSeconds: 10 }, t), 403, '{"errorCode":102,"message":"Not a file","cause":"/d1","index":7}'],
   ['refresh set of a missing key', (s) => s.set('/rnx', { refresh: true, ttlSeconds: 10 }, t), 404, '{"errorCode":100,"message":"Key not found","cause":"/rnx","index":7}'],
   ['cleaned key', (s) => s.set('//n1//a/../b/', { value: '1' }, t), 201, `{"action":"set","node":${n('/n1/b', '1', 8)}}`],
@@ -98,6 +98,13 @@ describe('directories, deletes, root (observed etcd 3.4.23)', () => {
     expect(s.get('/', { recursive: true }, t).serialize()).toBe('{"action":"get","node":{"dir":true}}');
     expect(answer(() => s.get('/0', {}, t)).body).toBe('{"errorCode":100,"message":"Key not found","cause":"/0","index":3}');
     expect(answer(() => s.get('/1', {}, t)).body).toBe('{"errorCode":100,"message":"Key not found","cause":"/1","index":3}');
+  });
+
+  it('a delete shows the prevNode ttl left at the delete time (observed)', () => {
+    const s = freshMember();
+    s.create('/rnx', { ttlSeconds: 10 }, t);
+    expect(s.delete('/rnx', {}, t + 2500).serialize()).toBe('{"action":"delete","node":{"key":"/rnx","modifiedIndex":5,"createdIndex":4},'
+      + `"prevNode":{"key":"/rnx","value":"","expiration":"${new Date(t + 10_000).toISOString()}","ttl":8,"modifiedIndex":4,"createdIndex":4}}`);
   });
 
   it('sorted listings sort by key', () => {

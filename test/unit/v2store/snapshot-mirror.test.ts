@@ -164,16 +164,16 @@ describe('store stats (observed against etcd 3.4.23)', () => {
     s.set('/c', { value: '1' }, t);
     s.set('/dd', { dir: true }, t);
     const tries = [
-      () => s.compareAndDelete('/c', '9', undefined), // 101 → counted as success by etcd
-      () => s.compareAndDelete('/nope', '9', undefined), // 100 → fail
-      () => s.compareAndDelete('/dd', '9', undefined), // 102 → success
+      () => s.compareAndDelete('/c', '9', undefined, t), // 101 → counted as success by etcd
+      () => s.compareAndDelete('/nope', '9', undefined, t), // 100 → fail
+      () => s.compareAndDelete('/dd', '9', undefined, t), // 102 → success
       () => s.compareAndSwap('/c', '9', undefined, { value: '2' }, t), // fail
       () => s.compareAndSwap('/zz', '1', undefined, { value: '2' }, t), // fail
       () => s.set('/zz', { refresh: true, ttlSeconds: 5 }, t), // setsFail
       () => s.set('/', { value: '1' }, t), // setsFail
       () => s.create('/c', { value: '3' }, t), // createFail
       () => s.get('/zz', {}, t), // getsFail
-      () => s.delete('/zz', {}), // deleteFail
+      () => s.delete('/zz', {}, t), // deleteFail
     ];
     for (const f of tries) expect(f).toThrow(V2Error);
     expect(s.authEnabledProbe()).toBe(false);

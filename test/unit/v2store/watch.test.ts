@@ -101,7 +101,7 @@ describe('waitIndex and history', () => {
     const s = freshMember();
     s.set('/sd/x', { value: '1' }, t); // 4
     const live = drain(s.watch('/sd/x', {}));
-    s.delete('/sd', { recursive: true }); // 5
+    s.delete('/sd', { recursive: true }, t); // 5
     const want = '{"action":"delete","node":{"key":"/sd","dir":true,"modifiedIndex":5,"createdIndex":4},'
       + '"prevNode":{"key":"/sd","dir":true,"modifiedIndex":4,"createdIndex":4}}';
     expect(live).toEqual([want, 'END']);
@@ -121,8 +121,8 @@ describe('streams and hidden keys (observed)', () => {
     s.set('/sd/x', { value: '1' }, t); // 6
     s.set('/sd/x', { value: '2' }, t); // 7
     s.set('/_hid', { value: '2' }, t); // 8
-    s.delete('/sd', { recursive: true }); // 9
-    s.delete('/sw', {}); // 10
+    s.delete('/sd', { recursive: true }, t); // 9
+    s.delete('/sw', {}, t); // 10
     const delSw = '{"action":"delete","node":{"key":"/sw","modifiedIndex":10,"createdIndex":5},'
       + '"prevNode":{"key":"/sw","value":"2","modifiedIndex":5,"createdIndex":5}}';
     // etcd tells a stream watcher at a deleted key twice (once as removed node, once on the path walk).
