@@ -22,6 +22,7 @@ import { V3Applier, type V3Result } from './apply-v3.js';
 import { bootstrapRaft, type RaftBootstrap } from './bootstrap.js';
 import { DEFAULT_QUOTA_BYTES, backendPathOf, type ServerConfig } from './config.js';
 import { EtcdError } from './errors.js';
+import { Compactor } from './compactor.js';
 import { decodeRequest, encodeRequest, type InternalRaftRequest } from './internal-request.js';
 import { Proposals } from './proposals.js';
 import { RaftNode } from './raft-node.js';
@@ -56,6 +57,7 @@ export class EtcdServer {
   private readonly snapshots: Snapshots;
   private confState: ConfState = { voters: [], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false };
   private housekeeping: NodeJS.Timeout | undefined;
+  private compactor: Compactor | undefined;
   private unproposed: Array<{ id: bigint; data: Uint8Array }> = [];
   private published = false;
   private markPublished!: () => void;
@@ -222,6 +224,16 @@ export class EtcdServer {
       observeFsync: (s) => this.metrics.walFsyncSeconds.observe(s),
     });
     this.raftNode.start();
+    this.compactor = new Compactor({
+      mode: this.cfg.autoCompactionMode,
+      retention: this.cfg.autoCompactionRetention,
+      isLeader: () => this.isLeader(),
+      rev: () => this.kv.rev(),
+      compactRevision: () => this.kv.compactRevision(),
+      compact: async (rev) => void (await this.propose({ compaction: { revision: String(rev), physical: false } })),
+      logger: this.logger,
+    });
+    this.compactor.start();
     this.housekeeping = setInterval(() => this.housekeep(), HOUSEKEEPING_MS);
     this.housekeeping.unref();
   }
@@ -351,6 +363,7 @@ export class EtcdServer {
     if (this.stopping) return;
     this.stopping = true;
     if (this.housekeeping) clearInterval(this.housekeeping);
+    this.compactor?.stop();
     await this.raftNode.stop();
     this.proposals.failAll(new EtcdError('Stopped'));
     this.readIndexer.failAll(new EtcdError('Stopped'));
