@@ -23,21 +23,29 @@
  *   HTTP status: event.isCreated() ? 201 : 200; error.httpStatus(). X-Etcd-Index: event.etcdIndex,
  *   error.index, watcher.startIndex for watches.
  *
- * Contract (server → store; every write is called from the apply loop only, in log order):
- *   PUT                           → set(key, {value, dir, ttlSeconds, refresh}, now)
- *   PUT prevExist=false / POST    → create(key, {value, dir, ttlSeconds, unique: POST}, now)
- *   PUT prevExist=true            → update(key, {value, ttlSeconds, refresh}, now)
- *   PUT prevValue/prevIndex       → compareAndSwap(key, prevValue, prevIndex, {value, ttlSeconds, refresh}, now)
- *   DELETE                        → delete(key, {dir, recursive}, now)
- *   DELETE prevValue/prevIndex    → compareAndDelete(key, prevValue, prevIndex, now)
- *   SYNC entry                    → deleteExpiredKeys(leaderNow)
- *   GET                           → get(key, {recursive, sorted}, now)      (local or after QGET)
- *   GET wait=true                 → watch(key, {recursive, stream, sinceIndex: waitIndex}) → V2Watcher:
- *       await watcher.next() (undefined = ended) or watcher.setListener(fn); watcher.remove() on
- *       client disconnect. A non-stream watcher ends after one event. Writers never wait on watchers.
- *   snapshot                      → save(): Buffer; V2Store.recover(bytes) or store.restore(bytes)
- *   /v2/stats/store               → statsJson()
- * Domain failures are thrown as V2Error (never anything else); the store is unchanged when one is thrown.
+ * Contract (server → store; writes are called from the apply loop only, in log order; `now` of a write
+ * is the proposer's time carried in the entry, so all members compute the same expirations):
+ *   PUT (no prev*)                     → set(key, {value, dir, ttlSeconds, refresh}, now)
+ *   PUT prevExist=false                → create(key, {value, dir, ttlSeconds}, now)
+ *   POST                               → create(key, {value, dir, ttlSeconds, unique: true}, now)
+ *   PUT prevExist=true                 → update(key, {value, ttlSeconds, refresh}, now)
+ *   PUT prevValue/prevIndex>0 (prevExist unset or true)
+ *                                      → compareAndSwap(key, prevValue, prevIndex, {value, ttlSeconds, refresh}, now)
+ *   DELETE                             → delete(key, {dir, recursive}, now)
+ *   DELETE prevValue/prevIndex>0       → compareAndDelete(key, prevValue, prevIndex, now)
+ *   SYNC entry                         → deleteExpiredKeys(leaderNow)
+ *   GET                                → get(key, {recursive, sorted}, now)      (local, or applied QGET)
+ *   GET wait=true                      → watch(key, {recursive, stream, sinceIndex: waitIndex}) → V2Watcher:
+ *       `await watcher.next()` (undefined = ended) or `watcher.setListener(fn)`; `watcher.remove()` when the
+ *       client goes away. A non-stream watcher ends after one event. Writers never wait on watchers.
+ *   every /v2/keys request             → authEnabledProbe() (etcd's v2 auth lookup; keeps getsFail etcd's)
+ *   membership / cluster version apply → mirror* functions (membership-mirror.ts)
+ *   raft snapshot                      → save(): Buffer; V2Store.recover(bytes) or store.restore(bytes)
+ *   /v2/stats/store                    → statsJson()
+ * A write without ttlSeconds/expireAtMs makes the node permanent (etcd drops the TTL). ttl= (empty) is
+ * "no ttl". The HTTP layer validates form input (200-series errors, refresh rules 211/212) before proposing.
+ * Domain failures are thrown as V2Error (never anything else), and a throwing call changes nothing but
+ * the stats counters.
  */
 export * from './errors.js';
 export * from './json.js';
