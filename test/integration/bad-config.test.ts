@@ -41,7 +41,7 @@ describe('bad configuration: exit code and message, ours vs etcd 3.4.23', () => 
     ['bad number', ['--heartbeat-interval', 'abc']],
   ];
 
-  it.each(flagCases)('%s: exit 2 and the same first line', async (_, bad) => {
+  it.concurrent.each(flagCases)('%s: exit 2 and the same first line', async (_, bad) => {
     const args = ['--data-dir', join(dir, 'never'), ...flags, ...bad];
     const [etcd, ours] = await Promise.all([daemon('etcd', args), daemon('ours', args)]);
     expect(etcd.code).toBe(2);
