@@ -106,6 +106,8 @@ describe('waitIndex and history', () => {
       + '"prevNode":{"key":"/sd","dir":true,"modifiedIndex":4,"createdIndex":4}}';
     expect(live).toEqual([want, 'END']);
     expect(drain(s.watch('/sd/x', { sinceIndex: 5 }))[0]).toBe(want);
+    // etcd's history match is a plain string prefix: /sdx sees the removal of /sd (observed)
+    expect(drain(s.watch('/sdx', { sinceIndex: 4 }))[0]).toBe(want);
   });
 });
 
