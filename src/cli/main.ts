@@ -15,8 +15,16 @@ import { EtcdServer } from '../server/server.js';
 import { ServerFacade } from '../server/v3-facade.js';
 import { ConfigError, earlyAction, parseConfig, type Config } from './config.js';
 import { flagsText, usageText, versionText } from './help.js';
-import { validateEnvironment } from './validate.js';
+import { readWalMetadata } from '../wal/index.js';
+import { validateEnvironment, type ExistingData } from './validate.js';
 import { formatUrl } from './values.js';
+
+/** Whether the data dir holds a member already, and the --name it was created with (from its WAL). */
+async function probeDataDir(c: Config): Promise<ExistingData> {
+  const walDir = c.walDir || path.join(c.dataDir, 'member', 'wal');
+  const metadata = await readWalMetadata(walDir);
+  return metadata ? { exists: true, memberName: metadata.name } : { exists: false };
+}
 
 function makeLogger(c: Config): Logger {
   const level = c.logLevel === 'panic' ? 'fatal' : c.logLevel;
@@ -84,7 +92,7 @@ async function main(argv: string[]): Promise<number> {
   const logger = makeLogger(config);
   for (const n of notices) logger.info(n);
   for (const w of warnings) logger.warn(w);
-  for (const w of await validateEnvironment(config)) logger.warn(w);
+  for (const w of await validateEnvironment(config, probeDataDir)) logger.warn(w);
   const server = await EtcdServer.start(toServerConfig(config, logger));
   const listeners = await serveClients(config, server, logger);
   await server.ready();

@@ -50,7 +50,7 @@ async function firstBoot(cfg: ServerConfig, walDir: string, snapshotter: Snapsho
   const self = members.find((m) => m.name === cfg.name);
   if (!self) throw new Error(`couldn't find local name "${cfg.name}" in the initial cluster configuration`);
   const clusterId = computeClusterId(members.map((m) => m.id));
-  const wal = await WAL.create(walDir, { memberId: self.id, clusterId }, { logger });
+  const wal = await WAL.create(walDir, { memberId: self.id, clusterId, name: cfg.name }, { logger });
   const entries: Entry[] = members.map((m, i) => ({
     term: 1,
     index: i + 1,

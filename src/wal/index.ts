@@ -20,7 +20,7 @@
  *   8    n    payload
  *   8+n  u32  crc = crc32c(bytes 0..8+n, seed), seed = the previous record's crc (the chain); for the
  *             CRC record the seed is its own payload.
- * Payloads: C u32 previous crc | D u64 memberId, u64 clusterId | S u64 term, u64 commit, u64 vote |
+ * Payloads: C u32 previous crc | D u64 memberId, u64 clusterId[, u16 n, n bytes name] | S u64 term, u64 commit, u64 vote |
  *           M u64 index, u64 term | E u64 index, u64 term, u8 entry type, data.
  *
  * Worked example: entry {index 5, term 2, EntryNormal, data "hi"} after a record whose crc was 0x12345678:
@@ -60,6 +60,7 @@
 export { WAL } from './wal.js';
 export { Snapshotter, snapFileName } from './snapshotter.js';
 export { segmentFileName } from './segment.js';
+export { readWalMetadata } from './reader.js';
 export {
   DEFAULT_SEGMENT_BYTES,
   WalCorruptError,

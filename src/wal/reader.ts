@@ -132,3 +132,32 @@ export async function readWal(walDir: string, from: WalSnapshotMarker, checkFrom
     markers: replay.markers,
   };
 }
+
+/** Bytes read from the first segment to find its metadata record (CRC + metadata come first). */
+export const METADATA_PROBE_BYTES = 4096;
+
+/**
+ * The metadata of the WAL in walDir without opening it (no lock, no repair), for start-up checks
+ * made before any data is touched. undefined when there is no WAL there.
+ */
+export async function readWalMetadata(walDir: string): Promise<WalMetadata | undefined> {
+  let segments: SegmentName[];
+  try {
+    segments = await listSegments(walDir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  if (segments.length === 0) return undefined;
+  const file = path.join(walDir, segments[0]!.name);
+  const fh = await fsp.open(file, 'r');
+  try {
+    const buf = Buffer.alloc(METADATA_PROBE_BYTES);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    const scan = scanSegment(buf.subarray(0, bytesRead), file, undefined, true);
+    const rec = scan.records.find((r) => r.type === RecordType.Metadata);
+    return rec ? decodeMetadata(rec.payload) : undefined;
+  } finally {
+    await fh.close();
+  }
+}

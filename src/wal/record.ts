@@ -105,10 +105,16 @@ export class RecordEncoder {
   }
 
   metadata(m: WalMetadata): void {
-    const at = this.reserve(16);
+    const name = m.name === undefined ? undefined : Buffer.from(m.name, 'utf8');
+    const n = 16 + (name ? 2 + name.length : 0);
+    const at = this.reserve(n);
     this.buf.writeBigUInt64LE(m.memberId, at + HEADER_BYTES);
     this.buf.writeBigUInt64LE(m.clusterId, at + HEADER_BYTES + 8);
-    this.seal(at, RecordType.Metadata, 16, this.crc);
+    if (name) {
+      this.buf.writeUInt16LE(name.length, at + HEADER_BYTES + 16);
+      name.copy(this.buf, at + HEADER_BYTES + 18);
+    }
+    this.seal(at, RecordType.Metadata, n, this.crc);
   }
 
   state(hs: HardState): void {
@@ -138,8 +144,11 @@ export class RecordEncoder {
   }
 }
 
+/** Metadata payload: u64 memberId, u64 clusterId, then optionally u16 n + n bytes of UTF-8 name. */
 export function decodeMetadata(p: Buffer): WalMetadata {
-  return { memberId: p.readBigUInt64LE(0), clusterId: p.readBigUInt64LE(8) };
+  const m: WalMetadata = { memberId: p.readBigUInt64LE(0), clusterId: p.readBigUInt64LE(8) };
+  if (p.length >= 18) m.name = p.toString('utf8', 18, 18 + p.readUInt16LE(16));
+  return m;
 }
 
 export function decodeState(p: Buffer): HardState {
@@ -159,9 +168,10 @@ export function expectedPayloadBytes(type: RecordType): number | undefined {
   switch (type) {
     case RecordType.Crc:
       return 4;
-    case RecordType.Metadata:
     case RecordType.Snapshot:
       return 16;
+    case RecordType.Metadata: // 16, or more with the member name
+      return undefined;
     case RecordType.State:
       return 24;
     case RecordType.Entry:

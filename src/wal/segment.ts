@@ -109,7 +109,7 @@ function checkRecord(ctx: ScanContext, pos: number): { end: number; type: Record
   const n = buf.readUInt32LE(pos + 2);
   if (!isKnownType(type) || buf[pos + 1] !== 0) throw new WalCorruptError(ctx.file, pos, `unknown record type 0x${type.toString(16)}`);
   const want = expectedPayloadBytes(type);
-  if (n > MAX_PAYLOAD_BYTES || (want !== undefined && n !== want) || (type === RecordType.Entry && n < 17)) {
+  if (n > MAX_PAYLOAD_BYTES || (want !== undefined && n !== want) || (type === RecordType.Entry && n < 17) || (type === RecordType.Metadata && n < 16)) {
     throw new WalCorruptError(ctx.file, pos, `record of type 0x${type.toString(16)} has impossible length ${n}`);
   }
   const end = pos + HEADER_BYTES + n + TRAILER_BYTES;

@@ -5,6 +5,8 @@ import type { Logger } from '../pkg/logger.js';
 export interface WalMetadata {
   memberId: bigint;
   clusterId: bigint;
+  /** The member's --name when the WAL was created (lets start-up refuse another member's data dir). */
+  name?: string;
 }
 
 /** A raft snapshot point recorded in the log: the state itself lives in the backend. */

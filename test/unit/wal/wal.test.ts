@@ -1,8 +1,9 @@
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { HardState } from '../../../src/raft/types.js';
-import { WAL, WalSnapshotError } from '../../../src/wal/index.js';
+import { WAL, WalSnapshotError, readWalMetadata } from '../../../src/wal/index.js';
 import { makeEntries, plain, rng, tempDir } from './helpers.js';
 
 const meta = { memberId: 0x8e9e05c52164694dn, clusterId: 0xcdf818194e3a8c32n };
@@ -173,5 +174,23 @@ describe('WAL', () => {
     expect(got.entries).toEqual([]);
     await got.wal.close();
     expect(await fs.readdir(walDir)).not.toContain('next.wal.tmp');
+  });
+});
+
+describe('metadata with the member name', () => {
+  it('is written at create, kept by open, and readable without opening the WAL', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'wal-name-'));
+    try {
+      const walDir = path.join(dir, 'wal');
+      expect(await readWalMetadata(walDir)).toBeUndefined();
+      const wal = await WAL.create(walDir, { memberId: 7n, clusterId: 9n, name: 'infra1' }, { segmentBytes: 64 * 1024 });
+      await wal.close();
+      expect(await readWalMetadata(walDir)).toEqual({ memberId: 7n, clusterId: 9n, name: 'infra1' });
+      const opened = await WAL.open(walDir, { index: 0, term: 0 }, { segmentBytes: 64 * 1024 });
+      expect(opened.metadata).toEqual({ memberId: 7n, clusterId: 9n, name: 'infra1' });
+      await opened.wal.close();
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
   });
 });
