@@ -105,6 +105,7 @@ import type { AuthRoleRevokePermissionRequest__Output } from '../pb/etcdserverpb
 import type { AuthRoleRevokePermissionResponse } from '../pb/etcdserverpb/AuthRoleRevokePermissionResponse.js';
 
 export type { EtcdErrorCode } from './errors.js';
+import type { V2Event, V2StoreStats, V2Watcher } from '../v2store/index.js';
 
 /** Per-call context. `token`: the auth token (gRPC metadata "token" / HTTP "Authorization"). */
 export interface CallContext {
@@ -202,7 +203,7 @@ export interface WatchStream {
 
 export type ServingStatus = 'SERVING' | 'NOT_SERVING';
 
-export interface EtcdServerFacade extends AuthFacade {
+export interface EtcdServerFacade extends AuthFacade, V2Facade {
   // ---- KV ----
   range(req: RangeRequest__Output, ctx?: CallContext): Promise<RangeResponse>;
   put(req: PutRequest__Output, ctx?: CallContext): Promise<PutResponse>;
@@ -288,4 +289,82 @@ export interface AuthFacade {
     req: AuthRoleRevokePermissionRequest__Output,
     ctx?: CallContext,
   ): Promise<AuthRoleRevokePermissionResponse>;
+}
+
+// ---- the v2 API (/v2/keys, /v2/members, /v2/stats) ----
+
+/** A /v2/keys request as the HTTP layer parsed and validated it (200-series errors are the HTTP layer's). */
+export interface V2KeysRequest {
+  readonly method: 'GET' | 'PUT' | 'POST' | 'DELETE';
+  /** The user key as given in the URL path ("/foo/bar"). */
+  readonly key: string;
+  readonly value?: string;
+  readonly dir: boolean;
+  /** undefined = no TTL (a write without ttl makes the node permanent). */
+  readonly ttlSeconds?: number;
+  readonly refresh: boolean;
+  readonly prevValue?: string;
+  /** 0/undefined = not given. */
+  readonly prevIndex?: number;
+  /** undefined = not given. */
+  readonly prevExist?: boolean;
+  readonly recursive: boolean;
+  readonly sorted: boolean;
+  /** GET through raft (linearizable) instead of the local store. */
+  readonly quorum: boolean;
+}
+
+/** Headers of every v2 response (X-Etcd-Cluster-Id, X-Raft-Index, X-Raft-Term). */
+export interface V2HeaderInfo {
+  readonly clusterId: bigint;
+  readonly raftIndex: number;
+  readonly raftTerm: number;
+}
+
+export interface V2Member {
+  readonly id: bigint;
+  readonly name: string;
+  readonly peerURLs: readonly string[];
+  readonly clientURLs: readonly string[];
+}
+
+/**
+ * What the v2 HTTP layer asks of the server. Writes and quorum GETs go through raft and are applied
+ * to the v2 store in log order; plain GETs and watches read the member's own store. Domain failures
+ * reject with V2Error (src/v2store: error code, cause, index); raft failures (timeout, stopping) with
+ * EtcdError, which the HTTP layer answers as etcd's 300 "Raft Internal Error" / 500.
+ */
+export interface V2Facade {
+  v2Keys(req: V2KeysRequest): Promise<V2Event>;
+  /** A watcher from `sinceIndex` (0 = the next change); throws V2Error 401 when it is too old. */
+  v2Watch(key: string, opts: { recursive: boolean; stream: boolean; sinceIndex: number }): V2Watcher;
+  /** The store index now (X-Etcd-Index for requests that do not produce an event). */
+  v2Index(): number;
+  /** Counts etcd's per-request v2 auth lookup in the store stats; false (v2 auth is never enabled). */
+  v2AuthProbe(): boolean;
+  v2StoreStats(): V2StoreStats;
+  v2Header(): V2HeaderInfo;
+  v2Members(): V2Member[];
+  /** /v2/stats/self values; the HTTP layer renders etcd's JSON (times as RFC 3339, uptime as a Go duration). */
+  v2SelfStats(): V2SelfStats;
+  /** /v2/stats/leader: only the leader answers (others: undefined → etcd's 403 "not current leader"). */
+  v2LeaderStats(): V2LeaderStats | undefined;
+}
+
+export interface V2SelfStats {
+  readonly name: string;
+  readonly id: bigint;
+  readonly state: 'StateFollower' | 'StateCandidate' | 'StateLeader' | 'StatePreCandidate';
+  readonly startTimeMs: number;
+  readonly leader: bigint;
+  /** When the current leader became leader, as this member saw it. */
+  readonly leaderStartTimeMs: number;
+  readonly recvAppendRequestCnt: number;
+  readonly sendAppendRequestCnt: number;
+}
+
+export interface V2LeaderStats {
+  readonly leader: bigint;
+  /** One per follower (none in a cluster of one). */
+  readonly followers: ReadonlyArray<{ id: bigint; latencyMs: { current: number; average: number; minimum: number; maximum: number }; fail: number; success: number }>;
 }

@@ -116,6 +116,11 @@ export class V2Store {
     }
   }
 
+  /** Whether any node carries a TTL: the leader proposes SYNC entries only then (as etcd does). */
+  hasTtlKeys(): boolean {
+    return this.ttlHeap.size() > 0;
+  }
+
   /** Applied for a SYNC entry: removes every node expiring at or before `now`, one expire event each. */
   deleteExpiredKeys(now: V2Now): void {
     const nowMs = toMs(now);
