@@ -2,7 +2,7 @@
 // v2-put. Each returns a CaseRun whose setup() opens the worker's connections (and, for leases, its
 // leases and streams) and whose run() drives the closed loop; close() releases everything.
 import { Agent, request } from 'node:http';
-import { call, closeConn, connect, type Conn } from './proto.js';
+import { call, closeConn, connect, encodePut, encodeRange, rawUnary, type Conn } from './proto.js';
 import { closedLoop, type Recorder } from './recorder.js';
 import { keyGen, keyOf, valueOf } from './keys.js';
 import type { WorkerTask } from './types.js';
@@ -43,7 +43,7 @@ export function putCase(task: WorkerTask): CaseRun {
   const value = valueOf(o.valSize);
   return grpcCase(task, (conns) => async (c) => {
     const conn = conns[c % conns.length]!;
-    await call(conn.kv.Put, conn.kv, { key: keys.next(), value });
+    await rawUnary(conn.kv, '/etcdserverpb.KV/Put', encodePut(keys.next(), value));
   });
 }
 
@@ -53,7 +53,7 @@ export function rangeCase(task: WorkerTask): CaseRun {
   const serializable = o.consistency === 's';
   return grpcCase(task, (conns) => async (c) => {
     const conn = conns[c % conns.length]!;
-    await call(conn.kv.Range, conn.kv, { key: keys.next(), serializable });
+    await rawUnary(conn.kv, '/etcdserverpb.KV/Range', encodeRange(keys.next(), serializable));
   });
 }
 
