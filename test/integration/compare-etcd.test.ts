@@ -19,13 +19,13 @@ async function play(m: Member, steps: Step[]): Promise<Transcript> {
   const blocks: string[] = [];
   for (const s of steps) {
     const args = s.args.map((a) => a.replace(/\$(\w+)/g, (_, v: string) => vars.get(v) ?? `$${v}`));
-    const r = await etcdctl(m, args, { input: s.input, timeoutMs: s.timeoutMs });
+    const r = await etcdctl(m, args, { input: s.input, killWhen: s.killWhen });
     if (s.capture) {
       const hit = s.capture.re.exec(r.stdout);
       if (hit) vars.set(s.capture.name, hit[1]!);
     }
     if (s.settleMs) await new Promise((res) => setTimeout(res, s.settleMs));
-    const code = r.code === null ? 'killed after the time limit' : String(r.code);
+    const code = r.code === null ? 'killed' : String(r.code);
     const out = `$ etcdctl ${args.join(' ')}${s.input ? ` <<< ${JSON.stringify(s.input)}` : ''}\n[exit ${code}]\n${r.stdout}${r.stderr ? `--- stderr\n${r.stderr}` : ''}`;
     blocks.push(maskOutput(out, m));
   }

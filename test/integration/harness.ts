@@ -247,7 +247,11 @@ export interface CtlOpts {
   env?: Record<string, string>;
   input?: string;
   timeoutMs?: number;
+  /** For commands that never end (watch, elect): SIGKILL 300 ms after stdout first matches this. */
+  killWhen?: RegExp;
 }
+
+const KILL_WHEN_GRACE_MS = 300; // lets output that would follow the match arrive before the kill
 
 /** Run `ETCDCTL_API=3 etcdctl --endpoints <endpoint> ...args`; fails when etcdctl is missing. */
 export function etcdctl(endpoint: string | Member, args: string[], opts: CtlOpts = {}): Promise<Run> {
@@ -263,7 +267,14 @@ export function run(cmd: string, args: string[], opts: CtlOpts = {}): Promise<Ru
     const child = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...opts.env }, stdio: [stdin, 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    let matched = false;
+    child.stdout!.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      if (opts.killWhen && !matched && opts.killWhen.test(stdout)) {
+        matched = true;
+        setTimeout(() => child.kill('SIGKILL'), KILL_WHEN_GRACE_MS);
+      }
+    });
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const t = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 20_000);
     child.on('error', reject);
