@@ -17,7 +17,9 @@ import { createMetrics, type EtcdMetrics } from '../pkg/metrics.js';
 import { ErrProposalDropped, RawNode, StateType, decodeConfChange, type ReadState, type SoftState } from '../raft/index.js';
 import { ConfChangeType, EntryType, None, type ConfState, type Entry } from '../raft/types.js';
 import { NoPeersTransport } from '../transport/index.js';
+import { V2Store, mirrorClusterVersion, mirrorMemberAdd, mirrorMemberAttributes, mirrorMemberRaftAttributes, mirrorMemberRemove } from '../v2store/index.js';
 import { AlarmStore } from './alarms.js';
+import { applyV2, type V2Outcome } from './apply-v2.js';
 import { V3Applier, type V3Result } from './apply-v3.js';
 import { bootstrapRaft, type RaftBootstrap } from './bootstrap.js';
 import { DEFAULT_QUOTA_BYTES, backendPathOf, type ServerConfig } from './config.js';
@@ -39,13 +41,17 @@ export const HOUSEKEEPING_MS = 500;
 /** Unflushed backend operations at which the apply loop waits for a batch write (memory bound). */
 export const BACKEND_PENDING_OPS_MAX = 100_000;
 
-export type ApplyOutcome = V3Result;
+export type ApplyOutcome = V3Result | V2Outcome;
 
 export class EtcdServer {
   readonly memberId: bigint;
   readonly clusterId: bigint;
   readonly cluster: RaftCluster;
   readonly readIndexer: ReadIndexer;
+  /** The v2 key tree: in memory, rebuilt from the raft snapshot and the WAL after it. */
+  readonly v2: V2Store;
+  readonly startTimeMs: number;
+  leaderSinceMs = 0;
   lead: bigint = None;
   term = 0;
   appliedIndex: number;
@@ -60,6 +66,7 @@ export class EtcdServer {
   private compactor: Compactor | undefined;
   private unproposed: Array<{ id: bigint; data: Uint8Array }> = [];
   private published = false;
+  private syncInFlight = false;
   private markPublished!: () => void;
   private readonly publishedSignal = new Promise<void>((resolve) => (this.markPublished = resolve));
   private stopping = false;
@@ -91,7 +98,9 @@ export class EtcdServer {
       },
       appliedIndex: () => this.appliedIndex,
     });
-    this.snapshots = new Snapshots(boot, backend, cfg, logger, this.appliedIndex);
+    this.v2 = boot.snapshot && boot.snapshot.data.length > 0 ? V2Store.recover(boot.snapshot.data) : new V2Store();
+    this.startTimeMs = this.now();
+    this.snapshots = new Snapshots(boot, backend, cfg, logger, this.appliedIndex, () => this.v2.save());
   }
 
   static async start(cfg: ServerConfig): Promise<EtcdServer> {
@@ -250,6 +259,7 @@ export class EtcdServer {
       if (soft.lead !== None) this.metrics.leaderChangesSeen.inc();
       this.logger.info({ leader: idToHex(soft.lead), state: StateType[soft.raftState] }, 'leader changed');
     }
+    if (soft.lead !== this.lead) this.leaderSinceMs = this.now();
     this.lead = soft.lead;
     this.term = this.raftNode.node.status().hardState.term;
     this.metrics.hasLeader.set(this.lead === None ? 0 : 1);
@@ -286,6 +296,12 @@ export class EtcdServer {
     this.metrics.dbTotalSizeBytes.set(this.backend.size());
     this.metrics.dbTotalSizeInUseBytes.set(this.backend.sizeInUse());
     if (!this.isLeader()) return;
+    if (this.v2.hasTtlKeys() && !this.syncInFlight) {
+      this.syncInFlight = true;
+      this.propose({ v2: { method: 'SYNC', time_ms: String(now) } })
+        .catch(() => undefined)
+        .finally(() => (this.syncInFlight = false));
+    }
     for (const id of this.lessor.findExpired(now)) {
       this.propose({ lease_revoke: { ID: id.toString() } }).catch(() => undefined);
     }
@@ -316,16 +332,23 @@ export class EtcdServer {
   private applyConfChange(e: Entry): void {
     const cc = decodeConfChange(e.data);
     this.confState = this.raftNode.node.applyConfChange(cc);
-    if (e.index > this.backend.consistentIndex()) {
-      if (cc.type === ConfChangeType.ConfChangeAddNode || cc.type === ConfChangeType.ConfChangeAddLearnerNode) {
-        const m = cc.context && cc.context.length > 0 ? decodeConfChangeMember(cc.context) : undefined;
-        if (m && this.cluster.member(m.id)) this.cluster.promote(m.id);
-        else if (m) this.cluster.addMember(m);
-      } else if (cc.type === ConfChangeType.ConfChangeRemoveNode) {
-        this.cluster.removeMember(cc.nodeId);
+    const fresh = e.index > this.backend.consistentIndex();
+    const idHex = idToHex(cc.nodeId);
+    if (cc.type === ConfChangeType.ConfChangeAddNode || cc.type === ConfChangeType.ConfChangeAddLearnerNode) {
+      const m = cc.context && cc.context.length > 0 ? decodeConfChangeMember(cc.context) : undefined;
+      if (m) {
+        // Adding a member that exists is a learner's promotion. The v2 mirror and the backend are
+        // judged apart: on replay the mirror starts over while the backend is already ahead.
+        if (this.v2HasMember(idHex)) mirrorMemberRaftAttributes(this.v2, idHex, { peerURLs: m.peerURLs }, 0);
+        else mirrorMemberAdd(this.v2, idHex, { peerURLs: m.peerURLs, isLearner: m.isLearner }, 0);
+        if (fresh && this.cluster.member(m.id)) this.cluster.promote(m.id);
+        else if (fresh) this.cluster.addMember(m);
       }
-      this.backend.setConsistentIndex(e.index);
+    } else if (cc.type === ConfChangeType.ConfChangeRemoveNode) {
+      mirrorMemberRemove(this.v2, idHex, 0);
+      if (fresh) this.cluster.removeMember(cc.nodeId);
     }
+    if (fresh) this.backend.setConsistentIndex(e.index);
     if (cc.id !== undefined) this.proposals.waits.trigger(cc.id, { kind: 'none' });
   }
 
@@ -335,25 +358,41 @@ export class EtcdServer {
     if (e.index > this.backend.consistentIndex()) this.backend.setConsistentIndex(e.index);
   }
 
+  /**
+   * v2 requests and the /0 mirror apply on every replay (the v2 store lives in memory, rebuilt from
+   * the snapshot and the WAL); backend-held state only above the consistent index.
+   */
   private applyNormal(e: Entry): void {
     const req = decodeRequest(e.data);
     const id = BigInt(req.header.ID);
-    if (e.index <= this.backend.consistentIndex()) return;
-    let result: ApplyOutcome | EtcdError;
-    if (req.member_attributes) {
+    const fresh = e.index > this.backend.consistentIndex();
+    let result: ApplyOutcome | EtcdError = { kind: 'none' };
+    if (req.v2) {
+      result = applyV2(this.v2, req.v2);
+    } else if (req.member_attributes) {
       const a = req.member_attributes;
-      this.cluster.updateAttributes(BigInt(a.member_id), a.name, a.client_urls);
-      this.backend.setConsistentIndex(e.index);
-      result = { kind: 'none' };
+      mirrorMemberAttributes(this.v2, idToHex(BigInt(a.member_id)), { name: a.name, clientURLs: a.client_urls }, 0);
+      if (fresh) this.cluster.updateAttributes(BigInt(a.member_id), a.name, a.client_urls);
     } else if (req.cluster_version) {
+      mirrorClusterVersion(this.v2, req.cluster_version.version, 0);
       this.clusterVersion = req.cluster_version.version;
-      this.backend.put('cluster', CLUSTER_VERSION_KEY, Buffer.from(this.clusterVersion));
-      this.backend.setConsistentIndex(e.index);
-      result = { kind: 'none' };
-    } else {
+      if (fresh) this.backend.put('cluster', CLUSTER_VERSION_KEY, Buffer.from(this.clusterVersion));
+    } else if (fresh) {
       result = this.applier.apply(e.index, req);
+    } else {
+      return;
     }
+    if (fresh) this.backend.setConsistentIndex(e.index);
     this.proposals.waits.trigger(id, result);
+  }
+
+  private v2HasMember(idHex: string): boolean {
+    try {
+      this.v2.getPath(`/0/members/${idHex}/raftAttributes`, {}, 0);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   // ---- stopping ----

@@ -19,8 +19,11 @@ import { EtcdError } from './errors.js';
 import type { EtcdServerFacade, HeaderInfo, ServingStatus, SnapshotSource, VersionInfo, WatchSink, WatchStream } from './facade.js';
 import { SERVER_VERSION, type EtcdServer } from './server.js';
 import { big } from './v3-convert.js';
+import { V2Api } from './v2-api.js';
 import { V3Kv } from './v3-kv.js';
 import { openWatchStream } from './v3-watch.js';
+import { campaign, leader, observe, proclaim, resign } from './v3-election.js';
+import { lock, unlock } from './v3-lock.js';
 
 /** etcdctl snapshot save wants (size - 32) % 512 == 0. */
 export const SNAPSHOT_ALIGN_BYTES = 512;
@@ -29,9 +32,11 @@ const notCapable = (): Promise<never> => Promise.reject(new EtcdError('NotCapabl
 
 export class ServerFacade implements EtcdServerFacade {
   private readonly v3: V3Kv;
+  private readonly v2: V2Api;
 
   constructor(private readonly s: EtcdServer) {
     this.v3 = new V3Kv(s);
+    this.v2 = new V2Api(s);
   }
 
   // ---- KV, watch, lease ----
@@ -132,15 +137,13 @@ export class ServerFacade implements EtcdServerFacade {
   }
 
   // ---- lock, election, auth: later issues ----
-  lock = notCapable;
-  unlock = notCapable;
-  campaign = notCapable;
-  proclaim = notCapable;
-  leader = notCapable;
-  resign = notCapable;
-  observe(): AsyncIterable<never> {
-    return { [Symbol.asyncIterator]: () => ({ next: () => notCapable() }) };
-  }
+  lock: EtcdServerFacade['lock'] = (req, ctx) => lock(this.s, this.v3, req, ctx?.signal);
+  unlock: EtcdServerFacade['unlock'] = (req) => unlock(this.v3, req);
+  campaign: EtcdServerFacade['campaign'] = (req, ctx) => campaign(this.s, this.v3, req, ctx?.signal);
+  proclaim: EtcdServerFacade['proclaim'] = (req) => proclaim(this.v3, req);
+  leader: EtcdServerFacade['leader'] = (req) => leader(this.v3, req);
+  resign: EtcdServerFacade['resign'] = (req) => resign(this.v3, req);
+  observe: EtcdServerFacade['observe'] = (req, ctx) => observe(this.s, this.v3, req, ctx?.signal);
   authEnable = notCapable;
   authDisable = notCapable;
   authenticate = (): Promise<never> => Promise.reject(new EtcdError('AuthNotEnabled'));
@@ -157,6 +160,17 @@ export class ServerFacade implements EtcdServerFacade {
   roleDelete = notCapable;
   roleGrantPermission = notCapable;
   roleRevokePermission = notCapable;
+
+  // ---- v2 ----
+  v2Keys: EtcdServerFacade['v2Keys'] = (req) => this.v2.v2Keys(req);
+  v2Watch: EtcdServerFacade['v2Watch'] = (key, opts) => this.v2.v2Watch(key, opts);
+  v2Index = (): number => this.v2.v2Index();
+  v2AuthProbe = (): boolean => this.v2.v2AuthProbe();
+  v2StoreStats: EtcdServerFacade['v2StoreStats'] = () => this.v2.v2StoreStats();
+  v2Header: EtcdServerFacade['v2Header'] = () => this.v2.v2Header();
+  v2Members: EtcdServerFacade['v2Members'] = () => this.v2.v2Members();
+  v2SelfStats: EtcdServerFacade['v2SelfStats'] = () => this.v2.v2SelfStats();
+  v2LeaderStats: EtcdServerFacade['v2LeaderStats'] = () => this.v2.v2LeaderStats();
 
   // ---- synchronous state ----
   header(): HeaderInfo {

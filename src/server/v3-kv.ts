@@ -24,15 +24,15 @@ import type { RangeResponse } from '../pb/etcdserverpb/RangeResponse.js';
 import type { ResponseHeader } from '../pb/etcdserverpb/ResponseHeader.js';
 import type { TxnRequest__Output } from '../pb/etcdserverpb/TxnRequest.js';
 import type { TxnResponse } from '../pb/etcdserverpb/TxnResponse.js';
-import { leaseToEtcdError, mvccToEtcdError, requestCost, type V3Result } from './apply-v3.js';
+import { leaseToEtcdError, mvccToEtcdError, requestCost } from './apply-v3.js';
 import { EtcdError } from './errors.js';
 import type { InternalRaftRequest } from './internal-request.js';
-import type { EtcdServer } from './server.js';
+import type { ApplyOutcome, EtcdServer } from './server.js';
 import { big, deleteToPb, leaseIdToWire, putToPb, rangeToPb, toMvccRange, toMvccTxn, txnToPb } from './v3-convert.js';
 
-function expect<K extends V3Result['kind']>(r: V3Result, kind: K): Extract<V3Result, { kind: K }> {
+function expect<K extends ApplyOutcome['kind']>(r: ApplyOutcome, kind: K): Extract<ApplyOutcome, { kind: K }> {
   if (r.kind !== kind) throw new Error(`apply returned ${r.kind}, expected ${kind}`);
-  return r as Extract<V3Result, { kind: K }>;
+  return r as Extract<ApplyOutcome, { kind: K }>;
 }
 
 function isReadOnlyTxn(t: TxnRequest__Output): boolean {
@@ -53,7 +53,7 @@ export class V3Kv {
   }
 
   /** Quota admission before proposing (etcd's quota KV server): over quota raises NOSPACE. */
-  private async proposeWrite(req: Omit<InternalRaftRequest, 'header'>): Promise<V3Result> {
+  private async proposeWrite(req: Omit<InternalRaftRequest, 'header'>): Promise<ApplyOutcome> {
     const cost = requestCost({ header: { ID: '0' }, ...req });
     if (this.s.alarms.has('NOSPACE')) throw new EtcdError('NoSpace');
     if (this.s.overQuota(cost)) {

@@ -49,6 +49,7 @@ export async function startMember(dataDir: string, over: Partial<ServerConfig> =
   const server = await EtcdServer.start(testConfig(dataDir, over));
   const facade = new ServerFacade(server);
   const deadline = Date.now() + 10_000;
+  await server.ready();
   while (!server.isLeader() || server.clusterVersion === '') {
     if (Date.now() > deadline) throw new Error('member did not become leader');
     await new Promise((r) => setTimeout(r, 5));
