@@ -96,8 +96,9 @@ export class ServerFacade implements EtcdServerFacade {
     };
   }
 
+  /** Member-local, as etcd's: LevelDB compacts its whole key range (space of deleted data returns). */
   async defragment(): Promise<{ header: ReturnType<V3Kv['header']> }> {
-    await this.s.backend.commit();
+    await this.s.backend.defragment();
     return { header: this.v3.header() };
   }
 
