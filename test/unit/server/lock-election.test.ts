@@ -68,7 +68,7 @@ describe('Lock and Election services (in-process member)', () => {
     await m.facade.put(putReq('unrelated', 'x'));
     await tick();
     expect(wb.settled()).toBe(false);
-    const u = await m.facade.unlock({ key: a.key! });
+    const u = await m.facade.unlock({ key: Buffer.from(a.key!) });
     const rb = await wb.p;
     expect(rb.key!.toString()).toBe(`q/${hex(lb)}`);
     expect(rb.header?.revision).toBe(u.header?.revision);
@@ -92,7 +92,7 @@ describe('Lock and Election services (in-process member)', () => {
     const wb = track(m.facade.lock({ name: b('safe'), lease: lb }));
     await tick();
     await m.facade.leaseRevoke({ ID: lb });
-    await m.facade.unlock({ key: a.key! });
+    await m.facade.unlock({ key: Buffer.from(a.key!) });
     expect(await code(wb.p)).toBe('LeaseNotFound');
     expect(await keys('safe/')).toEqual([]);
   });
@@ -105,7 +105,7 @@ describe('Lock and Election services (in-process member)', () => {
     await m.facade.deleteRange(del(`rq/${hex(lb)}`));
     const c = track(m.facade.lock({ name: b('rq'), lease: lc }));
     await tick();
-    await m.facade.unlock({ key: a.key! });
+    await m.facade.unlock({ key: Buffer.from(a.key!) });
     // C queued before B's re-queue: C gets the lock, B waits behind it
     expect((await c.p).key!.toString()).toBe(`rq/${hex(lc)}`);
     await tick();
