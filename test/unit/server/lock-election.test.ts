@@ -97,6 +97,22 @@ describe('Lock and Election services (in-process member)', () => {
     expect(await keys('safe/')).toEqual([]);
   });
 
+  it('SAFE: the Jepsen case — the waiter lease EXPIRES (not kept alive) before the holder unlocks', async () => {
+    const [la, lb] = [await grant(), await grant(1)];
+    const a = await m.facade.lock({ name: b('jepsen'), lease: la });
+    const wb = track(m.facade.lock({ name: b('jepsen'), lease: lb }));
+    const deadline = Date.now() + 10_000; // hang guard
+    const waitFor = async (n: number): Promise<void> => {
+      while ((await keys('jepsen/')).length !== n && Date.now() < deadline) await tick(50);
+    };
+    await waitFor(2); // B queued
+    await waitFor(1); // B's lease expired and was revoked by the leader
+    expect(await keys('jepsen/')).toEqual([`jepsen/${hex(la)}`]);
+    expect(wb.settled()).toBe(false);
+    await m.facade.unlock({ key: Buffer.from(a.key!) });
+    expect(await code(wb.p)).toBe('LeaseNotFound');
+  });
+
   it('SAFE: a waiter whose key was deleted by someone else (lease alive) queues again', async () => {
     const [la, lb, lc] = [await grant(), await grant(), await grant()];
     const a = await m.facade.lock({ name: b('rq'), lease: la });
@@ -163,6 +179,17 @@ describe('Lock and Election services (in-process member)', () => {
     ac.abort();
     expect(await code(wc)).toBe('Canceled');
     expect(await keys('ec/')).toEqual([`ec/${hex(la)}`]);
+  });
+
+  it('SAFE: a candidate whose lease is revoked while waiting fails with LeaseNotFound', async () => {
+    const [la, lb] = [await grant(), await grant()];
+    const a = (await m.facade.campaign({ name: b('es'), lease: la, value: b('a') })).leader!;
+    const wb = track(m.facade.campaign({ name: b('es'), lease: lb, value: b('b') }));
+    await tick();
+    await m.facade.leaseRevoke({ ID: lb });
+    await m.facade.resign({ leader: a as never });
+    expect(await code(wb.p)).toBe('LeaseNotFound');
+    expect(await code(m.facade.leader({ name: b('es') }))).toBe('ElectionNoLeader');
   });
 
   it('Observe: leader, its proclamations, the next leader, then (after none) the first new put', async () => {
