@@ -82,8 +82,23 @@ export class EtcdError extends Error {
   constructor(
     readonly code: EtcdErrorCode,
     detail?: string,
+    /**
+     * Reach the client with the code's text but as gRPC Unknown / HTTP 500: etcd's Lock and Election
+     * services run client recipes inside the server, whose errors surface that way.
+     */
+    readonly surfacedAsUnknown = false,
   ) {
     super(detail === undefined ? code : `${code}: ${detail}`);
+  }
+}
+
+/** Runs a Lock/Election call, turning its domain errors into Unknown ones (cancellation excepted). */
+export async function asRecipeCall<T>(call: Promise<T>): Promise<T> {
+  try {
+    return await call;
+  } catch (err) {
+    if (err instanceof EtcdError && err.code !== 'Canceled' && !err.surfacedAsUnknown) throw new EtcdError(err.code, undefined, true);
+    throw err;
   }
 }
 

@@ -15,7 +15,7 @@ import type { MoveLeaderResponse } from '../pb/etcdserverpb/MoveLeaderResponse.j
 import type { StatusResponse } from '../pb/etcdserverpb/StatusResponse.js';
 import type { AlarmType } from './alarms.js';
 import { mvccToEtcdError } from './apply-v3.js';
-import { EtcdError } from './errors.js';
+import { EtcdError, asRecipeCall } from './errors.js';
 import type { EtcdServerFacade, HeaderInfo, ServingStatus, SnapshotSource, VersionInfo, WatchSink, WatchStream } from './facade.js';
 import { SERVER_VERSION, type EtcdServer } from './server.js';
 import { big } from './v3-convert.js';
@@ -137,13 +137,13 @@ export class ServerFacade implements EtcdServerFacade {
     return { size, chunks: (async function* () { yield* chunks; })() };
   }
 
-  // ---- lock, election, auth: later issues ----
-  lock: EtcdServerFacade['lock'] = (req, ctx) => lock(this.s, this.v3, req, ctx?.signal);
-  unlock: EtcdServerFacade['unlock'] = (req) => unlock(this.v3, req);
-  campaign: EtcdServerFacade['campaign'] = (req, ctx) => campaign(this.s, this.v3, req, ctx?.signal);
-  proclaim: EtcdServerFacade['proclaim'] = (req) => proclaim(this.v3, req);
-  leader: EtcdServerFacade['leader'] = (req) => leader(this.v3, req);
-  resign: EtcdServerFacade['resign'] = (req) => resign(this.v3, req);
+  // ---- lock and election (etcd's recipes inside the server); auth: a later issue ----
+  lock: EtcdServerFacade['lock'] = (req, ctx) => asRecipeCall(lock(this.s, this.v3, req, ctx?.signal));
+  unlock: EtcdServerFacade['unlock'] = (req) => asRecipeCall(unlock(this.v3, req));
+  campaign: EtcdServerFacade['campaign'] = (req, ctx) => asRecipeCall(campaign(this.s, this.v3, req, ctx?.signal));
+  proclaim: EtcdServerFacade['proclaim'] = (req) => asRecipeCall(proclaim(this.v3, req));
+  leader: EtcdServerFacade['leader'] = (req) => asRecipeCall(leader(this.v3, req));
+  resign: EtcdServerFacade['resign'] = (req) => asRecipeCall(resign(this.v3, req));
   observe: EtcdServerFacade['observe'] = (req, ctx) => observe(this.s, this.v3, req, ctx?.signal);
   authEnable = notCapable;
   authDisable = notCapable;

@@ -135,6 +135,9 @@ export function toErrorInfo(err: unknown): ErrorInfo {
     const code = (err as { code?: unknown }).code;
     if (err.name === 'EtcdError' && typeof code === 'string') {
       const info = INFO.get(code);
+      if (info !== undefined && (err as { surfacedAsUnknown?: boolean }).surfacedAsUnknown) {
+        return { grpcCode: S.UNKNOWN, message: info.message, httpStatus: 500 };
+      }
       if (info !== undefined) return info;
     }
     return { grpcCode: S.UNKNOWN, message: err.message, httpStatus: 500 };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { status } from '@grpc/grpc-js';
 import { ALL_ERROR_CODES, errorInfo, httpStatusOf, toErrorInfo, toGrpcError } from '../../../src/api/v3/errors.js';
-import { EtcdError } from '../../../src/server/errors.js';
+import { EtcdError, asRecipeCall } from '../../../src/server/errors.js';
 
 // Expected rows copied from etcd-reference §1.3 (etcd 3.4 rpctypes), independently of the table.
 const EXPECTED: [string, status, string, number?][] = [
@@ -61,5 +61,15 @@ describe('the v3 error table', () => {
     expect(httpStatusOf(status.UNAVAILABLE)).toBe(503);
     expect(httpStatusOf(status.UNAUTHENTICATED)).toBe(401);
     expect(httpStatusOf(status.DATA_LOSS)).toBe(500);
+  });
+});
+
+describe('errors of the Lock and Election recipes', () => {
+  it('keep etcd text but reach the client as Unknown / 500, except cancellation', async () => {
+    const lease = await asRecipeCall(Promise.reject(new EtcdError('LeaseNotFound'))).catch((e: unknown) => e);
+    expect(toErrorInfo(lease)).toEqual({ grpcCode: status.UNKNOWN, message: 'etcdserver: requested lease not found', httpStatus: 500 });
+    const canceled = await asRecipeCall(Promise.reject(new EtcdError('Canceled'))).catch((e: unknown) => e);
+    expect(toErrorInfo(canceled)).toEqual(errorInfo('Canceled'));
+    expect(await asRecipeCall(Promise.resolve(7))).toBe(7);
   });
 });
