@@ -13,6 +13,8 @@ export interface UnaryRoute {
   readonly call: (f: EtcdServerFacade, req: never, ctx: CallContext | undefined) => Promise<object>;
   /** etcd's v3rpc request checks (the same ones the gRPC API makes), before the facade is called. */
   readonly check?: (req: never, limits: GatewayLimits) => EtcdErrorCode | undefined;
+  /** The call may wait indefinitely (Lock, Campaign): it gets a signal that aborts when the client goes. */
+  readonly blocking?: boolean;
 }
 
 export interface GatewayLimits {
@@ -94,9 +96,9 @@ export const UNARY_ROUTES: readonly UnaryRoute[] = withChecks([
   auth('/auth/role/grant', 'RoleGrantPermission', 'AuthRoleGrantPermission', (f, r, c) => f.roleGrantPermission(r, c)),
   auth('/auth/role/revoke', 'RoleRevokePermission', 'AuthRoleRevokePermission', (f, r, c) => f.roleRevokePermission(r, c)),
 
-  route('/lock/lock', 'v3lockpb.Lock', 'Lock', 'Lock', (f, r, c) => f.lock(r, c)),
+  { ...route('/lock/lock', 'v3lockpb.Lock', 'Lock', 'Lock', (f, r, c) => f.lock(r, c)), blocking: true },
   route('/lock/unlock', 'v3lockpb.Lock', 'Unlock', 'Unlock', (f, r, c) => f.unlock(r, c)),
-  route('/election/campaign', 'v3electionpb.Election', 'Campaign', 'Campaign', (f, r, c) => f.campaign(r, c)),
+  { ...route('/election/campaign', 'v3electionpb.Election', 'Campaign', 'Campaign', (f, r, c) => f.campaign(r, c)), blocking: true },
   route('/election/proclaim', 'v3electionpb.Election', 'Proclaim', 'Proclaim', (f, r, c) => f.proclaim(r, c)),
   route('/election/leader', 'v3electionpb.Election', 'Leader', 'Leader', (f, r, c) => f.leader(r, c)),
   route('/election/resign', 'v3electionpb.Election', 'Resign', 'Resign', (f, r, c) => f.resign(r, c)),

@@ -45,6 +45,15 @@ export function callContext(request: FastifyRequest): CallContext | undefined {
   return token === undefined ? undefined : { token };
 }
 
+/** The call context of a blocking call: its signal aborts when the client closes the connection first. */
+function abortableContext(request: FastifyRequest, reply: FastifyReply): CallContext {
+  const controller = new AbortController();
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) controller.abort();
+  });
+  return { ...callContext(request), signal: controller.signal };
+}
+
 export async function gatewayPlugin(app: FastifyInstance, opts: GatewayOptions): Promise<void> {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
@@ -101,7 +110,7 @@ async function unary(route: UnaryRoute, o: GatewayOptions, request: FastifyReque
   try {
     const code = route.check?.(req as never, o.limits) ?? (refusal ? refusal.code : undefined);
     if (code !== undefined) throw Object.assign(new Error(code), { name: 'EtcdError', code });
-    resp = await route.call(o.facade, req as never, callContext(request));
+    resp = await route.call(o.facade, req as never, route.blocking ? abortableContext(request, reply) : callContext(request));
   } catch (err) {
     const info = toErrorInfo(err);
     if (o.metrics) countRpcHandled(o.metrics, 'unary', route.service, route.method, info.grpcCode);

@@ -167,3 +167,33 @@ describe('watch', () => {
     s.close();
   });
 });
+
+describe('blocking calls (Lock, Campaign)', () => {
+  it('get a signal that aborts when the client hangs up before the answer', async () => {
+    const seen: Array<AbortSignal | undefined> = [];
+    const blocked = (_req: unknown, ctx?: { signal?: AbortSignal }) => {
+      seen.push(ctx?.signal);
+      return new Promise<never>(() => undefined);
+    };
+    const fake = createFakeFacade();
+    const local = createHttpApp({ ...fake.facade, lock: blocked, campaign: blocked }, { logger: pino({ level: 'silent' }), maxRequestBytes: 1 << 20, enableV2: false });
+    await local.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const { port } = local.server.address() as AddressInfo;
+      for (const path of ['/v3/lock/lock', '/v3/election/campaign']) {
+        const req = http.request({ host: '127.0.0.1', port, path, method: 'POST' });
+        req.on('error', () => undefined);
+        req.end('{"name":"bA=="}');
+        const deadline = Date.now() + 5000;
+        while (seen.length < (path.includes('lock') ? 1 : 2) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+        const signal = seen[seen.length - 1]!;
+        expect(signal.aborted).toBe(false);
+        req.destroy();
+        while (!signal.aborted && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+        expect(signal.aborted).toBe(true);
+      }
+    } finally {
+      await local.close();
+    }
+  });
+});
