@@ -63,7 +63,7 @@ export function toServerConfig(c: Config, logger: Logger): ServerConfig {
 
 async function serveClients(c: Config, server: EtcdServer, logger: Logger): Promise<ClientListener[]> {
   const facade = new ServerFacade(server);
-  const grpcServer = createGrpcServer(facade, { maxRequestBytes: c.maxRequestBytes, maxTxnOps: c.maxTxnOps });
+  const grpcServer = createGrpcServer(facade, { maxRequestBytes: c.maxRequestBytes, maxTxnOps: c.maxTxnOps, metrics: server.metrics });
   const app = createHttpApp(facade, { logger, maxRequestBytes: c.maxRequestBytes, maxTxnOps: c.maxTxnOps, enableV2: c.enableV2, metrics: server.metrics });
   await app.ready();
   const hosts = c.listenClientUrls.map((u) => u.hostname);

@@ -60,7 +60,8 @@ export function createMetrics(opts: { serverVersion?: string } = {}): EtcdMetric
   const counter = (name: string, help: string) => new Counter({ name, help, registers });
   const histogram = (name: string, help: string) =>
     new Histogram({ name, help, registers, buckets: [...DISK_LATENCY_BUCKETS_SECONDS] });
-  const rpcLabels: RpcLabels[] = ['grpc_type', 'grpc_service', 'grpc_method'];
+  // Label names in etcd's (alphabetical) order, so series print as etcd prints them.
+  const rpcLabels: RpcLabels[] = ['grpc_method', 'grpc_service', 'grpc_type'];
   const m: EtcdMetrics = {
     registry,
     hasLeader: gauge('etcd_server_has_leader', 'Set to 1 while this member knows a leader, 0 otherwise.'),
@@ -79,7 +80,7 @@ export function createMetrics(opts: { serverVersion?: string } = {}): EtcdMetric
     serverVersion: new Gauge({ name: 'etcd_server_version', help: 'The etcd API version this member reports; the value is always 1.', labelNames: ['server_version'], registers }),
     serverId: new Gauge({ name: 'etcd_server_id', help: 'The member id in hex; the value is always 1.', labelNames: ['server_id'], registers }),
     grpcStarted: new Counter({ name: 'grpc_server_started_total', help: 'RPCs started on the server.', labelNames: rpcLabels, registers }),
-    grpcHandled: new Counter({ name: 'grpc_server_handled_total', help: 'RPCs finished on the server, by status code.', labelNames: [...rpcLabels, 'grpc_code'], registers }),
+    grpcHandled: new Counter({ name: 'grpc_server_handled_total', help: 'RPCs finished on the server, by status code.', labelNames: ['grpc_code', ...rpcLabels], registers }),
     grpcMsgReceived: new Counter({ name: 'grpc_server_msg_received_total', help: 'Stream messages received from clients.', labelNames: rpcLabels, registers }),
     grpcMsgSent: new Counter({ name: 'grpc_server_msg_sent_total', help: 'Stream messages sent to clients.', labelNames: rpcLabels, registers }),
   };
@@ -91,14 +92,14 @@ export function createMetrics(opts: { serverVersion?: string } = {}): EtcdMetric
 
 /** One RPC started (and, for unary calls, its request message received). */
 export function countRpcStarted(m: EtcdMetrics, type: GrpcType, service: string, method: string): void {
-  const labels = { grpc_type: type, grpc_service: service, grpc_method: method };
+  const labels = { grpc_method: method, grpc_service: service, grpc_type: type }; // printed in this (etcd's) order
   m.grpcStarted.inc(labels);
   if (type === 'unary' || type === 'server_stream') m.grpcMsgReceived.inc(labels);
 }
 
 /** One RPC finished with gRPC status `code` (a number 0..16). */
 export function countRpcHandled(m: EtcdMetrics, type: GrpcType, service: string, method: string, code: number): void {
-  const labels = { grpc_type: type, grpc_service: service, grpc_method: method };
+  const labels = { grpc_method: method, grpc_service: service, grpc_type: type }; // printed in this (etcd's) order
   if (type === 'unary' && code === 0) m.grpcMsgSent.inc(labels);
-  m.grpcHandled.inc({ ...labels, grpc_code: GRPC_CODE_NAMES[code] ?? 'Unknown' });
+  m.grpcHandled.inc({ grpc_code: GRPC_CODE_NAMES[code] ?? 'Unknown', ...labels });
 }

@@ -1,7 +1,9 @@
 /** createGrpcServer: all v3 services of an etcd 3.4 member on one grpc-js Server. */
 import * as grpc from '@grpc/grpc-js';
 import type { EtcdServerFacade } from '../../server/facade.js';
+import type { EtcdMetrics } from '../../pkg/metrics.js';
 import { type ApiLimits, GRPC_REFUSED, OVERSIZED } from './common.js';
+import { counted } from './counted.js';
 import { etcdGrpc } from './proto.js';
 import { kvHandlers } from './kv.js';
 import { watchHandlers } from './watch.js';
@@ -28,7 +30,12 @@ export interface GrpcServerOptions {
   readonly keepaliveTimeoutMs?: number;
   /** Extra grpc-js channel options, merged last. */
   readonly grpcOptions?: grpc.ServerOptions;
+  /** The member's metrics: every RPC is counted in grpc_server_* when given. */
+  readonly metrics?: EtcdMetrics;
 }
+
+/** Full gRPC service names of the services outside etcdserverpb (metric labels). */
+const SERVICE_NAMES: Record<string, string> = { Lock: 'v3lockpb.Lock', Election: 'v3electionpb.Election', Health: 'grpc.health.v1.Health' };
 
 /** Methods whose requests etcd sends through raft: refused with "request is too large" over the limit. */
 const RAFT_BOUND: Record<string, readonly string[] | 'all'> = {
@@ -89,7 +96,8 @@ export function createGrpcServer(facade: EtcdServerFacade, opts: GrpcServerOptio
   const pb = etcdGrpc();
   const e = pb.etcdserverpb;
   const add = (name: string, def: grpc.ServiceDefinition, impl: grpc.UntypedServiceImplementation): void => {
-    server.addService(guarded(name, def, limits.maxRequestBytes), impl);
+    const full = SERVICE_NAMES[name] ?? `etcdserverpb.${name}`;
+    server.addService(guarded(name, def, limits.maxRequestBytes), opts.metrics ? counted(opts.metrics, full, def, impl) : impl);
   };
   add('KV', e.KV.service, kvHandlers(facade, limits));
   add('Watch', e.Watch.service, watchHandlers(facade, limits));

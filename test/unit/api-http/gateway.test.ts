@@ -190,8 +190,8 @@ describe('metrics of gateway calls', () => {
     await post('/v3/kv/range', '{"key":"Zm9v"}');
     await post('/v3/kv/range', '{}');
     const text = await metrics.registry.metrics();
-    expect(text).toContain('grpc_server_handled_total{grpc_type="unary",grpc_service="etcdserverpb.KV",grpc_method="Range",grpc_code="OK"} 1');
-    expect(text).toContain('grpc_server_handled_total{grpc_type="unary",grpc_service="etcdserverpb.KV",grpc_method="Range",grpc_code="InvalidArgument"} 1');
-    expect(text).toContain('grpc_server_started_total{grpc_type="unary",grpc_service="etcdserverpb.KV",grpc_method="Range"} 2');
+    expect(text).toContain('grpc_server_handled_total{grpc_code="OK",grpc_method="Range",grpc_service="etcdserverpb.KV",grpc_type="unary"} 1');
+    expect(text).toContain('grpc_server_handled_total{grpc_code="InvalidArgument",grpc_method="Range",grpc_service="etcdserverpb.KV",grpc_type="unary"} 1');
+    expect(text).toContain('grpc_server_started_total{grpc_method="Range",grpc_service="etcdserverpb.KV",grpc_type="unary"} 2');
   });
 });

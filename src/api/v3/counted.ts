@@ -1,0 +1,68 @@
+/**
+ * grpc_server_* metrics for every RPC, as etcd's go-grpc-prometheus interceptors count them: started,
+ * handled by status code, and stream messages. Wraps a service implementation; the per-method metric
+ * children are made once, so a counted call costs two increments.
+ */
+import type * as grpc from '@grpc/grpc-js';
+import { GRPC_CODE_NAMES, type EtcdMetrics, type GrpcType } from '../../pkg/metrics.js';
+
+type AnyMethod = grpc.MethodDefinition<object, object>;
+type Handler = (call: never, callback?: never) => void;
+
+function typeOf(md: AnyMethod): GrpcType {
+  if (md.requestStream) return md.responseStream ? 'bidi_stream' : 'client_stream';
+  return md.responseStream ? 'server_stream' : 'unary';
+}
+
+function children(m: EtcdMetrics, type: GrpcType, service: string, method: string) {
+  // prom-client prints labels in the order of this object: etcd's (alphabetical) order.
+  const labels = { grpc_method: method, grpc_service: service, grpc_type: type };
+  const handled = new Map<number, { inc(): void }>();
+  return {
+    started: m.grpcStarted.labels(labels),
+    received: m.grpcMsgReceived.labels(labels),
+    sent: m.grpcMsgSent.labels(labels),
+    handled(code: number): void {
+      let c = handled.get(code);
+      if (!c) handled.set(code, (c = m.grpcHandled.labels({ grpc_code: GRPC_CODE_NAMES[code] ?? 'Unknown', ...labels })));
+      c.inc();
+    },
+  };
+}
+
+export function counted(
+  m: EtcdMetrics,
+  service: string,
+  def: grpc.ServiceDefinition,
+  impl: grpc.UntypedServiceImplementation,
+): grpc.UntypedServiceImplementation {
+  const out: grpc.UntypedServiceImplementation = {};
+  for (const [method, handler] of Object.entries(impl) as [string, Handler][]) {
+    const md = def[method] as AnyMethod | undefined;
+    if (!md) continue;
+    const type = typeOf(md);
+    const c = children(m, type, service, method);
+    if (type === 'unary') {
+      out[method] = ((call: never, callback: grpc.sendUnaryData<object>) => {
+        c.started.inc();
+        c.received.inc();
+        handler(call, ((err: grpc.ServiceError | null, res?: object) => {
+          if (!err) c.sent.inc();
+          c.handled(err ? (err.code ?? 2) : 0);
+          callback(err, res);
+        }) as never);
+      }) as never;
+    } else {
+      out[method] = ((call: grpc.ServerDuplexStream<object, object>) => {
+        c.started.inc();
+        let code = 0;
+        call.on('data', () => c.received.inc());
+        call.once('error', (e: { code?: number }) => (code = e.code ?? 2));
+        call.once('cancelled', () => (code = 1));
+        call.once('close', () => c.handled(code));
+        handler(call as never);
+      }) as never;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { createMetrics } from '../../../src/pkg/metrics.js';
+import { call, clients, fakeFacade, header, startServer } from './harness.js';
+
+describe('grpc_server_* metrics', () => {
+  it('count started and handled RPCs by method and status code', async () => {
+    const metrics = createMetrics();
+    const srv = await startServer(
+      fakeFacade({ range: async () => ({ header: header(), kvs: [], count: 0 }) }),
+      { metrics },
+    );
+    const c = clients(srv.address);
+    try {
+      await call(c.kv.Range.bind(c.kv), { key: Buffer.from('k') });
+      await call(c.kv.Range.bind(c.kv), { key: Buffer.from('k') });
+      await call(c.kv.Range.bind(c.kv), {}).catch(() => undefined);
+      const text = await metrics.registry.metrics();
+      const labels = 'grpc_method="Range",grpc_service="etcdserverpb.KV",grpc_type="unary"';
+      expect(text).toContain(`grpc_server_started_total{${labels}} 3`);
+      expect(text).toContain(`grpc_server_handled_total{grpc_code="OK",${labels}} 2`);
+      expect(text).toContain(`grpc_server_handled_total{grpc_code="InvalidArgument",${labels}} 1`);
+    } finally {
+      c.close();
+      await srv.stop();
+    }
+  });
+});
