@@ -158,7 +158,7 @@ export class V3Applier {
     if (a.action === 'ACTIVATE' && target.alarm !== 'NONE') this.d.alarms.activate(target);
     if (a.action === 'DEACTIVATE') this.d.alarms.deactivate(target);
     this.d.backend.setConsistentIndex(index);
-    const alarms = a.action === 'GET' ? this.d.alarms.list() : [target];
+    const alarms = a.action === 'GET' ? this.d.alarms.list(target.memberId, target.alarm) : [target];
     return { kind: 'alarm', alarms };
   }
 }

@@ -251,6 +251,12 @@ export interface EtcdServerFacade extends AuthFacade, V2Facade {
   observe(req: LeaderRequest__Output, ctx?: CallContext): AsyncIterable<LeaderResponse>;
   resign(req: ResignRequest__Output, ctx?: CallContext): Promise<ResignResponse>;
 
+  // ---- health (GET /health), as etcd 3.4 decides it ----
+  /** Local inputs: how many alarms are raised, whether a leader is known. */
+  healthState(): { readonly alarms: number; readonly hasLeader: boolean };
+  /** A read through raft (etcd's QGET): resolves once applied; the caller bounds it in time. */
+  healthRead(): Promise<void>;
+
   // ---- synchronous state for headers, health and version ----
   header(): HeaderInfo;
   /** grpc.health.v1 status of the "" service; NOT_SERVING while stopping. */

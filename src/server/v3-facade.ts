@@ -74,8 +74,8 @@ export class ServerFacade implements EtcdServerFacade {
   // ---- maintenance ----
   async alarm(req: AlarmRequest__Output): Promise<AlarmResponse> {
     const toPb = (a: { memberId: bigint; alarm: AlarmType }) => ({ memberID: a.memberId.toString(), alarm: a.alarm });
-    // etcd answers Alarm with no response header at all (`etcdctl alarm list -w json` prints {}).
-    if (req.action === 'GET') return { alarms: this.s.alarms.list(big(req.memberID), req.alarm as AlarmType).map(toPb) };
+    // Every Alarm request goes through raft, GET included, and the answer has no response header at
+    // all (`etcdctl alarm list -w json` prints {}), as etcd's.
     const r = await this.s.propose({ alarm: req });
     return { alarms: r.kind === 'alarm' ? r.alarms.map(toPb) : [] };
   }
@@ -172,6 +172,14 @@ export class ServerFacade implements EtcdServerFacade {
   v2Members: EtcdServerFacade['v2Members'] = () => this.v2.v2Members();
   v2SelfStats: EtcdServerFacade['v2SelfStats'] = () => this.v2.v2SelfStats();
   v2LeaderStats: EtcdServerFacade['v2LeaderStats'] = () => this.v2.v2LeaderStats();
+
+  // ---- health ----
+  healthState(): { alarms: number; hasLeader: boolean } {
+    return { alarms: this.s.alarms.list().length, hasLeader: this.s.lead !== 0n };
+  }
+  async healthRead(): Promise<void> {
+    await this.s.propose({ v2: { method: 'QGET', path: '/' } });
+  }
 
   // ---- synchronous state ----
   header(): HeaderInfo {

@@ -59,7 +59,7 @@ export function createHttpApp(facade: EtcdServerFacade, opts: HttpAppOptions): F
   app.route({ method: 'OPTIONS', url: '/*', handler: (_req, reply) => reply.code(200).send() });
 
   getOnly(app, '/health', async (reply) => {
-    const healthy = await checkHealth(facade, codec);
+    const healthy = await checkHealth(facade);
     (healthy ? metrics.healthSuccess : metrics.healthFailures).inc();
     if (healthy) {
       return reply.header('content-type', 'text/plain; charset=utf-8').send('{"health":"true"}');

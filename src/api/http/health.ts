@@ -1,23 +1,16 @@
 // GET /health as etcd 3.4 decides it: unhealthy while any alarm is raised, while the member knows
-// no leader, or when a linearizable read does not complete within HEALTH_READ_TIMEOUT_MS.
+// no leader, or when a read through raft (etcd's QGET, one raft entry per check) does not complete
+// within HEALTH_READ_TIMEOUT_MS.
 // Healthy → 200 `{"health":"true"}`; unhealthy → 503 `{"health":"false"}\n` (etcd writes the
 // latter through http.Error, hence the newline and nosniff header). Both text/plain; charset=utf-8.
 import type { EtcdServerFacade } from '../../server/facade.js';
-import type { JsonCodec } from './json-codec.js';
 
 export const HEALTH_READ_TIMEOUT_MS = 1000;
 
-export async function checkHealth(facade: EtcdServerFacade, codec: JsonCodec): Promise<boolean> {
-  const request = (name: string, json: object) => codec.decode(codec.message(`etcdserverpb.${name}`), json) as never;
-  try {
-    const alarms = await facade.alarm(request('AlarmRequest', { action: 'GET' }));
-    if ((alarms.alarms ?? []).length > 0) return false;
-    const status = await facade.status(request('StatusRequest', {}));
-    if (status.leader === undefined || String(status.leader) === '0') return false;
-    return await withTimeout(facade.range(request('RangeRequest', { key: 'aGVhbHRo' })), HEALTH_READ_TIMEOUT_MS);
-  } catch {
-    return false;
-  }
+export async function checkHealth(facade: EtcdServerFacade): Promise<boolean> {
+  const { alarms, hasLeader } = facade.healthState();
+  if (alarms > 0 || !hasLeader) return false;
+  return withTimeout(facade.healthRead(), HEALTH_READ_TIMEOUT_MS);
 }
 
 async function withTimeout(p: Promise<unknown>, ms: number): Promise<boolean> {

@@ -28,6 +28,7 @@ export interface FakeState {
   leases: Map<string, { ttl: number; keys: Buffer[] }>;
   watchers: { spec: WatcherSpec; sink: WatchSink }[];
   calls: { method: string; req: Req; token?: string }[];
+  /** Reads never answer: range, and the health check's read through raft. */
   rangeHangs: boolean;
 }
 
@@ -88,6 +89,8 @@ export function createFakeFacade(): { facade: EtcdServerFacade; state: FakeState
     return { header: header(), deleted: victims.length, prev_kvs: req.prev_kv ? victims : [] };
   };
   const f: Partial<EtcdServerFacade> = {
+    healthState: () => ({ alarms: state.alarms.length, hasLeader: state.leader !== 0n }),
+    healthRead: () => (state.rangeHangs ? new Promise(() => {}) : Promise.resolve()),
     async range(req, ctx) {
       record('range', req, ctx);
       if (state.rangeHangs) return new Promise(() => {});

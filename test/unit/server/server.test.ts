@@ -155,5 +155,18 @@ describe('EtcdServer, a cluster of one', () => {
       await backend.close();
     }
   });
-});
 
+  it('takes a raft entry for every health read, alarm request and refused compaction, as etcd does', async () => {
+    const m = await start();
+    const index = async (): Promise<number> => Number((await m.facade.status()).raftIndex);
+    const at = await index();
+    await m.facade.healthRead();
+    expect(await index()).toBe(at + 1);
+    const list = await m.facade.alarm({ action: 'GET', memberID: '0', alarm: 'NONE' });
+    expect(list).toEqual({ alarms: [] });
+    expect(await index()).toBe(at + 2);
+    await expect(m.facade.compact({ revision: '99', physical: false })).rejects.toMatchObject({ code: 'FutureRev' });
+    expect(await index()).toBe(at + 3);
+    expect(m.facade.healthState()).toEqual({ alarms: 0, hasLeader: true });
+  });
+});
