@@ -4,6 +4,7 @@
 // phase uses a fresh pair each round: RSS when empty, load --restart-keys keys of 256 bytes (peak
 // RSS), restart, seconds until a linearizable range is served. `--json FILE` writes
 // [{"case","metric","ours","etcd"}] with metric req_per_s | p50_ms | p99_ms | rss_mb | restart_s.
+// `--check-perf LOAD` instead runs `etcdctl check perf --load=LOAD` against a fresh member of each.
 import { writeFileSync } from 'node:fs';
 import { ETCD_BIN, oursRunner, startDaemon, type Daemon, type Impl } from './daemons.js';
 import { rssMb } from './proc.js';
@@ -11,6 +12,7 @@ import { runBench } from './run.js';
 import { median } from './stats.js';
 import type { BenchOptions, BenchResult } from './types.js';
 import { existsSync } from 'node:fs';
+import { checkPerf } from './check-perf.js';
 
 export type Metric = 'req_per_s' | 'p50_ms' | 'p99_ms' | 'rss_mb' | 'restart_s';
 export interface Row { case: string; metric: Metric; ours: number; etcd: number }
@@ -42,7 +44,7 @@ export function singleMemberCases(scale: number): CaseSpec[] {
   ];
 }
 
-interface Args { rounds: number; scale: number; only?: string[]; json?: string; cluster: boolean; restartKeys: number; memory: boolean }
+interface Args { rounds: number; scale: number; only?: string[]; json?: string; cluster: boolean; restartKeys: number; memory: boolean; checkPerf?: string }
 
 function parseArgs(argv: string[]): Args {
   const a: Args = { rounds: 3, scale: 1, cluster: false, restartKeys: 100_000, memory: true };
@@ -56,6 +58,7 @@ function parseArgs(argv: string[]): Args {
       case '--cluster': a.cluster = true; break;
       case '--restart-keys': a.restartKeys = Number(v()); break;
       case '--no-memory': a.memory = false; break;
+      case '--check-perf': a.checkPerf = v(); break;
       default: throw new Error(`bench:compare: unknown argument ${argv[i]}`);
     }
   }
@@ -110,7 +113,8 @@ async function memoryRound(impl: Impl, keys: number): Promise<MemorySample> {
 
 function rowsOf(samples: Samples, mem: Record<Impl, MemorySample[]>, keys: number): Row[] {
   const rows: Row[] = [];
-  const m = (xs: BenchResult[], f: (r: BenchResult) => number): number => median(xs.map(f));
+  // a side that answered nothing (e.g. v2 not served) has no figures: NaN, printed '-', null in JSON
+  const m = (xs: BenchResult[], f: (r: BenchResult) => number): number => median(xs.filter((r) => r.ok > 0).map(f));
   for (const [name, s] of samples) {
     rows.push({ case: name, metric: 'req_per_s', ours: m(s.ours, (r) => r.reqPerS), etcd: m(s.etcd, (r) => r.reqPerS) });
     rows.push({ case: name, metric: 'p50_ms', ours: m(s.ours, (r) => r.latencyMs.p50), etcd: m(s.etcd, (r) => r.latencyMs.p50) });
@@ -131,7 +135,7 @@ const num = (x: number): string => (Number.isNaN(x) ? '-' : x >= 100 ? x.toFixed
 
 export function formatTable(rows: Row[]): string {
   const lines = ['| case | metric | ours | etcd | ours/etcd |', '|---|---|---|---|---|'];
-  for (const r of rows) lines.push(`| ${r.case} | ${r.metric} | ${num(r.ours)} | ${num(r.etcd)} | ${(r.ours / r.etcd).toFixed(2)} |`);
+  for (const r of rows) lines.push(`| ${r.case} | ${r.metric} | ${num(r.ours)} | ${num(r.etcd)} | ${num(r.ours / r.etcd).replace(/^(\d+)$/, '$1')} |`);
   return lines.join('\n');
 }
 
@@ -163,6 +167,10 @@ export async function runCompare(argv: string[]): Promise<number> {
   }
   const runner = oursRunner();
   console.log(`ours: ${process.env.ETCD_TS_MAIN ? `node ${process.env.ETCD_TS_MAIN}` : runner === 'dist' ? 'node bin/etcd (dist/)' : 'node --import tsx src/cli/main.ts (dist/ is older than src/: run npm run build for the real thing)'}; etcd: ${ETCD_BIN}; ${a.rounds} rounds, scale ${a.scale}`);
+  if (a.checkPerf) {
+    const r = await checkPerf(a.checkPerf);
+    return r.every((x) => x.impl === 'etcd' || x.passed) ? 0 : 1;
+  }
   const samples: Samples = new Map();
   await perfRounds(a, samples);
   const mem: Record<Impl, MemorySample[]> = { ours: [], etcd: [] };

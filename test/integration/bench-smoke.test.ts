@@ -1,9 +1,13 @@
 // Smoke test of the load generator (bench/): every case runs a few hundred requests against one
 // member of ours on free loopback ports, through worker threads, and must account for every request
 // (ok + errors = total; no errors where the API is served; every watch event delivered). No timing
-// is asserted. Also: the CLI (`tsx bench/index.ts ... put`) end to end, and `bench:compare --cluster`
-// refusing with exit code 2 while clustering does not exist.
+// is asserted. Also: the CLI (`tsx bench/index.ts ... put`) end to end, one tiny bench:compare round
+// against real etcd 3.4 (/usr/bin/etcd) writing its JSON rows, and `bench:compare --cluster` refusing
+// with exit code 2 while clustering does not exist.
 import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCompare } from '../../bench/lib/compare.js';
 import { ROOT, startDaemon, type Daemon } from '../../bench/lib/daemons.js';
@@ -83,6 +87,23 @@ describe('bench command line', () => {
     expect(out.text).toMatch(/requests ok 200, errors 0/);
     expect(out.text).toMatch(/latency ms\s+avg [\d.]+\s+p50 [\d.]+\s+p90 [\d.]+\s+p99 [\d.]+\s+max [\d.]+/);
     expect(out.text).toMatch(/server\s+CPU [\d.]+ s/);
+  });
+
+  it('bench:compare, one tiny round against real etcd, writes the JSON rows', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bench-smoke-'));
+    try {
+      const file = join(dir, 'cmp.json');
+      const code = await runCompare(['--rounds', '1', '--scale', '0.01', '--only', 'put-1,range-s-1000,memory', '--restart-keys', '200', '--json', file]);
+      expect(code).toBe(0);
+      const rows = JSON.parse(await readFile(file, 'utf8')) as { case: string; metric: string; ours: number; etcd: number }[];
+      expect(rows.map((r) => `${r.case}/${r.metric}`)).toEqual([
+        'put-1/req_per_s', 'put-1/p50_ms', 'put-1/p99_ms', 'range-s-1000/req_per_s', 'range-s-1000/p50_ms', 'range-s-1000/p99_ms',
+        'empty/rss_mb', 'load-200/req_per_s', 'load-200/rss_mb', 'restart-200/restart_s',
+      ]);
+      for (const r of rows) expect([r.ours, r.etcd].every((x) => typeof x === 'number' && x > 0), JSON.stringify(r)).toBe(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('bench:compare --cluster says clustering is not available and exits 2', async () => {
