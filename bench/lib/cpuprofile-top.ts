@@ -12,16 +12,16 @@ interface Profile { nodes: Node[]; samples: number[]; timeDeltas: number[]; star
 const GROUPS: [string, RegExp][] = [
   ['idle', /^\(idle\)/],
   ['gc', /^\(garbage collector\)/],
-  ['grpc-js + node:http2 (transport, framing, metadata)', /node_modules\/@grpc|node:internal\/http2|^[^ ]* src\/(server|server-interceptors|metadata|stream-decoder|server-call|transport|call|channelz)[^ ]*\.js/],
+  ['grpc-js + node:http2 (transport, framing, metadata)', /node_modules\/@grpc|node:internal\/http2/],
   ['protobuf (de)serialisation, Long', /node_modules\/(protobufjs|long|@protobufjs)|\$(encode|decode|toObject|fromObject)|\(anonymous\) $/],
   ['LevelDB (classic-level, abstract-level)', /classic-level|abstract-level|level-transcoder|module-error/],
-  ['ours: raft', /dist\/raft\/|src\/raft\//],
-  ['ours: wal', /dist\/wal\/|src\/wal\//],
-  ['ours: mvcc', /dist\/mvcc\/|src\/mvcc\//],
-  ['ours: backend', /dist\/backend\/|src\/backend\//],
-  ['ours: server', /dist\/server\/|src\/server\//],
-  ['ours: api', /dist\/api\/|src\/api\//],
-  ['ours: other', /dist\/|src\/[a-z]/],
+  ['ours: raft', / (dist|src)\/raft\//],
+  ['ours: wal', / (dist|src)\/wal\//],
+  ['ours: mvcc', / (dist|src)\/mvcc\//],
+  ['ours: backend', / (dist|src)\/backend\//],
+  ['ours: server', / (dist|src)\/server\//],
+  ['ours: api', / (dist|src)\/api\//],
+  ['ours: other', / (dist|src)\//],
   ['node core (events, streams, buffers, timers, fs)', /node:/],
 ];
 
@@ -64,7 +64,10 @@ export function topSelf(p: Profile, n: number): { total: number; fns: [string, n
   let total = 0;
   for (const [id, us] of self) {
     const cf = byId.get(id)!.callFrame;
-    const file = cf.url.replace(/^file:\/\//, '').replace(/^.*\/node_modules\//, 'node_modules/').replace(/^.*\/(src|dist|bench)\//, '$1/');
+    const url = cf.url.replace(/^file:\/\//, '');
+    const file = url.includes('/node_modules/')
+      ? url.replace(/^.*\/node_modules\//, 'node_modules/').replace(/^(node_modules\/@grpc\/grpc-js)\/build\/src\//, '$1/')
+      : url.replace(/^.*\/(src|dist|bench)\//, '$1/');
     const key = `${cf.functionName || '(anonymous)'} ${file}${file ? ':' + (cf.lineNumber + 1) : ''}`;
     fns.set(key, (fns.get(key) ?? 0) + us);
     const fk = file || `(${cf.functionName})`;
