@@ -1,0 +1,56 @@
+/*
+ * api/v2: etcd 3.4's v2 HTTP API as one fastify plugin, registered at the root of the client port's
+ * HTTP app (createHttpApp's `plugins`, only when --enable-v2; without it etcd's 404 page answers).
+ *
+ * Routes: /v2/keys[/…] (GET HEAD PUT POST DELETE), /v2/members[/…], /v2/machines, /v2/stats/{self,
+ * leader,store}. /version, /health and CORS headers are the HTTP app's.
+ *
+ * Wire format (observed on etcd 3.4.23; every body below ends with "\n" except stats and machines):
+ *   PUT /v2/keys/foo  value=bar  (query or x-www-form-urlencoded body, Go's ParseForm: body first)
+ *   201  Content-Type: application/json  X-Etcd-Cluster-Id: dc50b8daae93b3e0  X-Etcd-Index: 4
+ *        X-Raft-Index: 5  X-Raft-Term: 2
+ *   {"action":"set","node":{"key":"/foo","value":"bar","modifiedIndex":4,"createdIndex":4}}
+ *   GET /v2/keys/foo?prevIndex=x → 400 X-Etcd-Index: 0
+ *   {"errorCode":203,"message":"The given index in POST form is not a number","cause":"invalid value for \"prevIndex\"","index":0}
+ *   GET /v2/keys/a/../b → 301 Location: /v2/keys/b ;  PATCH → 405 Allow: HEAD,GET,PUT,POST,DELETE
+ *
+ * Contract: the lead passes `v2Plugin(facade)` in createHttpApp's `plugins`. Per /v2/keys request the
+ * plugin parses and validates the form (200-series errors, nothing proposed), calls
+ * facade.v2AuthProbe() once, then facade.v2Keys (reads and writes) or facade.v2Watch (wait=true),
+ * and writes the event or error; V2Error → its code/status/index, any other rejection → 300 "Raft
+ * Internal Error" (500) with etcd's text of the error. Watches hold the connection open (stream=true:
+ * one event per line) for at most WATCH_TIMEOUT_MS and remove their watcher when the client goes away.
+ */
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import type { EtcdServerFacade } from '../../server/facade.js';
+import { FORM_BODY_BYTES_MAX } from './form.js';
+import { registerKeys, WATCH_TIMEOUT_MS } from './keys.js';
+import { registerMembers } from './members.js';
+import { registerStats } from './stats.js';
+
+export { WATCH_TIMEOUT_MS } from './keys.js';
+export { FORM_BODY_BYTES_MAX } from './form.js';
+
+/** The body size read at all: above it fastify answers 413 (Go reads form bodies up to 10 MiB + 1). */
+export const V2_BODY_BYTES_MAX = FORM_BODY_BYTES_MAX + 1024 * 1024;
+
+export interface V2PluginOptions {
+  /** How long a watch request stays open (etcd: 5 minutes). */
+  readonly watchTimeoutMs?: number;
+}
+
+export type V2PluginFacade = Pick<EtcdServerFacade,
+  'v2Keys' | 'v2Watch' | 'v2Index' | 'v2AuthProbe' | 'v2StoreStats' | 'v2Header' | 'v2Members' | 'v2SelfStats' |
+  'v2LeaderStats' | 'memberAdd' | 'memberRemove' | 'memberUpdate'>;
+
+/** The v2 API plugin (encapsulated: its raw-body parser does not touch other routes). */
+export function v2Plugin(facade: V2PluginFacade, opts: V2PluginOptions = {}): FastifyPluginAsync {
+  const plugin = async (app: FastifyInstance): Promise<void> => {
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: V2_BODY_BYTES_MAX }, (_req, body, done) => done(null, body));
+    registerKeys(app, facade, { watchTimeoutMs: opts.watchTimeoutMs ?? WATCH_TIMEOUT_MS });
+    registerMembers(app, facade);
+    registerStats(app, facade);
+  };
+  return plugin;
+}

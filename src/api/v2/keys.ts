@@ -1,0 +1,111 @@
+/*
+ * The /v2/keys handler: Go ServeMux path cleaning (301) → method check (405, Allow
+ * HEAD,GET,PUT,POST,DELETE) → X-Etcd-Cluster-Id → r.ParseForm (210) → field checks (200-series) →
+ * the v2 auth lookup (counted in /v2/stats/store) → the facade: an event (200/201 + X-Etcd-Index,
+ * X-Raft-Index, X-Raft-Term), a watch (200, headers flushed at once, one JSON event per line) or an
+ * error. A watch ends after WATCH_TIMEOUT_MS as etcd's does (an empty 200 for a long poll).
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { V2Facade } from '../../server/facade.js';
+import { V2Error, type V2Event, type V2Watcher } from '../../v2store/index.js';
+import { parseForm } from './form.js';
+import { parseKeysRequest, type ParsedKeysRequest } from './keys-request.js';
+import { clusterIdHex, goCleanPath, methodNotAllowed, redirectClean, sendJson, sendKeysError, unescapePath } from './reply.js';
+
+/** etcd's defaultWatchTimeout: a watch request is answered (ended) after 5 minutes. */
+export const WATCH_TIMEOUT_MS = 5 * 60 * 1000;
+const KEYS_PREFIX = '/v2/keys';
+const UPDATE_ACTIONS = new Set(['set', 'compareAndSwap', 'create', 'update']);
+
+export interface KeysOptions {
+  readonly watchTimeoutMs?: number;
+}
+
+/** Splits req.url into the decoded path and the raw query; undefined path for a bad escape. */
+export function splitUrl(url: string): { path: string | undefined; rawQuery: string | undefined } {
+  const q = url.indexOf('?');
+  const rawPath = q < 0 ? url : url.slice(0, q);
+  return { path: unescapePath(rawPath), rawQuery: q < 0 ? undefined : url.slice(q + 1) };
+}
+
+export function registerKeys(app: FastifyInstance, facade: V2Facade, opts: KeysOptions): void {
+  const watchTimeoutMs = opts.watchTimeoutMs ?? WATCH_TIMEOUT_MS;
+  const handler = (request: FastifyRequest, reply: FastifyReply): FastifyReply | Promise<FastifyReply> =>
+    handleKeys(facade, watchTimeoutMs, request, reply);
+  for (const url of [KEYS_PREFIX, `${KEYS_PREFIX}/*`]) {
+    app.route({ method: ['GET', 'HEAD', 'PUT', 'POST', 'DELETE'], url, handler, exposeHeadRoute: false });
+    app.route({ method: ['PATCH'], url, handler });
+  }
+}
+
+function handleKeys(facade: V2Facade, watchTimeoutMs: number, request: FastifyRequest, reply: FastifyReply): FastifyReply | Promise<FastifyReply> {
+  const method = request.method;
+  const { path, rawQuery } = splitUrl(request.url);
+  if (path === undefined) return reply.code(400).header('Content-Type', 'text/plain; charset=utf-8').send('400 Bad Request');
+  const cleaned = goCleanPath(path);
+  if (cleaned !== path) return redirectClean(reply, method, cleaned, rawQuery);
+  if (method === 'PATCH') return methodNotAllowed(reply, 'HEAD,GET,PUT,POST,DELETE');
+  reply.header('X-Etcd-Cluster-Id', clusterIdHex(facade.v2Header()));
+  const parsedForm = parseForm(method, rawQuery ?? '', request.headers['content-type'], request.body as Buffer | undefined);
+  if ('error' in parsedForm) return sendKeysError(reply, new V2Error(210, parsedForm.error, 0));
+  let parsed: ParsedKeysRequest;
+  try {
+    parsed = parseKeysRequest(method, path.slice(KEYS_PREFIX.length) || '/', parsedForm.form);
+  } catch (err) {
+    return sendKeysError(reply, err);
+  }
+  facade.v2AuthProbe();
+  if (parsed.wait) return startWatch(facade, parsed, watchTimeoutMs, reply);
+  return facade.v2Keys(parsed.req).then(
+    (ev) => sendEvent(facade, reply, ev, parsed.noValueOnSuccess),
+    (err: unknown) => sendKeysError(reply, err),
+  );
+}
+
+function sendEvent(facade: V2Facade, reply: FastifyReply, ev: V2Event, noValueOnSuccess: boolean): FastifyReply {
+  const h = facade.v2Header();
+  reply.header('X-Etcd-Index', String(ev.etcdIndex))
+    .header('X-Raft-Index', String(h.raftIndex))
+    .header('X-Raft-Term', String(h.raftTerm));
+  const status = ev.isCreated() ? 201 : 200;
+  const body = noValueOnSuccess && UPDATE_ACTIONS.has(ev.action) ? `{"action":"${ev.action}"}` : ev.serialize();
+  return sendJson(reply, status, `${body}\n`);
+}
+
+function startWatch(facade: V2Facade, parsed: ParsedKeysRequest, timeoutMs: number, reply: FastifyReply): FastifyReply {
+  let watcher: V2Watcher;
+  try {
+    watcher = facade.v2Watch(parsed.req.key, { recursive: parsed.req.recursive, stream: parsed.stream, sinceIndex: parsed.waitIndex });
+  } catch (err) {
+    return sendKeysError(reply, err);
+  }
+  const h = facade.v2Header();
+  const headers = {
+    ...(reply.getHeaders() as Record<string, string>),
+    'Content-Type': 'application/json',
+    'X-Etcd-Index': String(watcher.startIndex),
+    'X-Raft-Index': String(h.raftIndex),
+    'X-Raft-Term': String(h.raftTerm),
+  };
+  reply.hijack();
+  const res = reply.raw;
+  res.writeHead(200, headers);
+  res.flushHeaders();
+  let done = false;
+  const finish = (): void => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    watcher.remove();
+    if (!res.writableEnded) res.end();
+  };
+  const timer = setTimeout(finish, timeoutMs);
+  res.once('close', finish);
+  watcher.setListener((ev) => {
+    if (done) return;
+    if (ev === undefined) return finish();
+    res.write(`${ev.serialize()}\n`);
+    if (!parsed.stream) finish();
+  });
+  return reply;
+}

@@ -1,0 +1,145 @@
+/*
+ * /v2/members (etcd 3.4's v2 members API) and /v2/machines.
+ *   GET  /v2/members         → 200 {"members":[{"id":"<hex>","name":…,"peerURLs":[…],"clientURLs":[…]}]}\n
+ *   GET  /v2/members/leader  → 200 the leader member\n          GET /v2/members/<other> → 404 {"message":"Not found"}
+ *   POST /v2/members {"peerURLs":[…]} (Content-Type application/json, else 415) → 201 the new member\n
+ *   DELETE /v2/members/<hex id> → 204 ; PUT /v2/members/<hex id> {"peerURLs":[…]} → 204
+ * Bad input is answered as etcd answers it (400 URL messages, 404 "No such member: <id>", 409
+ * "membership: peerURL exists"); a change the server cannot make (a cluster of one cannot grow yet)
+ * is etcd's answer to an unavailable operation: 500 {"message":"Internal Server Error"}.
+ * POST, PUT and DELETE make the v2 auth lookup (counted in /v2/stats/store), as etcd's do.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { EtcdServerFacade, V2Member } from '../../server/facade.js';
+import { goJsonString } from '../../v2store/index.js';
+import { clusterIdHex, methodNotAllowed, sendMessage } from './reply.js';
+
+export type MembersFacade = Pick<EtcdServerFacade, 'memberAdd' | 'memberRemove' | 'memberUpdate' | 'v2Members' | 'v2Header' | 'v2AuthProbe' | 'v2SelfStats'>;
+
+const strings = (xs: readonly string[]): string => `[${xs.map(goJsonString).join(',')}]`;
+
+export function memberJson(m: V2Member): string {
+  return `{"id":"${m.id.toString(16)}","name":${goJsonString(m.name)},"peerURLs":${strings(m.peerURLs)},"clientURLs":${strings(m.clientURLs)}}`;
+}
+
+/** etcd's types.NewURLs checks: the message of the first bad URL, or undefined. */
+export function checkUrls(urls: readonly unknown[]): string | undefined {
+  if (urls.length === 0) return 'no valid URLs given';
+  for (const raw of urls) {
+    if (typeof raw !== 'string') return 'json: cannot unmarshal into Go value of type string';
+    let u: URL;
+    try {
+      u = new URL(raw);
+    } catch {
+      if (!/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(raw)) return `URL scheme must be http, https, unix, or unixs: ${raw}`;
+      return `parse ${JSON.stringify(raw)}: invalid URL`;
+    }
+    const scheme = u.protocol.slice(0, -1);
+    if (!['http', 'https', 'unix', 'unixs'].includes(scheme)) return `URL scheme must be http, https, unix, or unixs: ${raw}`;
+    if ((scheme === 'http' || scheme === 'https') && !/:\d*$/.test(u.host)) return `URL address does not have the form "host:port": ${raw}`;
+    if (u.pathname !== '' && u.pathname !== '/' ) return `URL must not contain a path: ${raw}`;
+    if (raw.replace(/^[a-z]+:\/\/[^/]*/i, '') !== '') return `URL must not contain a path: ${raw}`;
+  }
+  return undefined;
+}
+
+/** The peerURLs of a JSON body, or the 415/400 answer etcd gives. */
+function readPeerUrls(request: FastifyRequest): { urls: string[] } | { status: number; message: string } {
+  const ct = request.headers['content-type'] ?? '';
+  if (ct !== 'application/json') return { status: 415, message: `Bad Content-Type ${ct}, accept application/json` };
+  const text = (request.body as Buffer | undefined)?.toString('utf8') ?? '';
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return { status: 400, message: text.trim() === '' || /^\s*[[{"]/.test(text) ? 'unexpected end of JSON input' : `invalid character '${text.trim()[0]}' looking for beginning of value` };
+  }
+  const urls = (parsed as { peerURLs?: unknown } | null)?.peerURLs;
+  const list = Array.isArray(urls) ? urls : [];
+  const bad = checkUrls(list);
+  return bad === undefined ? { urls: list as string[] } : { status: 400, message: bad };
+}
+
+function memberError(reply: FastifyReply, err: unknown, id?: string): FastifyReply {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (code === 'MemberNotFound' && id !== undefined) return sendMessage(reply, 404, `No such member: ${id}`);
+  if (code === 'PeerURLExist') return sendMessage(reply, 409, 'membership: peerURL exists');
+  if (code === 'MemberExist') return sendMessage(reply, 409, 'membership: ID exists');
+  return sendMessage(reply, 500, 'Internal Server Error');
+}
+
+/** A hex member id as etcd's types.IDFromString reads it (ParseUint base 16). */
+function parseId(s: string): bigint | undefined {
+  return /^[0-9a-fA-F]{1,16}$/.test(s) ? BigInt(`0x${s}`) : undefined;
+}
+
+async function handleMembers(facade: MembersFacade, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  const m = request.method;
+  if (m === 'PATCH') return methodNotAllowed(reply, 'GET,POST,DELETE,PUT');
+  if (m !== 'GET' && m !== 'HEAD') facade.v2AuthProbe();
+  reply.header('X-Etcd-Cluster-Id', clusterIdHex(facade.v2Header()));
+  const rest = request.url.split('?')[0]!.slice('/v2/members'.length).replace(/^\//, '');
+  if (m === 'GET' || m === 'HEAD') return getMembers(facade, rest, reply);
+  if (m === 'POST') {
+    const body = readPeerUrls(request);
+    if ('status' in body) return sendMessage(reply, body.status, body.message);
+    try {
+      const r = await facade.memberAdd({ peerURLs: body.urls, isLearner: false });
+      const mm = r.member!;
+      const added: V2Member = { id: BigInt(String(mm.ID)), name: mm.name ?? '', peerURLs: mm.peerURLs ?? [], clientURLs: mm.clientURLs ?? [] };
+      return reply.code(201).header('Content-Type', 'application/json').send(Buffer.from(`${memberJson(added)}\n`));
+    } catch (err) {
+      return memberError(reply, err);
+    }
+  }
+  if (rest === '') return methodNotAllowed(reply);
+  const id = parseId(rest);
+  if (id === undefined) return sendMessage(reply, 404, `No such member: ${rest}`);
+  const known = facade.v2Members().some((x) => x.id === id);
+  if (m === 'DELETE') {
+    if (!known) return sendMessage(reply, 404, `No such member: ${id.toString(16)}`);
+    try {
+      await facade.memberRemove({ ID: id.toString() });
+      return reply.code(204).send();
+    } catch (err) {
+      return memberError(reply, err, id.toString(16));
+    }
+  }
+  const body = readPeerUrls(request);
+  if ('status' in body) return sendMessage(reply, body.status, body.message);
+  if (!known) return sendMessage(reply, 404, `No such member: ${id.toString(16)}`);
+  try {
+    await facade.memberUpdate({ ID: id.toString(), peerURLs: body.urls });
+    return reply.code(204).send();
+  } catch (err) {
+    return memberError(reply, err, id.toString(16));
+  }
+}
+
+function getMembers(facade: MembersFacade, rest: string, reply: FastifyReply): FastifyReply {
+  const members = facade.v2Members();
+  if (rest === '') {
+    const body = `{"members":[${members.map(memberJson).join(',')}]}\n`;
+    return reply.header('Content-Type', 'application/json').send(Buffer.from(body));
+  }
+  if (rest === 'leader') {
+    const leaderId = facade.v2SelfStats().leader;
+    const leader = members.find((x) => x.id === leaderId);
+    if (leader === undefined) return sendMessage(reply, 503, 'During Leader Election');
+    return reply.header('Content-Type', 'application/json').send(Buffer.from(`${memberJson(leader)}\n`));
+  }
+  return sendMessage(reply, 404, 'Not found');
+}
+
+export function registerMembers(app: FastifyInstance, facade: MembersFacade): void {
+  const handler = (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => handleMembers(facade, request, reply);
+  for (const url of ['/v2/members', '/v2/members/*']) {
+    app.route({ method: ['GET', 'HEAD', 'POST', 'DELETE', 'PUT', 'PATCH'], url, handler, exposeHeadRoute: false });
+  }
+  app.route({
+    method: ['GET', 'HEAD'], url: '/v2/machines', exposeHeadRoute: false,
+    handler: (_req, reply) => reply.header('Content-Type', 'text/plain; charset=utf-8')
+      .send(Buffer.from(facade.v2Members().flatMap((m) => m.clientURLs).join(', '))),
+  });
+  app.route({ method: ['POST', 'PUT', 'DELETE', 'PATCH'], url: '/v2/machines', handler: (_req, reply) => methodNotAllowed(reply, 'GET,HEAD') });
+}

@@ -1,0 +1,95 @@
+// The v2 comparison scenario: every action, error code and parameter of /v2/keys, the members, stats
+// and machines endpoints, bad input, and the ETCDCTL_API=2 etcdctl commands users type.
+import type { Step } from './v2-transcript.js';
+
+const form = (method: string, path: string, data: string, ...more: string[]): Step =>
+  ({ curl: ['-X', method, path, '-d', data, ...more] });
+const get = (path: string, ...more: string[]): Step => ({ curl: [path, ...more] });
+const req = (method: string, path: string, ...more: string[]): Step => ({ curl: ['-X', method, path, ...more] });
+const ctl = (...args: string[]): Step => ({ ctl: args });
+
+export const V2_STEPS: readonly Step[] = [
+  // a fresh member: root listing, hidden cluster namespace, headers
+  get('/v2/keys/'), get('/v2/keys'), get('/v2/keys/0'), get('/v2/keys/1'),
+  // set / get / create / update / POST
+  form('PUT', '/v2/keys/foo', 'value=bar'),
+  form('PUT', '/v2/keys/foo?value=q', 'value=b&value=c'),
+  req('PUT', '/v2/keys/foo?value=fromquery', '-H', 'Content-Type: text/plain', '-d', 'value=ignored'),
+  get('/v2/keys/foo'), req('HEAD', '/v2/keys/foo', '-I'),
+  form('PUT', '/v2/keys/foo?noValueOnSuccess=true', 'value=quiet'),
+  form('POST', '/v2/keys/queue', 'value=j1'), form('POST', '/v2/keys/queue', 'value=j2'),
+  get('/v2/keys/queue?recursive=true&sorted=true'),
+  form('PUT', '/v2/keys/c1?prevExist=false', 'value=one'),
+  form('PUT', '/v2/keys/c1?prevExist=false', 'value=again'),
+  form('PUT', '/v2/keys/c1?prevExist=true', 'value=two'),
+  form('PUT', '/v2/keys/nokey?prevExist=true', 'value=x'),
+  // compare-and-swap, compare-and-delete
+  form('PUT', '/v2/keys/c1?prevValue=nope', 'value=x'),
+  form('PUT', '/v2/keys/c1?prevIndex=3&prevValue=nope', 'value=x'),
+  form('PUT', '/v2/keys/c1?prevValue=two', 'value=three'),
+  form('PUT', '/v2/keys/c1?prevIndex=11', 'value=four'),
+  req('DELETE', '/v2/keys/c1?prevValue=nope'), req('DELETE', '/v2/keys/c1?prevIndex=1'),
+  req('DELETE', '/v2/keys/c1?prevValue=four'),
+  // directories
+  form('PUT', '/v2/keys/d1', 'dir=true'), form('PUT', '/v2/keys/d1/a/b', 'value=x'), form('PUT', '/v2/keys/d1/_hidden', 'value=h'),
+  get('/v2/keys/d1'), get('/v2/keys/d1?recursive=true'), get('/v2/keys/d1/_hidden'),
+  form('PUT', '/v2/keys/d1', 'value=x'), form('PUT', '/v2/keys/d1/a/b/c', 'value=x'), get('/v2/keys/d1/a/b/c'),
+  req('DELETE', '/v2/keys/d1'), req('DELETE', '/v2/keys/d1?dir=true'), req('DELETE', '/v2/keys/d1?recursive=true'),
+  form('PUT', '/v2/keys/ed', 'dir=true'), req('DELETE', '/v2/keys/ed?dir=true'),
+  // root is read only
+  form('PUT', '/v2/keys/', 'value=x'), req('DELETE', '/v2/keys/?recursive=true'), req('DELETE', '/v2/keys/?prevValue=x'),
+  // TTL and refresh (from here on etcd proposes a SYNC entry every 500 ms while TTL keys exist:
+  // X-Raft-Index depends on timing and is masked)
+  { maskRaftIndex: true },
+  form('PUT', '/v2/keys/t1', 'value=v&ttl=100'), get('/v2/keys/t1'),
+  form('PUT', '/v2/keys/t1?prevExist=true', 'ttl=200&refresh=true'),
+  form('PUT', '/v2/keys/t1', 'value=z&ttl=200&refresh=true'), form('PUT', '/v2/keys/t1', 'refresh=true'),
+  form('PUT', '/v2/keys/t1?prevExist=true', 'value=v2&ttl='),
+  form('PUT', '/v2/keys/t3', 'value=v&ttl=abc'), form('PUT', '/v2/keys/t3', 'value=v&ttl=-1'),
+  form('PUT', '/v2/keys/t3', 'value=v&ttl=99999999999999999999'),
+  // 200-series: bad form input, nothing written
+  form('PUT', '/v2/keys/bad?prevIndex=abc', 'value=1'), form('PUT', '/v2/keys/bad?prevIndex=', 'value=1'),
+  get('/v2/keys/bad?waitIndex=abc&wait=true'), get('/v2/keys/bad?recursive=maybe'), get('/v2/keys/bad?sorted=2'),
+  form('PUT', '/v2/keys/bad?prevExist=maybe', 'value=1'), form('PUT', '/v2/keys/bad?refresh=maybe', 'value=1'),
+  form('PUT', '/v2/keys/bad?wait=true', 'value=1'), form('PUT', '/v2/keys/bad?prevValue=', 'value=1'),
+  form('PUT', '/v2/keys/bad?dir=yes', 'value=1'), form('PUT', '/v2/keys/bad?noValueOnSuccess=x', 'value=1'),
+  get('/v2/keys/bad?%zz'), form('PUT', '/v2/keys/bad', 'value=%zz'), get('/v2/keys/bad?a=1;b=2'),
+  req('PUT', '/v2/keys/bad', '-H', 'Content-Type: application/x-www-form-urlencoded; =', '-d', 'value=1'),
+  req('PATCH', '/v2/keys/bad'), req('OPTIONS', '/v2/keys/bad'),
+  req('GET', '/v2/keys/a/../bad', '--path-as-is'), req('PUT', '/v2/keys/a/./bad', '--path-as-is', '-d', 'value=1'),
+  req('PUT', '/v2/keys/a//bad', '-d', 'value=1'), get('/v2/keys/bad'),
+  // values: Go escaping, sizes (chunked above 2 KiB; v2 is not limited by --max-request-bytes)
+  req('PUT', '/v2/keys/esc', '--data-urlencode', 'value=<a&b> "q" \\ é\ttab'),
+  req('PUT', '/v2/keys/big', '--data-urlencode', 'value@@DIR/big.txt'),
+  req('PUT', '/v2/keys/huge', '--data-urlencode', 'value@@DIR/huge.txt', '-o', '/dev/null', '-w', '%{http_code}'),
+  // watches answered from history, and a long poll that ends
+  get('/v2/keys/foo?wait=true&waitIndex=4'), get('/v2/keys/queue?wait=true&waitIndex=7&recursive=true'),
+  get('/v2/keys/foo?wait=true&waitIndex=1'),
+  { parallel: get('/v2/keys/w1?wait=true', '-m', '3'), then: [form('PUT', '/v2/keys/w1', 'value=woke')] },
+  { parallel: get('/v2/keys/ws?wait=true&stream=true', '-m', '2'), then: [form('PUT', '/v2/keys/ws', 'value=1'), form('PUT', '/v2/keys/ws', 'value=2')] },
+  // members, machines, stats
+  get('/v2/members'), get('/v2/members/leader'), get('/v2/members/abc'), get('/v2/machines'), get('/v2/stats/leader'),
+  get('/v2/stats/store'), get('/v2/stats'), req('POST', '/v2/stats/store'), req('POST', '/v2/machines'), req('PATCH', '/v2/members'),
+  req('POST', '/v2/members', '-d', '{"peerURLs":["http://127.0.0.1:1"]}'),
+  req('POST', '/v2/members', '-H', 'Content-Type: application/json', '-d', '{"peerURLs":["bad"]}'),
+  req('POST', '/v2/members', '-H', 'Content-Type: application/json', '-d', '{'),
+  req('POST', '/v2/members', '-H', 'Content-Type: application/json', '-d', '{}'),
+  req('POST', '/v2/members', '-H', 'Content-Type: application/json', '-d', '{"peerURLs":["http://127.0.0.1:1/x"]}'),
+  req('DELETE', '/v2/members/zz'), req('DELETE', '/v2/members'),
+  req('PUT', '/v2/members/1234', '-H', 'Content-Type: application/json', '-d', '{"peerURLs":[]}'),
+  get('/v2/stats/store'),
+  // etcdctl v2
+  ctl('set', '/e/a', '1'), ctl('get', '/e/a'), ctl('mk', '/e/a', '2'), ctl('mk', '/e/b', '2'), ctl('update', '/e/b', '3'),
+  ctl('update', '/e/nx', '3'), ctl('mkdir', '/e/dir'), ctl('mkdir', '/e/dir'), ctl('setdir', '/e/dir2'),
+  ctl('updatedir', '--ttl', '100', '/e/dir2'), ctl('set', '/e/dir/x', 'y'), ctl('ls', '--sort', '/e'), ctl('ls', '-r', '--sort', '-p', '/e'),
+  ctl('ls', '/nope'), ctl('rmdir', '/e/dir'), ctl('rm', '/e/dir'), ctl('rm', '-r', '/e/dir'), ctl('rmdir', '/e/dir2'),
+  ctl('rm', '/e/a'), ctl('rm', '/e/a'), ctl('get', '/e/a'), ctl('set', '--swap-with-value', '9', '/e/c', '5'),
+  ctl('-o', 'json', 'get', '/e/b'), ctl('-o', 'extended', 'get', '/e/b'),
+  ctl('watch', '--after-index', '4', '/foo'), ctl('watch', '-r', '--after-index', '6', '/queue'),
+  { parallel: { ctl: ['exec-watch', '/e/b', '--', 'sh', '-c', 'echo "$ETCD_WATCH_ACTION $ETCD_WATCH_VALUE"'], killAfterMs: 2500 }, then: [ctl('set', '/e/b', 'ex')] },
+  ctl('member', 'list'), ctl('member', 'add', 'x', 'bad-url'), ctl('member', 'remove', 'zz'), ctl('cluster-health'),
+  get('/v2/keys/e?recursive=true&sorted=true'), get('/v2/stats/store'),
+  // last: etcd validates a removal through a raft ConfChange that reads the v2 store (stats change)
+  req('DELETE', '/v2/members/1234'),
+  req('PUT', '/v2/members/1234', '-H', 'Content-Type: application/json', '-d', '{"peerURLs":["http://127.0.0.1:1"]}'),
+];
