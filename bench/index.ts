@@ -2,7 +2,7 @@
 //
 //   npm run bench -- --endpoints 127.0.0.1:2379 [--conns N --clients N --total N --key-size B
 //       --val-size B --key-space N --sequential-keys --consistency l|s --watchers N --watch-streams N
-//       --put-rate N --workers N --pid PID --json FILE] <case>
+//       --put-rate N --watch-grace MS --workers N --pid PID --json FILE] <case>
 //   npm run bench:compare -- [--rounds 3 --scale 1 --only case,case --json FILE --cluster]
 //
 // Cases: put, range, txn-put, watch, lease-keepalive, v2-get, v2-put (and `raft`, the in-process
@@ -39,6 +39,7 @@ export function parseBenchArgs(argv: string[]): { opts: BenchOptions; json?: str
     .option('--watchers <n>', 'watch: watchers on the key', int, 1)
     .option('--watch-streams <n>', 'watch: streams the watchers share (default min(watchers, 100))', int)
     .option('--put-rate <n>', 'watch: puts per second, 0 for back to back', int, 100)
+    .option('--watch-grace <ms>', 'watch: wait this long after the last put for missing events', int, 10_000)
     .option('--workers <n>', 'worker threads (0: choose)', int, 0)
     .option('--pid <pid>', "the server's pid, for its CPU and RSS", int)
     .option('--json <file>', 'also write the result as JSON');
@@ -51,7 +52,7 @@ export function parseBenchArgs(argv: string[]): { opts: BenchOptions; json?: str
     case: name, endpoints: String(c.endpoints).split(',').map((s) => s.replace(/^https?:\/\//, '')),
     conns: Math.max(1, c.conns), clients: Math.max(1, c.clients), total: c.total, keySize: c.keySize, valSize: c.valSize,
     keySpace: Math.max(1, c.keySpace), sequentialKeys: c.sequentialKeys, consistency: c.consistency, watchers: c.watchers,
-    watchStreams: Math.max(1, c.watchStreams ?? Math.min(Math.max(c.watchers, 1), 100)), putRate: c.putRate,
+    watchStreams: Math.max(1, c.watchStreams ?? Math.min(Math.max(c.watchers, 1), 100)), putRate: c.putRate, watchGraceMs: c.watchGrace,
     workers: c.workers, pid: c.pid,
   };
   return { opts, json: c.json };

@@ -22,6 +22,8 @@ export interface BenchOptions {
   watchStreams: number;
   /** watch: puts per second made by the single putter (0: back to back). */
   putRate: number;
+  /** watch: after the last put, how long (ms) missing events may still arrive before they count as lost. */
+  watchGraceMs?: number;
   /** Worker threads the clients are spread over (0: choose). */
   workers: number;
   /** The server's pid, for its CPU seconds and peak RSS. */

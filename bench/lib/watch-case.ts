@@ -11,7 +11,7 @@ import type { WorkerTask } from './types.js';
 import { WATCH_KEY, hrMs } from './types.js';
 
 const CREATE_TIMEOUT_MS = 60_000; // hang guard: every watcher created
-export const WATCH_GRACE_MS = 10_000; // after the last put, how long stragglers may take
+export const WATCH_GRACE_MS = 10_000; // default: after the last put, how long stragglers may take
 
 export interface WatchRun extends CaseRun {
   /** Told (by the main thread) that the putter, in whichever worker, has made its puts. */
@@ -77,7 +77,7 @@ export function watchCase(task: WorkerTask, putsSent: () => void = () => {}): Wa
       const expected = task.watchers * o.total;
       if (received < expected) {
         await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, WATCH_GRACE_MS);
+          const t = setTimeout(resolve, o.watchGraceMs ?? WATCH_GRACE_MS);
           onProgress = () => received >= expected && (clearTimeout(t), resolve());
         });
       }
