@@ -10,7 +10,7 @@ import type { V2Facade } from '../../server/facade.js';
 import { V2Error, type V2Event, type V2Watcher } from '../../v2store/index.js';
 import { parseForm } from './form.js';
 import { parseKeysRequest, type ParsedKeysRequest } from './keys-request.js';
-import { clusterIdHex, goCleanPath, methodNotAllowed, redirectClean, sendJson, sendKeysError, unescapePath } from './reply.js';
+import { clusterIdHex, goCleanPath, goHeaders, methodNotAllowed, redirectClean, sendJson, sendKeysError, unescapePath } from './reply.js';
 
 /** etcd's defaultWatchTimeout: a watch request is answered (ended) after 5 minutes. */
 export const WATCH_TIMEOUT_MS = 5 * 60 * 1000;
@@ -81,7 +81,7 @@ function startWatch(facade: V2Facade, parsed: ParsedKeysRequest, timeoutMs: numb
   }
   const h = facade.v2Header();
   const headers = {
-    ...(reply.getHeaders() as Record<string, string>),
+    ...goHeaders(reply.getHeaders()),
     'Content-Type': 'application/json',
     'X-Etcd-Index': String(watcher.startIndex),
     'X-Raft-Index': String(h.raftIndex),

@@ -19,8 +19,43 @@ export function sendBody(reply: FastifyReply, status: number, body: string): Fas
   return reply.send(bytes.length > GO_CHUNKING_BYTES ? Readable.from([bytes]) : bytes);
 }
 
+/**
+ * A JSON body (application/json, no charset). The hot path (/v2/keys answers up to 2048 bytes) is
+ * written straight to the socket with the headers gathered so far (CORS, cluster id, indexes),
+ * skipping fastify's send pipeline.
+ */
 export function sendJson(reply: FastifyReply, status: number, body: string): FastifyReply {
-  return sendBody(reply.header('Content-Type', 'application/json'), status, body);
+  const bytes = Buffer.from(body);
+  if (bytes.length > GO_CHUNKING_BYTES) return sendBody(reply.header('Content-Type', 'application/json'), status, body);
+  const headers = goHeaders(reply.getHeaders());
+  headers['Content-Type'] = 'application/json';
+  headers['Content-Length'] = bytes.length;
+  reply.hijack();
+  reply.raw.writeHead(status, headers);
+  reply.raw.end(bytes);
+  return reply;
+}
+
+const canonicalNames = new Map<string, string>();
+
+/** Go's canonical header name (x-etcd-index → X-Etcd-Index), as Go's server prints header names. */
+export function canonicalHeaderName(name: string): string {
+  let c = canonicalNames.get(name);
+  if (c === undefined) {
+    c = name.toLowerCase().split('-').map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join('-');
+    if (canonicalNames.size < 256) canonicalNames.set(name, c);
+  }
+  return c;
+}
+
+/** The headers of a reply with Go's canonical names. */
+export function goHeaders(h: Record<string, unknown>): Record<string, string | number | string[]> {
+  const out: Record<string, string | number | string[]> = {};
+  for (const k in h) {
+    const v = h[k];
+    if (v !== undefined) out[canonicalHeaderName(k)] = v as string | number | string[];
+  }
+  return out;
 }
 
 /** Go's http.Error(w, "Method Not Allowed", 405), with `Allow` when given. */
