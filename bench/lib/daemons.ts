@@ -120,7 +120,12 @@ export async function startDaemon(impl: Impl, extraArgs: string[] = []): Promise
     }
     return (performance.now() - t0) / 1000;
   };
-  await launch();
+  try {
+    await launch();
+  } catch (e) {
+    await rm(dir, { recursive: true, force: true });
+    throw e;
+  }
   const d: Daemon = {
     impl, endpoint, dataDir, pid: child.pid!,
     logs: () => out,
