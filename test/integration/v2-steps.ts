@@ -62,6 +62,7 @@ export const V2_STEPS: readonly Step[] = [
   req('PUT', '/v2/keys/esc', '--data-urlencode', 'value=<a&b> "q" \\ é\ttab'),
   req('PUT', '/v2/keys/big', '--data-urlencode', 'value@@DIR/big.txt'),
   req('PUT', '/v2/keys/huge', '--data-urlencode', 'value@@DIR/huge.txt', '-o', '/dev/null', '-w', '%{http_code}'),
+  req('PUT', '/v2/keys/too-large', '--data-binary', '@@DIR/too-large.txt'), get('/v2/keys/too-large'),
   // watches answered from history, and a long poll that ends
   get('/v2/keys/foo?wait=true&waitIndex=4'), get('/v2/keys/queue?wait=true&waitIndex=7&recursive=true'),
   get('/v2/keys/foo?wait=true&waitIndex=1'),
@@ -86,7 +87,9 @@ export const V2_STEPS: readonly Step[] = [
   ctl('rm', '/e/a'), ctl('rm', '/e/a'), ctl('get', '/e/a'), ctl('set', '--swap-with-value', '9', '/e/c', '5'),
   ctl('-o', 'json', 'get', '/e/b'), ctl('-o', 'extended', 'get', '/e/b'),
   ctl('watch', '--after-index', '4', '/foo'), ctl('watch', '-r', '--after-index', '6', '/queue'),
-  { parallel: { ctl: ['exec-watch', '/e/b', '--', 'sh', '-c', 'echo "$ETCD_WATCH_ACTION $ETCD_WATCH_VALUE"'], killAfterMs: 2500 }, then: [ctl('set', '/e/b', 'ex')] },
+  // (etcdctl 3.4 reads `<key> -- <command>` only when a flag was parsed; without one it swaps them)
+  { parallel: { ctl: ['exec-watch', '-r', '/e/b', '--', 'sh', '-c', 'echo "$ETCD_WATCH_ACTION $ETCD_WATCH_KEY $ETCD_WATCH_VALUE $ETCD_WATCH_MODIFIED_INDEX"'], killAfterMs: 2500 },
+    then: [ctl('set', '/e/b', 'ex')] },
   ctl('member', 'list'), ctl('member', 'add', 'x', 'bad-url'), ctl('member', 'remove', 'zz'), ctl('cluster-health'),
   get('/v2/keys/e?recursive=true&sorted=true'), get('/v2/stats/store'),
   // last: etcd validates a removal through a raft ConfChange that reads the v2 store (stats change)

@@ -55,7 +55,7 @@ async function runStep(step: Step, m: Member, st: RunState): Promise<string> {
     return '(X-Raft-Index masked from here on)';
   }
   if ('curl' in step) {
-    const args = step.curl.map((a) => (a.startsWith('/') ? `${m.clientUrl}${a}` : a.replace('@DIR/', `@${st.dir}/`)));
+    const args = step.curl.map((a) => (a.startsWith('/') ? `${m.clientUrl}${a}` : a.replace('@DIR/', `${st.dir}/`)));
     const r = await run('curl', ['-si', '-m', '5', ...args], { timeoutMs: 15_000 });
     return `$ curl ${step.curl.join(' ')}\n${normalizeHttp(r.stdout, m, st.maskRaftIndex)}\n[exit ${r.code}]`;
   }
@@ -75,6 +75,7 @@ export async function runTranscript(steps: readonly Step[], m: Member): Promise<
   const dir = await tempDir('v2-data-');
   await writeFile(join(dir, 'big.txt'), 'v'.repeat(3000));
   await writeFile(join(dir, 'huge.txt'), 'h'.repeat(2 * 1024 * 1024));
+  await writeFile(join(dir, 'too-large.txt'), `value=${'t'.repeat(11_000_000)}`);
   const out: string[] = [];
   const st: RunState = { dir, maskRaftIndex: false };
   for (const s of steps) out.push(await runStep(s, m, st));
