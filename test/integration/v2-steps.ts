@@ -15,7 +15,7 @@ export const V2_STEPS: readonly Step[] = [
   form('PUT', '/v2/keys/foo', 'value=bar'),
   form('PUT', '/v2/keys/foo?value=q', 'value=b&value=c'),
   req('PUT', '/v2/keys/foo?value=fromquery', '-H', 'Content-Type: text/plain', '-d', 'value=ignored'),
-  get('/v2/keys/foo'), req('HEAD', '/v2/keys/foo', '-I'),
+  get('/v2/keys/foo'), req('HEAD', '/v2/keys/foo', '-I'), get('/v2/keys/foo?quorum=true'), get('/v2/keys/nokey?quorum=true'),
   form('PUT', '/v2/keys/foo?noValueOnSuccess=true', 'value=quiet'),
   form('POST', '/v2/keys/queue', 'value=j1'), form('POST', '/v2/keys/queue', 'value=j2'),
   get('/v2/keys/queue?recursive=true&sorted=true'),
@@ -47,6 +47,8 @@ export const V2_STEPS: readonly Step[] = [
   form('PUT', '/v2/keys/t1?prevExist=true', 'value=v2&ttl='),
   form('PUT', '/v2/keys/t3', 'value=v&ttl=abc'), form('PUT', '/v2/keys/t3', 'value=v&ttl=-1'),
   form('PUT', '/v2/keys/t3', 'value=v&ttl=99999999999999999999'),
+  // expire: a stream watch sees the set, then the expire proposed by the leader's SYNC
+  { parallel: get('/v2/keys/exp?wait=true&stream=true', '-m', '4'), then: [form('PUT', '/v2/keys/exp', 'value=e&ttl=1')] },
   // 200-series: bad form input, nothing written
   form('PUT', '/v2/keys/bad?prevIndex=abc', 'value=1'), form('PUT', '/v2/keys/bad?prevIndex=', 'value=1'),
   get('/v2/keys/bad?waitIndex=abc&wait=true'), get('/v2/keys/bad?recursive=maybe'), get('/v2/keys/bad?sorted=2'),
