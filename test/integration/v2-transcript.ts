@@ -1,7 +1,8 @@
 // The v2 API transcript: curl and `ETCDCTL_API=2 etcdctl` steps run in order against one fresh member,
-// each output masked (ids, ports, dates, expiration times) and normalized (HTTP header lines sorted,
-// Date/Connection/Keep-Alive dropped; Content-Length masked only when its body held masked text), so
-// that the transcripts of real etcd 3.4 --enable-v2 and ours can be compared line by line.
+// each output masked (ids, ports, dates, expiration times) and normalized (header names lowercased but
+// kept in order; Date dropped, and Connection/Keep-Alive, which Node adds; Content-Length masked only
+// when its body held masked text), so the transcripts of real etcd 3.4 --enable-v2 and ours compare
+// line by line.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { maskOutput } from './mask.js';
@@ -44,7 +45,7 @@ function normalizeHeaders(lines: string[], body: string, m: Member, maskRaftInde
     if (name === 'x-raft-index' && maskRaftIndex) value = '<RAFT-INDEX>';
     out.push(`${name}: ${maskOutput(value, m)}`);
   }
-  return out.sort();
+  return out;
 }
 
 interface RunState { dir: string; maskRaftIndex: boolean }

@@ -80,13 +80,12 @@ function startWatch(facade: V2Facade, parsed: ParsedKeysRequest, timeoutMs: numb
     return sendKeysError(reply, err);
   }
   const h = facade.v2Header();
-  const headers = {
-    ...goHeaders(reply.getHeaders()),
+  const headers = goHeaders(reply.getHeaders(), {
     'Content-Type': 'application/json',
     'X-Etcd-Index': String(watcher.startIndex),
     'X-Raft-Index': String(h.raftIndex),
     'X-Raft-Term': String(h.raftTerm),
-  };
+  });
   reply.hijack();
   const res = reply.raw;
   res.writeHead(200, headers);

@@ -12,7 +12,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { EtcdServerFacade, V2Member } from '../../server/facade.js';
 import { goJsonString } from '../../v2store/index.js';
-import { clusterIdHex, methodNotAllowed, sendMessage } from './reply.js';
+import { clusterIdHex, methodNotAllowed, sendJson, sendMessage, writeGo } from './reply.js';
 
 export type MembersFacade = Pick<EtcdServerFacade, 'memberAdd' | 'memberRemove' | 'memberUpdate' | 'v2Members' | 'v2Header' | 'v2AuthProbe' | 'v2SelfStats'>;
 
@@ -75,11 +75,11 @@ function parseId(s: string): bigint | undefined {
 
 async function handleMembers(facade: MembersFacade, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   const m = request.method;
-  if (m === 'PATCH') return methodNotAllowed(reply, 'GET,POST,DELETE,PUT');
-  if (m !== 'GET' && m !== 'HEAD') facade.v2AuthProbe();
+  if (m === 'PATCH' || m === 'HEAD') return methodNotAllowed(reply, 'GET,POST,DELETE,PUT');
+  if (m !== 'GET') facade.v2AuthProbe();
   reply.header('X-Etcd-Cluster-Id', clusterIdHex(facade.v2Header()));
   const rest = request.url.split('?')[0]!.slice('/v2/members'.length).replace(/^\//, '');
-  if (m === 'GET' || m === 'HEAD') return getMembers(facade, rest, reply);
+  if (m === 'GET') return getMembers(facade, rest, reply);
   if (m === 'POST') {
     const body = readPeerUrls(request);
     if ('status' in body) return sendMessage(reply, body.status, body.message);
@@ -87,7 +87,7 @@ async function handleMembers(facade: MembersFacade, request: FastifyRequest, rep
       const r = await facade.memberAdd({ peerURLs: body.urls, isLearner: false });
       const mm = r.member!;
       const added: V2Member = { id: BigInt(String(mm.ID)), name: mm.name ?? '', peerURLs: mm.peerURLs ?? [], clientURLs: mm.clientURLs ?? [] };
-      return reply.code(201).header('Content-Type', 'application/json').send(Buffer.from(`${memberJson(added)}\n`));
+      return sendJson(reply, 201, `${memberJson(added)}\n`);
     } catch (err) {
       return memberError(reply, err);
     }
@@ -100,7 +100,7 @@ async function handleMembers(facade: MembersFacade, request: FastifyRequest, rep
     if (!known) return sendMessage(reply, 404, `No such member: ${id.toString(16)}`);
     try {
       await facade.memberRemove({ ID: id.toString() });
-      return reply.code(204).send();
+      return writeGo(reply, 204, {}, '');
     } catch (err) {
       return memberError(reply, err, id.toString(16));
     }
@@ -110,7 +110,7 @@ async function handleMembers(facade: MembersFacade, request: FastifyRequest, rep
   if (!known) return sendMessage(reply, 404, `No such member: ${id.toString(16)}`);
   try {
     await facade.memberUpdate({ ID: id.toString(), peerURLs: body.urls });
-    return reply.code(204).send();
+    return writeGo(reply, 204, {}, '');
   } catch (err) {
     return memberError(reply, err, id.toString(16));
   }
@@ -120,13 +120,13 @@ function getMembers(facade: MembersFacade, rest: string, reply: FastifyReply): F
   const members = facade.v2Members();
   if (rest === '') {
     const body = `{"members":[${members.map(memberJson).join(',')}]}\n`;
-    return reply.header('Content-Type', 'application/json').send(Buffer.from(body));
+    return sendJson(reply, 200, body);
   }
   if (rest === 'leader') {
     const leaderId = facade.v2SelfStats().leader;
     const leader = members.find((x) => x.id === leaderId);
     if (leader === undefined) return sendMessage(reply, 503, 'During Leader Election');
-    return reply.header('Content-Type', 'application/json').send(Buffer.from(`${memberJson(leader)}\n`));
+    return sendJson(reply, 200, `${memberJson(leader)}\n`);
   }
   return sendMessage(reply, 404, 'Not found');
 }
@@ -138,8 +138,11 @@ export function registerMembers(app: FastifyInstance, facade: MembersFacade): vo
   }
   app.route({
     method: ['GET', 'HEAD'], url: '/v2/machines', exposeHeadRoute: false,
-    handler: (_req, reply) => reply.header('Content-Type', 'text/plain; charset=utf-8')
-      .send(Buffer.from(facade.v2Members().flatMap((m) => m.clientURLs).join(', '))),
+    handler: (_req, reply) => {
+      // etcd sets this Content-Length itself, so Go prints it among the sorted headers
+      const body = Buffer.from(facade.v2Members().flatMap((m) => m.clientURLs).join(', '));
+      return writeGo(reply, 200, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': body.length }, body);
+    },
   });
   app.route({ method: ['POST', 'PUT', 'DELETE', 'PATCH'], url: '/v2/machines', handler: (_req, reply) => methodNotAllowed(reply, 'GET,HEAD') });
 }

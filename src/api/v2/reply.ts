@@ -1,9 +1,9 @@
 /*
- * Writing responses the way etcd's Go HTTP server frames them: a body of at most GO_CHUNKING_BYTES
- * goes out with Content-Length, a longer one chunked (Go buffers 2048 bytes before it starts
- * chunking); 405s are Go's http.Error text with an Allow list; unclean paths get Go's ServeMux 301.
+ * Writing responses the way etcd's Go HTTP server frames them: canonical header names in sorted order,
+ * then Date and Content-Length; a body of at most GO_CHUNKING_BYTES goes out with Content-Length, a
+ * longer one chunked (Go buffers 2048 bytes before it starts chunking); 405s are Go's http.Error text
+ * with an Allow list; unclean paths get Go's ServeMux 301.
  */
-import { Readable } from 'node:stream';
 import type { FastifyReply } from 'fastify';
 import { V2Error, goJsonString } from '../../v2store/index.js';
 import type { V2HeaderInfo } from '../../server/facade.js';
@@ -12,60 +12,59 @@ import { toErrorInfo } from '../v3/errors.js';
 /** Go's net/http response buffer: bodies longer than this are sent chunked. */
 export const GO_CHUNKING_BYTES = 2048;
 
-/** Sends `body` with `status`, framed as Go would (Content-Length up to 2048 bytes, else chunked). */
-export function sendBody(reply: FastifyReply, status: number, body: string): FastifyReply {
-  reply.code(status);
-  const bytes = Buffer.from(body); // a Buffer: fastify appends no charset to the Content-Type
-  return reply.send(bytes.length > GO_CHUNKING_BYTES ? Readable.from([bytes]) : bytes);
-}
-
-/**
- * A JSON body (application/json, no charset). The hot path (/v2/keys answers up to 2048 bytes) is
- * written straight to the socket with the headers gathered so far (CORS, cluster id, indexes),
- * skipping fastify's send pipeline.
- */
-export function sendJson(reply: FastifyReply, status: number, body: string): FastifyReply {
-  const bytes = Buffer.from(body);
-  if (bytes.length > GO_CHUNKING_BYTES) return sendBody(reply.header('Content-Type', 'application/json'), status, body);
-  const headers = goHeaders(reply.getHeaders());
-  headers['Content-Type'] = 'application/json';
-  headers['Content-Length'] = bytes.length;
-  reply.hijack();
-  reply.raw.writeHead(status, headers);
-  reply.raw.end(bytes);
-  return reply;
-}
-
 const canonicalNames = new Map<string, string>();
+const CANONICAL_NAMES_MAX = 256;
 
 /** Go's canonical header name (x-etcd-index → X-Etcd-Index), as Go's server prints header names. */
 export function canonicalHeaderName(name: string): string {
   let c = canonicalNames.get(name);
   if (c === undefined) {
     c = name.toLowerCase().split('-').map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join('-');
-    if (canonicalNames.size < 256) canonicalNames.set(name, c);
+    if (canonicalNames.size < CANONICAL_NAMES_MAX) canonicalNames.set(name, c);
   }
   return c;
 }
 
-/** The headers of a reply with Go's canonical names. */
-export function goHeaders(h: Record<string, unknown>): Record<string, string | number | string[]> {
-  const out: Record<string, string | number | string[]> = {};
-  for (const k in h) {
-    const v = h[k];
-    if (v !== undefined) out[canonicalHeaderName(k)] = v as string | number | string[];
-  }
+type HeaderValue = string | number | string[];
+
+/** The reply's headers plus `extra`, with Go's canonical names, sorted by name as Go writes them. */
+export function goHeaders(h: Record<string, unknown>, extra: Record<string, HeaderValue> = {}): Record<string, HeaderValue> {
+  const all: Record<string, HeaderValue> = {};
+  for (const k in h) if (h[k] !== undefined) all[canonicalHeaderName(k)] = h[k] as HeaderValue;
+  Object.assign(all, extra);
+  const out: Record<string, HeaderValue> = {};
+  for (const k of Object.keys(all).sort()) out[k] = all[k]!;
   return out;
+}
+
+/**
+ * Writes a complete response as Go's server frames it, straight to the socket (skipping fastify's send
+ * pipeline): the headers so far (CORS, cluster id, …) and `extra`, canonical and sorted, then Date and
+ * Content-Length; a body over GO_CHUNKING_BYTES goes out chunked, without Content-Length.
+ */
+export function writeGo(reply: FastifyReply, status: number, extra: Record<string, HeaderValue>, body: string | Buffer): FastifyReply {
+  const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+  const headers = goHeaders(reply.getHeaders(), extra);
+  headers['Date'] = new Date().toUTCString();
+  if (bytes.length <= GO_CHUNKING_BYTES && status !== 204 && headers['Content-Length'] === undefined) headers['Content-Length'] = bytes.length;
+  reply.hijack();
+  const res = reply.raw;
+  res.sendDate = false;
+  res.writeHead(status, headers);
+  res.end(bytes);
+  return reply;
+}
+
+/** A JSON body: Content-Type application/json (no charset). */
+export function sendJson(reply: FastifyReply, status: number, body: string): FastifyReply {
+  return writeGo(reply, status, { 'Content-Type': 'application/json' }, body);
 }
 
 /** Go's http.Error(w, "Method Not Allowed", 405), with `Allow` when given. */
 export function methodNotAllowed(reply: FastifyReply, allow?: string): FastifyReply {
-  if (allow !== undefined) reply.header('Allow', allow);
-  return reply
-    .code(405)
-    .header('Content-Type', 'text/plain; charset=utf-8')
-    .header('X-Content-Type-Options', 'nosniff')
-    .send('Method Not Allowed\n');
+  const extra: Record<string, string> = { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' };
+  if (allow !== undefined) extra['Allow'] = allow;
+  return writeGo(reply, 405, extra, 'Method Not Allowed\n');
 }
 
 export function clusterIdHex(h: V2HeaderInfo): string {
@@ -84,7 +83,7 @@ export function sendKeysError(reply: FastifyReply, err: unknown): FastifyReply {
 
 /** A JSON {"message": …} answer of the members and stats handlers (httptypes.HTTPError). */
 export function sendMessage(reply: FastifyReply, status: number, message: string): FastifyReply {
-  return reply.code(status).header('Content-Type', 'application/json').send(Buffer.from(`{"message":${goJsonString(message)}}`));
+  return writeGo(reply, status, { 'Content-Type': 'application/json' }, `{"message":${goJsonString(message)}}`);
 }
 
 function isUnreserved(c: string): boolean {
@@ -104,10 +103,9 @@ export function escapePath(p: string): string {
 /** Go's ServeMux answer to an unclean path: 301 to the cleaned one (query kept). */
 export function redirectClean(reply: FastifyReply, method: string, cleaned: string, rawQuery: string | undefined): FastifyReply {
   const loc = escapePath(cleaned) + (rawQuery === undefined || rawQuery === '' ? '' : `?${rawQuery}`);
-  reply.code(301).header('Location', loc);
-  if (method !== 'GET' && method !== 'HEAD') return reply.header('Content-Length', '0').send();
+  if (method !== 'GET' && method !== 'HEAD') return writeGo(reply, 301, { Location: loc }, '');
   const href = loc.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&#34;').replace(/'/g, '&#39;');
-  return reply.header('Content-Type', 'text/html; charset=utf-8').send(`<a href="${href}">Moved Permanently</a>.\n\n`);
+  return writeGo(reply, 301, { 'Content-Type': 'text/html; charset=utf-8', Location: loc }, `<a href="${href}">Moved Permanently</a>.\n\n`);
 }
 
 /** Go's path cleaning as ServeMux applies it (a trailing slash is kept). */

@@ -6,11 +6,12 @@
  *   leader {"leader":"<hex>","followers":{"<hex>":{"latency":{"current":…,"average":…,"standardDeviation":0,
  *           "minimum":…,"maximum":…},"counts":{"fail":…,"success":…}}}}   (non-leader: 403 "not current leader")
  *   store  the V2StoreStats counters in etcd's order.
+ * (HEAD is 405 too, as etcd's handlers allow GET only.)
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { V2Facade } from '../../server/facade.js';
 import { formatRfc3339Nano } from '../../v2store/index.js';
-import { methodNotAllowed, sendMessage } from './reply.js';
+import { methodNotAllowed, sendJson, sendMessage } from './reply.js';
 
 function trimFloat(n: number): string {
   return String(Number(n.toFixed(9)));
@@ -59,7 +60,7 @@ export function storeStatsJson(facade: V2Facade): string {
 }
 
 function json(reply: FastifyReply, body: string): FastifyReply {
-  return reply.header('Content-Type', 'application/json').send(Buffer.from(body));
+  return sendJson(reply, 200, body);
 }
 
 export function registerStats(app: FastifyInstance, facade: V2Facade): void {
@@ -72,7 +73,7 @@ export function registerStats(app: FastifyInstance, facade: V2Facade): void {
     },
   };
   for (const [url, fn] of Object.entries(routes)) {
-    app.route({ method: 'GET', url, handler: (_req, reply) => fn(reply) });
-    app.route({ method: ['POST', 'PUT', 'DELETE', 'PATCH'], url, handler: (_req, reply) => methodNotAllowed(reply, 'GET') });
+    app.route({ method: 'GET', url, handler: (_req, reply) => fn(reply), exposeHeadRoute: false });
+    app.route({ method: ['HEAD', 'POST', 'PUT', 'DELETE', 'PATCH'], url, handler: (_req, reply) => methodNotAllowed(reply, 'GET') });
   }
 }

@@ -42,6 +42,7 @@ describe('/v2/members', () => {
     expect(await call('DELETE', '/v2/members')).toMatchObject({ status: 405, body: 'Method Not Allowed\n' });
     expect(await call('PUT', '/v2/members/1234', '{"peerURLs":[]}')).toMatchObject({ status: 400, body: '{"message":"no valid URLs given"}' });
     expect(await call('PATCH', '/v2/members')).toMatchObject({ status: 405, h: { allow: 'GET,POST,DELETE,PUT' } });
+    expect(await call('HEAD', '/v2/members/leader')).toMatchObject({ status: 405, h: { allow: 'GET,POST,DELETE,PUT' } });
     expect(fake.store.statsJson().getsFail - probes).toBe(10); // POST, PUT and DELETE make the v2 auth lookup
   });
 
@@ -64,6 +65,7 @@ describe('/v2/machines and /v2/stats', () => {
     const self = (await call('GET', '/v2/stats/self')).body;
     expect(self).toMatch(/^\{"name":"default","id":"667880157b8812c8","state":"StateLeader","startTime":"2026-11-22T04:59:59Z","leaderInfo":\{"leader":"667880157b8812c8","uptime":"[0-9hms.]+","startTime":"2026-11-22T04:59:59.5Z"\},"recvAppendRequestCnt":0,"sendAppendRequestCnt":0\}$/);
     expect(await call('POST', '/v2/stats/self')).toMatchObject({ status: 405, h: { allow: 'GET' } });
+    expect(await call('HEAD', '/v2/stats/store')).toMatchObject({ status: 405, h: { allow: 'GET' } });
     expect(await call('GET', '/v2/stats')).toMatchObject({ status: 404, body: '404 page not found\n' });
   });
 
