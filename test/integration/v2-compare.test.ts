@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { cleanup, ETCD_BIN, startEtcd, startMember, type Member } from './harness.js';
 import { lineDiff } from './mask.js';
-import { runTranscript } from './v2-transcript.js';
+import { runTranscript, type Step } from './v2-transcript.js';
 import { V2_STEPS } from './v2-steps.js';
 
 let ours: Member;
@@ -26,4 +26,14 @@ describe('v2 API transcript', () => {
     if (a !== b) expect.fail(`transcripts differ:\n${lineDiff(a, b, 'etcd', 'ours')}`);
     expect(a).toContain('"action":"compareAndSwap"');
   }, 180_000);
+
+  it('--enable-v2=false: the v2 API is etcd\'s 404 page for curl and etcdctl alike', async () => {
+    const off = ['--enable-v2=false'];
+    const [e, o] = await Promise.all([startEtcd({ ready: 'status', args: off }), startMember({ ready: 'status', args: off })]);
+    const steps: Step[] = [{ curl: ['/v2/keys/foo'] }, { curl: ['-X', 'PUT', '/v2/keys/foo', '-d', 'value=1'] }, { curl: ['/v2/members'] },
+      { ctl: ['set', '/foo', '1'] }, { ctl: ['get', '/foo'] }];
+    const [a, b] = await Promise.all([runTranscript(steps, e), runTranscript(steps, o)]);
+    if (a !== b) expect.fail(`transcripts differ:\n${lineDiff(a, b, 'etcd', 'ours')}`);
+    expect(a).toContain('404 page not found');
+  }, 60_000);
 });

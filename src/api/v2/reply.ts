@@ -111,6 +111,7 @@ export function redirectClean(reply: FastifyReply, method: string, cleaned: stri
 /** Go's path cleaning as ServeMux applies it (a trailing slash is kept). */
 export function goCleanPath(p: string): string {
   if (p === '') return '/';
+  if (p.charCodeAt(0) === 47 && !p.includes('//') && !p.includes('/.')) return p; // already clean
   const abs = p.startsWith('/') ? p : `/${p}`;
   const out: string[] = [];
   for (const seg of abs.split('/')) {
