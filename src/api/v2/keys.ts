@@ -41,7 +41,7 @@ export function registerKeys(app: FastifyInstance, facade: V2Facade, opts: KeysO
 function handleKeys(facade: V2Facade, watchTimeoutMs: number, request: FastifyRequest, reply: FastifyReply): FastifyReply | Promise<FastifyReply> {
   const method = request.method;
   const { path, rawQuery } = splitUrl(request.url);
-  if (path === undefined) return reply.code(400).header('Content-Type', 'text/plain; charset=utf-8').send('400 Bad Request');
+  if (path === undefined) return badRequestLine(reply);
   const cleaned = goCleanPath(path);
   if (cleaned !== path) return redirectClean(reply, method, cleaned, rawQuery);
   if (method === 'PATCH') return methodNotAllowed(reply, 'HEAD,GET,PUT,POST,DELETE');
@@ -60,6 +60,14 @@ function handleKeys(facade: V2Facade, watchTimeoutMs: number, request: FastifyRe
     (ev) => sendEvent(facade, reply, ev, parsed.noValueOnSuccess),
     (err: unknown) => sendKeysError(reply, err),
   );
+}
+
+/** A request line Go's server cannot parse (bad path escape): its bare 400, and the connection closed. */
+function badRequestLine(reply: FastifyReply): FastifyReply {
+  reply.hijack();
+  reply.raw.writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close' });
+  reply.raw.end('400 Bad Request');
+  return reply;
 }
 
 function sendEvent(facade: V2Facade, reply: FastifyReply, ev: V2Event, noValueOnSuccess: boolean): FastifyReply {
