@@ -194,7 +194,7 @@ export class WatchHub {
       }
       if (minRev === Infinity) return;
       const { events, lastRev } = await this.readHistory(minRev, curRev);
-      this.deliverHistory(events, lastRev, curRev);
+      this.deliverHistory(events, minRev, lastRev, curRev);
     }
   }
 
@@ -215,7 +215,12 @@ export class WatchHub {
     return { events, lastRev };
   }
 
-  private deliverHistory(events: Event[], lastRev: number, curRev: number): void {
+  /**
+   * Hands the history read from [firstRev, lastRev] to the unsynced watchers it covers. A watcher
+   * that became unsynced during the read (a retried victim) and needs revisions before firstRev is
+   * left for the next round: giving it this history would skip those revisions for good.
+   */
+  private deliverHistory(events: Event[], firstRev: number, lastRev: number, curRev: number): void {
     const view = { index: this.store.index, backend: this.store.backend, viewRev: this.store.currentRev, compactRev: this.store.compactRev };
     const prevOf = (ev: Event): KeyValue | undefined => {
       const at = ev.kv.modRevision - 1;
@@ -226,7 +231,7 @@ export class WatchHub {
     const inRange = events.filter((e) => e.kv.modRevision <= lastRev);
     const keys = inRange.map((e) => e.kv.key.toString('latin1'));
     for (const w of [...this.unsynced]) {
-      if (w.minRev > lastRev) continue;
+      if (w.minRev > lastRev || w.minRev < firstRev) continue;
       const evs = w.select(inRange, keys, prevOf);
       w.minRev = lastRev + 1;
       if (evs.length > 0) {

@@ -136,3 +136,25 @@ describe('watch', () => {
     for (const s of streams) s.close();
   });
 });
+
+describe('watch: a victim retried while another watcher catches up', () => {
+  it('still gets every revision it missed (regression: events from before the catch-up read were skipped)', async () => {
+    const slow = kv.watchStream();
+    slow.watch({ key: B('k') }); // synced from now; its consumer does not read for a while
+    const first = kv.rev() + 1;
+    for (let i = 0; i < watchStreamQueueLimit + 40; i++) put('k', `v${i}`); // queue full: a victim
+    const catcher = kv.watchStream();
+    catcher.watch({ key: B('k'), startRevision: kv.rev() - 5 }); // unsynced: a history read starts
+    await new Promise((r) => setImmediate(r)); // the read is in flight (LevelDB iterators are async)
+    const last = kv.rev();
+    const seen: number[] = [];
+    const deadline = Date.now() + 10_000;
+    while (seen[seen.length - 1] !== last && Date.now() < deadline) {
+      const r = await slow.next();
+      for (const e of r!.events) seen.push(e.kv.modRevision);
+    }
+    expect(seen).toEqual(Array.from({ length: last - first + 1 }, (_, i) => first + i));
+    slow.close();
+    catcher.close();
+  });
+});
