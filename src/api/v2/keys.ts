@@ -14,6 +14,8 @@ import { clusterIdHex, goCleanPath, goHeaders, methodNotAllowed, redirectClean, 
 
 /** etcd's defaultWatchTimeout: a watch request is answered (ended) after 5 minutes. */
 export const WATCH_TIMEOUT_MS = 5 * 60 * 1000;
+/** Bytes a watch response may have waiting for a slow client before the watch is ended. */
+export const WATCH_WRITE_BUFFER_BYTES_MAX = 1 << 20;
 const KEYS_PREFIX = '/v2/keys';
 const UPDATE_ACTIONS = new Set(['set', 'compareAndSwap', 'create', 'update']);
 
@@ -112,7 +114,8 @@ function startWatch(facade: V2Facade, parsed: ParsedKeysRequest, timeoutMs: numb
     if (done) return;
     if (ev === undefined) return finish();
     res.write(`${ev.serialize()}\n`);
-    if (!parsed.stream) finish();
+    // a client that does not read: end its stream, as etcd ends a watcher whose queue overflows
+    if (!parsed.stream || res.writableLength > WATCH_WRITE_BUFFER_BYTES_MAX) finish();
   });
   return reply;
 }
