@@ -10,7 +10,7 @@ import type { V2Facade } from '../../server/facade.js';
 import { V2Error, type V2Event, type V2Watcher } from '../../v2store/index.js';
 import { parseForm } from './form.js';
 import { parseKeysRequest, type ParsedKeysRequest } from './keys-request.js';
-import { clusterIdHex, goCleanPath, goHeaders, methodNotAllowed, redirectClean, sendJson, sendKeysError, unescapePath } from './reply.js';
+import { clusterIdHex, goCleanPath, goHeaders, methodNotAllowed, redirectClean, sendKeysError, unescapePath, writeGo } from './reply.js';
 
 /** etcd's defaultWatchTimeout: a watch request is answered (ended) after 5 minutes. */
 export const WATCH_TIMEOUT_MS = 5 * 60 * 1000;
@@ -74,12 +74,11 @@ function badRequestLine(reply: FastifyReply): FastifyReply {
 
 function sendEvent(facade: V2Facade, reply: FastifyReply, ev: V2Event, noValueOnSuccess: boolean): FastifyReply {
   const h = facade.v2Header();
-  reply.header('X-Etcd-Index', String(ev.etcdIndex))
-    .header('X-Raft-Index', String(h.raftIndex))
-    .header('X-Raft-Term', String(h.raftTerm));
   const status = ev.isCreated() ? 201 : 200;
   const body = noValueOnSuccess && UPDATE_ACTIONS.has(ev.action) ? `{"action":"${ev.action}"}` : ev.serialize();
-  return sendJson(reply, status, `${body}\n`);
+  return writeGo(reply, status, {
+    'Content-Type': 'application/json', 'X-Etcd-Index': String(ev.etcdIndex), 'X-Raft-Index': String(h.raftIndex), 'X-Raft-Term': String(h.raftTerm),
+  }, `${body}\n`);
 }
 
 function startWatch(facade: V2Facade, parsed: ParsedKeysRequest, timeoutMs: number, reply: FastifyReply): FastifyReply {

@@ -29,11 +29,11 @@ type HeaderValue = string | number | string[];
 
 /** The reply's headers plus `extra`, with Go's canonical names, sorted by name as Go writes them. */
 export function goHeaders(h: Record<string, unknown>, extra: Record<string, HeaderValue> = {}): Record<string, HeaderValue> {
-  const all: Record<string, HeaderValue> = {};
-  for (const k in h) if (h[k] !== undefined) all[canonicalHeaderName(k)] = h[k] as HeaderValue;
-  Object.assign(all, extra);
+  const all = new Map<string, HeaderValue>();
+  for (const k in h) if (h[k] !== undefined) all.set(canonicalHeaderName(k), h[k] as HeaderValue);
+  for (const k in extra) all.set(k, extra[k]!);
   const out: Record<string, HeaderValue> = {};
-  for (const k of Object.keys(all).sort()) out[k] = all[k]!;
+  for (const k of [...all.keys()].sort()) out[k] = all.get(k)!;
   return out;
 }
 
@@ -77,8 +77,7 @@ export function clusterIdHex(h: V2HeaderInfo): string {
  */
 export function sendKeysError(reply: FastifyReply, err: unknown): FastifyReply {
   const e = err instanceof V2Error ? err : new V2Error(300, toErrorInfo(err).message, 0);
-  reply.header('X-Etcd-Index', String(e.index));
-  return sendJson(reply, e.httpStatus(), `${e.serialize()}\n`);
+  return writeGo(reply, e.httpStatus(), { 'Content-Type': 'application/json', 'X-Etcd-Index': String(e.index) }, `${e.serialize()}\n`);
 }
 
 /** A JSON {"message": …} answer of the members and stats handlers (httptypes.HTTPError). */
