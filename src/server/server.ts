@@ -9,28 +9,28 @@
  */
 import { Backend } from '../backend/index.js';
 import { Lessor, minLeaseTTLSeconds } from '../lease/index.js';
-import { RaftCluster, decodeConfChangeMember, idToHex } from '../membership/index.js';
+import { RaftCluster, idToHex } from '../membership/index.js';
 import { KvStore } from '../mvcc/index.js';
 import { IdGenerator } from '../pkg/idgen.js';
 import type { Logger } from '../pkg/logger.js';
 import { createMetrics, type EtcdMetrics } from '../pkg/metrics.js';
-import { ErrProposalDropped, RawNode, StateType, decodeConfChange, type ReadState, type SoftState } from '../raft/index.js';
-import { ConfChangeType, EntryType, None, type ConfState, type Entry } from '../raft/types.js';
+import { ErrProposalDropped, RawNode, StateType, type ReadState, type SoftState } from '../raft/index.js';
+import { None, type Entry } from '../raft/types.js';
 import { NoPeersTransport } from '../transport/index.js';
-import { V2Store, mirrorClusterVersion, mirrorMemberAdd, mirrorMemberAttributes, mirrorMemberRaftAttributes, mirrorMemberRemove } from '../v2store/index.js';
+import { V2Store } from '../v2store/index.js';
 import { AlarmStore } from './alarms.js';
-import { applyV2, type V2Outcome } from './apply-v2.js';
-import { V3Applier, type V3Result } from './apply-v3.js';
+import { EntryApplier, type ApplyOutcome } from './apply.js';
+import { V3Applier } from './apply-v3.js';
 import { bootstrapRaft, type RaftBootstrap } from './bootstrap.js';
 import { DEFAULT_QUOTA_BYTES, backendPathOf, type ServerConfig } from './config.js';
 import { EtcdError } from './errors.js';
 import { Compactor } from './compactor.js';
-import { decodeRequest, encodeRequest, type InternalRaftRequest } from './internal-request.js';
+import { encodeRequest, type InternalRaftRequest } from './internal-request.js';
 import { Proposals } from './proposals.js';
 import { RaftNode } from './raft-node.js';
 import { ReadIndexer } from './read-index.js';
 import { Snapshots } from './snapshots.js';
-import { CLUSTER_VERSION_KEY, backendLeaseStore, backendMembershipStore, loadMembership } from './stores.js';
+import { backendLeaseStore, backendMembershipStore, loadMembership } from './stores.js';
 
 /** The cluster version a member of ours sets (etcd 3.4's). */
 export const CLUSTER_VERSION = '3.4.0';
@@ -41,7 +41,7 @@ export const HOUSEKEEPING_MS = 500;
 /** Unflushed backend operations at which the apply loop waits for a batch write (memory bound). */
 export const BACKEND_PENDING_OPS_MAX = 100_000;
 
-export type ApplyOutcome = V3Result | V2Outcome;
+export type { ApplyOutcome } from './apply.js';
 
 export class EtcdServer {
   readonly memberId: bigint;
@@ -54,14 +54,12 @@ export class EtcdServer {
   leaderSinceMs = 0;
   lead: bigint = None;
   term = 0;
-  appliedIndex: number;
-  clusterVersion = '';
   private raftNode!: RaftNode;
   private readonly proposals: Proposals<ApplyOutcome>;
   private readonly idGen: IdGenerator;
   private readonly applier: V3Applier;
   private readonly snapshots: Snapshots;
-  private confState: ConfState = { voters: [], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false };
+  private readonly entries: EntryApplier;
   private housekeeping: NodeJS.Timeout | undefined;
   private compactor: Compactor | undefined;
   private unproposed: Array<{ id: bigint; data: Uint8Array }> = [];
@@ -87,8 +85,6 @@ export class EtcdServer {
     this.cluster = new RaftCluster(boot.clusterId, boot.memberId, backendMembershipStore(backend));
     this.proposals = new Proposals(cfg.requestTimeoutMs);
     this.idGen = new IdGenerator(boot.memberId, this.now());
-    this.appliedIndex = boot.snapshot?.metadata.index ?? 0;
-    if (boot.snapshot) this.confState = boot.snapshot.metadata.confState;
     const quotaBytes = cfg.quotaBackendBytes > 0 ? cfg.quotaBackendBytes : DEFAULT_QUOTA_BYTES;
     this.applier = new V3Applier({ kv, lessor, backend, alarms, quotaBytes, now: () => this.now() });
     this.readIndexer = new ReadIndexer({
@@ -99,6 +95,25 @@ export class EtcdServer {
       appliedIndex: () => this.appliedIndex,
     });
     this.v2 = boot.snapshot && boot.snapshot.data.length > 0 ? V2Store.recover(boot.snapshot.data) : new V2Store();
+    // etcd's v2 auth lookup also runs once at start (a fresh etcd shows getsFail 1 before any request).
+    this.v2.authEnabledProbe();
+    const emptyConf = { voters: [], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false };
+    this.entries = new EntryApplier(
+      {
+        node: () => this.raftNode.node,
+        backend,
+        cluster: this.cluster,
+        v2: this.v2,
+        v3: this.applier,
+        lessor,
+        waits: this.proposals.waits,
+        leadsInTerm: (term) => this.isLeader() && term === this.term,
+        now: () => this.now(),
+        electionTimeoutMs: cfg.electionTimeoutMs,
+      },
+      boot.snapshot?.metadata.index ?? 0,
+      boot.snapshot?.metadata.confState ?? emptyConf,
+    );
     this.startTimeMs = this.now();
     this.snapshots = new Snapshots(boot, backend, cfg, logger, this.appliedIndex, () => this.v2.save());
   }
@@ -131,7 +146,7 @@ export class EtcdServer {
     const server = new EtcdServer(cfg, logger, metrics, boot, backend, kv, lessor, alarms);
     const membership = await loadMembership(backend);
     server.cluster.recover(membership.members, membership.removed);
-    server.clusterVersion = membership.clusterVersion;
+    server.entries.clusterVersion = membership.clusterVersion;
     server.startRaft(boot);
     return server;
   }
@@ -250,7 +265,7 @@ export class EtcdServer {
   /** Snapshot when due; and when applies outrun the backend's writes, let the pending batch drain. */
   private async afterApply(): Promise<void> {
     if (this.backend.pendingOps() >= BACKEND_PENDING_OPS_MAX) await this.backend.commit({ sync: false });
-    await this.snapshots.maybeSnapshot(this.appliedIndex, this.confState, this.raftNode.storage);
+    await this.snapshots.maybeSnapshot(this.appliedIndex, this.entries.confState, this.raftNode.storage);
   }
 
   private onSoftState(soft: SoftState): void {
@@ -314,85 +329,11 @@ export class EtcdServer {
     this.fatal?.(err);
   }
 
-  // ---- applying ----
-
   private applyEntries(entries: Entry[]): void {
-    for (const e of entries) {
-      if (e.index <= this.appliedIndex) continue;
-      if (e.type === EntryType.EntryConfChange) this.applyConfChange(e);
-      else if (e.data.length === 0) this.applyEmpty(e);
-      else this.applyNormal(e);
-      this.appliedIndex = e.index;
-    }
+    this.entries.applyEntries(entries);
     this.metrics.proposalsApplied.set(this.appliedIndex);
     this.metrics.proposalsCommitted.set(this.appliedIndex);
     this.readIndexer.onApplied(this.appliedIndex);
-  }
-
-  private applyConfChange(e: Entry): void {
-    const cc = decodeConfChange(e.data);
-    this.confState = this.raftNode.node.applyConfChange(cc);
-    const fresh = e.index > this.backend.consistentIndex();
-    const idHex = idToHex(cc.nodeId);
-    if (cc.type === ConfChangeType.ConfChangeAddNode || cc.type === ConfChangeType.ConfChangeAddLearnerNode) {
-      const m = cc.context && cc.context.length > 0 ? decodeConfChangeMember(cc.context) : undefined;
-      if (m) {
-        // Adding a member that exists is a learner's promotion. The v2 mirror and the backend are
-        // judged apart: on replay the mirror starts over while the backend is already ahead.
-        if (this.v2HasMember(idHex)) mirrorMemberRaftAttributes(this.v2, idHex, { peerURLs: m.peerURLs }, 0);
-        else mirrorMemberAdd(this.v2, idHex, { peerURLs: m.peerURLs, isLearner: m.isLearner }, 0);
-        if (fresh && this.cluster.member(m.id)) this.cluster.promote(m.id);
-        else if (fresh) this.cluster.addMember(m);
-      }
-    } else if (cc.type === ConfChangeType.ConfChangeRemoveNode) {
-      mirrorMemberRemove(this.v2, idHex, 0);
-      if (fresh) this.cluster.removeMember(cc.nodeId);
-    }
-    if (fresh) this.backend.setConsistentIndex(e.index);
-    if (cc.id !== undefined) this.proposals.waits.trigger(cc.id, { kind: 'none' });
-  }
-
-  /** A new leader's first entry: leases start counting from now (etcd's lessor promote). */
-  private applyEmpty(e: Entry): void {
-    if (this.isLeader() && e.term === this.term) this.lessor.promote(this.now(), this.cfg.electionTimeoutMs);
-    if (e.index > this.backend.consistentIndex()) this.backend.setConsistentIndex(e.index);
-  }
-
-  /**
-   * v2 requests and the /0 mirror apply on every replay (the v2 store lives in memory, rebuilt from
-   * the snapshot and the WAL); backend-held state only above the consistent index.
-   */
-  private applyNormal(e: Entry): void {
-    const req = decodeRequest(e.data);
-    const id = BigInt(req.header.ID);
-    const fresh = e.index > this.backend.consistentIndex();
-    let result: ApplyOutcome | EtcdError = { kind: 'none' };
-    if (req.v2) {
-      result = applyV2(this.v2, req.v2);
-    } else if (req.member_attributes) {
-      const a = req.member_attributes;
-      mirrorMemberAttributes(this.v2, idToHex(BigInt(a.member_id)), { name: a.name, clientURLs: a.client_urls }, 0);
-      if (fresh) this.cluster.updateAttributes(BigInt(a.member_id), a.name, a.client_urls);
-    } else if (req.cluster_version) {
-      mirrorClusterVersion(this.v2, req.cluster_version.version, 0);
-      this.clusterVersion = req.cluster_version.version;
-      if (fresh) this.backend.put('cluster', CLUSTER_VERSION_KEY, Buffer.from(this.clusterVersion));
-    } else if (fresh) {
-      result = this.applier.apply(e.index, req);
-    } else {
-      return;
-    }
-    if (fresh) this.backend.setConsistentIndex(e.index);
-    this.proposals.waits.trigger(id, result);
-  }
-
-  private v2HasMember(idHex: string): boolean {
-    try {
-      this.v2.getPath(`/0/members/${idHex}/raftAttributes`, {}, 0);
-      return true;
-    } catch {
-      return false;
-    }
   }
 
   // ---- stopping ----
@@ -410,6 +351,14 @@ export class EtcdServer {
     await this.backend.commit({ sync: true });
     await this.backend.close();
     await this.snapshots.close();
+  }
+
+  get appliedIndex(): number {
+    return this.entries.appliedIndex;
+  }
+
+  get clusterVersion(): string {
+    return this.entries.clusterVersion;
   }
 
   get stopped(): boolean {

@@ -85,7 +85,14 @@ export class V2Store {
   }
 
   delete(key: string, opts: V2DeleteOptions, now: V2Now): V2Event {
-    return this.counted('delete', () => this.deletePath(internalPath(key), opts, toMs(now)));
+    const path = internalPath(key);
+    if (this.readonly.has(path)) {
+      // etcd refuses to delete "/" with 107 but counts it as deleteSuccess (its deferred counter
+      // reads another error variable than the one returned): observed on 3.4.23.
+      this.stats.deleteSuccess++;
+      throw new V2Error(V2ErrorCode.RootROnly, '/', this.currentIndex);
+    }
+    return this.counted('delete', () => this.deletePath(path, opts, toMs(now)));
   }
 
   compareAndDelete(key: string, prevValue: string | undefined, prevIndex: number | undefined,

@@ -1,0 +1,123 @@
+/*
+ * The apply loop: committed entries in log order, on every member alike.
+ *
+ * An entry at or below the backend's consistent index was applied before a restart and is skipped for
+ * the backend-held state (v3 keys, leases, alarms, members, cluster version); the v2 store and its /0
+ * mirror live in memory only and are rebuilt from the snapshot and the WAL, so they apply on every
+ * replay; conf changes always reach raft (its configuration is rebuilt from the log). The proposing
+ * client's waiter is triggered with the applied result: a V3Result, a V2Outcome or an EtcdError.
+ */
+import type { Backend } from '../backend/index.js';
+import type { Lessor } from '../lease/index.js';
+import { decodeConfChangeMember, idToHex, type RaftCluster } from '../membership/index.js';
+import type { WaitRegistry } from '../pkg/wait.js';
+import { decodeConfChange, type RawNode } from '../raft/index.js';
+import { ConfChangeType, EntryType, type ConfState, type Entry } from '../raft/types.js';
+import {
+  mirrorClusterVersion, mirrorMemberAdd, mirrorMemberAttributes, mirrorMemberRaftAttributes, mirrorMemberRemove, type V2Store,
+} from '../v2store/index.js';
+import { applyV2, type V2Outcome } from './apply-v2.js';
+import type { V3Applier, V3Result } from './apply-v3.js';
+import type { EtcdError } from './errors.js';
+import { decodeRequest } from './internal-request.js';
+import { CLUSTER_VERSION_KEY } from './stores.js';
+
+export type ApplyOutcome = V3Result | V2Outcome;
+
+export interface ApplyDeps {
+  node(): RawNode;
+  backend: Backend;
+  cluster: RaftCluster;
+  v2: V2Store;
+  v3: V3Applier;
+  lessor: Lessor;
+  waits: WaitRegistry<ApplyOutcome | EtcdError>;
+  /** Whether this member leads in `term` right now (a new leader's first entry starts its leases). */
+  leadsInTerm(term: number): boolean;
+  now(): number;
+  electionTimeoutMs: number;
+}
+
+export class EntryApplier {
+  clusterVersion = '';
+
+  constructor(
+    private readonly d: ApplyDeps,
+    public appliedIndex: number,
+    public confState: ConfState,
+  ) {}
+
+  applyEntries(entries: Entry[]): void {
+    for (const e of entries) {
+      if (e.index <= this.appliedIndex) continue;
+      if (e.type === EntryType.EntryConfChange) this.applyConfChange(e);
+      else if (e.data.length === 0) this.applyEmpty(e);
+      else this.applyNormal(e);
+      this.appliedIndex = e.index;
+    }
+  }
+
+  private applyConfChange(e: Entry): void {
+    const { backend, cluster, v2 } = this.d;
+    const cc = decodeConfChange(e.data);
+    this.confState = this.d.node().applyConfChange(cc);
+    const fresh = e.index > backend.consistentIndex();
+    const idHex = idToHex(cc.nodeId);
+    if (cc.type === ConfChangeType.ConfChangeAddNode || cc.type === ConfChangeType.ConfChangeAddLearnerNode) {
+      const m = cc.context && cc.context.length > 0 ? decodeConfChangeMember(cc.context) : undefined;
+      if (m) {
+        // Adding a member that exists is a learner's promotion. The v2 mirror and the backend are
+        // judged apart: on replay the mirror starts over while the backend is already ahead.
+        if (this.v2HasMember(idHex)) mirrorMemberRaftAttributes(v2, idHex, { peerURLs: m.peerURLs }, 0);
+        else mirrorMemberAdd(v2, idHex, { peerURLs: m.peerURLs, isLearner: m.isLearner }, 0);
+        if (fresh && cluster.member(m.id)) cluster.promote(m.id);
+        else if (fresh) cluster.addMember(m);
+      }
+    } else if (cc.type === ConfChangeType.ConfChangeRemoveNode) {
+      mirrorMemberRemove(v2, idHex, 0);
+      if (fresh) cluster.removeMember(cc.nodeId);
+    }
+    if (fresh) backend.setConsistentIndex(e.index);
+    if (cc.id !== undefined) this.d.waits.trigger(cc.id, { kind: 'none' });
+  }
+
+  /** A new leader's first entry: leases start counting from now (etcd's lessor promote). */
+  private applyEmpty(e: Entry): void {
+    if (this.d.leadsInTerm(e.term)) this.d.lessor.promote(this.d.now(), this.d.electionTimeoutMs);
+    if (e.index > this.d.backend.consistentIndex()) this.d.backend.setConsistentIndex(e.index);
+  }
+
+  private applyNormal(e: Entry): void {
+    const { backend, cluster, v2 } = this.d;
+    const req = decodeRequest(e.data);
+    const id = BigInt(req.header.ID);
+    const fresh = e.index > backend.consistentIndex();
+    let result: ApplyOutcome | EtcdError = { kind: 'none' };
+    if (req.v2) {
+      result = applyV2(v2, req.v2);
+    } else if (req.member_attributes) {
+      const a = req.member_attributes;
+      mirrorMemberAttributes(v2, idToHex(BigInt(a.member_id)), { name: a.name, clientURLs: a.client_urls }, 0);
+      if (fresh) cluster.updateAttributes(BigInt(a.member_id), a.name, a.client_urls);
+    } else if (req.cluster_version) {
+      mirrorClusterVersion(v2, req.cluster_version.version, 0);
+      this.clusterVersion = req.cluster_version.version;
+      if (fresh) backend.put('cluster', CLUSTER_VERSION_KEY, Buffer.from(this.clusterVersion));
+    } else if (fresh) {
+      result = this.d.v3.apply(e.index, req);
+    } else {
+      return;
+    }
+    if (fresh) backend.setConsistentIndex(e.index);
+    this.d.waits.trigger(id, result);
+  }
+
+  private v2HasMember(idHex: string): boolean {
+    try {
+      this.d.v2.getPath(`/0/members/${idHex}/raftAttributes`, {}, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
