@@ -115,12 +115,15 @@ export class V2Store {
    * etcd's. Returns whether v2 auth is enabled (never, here).
    */
   authEnabledProbe(): boolean {
-    try {
-      return this.counted('gets', () => this.getPath('/2/enabled', {}, 0)).node.value === 'true';
-    } catch (err) {
-      if (err instanceof V2Error) return false;
-      throw err;
+    // On every v2 request: a direct walk instead of a get that throws (an Error per request cost
+    // ~20 µs, a fifth of a v2 GET); counted exactly as that get would be.
+    const enabled = this.root.children?.get('2')?.children?.get('enabled');
+    if (enabled === undefined) {
+      this.stats.getsFail++;
+      return false;
     }
+    this.stats.getsSuccess++;
+    return enabled.value === 'true';
   }
 
   /** Whether any node carries a TTL: the leader proposes SYNC entries only then (as etcd does). */
