@@ -5,8 +5,9 @@
  *      ──▶ leader: send messages (appends go out while our own fsync runs)
  *      ──▶ snapshot (if any) to snap/ and a marker to the WAL
  *      ──▶ wal.save(hardState, entries): one write + one fdatasync for everything proposed meanwhile
+ *      (meanwhile: apply committed entries that earlier Readies made durable here, answer their clients)
  *      ──▶ storage.append ──▶ follower: send messages (only now are they backed by durable state)
- *      ──▶ apply committed entries, hand out read states ──▶ advance
+ *      ──▶ hand out read states ──▶ apply the committed entries of this Ready ──▶ advance
  *
  * Group commit falls out of the loop: while one save awaits its fsync, new proposals collect in raft's
  * unstable log and the next Ready carries them all.
@@ -119,9 +120,19 @@ export class RaftNode {
     }
     if (this.isLeader) this.transport.send(rd.messages);
     if (rd.snapshot) await this.persistSnapshot(rd.snapshot);
-    if (rd.hardState || rd.entries.length > 0) {
-      const started = performance.now();
-      await this.wal.save(rd.hardState, rd.entries, rd.mustSync);
+    const started = performance.now();
+    const saving = rd.hardState || rd.entries.length > 0 ? this.wal.save(rd.hardState, rd.entries, rd.mustSync) : undefined;
+    // Committed entries that an earlier Ready already made durable here are applied (and their
+    // clients answered) while this Ready's write is in flight. Committed entries of this very Ready
+    // wait for it: a leader counts its own log as matched on append, so in a cluster of one an entry
+    // is committed before it is on disk, and acknowledging it then could lose it in a crash (the
+    // durability bug of etcd 3.4's single member, etcd#14370). After a snapshot, everything waits.
+    const firstUnsaved = rd.entries.length > 0 ? rd.entries[0]!.index : Number.POSITIVE_INFINITY;
+    let early = 0;
+    if (!rd.snapshot) while (early < rd.committedEntries.length && rd.committedEntries[early]!.index < firstUnsaved) early++;
+    if (early > 0) this.hooks.applyEntries(early === rd.committedEntries.length ? rd.committedEntries : rd.committedEntries.slice(0, early));
+    if (saving) {
+      await saving;
       if (rd.mustSync) this.opts.observeFsync?.((performance.now() - started) / 1000);
     }
     if (rd.hardState) this.storage.setHardState(rd.hardState);
@@ -132,7 +143,7 @@ export class RaftNode {
     if (rd.entries.length > 0) this.storage.append(rd.entries);
     if (!this.isLeader) this.transport.send(rd.messages);
     if (rd.readStates.length > 0) this.hooks.onReadStates(rd.readStates);
-    if (rd.committedEntries.length > 0) this.hooks.applyEntries(rd.committedEntries);
+    if (early < rd.committedEntries.length) this.hooks.applyEntries(early === 0 ? rd.committedEntries : rd.committedEntries.slice(early));
   }
 
   private async persistSnapshot(snap: Snapshot): Promise<void> {
