@@ -368,10 +368,6 @@ export class EtcdServer {
   get raftStatus(): ReturnType<RawNode['status']> {
     return this.raftNode.node.status();
   }
-
-  get raftCommitted(): number {
-    return this.raftNode.node.status().hardState.commit;
-  }
 }
 
 /** A small deterministic PRNG (mulberry32) for raft's randomized election timeout. */

@@ -22,6 +22,7 @@ import type { TxnRequest__Output } from '../pb/etcdserverpb/TxnRequest.js';
 import type { KeyValue } from '../pb/mvccpb/KeyValue.js';
 import { prefixEnd } from '../pkg/bytes.js';
 import { EtcdError } from './errors.js';
+import { big } from './v3-convert.js';
 import type { EtcdServer } from './server.js';
 import type { V3Kv } from './v3-kv.js';
 
@@ -32,12 +33,12 @@ const EMPTY = Buffer.alloc(0);
 
 /** Go's `%x` of an int64 lease id. */
 export function leaseHex(lease: string): string {
-  return BigInt.asIntN(64, BigInt(lease === '' ? '0' : lease)).toString(16);
+  return BigInt.asIntN(64, big(lease)).toString(16);
 }
 
 /** The request's lease, or a new SESSION_TTL_SECONDS lease for lease 0 (decimal int64 string). */
 export async function sessionLease(kv: V3Kv, lease: string): Promise<string> {
-  if (BigInt(lease === '' ? '0' : lease) !== 0n) return lease;
+  if (big(lease) !== 0n) return lease;
   const r = await kv.leaseGrant({ ID: '0', TTL: String(SESSION_TTL_SECONDS) });
   return String(r.ID);
 }

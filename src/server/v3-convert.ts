@@ -2,7 +2,6 @@
  * Conversion between the wire shapes (pb objects: snake_case, int64 as decimal strings) and the MVCC
  * room's shapes (camelCase, revisions as numbers, leases as bigint). Pure functions; no I/O.
  */
-import type { CompactionRequest__Output } from '../pb/etcdserverpb/CompactionRequest.js';
 import type { Compare__Output } from '../pb/etcdserverpb/Compare.js';
 import type { DeleteRangeRequest__Output } from '../pb/etcdserverpb/DeleteRangeRequest.js';
 import type { DeleteRangeResponse } from '../pb/etcdserverpb/DeleteRangeResponse.js';
@@ -87,10 +86,6 @@ function toMvccOp(op: RequestOp__Output): mvcc.RequestOp {
 
 export function toMvccTxn(t: TxnRequest__Output): mvcc.TxnRequest {
   return { compare: t.compare.map(toMvccCompare), success: t.success.map(toMvccOp), failure: t.failure.map(toMvccOp) };
-}
-
-export function compactRevision(c: CompactionRequest__Output): number {
-  return num(c.revision);
 }
 
 // ---- results back to the wire ----
