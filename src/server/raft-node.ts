@@ -7,10 +7,13 @@
  *      ──▶ wal.save(hardState, entries): one write + one fdatasync for everything proposed meanwhile
  *      (meanwhile: apply committed entries that earlier Readies made durable here, answer their clients)
  *      ──▶ storage.append ──▶ follower: send messages (only now are they backed by durable state)
- *      ──▶ hand out read states ──▶ apply the committed entries of this Ready ──▶ advance
+ *      ──▶ hand out read states ──▶ advance
+ *      ──▶ the committed entries of this Ready that waited for its save are applied as soon as the
+ *          next Ready's save is issued (or at once when there is no next Ready)
  *
  * Group commit falls out of the loop: while one save awaits its fsync, new proposals collect in raft's
- * unstable log and the next Ready carries them all.
+ * unstable log and the next Ready carries them all. Applying a batch and answering its clients (a
+ * socket write each) overlaps the next batch's fsync instead of preceding it.
  */
 import type { Logger } from '../pkg/logger.js';
 import { MemoryStorage, RawNode, StateType, type Ready, type ReadState, type SoftState } from '../raft/index.js';
@@ -43,6 +46,8 @@ export class RaftNode {
   private ticker: NodeJS.Timeout | undefined;
   private idle: Promise<void> = Promise.resolve();
   private isLeader = false;
+  /** Committed entries made durable by the last save, not applied yet (see applyDurable). */
+  private durable: Entry[] = [];
 
   constructor(
     readonly node: RawNode,
@@ -100,8 +105,10 @@ export class RaftNode {
         const rd = this.node.ready();
         await this.handle(rd);
         this.node.advance(rd);
+        if (!this.node.hasReady()) this.applyDurable();
         await this.hooks.afterApply();
       }
+      this.applyDurable(); // stopped: what is durable is answered
     } catch (err) {
       this.stopped = true;
       if (this.ticker) clearInterval(this.ticker);
@@ -119,14 +126,20 @@ export class RaftNode {
       this.hooks.onSoftState(rd.softState);
     }
     if (this.isLeader) this.transport.send(rd.messages);
-    if (rd.snapshot) await this.persistSnapshot(rd.snapshot);
+    if (rd.snapshot) {
+      this.applyDurable(); // the entries before it, then the snapshot replaces the state
+      await this.persistSnapshot(rd.snapshot);
+    }
     const started = performance.now();
+    // The save's write is issued in the WAL's next microtask, ahead of the replies queued below.
     const saving = rd.hardState || rd.entries.length > 0 ? this.wal.save(rd.hardState, rd.entries, rd.mustSync) : undefined;
-    // Committed entries that an earlier Ready already made durable here are applied (and their
-    // clients answered) while this Ready's write is in flight. Committed entries of this very Ready
-    // wait for it: a leader counts its own log as matched on append, so in a cluster of one an entry
-    // is committed before it is on disk, and acknowledging it then could lose it in a crash (the
-    // durability bug of etcd 3.4's single member, etcd#14370). After a snapshot, everything waits.
+    // Committed entries already durable here are applied (and their clients answered) while this
+    // Ready's write is in flight: the previous Ready's, then those of this Ready that an earlier one
+    // saved. Committed entries of this very Ready wait for its save: a leader counts its own log as
+    // matched on append, so in a cluster of one an entry is committed before it is on disk, and
+    // acknowledging it then could lose it in a crash (the durability bug of etcd 3.4's single
+    // member, etcd#14370). After a snapshot, everything waits.
+    this.applyDurable();
     const firstUnsaved = rd.entries.length > 0 ? rd.entries[0]!.index : Number.POSITIVE_INFINITY;
     let early = 0;
     if (!rd.snapshot) while (early < rd.committedEntries.length && rd.committedEntries[early]!.index < firstUnsaved) early++;
@@ -143,7 +156,15 @@ export class RaftNode {
     if (rd.entries.length > 0) this.storage.append(rd.entries);
     if (!this.isLeader) this.transport.send(rd.messages);
     if (rd.readStates.length > 0) this.hooks.onReadStates(rd.readStates);
-    if (early < rd.committedEntries.length) this.hooks.applyEntries(early === 0 ? rd.committedEntries : rd.committedEntries.slice(early));
+    if (early < rd.committedEntries.length) this.durable = early === 0 ? rd.committedEntries : rd.committedEntries.slice(early);
+  }
+
+  /** Applies the committed entries the last save made durable, if any (in order, once). */
+  private applyDurable(): void {
+    if (this.durable.length === 0) return;
+    const entries = this.durable;
+    this.durable = [];
+    this.hooks.applyEntries(entries);
   }
 
   private async persistSnapshot(snap: Snapshot): Promise<void> {

@@ -10,8 +10,10 @@ import type { Snapshotter, WAL } from '../../../src/wal/index.js';
 class HeldWal {
   held = false;
   saved: Entry[] = [];
+  constructor(private readonly log: string[] = []) {}
   private releases: Array<() => void> = [];
   save(_hs: HardState | undefined, entries: Entry[]): Promise<void> {
+    for (const e of entries) if (e.data.length > 0) this.log.push(`save ${Buffer.from(e.data).toString()}`);
     return new Promise((resolve) => {
       const done = () => {
         this.saved.push(...entries);
@@ -23,6 +25,10 @@ class HeldWal {
   }
   release(): void {
     this.held = false;
+    this.releaseHeld();
+  }
+  /** Completes the writes waiting now; later ones wait too while `held` stays set. */
+  releaseHeld(): void {
     for (const r of this.releases.splice(0)) r();
   }
 }
@@ -35,22 +41,32 @@ const until = async (cond: () => boolean): Promise<void> => {
   }
 };
 
+function singleMember(log: string[] = []) {
+  const storage = MemoryStorage.withConfState({ voters: [1n], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false });
+  const node = new RawNode({ id: 1n, electionTick: 10, heartbeatTick: 1, storage, rng: () => 0.5 });
+  const wal = new HeldWal(log);
+  const applied: Entry[] = [];
+  const rn = new RaftNode(node, storage, wal as unknown as WAL, {} as Snapshotter, new NoPeersTransport(), {
+    applyEntries: (es) => {
+      applied.push(...es);
+      for (const e of es) if (e.data.length > 0) log.push(`apply ${Buffer.from(e.data).toString()}`);
+    },
+    applySnapshot: async () => undefined,
+    onSoftState: () => undefined,
+    onReadStates: () => undefined,
+    afterApply: async () => undefined,
+    onFatal: (err) => {
+      throw err;
+    },
+  }, { tickMs: 1000, logger: pino({ level: 'silent' }) });
+  return { node, wal, applied, rn };
+}
+
+const hasData = (es: Entry[], d: string): boolean => es.some((e) => Buffer.from(e.data).toString() === d);
+
 describe('the Ready loop of a cluster of one', () => {
   it('never applies (acknowledges) an entry before the WAL write holding it completes', async () => {
-    const storage = MemoryStorage.withConfState({ voters: [1n], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false });
-    const node = new RawNode({ id: 1n, electionTick: 10, heartbeatTick: 1, storage, rng: () => 0.5 });
-    const wal = new HeldWal();
-    const applied: Entry[] = [];
-    const rn = new RaftNode(node, storage, wal as unknown as WAL, {} as Snapshotter, new NoPeersTransport(), {
-      applyEntries: (es) => applied.push(...es),
-      applySnapshot: async () => undefined,
-      onSoftState: () => undefined,
-      onReadStates: () => undefined,
-      afterApply: async () => undefined,
-      onFatal: (err) => {
-        throw err;
-      },
-    }, { tickMs: 1000, logger: pino({ level: 'silent' }) });
+    const { node, wal, applied, rn } = singleMember();
     node.campaign();
     rn.kick();
     await until(() => node.status().softState.lead === 1n && applied.length > 0); // the leader's empty entry
@@ -61,6 +77,44 @@ describe('the Ready loop of a cluster of one', () => {
     wal.release();
     await until(() => applied.some((e) => Buffer.from(e.data).toString() === 'x'));
     expect(wal.saved.some((e) => Buffer.from(e.data).toString() === 'x')).toBe(true);
+    await rn.stop();
+  });
+});
+
+describe('the Ready loop pipelines apply with the next save', () => {
+  it('issues the next batch\'s write before applying the batch whose write just completed', async () => {
+    const log: string[] = [];
+    const { node, wal, applied, rn } = singleMember(log);
+    node.campaign();
+    rn.kick();
+    await until(() => node.status().softState.lead === 1n && applied.length > 0);
+    wal.held = true;
+    rn.propose(Buffer.from('a'));
+    await until(() => log.includes('save a'));
+    rn.propose(Buffer.from('b')); // collects in raft while a's write is held
+    await new Promise((r) => setTimeout(r, 5));
+    wal.releaseHeld(); // a is durable; b's write will be held
+    await until(() => hasData(applied, 'a'));
+    expect(log).toEqual(['save a', 'save b', 'apply a']);
+    expect(hasData(applied, 'b')).toBe(false); // b's write has not completed
+    wal.release();
+    await until(() => hasData(applied, 'b'));
+    expect(log).toEqual(['save a', 'save b', 'apply a', 'apply b']);
+    await rn.stop();
+  });
+
+  it('applies a durable batch at once when nothing else is waiting to be saved', async () => {
+    const log: string[] = [];
+    const { node, wal, applied, rn } = singleMember(log);
+    node.campaign();
+    rn.kick();
+    await until(() => node.status().softState.lead === 1n && applied.length > 0);
+    wal.held = true;
+    rn.propose(Buffer.from('x'));
+    await until(() => log.includes('save x'));
+    wal.release();
+    await until(() => hasData(applied, 'x'));
+    expect(log).toEqual(['save x', 'apply x']);
     await rn.stop();
   });
 });
