@@ -39,8 +39,9 @@ export function singleMemberCases(scale: number): CaseSpec[] {
     { name: 'watch-100', opts: { case: 'watch', total: n(100), watchers: 100, watchStreams: 10, conns: 10, putRate: 50 } },
     { name: 'watch-10000', opts: { case: 'watch', total: n(10), watchers: 10_000, watchStreams: 100, conns: 10, putRate: 2 } },
     { name: 'lease-keepalive-100', opts: { case: 'lease-keepalive', total: n(10_000), conns: 10, clients: 100 } },
-    { name: 'v2-put-100', opts: { case: 'v2-put', total: n(5000), conns: 10, clients: 100 } },
-    { name: 'v2-get-100', opts: { case: 'v2-get', total: n(5000), conns: 10, clients: 100 } },
+    // issue 5: v2 GET and PUT with 64 connections (one client each, as `wrk -c 64` drives them)
+    { name: 'v2-put-64', opts: { case: 'v2-put', total: n(5000), conns: 64, clients: 64 } },
+    { name: 'v2-get-64', opts: { case: 'v2-get', total: n(5000), conns: 64, clients: 64 } },
   ];
 }
 
