@@ -39,6 +39,13 @@ export class MemoryStorage implements Storage {
   private snap: Snapshot = emptySnapshot();
   private ents: Entry[] = [{ term: 0, index: 0, type: EntryType.EntryNormal, data: new Uint8Array(0) }];
 
+  /**
+   * @param keepData copies an entry's data before the log keeps it (the server packs entries into a
+   * ByteArena: data handed to raft is often a slice of a shared buffer that would stay alive with it).
+   * Default: kept as given.
+   */
+  constructor(private readonly keepData?: (data: Uint8Array) => Uint8Array) {}
+
   /** A storage with an initial configuration and no log (tests and simulations; etcd's test helper). */
   static withConfState(cs: ConfState): MemoryStorage {
     const ms = new MemoryStorage();
@@ -119,6 +126,8 @@ export class MemoryStorage implements Storage {
     const offset = entries[0]!.index - this.ents[0]!.index;
     invariant(this.ents.length >= offset, `missing log entry [last: ${this.lastIndex()}, append at: ${entries[0]!.index}]`);
     this.ents.length = offset;
-    for (const e of entries) this.ents.push(e);
+    const keep = this.keepData;
+    if (keep) for (const e of entries) this.ents.push({ term: e.term, index: e.index, type: e.type, data: keep(e.data) });
+    else for (const e of entries) this.ents.push(e);
   }
 }

@@ -8,6 +8,7 @@
  * Restart: newest usable snapshot (snap/ files the WAL has markers for), then the WAL after it.
  */
 import { mkdir } from 'node:fs/promises';
+import { ByteArena } from '../pkg/byte-arena.js';
 import type { Logger } from '../pkg/logger.js';
 import { computeClusterId, computeMemberId, encodeConfChangeMember, idToHex, type Member } from '../membership/index.js';
 import { MemoryStorage, encodeConfChange, type Snapshot } from '../raft/index.js';
@@ -36,6 +37,12 @@ export function initialMembers(cfg: ServerConfig): Member[] {
   }));
 }
 
+/** The in-memory raft log; the entries it keeps are packed into an arena (see pkg/byte-arena.ts). */
+function newLogStorage(): MemoryStorage {
+  const arena = new ByteArena();
+  return new MemoryStorage((data) => arena.copy(data));
+}
+
 export async function bootstrapRaft(cfg: ServerConfig, logger: Logger): Promise<RaftBootstrap> {
   const walDir = walDirOf(cfg);
   const snapDir = snapDirOf(cfg);
@@ -59,7 +66,7 @@ async function firstBoot(cfg: ServerConfig, walDir: string, snapshotter: Snapsho
   }));
   const hardState: HardState = { term: 1, vote: 0n, commit: entries.length };
   await wal.save(hardState, entries, true);
-  const storage = new MemoryStorage();
+  const storage = newLogStorage();
   storage.setHardState(hardState);
   storage.append(entries);
   logger.info({ memberId: idToHex(self.id), clusterId: idToHex(clusterId), members: members.length }, 'starting a new member');
@@ -71,7 +78,7 @@ async function restart(walDir: string, snapshotter: Snapshotter, logger: Logger)
   const snapshot = await snapshotter.loadNewestAvailable(markers);
   const from = snapshot ? { index: snapshot.metadata.index, term: snapshot.metadata.term } : { index: 0, term: 0 };
   const { wal, metadata, hardState, entries } = await WAL.open(walDir, from, { logger });
-  const storage = new MemoryStorage();
+  const storage = newLogStorage();
   if (snapshot) storage.applySnapshot(snapshot);
   storage.setHardState(hardState);
   storage.append(entries);

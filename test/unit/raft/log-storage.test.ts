@@ -5,6 +5,7 @@ import { Inflights } from '../../../src/raft/inflights.js';
 import { RaftLog } from '../../../src/raft/log.js';
 import { Progress, ProgressStateType } from '../../../src/raft/progress.js';
 import { jointCommittedIndex, majorityCommittedIndex, majorityVoteResult, VoteResult } from '../../../src/raft/quorum.js';
+import { ByteArena } from '../../../src/pkg/byte-arena.js';
 import { confState } from './harness.js';
 
 const ent = (index: number, term: number) => ({ index, term, type: 0, data: new Uint8Array(0) });
@@ -47,6 +48,20 @@ describe('MemoryStorage', () => {
     expect([other.firstIndex(), other.lastIndex(), other.term(4)]).toEqual([5, 4, 3]);
     expect(() => other.applySnapshot(snap)).toThrow(ErrSnapOutOfDate);
     expect(other.initialState().confState.voters).toEqual([1n, 2n]);
+  });
+
+  it('keeps copies of entry data made by keepData (the server packs them into a ByteArena)', () => {
+    const arena = new ByteArena(64);
+    const ms = new MemoryStorage((d) => arena.copy(d));
+    const shared = Buffer.from('aaaabbbbccccccccccccccccccccccccc'); // one buffer the entries are slices of
+    const datas = [shared.subarray(0, 4), shared.subarray(4, 8), shared.subarray(8)];
+    ms.append(datas.map((data, i) => ({ index: i + 1, term: 1, type: 0, data })));
+    shared.fill(0);
+    const kept = ms.entries(1, 4, Infinity).map((e) => e.data);
+    expect(kept.map((d) => Buffer.from(d).toString())).toEqual(['aaaa', 'bbbb', 'c'.repeat(25)]);
+    expect(kept.every((d) => Buffer.isBuffer(d) && d.buffer !== shared.buffer)).toBe(true);
+    expect(kept[0]!.buffer).toBe(kept[1]!.buffer); // small entries share a chunk
+    expect(kept[2]!.buffer).not.toBe(kept[0]!.buffer); // over a quarter of a chunk: a buffer of its own
   });
 });
 
