@@ -59,7 +59,7 @@ export class WriteTxn {
     ki.put(rev, sub);
     kv.value = enc.bytes.subarray(enc.valueOffset, enc.valueOffset + value.length);
     ki.value = kv.value.toString('latin1');
-    ki.lease = lease;
+    ki.lease = lease === 0n ? 0n : lease; // the literal is one shared BigInt; a request's 0n is a BigInt object per key
     if (leases) {
       if (prev && prev.lease !== 0n) leases.detach(prev.lease, key);
       if (lease !== 0n) leases.attach(lease, key);

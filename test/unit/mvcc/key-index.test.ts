@@ -47,6 +47,19 @@ describe('KeyIndex.compact / keep', () => {
     expect(ki.gens.flatMap((g) => g.revs.filter((_, i) => i % 2 === 0))).toEqual(left);
   });
 
+  it('a key compacted down to one revision answers as before and takes new changes', () => {
+    const ki = new KeyIndex('k');
+    ki.put(2, 0);
+    ki.put(3, 1);
+    ki.compact(3, new Set());
+    expect(ki.gens).toEqual([{ created: 2, ver: 2, revs: [3, 1] }]);
+    expect([ki.get(2), ki.get(3)]).toEqual([null, { main: 3, sub: 1, created: 2, ver: 2 }]);
+    expect(ki.tombstone(4, 0)).toBe(true);
+    ki.put(5, 0);
+    expect([ki.get(4), ki.get(5)]).toEqual([null, { main: 5, sub: 0, created: 5, ver: 1 }]);
+    expect(ki.gens.map((g) => g.revs)).toEqual([[3, 1, 4, 0], [5, 0]]);
+  });
+
   it('a key deleted before the compaction revision leaves the index', () => {
     const t = new TreeIndex();
     const ki = t.getOrCreate('x');
