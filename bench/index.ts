@@ -2,7 +2,7 @@
 //
 //   npm run bench -- --endpoints 127.0.0.1:2379 [--conns N --clients N --total N --key-size B
 //       --val-size B --key-space N --sequential-keys --consistency l|s --watchers N --watch-streams N
-//       --put-rate N --watch-grace MS --workers N --pid PID --json FILE] <case>
+//       --put-rate N --watch-grace MS --workers N --pid PID --driver node|wrk --duration S --json FILE] <case>
 //   npm run bench:compare -- [--rounds 3 --scale 1 --only case,case --json FILE --cluster]
 //
 // Cases: put, range, txn-put, watch, lease-keepalive, v2-get, v2-put (and `raft`, the in-process
@@ -42,18 +42,21 @@ export function parseBenchArgs(argv: string[]): { opts: BenchOptions; json?: str
     .option('--watch-grace <ms>', 'watch: wait this long after the last put for missing events', int, 10_000)
     .option('--workers <n>', 'worker threads (0: choose)', int, 0)
     .option('--pid <pid>', "the server's pid, for its CPU and RSS", int)
+    .option('--driver <d>', 'v2 cases: node (HTTP client in worker threads) or wrk (/usr/bin/wrk)', 'node')
+    .option('--duration <s>', 'wrk driver: seconds to run (instead of --total)', int, 5)
     .option('--json <file>', 'also write the result as JSON');
   p.parse(argv, { from: 'user' });
   const c = p.opts();
   const name = p.args[0] as CaseName;
   if (!CASES.includes(name)) throw new Error(`unknown case ${name}: one of ${CASES.join(', ')}`);
   if (c.consistency !== 'l' && c.consistency !== 's') throw new Error('--consistency is l or s');
+  if (c.driver !== 'node' && c.driver !== 'wrk') throw new Error('--driver is node or wrk');
   const opts: BenchOptions = {
     case: name, endpoints: String(c.endpoints).split(',').map((s) => s.replace(/^https?:\/\//, '')),
     conns: Math.max(1, c.conns), clients: Math.max(1, c.clients), total: c.total, keySize: c.keySize, valSize: c.valSize,
     keySpace: Math.max(1, c.keySpace), sequentialKeys: c.sequentialKeys, consistency: c.consistency, watchers: c.watchers,
     watchStreams: Math.max(1, c.watchStreams ?? Math.min(Math.max(c.watchers, 1), 100)), putRate: c.putRate, watchGraceMs: c.watchGrace,
-    workers: c.workers, pid: c.pid,
+    workers: c.workers, pid: c.pid, driver: c.driver, durationS: c.duration,
   };
   return { opts, json: c.json };
 }

@@ -13,6 +13,7 @@ import { median } from './stats.js';
 import type { BenchOptions, BenchResult } from './types.js';
 import { existsSync } from 'node:fs';
 import { checkPerf } from './check-perf.js';
+import { wrkAvailable } from './wrk.js';
 
 export type Metric = 'req_per_s' | 'p50_ms' | 'p99_ms' | 'rss_mb' | 'restart_s';
 export interface Row { case: string; metric: Metric; ours: number; etcd: number }
@@ -25,9 +26,10 @@ const BASE: Omit<BenchOptions, 'case' | 'total' | 'endpoints'> = {
 };
 
 /** The single-member cases, with totals at scale 1 (about 1–2 s each on etcd on a quiet 2-core box). */
-export function singleMemberCases(scale: number): CaseSpec[] {
+export function singleMemberCases(scale: number, v2Driver: 'node' | 'wrk' = wrkAvailable() ? 'wrk' : 'node'): CaseSpec[] {
   const n = (x: number): number => Math.max(Math.min(x, 20), Math.round(x * scale));
   const many = { conns: 100, clients: 1000 };
+  const v2 = { driver: v2Driver, durationS: Math.max(1, 3 * scale) }; // wrk runs for a time
   return [
     { name: 'put-1', opts: { case: 'put', total: n(2000) } },
     { name: 'put-1000', opts: { case: 'put', total: n(20_000), ...many } },
@@ -39,9 +41,10 @@ export function singleMemberCases(scale: number): CaseSpec[] {
     { name: 'watch-100', opts: { case: 'watch', total: n(100), watchers: 100, watchStreams: 10, conns: 10, putRate: 50 } },
     { name: 'watch-10000', opts: { case: 'watch', total: n(10), watchers: 10_000, watchStreams: 100, conns: 10, putRate: 2 } },
     { name: 'lease-keepalive-100', opts: { case: 'lease-keepalive', total: n(10_000), conns: 10, clients: 100 } },
-    // issue 5: v2 GET and PUT with 64 connections (one client each, as `wrk -c 64` drives them)
-    { name: 'v2-put-64', opts: { case: 'v2-put', total: n(5000), conns: 64, clients: 64 } },
-    { name: 'v2-get-64', opts: { case: 'v2-get', total: n(5000), conns: 64, clients: 64 } },
+    // issue 5: v2 GET and PUT with 64 connections, one client each, driven by wrk when it is installed
+    // (Node's HTTP client would be the bottleneck: lib/wrk.ts)
+    { name: 'v2-put-64', opts: { case: 'v2-put', total: n(5000), conns: 64, clients: 64, ...v2 } },
+    { name: 'v2-get-64', opts: { case: 'v2-get', total: n(5000), conns: 64, clients: 64, ...v2 } },
   ];
 }
 
@@ -82,13 +85,19 @@ async function perfRounds(a: Args, samples: Samples): Promise<void> {
           const res = await runBench(benchOpts(d[impl], spec.opts));
           if (!samples.has(spec.name)) samples.set(spec.name, { ours: [], etcd: [] });
           samples.get(spec.name)![impl].push(res);
-          console.log(`round ${r} ${spec.name.padEnd(20)} ${impl.padEnd(4)} ${res.reqPerS.toFixed(0).padStart(7)}/s p50 ${res.latencyMs.p50.toFixed(2)} p99 ${res.latencyMs.p99.toFixed(2)} ms, errors ${res.errors}${res.case === 'watch' ? `, lost ${res.lost}` : ''}, generator CPU ${res.generatorCpuPct.toFixed(0)}%`);
+          console.log(`round ${r} ${spec.name.padEnd(20)} ${impl.padEnd(4)} ${res.reqPerS.toFixed(0).padStart(7)}/s p50 ${res.latencyMs.p50.toFixed(2)} p99 ${res.latencyMs.p99.toFixed(2)} ms, errors ${res.errors}${res.case === 'watch' ? `, lost ${res.lost}` : ''}, generator CPU ${res.generatorCpuPct.toFixed(0)}%${serverCpu(res)}`);
         }
       }
     }
   } finally {
     await Promise.all([d.ours.stop(), d.etcd.stop()]);
   }
+}
+
+/** The server's CPU per answered request: steadier than req/s when the machine is shared. */
+function serverCpu(r: BenchResult): string {
+  const s = r.server?.cpuS;
+  return s === undefined || r.ok === 0 ? '' : `, server CPU ${((s * 1e6) / r.ok).toFixed(0)} µs/req`;
 }
 
 function benchOpts(d: Daemon, o: CaseSpec['opts']): BenchOptions {
@@ -145,12 +154,14 @@ function notes(samples: Samples): string {
   for (const [name, s] of samples) {
     const sum = (xs: BenchResult[], f: (r: BenchResult) => number): number => xs.reduce((a, r) => a + f(r), 0);
     const gen = (xs: BenchResult[]): string => median(xs.map((r) => r.generatorCpuPct)).toFixed(0);
+    const cpu = (xs: BenchResult[]): string => median(xs.filter((r) => r.ok > 0 && r.server?.cpuS !== undefined)
+      .map((r) => (r.server!.cpuS! * 1e6) / r.ok)).toFixed(0);
     const errs = sum(s.ours, (r) => r.errors) + sum(s.etcd, (r) => r.errors);
     const lost = sum(s.ours, (r) => r.lost) + sum(s.etcd, (r) => r.lost);
     const sample = [...new Set([...s.ours, ...s.etcd].flatMap((r) => r.errorSamples))].slice(0, 2);
     out.push(`- ${name}: errors ours ${sum(s.ours, (r) => r.errors)} / etcd ${sum(s.etcd, (r) => r.errors)}` +
       `${lost ? `, lost events ours ${sum(s.ours, (r) => r.lost)} / etcd ${sum(s.etcd, (r) => r.lost)}` : ''}` +
-      `; generator CPU (median) ${gen(s.ours)}% / ${gen(s.etcd)}% of one core${errs && sample.length ? `; e.g. ${sample.map((e) => JSON.stringify(e)).join(', ')}` : ''}`);
+      `; server CPU per request (median) ${cpu(s.ours)} / ${cpu(s.etcd)} µs; generator CPU ${gen(s.ours)}% / ${gen(s.etcd)}% of one core${errs && sample.length ? `; e.g. ${sample.map((e) => JSON.stringify(e)).join(', ')}` : ''}`);
   }
   return out.join('\n');
 }
@@ -167,6 +178,7 @@ export async function runCompare(argv: string[]): Promise<number> {
     return 1;
   }
   const runner = oursRunner();
+  console.log(`v2 cases driven by ${wrkAvailable() ? 'wrk' : "Node's HTTP client (apt-get install -y wrk for a lighter generator)"}`);
   console.log(`ours: ${process.env.ETCD_TS_MAIN ? `node ${process.env.ETCD_TS_MAIN}` : runner === 'dist' ? 'node bin/etcd (dist/)' : 'node --import tsx src/cli/main.ts (dist/ is older than src/: run npm run build for the real thing)'}; etcd: ${ETCD_BIN}; ${a.rounds} rounds, scale ${a.scale}`);
   if (a.checkPerf) {
     const r = await checkPerf(a.checkPerf);

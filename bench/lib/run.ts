@@ -11,6 +11,7 @@ import { cpuSeconds, peakRssMb, resetPeakRss, rssMb } from './proc.js';
 import { keyOf, valueOf } from './keys.js';
 import { v2Request } from './cases.js';
 import { concat, summarize } from './stats.js';
+import { runWrk } from './wrk.js';
 import type { BenchOptions, BenchResult, WorkerResult, WorkerTask } from './types.js';
 
 const PREFILL_MAX = 100_000; // keys written before a read case; a larger key space is only partly filled
@@ -90,7 +91,9 @@ type Msg = { type: 'ready' } | { type: 'done'; result: WorkerResult } | { type: 
 
 /** Run one case to completion; throws if a worker fails to set up or run. */
 export async function runBench(o: BenchOptions): Promise<BenchResult> {
+  if (o.driver === 'wrk' && o.case !== 'v2-get' && o.case !== 'v2-put') throw new Error('--driver wrk drives the v2 cases only');
   await prefill(o);
+  if (o.driver === 'wrk') return runWrk(o);
   const tasks = planTasks(o);
   const workers = tasks.map(spawnWorker);
   const waiting = new Map<string, { n: number; resolve: () => void; reject: (e: Error) => void }>();

@@ -28,6 +28,10 @@ export interface BenchOptions {
   workers: number;
   /** The server's pid, for its CPU seconds and peak RSS. */
   pid?: number;
+  /** v2 cases: Node's HTTP client in worker threads (default) or wrk (lib/wrk.ts). */
+  driver?: 'node' | 'wrk';
+  /** wrk driver: seconds to run (wrk cannot stop at a count; --total is not used). */
+  durationS?: number;
 }
 
 /** What one worker thread is asked to do: its share of the connections, clients and requests. */

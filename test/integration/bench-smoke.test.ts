@@ -62,6 +62,15 @@ describe('bench cases against our member', () => {
     expect(r.ok + r.errors).toBe(200);
     if (r.errors) expect(r.errorSamples.every((e) => /^HTTP \d{3}$/.test(e))).toBe(true);
   });
+
+  // wrk is installed with the test prerequisites (README, .ci/run): a missing wrk fails here
+  it.each(['v2-put', 'v2-get'] as const)('%s driven by wrk for a second: answers counted, none failed', async (c) => {
+    const r = await runBench(base({ case: c, total: 0, driver: 'wrk', durationS: 1, conns: 4 }));
+    expect(r.errors, r.errorSamples.join('; ')).toBe(0);
+    expect(r.ok).toBeGreaterThan(0);
+    expect(r.latencyMs.p99).toBeGreaterThanOrEqual(r.latencyMs.p50);
+    expect(r.server?.cpuS).toBeGreaterThan(0);
+  });
 });
 
 describe('bench command line', () => {
