@@ -10,6 +10,8 @@
  *  - bytes: Buffer. defaults: every scalar/repeated field is present after decode (etcd's Go
  *    zero values). oneofs: a virtual field names the set member (`request: 'request_put'`).
  *
+ * KV's hot methods bypass protobufjs (kv-codec.ts) but read and write these same object shapes.
+ *
  * The proto/ directory sits at the package root; this file is at src/api/v3/ (tsx) or
  * dist/api/v3/ (after tsc), three levels below it either way.
  */

@@ -6,6 +6,7 @@ import { type ApiLimits, GRPC_REFUSED, OVERSIZED } from './common.js';
 import { counted } from './counted.js';
 import { etcdGrpc } from './proto.js';
 import { kvHandlers } from './kv.js';
+import { withKvCodecs } from './kv-codec.js';
 import { watchHandlers } from './watch.js';
 import { leaseHandlers } from './lease.js';
 import { clusterHandlers, maintenanceHandlers } from './maintenance.js';
@@ -101,7 +102,7 @@ export function createGrpcServer(facade: EtcdServerFacade, opts: GrpcServerOptio
     const full = SERVICE_NAMES[name] ?? `etcdserverpb.${name}`;
     server.addService(guarded(name, def, limits.maxRequestBytes), opts.metrics ? counted(opts.metrics, full, def, impl) : impl);
   };
-  add('KV', e.KV.service, kvHandlers(facade, limits));
+  add('KV', withKvCodecs(e.KV.service), kvHandlers(facade, limits));
   add('Watch', e.Watch.service, watchHandlers(facade, limits));
   add('Lease', e.Lease.service, leaseHandlers(facade));
   add('Cluster', e.Cluster.service, clusterHandlers(facade));

@@ -1,0 +1,286 @@
+// The hand-made KV codecs (src/api/v3/kv-codec.ts) against protobufjs through proto-loader, the
+// serializers they replace: a table of cases plus seeded random ones.
+//  - encoders: for objects without explicit zero scalars, byte-identical to protobufjs; with explicit
+//    zeros, identical to protobufjs's encoding of the object without them (proto3 zero omission, as
+//    etcd writes), and decoding to the same message.
+//  - decoders: the same object as proto-loader's deserializer, key order and value types included.
+import protobuf from 'protobufjs';
+import { describe, expect, it } from 'vitest';
+import {
+  decodePutRequest,
+  decodeRangeRequest,
+  decodeTxnRequest,
+  encodeDeleteRangeResponse,
+  encodePutResponse,
+  encodeRangeResponse,
+  encodeTxnResponse,
+} from '../../../src/api/v3/kv-codec.js';
+import { packageDefinition } from '../../../src/api/v3/proto.js';
+
+type Method = { requestSerialize(o: object): Buffer; requestDeserialize(b: Buffer): object; responseSerialize(o: object): Buffer; responseDeserialize(b: Buffer): object };
+const kv = packageDefinition()['etcdserverpb.KV'] as unknown as Record<'Range' | 'Put' | 'DeleteRange' | 'Txn', Method>;
+const Long = protobuf.util.Long as unknown as { fromString(s: string, unsigned?: boolean): object };
+
+/** A deterministic PRNG (mulberry32) so failures reproduce. */
+function rng(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+type Rand = () => number;
+const pick = <T>(r: Rand, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+
+/** int64 values of every accepted form: numbers, decimal strings (beyond 2^53 too), Longs. */
+function int64(r: Rand): number | string | object {
+  const n = pick(r, [
+    () => 0,
+    () => Math.floor(r() * 128),
+    () => Math.floor(r() * 2 ** 32),
+    () => Number.MAX_SAFE_INTEGER - Math.floor(r() * 1000),
+    () => -Math.floor(r() * 2 ** 40) - 1,
+    () => 2 ** 31,
+    () => 2 ** 53 - 1,
+  ])();
+  return pick(r, [
+    () => n,
+    () => String(n),
+    () => pick(r, ['9223372036854775807', '-9223372036854775808', '18446744073709551615', '10276657743932975437', '-7587861231231231231']),
+    () => Long.fromString(String(n)),
+  ])();
+}
+
+function bytes(r: Rand): Buffer {
+  return pick(r, [
+    () => Buffer.alloc(0),
+    () => Buffer.from(pick(r, ['foo', 'ключ', '🔑/κλειδί', '\u0000'])),
+    () => Buffer.from(Array.from({ length: Math.floor(r() * 40) }, () => Math.floor(r() * 256))),
+    () => Buffer.alloc(200 + Math.floor(r() * 2000), Math.floor(r() * 256)),
+  ])();
+}
+
+function keyValue(r: Rand): object {
+  return { key: bytes(r), create_revision: int64(r), mod_revision: int64(r), version: int64(r), value: bytes(r), lease: int64(r) };
+}
+
+function header(r: Rand): object {
+  return pick(r, [
+    () => ({ cluster_id: int64(r), member_id: int64(r), revision: int64(r), raft_term: int64(r) }),
+    () => ({ revision: int64(r) }),
+    () => ({}),
+  ])();
+}
+
+const list = <T>(r: Rand, max: number, f: (r: Rand) => T): T[] => Array.from({ length: Math.floor(r() * (max + 1)) }, () => f(r));
+const maybe = <T>(r: Rand, f: () => T): T | undefined => (r() < 0.7 ? f() : undefined);
+
+function rangeRes(r: Rand): object {
+  return { header: maybe(r, () => header(r)), kvs: list(r, 4, keyValue), more: r() < 0.5, count: int64(r) };
+}
+function putRes(r: Rand): object {
+  return { header: maybe(r, () => header(r)), prev_kv: maybe(r, () => keyValue(r)) };
+}
+function deleteRes(r: Rand): object {
+  return { header: maybe(r, () => header(r)), deleted: int64(r), prev_kvs: list(r, 3, keyValue) };
+}
+function txnRes(r: Rand, depth = 0): object {
+  const op = (): object =>
+    pick(r, [
+      () => ({ response_range: rangeRes(r) }),
+      () => ({ response_put: putRes(r) }),
+      () => ({ response_delete_range: deleteRes(r) }),
+      () => (depth < 3 ? { response_txn: txnRes(r, depth + 1) } : { response_put: {} }),
+    ])();
+  return { header: maybe(r, () => header(r)), succeeded: r() < 0.5, responses: list(r, 3, op) };
+}
+
+function isZero(v: unknown): boolean {
+  if (v === 0 || v === '0' || v === '-0' || v === false) return true;
+  if (Buffer.isBuffer(v)) return v.length === 0;
+  if (v !== null && typeof v === 'object' && 'low' in v && 'high' in v) return (v as { low: number; high: number }).low === 0 && (v as { high: number }).high === 0;
+  return false;
+}
+
+/** The header's uint64 fields: protobufjs writes a negative number given for them as 0. */
+const UINT64 = new Set(['cluster_id', 'member_id', 'raft_term']);
+
+/** The object without its zero scalars (nested messages and list entries kept). */
+function stripZeros(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(stripZeros);
+  if (v === null || typeof v !== 'object' || Buffer.isBuffer(v) || 'low' in v) return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) {
+    const zero = isZero(x) || (UINT64.has(k) && typeof x === 'number' && x < 0);
+    if (x !== undefined && !zero) out[k] = stripZeros(x);
+  }
+  return out;
+}
+
+const encoders = [
+  ['RangeResponse', kv.Range, encodeRangeResponse, rangeRes],
+  ['PutResponse', kv.Put, encodePutResponse, putRes],
+  ['DeleteRangeResponse', kv.DeleteRange, encodeDeleteRangeResponse, deleteRes],
+  ['TxnResponse', kv.Txn, encodeTxnResponse, (r: Rand) => txnRes(r)],
+] as const;
+
+function checkEncoding(m: Method, encode: (o: never) => Buffer, obj: object): void {
+  const ours = encode(obj as never);
+  const theirs = m.responseSerialize(stripZeros(obj) as object);
+  if (!ours.equals(theirs)) {
+    let i = 0;
+    while (ours[i] === theirs[i]) i++;
+    const at = (b: Buffer): string => b.subarray(Math.max(0, i - 8), i + 8).toString('hex');
+    expect.fail(`${ours.length} vs ${theirs.length} bytes, first difference at ${i}: ${at(ours)} vs ${at(theirs)} in ${JSON.stringify(obj).slice(0, 400)}`);
+  }
+  expect(m.responseDeserialize(ours)).toEqual(m.responseDeserialize(m.responseSerialize(obj)));
+}
+
+describe('kv-codec encoders', () => {
+  const big = '10276657743932975437';
+  const table: [string, Method, (o: never) => Buffer, object][] = [
+    ['empty range', kv.Range, encodeRangeResponse, {}],
+    ['range, one kv', kv.Range, encodeRangeResponse, {
+      header: { cluster_id: big, member_id: '1', revision: 9, raft_term: 2 },
+      kvs: [{ key: Buffer.from('foo'), value: Buffer.from('bar'), create_revision: 4, mod_revision: 8, version: 3, lease: 0 }],
+      more: false,
+      count: 1,
+    }],
+    ['range, revisions near 2^53', kv.Range, encodeRangeResponse, {
+      header: { revision: 2 ** 53 - 1 },
+      kvs: [{ key: Buffer.from([0, 255, 128]), create_revision: 2 ** 53 - 2, mod_revision: 2 ** 53 - 1, version: 2 ** 32 }],
+      more: true,
+      count: 2 ** 53 - 1,
+    }],
+    ['range, negative and max leases', kv.Range, encodeRangeResponse, {
+      kvs: [{ key: Buffer.from('a'), lease: '-1' }, { key: Buffer.from('b'), lease: -7 }, { key: Buffer.from('c'), lease: '9223372036854775807' }, { key: Buffer.from('d'), lease: '-9223372036854775808' }],
+    }],
+    ['range, unicode key, large value', kv.Range, encodeRangeResponse, {
+      kvs: [{ key: Buffer.from('ключ/🔑'), value: Buffer.alloc(100_000, 7), mod_revision: 1 }],
+    }],
+    ['put without prev_kv', kv.Put, encodePutResponse, { header: { cluster_id: big, member_id: big, revision: 10, raft_term: 3 } }],
+    ['put with prev_kv', kv.Put, encodePutResponse, { header: { revision: 5 }, prev_kv: { key: Buffer.from('k'), value: Buffer.from('v'), create_revision: 1, mod_revision: 4, version: 2 } }],
+    ['put with empty prev_kv', kv.Put, encodePutResponse, { header: {}, prev_kv: {} }],
+    ['delete', kv.DeleteRange, encodeDeleteRangeResponse, { header: { revision: 7 }, deleted: 2, prev_kvs: [{ key: Buffer.from('x') }, { key: Buffer.from('y'), lease: '-3' }] }],
+    ['txn, nested', kv.Txn, encodeTxnResponse, {
+      header: { cluster_id: big, member_id: '2', revision: 11, raft_term: 1 },
+      succeeded: true,
+      responses: [
+        { response_put: { header: { revision: 11 } } },
+        { response_range: { header: { revision: 11 }, kvs: [{ key: Buffer.from('k'), mod_revision: 11, create_revision: 3, version: 9 }], count: 1 } },
+        { response_delete_range: { header: { revision: 11 }, deleted: 0, prev_kvs: [] } },
+        { response_txn: { header: { revision: 11 }, succeeded: false, responses: [{ response_txn: { responses: [{ response_range: {} }] } }] } },
+      ],
+    }],
+    ['txn, empty op', kv.Txn, encodeTxnResponse, { responses: [{}] }],
+    ['txn, Long revision', kv.Txn, encodeTxnResponse, { header: { revision: Long.fromString('123456789012') } }],
+  ];
+  it.each(table)('%s', (_name, m, encode, obj) => checkEncoding(m, encode, obj));
+
+  it.each(encoders)('%s: random', (_name, m, encode, gen) => {
+    const r = rng(0x5eed + _name.length);
+    for (let i = 0; i < 400; i++) checkEncoding(m, encode as (o: never) => Buffer, gen(r));
+  });
+
+  it('keeps the cached header ids in step when they change', () => {
+    for (const ids of [['1', '2'], ['1', '3'], [big, '3'], [5, 6], ['5', '6']]) {
+      checkEncoding(kv.Put, encodePutResponse, { header: { cluster_id: ids[0], member_id: ids[1], revision: 1 } });
+    }
+  });
+});
+
+// ---- decoders ----
+
+function compare(r: Rand): object {
+  const c: Record<string, unknown> = {
+    result: pick(r, ['EQUAL', 'GREATER', 'LESS', 'NOT_EQUAL', 3]),
+    target: pick(r, ['VERSION', 'CREATE', 'MOD', 'VALUE', 'LEASE']),
+    key: bytes(r),
+  };
+  if (r() < 0.5) c.range_end = bytes(r);
+  const member = pick(r, ['version', 'create_revision', 'mod_revision', 'value', 'lease', undefined]);
+  if (member === 'value') c.value = bytes(r);
+  else if (member !== undefined) c[member] = int64(r);
+  return c;
+}
+function rangeReq(r: Rand): object {
+  return {
+    key: bytes(r), range_end: maybe(r, () => bytes(r)), limit: maybe(r, () => int64(r)), revision: maybe(r, () => int64(r)),
+    sort_order: maybe(r, () => pick(r, ['NONE', 'ASCEND', 'DESCEND'])), sort_target: maybe(r, () => pick(r, ['KEY', 'VERSION', 'CREATE', 'MOD', 'VALUE'])),
+    serializable: r() < 0.5, keys_only: r() < 0.3, count_only: r() < 0.3,
+    min_mod_revision: maybe(r, () => int64(r)), max_mod_revision: maybe(r, () => int64(r)),
+    min_create_revision: maybe(r, () => int64(r)), max_create_revision: maybe(r, () => int64(r)),
+  };
+}
+function putReq(r: Rand): object {
+  return { key: bytes(r), value: maybe(r, () => bytes(r)), lease: maybe(r, () => int64(r)), prev_kv: r() < 0.5, ignore_value: r() < 0.2, ignore_lease: r() < 0.2 };
+}
+function txnReq(r: Rand, depth = 0): object {
+  const op = (): object =>
+    pick(r, [
+      () => ({ request_range: rangeReq(r) }),
+      () => ({ request_put: putReq(r) }),
+      () => ({ request_delete_range: { key: bytes(r), range_end: bytes(r), prev_kv: r() < 0.5 } }),
+      () => (depth < 3 ? { request_txn: txnReq(r, depth + 1) } : {}),
+    ])();
+  return { compare: list(r, 3, compare), success: list(r, 3, op), failure: list(r, 3, op) };
+}
+
+/** Exact shape: JSON keeps key order; Buffers must stay Buffers. */
+function sameObject(ours: unknown, theirs: unknown): void {
+  expect(JSON.stringify(ours)).toBe(JSON.stringify(theirs));
+  expect(ours).toStrictEqual(theirs);
+}
+
+const decoders = [
+  ['RangeRequest', kv.Range, decodeRangeRequest, rangeReq],
+  ['PutRequest', kv.Put, decodePutRequest, putReq],
+  ['TxnRequest', kv.Txn, decodeTxnRequest, (r: Rand) => txnReq(r)],
+] as const;
+
+describe('kv-codec decoders', () => {
+  it.each(decoders)('%s: empty message', (_name, m, decode) => sameObject(decode(Buffer.alloc(0)), m.requestDeserialize(Buffer.alloc(0))));
+
+  it.each(decoders)('%s: random', (name, m, decode, gen) => {
+    const r = rng(0xdec0de + name.length);
+    for (let i = 0; i < 400; i++) {
+      const wire = m.requestSerialize(gen(r));
+      const ours = decode(wire) as object;
+      sameObject(ours, m.requestDeserialize(wire));
+    }
+  });
+
+  it('reads negative and 64-bit int64s as signed decimal strings', () => {
+    for (const v of ['-1', '-9007199254740991', '-9007199254740992', '-9007199254740993', '9007199254740993', '-9223372036854775808', '9223372036854775807', '4294967296']) {
+      const wire = kv.Put.requestSerialize({ key: Buffer.from('k'), lease: v });
+      expect((decodePutRequest(wire) as { lease: string }).lease).toBe(v);
+      sameObject(decodePutRequest(wire), kv.Put.requestDeserialize(wire));
+    }
+  });
+
+  it('skips unknown fields and keeps an unknown enum value as a number', () => {
+    const known = kv.Range.requestSerialize({ key: Buffer.from('k'), sort_order: 'DESCEND' });
+    // field 99 varint, field 100 fixed64, field 101 bytes, field 102 fixed32; sort_target = 9
+    const extra = Buffer.from('980601' + 'a106' + '0102030405060708' + 'aa0602abcd' + 'b50601020304' + '3009', 'hex');
+    const wire = Buffer.concat([known, extra]);
+    sameObject(decodeRangeRequest(wire), kv.Range.requestDeserialize(wire));
+    expect((decodeRangeRequest(wire) as { sort_target: unknown }).sort_target).toBe(9);
+  });
+
+  it('refuses truncated input as protobufjs does', () => {
+    const wire = kv.Put.requestSerialize({ key: Buffer.from('some key'), value: Buffer.from('v') });
+    for (let n = 1; n < wire.length; n++) {
+      const cut = wire.subarray(0, n);
+      let theirs: unknown;
+      try {
+        theirs = kv.Put.requestDeserialize(cut);
+      } catch {
+        expect(() => decodePutRequest(cut)).toThrow();
+        continue;
+      }
+      sameObject(decodePutRequest(cut), theirs);
+    }
+  });
+});
