@@ -37,6 +37,19 @@ export function goHeaders(h: Record<string, unknown>, extra: Record<string, Head
   return out;
 }
 
+let dateSecond = -1;
+let dateText = '';
+
+/** The Date header (RFC 1123 in GMT, as Go writes it): formatted once per second, not per response. */
+export function httpDate(nowMs = Date.now()): string {
+  const second = Math.floor(nowMs / 1000);
+  if (second !== dateSecond) {
+    dateSecond = second;
+    dateText = new Date(second * 1000).toUTCString();
+  }
+  return dateText;
+}
+
 /**
  * Writes a complete response as Go's server frames it, straight to the socket (skipping fastify's send
  * pipeline): the headers so far (CORS, cluster id, …) and `extra`, canonical and sorted, then Date and
@@ -45,7 +58,7 @@ export function goHeaders(h: Record<string, unknown>, extra: Record<string, Head
 export function writeGo(reply: FastifyReply, status: number, extra: Record<string, HeaderValue>, body: string | Buffer): FastifyReply {
   const bytes = typeof body === 'string' ? Buffer.from(body) : body;
   const headers = goHeaders(reply.getHeaders(), extra);
-  headers['Date'] = new Date().toUTCString();
+  headers['Date'] = httpDate();
   if (bytes.length <= GO_CHUNKING_BYTES && status !== 204 && headers['Content-Length'] === undefined) headers['Content-Length'] = bytes.length;
   reply.hijack();
   const res = reply.raw;
