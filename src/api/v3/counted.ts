@@ -1,10 +1,10 @@
 /**
  * grpc_server_* metrics for every RPC, as etcd's go-grpc-prometheus interceptors count them: started,
- * handled by status code, and stream messages. Wraps a service implementation; the per-method metric
- * children are made once, so a counted call costs two increments.
+ * handled by status code, and stream messages. Wraps a service implementation; the per-method series
+ * are tallies (plain numbers handed to prom-client at scrape time), so a counted call costs a few additions.
  */
 import type * as grpc from '@grpc/grpc-js';
-import { GRPC_CODE_NAMES, type EtcdMetrics, type GrpcType } from '../../pkg/metrics.js';
+import { GRPC_CODE_NAMES, tally, type EtcdMetrics, type GrpcType, type Tally } from '../../pkg/metrics.js';
 
 type AnyMethod = grpc.MethodDefinition<object, object>;
 type Handler = (call: never, callback?: never) => void;
@@ -17,15 +17,13 @@ function typeOf(md: AnyMethod): GrpcType {
 function children(m: EtcdMetrics, type: GrpcType, service: string, method: string) {
   // prom-client prints labels in the order of this object: etcd's (alphabetical) order.
   const labels = { grpc_method: method, grpc_service: service, grpc_type: type };
-  const handled = new Map<number, { inc(): void }>();
+  const handled: Tally[] = [];
   return {
-    started: m.grpcStarted.labels(labels),
-    received: m.grpcMsgReceived.labels(labels),
-    sent: m.grpcMsgSent.labels(labels),
+    started: tally(m.grpcStarted, labels),
+    received: tally(m.grpcMsgReceived, labels),
+    sent: tally(m.grpcMsgSent, labels),
     handled(code: number): void {
-      let c = handled.get(code);
-      if (!c) handled.set(code, (c = m.grpcHandled.labels({ grpc_code: GRPC_CODE_NAMES[code] ?? 'Unknown', ...labels })));
-      c.inc();
+      (handled[code] ??= tally(m.grpcHandled, { grpc_code: GRPC_CODE_NAMES[code] ?? 'Unknown', ...labels })).inc();
     },
   };
 }

@@ -19,6 +19,13 @@ describe('grpc_server_* metrics', () => {
       expect(text).toContain(`grpc_server_started_total{${labels}} 3`);
       expect(text).toContain(`grpc_server_handled_total{grpc_code="OK",${labels}} 2`);
       expect(text).toContain(`grpc_server_handled_total{grpc_code="InvalidArgument",${labels}} 1`);
+      // counts are handed to prom-client at each scrape: a later scrape adds only what came since
+      await call(c.kv.Range.bind(c.kv), { key: Buffer.from('k') });
+      const again = await metrics.registry.metrics();
+      expect(again).toContain(`grpc_server_started_total{${labels}} 4`);
+      expect(again).toContain(`grpc_server_handled_total{grpc_code="OK",${labels}} 3`);
+      expect(again).toContain(`grpc_server_msg_sent_total{${labels}} 3`);
+      expect(await metrics.registry.metrics()).toContain(`grpc_server_started_total{${labels}} 4`);
     } finally {
       c.close();
       await srv.stop();
