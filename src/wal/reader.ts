@@ -2,7 +2,7 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { Entry, HardState } from '../raft/types.js';
-import { decodeEntry, decodeMetadata, decodeSnapshot, decodeState, RecordType } from './record.js';
+import { decodeEntry, decodeMetadata, decodeSnapshot, decodeState, readU64, RecordType } from './record.js';
 import { listSegments, scanSegment, searchIndex, type SegmentName, type SegmentScan } from './segment.js';
 import { WalCorruptError, WalSnapshotError, type WalMetadata, type WalSnapshotMarker } from './types.js';
 
@@ -19,6 +19,11 @@ export interface ReadResult {
   /** The index of the last entry written (after conflicts) or of a later snapshot marker. */
   lastIndex: number;
   markers: WalSnapshotMarker[];
+}
+
+/** The index of an entry record's payload, without decoding the rest. */
+function entryIndex(payload: Buffer): number {
+  return readU64(payload, 0);
 }
 
 class Replay {
@@ -55,7 +60,10 @@ class Replay {
           this.onMarker(decodeSnapshot(rec.payload));
           break;
         case RecordType.Entry:
-          this.onEntry(file, rec.offset, decodeEntry(rec.payload));
+          // Entries up to the snapshot are only counted: decoding copies the data out, which for a
+          // segment of 200,000 entries was a third of a restart's time (allocations and their GC).
+          if (entryIndex(rec.payload) <= this.from.index) this.lastIndex = entryIndex(rec.payload);
+          else this.onEntry(file, rec.offset, decodeEntry(rec.payload));
           break;
       }
     }
