@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
 import { createHttpApp } from '../api/http/index.js';
-import { v2Plugin } from '../api/v2/index.js';
+import { v2Api } from '../api/v2/index.js';
 import { createGrpcServer } from '../api/v3/server.js';
 import { listenClient, type ClientListener } from '../platform/listen.js';
 import { sdNotify } from '../platform/sd-notify.js';
@@ -65,13 +65,15 @@ export function toServerConfig(c: Config, logger: Logger): ServerConfig {
 async function serveClients(c: Config, server: EtcdServer, logger: Logger): Promise<ClientListener[]> {
   const facade = new ServerFacade(server);
   const grpcServer = createGrpcServer(facade, { maxRequestBytes: c.maxRequestBytes, maxTxnOps: c.maxTxnOps, metrics: server.metrics });
+  const v2 = v2Api(facade);
   const app = createHttpApp(facade, {
     logger,
     maxRequestBytes: c.maxRequestBytes,
     maxTxnOps: c.maxTxnOps,
     enableV2: c.enableV2,
     metrics: server.metrics,
-    plugins: [v2Plugin(facade)],
+    plugins: [v2.plugin],
+    rawHandlers: [v2.keys],
   });
   await app.ready();
   const hosts = c.listenClientUrls.map((u) => u.hostname);

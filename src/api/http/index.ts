@@ -19,6 +19,6 @@
 // EtcdServerFacade methods and the same request checks (src/api/v3/validate.ts) and error table
 // (src/api/v3/errors.ts) as gRPC; gateway calls are counted in the grpc_server_* metrics as etcd's
 // are. The server owns the metric objects (src/pkg/metrics.ts); this room only renders them.
-export { createHttpApp, gatewayBodyBytesMax, type HttpAppOptions } from './app.js';
+export { createHttpApp, gatewayBodyBytesMax, type HttpAppOptions, type RawHandler } from './app.js';
 export { HEALTH_READ_TIMEOUT_MS } from './health.js';
 export { STREAM_PENDING_TEXT_MAX, WATCH_SEND_BUFFER_BYTES_MAX } from './gateway-stream.js';

@@ -1,6 +1,8 @@
 /*
- * api/v2: etcd 3.4's v2 HTTP API as one fastify plugin, registered at the root of the client port's
- * HTTP app (createHttpApp's `plugins`, only when --enable-v2; without it etcd's 404 page answers).
+ * api/v2: etcd 3.4's v2 HTTP API for the client port's HTTP app, only with --enable-v2 (without it
+ * etcd's 404 page answers): v2Api(facade) gives a fastify plugin (createHttpApp's `plugins`) for
+ * members, machines and stats, and a raw handler (`rawHandlers`) for /v2/keys, the hot path, which
+ * is served before fastify's routing and body parsing.
  *
  * Routes: /v2/keys[/…] (GET HEAD PUT POST DELETE), /v2/members[/…], /v2/machines, /v2/stats/{self,
  * leader,store}. /version, /health and CORS headers are the HTTP app's.
@@ -14,24 +16,25 @@
  *   {"errorCode":203,"message":"The given index in POST form is not a number","cause":"invalid value for \"prevIndex\"","index":0}
  *   GET /v2/keys/a/../b → 301 Location: /v2/keys/b ;  PATCH → 405 Allow: HEAD,GET,PUT,POST,DELETE
  *
- * Contract: the lead passes `v2Plugin(facade)` in createHttpApp's `plugins`. Per /v2/keys request the
- * plugin parses and validates the form (200-series errors, nothing proposed), calls
+ * Contract: the lead passes v2Api(facade)'s `plugin` and `keys` to createHttpApp. Per /v2/keys request the
+ * handler parses and validates the form (200-series errors, nothing proposed), calls
  * facade.v2AuthProbe() once, then facade.v2Keys (reads and writes) or facade.v2Watch (wait=true),
  * and writes the event or error; V2Error → its code/status/index, any other rejection → 300 "Raft
  * Internal Error" (500) with etcd's text of the error. Watches hold the connection open (stream=true:
  * one event per line) for at most WATCH_TIMEOUT_MS and remove their watcher when the client goes away.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { EtcdServerFacade } from '../../server/facade.js';
 import { FORM_BODY_BYTES_MAX } from './form.js';
-import { registerKeys, WATCH_TIMEOUT_MS } from './keys.js';
+import { keysHandler, WATCH_TIMEOUT_MS } from './keys.js';
 import { registerMembers } from './members.js';
 import { registerStats } from './stats.js';
 
 export { WATCH_TIMEOUT_MS } from './keys.js';
 export { FORM_BODY_BYTES_MAX } from './form.js';
 
-/** The body size read at all: above it fastify answers 413 (Go reads form bodies up to 10 MiB + 1). */
+/** The body size members requests may have: above it fastify answers 413. */
 export const V2_BODY_BYTES_MAX = FORM_BODY_BYTES_MAX + 1024 * 1024;
 
 export interface V2PluginOptions {
@@ -43,14 +46,19 @@ export type V2PluginFacade = Pick<EtcdServerFacade,
   'v2Keys' | 'v2Watch' | 'v2Index' | 'v2AuthProbe' | 'v2StoreStats' | 'v2Header' | 'v2Members' | 'v2SelfStats' |
   'v2LeaderStats' | 'memberAdd' | 'memberRemove' | 'memberUpdate'>;
 
-/** The v2 API plugin (encapsulated: its raw-body parser does not touch other routes). */
-export function v2Plugin(facade: V2PluginFacade, opts: V2PluginOptions = {}): FastifyPluginAsync {
+export interface V2Api {
+  /** Members, machines and stats, as a fastify plugin (encapsulated: its raw-body parser stays inside). */
+  readonly plugin: FastifyPluginAsync;
+  /** /v2/keys[/…]: answers and returns true, or returns false for any other request. */
+  readonly keys: (req: IncomingMessage, res: ServerResponse, cors: Readonly<Record<string, string>>) => boolean;
+}
+
+export function v2Api(facade: V2PluginFacade, opts: V2PluginOptions = {}): V2Api {
   const plugin = async (app: FastifyInstance): Promise<void> => {
     app.removeAllContentTypeParsers();
     app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: V2_BODY_BYTES_MAX }, (_req, body, done) => done(null, body));
-    registerKeys(app, facade, { watchTimeoutMs: opts.watchTimeoutMs ?? WATCH_TIMEOUT_MS });
     registerMembers(app, facade);
     registerStats(app, facade);
   };
-  return plugin;
+  return { plugin, keys: keysHandler(facade, { watchTimeoutMs: opts.watchTimeoutMs ?? WATCH_TIMEOUT_MS }) };
 }

@@ -1,16 +1,18 @@
 /*
- * The /v2/keys handler: Go ServeMux path cleaning (301) → method check (405, Allow
- * HEAD,GET,PUT,POST,DELETE) → X-Etcd-Cluster-Id → r.ParseForm (210) → field checks (200-series) →
+ * The /v2/keys handler, served before fastify (see api/http's RawHandler: routing, hooks and body
+ * parsing were a fifth of a v2 PUT's CPU): Go ServeMux path cleaning (301) → method check (405,
+ * Allow HEAD,GET,PUT,POST,DELETE; OPTIONS is the HTTP app's CORS answer) → X-Etcd-Cluster-Id →
+ * r.ParseForm (210; a body over 10 MiB is "http: POST too large") → field checks (200-series) →
  * the v2 auth lookup (counted in /v2/stats/store) → the facade: an event (200/201 + X-Etcd-Index,
  * X-Raft-Index, X-Raft-Term), a watch (200, headers flushed at once, one JSON event per line) or an
  * error. A watch ends after WATCH_TIMEOUT_MS as etcd's does (an empty 200 for a long poll).
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { V2Facade } from '../../server/facade.js';
 import { V2Error, type V2Event, type V2Watcher } from '../../v2store/index.js';
-import { parseForm } from './form.js';
+import { FORM_BODY_BYTES_MAX, parseForm } from './form.js';
 import { parseKeysRequest, type ParsedKeysRequest } from './keys-request.js';
-import { clusterIdHex, goCleanPath, goHeaders, methodNotAllowed, redirectClean, sendKeysError, unescapePath, writeGo } from './reply.js';
+import { clusterIdHex, goCleanPath, goHeaders, methodNotAllowed, RawReply, redirectClean, sendKeysError, unescapePath, writeGo, type GoReply } from './reply.js';
 
 /** etcd's defaultWatchTimeout: a watch request is answered (ended) after 5 minutes. */
 export const WATCH_TIMEOUT_MS = 5 * 60 * 1000;
@@ -30,25 +32,72 @@ export function splitUrl(url: string): { path: string | undefined; rawQuery: str
   return { path: unescapePath(rawPath), rawQuery: q < 0 ? undefined : url.slice(q + 1) };
 }
 
-export function registerKeys(app: FastifyInstance, facade: V2Facade, opts: KeysOptions): void {
-  const watchTimeoutMs = opts.watchTimeoutMs ?? WATCH_TIMEOUT_MS;
-  const handler = (request: FastifyRequest, reply: FastifyReply): FastifyReply | Promise<FastifyReply> =>
-    handleKeys(facade, watchTimeoutMs, request, reply);
-  for (const url of [KEYS_PREFIX, `${KEYS_PREFIX}/*`]) {
-    app.route({ method: ['GET', 'HEAD', 'PUT', 'POST', 'DELETE'], url, handler, exposeHeadRoute: false });
-    app.route({ method: ['PATCH'], url, handler });
-  }
+/** What the handler needs of a request: method, URL as sent, Content-Type and the body read. */
+export interface KeysRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly contentType: string | undefined;
+  readonly body: Buffer | undefined;
 }
 
-function handleKeys(facade: V2Facade, watchTimeoutMs: number, request: FastifyRequest, reply: FastifyReply): FastifyReply | Promise<FastifyReply> {
+const KEYS_METHODS = new Set(['GET', 'HEAD', 'PUT', 'POST', 'DELETE']);
+
+function isKeysUrl(url: string): boolean {
+  if (!url.startsWith(KEYS_PREFIX)) return false;
+  const next = url.charCodeAt(KEYS_PREFIX.length);
+  return Number.isNaN(next) || next === 47 /* / */ || next === 63 /* ? */;
+}
+
+/**
+ * The raw handler of /v2/keys[/…] (any method but OPTIONS): reads a form body of POST, PUT and
+ * PATCH (at most FORM_BODY_BYTES_MAX + 1 bytes are kept, so parseForm can say it is too large),
+ * then answers. Returns false for any other request.
+ */
+export function keysHandler(facade: V2Facade, opts: KeysOptions = {}) {
+  const watchTimeoutMs = opts.watchTimeoutMs ?? WATCH_TIMEOUT_MS;
+  return (req: IncomingMessage, res: ServerResponse, cors: Readonly<Record<string, string>>): boolean => {
+    const url = req.url ?? '';
+    const method = req.method ?? 'GET';
+    if (method === 'OPTIONS' || !isKeysUrl(url)) return false;
+    const reply = new RawReply(res, cors);
+    // a bug must cost this request only, never the member (fastify's routes have fastify for that)
+    const fail = (err: unknown): void => void (res.headersSent ? res.destroy() : sendKeysError(reply, err));
+    const answer = (body: Buffer | undefined): void => {
+      try {
+        const out = handleKeys(facade, watchTimeoutMs, { method, url, contentType: req.headers['content-type'], body }, reply);
+        if (out instanceof Promise) out.catch(fail);
+      } catch (err) {
+        fail(err);
+      }
+    };
+    if (method === 'POST' || method === 'PUT' || method === 'PATCH') readBody(req, FORM_BODY_BYTES_MAX + 1, answer);
+    else answer(undefined);
+    return true;
+  };
+}
+
+/** The request body, keeping at most `keep` bytes (the rest is read and dropped). */
+function readBody(req: IncomingMessage, keep: number, done: (body: Buffer) => void): void {
+  const chunks: Buffer[] = [];
+  let kept = 0;
+  req.on('data', (c: Buffer) => {
+    if (kept >= keep) return;
+    chunks.push(c);
+    kept += c.length;
+  });
+  req.on('end', () => done(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+  req.on('error', () => {}); // the client went away: there is nobody to answer
+}
+
+function handleKeys(facade: V2Facade, watchTimeoutMs: number, request: KeysRequest, reply: GoReply): unknown {
   const method = request.method;
   const { path, rawQuery } = splitUrl(request.url);
   if (path === undefined) return badRequestLine(reply);
   const cleaned = goCleanPath(path);
   if (cleaned !== path) return redirectClean(reply, method, cleaned, rawQuery);
-  if (method === 'PATCH') return methodNotAllowed(reply, 'HEAD,GET,PUT,POST,DELETE');
+  if (!KEYS_METHODS.has(method)) return methodNotAllowed(reply, 'HEAD,GET,PUT,POST,DELETE');
   reply.header('X-Etcd-Cluster-Id', clusterIdHex(facade.v2Header()));
-  const parsedForm = parseForm(method, rawQuery ?? '', request.headers['content-type'], request.body as Buffer | undefined);
+  const parsedForm = parseForm(method, rawQuery ?? '', request.contentType, request.body);
   if ('error' in parsedForm) return sendKeysError(reply, new V2Error(210, parsedForm.error, 0));
   let parsed: ParsedKeysRequest;
   try {
@@ -65,14 +114,14 @@ function handleKeys(facade: V2Facade, watchTimeoutMs: number, request: FastifyRe
 }
 
 /** A request line Go's server cannot parse (bad path escape): its bare 400, and the connection closed. */
-function badRequestLine(reply: FastifyReply): FastifyReply {
+function badRequestLine(reply: GoReply): GoReply {
   reply.hijack();
   reply.raw.writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close' });
   reply.raw.end('400 Bad Request');
   return reply;
 }
 
-function sendEvent(facade: V2Facade, reply: FastifyReply, ev: V2Event, noValueOnSuccess: boolean): FastifyReply {
+function sendEvent(facade: V2Facade, reply: GoReply, ev: V2Event, noValueOnSuccess: boolean): GoReply {
   const h = facade.v2Header();
   const status = ev.isCreated() ? 201 : 200;
   const body = noValueOnSuccess && UPDATE_ACTIONS.has(ev.action) ? `{"action":"${ev.action}"}` : ev.serialize();
@@ -81,7 +130,7 @@ function sendEvent(facade: V2Facade, reply: FastifyReply, ev: V2Event, noValueOn
   }, `${body}\n`);
 }
 
-function startWatch(facade: V2Facade, parsed: ParsedKeysRequest, timeoutMs: number, reply: FastifyReply): FastifyReply {
+function startWatch(facade: V2Facade, parsed: ParsedKeysRequest, timeoutMs: number, reply: GoReply): GoReply {
   let watcher: V2Watcher;
   try {
     watcher = facade.v2Watch(parsed.req.key, { recursive: parsed.req.recursive, stream: parsed.stream, sinceIndex: parsed.waitIndex });

@@ -4,10 +4,37 @@
  * longer one chunked (Go buffers 2048 bytes before it starts chunking); 405s are Go's http.Error text
  * with an Allow list; unclean paths get Go's ServeMux 301.
  */
-import type { FastifyReply } from 'fastify';
+import type { ServerResponse } from 'node:http';
 import { V2Error, goJsonString } from '../../v2store/index.js';
 import type { V2HeaderInfo } from '../../server/facade.js';
 import { toErrorInfo } from '../v3/errors.js';
+
+/**
+ * Where a v2 answer goes: a FastifyReply (members, stats) or a RawReply (/v2/keys, served before
+ * fastify): the headers set so far, and the raw response written once fastify has let go.
+ */
+export interface GoReply {
+  getHeaders(): Record<string, unknown>;
+  header(name: string, value: string): unknown;
+  hijack(): unknown;
+  readonly raw: ServerResponse;
+}
+
+/** A GoReply over a bare Node response, starting with `base` headers (CORS). */
+export class RawReply implements GoReply {
+  private readonly headers: Record<string, unknown>;
+  constructor(readonly raw: ServerResponse, base: Readonly<Record<string, string>>) {
+    this.headers = { ...base };
+  }
+  getHeaders(): Record<string, unknown> {
+    return this.headers;
+  }
+  header(name: string, value: string): this {
+    this.headers[name.toLowerCase()] = value;
+    return this;
+  }
+  hijack(): void {}
+}
 
 /** Go's net/http response buffer: bodies longer than this are sent chunked. */
 export const GO_CHUNKING_BYTES = 2048;
@@ -55,7 +82,7 @@ export function httpDate(nowMs = Date.now()): string {
  * pipeline): the headers so far (CORS, cluster id, …) and `extra`, canonical and sorted, then Date and
  * Content-Length; a body over GO_CHUNKING_BYTES goes out chunked, without Content-Length.
  */
-export function writeGo(reply: FastifyReply, status: number, extra: Record<string, HeaderValue>, body: string | Buffer): FastifyReply {
+export function writeGo<R extends GoReply>(reply: R, status: number, extra: Record<string, HeaderValue>, body: string | Buffer): R {
   const bytes = typeof body === 'string' ? Buffer.from(body) : body;
   const headers = goHeaders(reply.getHeaders(), extra);
   headers['Date'] = httpDate();
@@ -69,12 +96,12 @@ export function writeGo(reply: FastifyReply, status: number, extra: Record<strin
 }
 
 /** A JSON body: Content-Type application/json (no charset). */
-export function sendJson(reply: FastifyReply, status: number, body: string): FastifyReply {
+export function sendJson<R extends GoReply>(reply: R, status: number, body: string): R {
   return writeGo(reply, status, { 'Content-Type': 'application/json' }, body);
 }
 
 /** Go's http.Error(w, "Method Not Allowed", 405), with `Allow` when given. */
-export function methodNotAllowed(reply: FastifyReply, allow?: string): FastifyReply {
+export function methodNotAllowed<R extends GoReply>(reply: R, allow?: string): R {
   const extra: Record<string, string> = { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' };
   if (allow !== undefined) extra['Allow'] = allow;
   return writeGo(reply, 405, extra, 'Method Not Allowed\n');
@@ -88,13 +115,13 @@ export function clusterIdHex(h: V2HeaderInfo): string {
  * A /v2/keys error: a V2Error as etcd writes it (X-Etcd-Index, its status, body + "\n"); anything
  * else (raft timeout, stopping) is etcd's 300 "Raft Internal Error" with the error text, status 500.
  */
-export function sendKeysError(reply: FastifyReply, err: unknown): FastifyReply {
+export function sendKeysError<R extends GoReply>(reply: R, err: unknown): R {
   const e = err instanceof V2Error ? err : new V2Error(300, toErrorInfo(err).message, 0);
   return writeGo(reply, e.httpStatus(), { 'Content-Type': 'application/json', 'X-Etcd-Index': String(e.index) }, `${e.serialize()}\n`);
 }
 
 /** A JSON {"message": …} answer of the members and stats handlers (httptypes.HTTPError). */
-export function sendMessage(reply: FastifyReply, status: number, message: string): FastifyReply {
+export function sendMessage<R extends GoReply>(reply: R, status: number, message: string): R {
   return writeGo(reply, status, { 'Content-Type': 'application/json' }, `{"message":${goJsonString(message)}}`);
 }
 
@@ -113,7 +140,7 @@ export function escapePath(p: string): string {
 }
 
 /** Go's ServeMux answer to an unclean path: 301 to the cleaned one (query kept). */
-export function redirectClean(reply: FastifyReply, method: string, cleaned: string, rawQuery: string | undefined): FastifyReply {
+export function redirectClean<R extends GoReply>(reply: R, method: string, cleaned: string, rawQuery: string | undefined): R {
   const loc = escapePath(cleaned) + (rawQuery === undefined || rawQuery === '' ? '' : `?${rawQuery}`);
   if (method !== 'GET' && method !== 'HEAD') return writeGo(reply, 301, { Location: loc }, '');
   const href = loc.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&#34;').replace(/'/g, '&#39;');

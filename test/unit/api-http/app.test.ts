@@ -120,6 +120,36 @@ describe('embedding', () => {
     await start({ enableV2: false, plugins: [v2] });
     expect((await app.inject({ method: 'GET', url: '/v2/keys' })).statusCode).toBe(404);
   });
+
+  it('raw handlers see each request before fastify, with the CORS headers; only with enableV2', async () => {
+    const seen: string[] = [];
+    const raw = (req: http.IncomingMessage, res: http.ServerResponse, cors: Readonly<Record<string, string>>): boolean => {
+      seen.push(req.url!);
+      if (!req.url!.startsWith('/raw')) return false;
+      res.writeHead(200, { ...cors, 'content-type': 'text/plain' }).end('raw');
+      return true;
+    };
+    for (const enableV2 of [true, false]) {
+      app = createHttpApp(createFakeFacade().facade, { logger: pino({ level: 'silent' }), maxRequestBytes: 1024, enableV2, rawHandlers: [raw] });
+      await app.ready();
+      await new Promise<void>((r) => app.server.listen(0, '127.0.0.1', r));
+      const port = (app.server.address() as net.AddressInfo).port;
+      const get = (p: string) => new Promise<{ status: number; body: string; cors?: string }>((resolve, reject) => {
+        http.get({ host: '127.0.0.1', port, path: p }, (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c));
+          res.on('end', () => resolve({ status: res.statusCode!, body, cors: res.headers['access-control-allow-origin'] as string }));
+        }).on('error', reject);
+      });
+      seen.length = 0;
+      const a = await get('/raw/x');
+      const b = await get('/version');
+      expect([a.status, a.body === 'raw', a.cors]).toEqual(enableV2 ? [200, true, '*'] : [404, false, '*']);
+      expect(b.status).toBe(200);
+      expect(seen).toEqual(enableV2 ? ['/raw/x', '/version'] : []);
+      await app.close();
+    }
+  });
 });
 
 describe('socket hand-off (how platform/ wires the client port)', () => {

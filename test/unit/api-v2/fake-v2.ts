@@ -3,7 +3,8 @@
 import { pino } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { createHttpApp } from '../../../src/api/http/index.js';
-import { v2Plugin, type V2PluginOptions } from '../../../src/api/v2/index.js';
+import { v2Api, type V2PluginOptions } from '../../../src/api/v2/index.js';
+import { inject as lightInject, type InjectOptions, type Response } from 'light-my-request';
 import type { EtcdServerFacade, V2KeysRequest } from '../../../src/server/facade.js';
 import { V2Store, type V2Event } from '../../../src/v2store/index.js';
 
@@ -68,8 +69,21 @@ export async function startApp(opts: { enableV2?: boolean; plugin?: V2PluginOpti
   const { facade, fake } = fakeFacade();
   const app = createHttpApp(facade, {
     logger: pino({ level: 'silent' }), maxRequestBytes: 1.5 * 1024 * 1024, enableV2: opts.enableV2 ?? true,
-    plugins: [v2Plugin(facade, opts.plugin)],
+    ...appV2(facade, opts.plugin),
   });
   await app.ready();
   return { app, fake };
+}
+
+function appV2(facade: EtcdServerFacade, opts?: V2PluginOptions) {
+  const v2 = v2Api(facade, opts);
+  return { plugins: [v2.plugin], rawHandlers: [v2.keys] };
+}
+
+/**
+ * A request through the app's http.Server handler, as a socket's request would go: the raw handlers
+ * (/v2/keys) first, then fastify. (fastify's app.inject skips the raw handlers.)
+ */
+export function injectServer(app: FastifyInstance, opts: InjectOptions): Promise<Response> {
+  return lightInject((req, res) => app.server.emit('request', req, res), opts);
 }

@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import http from 'node:http';
 import type { FastifyInstance } from 'fastify';
-import { startApp, type FakeV2 } from './fake-v2.js';
+import { injectServer, startApp, type FakeV2 } from './fake-v2.js';
 import { goCleanPath } from '../../../src/api/v2/reply.js';
 
 let app: FastifyInstance;
@@ -15,7 +15,7 @@ afterEach(async () => {
 
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 async function call(method: string, url: string, payload?: string) {
-  const r = await app.inject({ method: method as 'GET', url, ...(payload === undefined ? {} : { payload, headers: FORM }) });
+  const r = await injectServer(app, { method: method as 'GET', url, ...(payload === undefined ? {} : { payload, headers: FORM }) });
   return { status: r.statusCode, body: r.body, h: r.headers };
 }
 
@@ -70,6 +70,18 @@ describe('/v2/keys', () => {
     expect([big.h['transfer-encoding'], big.h['content-length']]).toEqual(['chunked', undefined]);
     const small = await call('GET', '/v2/keys/q');
     expect(small.h['content-length']).toBe(String(Buffer.byteLength(small.body)));
+  });
+
+  it('any method but the five is 405 (OPTIONS is the CORS answer); a form body over 10 MiB is 210, nothing written', async () => {
+    ({ app, fake } = await startApp());
+    const trace = await call('TRACE', '/v2/keys/q');
+    expect([trace.status, trace.h.allow]).toEqual([405, 'HEAD,GET,PUT,POST,DELETE']);
+    const options = await call('OPTIONS', '/v2/keys/q');
+    expect([options.status, options.h['access-control-allow-origin']]).toEqual([200, '*']);
+    const huge = await call('PUT', '/v2/keys/huge', `value=${'v'.repeat(10 << 20)}`);
+    expect([huge.status, huge.body]).toEqual([400, '{"errorCode":210,"message":"Invalid POST form","cause":"http: POST too large","index":0}\n']);
+    expect(fake.calls).toHaveLength(0);
+    expect((await call('GET', '/v2/keysfoo')).status).toBe(404); // not a keys path: fastify's 404 page
   });
 
   it('unclean paths: Go ServeMux 301 to the cleaned path (query kept), no body for PUT', async () => {
