@@ -60,6 +60,7 @@ export function keysHandler(facade: V2Facade, opts: KeysOptions = {}) {
     const method = req.method ?? 'GET';
     if (method === 'OPTIONS' || !isKeysUrl(url)) return false;
     const reply = new RawReply(res, cors);
+    req.on('error', () => {}); // a client gone mid-request: there is nobody to answer
     // a bug must cost this request only, never the member (fastify's routes have fastify for that)
     const fail = (err: unknown): void => void (res.headersSent ? res.destroy() : sendKeysError(reply, err));
     const answer = (body: Buffer | undefined): void => {
@@ -86,7 +87,6 @@ function readBody(req: IncomingMessage, keep: number, done: (body: Buffer) => vo
     kept += c.length;
   });
   req.on('end', () => done(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
-  req.on('error', () => {}); // the client went away: there is nobody to answer
 }
 
 function handleKeys(facade: V2Facade, watchTimeoutMs: number, request: KeysRequest, reply: GoReply): unknown {

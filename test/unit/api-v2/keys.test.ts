@@ -3,6 +3,7 @@
 // at 1 because the fake has no cluster mirror under /0).
 import { afterEach, describe, expect, it } from 'vitest';
 import http from 'node:http';
+import net from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { injectServer, startApp, type FakeV2 } from './fake-v2.js';
 import { goCleanPath } from '../../../src/api/v2/reply.js';
@@ -129,6 +130,21 @@ describe('watches over a real socket', () => {
     expect([r.status, r.headers['x-etcd-index'], r.headers['transfer-encoding']]).toEqual([200, '1', 'chunked']);
     expect(r.body).toBe('{"action":"set","node":{"key":"/w","value":"1","modifiedIndex":2,"createdIndex":2},"prevNode":{"key":"/w","value":"0","modifiedIndex":1,"createdIndex":1}}\n');
     expect(fake.store.statsJson().watchers).toBe(0);
+  });
+
+  it('a client gone in the middle of its PUT body writes nothing and leaves the member serving', async () => {
+    ({ app, fake } = await startApp());
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const port = (app.server.address() as { port: number }).port;
+    const sock = net.connect(port, '127.0.0.1');
+    await new Promise((r) => sock.once('connect', r));
+    sock.write('PUT /v2/keys/half HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nvalue=');
+    await new Promise((r) => setTimeout(r, 50));
+    sock.destroy();
+    await new Promise((r) => setTimeout(r, 50));
+    const r = await httpGet(port, '/v2/keys/half', () => {});
+    expect(r.status).toBe(404);
+    expect(fake.calls.filter((c) => c.method === 'PUT')).toEqual([]);
   });
 
   it('stream=true: one event per line until the watch times out; history answers waitIndex', async () => {
