@@ -4,19 +4,45 @@
  * after WATCH_RETRY_MS, as etcd retries its victim watchers; the MVCC stream's own bounded queue then
  * fills and parks further watchers as victims, so writers are never blocked and no event is dropped.
  */
-import type { WatchSink, WatchStream, WatcherSpec } from './facade.js';
+import type * as mvcc from '../mvcc/types.js';
+import type { WatchResponse as MvccWatchResponse } from '../mvcc/index.js';
+import type { Event as PbEvent } from '../pb/mvccpb/Event.js';
+import type { WatchBatch, WatchSink, WatchStream, WatcherSpec } from './facade.js';
 import type { EtcdServer } from './server.js';
 import { eventToPb } from './v3-convert.js';
 
 /** How long a congested stream waits before its held batch is offered again (etcd: 100 ms). */
 export const WATCH_RETRY_MS = 100;
 
+/**
+ * The wire form of each MVCC event, by identity. The MVCC store hands the same event object to
+ * every watcher that gets it, so it is converted once, and the API's encoder (which caches bytes
+ * by pb event identity) encodes it once, however many watchers see it (for speed).
+ */
+const pbEvents = new WeakMap<mvcc.Event, PbEvent>();
+
+function toPb(ev: mvcc.Event): PbEvent {
+  let pb = pbEvents.get(ev);
+  if (pb === undefined) {
+    pb = eventToPb(ev);
+    pbEvents.set(ev, pb);
+  }
+  return pb;
+}
+
+function toBatch(r: MvccWatchResponse): WatchBatch {
+  return { watchId: r.watchId, events: r.events.map(toPb), revision: r.revision, compactRevision: r.compactRevision ?? 0 };
+}
+
 export function openWatchStream(s: EtcdServer, sink: WatchSink): WatchStream {
   const ms = s.kv.watchStream();
   let closed = false;
   const pump = async (): Promise<void> => {
-    for await (const r of ms) {
-      const batch = { watchId: r.watchId, events: r.events.map(eventToPb), revision: r.revision, compactRevision: r.compactRevision ?? 0 };
+    for (;;) {
+      // Drain what is queued without a promise per response (for speed), then wait for more.
+      const r = ms.take() ?? (await ms.next());
+      if (r === null || closed) return;
+      const batch = toBatch(r);
       while (!closed && !sink.send(batch)) await new Promise((res) => setTimeout(res, WATCH_RETRY_MS));
       if (closed) return;
     }

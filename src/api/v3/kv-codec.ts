@@ -144,18 +144,18 @@ function writeVarint64(): void {
 const varintTag = (field: number): number => field << 3;
 const lenTag = (field: number): number => (field << 3) | 2;
 
-function sizeInt64(v: Int64 | null | undefined): number {
+export function sizeInt64(v: Int64 | null | undefined): number {
   return bits(v) ? 1 + varint64Size() : 0;
 }
 
-function writeInt64(field: number, v: Int64 | null | undefined): void {
+export function writeInt64(field: number, v: Int64 | null | undefined): void {
   if (!bits(v)) return;
   buf[pos++] = varintTag(field);
   writeVarint64();
 }
 
 /** A negative number given for a uint64 is written as 0, as protobufjs's Long.fromValue(v, true) does. */
-const uint64 = (v: Int64 | null | undefined): Int64 | null | undefined => (typeof v === 'number' && v < 0 ? 0 : v);
+export const uint64 = (v: Int64 | null | undefined): Int64 | null | undefined => (typeof v === 'number' && v < 0 ? 0 : v);
 
 function sizeBytes(v: Bytes | null | undefined): number {
   const b = bytesOf(v);
@@ -171,18 +171,44 @@ function writeBytes(field: number, v: Bytes | null | undefined): void {
   pos += b.length;
 }
 
-function sizeBool(v: boolean | null | undefined): number {
+export function sizeBool(v: boolean | null | undefined): number {
   return v ? 2 : 0;
 }
 
-function writeBool(field: number, v: boolean | null | undefined): void {
+export function writeBool(field: number, v: boolean | null | undefined): void {
   if (!v) return;
   buf[pos++] = varintTag(field);
   buf[pos++] = 1;
 }
 
+/** A string field (UTF-8), omitted when empty. */
+export function sizeString(v: string | null | undefined): number {
+  if (!v) return 0;
+  const n = Buffer.byteLength(v);
+  return 1 + varint32Size(n) + n;
+}
+
+export function writeString(field: number, v: string | null | undefined): void {
+  if (!v) return;
+  buf[pos++] = lenTag(field);
+  writeVarint32(Buffer.byteLength(v));
+  pos += buf.write(v, pos);
+}
+
+/** Size of a field whose value is already encoded (a cached nested message). */
+export function sizeRawField(b: Uint8Array): number {
+  return 1 + varint32Size(b.length) + b.length;
+}
+
+export function writeRawField(field: number, b: Uint8Array): void {
+  buf[pos++] = lenTag(field);
+  writeVarint32(b.length);
+  buf.set(b, pos);
+  pos += b.length;
+}
+
 /** Size of a nested message field, its length kept for the write pass. */
-function sizeMessage<T>(m: T, size: (m: T) => number): number {
+export function sizeMessage<T>(m: T, size: (m: T) => number): number {
   const slot = lengths.length;
   lengths.push(0);
   const n = size(m);
@@ -190,7 +216,7 @@ function sizeMessage<T>(m: T, size: (m: T) => number): number {
   return 1 + varint32Size(n) + n;
 }
 
-function writeMessage<T>(field: number, m: T, write: (m: T) => void): void {
+export function writeMessage<T>(field: number, m: T, write: (m: T) => void): void {
   buf[pos++] = lenTag(field);
   writeVarint32(lengths[next++]!);
   write(m);
@@ -224,11 +250,11 @@ function headerIds(h: ResponseHeader): Buffer {
   return idsBytes;
 }
 
-function sizeHeader(h: ResponseHeader): number {
+export function sizeHeader(h: ResponseHeader): number {
   return headerIds(h).length + sizeInt64(h.revision) + sizeInt64(uint64(h.raft_term));
 }
 
-function writeHeader(h: ResponseHeader): void {
+export function writeHeader(h: ResponseHeader): void {
   const ids = headerIds(h);
   buf.set(ids, pos);
   pos += ids.length;
@@ -236,7 +262,7 @@ function writeHeader(h: ResponseHeader): void {
   writeInt64(4, uint64(h.raft_term));
 }
 
-function sizeKv(kv: KeyValue): number {
+export function sizeKv(kv: KeyValue): number {
   return (
     sizeBytes(kv.key) +
     sizeInt64(kv.create_revision) +
@@ -247,7 +273,7 @@ function sizeKv(kv: KeyValue): number {
   );
 }
 
-function writeKv(kv: KeyValue): void {
+export function writeKv(kv: KeyValue): void {
   writeBytes(1, kv.key);
   writeInt64(2, kv.create_revision);
   writeInt64(3, kv.mod_revision);
@@ -326,7 +352,7 @@ function writeTxn(m: TxnResponse): void {
 }
 
 /** Two passes: sizes (and nested lengths), then one exact-size Buffer written front to back. */
-function encoder<T>(size: (m: T) => number, write: (m: T) => void): (m: T) => Buffer {
+export function encoder<T>(size: (m: T) => number, write: (m: T) => void): (m: T) => Buffer {
   return (m) => {
     lengths.length = 0;
     next = 0;
@@ -397,7 +423,7 @@ function readVarint64(): void {
 }
 
 /** A uint32 varint (tags, lengths): its low 32 bits, as protobufjs's uint32(). */
-function readUint32(): number {
+export function readUint32(): number {
   const b = rpos < rbuf.length ? rbuf[rpos]! : 128;
   if (b < 128) {
     rpos++;
@@ -408,7 +434,7 @@ function readUint32(): number {
 }
 
 /** int64 as protobufjs's Long.toString (signed decimal); numbers below 2^53 without BigInt. */
-function readInt64(): string {
+export function readInt64(): string {
   const b = rpos < rbuf.length ? rbuf[rpos]! : 128;
   if (b < 128) {
     rpos++;
@@ -449,7 +475,7 @@ function readBytes(): Buffer {
   return n === 0 ? EMPTY : rbuf.subarray(start, end);
 }
 
-function skip(wireType: number): void {
+export function skip(wireType: number): void {
   switch (wireType) {
     case 0:
       readVarint64();
@@ -457,9 +483,12 @@ function skip(wireType: number): void {
     case 1:
       rpos += 8;
       break;
-    case 2:
-      rpos += readUint32();
+    case 2: {
+      // not `rpos += readUint32()`: that adds the length to rpos as it was before the length was read
+      const n = readUint32();
+      rpos += n;
       break;
+    }
     case 3:
       for (;;) {
         const t = readUint32();
@@ -473,6 +502,11 @@ function skip(wireType: number): void {
       throw new Error(`invalid wire type ${wireType} at offset ${rpos}`);
   }
   if (rpos > rbuf.length) outOfRange();
+}
+
+/** True while the reader is before `end` (the loop condition of a message's reader). */
+export function readingBefore(end: number): boolean {
+  return rpos < end;
 }
 
 /** End offset of the length-delimited message starting at rpos. */
@@ -631,7 +665,7 @@ function readTxn(end: number): TxnRequest__Output {
   return m;
 }
 
-function decoder<T>(read: (end: number) => T): (b: Buffer) => T {
+export function decoder<T>(read: (end: number) => T): (b: Buffer) => T {
   return (b) => {
     rbuf = b;
     rpos = 0;

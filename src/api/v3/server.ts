@@ -7,6 +7,7 @@ import { counted } from './counted.js';
 import { etcdGrpc } from './proto.js';
 import { kvHandlers } from './kv.js';
 import { withKvCodecs } from './kv-codec.js';
+import { withLeaseCodecs, withWatchCodecs } from './watch-lease-codec.js';
 import { watchHandlers } from './watch.js';
 import { leaseHandlers } from './lease.js';
 import { clusterHandlers, maintenanceHandlers } from './maintenance.js';
@@ -103,8 +104,8 @@ export function createGrpcServer(facade: EtcdServerFacade, opts: GrpcServerOptio
     server.addService(guarded(name, def, limits.maxRequestBytes), opts.metrics ? counted(opts.metrics, full, def, impl) : impl);
   };
   add('KV', withKvCodecs(e.KV.service), kvHandlers(facade, limits));
-  add('Watch', e.Watch.service, watchHandlers(facade, limits));
-  add('Lease', e.Lease.service, leaseHandlers(facade));
+  add('Watch', withWatchCodecs(e.Watch.service), watchHandlers(facade, limits));
+  add('Lease', withLeaseCodecs(e.Lease.service), leaseHandlers(facade));
   add('Cluster', e.Cluster.service, clusterHandlers(facade));
   add('Maintenance', e.Maintenance.service, maintenanceHandlers(facade));
   add('Auth', e.Auth.service, authHandlers(facade));

@@ -19,7 +19,7 @@ import type { WatchResponse } from '../../pb/etcdserverpb/WatchResponse.js';
 import type { WatchCreateRequest__Output } from '../../pb/etcdserverpb/WatchCreateRequest.js';
 import type { Event } from '../../pb/mvccpb/Event.js';
 import { type ApiLimits, HeaderMaker, ctxOf, grpcRefusal } from './common.js';
-import { etcdGrpc } from './proto.js';
+import { encodeWatchResponse } from './watch-lease-codec.js';
 
 /** Responses queued in a stream's send buffer before the server is told to hold (etcd: chanBufLen). */
 export const WATCH_SEND_QUEUE_MAX = 128;
@@ -36,11 +36,9 @@ const EMPTY_RANGE = 'mvcc: watcher range is empty';
 const DUPLICATE_ID = 'mvcc: duplicate watch ID provided on the WatchStream';
 const ZERO_KEY = Buffer.from([0]);
 
-let responseSerialize: ((r: WatchResponse) => Buffer) | undefined;
-
+/** The size on the wire, as etcd's Size() (the encoder the Watch service uses). */
 function encodedSize(r: WatchResponse): number {
-  responseSerialize ??= etcdGrpc().etcdserverpb.Watch.service.Watch.responseSerialize;
-  return responseSerialize(r).length;
+  return encodeWatchResponse(r).length;
 }
 
 /**

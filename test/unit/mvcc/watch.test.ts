@@ -157,4 +157,19 @@ describe('watch: a victim retried while another watcher catches up', () => {
     slow.close();
     catcher.close();
   });
+
+  it('hands the same event object to every watcher that gets the same content (the API encodes it once)', () => {
+    put('s', '0');
+    const ws = kv.watchStream();
+    for (let i = 0; i < 3; i++) ws.watch({ key: B('s') });
+    ws.watch({ key: B('s'), prevKv: true });
+    ws.watch({ key: B('s'), prevKv: true });
+    put('s', '1');
+    const got = [ws.take(), ws.take(), ws.take(), ws.take(), ws.take()].map((r) => r!.events[0]!);
+    expect(ws.take()).toBeUndefined(); // take() does not wait: nothing else is queued
+    expect(got.map((e) => `${e.kv.value}${e.prevKv ? ` prev=${e.prevKv.value}` : ''}`)).toEqual(['1', '1', '1', '1 prev=0', '1 prev=0']);
+    expect(new Set(got.slice(0, 3)).size).toBe(1);
+    expect(new Set(got.slice(3)).size).toBe(1);
+    ws.close();
+  });
 });
