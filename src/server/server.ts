@@ -186,9 +186,8 @@ export class EtcdServer {
     const id = this.idGen.next();
     const data = encodeRequest({ header: { ID: id.toString() }, ...req });
     const result = this.proposals.register(id, this.now());
-    this.metrics.proposalsPending.inc();
     this.submit(id, data);
-    return result.finally(() => this.metrics.proposalsPending.dec());
+    return result;
   }
 
   /**
@@ -308,6 +307,8 @@ export class EtcdServer {
   private housekeep(): void {
     const now = this.now();
     this.metrics.proposalsFailed.inc(this.proposals.expire(now));
+    // sampled here rather than counted per proposal (a promise and two updates per write)
+    this.metrics.proposalsPending.set(this.proposals.waits.size);
     this.metrics.dbTotalSizeBytes.set(this.backend.size());
     this.metrics.dbTotalSizeInUseBytes.set(this.backend.sizeInUse());
     if (!this.isLeader()) return;
