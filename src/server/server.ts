@@ -64,6 +64,7 @@ export class EtcdServer {
   private compactor: Compactor | undefined;
   private unproposed: Array<{ id: bigint; data: Uint8Array }> = [];
   private published = false;
+  private soleVoterCampaign = false;
   private syncInFlight = false;
   private markPublished!: () => void;
   private readonly publishedSignal = new Promise<void>((resolve) => (this.markPublished = resolve));
@@ -247,6 +248,7 @@ export class EtcdServer {
       observeFsync: (s) => this.metrics.walFsyncSeconds.observe(s),
     });
     this.raftNode.start();
+    this.campaignIfSoleVoter();
     this.compactor = new Compactor({
       mode: this.cfg.autoCompactionMode,
       retention: this.cfg.autoCompactionRetention,
@@ -261,8 +263,25 @@ export class EtcdServer {
     this.housekeeping.unref();
   }
 
+  /**
+   * A restarted member that is the only voter has no one to wait for: it campaigns at once instead of
+   * after the rest of its randomized election timeout (0.1-1 s, most of an empty member's restart).
+   * raft ignores the call until it knows its configuration (the conf-change entries are applied by
+   * the first Ready when there is no snapshot), so it is retried after each apply until there is a
+   * leader; the election timer stays the fallback.
+   */
+  private campaignIfSoleVoter(): void {
+    const ms = this.cluster.members();
+    const sole = ms.length === 1 && ms[0]!.id === this.memberId && !ms[0]!.isLearner;
+    this.soleVoterCampaign = sole && this.lead === None && !this.stopping;
+    if (!this.soleVoterCampaign) return;
+    this.raftNode.node.campaign();
+    this.raftNode.kick();
+  }
+
   /** Snapshot when due; and when applies outrun the backend's writes, let the pending batch drain. */
   private async afterApply(): Promise<void> {
+    if (this.soleVoterCampaign) this.campaignIfSoleVoter();
     if (this.backend.pendingOps() >= BACKEND_PENDING_OPS_MAX) await this.backend.commit({ sync: false });
     await this.snapshots.maybeSnapshot(this.appliedIndex, this.entries.confState, this.raftNode.storage);
   }
