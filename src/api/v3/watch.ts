@@ -66,6 +66,31 @@ export function fragmentResponse(r: WatchResponse, maxBytes: number): WatchRespo
   return out;
 }
 
+type WriteCallback = (err?: Error | null) => void;
+type Writer = { _write(chunk: unknown, encoding: string, cb: WriteCallback): void };
+
+/**
+ * A Writable's _writev: the queued messages handed to _write all at once, done when all are.
+ *
+ * Why (for speed): grpc-js's call stream has no _writev, so Node hands it one message at a time and
+ * the next waits until the previous one reached the socket, an event-loop turn each: 100 watchers
+ * on a stream were 100 turns per put. Handed over together, the HTTP/2 stream buffers them and
+ * writes them in one go. Order is kept (HTTP/2 stream writes are ordered) and so is back-pressure
+ * (the call's writableLength counts them until they are written).
+ */
+export function writeAll(this: Writer, chunks: Array<{ chunk: unknown }>, cb: WriteCallback): void {
+  let left = chunks.length;
+  let failed = false;
+  const one = (err?: Error | null): void => {
+    if (failed) return;
+    if (err) {
+      failed = true;
+      cb(err);
+    } else if (--left === 0) cb();
+  };
+  for (const c of chunks) this._write(c.chunk, 'buffer', one);
+}
+
 export class WatchServerStream implements WatchSink {
   private readonly watchers = new Map<number, WatcherState>();
   private readonly stream: WatchStream;
@@ -78,6 +103,7 @@ export class WatchServerStream implements WatchSink {
     private readonly headers: HeaderMaker,
     private readonly limits: ApiLimits,
   ) {
+    (call as unknown as { _writev: typeof writeAll })._writev = writeAll;
     this.stream = facade.openWatchStream(this, ctxOf(call));
     call.on('data', (req: WatchRequest__Output) => this.onRequest(req));
     // A client that half-closes keeps receiving events (etcd's recv loop returns on EOF but the
