@@ -41,6 +41,12 @@ export interface WatchResponse {
 
 type State = 'synced' | 'unsynced' | 'victim' | 'done';
 
+function sameItems(a: Event[], b: Event[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** The events without their prevKv: the same object when it has none. */
 function withoutPrev(events: Event[]): Event[] {
   return events.map((ev) => (ev.prevKv === undefined ? ev : { type: ev.type, kv: ev.kv }));
@@ -75,7 +81,8 @@ class Watcher {
       if (prev === undefined) out.push(plain[i]!);
       else out.push(prev === ev.prevKv ? ev : { type: ev.type, kv: ev.kv, prevKv: prev });
     }
-    return out;
+    // The whole list when nothing was left out: the array is shared as well.
+    return sameItems(out, plain) ? plain : sameItems(out, events) ? events : out;
   }
 }
 

@@ -30,8 +30,20 @@ function toPb(ev: mvcc.Event): PbEvent {
   return pb;
 }
 
+/** The same for the event lists, which the MVCC store shares too when watchers get all of a revision. */
+const pbLists = new WeakMap<mvcc.Event[], PbEvent[]>();
+
+function toPbList(events: mvcc.Event[]): PbEvent[] {
+  let pb = pbLists.get(events);
+  if (pb === undefined) {
+    pb = events.map(toPb);
+    pbLists.set(events, pb);
+  }
+  return pb;
+}
+
 function toBatch(r: MvccWatchResponse): WatchBatch {
-  return { watchId: r.watchId, events: r.events.map(toPb), revision: r.revision, compactRevision: r.compactRevision ?? 0 };
+  return { watchId: r.watchId, events: toPbList(r.events), revision: r.revision, compactRevision: r.compactRevision ?? 0 };
 }
 
 export function openWatchStream(s: EtcdServer, sink: WatchSink): WatchStream {

@@ -207,6 +207,21 @@ export function writeRawField(field: number, b: Uint8Array): void {
   pos += b.length;
 }
 
+/** Bytes already encoded (whole fields), copied as they are. */
+export function writeRaw(b: Uint8Array): void {
+  buf.set(b, pos);
+  pos += b.length;
+}
+
+/** Writes each part as a `field` into `out` (sized with sizeRawField), outside any other encode. */
+export function encodeRawFields(out: Buffer, field: number, parts: readonly Uint8Array[]): void {
+  buf = out;
+  pos = 0;
+  for (const p of parts) writeRawField(field, p);
+  if (pos !== out.length) throw new Error(`kv-codec: wrote ${pos} bytes, sized ${out.length}`);
+  buf = EMPTY;
+}
+
 /** Size of a nested message field, its length kept for the write pass. */
 export function sizeMessage<T>(m: T, size: (m: T) => number): number {
   const slot = lengths.length;

@@ -32,9 +32,12 @@ import {
   writeInt64,
   writeKv,
   writeMessage,
-  writeRawField,
+  writeRaw,
   writeString,
+  encodeRawFields,
 } from './kv-codec.js';
+
+const EMPTY: Buffer = Buffer.alloc(0);
 
 // ---- mvccpb.Event ----
 
@@ -75,10 +78,28 @@ function eventBytes(e: Event): Buffer {
   return b;
 }
 
+/**
+ * A response's events field (field 11, every event with its tag and length) for a list of events,
+ * by identity of the list: the server shares one list among the watchers that get all of a revision.
+ */
+const listCache = new WeakMap<readonly Event[], Buffer>();
+
+function eventsField(evs: readonly Event[]): Buffer {
+  let b = listCache.get(evs);
+  if (b === undefined) {
+    const parts = evs.map(eventBytes);
+    const out = Buffer.allocUnsafe(parts.reduce((n, p) => n + sizeRawField(p), 0));
+    encodeRawFields(out, 11, parts);
+    b = out;
+    listCache.set(evs, b);
+  }
+  return b;
+}
+
 // ---- etcdserverpb.WatchResponse ----
 
-/** The encoded events of the response being encoded (computed before its size pass). */
-let events: Buffer[] = [];
+/** The encoded events field of the response being encoded (computed before its size pass). */
+let events: Buffer = EMPTY;
 
 function sizeWatch(m: WatchResponse): number {
   let n =
@@ -89,8 +110,7 @@ function sizeWatch(m: WatchResponse): number {
     sizeInt64(m.compact_revision) +
     sizeString(m.cancel_reason) +
     sizeBool(m.fragment);
-  for (const b of events) n += sizeRawField(b);
-  return n;
+  return n + events.length;
 }
 
 function writeWatch(m: WatchResponse): void {
@@ -101,7 +121,7 @@ function writeWatch(m: WatchResponse): void {
   writeInt64(5, m.compact_revision);
   writeString(6, m.cancel_reason);
   writeBool(7, m.fragment);
-  for (const b of events) writeRawField(11, b);
+  writeRaw(events);
 }
 
 const encodeWatchBody = encoder(sizeWatch, writeWatch);
@@ -109,11 +129,11 @@ const encodeWatchBody = encoder(sizeWatch, writeWatch);
 export function encodeWatchResponse(m: WatchResponse): Buffer {
   // The events first: each is a top-level encode of its own, which must not run inside another.
   const evs = m.events;
-  events = evs == null || evs.length === 0 ? [] : evs.map(eventBytes);
+  events = evs == null || evs.length === 0 ? EMPTY : eventsField(evs);
   try {
     return encodeWatchBody(m);
   } finally {
-    events = [];
+    events = EMPTY;
   }
 }
 

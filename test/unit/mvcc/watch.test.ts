@@ -165,11 +165,15 @@ describe('watch: a victim retried while another watcher catches up', () => {
     ws.watch({ key: B('s'), prevKv: true });
     ws.watch({ key: B('s'), prevKv: true });
     put('s', '1');
-    const got = [ws.take(), ws.take(), ws.take(), ws.take(), ws.take()].map((r) => r!.events[0]!);
+    const resps = [ws.take(), ws.take(), ws.take(), ws.take(), ws.take()].map((r) => r!);
+    const got = resps.map((r) => r.events[0]!);
     expect(ws.take()).toBeUndefined(); // take() does not wait: nothing else is queued
     expect(got.map((e) => `${e.kv.value}${e.prevKv ? ` prev=${e.prevKv.value}` : ''}`)).toEqual(['1', '1', '1', '1 prev=0', '1 prev=0']);
     expect(new Set(got.slice(0, 3)).size).toBe(1);
     expect(new Set(got.slice(3)).size).toBe(1);
+    // the lists too, when a watcher gets all of the revision
+    expect(new Set(resps.slice(0, 3).map((r) => r.events)).size).toBe(1);
+    expect(new Set(resps.slice(3).map((r) => r.events)).size).toBe(1);
     ws.close();
   });
 });
