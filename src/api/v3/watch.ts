@@ -76,7 +76,9 @@ type Writer = { _write(chunk: unknown, encoding: string, cb: WriteCallback): voi
  * the next waits until the previous one reached the socket, an event-loop turn each: 100 watchers
  * on a stream were 100 turns per put. Handed over together, the HTTP/2 stream buffers them and
  * writes them in one go. Order is kept (HTTP/2 stream writes are ordered) and so is back-pressure
- * (the call's writableLength counts them until they are written).
+ * (the call's writableLength counts them until they are written). This relies on the server having
+ * no grpc-js interceptors (none is installed): an intercepting call holds a single message while its
+ * metadata is being processed, so it must not get several at once.
  */
 export function writeAll(this: Writer, chunks: Array<{ chunk: unknown }>, cb: WriteCallback): void {
   let left = chunks.length;
