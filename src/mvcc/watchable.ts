@@ -41,12 +41,6 @@ export interface WatchResponse {
 
 type State = 'synced' | 'unsynced' | 'victim' | 'done';
 
-function sameItems(a: Event[], b: Event[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 /** The events without their prevKv: the same object when it has none. */
 function withoutPrev(events: Event[]): Event[] {
   return events.map((ev) => (ev.prevKv === undefined ? ev : { type: ev.type, kv: ev.kv }));
@@ -72,17 +66,28 @@ class Watcher {
    * of one key are 10,000 responses per put); nobody mutates them.
    */
   select(events: Event[], keys: string[], plain: Event[], withPrev: (ev: Event) => KeyValue | undefined): Event[] {
-    const out: Event[] = [];
+    // The whole shared list when the watcher takes all of it as it is (the common case); a list of
+    // its own is made only from the first event that differs.
+    const base = this.prevKv ? events : plain;
+    let out: Event[] | undefined;
     for (let i = 0; i < events.length; i++) {
-      const ev = events[i]!;
-      if (ev.kv.modRevision < this.minRev || !spanContains(this.span, keys[i]!)) continue;
-      if ((ev.type === 'PUT' && this.noPut) || (ev.type === 'DELETE' && this.noDelete)) continue;
-      const prev = this.prevKv ? withPrev(ev) : undefined;
-      if (prev === undefined) out.push(plain[i]!);
-      else out.push(prev === ev.prevKv ? ev : { type: ev.type, kv: ev.kv, prevKv: prev });
+      const picked = this.pick(events[i]!, keys[i]!, plain[i]!, withPrev);
+      if (out === undefined) {
+        if (picked === base[i]) continue;
+        out = base.slice(0, i);
+      }
+      if (picked !== undefined) out.push(picked);
     }
-    // The whole list when nothing was left out: the array is shared as well.
-    return sameItems(out, plain) ? plain : sameItems(out, events) ? events : out;
+    return out ?? base;
+  }
+
+  /** The event as this watcher gets it, undefined when it does not get it. */
+  private pick(ev: Event, key: string, plain: Event, withPrev: (ev: Event) => KeyValue | undefined): Event | undefined {
+    if (ev.kv.modRevision < this.minRev || !spanContains(this.span, key)) return undefined;
+    if ((ev.type === 'PUT' && this.noPut) || (ev.type === 'DELETE' && this.noDelete)) return undefined;
+    const prev = this.prevKv ? withPrev(ev) : undefined;
+    if (prev === undefined) return plain;
+    return prev === ev.prevKv ? ev : { type: ev.type, kv: ev.kv, prevKv: prev };
   }
 }
 
