@@ -4,7 +4,6 @@
 //    zeros, identical to protobufjs's encoding of the object without them (proto3 zero omission, as
 //    etcd writes), and decoding to the same message.
 //  - decoders: the same object as proto-loader's deserializer, key order and value types included.
-import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
 import {
   decodePutRequest,
@@ -16,66 +15,9 @@ import {
   encodeTxnResponse,
 } from '../../../src/api/v3/kv-codec.js';
 import { packageDefinition } from '../../../src/api/v3/proto.js';
+import { header, int64, keyValue, list, Long, maybe, pick, rng, stripZeros, bytes, type Method, type Rand } from './codec-random.js';
 
-type Method = { requestSerialize(o: object): Buffer; requestDeserialize(b: Buffer): object; responseSerialize(o: object): Buffer; responseDeserialize(b: Buffer): object };
 const kv = packageDefinition()['etcdserverpb.KV'] as unknown as Record<'Range' | 'Put' | 'DeleteRange' | 'Txn', Method>;
-const Long = protobuf.util.Long as unknown as { fromString(s: string, unsigned?: boolean): object };
-
-/** A deterministic PRNG (mulberry32) so failures reproduce. */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-type Rand = () => number;
-const pick = <T>(r: Rand, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
-
-/** int64 values of every accepted form: numbers, decimal strings (beyond 2^53 too), Longs. */
-function int64(r: Rand): number | string | object {
-  const n = pick(r, [
-    () => 0,
-    () => Math.floor(r() * 128),
-    () => Math.floor(r() * 2 ** 32),
-    () => Number.MAX_SAFE_INTEGER - Math.floor(r() * 1000),
-    () => -Math.floor(r() * 2 ** 40) - 1,
-    () => 2 ** 31,
-    () => 2 ** 53 - 1,
-  ])();
-  return pick(r, [
-    () => n,
-    () => String(n),
-    () => pick(r, ['9223372036854775807', '-9223372036854775808', '18446744073709551615', '10276657743932975437', '-7587861231231231231']),
-    () => Long.fromString(String(n)),
-  ])();
-}
-
-function bytes(r: Rand): Buffer {
-  return pick(r, [
-    () => Buffer.alloc(0),
-    () => Buffer.from(pick(r, ['foo', 'ключ', '🔑/κλειδί', '\u0000'])),
-    () => Buffer.from(Array.from({ length: Math.floor(r() * 40) }, () => Math.floor(r() * 256))),
-    () => Buffer.alloc(200 + Math.floor(r() * 2000), Math.floor(r() * 256)),
-  ])();
-}
-
-function keyValue(r: Rand): object {
-  return { key: bytes(r), create_revision: int64(r), mod_revision: int64(r), version: int64(r), value: bytes(r), lease: int64(r) };
-}
-
-function header(r: Rand): object {
-  return pick(r, [
-    () => ({ cluster_id: int64(r), member_id: int64(r), revision: int64(r), raft_term: int64(r) }),
-    () => ({ revision: int64(r) }),
-    () => ({}),
-  ])();
-}
-
-const list = <T>(r: Rand, max: number, f: (r: Rand) => T): T[] => Array.from({ length: Math.floor(r() * (max + 1)) }, () => f(r));
-const maybe = <T>(r: Rand, f: () => T): T | undefined => (r() < 0.7 ? f() : undefined);
 
 function rangeRes(r: Rand): object {
   return { header: maybe(r, () => header(r)), kvs: list(r, 4, keyValue), more: r() < 0.5, count: int64(r) };
@@ -95,28 +37,6 @@ function txnRes(r: Rand, depth = 0): object {
       () => (depth < 3 ? { response_txn: txnRes(r, depth + 1) } : { response_put: {} }),
     ])();
   return { header: maybe(r, () => header(r)), succeeded: r() < 0.5, responses: list(r, 3, op) };
-}
-
-function isZero(v: unknown): boolean {
-  if (v === 0 || v === '0' || v === '-0' || v === false) return true;
-  if (Buffer.isBuffer(v)) return v.length === 0;
-  if (v !== null && typeof v === 'object' && 'low' in v && 'high' in v) return (v as { low: number; high: number }).low === 0 && (v as { high: number }).high === 0;
-  return false;
-}
-
-/** The header's uint64 fields: protobufjs writes a negative number given for them as 0. */
-const UINT64 = new Set(['cluster_id', 'member_id', 'raft_term']);
-
-/** The object without its zero scalars (nested messages and list entries kept). */
-function stripZeros(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(stripZeros);
-  if (v === null || typeof v !== 'object' || Buffer.isBuffer(v) || 'low' in v) return v;
-  const out: Record<string, unknown> = {};
-  for (const [k, x] of Object.entries(v)) {
-    const zero = isZero(x) || (UINT64.has(k) && typeof x === 'number' && x < 0);
-    if (x !== undefined && !zero) out[k] = stripZeros(x);
-  }
-  return out;
 }
 
 const encoders = [

@@ -2,7 +2,6 @@
 // through proto-loader, as kv-codec.test.ts: byte-identical to protobufjs's encoding of the object
 // without its zero scalars (etcd omits them), decoding to the same message; the request decoder gives
 // proto-loader's object. Plus the event cache: a shared Event encodes the same in every response.
-import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
 import {
   decodeLeaseKeepAliveRequest,
@@ -10,44 +9,11 @@ import {
   encodeWatchResponse,
 } from '../../../src/api/v3/watch-lease-codec.js';
 import { packageDefinition } from '../../../src/api/v3/proto.js';
+import { header, int64, keyValue, list, maybe, pick, rng, stripZeros, type Method, type Rand } from './codec-random.js';
 
-type Method = { requestSerialize(o: object): Buffer; requestDeserialize(b: Buffer): object; responseSerialize(o: object): Buffer; responseDeserialize(b: Buffer): object };
 const watch = (packageDefinition()['etcdserverpb.Watch'] as unknown as Record<'Watch', Method>).Watch;
 const keepAlive = (packageDefinition()['etcdserverpb.Lease'] as unknown as Record<'LeaseKeepAlive', Method>).LeaseKeepAlive;
-const Long = protobuf.util.Long as unknown as { fromString(s: string, unsigned?: boolean): object };
 
-/** A deterministic PRNG (mulberry32) so failures reproduce. */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-type Rand = () => number;
-const pick = <T>(r: Rand, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
-const maybe = <T>(r: Rand, f: () => T): T | undefined => (r() < 0.7 ? f() : undefined);
-const list = <T>(r: Rand, max: number, f: (r: Rand) => T): T[] => Array.from({ length: Math.floor(r() * (max + 1)) }, () => f(r));
-
-function int64(r: Rand): number | string | object {
-  const n = pick(r, [0, 1, 127, 128, 2 ** 32 - 1, 2 ** 53 - 1, -1, -(2 ** 40)]);
-  return pick(r, [
-    () => n,
-    () => String(n),
-    () => pick(r, ['9223372036854775807', '-9223372036854775808', '10276657743932975437']),
-    () => Long.fromString(String(n)),
-  ])();
-}
-function bytes(r: Rand): Buffer {
-  return pick(r, [Buffer.alloc(0), Buffer.from('foo'), Buffer.from('ключ🔑'), Buffer.alloc(300, 9)]);
-}
-function keyValue(r: Rand): object {
-  return { key: bytes(r), create_revision: int64(r), mod_revision: int64(r), version: int64(r), value: bytes(r), lease: int64(r) };
-}
-function header(r: Rand): object {
-  return pick(r, [() => ({ cluster_id: int64(r), member_id: int64(r), revision: int64(r), raft_term: int64(r) }), () => ({ revision: int64(r) }), () => ({})])();
-}
 function event(r: Rand): object {
   return { type: pick(r, ['PUT', 'DELETE', 0, 1]), kv: maybe(r, () => keyValue(r)), prev_kv: maybe(r, () => keyValue(r)) };
 }
@@ -62,21 +28,6 @@ function watchRes(r: Rand): object {
     fragment: r() < 0.3,
     events: list(r, 4, event),
   };
-}
-
-function isZero(k: string, v: unknown): boolean {
-  if (v === 0 || v === '0' || v === false || v === '') return true;
-  if (k === 'type' && v === 'PUT') return true;
-  if (Buffer.isBuffer(v)) return v.length === 0;
-  if (v !== null && typeof v === 'object' && 'low' in v) return (v as unknown as { low: number; high: number }).low === 0 && (v as unknown as { high: number }).high === 0;
-  return (k === 'cluster_id' || k === 'member_id' || k === 'raft_term') && typeof v === 'number' && v < 0;
-}
-function stripZeros(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(stripZeros);
-  if (v === null || typeof v !== 'object' || Buffer.isBuffer(v) || 'low' in v) return v;
-  const out: Record<string, unknown> = {};
-  for (const [k, x] of Object.entries(v)) if (x !== undefined && !isZero(k, x)) out[k] = stripZeros(x);
-  return out;
 }
 
 function check(m: Method, encode: (o: never) => Buffer, obj: object): void {

@@ -64,13 +64,19 @@ function singleMember(log: string[] = []) {
 
 const hasData = (es: Entry[], d: string): boolean => es.some((e) => Buffer.from(e.data).toString() === d);
 
+/** A member that has elected itself and applied its leader's empty entry, its WAL now holding writes. */
+async function electedWithHeldWal(log: string[] = []) {
+  const m = singleMember(log);
+  m.node.campaign();
+  m.rn.kick();
+  await until(() => m.node.status().softState.lead === 1n && m.applied.length > 0);
+  m.wal.held = true;
+  return m;
+}
+
 describe('the Ready loop of a cluster of one', () => {
   it('never applies (acknowledges) an entry before the WAL write holding it completes', async () => {
-    const { node, wal, applied, rn } = singleMember();
-    node.campaign();
-    rn.kick();
-    await until(() => node.status().softState.lead === 1n && applied.length > 0); // the leader's empty entry
-    wal.held = true;
+    const { wal, applied, rn } = await electedWithHeldWal();
     rn.propose(Buffer.from('x'));
     await new Promise((r) => setTimeout(r, 20)); // the loop now waits on the held write
     expect(applied.some((e) => Buffer.from(e.data).toString() === 'x')).toBe(false);
@@ -84,11 +90,7 @@ describe('the Ready loop of a cluster of one', () => {
 describe('the Ready loop pipelines apply with the next save', () => {
   it('issues the next batch\'s write before applying the batch whose write just completed', async () => {
     const log: string[] = [];
-    const { node, wal, applied, rn } = singleMember(log);
-    node.campaign();
-    rn.kick();
-    await until(() => node.status().softState.lead === 1n && applied.length > 0);
-    wal.held = true;
+    const { wal, applied, rn } = await electedWithHeldWal(log);
     rn.propose(Buffer.from('a'));
     await until(() => log.includes('save a'));
     rn.propose(Buffer.from('b')); // collects in raft while a's write is held
@@ -105,11 +107,7 @@ describe('the Ready loop pipelines apply with the next save', () => {
 
   it('applies a durable batch at once when nothing else is waiting to be saved', async () => {
     const log: string[] = [];
-    const { node, wal, applied, rn } = singleMember(log);
-    node.campaign();
-    rn.kick();
-    await until(() => node.status().softState.lead === 1n && applied.length > 0);
-    wal.held = true;
+    const { wal, applied, rn } = await electedWithHeldWal(log);
     rn.propose(Buffer.from('x'));
     await until(() => log.includes('save x'));
     wal.release();
