@@ -51,21 +51,19 @@ function jsonCodec(): JsonCodec {
   return sharedCodec;
 }
 
-/** Idle keep-alive connections close after this (fastify's default: "Keep-Alive: timeout=72"). */
-const FASTIFY_KEEP_ALIVE_TIMEOUT_MS = 72_000;
-
 export function createHttpApp(facade: EtcdServerFacade, opts: HttpAppOptions): FastifyInstance {
   const raw = opts.enableV2 ? opts.rawHandlers ?? [] : [];
   const app = fastify({
-    serverFactory: (handler) => {
+    serverFactory: (handler, options) => {
       const server = createServer((req, res) => {
         for (const h of raw) if (h(req, res, CORS_HEADERS)) return;
         handler(req, res);
       });
-      // what fastify does to a server it makes itself, with its defaults
-      server.keepAliveTimeout = FASTIFY_KEEP_ALIVE_TIMEOUT_MS;
-      server.requestTimeout = 0; // watch requests stay open as long as the client wants
-      server.setTimeout(0);
+      // what fastify does to a server it makes itself, from its resolved options (below and defaults)
+      const o = options as unknown as { keepAliveTimeout: number; requestTimeout: number; connectionTimeout: number };
+      server.keepAliveTimeout = o.keepAliveTimeout;
+      server.requestTimeout = o.requestTimeout;
+      server.setTimeout(o.connectionTimeout);
       return server;
     },
     loggerInstance: opts.logger.child({ room: 'api/http' }),
