@@ -16,6 +16,7 @@ import { pathToFileURL } from 'node:url';
 import { runCompare } from './lib/compare.js';
 import { describeRun, formatResult } from './lib/report.js';
 import { runBench } from './lib/run.js';
+import { WRK_DEFAULT_DURATION_S } from './lib/wrk.js';
 import { CASES, type BenchOptions, type CaseName } from './lib/types.js';
 
 const int = (v: string): number => {
@@ -43,7 +44,7 @@ export function parseBenchArgs(argv: string[]): { opts: BenchOptions; json?: str
     .option('--workers <n>', 'worker threads (0: choose)', int, 0)
     .option('--pid <pid>', "the server's pid, for its CPU and RSS", int)
     .option('--driver <d>', 'v2 cases: node (HTTP client in worker threads) or wrk (/usr/bin/wrk)', 'node')
-    .option('--duration <s>', 'wrk driver: seconds to run (instead of --total)', int, 5)
+    .option('--duration <s>', 'wrk driver: seconds to run (instead of --total)', int, WRK_DEFAULT_DURATION_S)
     .option('--json <file>', 'also write the result as JSON');
   p.parse(argv, { from: 'user' });
   const c = p.opts();

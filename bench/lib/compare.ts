@@ -94,10 +94,15 @@ async function perfRounds(a: Args, samples: Samples): Promise<void> {
   }
 }
 
-/** The server's CPU per answered request: steadier than req/s when the machine is shared. */
-function serverCpu(r: BenchResult): string {
+/** The server's CPU per answered request in µs (steadier than req/s when the machine is shared). */
+function cpuPerRequestUs(r: BenchResult): number | undefined {
   const s = r.server?.cpuS;
-  return s === undefined || r.ok === 0 ? '' : `, server CPU ${((s * 1e6) / r.ok).toFixed(0)} µs/req`;
+  return s === undefined || r.ok === 0 ? undefined : (s * 1e6) / r.ok;
+}
+
+function serverCpu(r: BenchResult): string {
+  const us = cpuPerRequestUs(r);
+  return us === undefined ? '' : `, server CPU ${us.toFixed(0)} µs/req`;
 }
 
 function benchOpts(d: Daemon, o: CaseSpec['opts']): BenchOptions {
@@ -154,8 +159,8 @@ function notes(samples: Samples): string {
   for (const [name, s] of samples) {
     const sum = (xs: BenchResult[], f: (r: BenchResult) => number): number => xs.reduce((a, r) => a + f(r), 0);
     const gen = (xs: BenchResult[]): string => median(xs.map((r) => r.generatorCpuPct)).toFixed(0);
-    const cpu = (xs: BenchResult[]): string => median(xs.filter((r) => r.ok > 0 && r.server?.cpuS !== undefined)
-      .map((r) => (r.server!.cpuS! * 1e6) / r.ok)).toFixed(0);
+    const cpu = (xs: BenchResult[]): string =>
+      median(xs.map(cpuPerRequestUs).filter((us): us is number => us !== undefined)).toFixed(0);
     const errs = sum(s.ours, (r) => r.errors) + sum(s.etcd, (r) => r.errors);
     const lost = sum(s.ours, (r) => r.lost) + sum(s.etcd, (r) => r.lost);
     const sample = [...new Set([...s.ours, ...s.etcd].flatMap((r) => r.errorSamples))].slice(0, 2);

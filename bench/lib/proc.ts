@@ -5,16 +5,22 @@ import { readFileSync, writeFileSync } from 'node:fs';
 
 const CLOCK_TICKS_PER_S = 100; // USER_HZ on Linux
 
-export function cpuSeconds(pid: number): number | undefined {
+/** CPU seconds of /proc/<pid>/stat's fields `a` and `b` (1-based, as proc(5) numbers them). */
+function statSeconds(pid: number | 'self', a: number, b: number): number | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // fields[0] is field 3 (state); utime and stime are fields 14 and 15
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S;
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields[0] is field 3 (state)
+    return (Number(fields[a - 3]) + Number(fields[b - 3])) / CLOCK_TICKS_PER_S;
   } catch {
     return undefined;
   }
 }
+
+/** utime + stime (fields 14, 15): the process's CPU, all threads. */
+export const cpuSeconds = (pid: number): number | undefined => statSeconds(pid, 14, 15);
+
+/** cutime + cstime (fields 16, 17) of this process: the CPU of its children that have exited. */
+export const childrenCpuSeconds = (): number => statSeconds('self', 16, 17) ?? 0;
 
 function statusKb(pid: number, field: string): number | undefined {
   try {
@@ -37,4 +43,28 @@ export function resetPeakRss(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** The server's CPU and peak RSS at the start of a run (peak reset when /proc lets us). */
+export interface UsageStart { pid: number; cpu?: number; peakReset: boolean }
+export interface ServerUsage { cpuS?: number; cpuPct?: number; rssMb?: number; peakRssMb?: number }
+
+export function startUsage(pid: number | undefined): UsageStart | undefined {
+  return pid === undefined ? undefined : { pid, cpu: cpuSeconds(pid), peakReset: resetPeakRss(pid) };
+}
+
+/** What the server used since `start`: its CPU, RSS now and peak RSS (when it could be reset). */
+export function endUsage(start: UsageStart | undefined): Omit<ServerUsage, 'cpuPct'> | undefined {
+  if (!start) return undefined;
+  const cpu = cpuSeconds(start.pid);
+  return {
+    cpuS: start.cpu !== undefined && cpu !== undefined ? cpu - start.cpu : undefined,
+    rssMb: rssMb(start.pid),
+    peakRssMb: start.peakReset ? peakRssMb(start.pid) : undefined,
+  };
+}
+
+/** The usage with its CPU as % of one core over `wallS` seconds. */
+export function withCpuPct(u: Omit<ServerUsage, 'cpuPct'> | undefined, wallS: number): ServerUsage | undefined {
+  return u && { ...u, cpuPct: u.cpuS === undefined ? undefined : (100 * u.cpuS) / wallS };
 }

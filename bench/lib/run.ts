@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { call, closeConn, connect } from './proto.js';
-import { cpuSeconds, peakRssMb, resetPeakRss, rssMb } from './proc.js';
+import { endUsage, startUsage, withCpuPct, type ServerUsage } from './proc.js';
 import { keyOf, valueOf } from './keys.js';
 import { v2Request } from './cases.js';
 import { concat, summarize } from './stats.js';
@@ -118,14 +118,13 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     const ready = phase('ready');
     workers.forEach((w) => w.postMessage({ type: 'setup' }));
     await ready;
-    const server0 = o.pid ? { cpu: cpuSeconds(o.pid), reset: resetPeakRss(o.pid) } : undefined;
+    const usage0 = startUsage(o.pid);
     const cpu0 = process.cpuUsage();
     const done = phase('done');
     workers.forEach((w) => w.postMessage({ type: 'go' }));
     await done;
     const cpu = process.cpuUsage(cpu0);
-    const server1 = o.pid ? { cpu: cpuSeconds(o.pid), rss: rssMb(o.pid), peak: peakRssMb(o.pid) } : undefined;
-    return merge(o, results, tasks.length, (cpu.user + cpu.system) / 1e6, server0, server1);
+    return merge(o, results, tasks.length, (cpu.user + cpu.system) / 1e6, endUsage(usage0));
   } finally {
     for (const w of workers) {
       w.postMessage({ type: 'close' });
@@ -135,19 +134,18 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
 }
 
 function merge(o: BenchOptions, rs: WorkerResult[], workers: number, genCpuS: number,
-  s0?: { cpu?: number; reset: boolean }, s1?: { cpu?: number; rss?: number; peak?: number }): BenchResult {
+  usage?: Omit<ServerUsage, 'cpuPct'>): BenchResult {
   const t0 = Math.min(...rs.map((r) => r.t0));
   const t1 = Math.max(...rs.map((r) => r.t1));
   const wallS = Math.max((t1 - t0) / 1000, 1e-9);
   const ok = rs.reduce((s, r) => s + r.ok, 0);
   const errors = rs.reduce((s, r) => s + r.errors, 0);
   const lat = summarize(concat(rs.map((r) => r.latencies)));
-  const cpuS = s0?.cpu !== undefined && s1?.cpu !== undefined ? s1.cpu - s0.cpu : undefined;
   return {
     case: o.case, total: o.total, ok, errors, errorSamples: [...new Set(rs.flatMap((r) => r.errorSamples))],
     conflicts: rs.reduce((s, r) => s + r.conflicts, 0),
     lost: Math.max(0, rs.reduce((s, r) => s + r.lost, 0) - (o.case === 'watch' ? errors * o.watchers : 0)),
     wallS, reqPerS: ok / wallS, latencyMs: lat, workers, generatorCpuS: genCpuS, generatorCpuPct: (100 * genCpuS) / wallS,
-    server: s1 ? { cpuS, cpuPct: cpuS === undefined ? undefined : (100 * cpuS) / wallS, rssMb: s1.rss, peakRssMb: s0?.reset ? s1.peak : undefined } : undefined,
+    server: withCpuPct(usage, wallS),
   };
 }

@@ -6,10 +6,10 @@
 // time). Keys and values are the Node driver's (lib/keys.ts): the decimal index zero-padded to
 // --key-size.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cpuSeconds, peakRssMb, resetPeakRss, rssMb } from './proc.js';
+import { childrenCpuSeconds, endUsage, startUsage, withCpuPct } from './proc.js';
 import { valueOf } from './keys.js';
 import type { BenchOptions, BenchResult } from './types.js';
 import { V2_PREFIX } from './types.js';
@@ -48,13 +48,6 @@ end
 `;
 }
 
-/** CPU seconds of this process's children that have exited (wrk, once it is waited for). */
-function childrenCpuS(): number {
-  const stat = readFileSync('/proc/self/stat', 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[13]) + Number(f[14])) / 100; // cutime, cstime (fields 16, 17)
-}
-
 interface WrkSummary {
   requests: number; duration_us: number; errors: number; status_errors: number;
   avg_us: number; p50_us: number; p90_us: number; p99_us: number; max_us: number;
@@ -83,11 +76,11 @@ export async function runWrk(o: BenchOptions): Promise<BenchResult> {
     const seconds = Math.max(1, Math.round(o.durationS ?? WRK_DEFAULT_DURATION_S));
     const args = ['-t', String(threads), '-c', String(o.conns), '-d', `${seconds}s`, '--timeout', `${WRK_TIMEOUT_S}s`,
       '-s', script, `http://${o.endpoints[0]}${V2_PREFIX}`];
-    const server0 = o.pid ? { cpu: cpuSeconds(o.pid), reset: resetPeakRss(o.pid) } : undefined;
-    const gen0 = childrenCpuS();
+    const usage0 = startUsage(o.pid);
+    const gen0 = childrenCpuSeconds();
     const out = await runWrkProcess(args);
-    const genCpuS = childrenCpuS() - gen0;
-    const server1 = o.pid ? { cpu: cpuSeconds(o.pid), rss: rssMb(o.pid), peak: peakRssMb(o.pid) } : undefined;
+    const genCpuS = childrenCpuSeconds() - gen0;
+    const usage = endUsage(usage0);
     const line = out.split('\n').find((l) => l.startsWith('{"requests"'));
     if (!line) throw new Error(`wrk printed no summary: ${out.trim()}`);
     const s = JSON.parse(line) as WrkSummary;
@@ -95,14 +88,12 @@ export async function runWrk(o: BenchOptions): Promise<BenchResult> {
     const errors = s.errors + s.status_errors;
     const ok = s.requests - s.status_errors;
     const ms = (us: number): number => us / 1000;
-    const cpuS = server0?.cpu !== undefined && server1?.cpu !== undefined ? server1.cpu - server0.cpu : undefined;
     return {
       case: o.case, total: s.requests, ok, errors, errorSamples: s.status_errors > 0 ? [`${s.status_errors} non-2xx answers`] : [],
       conflicts: 0, lost: 0, wallS, reqPerS: ok / wallS,
       latencyMs: { avg: ms(s.avg_us), p50: ms(s.p50_us), p90: ms(s.p90_us), p99: ms(s.p99_us), max: ms(s.max_us) },
       workers: threads, generatorCpuS: genCpuS, generatorCpuPct: (100 * genCpuS) / wallS,
-      server: server1 ? { cpuS, cpuPct: cpuS === undefined ? undefined : (100 * cpuS) / wallS, rssMb: server1.rss,
-        peakRssMb: server0?.reset ? server1.peak : undefined } : undefined,
+      server: withCpuPct(usage, wallS),
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
