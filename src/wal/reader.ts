@@ -59,12 +59,14 @@ class Replay {
         case RecordType.Snapshot:
           this.onMarker(decodeSnapshot(rec.payload));
           break;
-        case RecordType.Entry:
+        case RecordType.Entry: {
           // Entries up to the snapshot are only counted: decoding copies the data out, which for a
           // segment of 200,000 entries was a third of a restart's time (allocations and their GC).
-          if (entryIndex(rec.payload) <= this.from.index) this.lastIndex = entryIndex(rec.payload);
+          const index = entryIndex(rec.payload);
+          if (index <= this.from.index) this.lastIndex = index;
           else this.onEntry(file, rec.offset, decodeEntry(rec.payload));
           break;
+        }
       }
     }
     if (!sawMetadata) throw new WalCorruptError(file, scan.end, 'segment has no metadata record');
@@ -89,9 +91,9 @@ class Replay {
   }
 
   /** etcd's rule: an entry at an index already seen replaces that entry and everything after it. */
+  /** An entry after the snapshot (the caller only counts those before it). */
   private onEntry(file: string, offset: number, e: Entry): void {
     this.lastIndex = e.index;
-    if (e.index <= this.from.index) return;
     const pos = e.index - this.from.index - 1;
     if (pos > this.entries.length) {
       const have = this.from.index + this.entries.length;
