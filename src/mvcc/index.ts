@@ -11,10 +11,14 @@
  * The in-memory key index (sorted-btree B-tree + Map, keys as latin1 strings) maps each key to its
  * generations of revisions and holds the live value, so reads at the current revision, Txn compares
  * and Txn reads are synchronous; older versions are read synchronously from LevelDB (getSync) through
- * the pending batch. The index is rebuilt from the backend at open.
+ * the pending batch. At open the index comes from a key index image when one is given and matches
+ * the backend (index-image.ts: the index written whole at the previous graceful close, in key order,
+ * CRC-32C-checked; used only if its consistent index, compact revision and newest revision are the
+ * backend's, else refused whole with a warning), otherwise from a scan of every revision in `key`.
  *
  * Contract (caller: the server's apply loop, in raft order, never concurrently):
- *   const kv = await KvStore.open(backend, { logger, leases });   // leases: LeaseIndex (src/lease)
+ *   const kv = await KvStore.open(backend, { logger, leases, image });   // leases: LeaseIndex (src/lease),
+ *                                      // image: AsyncIterable<Buffer> of an earlier kv.image(), optional
  *   kv.put(raftIndex, { key, value, lease, prevKv, ignoreValue, ignoreLease }) → PutResult
  *   kv.deleteRange(raftIndex, { key, rangeEnd, prevKv }) → DeleteRangeResult
  *   kv.txn(raftIndex, { compare, success, failure }) → TxnResult      (raftIndex null: local read-only)
@@ -22,6 +26,8 @@
  *   kv.write(raftIndex) → WriteTxn (.put/.deleteRange/.range, then .end() ALWAYS, e.g. in finally)
  *   kv.range(key, rangeEnd, opts) → RangeResult       (sync; any revision)
  *   kv.rev(), kv.compactRevision(), await kv.hash(), await kv.hashKV(rev)
+ *   kv.image() → Generator<Buffer>: the key index image, once the backend holds everything (after
+ *     settle() and a commit) and while nothing writes; the caller stores it and passes it back to open
  *   kv.watchStream() → WatchStream: .watch({ key, rangeEnd, startRevision, prevKv, filters, id }) → id,
  *     .cancel(id), await .next() / for await → WatchResponse { watchId, events, revision, compactRevision? }
  * Every apply call records raftIndex as the backend's consistent index in the same batch as its

@@ -3,13 +3,19 @@
 // per byte), so JS string order is byte order. Example: put a@2, put a@3, delete a@4, put a@5 gives
 // generations [{created 2, ver 3, revs (2,0) (3,0) (4,0)}, {created 5, ver 1, revs (5,0)}].
 import * as sortedBtree from 'sorted-btree';
+import * as bulkLoadModule from 'sorted-btree/extended/bulkLoad.js';
 import { revId } from './revision.js';
 
 type BTreeT<K, V> = import('sorted-btree').default<K, V>;
 const btreeModule = sortedBtree as unknown as { default: unknown };
 const BTreeCtor = (typeof btreeModule.default === 'function' ? btreeModule.default : (btreeModule.default as { default: unknown }).default) as new () => BTreeT<string, KeyIndex>;
+type BulkLoad = (keys: string[], values: KeyIndex[], maxNodeSize: number, compare: (a: string, b: string) => number) => BTreeT<string, KeyIndex>;
+const bulkLoadTree = ((bulkLoadModule as { bulkLoad?: unknown }).bulkLoad ?? (bulkLoadModule as unknown as { default: { bulkLoad: unknown } }).default.bulkLoad) as BulkLoad;
+/** sorted-btree's default node size. */
+const btreeNodeSize = 32;
+const compareKeys = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-interface Generation {
+export interface Generation {
   ver: number;
   created: number;
   /** Flat pairs: main0, sub0, main1, sub1, ... */
@@ -49,6 +55,22 @@ export class KeyIndex {
   get gens(): Generation[] {
     if (this.full) return this.full;
     return this.ver === 0 ? [] : [{ ver: this.ver, created: this.created, revs: [this.main, this.sub] }];
+  }
+
+  /** The full form's generations, or null in the compact form (then see compactFields). For the index image. */
+  fullForm(): readonly Generation[] | null {
+    return this.full;
+  }
+
+  /** The compact form's main, sub, create revision and version (meaningless in the full form). */
+  compactFields(): [number, number, number, number] {
+    return [this.main, this.sub, this.created, this.ver];
+  }
+
+  /** Set the revision state as fullForm()/compactFields() described it (index image load). */
+  restoreForm(full: Generation[] | null, main: number, sub: number, created: number, ver: number): void {
+    this.full = full;
+    this.setCompact(main, sub, created, ver);
   }
 
   /** Switch to the full form before a change the compact form cannot hold. */
@@ -235,7 +257,7 @@ export function spanContains(span: KeySpan, key: string): boolean {
 }
 
 export class TreeIndex {
-  private readonly tree: BTreeT<string, KeyIndex> = new BTreeCtor();
+  private tree: BTreeT<string, KeyIndex> = new BTreeCtor();
   private readonly map = new Map<string, KeyIndex>();
 
   get size(): number {
@@ -258,7 +280,7 @@ export class TreeIndex {
 
   private bulkLoading = false;
 
-  /** Rebuild: fill only the Map, then insert into the B-tree in key order (cheaper than random order). */
+  /** Rebuild: fill only the Map, then build the B-tree from the sorted keys in one pass. */
   beginBulkLoad(): void {
     this.bulkLoading = true;
   }
@@ -266,7 +288,22 @@ export class TreeIndex {
   endBulkLoad(): void {
     this.bulkLoading = false;
     const keys = [...this.map.keys()].sort();
-    for (const k of keys) this.tree.set(k, this.map.get(k)!);
+    this.tree = bulkLoadTree(keys, keys.map((k) => this.map.get(k)!), btreeNodeSize, compareKeys);
+  }
+
+  /**
+   * Load an empty index from keys already in strictly ascending order (the index image): no sort, and
+   * the B-tree is built bottom-up. Throws, leaving the index empty, if the keys are not in that order.
+   */
+  loadSorted(keys: string[], kis: KeyIndex[]): void {
+    if (this.map.size !== 0) throw new Error('mvcc: loadSorted into a non-empty index');
+    this.tree = bulkLoadTree(keys, kis, btreeNodeSize, compareKeys);
+    for (let i = 0; i < keys.length; i++) this.map.set(keys[i]!, kis[i]!);
+  }
+
+  /** Every key index in key order (the index image is written in this order). */
+  sorted(): IterableIterator<KeyIndex> {
+    return this.tree.values();
   }
 
   /** Key indexes inside the span, in key order. */

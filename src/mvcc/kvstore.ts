@@ -3,6 +3,7 @@ import { Bucket, MetaKey, type Backend } from '../backend/index.js';
 import type { Logger } from '../pkg/logger.js';
 import { compactionBatchLimit, hashBackend, hashKvAt, physicalCompact } from './compaction.js';
 import { MvccError } from './errors.js';
+import { decodeImage, encodeImage, ImageRejected } from './index-image.js';
 import { decodeKvFields, type KvFields } from './kv-codec.js';
 import { toSpan } from './key-index.js';
 import { rangeAt } from './range.js';
@@ -17,6 +18,8 @@ export interface KvStoreOptions {
   logger?: Logger;
   /** The lessor's hook; without it leases are stored but never checked. */
   leases?: LeaseIndex;
+  /** A key index image (KvStore.image() of an earlier close): used instead of the scan if it matches. */
+  image?: AsyncIterable<Buffer>;
   /** Revision keys per physical compaction batch (default compactionBatchLimit, 1000). */
   compactionBatchLimit?: number;
 }
@@ -39,7 +42,10 @@ export class KvStore {
     this.hub = new WatchHub(core);
   }
 
-  /** Rebuild the key index from the backend, finish an interrupted physical compaction. */
+  /**
+   * Build the key index (from opts.image when it describes this backend exactly, else by scanning the
+   * backend), finish an interrupted physical compaction, attach keys to their leases.
+   */
   static async open(backend: Backend, opts: KvStoreOptions = {}): Promise<KvStore> {
     const core = new StoreCore(backend, opts.leases, opts.logger?.child({ room: 'mvcc' }));
     const store = new KvStore(core, opts.compactionBatchLimit ?? compactionBatchLimit);
@@ -47,38 +53,32 @@ export class KvStore {
     const finished = backend.get(Bucket.meta, MetaKey.finishedCompactRev);
     const scheduledRev = scheduled ? bytesToRev(scheduled).main : 0;
     const finishedRev = finished ? bytesToRev(finished).main : 0;
-    const f: KvFields = { keyStart: 0, keyEnd: 0, valueStart: 0, valueEnd: 0, createRevision: 0, version: 0, lease: 0n };
-    core.index.beginBulkLoad();
-    for await (const chunk of backend.iterateChunks(Bucket.key)) {
-      for (const [k, v] of chunk) {
-        const r = bytesToRev(k);
-        decodeKvFields(v, f);
-        const key = v.toString('latin1', f.keyStart, f.keyEnd);
-        if (r.tombstone) {
-          const ki = core.index.get(key);
-          if (ki && ki.tombstone(r.main, r.sub)) {
-            ki.value = null;
-            ki.lease = 0n;
-          }
-        } else {
-          const ki = core.index.getOrCreate(key);
-          ki.restore(r.main, r.sub, f.createRevision, f.version);
-          ki.value = v.toString('latin1', f.valueStart, f.valueEnd);
-          ki.lease = f.lease;
-        }
-        if (r.main > core.currentRev) core.currentRev = r.main;
-      }
-    }
-    core.index.endBulkLoad();
-    core.compactRev = scheduled ? scheduledRev : -1;
+    const compactRev = scheduled ? scheduledRev : -1;
+    const from = opts.image && (await loadImage(core, opts.image, compactRev)) ? 'image' : 'scan';
+    if (from === 'scan') await scanIndex(core);
+    core.compactRev = compactRev;
     if (core.currentRev < scheduledRev) core.currentRev = scheduledRev;
-    if (scheduledRev > 0) {
+    // An image holds the index as compacted in memory: only an unfinished compaction needs its keep set.
+    if (scheduledRev > 0 && (from === 'scan' || scheduledRev !== finishedRev)) {
       const keep = core.index.compact(scheduledRev);
       if (scheduledRev !== finishedRev) store.compaction = store.guard(physicalCompact(backend, scheduledRev, keep, store.compactionBatch));
     }
     if (opts.leases) for (const ki of core.index.all()) if (ki.value !== null && ki.lease !== 0n) opts.leases.attach(ki.lease, Buffer.from(ki.key, 'latin1'));
-    core.logger?.info({ keys: core.index.size, revision: core.currentRev, compactRevision: core.compactRev }, 'mvcc store opened');
+    core.logger?.info({ keys: core.index.size, revision: core.currentRev, compactRevision: core.compactRev, from }, 'mvcc store opened');
     return store;
+  }
+
+  /**
+   * The key index image (index-image.ts) as chunks, for the server to write once the backend holds
+   * everything (after settle() and the final commit). No write may happen while it is consumed.
+   */
+  *image(): Generator<Buffer> {
+    const c = this.core;
+    const header = { consistentIndex: c.backend.consistentIndex(), currentRev: c.currentRev, compactRev: c.compactRev, keyCount: c.index.size };
+    yield* encodeImage(c.index, header);
+    if (c.currentRev !== header.currentRev || c.backend.consistentIndex() !== header.consistentIndex || c.index.size !== header.keyCount) {
+      throw new Error('mvcc: the store changed while its image was written');
+    }
   }
 
   get backend(): Backend {
@@ -190,5 +190,66 @@ export class KvStore {
   /** Wait for background compaction, then flush and close the backend is the caller's job. */
   async settle(): Promise<void> {
     await this.compaction;
+  }
+}
+
+/** The index from every revision in the backend's key bucket (the path without an image). */
+async function scanIndex(core: StoreCore): Promise<void> {
+  const f: KvFields = { keyStart: 0, keyEnd: 0, valueStart: 0, valueEnd: 0, createRevision: 0, version: 0, lease: 0n };
+  core.index.beginBulkLoad();
+  for await (const chunk of core.backend.iterateChunks(Bucket.key)) {
+    for (const [k, v] of chunk) {
+      const r = bytesToRev(k);
+      decodeKvFields(v, f);
+      const key = v.toString('latin1', f.keyStart, f.keyEnd);
+      if (r.tombstone) {
+        const ki = core.index.get(key);
+        if (ki && ki.tombstone(r.main, r.sub)) {
+          ki.value = null;
+          ki.lease = 0n;
+        }
+      } else {
+        const ki = core.index.getOrCreate(key);
+        ki.restore(r.main, r.sub, f.createRevision, f.version);
+        ki.value = v.toString('latin1', f.valueStart, f.valueEnd);
+        ki.lease = f.lease;
+      }
+      if (r.main > core.currentRev) core.currentRev = r.main;
+    }
+  }
+  core.index.endBulkLoad();
+}
+
+/**
+ * The index from an image, if it describes this backend: same consistent index and compaction, and
+ * the backend's newest revision is the image's. Anything else (stale, corrupt, truncated, unreadable)
+ * is logged and refused whole: false, the index untouched, and the caller scans.
+ */
+async function loadImage(core: StoreCore, chunks: AsyncIterable<Buffer>, compactRev: number): Promise<boolean> {
+  const ci = core.backend.consistentIndex();
+  try {
+    const img = await decodeImage(chunks, (h) => {
+      if (h.consistentIndex !== ci) throw new ImageRejected(`image at consistent index ${h.consistentIndex}, backend at ${ci}`);
+      if (h.compactRev !== compactRev) throw new ImageRejected(`image compacted at ${h.compactRev}, backend at ${compactRev}`);
+    });
+    await checkNewestRevision(core.backend, img.header.currentRev, compactRev);
+    core.index.loadSorted(img.keys, img.kis);
+    core.currentRev = img.header.currentRev;
+    return true;
+  } catch (err) {
+    core.logger?.warn({ err: String(err), consistentIndex: ci }, 'key index image not used; rebuilding the index from the backend');
+    return false;
+  }
+}
+
+/** The scan would find `rev` as the store's revision: no revision above it, and one at it unless it is the floor. */
+async function checkNewestRevision(backend: Backend, rev: number, compactRev: number): Promise<void> {
+  const any = async (gte: Buffer, lt?: Buffer): Promise<boolean> => {
+    for await (const chunk of backend.iterateChunks(Bucket.key, gte, lt, 1)) if (chunk.length > 0) return true;
+    return false;
+  };
+  if (await any(revToBytes(rev + 1, 0))) throw new ImageRejected(`the backend holds revisions after the image's ${rev}`);
+  if (rev > Math.max(1, compactRev) && !(await any(revToBytes(rev, 0), revToBytes(rev + 1, 0)))) {
+    throw new ImageRejected(`the backend holds no revision ${rev}`);
   }
 }
