@@ -140,8 +140,9 @@ export class WAL {
    * index is at most the last hard state's commit, {0,0} included. For Snapshotter.loadNewestAvailable.
    */
   static async snapshotMarkers(walDir: string): Promise<WalSnapshotMarker[]> {
-    const segments = await listSegments(walDir);
-    const r = await readWal(walDir, { index: segments[0]?.index ?? 0, term: 0 }, false);
+    // Every segment is read (checkFrom false); `from` beyond any index makes the replay only count
+    // the entries instead of decoding them: markers and the hard state are all this needs.
+    const r = await readWal(walDir, { index: Number.MAX_SAFE_INTEGER, term: 0 }, false);
     return r.markers.filter((m) => m.index <= r.hardState.commit);
   }
 
