@@ -101,6 +101,70 @@ export async function writeFileDurable(file: string, data: Uint8Array): Promise<
   await renameDurable(tmp, file);
 }
 
+/**
+ * Write a whole file durably from chunks (a large file never held in memory at once): to
+ * `<file>.tmp`, fdatasync, rename over `file`, fsync the directory. On error the temp file is removed.
+ */
+export async function writeChunksDurable(file: string, chunks: Iterable<Uint8Array>): Promise<void> {
+  const tmp = `${file}.tmp`;
+  try {
+    const fh = await fsp.open(tmp, 'w', 0o600);
+    try {
+      for (const c of chunks) await fh.write(c);
+      await fh.datasync();
+    } finally {
+      await fh.close();
+    }
+    await renameDurable(tmp, file);
+  } catch (err) {
+    await fsp.rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+/** Size of the reads of readChunks. */
+export const READ_CHUNK_BYTES = 4 << 20;
+
+/** A file's bytes in chunks of up to READ_CHUNK_BYTES (fresh Buffers); nothing if it does not exist. */
+export async function* readChunks(file: string): AsyncGenerator<Buffer> {
+  let fh: FileHandle;
+  try {
+    fh = await fsp.open(file, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  try {
+    for (;;) {
+      const b = Buffer.allocUnsafe(READ_CHUNK_BYTES);
+      const { bytesRead } = await fh.read(b, 0, b.length, null);
+      if (bytesRead === 0) return;
+      yield bytesRead === b.length ? b : b.subarray(0, bytesRead);
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+/** True when `file` exists. */
+export async function fileExists(file: string): Promise<boolean> {
+  return fsp.access(file).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Remove `file` and `<file>.tmp` (a write cut by a crash) if they exist; durable when it returns. */
+export async function removeDurable(file: string): Promise<void> {
+  const removed = await Promise.all([file, `${file}.tmp`].map((f) => fsp.unlink(f).then(() => true, ignoreMissing)));
+  if (removed.includes(true)) await fsyncDir(path.dirname(file));
+}
+
+function ignoreMissing(err: unknown): false {
+  if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+  throw err;
+}
+
 export interface FileLock {
   readonly path: string;
   release(): Promise<void>;

@@ -10,7 +10,7 @@
 import { Backend } from '../backend/index.js';
 import { Lessor, minLeaseTTLSeconds } from '../lease/index.js';
 import { RaftCluster, idToHex } from '../membership/index.js';
-import { KvStore } from '../mvcc/index.js';
+import type { KvStore } from '../mvcc/index.js';
 import { IdGenerator } from '../pkg/idgen.js';
 import type { Logger } from '../pkg/logger.js';
 import { createMetrics, type EtcdMetrics } from '../pkg/metrics.js';
@@ -30,7 +30,7 @@ import { Proposals } from './proposals.js';
 import { RaftNode } from './raft-node.js';
 import { ReadIndexer } from './read-index.js';
 import { Snapshots } from './snapshots.js';
-import { backendLeaseStore, backendMembershipStore, loadMembership } from './stores.js';
+import { backendLeaseStore, backendMembershipStore, keyIndexImagePathOf, loadMembership, openKvStore, saveKvImage } from './stores.js';
 
 /** The cluster version a member of ours sets (etcd 3.4's). */
 export const CLUSTER_VERSION = '3.4.0';
@@ -134,7 +134,7 @@ export class EtcdServer {
       minTTLSeconds: minLeaseTTLSeconds(Math.round(cfg.electionTimeoutMs / cfg.heartbeatIntervalMs), cfg.heartbeatIntervalMs),
     });
     lessor.recover();
-    const kv = await KvStore.open(backend, {
+    const kv = await openKvStore(backend, keyIndexImagePathOf(cfg), {
       logger: cfg.logger,
       leases: {
         exists: (id) => lessor.has(id),
@@ -369,6 +369,9 @@ export class EtcdServer {
     this.readIndexer.failAll(new EtcdError('Stopped'));
     await this.kv.settle();
     await this.backend.commit({ sync: true });
+    // The backend now holds everything the index describes: the next start can load the index from
+    // this image instead of scanning the backend (a crash before this leaves no image: it scans).
+    await saveKvImage(this.kv, keyIndexImagePathOf(this.cfg), this.logger);
     await this.backend.close();
     await this.snapshots.close();
   }

@@ -1,8 +1,13 @@
 // Adapters from the backend to the stores of the lease and membership rooms (same pending batch as
-// the entry being applied), and the loading of their state at start-up.
+// the entry being applied), the loading of their state at start-up, and the MVCC store's key index
+// image: written at a graceful stop, read (then removed) at the next start.
 import { Bucket, type Backend } from '../backend/index.js';
 import { leaseIdFromKey, leaseKey, type LeaseStore } from '../lease/index.js';
 import { decodeMember, encodeMember, type Member, type MembershipStore } from '../membership/index.js';
+import { KvStore, type KvStoreOptions } from '../mvcc/index.js';
+import type { Logger } from '../pkg/logger.js';
+import { fileExists, readChunks, removeDurable, writeChunksDurable } from '../platform/fs.js';
+import { snapDirOf, type ServerConfig } from './config.js';
 
 function idKey(id: bigint): Buffer {
   const k = Buffer.alloc(8);
@@ -39,3 +44,37 @@ export async function loadMembership(backend: Backend): Promise<{ members: Membe
 }
 
 export const CLUSTER_VERSION_KEY = Buffer.from('clusterVersion');
+
+/**
+ * `<data-dir>/member/snap/keyindex`, beside the backend's `db`: the MVCC key index as it was at the
+ * last graceful stop (mvcc/index-image.ts has the format). etcd keeps only `db`, `*.snap` and
+ * `*.snap.db` in that directory; our snapshotter only looks at `*.snap` (and `*.snap.tmp`).
+ */
+export function keyIndexImagePathOf(cfg: Pick<ServerConfig, 'dataDir'>): string {
+  return `${snapDirOf(cfg)}/keyindex`;
+}
+
+/**
+ * Open the MVCC store, from the key index image when there is one that matches the backend (KvStore
+ * decides), else by scanning the backend. The image is removed before this returns, used or not: it
+ * describes one state of the backend, and the member is about to move on from it.
+ */
+export async function openKvStore(backend: Backend, imagePath: string, opts: KvStoreOptions): Promise<KvStore> {
+  const image = (await fileExists(imagePath)) ? readChunks(imagePath) : undefined;
+  try {
+    return await KvStore.open(backend, { ...opts, image });
+  } finally {
+    await removeDurable(imagePath);
+  }
+}
+
+/** Write the key index image; call after the backend's final commit, with the apply loop stopped. Never throws. */
+export async function saveKvImage(kv: KvStore, imagePath: string, logger: Logger): Promise<void> {
+  const t0 = performance.now();
+  try {
+    await writeChunksDurable(imagePath, kv.image());
+    logger.info({ path: imagePath, keys: kv.indexedKeys(), ms: Math.round(performance.now() - t0) }, 'key index image written');
+  } catch (err) {
+    logger.warn({ err: String(err), path: imagePath }, 'key index image not written; the next start scans the backend');
+  }
+}
