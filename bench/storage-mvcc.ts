@@ -2,7 +2,10 @@
 //   1. 100,000 puts of 256-byte values, one write txn (raft entry) each: apply time, then until durable.
 //   2. ranges: single key at the current revision, 100-key prefix, single key at an old revision.
 //   3. watch fan-out: 1,000 watchers on one key, puts until every watcher received every event.
-//   4. a store with --keys keys (default 1,000,000) reopened in a fresh process: rebuild time and RSS.
+//   4. a store with --keys keys (default 1,000,000) reopened in a fresh process: rebuild time and RSS;
+//      then its key index image written (as a graceful stop does), and a second fresh process opening
+//      the store from that image. By hand on a kept store: `... fill DIR --keys N`, `... reopen DIR [IMAGE]`
+//      (with IMAGE: open from it if it exists, else write it after the scan).
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,6 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Backend } from '../src/backend/index.js';
 import { KvStore } from '../src/mvcc/index.js';
+import { fileExists, readChunks, writeChunksDurable } from '../src/platform/fs.js';
 
 const value = Buffer.alloc(256, 0x61);
 const key = (i: number) => Buffer.from(`/registry/pods/ns-${i % 100}/pod-${String(i).padStart(8, '0')}`);
@@ -88,33 +92,43 @@ async function fill(dir: string, keys: number): Promise<void> {
   console.log(`filled ${keys} keys in ${ms(t0).toFixed(0)} ms; db ${(backend.size() / 1e6).toFixed(0)} MB`);
 }
 
-async function reopen(dir: string): Promise<void> {
+/** Open the store (from `image` when that file exists, else by a scan, then write `image` if given). */
+async function reopen(dir: string, image?: string): Promise<void> {
+  const fromImage = image !== undefined && (await fileExists(image));
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   const backend = await Backend.open(dir);
-  const kv = await KvStore.open(backend);
+  const kv = await KvStore.open(backend, { image: fromImage ? readChunks(image) : undefined });
   const took = ms(t0);
   const cpu = process.cpuUsage(cpu0);
   global.gc?.();
   const rss = process.memoryUsage().rss;
   const mu = process.memoryUsage();
   console.log(`heap used ${(mu.heapUsed / 1e6).toFixed(0)} MB, heap total ${(mu.heapTotal / 1e6).toFixed(0)} MB, external ${(mu.external / 1e6).toFixed(0)} MB`);
-  console.log(`reopen: ${kv.indexedKeys()} keys, rev ${kv.rev()}, index rebuilt in ${took.toFixed(0)} ms (CPU: ${(cpu.user / 1000).toFixed(0)} ms user, ${(cpu.system / 1000).toFixed(0)} ms system, all threads), RSS ${(rss / 1e6).toFixed(0)} MB`);
+  const how = fromImage ? 'loaded from the image' : 'rebuilt by a scan';
+  console.log(`reopen: ${kv.indexedKeys()} keys, rev ${kv.rev()}, index ${how} in ${took.toFixed(0)} ms (CPU: ${(cpu.user / 1000).toFixed(0)} ms user, ${(cpu.system / 1000).toFixed(0)} ms system, all threads), RSS ${(rss / 1e6).toFixed(0)} MB`);
+  if (image !== undefined && !fromImage) {
+    const t1 = process.hrtime.bigint();
+    await writeChunksDurable(image, kv.image());
+    console.log(`key index image written (fdatasync'ed) in ${ms(t1).toFixed(0)} ms`);
+  }
   await backend.close();
 }
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  if (args[0] === 'reopen') return reopen(args[1]!);
   const keysArg = args.indexOf('--keys');
   const keys = keysArg >= 0 ? Number(args[keysArg + 1]) : 1_000_000;
+  if (args[0] === 'reopen') return reopen(args[1]!, args[2]);
+  if (args[0] === 'fill') return fill(args[1]!, keys);
   const root = await mkdtemp(join(tmpdir(), 'bench-mvcc-'));
   try {
     await puts(join(root, 'puts'));
     await fanout(join(root, 'fanout'));
     await fill(join(root, 'big'), keys);
     const self = fileURLToPath(import.meta.url);
-    spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', self, 'reopen', join(root, 'big')], { stdio: 'inherit' });
+    const image = join(root, 'keyindex');
+    for (let i = 0; i < 2; i++) spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', self, 'reopen', join(root, 'big'), image], { stdio: 'inherit' });
   } finally {
     await rm(root, { recursive: true, force: true });
   }

@@ -145,6 +145,7 @@ export async function decodeImage(chunks: AsyncIterable<Buffer>, accept: (h: Ima
   let buf: Buffer = Buffer.alloc(0);
   const keys: string[] = [];
   const kis: KeyIndex[] = [];
+  const cur = new Cursor();
   for await (const chunk of chunks) {
     buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
     let pos = 0;
@@ -158,7 +159,10 @@ export async function decodeImage(chunks: AsyncIterable<Buffer>, accept: (h: Ima
     while (kis.length < header.keyCount && pos + 4 <= buf.length) {
       const len = buf.readUInt32LE(pos);
       if (pos + 4 + len > buf.length) break;
-      const ki = readRecord(buf, pos + 4, pos + 4 + len);
+      cur.b = buf;
+      cur.off = pos + 4;
+      cur.end = pos + 4 + len;
+      const ki = readRecord(cur);
       keys.push(ki.key);
       kis.push(ki);
       pos += 4 + len;
@@ -173,49 +177,68 @@ export async function decodeImage(chunks: AsyncIterable<Buffer>, accept: (h: Ima
   return { header, keys, kis };
 }
 
-function readRecord(b: Buffer, off: number, end: number): KeyIndex {
-  const need = (n: number): void => {
-    if (off + n > end) throw new ImageRejected('record overruns its length');
-  };
-  const str = (): string => {
-    need(4);
-    const n = b.readUInt32LE(off);
-    need(4 + n);
-    off += 4 + n;
-    return b.toString('latin1', off - n, off);
-  };
-  const f64 = (): number => {
-    need(8);
-    off += 8;
-    return b.readDoubleLE(off - 8);
-  };
-  const ki = new KeyIndex(str());
-  need(1);
-  const flags = b[off++]!;
-  if (flags & Flag.live) ki.value = str();
-  if (flags & Flag.lease) {
-    need(8);
-    ki.lease = b.readBigInt64LE(off);
-    off += 8;
+/** A read position inside one record; every read is bounds-checked against the record's end. */
+class Cursor {
+  b: Buffer = Buffer.alloc(0);
+  off = 0;
+  end = 0;
+
+  need(n: number): void {
+    if (this.off + n > this.end) throw new ImageRejected('record overruns its length');
   }
+
+  u8(): number {
+    this.need(1);
+    return this.b[this.off++]!;
+  }
+
+  u32(): number {
+    this.need(4);
+    this.off += 4;
+    return this.b.readUInt32LE(this.off - 4);
+  }
+
+  f64(): number {
+    this.need(8);
+    this.off += 8;
+    return this.b.readDoubleLE(this.off - 8);
+  }
+
+  i64(): bigint {
+    this.need(8);
+    this.off += 8;
+    return this.b.readBigInt64LE(this.off - 8);
+  }
+
+  /** A latin1 string (one char per byte) with its u32 length. */
+  str(): string {
+    const n = this.u32();
+    this.need(n);
+    this.off += n;
+    return this.b.toString('latin1', this.off - n, this.off);
+  }
+}
+
+function readRecord(c: Cursor): KeyIndex {
+  const ki = new KeyIndex(c.str());
+  const flags = c.u8();
+  if (flags & Flag.live) ki.value = c.str();
+  if (flags & Flag.lease) ki.lease = c.i64();
   if (flags & Flag.full) {
-    need(4);
-    const gens: Generation[] = new Array<Generation>(b.readUInt32LE(off));
-    off += 4;
-    need(20 * gens.length);
-    for (let i = 0; i < gens.length; i++) {
-      const ver = f64();
-      const created = f64();
-      need(4);
-      const n = b.readUInt32LE(off);
-      need(4 + 8 * n);
-      const revs = new Array<number>(n);
-      off += 4;
-      for (let j = 0; j < revs.length; j++) revs[j] = f64();
+    const n = c.u32();
+    c.need(20 * n); // before allocating: a corrupt count must not allocate a huge array
+    const gens = new Array<Generation>(n);
+    for (let i = 0; i < n; i++) {
+      const ver = c.f64();
+      const created = c.f64();
+      const m = c.u32();
+      c.need(8 * m);
+      const revs = new Array<number>(m);
+      for (let j = 0; j < m; j++) revs[j] = c.f64();
       gens[i] = { ver, created, revs };
     }
     ki.restoreForm(gens, 0, 0, 0, 0);
-  } else ki.restoreForm(null, f64(), f64(), f64(), f64());
-  if (off !== end) throw new ImageRejected('record longer than its contents');
+  } else ki.restoreForm(null, c.f64(), c.f64(), c.f64(), c.f64());
+  if (c.off !== c.end) throw new ImageRejected('record longer than its contents');
   return ki;
 }
