@@ -98,7 +98,7 @@ async function reopen(dir: string, image?: string): Promise<void> {
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   const backend = await Backend.open(dir);
-  const kv = await KvStore.open(backend, { image: fromImage ? readChunks(image) : undefined });
+  const kv = await KvStore.open(backend, { image: fromImage ? readChunks(image, true) : undefined });
   const took = ms(t0);
   const cpu = process.cpuUsage(cpu0);
   global.gc?.();

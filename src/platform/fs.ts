@@ -125,8 +125,11 @@ export async function writeChunksDurable(file: string, chunks: Iterable<Uint8Arr
 /** Size of the reads of readChunks. */
 export const READ_CHUNK_BYTES = 4 << 20;
 
-/** A file's bytes in chunks of up to READ_CHUNK_BYTES (fresh Buffers); nothing if it does not exist. */
-export async function* readChunks(file: string): AsyncGenerator<Buffer> {
+/**
+ * A file's bytes in chunks of up to READ_CHUNK_BYTES; nothing if it does not exist. With reuse, every
+ * chunk is the same Buffer, valid only until the next one is asked for (no allocation per chunk).
+ */
+export async function* readChunks(file: string, reuse = false): AsyncGenerator<Buffer> {
   let fh: FileHandle;
   try {
     fh = await fsp.open(file, 'r');
@@ -135,8 +138,9 @@ export async function* readChunks(file: string): AsyncGenerator<Buffer> {
     throw err;
   }
   try {
+    let b = Buffer.allocUnsafe(READ_CHUNK_BYTES);
     for (;;) {
-      const b = Buffer.allocUnsafe(READ_CHUNK_BYTES);
+      if (!reuse) b = Buffer.allocUnsafe(READ_CHUNK_BYTES);
       const { bytesRead } = await fh.read(b, 0, b.length, null);
       if (bytesRead === 0) return;
       yield bytesRead === b.length ? b : b.subarray(0, bytesRead);

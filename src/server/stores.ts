@@ -60,7 +60,7 @@ export function keyIndexImagePathOf(cfg: Pick<ServerConfig, 'dataDir'>): string 
  * describes one state of the backend, and the member is about to move on from it.
  */
 export async function openKvStore(backend: Backend, imagePath: string, opts: KvStoreOptions): Promise<KvStore> {
-  const image = (await fileExists(imagePath)) ? readChunks(imagePath) : undefined;
+  const image = (await fileExists(imagePath)) ? readChunks(imagePath, true) : undefined; // decodeImage keeps no chunk
   try {
     return await KvStore.open(backend, { ...opts, image });
   } finally {
