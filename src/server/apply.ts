@@ -19,7 +19,7 @@ import {
 import { applyV2, type V2Outcome } from './apply-v2.js';
 import type { V3Applier, V3Result } from './apply-v3.js';
 import type { EtcdError } from './errors.js';
-import { decodeRequest } from './internal-request.js';
+import { decodeRequest, onlyBackendState } from './internal-request.js';
 import { CLUSTER_VERSION_KEY } from './stores.js';
 
 export type ApplyOutcome = V3Result | V2Outcome;
@@ -89,6 +89,8 @@ export class EntryApplier {
 
   private applyNormal(e: Entry): void {
     const { backend, cluster, v2 } = this.d;
+    // Replay after a restart: applied before it, and nothing of it outside the backend (see below).
+    if (e.index <= backend.consistentIndex() && onlyBackendState(e.data)) return;
     const req = decodeRequest(e.data);
     const id = BigInt(req.header.ID);
     const fresh = e.index > backend.consistentIndex();

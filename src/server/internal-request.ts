@@ -79,3 +79,47 @@ export function decodeRequest(data: Uint8Array): InternalRaftRequest {
   obj.header ??= { ID: '0' };
   return obj;
 }
+
+/** InternalRaftRequest fields whose state lives outside the backend (the v2 store, the v2 member mirror). */
+const NON_BACKEND_FIELDS = new Set([2 /* v2 */, 20 /* member_attributes */, 21 /* cluster_version */]);
+
+/**
+ * True when the encoded request holds none of NON_BACKEND_FIELDS, read from the top-level field tags
+ * without decoding anything: a replayed entry at or below the backend's consistent index then needs
+ * no decoding at all (a restart replays up to --snapshot-count of them). False when unsure (an
+ * unexpected wire type or a malformed tag): the caller decodes.
+ */
+export function onlyBackendState(data: Uint8Array): boolean {
+  let pos = 0;
+  const varint = (): number => {
+    let v = 0;
+    for (let shift = 0; shift < 35; shift += 7) {
+      if (pos >= data.length) return -1;
+      const b = data[pos++]!;
+      v += (b & 0x7f) * 2 ** shift;
+      if (b < 0x80) return v;
+    }
+    return -1;
+  };
+  while (pos < data.length) {
+    const tag = varint();
+    if (tag < 0 || NON_BACKEND_FIELDS.has(Math.floor(tag / 8))) return false;
+    const wireType = tag & 7;
+    if (wireType === 0) {
+      if (varint() < 0 && !skipLongVarint()) return false;
+    } else if (wireType === 1) pos += 8;
+    else if (wireType === 5) pos += 4;
+    else if (wireType === 2) {
+      const n = varint();
+      if (n < 0) return false;
+      pos += n;
+    } else return false;
+  }
+  return pos === data.length;
+
+  /** A varint longer than 5 bytes (a 64-bit value): skip it. */
+  function skipLongVarint(): boolean {
+    while (pos < data.length) if (data[pos++]! < 0x80) return true;
+    return false;
+  }
+}

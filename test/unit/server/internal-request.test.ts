@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeRequest, encodeRequest } from '../../../src/server/internal-request.js';
+import { decodeRequest, encodeRequest, onlyBackendState } from '../../../src/server/internal-request.js';
 
 describe('internal raft request codec', () => {
   it('round-trips a put with 64-bit ids beyond 2^53 exactly', () => {
@@ -36,5 +36,33 @@ describe('internal raft request codec', () => {
     const req = decodeRequest(encodeRequest({ header: { ID: '5' }, range: { key: Buffer.from('a') } as never }));
     expect(req.range).toMatchObject({ limit: '0', revision: '0', serializable: false, sort_order: 'NONE' });
     expect(req.put).toBeNull();
+  });
+});
+
+describe('onlyBackendState (replayed entries skipped without decoding)', () => {
+  const put = { key: Buffer.from('k'), value: Buffer.from('v'), lease: '7587868869541460000', prev_kv: false, ignore_value: false, ignore_lease: false };
+  const cases: Array<[string, Parameters<typeof encodeRequest>[0], boolean]> = [
+    ['a put with a 64-bit header id and lease', { header: { ID: '18446744073709551615' }, put }, true],
+    ['a compaction', { header: { ID: '3' }, compaction: { revision: '5', physical: false } }, true],
+    ['a lease grant', { header: { ID: '4' }, lease_grant: { TTL: '60', ID: '9' } }, true],
+    ['a v2 request', { header: { ID: '5' }, v2: { method: 'PUT', path: '/1/a', val: 'x' } } as Parameters<typeof encodeRequest>[0], false],
+    ['member attributes', { header: { ID: '6' }, member_attributes: { member_id: '1', name: 'n', client_urls: [] } } as Parameters<typeof encodeRequest>[0], false],
+    ['a cluster version', { header: { ID: '7' }, cluster_version: { version: '3.4.0' } } as Parameters<typeof encodeRequest>[0], false],
+  ];
+  for (const [what, req, want] of cases) {
+    it(`${what}: ${want}`, () => {
+      const data = encodeRequest(req);
+      expect(onlyBackendState(data)).toBe(want);
+      // the decoder agrees on which fields are there
+      const d = decodeRequest(data);
+      expect(!d.v2 && !d.member_attributes && !d.cluster_version).toBe(want);
+    });
+  }
+
+  it('is false (decode it) for a truncated or malformed message', () => {
+    const data = encodeRequest({ header: { ID: '1' }, put });
+    expect(onlyBackendState(data.subarray(0, data.length - 1))).toBe(false);
+    expect(onlyBackendState(Uint8Array.from([0x0b]))).toBe(false); // wire type 3 (group)
+    expect(onlyBackendState(Uint8Array.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]))).toBe(false);
   });
 });
