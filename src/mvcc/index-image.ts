@@ -3,20 +3,21 @@
 // keys: ~8 s of CPU for the scan). The file itself is the server's business (platform/fs); this room
 // only encodes and decodes, and KvStore.open decides whether the image describes the backend.
 //
-// Format, little-endian. Revisions and versions are float64 (exact for integers below 2^53, as
-// everywhere in this room); the lease is int64.
+// Format, little-endian. In the records, revisions and versions are u53: u32 low, u32 high (integers
+// below 2^53, as everywhere in this room; read back as small integers, where a float64 read gives a
+// boxed number: 4 heap objects more per key). The header's numbers are float64; the lease is int64.
 //   header   magic "ETSKIDX\n" | format u32 (1) | consistentIndex f64 | currentRev f64 | compactRev f64
 //            | keyCount f64                                                      (44 bytes)
 //   per key, in key order:
 //            recordLen u32 (bytes after it) | keyLen u32 | key | flags u8 (1 live value, 2 lease, 4 full form)
 //            [valueLen u32 | value]         if live
 //            [lease i64]                    if lease
-//            compact form: main f64 | sub f64 | created f64 | ver f64
-//            full form:    genCount u32, per generation: ver f64 | created f64 | revCount u32 | revs f64 × revCount
+//            compact form: main u53 | sub u53 | created u53 | ver u53
+//            full form:    genCount u32, per generation: ver u53 | created u53 | revCount u32 | revs u53 × revCount
 //   trailer  CRC-32C u32 of every byte before it
 // Example: one key "a" put at revision 2 with value "b", no lease, after raft entry 5:
 //   header(ci 5, rev 2, compact -1, 1 key) | 2a 00 00 00 | 01 00 00 00 | 61 | 01 | 01 00 00 00 | 62 |
-//   f64 2, f64 0, f64 2, f64 1 | crc
+//   u53 2, u53 0, u53 2, u53 1 | crc
 import { crc32c } from '../pkg/crc32c.js';
 import { KeyIndex, type Generation, type TreeIndex } from './key-index.js';
 
@@ -99,17 +100,28 @@ function writeRecord(b: Buffer, off: number, ki: KeyIndex, need: number): number
   if (ki.value !== null) off = writeString(b, off, ki.value);
   if (ki.lease !== 0n) off = b.writeBigInt64LE(BigInt.asIntN(64, ki.lease), off);
   if (!full) {
-    for (const x of ki.compactFields()) off = b.writeDoubleLE(x, off);
+    for (const x of ki.compactFields()) off = writeU53(b, off, x);
     return off;
   }
   off = b.writeUInt32LE(full.length, off);
   for (const g of full) {
-    off = b.writeDoubleLE(g.ver, off);
-    off = b.writeDoubleLE(g.created, off);
+    off = writeU53(b, off, g.ver);
+    off = writeU53(b, off, g.created);
     off = b.writeUInt32LE(g.revs.length, off);
-    for (const r of g.revs) off = b.writeDoubleLE(r, off);
+    for (const r of g.revs) off = writeU53(b, off, r);
   }
   return off;
+}
+
+function writeU53(b: Buffer, off: number, v: number): number {
+  if (!Number.isSafeInteger(v) || v < 0) throw new Error(`mvcc: index image: ${v} is not a revision or version`);
+  b.writeUInt32LE(v % 0x100000000, off);
+  return b.writeUInt32LE(Math.floor(v / 0x100000000), off + 4);
+}
+
+/** A float64 holding an integer, as V8's small integer when it fits (a stored float64 stays boxed). */
+function small(x: number): number {
+  return x >= -0x40000000 && x < 0x40000000 ? x | 0 : x;
 }
 
 /** Keys and values are latin1 strings: one byte per char. */
@@ -125,7 +137,7 @@ export function readHeader(b: Buffer): ImageHeader {
   if (format !== imageFormat) throw new ImageRejected(`format ${format}, expected ${imageFormat}`);
   const h = { consistentIndex: b.readDoubleLE(12), currentRev: b.readDoubleLE(20), compactRev: b.readDoubleLE(28), keyCount: b.readDoubleLE(36) };
   if (!Object.values(h).every(Number.isSafeInteger) || h.keyCount < 0) throw new ImageRejected('bad header');
-  return h;
+  return { consistentIndex: small(h.consistentIndex), currentRev: small(h.currentRev), compactRev: small(h.compactRev), keyCount: h.keyCount };
 }
 
 export interface DecodedImage {
@@ -237,10 +249,13 @@ class Cursor {
     return this.b.readUInt32LE(this.off - 4);
   }
 
-  f64(): number {
+  u53(): number {
     this.need(8);
+    const lo = this.b.readUInt32LE(this.off);
+    const hi = this.b.readUInt32LE(this.off + 4);
     this.off += 8;
-    return this.b.readDoubleLE(this.off - 8);
+    if (hi > 0x1fffff) throw new ImageRejected('number beyond 2^53');
+    return hi === 0 ? lo : hi * 0x100000000 + lo;
   }
 
   i64(): bigint {
@@ -268,16 +283,16 @@ function readRecord(c: Cursor): KeyIndex {
     c.need(20 * n); // before allocating: a corrupt count must not allocate a huge array
     const gens = new Array<Generation>(n);
     for (let i = 0; i < n; i++) {
-      const ver = c.f64();
-      const created = c.f64();
+      const ver = c.u53();
+      const created = c.u53();
       const m = c.u32();
       c.need(8 * m);
       const revs = new Array<number>(m);
-      for (let j = 0; j < m; j++) revs[j] = c.f64();
+      for (let j = 0; j < m; j++) revs[j] = c.u53();
       gens[i] = { ver, created, revs };
     }
     ki.restoreForm(gens, 0, 0, 0, 0);
-  } else ki.restoreForm(null, c.f64(), c.f64(), c.f64(), c.f64());
+  } else ki.restoreForm(null, c.u53(), c.u53(), c.u53(), c.u53());
   if (c.off !== c.end) throw new ImageRejected('record longer than its contents');
   return ki;
 }

@@ -18,10 +18,18 @@ export function revToBytes(main: number, sub: number, tombstone = false): Buffer
 export function bytesToRev(b: Uint8Array): { main: number; sub: number; tombstone: boolean } {
   const buf = Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
   return {
-    main: buf.readUInt32BE(0) * 0x100000000 + buf.readUInt32BE(4),
-    sub: buf.readUInt32BE(9) * 0x100000000 + buf.readUInt32BE(13),
+    main: u64(buf.readUInt32BE(0), buf.readUInt32BE(4)),
+    sub: u64(buf.readUInt32BE(9), buf.readUInt32BE(13)),
     tombstone: buf.length === revBytesLen + 1 && buf[revBytesLen] === tombstoneMark,
   };
+}
+
+/**
+ * hi * 2^32 + lo, as a small integer when hi is 0: `0 * 0x100000000 + lo` is a float64 that V8 keeps
+ * boxed (a heap number in every key index field it lands in: 32 MB at 1,000,000 keys).
+ */
+function u64(hi: number, lo: number): number {
+  return hi === 0 ? lo : hi * 0x100000000 + lo;
 }
 
 /** A revision as a Map/Set key. */
