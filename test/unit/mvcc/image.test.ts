@@ -139,6 +139,17 @@ describe('key index image', () => {
     });
   }
 
+  it('opens an empty store from its image, and writes to it after', async () => {
+    const backend = await Backend.open(dir);
+    const kv = await KvStore.open(backend);
+    const image = Buffer.concat([...kv.image()]);
+    await backend.close();
+    const loaded = await openCopy('image', chunksOf(image));
+    expect(openedFrom(loaded.lines)).toBe('image');
+    expect(loaded.kv.rev()).toBe(1);
+    expect((loaded.state as { index: unknown[] }).index).toEqual([]);
+  });
+
   const refusals: Array<[string, (img: Buffer) => Buffer, RegExp]> = [
     ['a flipped byte', (img) => flip(img, Math.floor(img.length / 2)), /CRC mismatch|record/],
     ['a flipped CRC', (img) => flip(img, img.length - 1), /CRC mismatch/],
