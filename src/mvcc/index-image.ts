@@ -15,9 +15,9 @@
 //            compact form: main u53 | sub u53 | created u53 | ver u53
 //            full form:    genCount u32, per generation: ver u53 | created u53 | revCount u32 | revs u53 × revCount
 //   trailer  CRC-32C u32 of every byte before it
-// Example: one key "a" put at revision 2 with value "b", no lease, after raft entry 5:
-//   header(ci 5, rev 2, compact -1, 1 key) | 2a 00 00 00 | 01 00 00 00 | 61 | 01 | 01 00 00 00 | 62 |
-//   u53 2, u53 0, u53 2, u53 1 | crc
+// Example: one key "a" put at revision 2 with value "b", no lease, after raft entry 5 (95 bytes):
+//   header(ci 5, rev 2, compact -1, 1 key) | 2b 00 00 00 | 01 00 00 00 | 61 | 01 | 01 00 00 00 | 62 |
+//   02 00 00 00 00 00 00 00 | 00 (×8) | 02 00 00 00 00 00 00 00 | 01 00 00 00 00 00 00 00 | 82 86 2c 47
 import { crc32c } from '../pkg/crc32c.js';
 import { KeyIndex, type Generation, type TreeIndex } from './key-index.js';
 
