@@ -23,6 +23,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { status as Status } from '@grpc/grpc-js';
 
 type AnyMethod = grpc.MethodDefinition<object, object>;
+type StreamListener = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, flags: number, raw: string[]) => void;
 type UnaryHandler = (call: UnaryCall, callback: (err: unknown, res?: object) => void) => void;
 
 interface Route {
@@ -92,11 +93,10 @@ export class UnaryPath {
     if (typeof create !== 'function') return false;
     s.createHttp2Server = (creds: unknown): http2.Http2Server => {
       const h2 = create.call(server, creds);
-      const grpcListeners = h2.listeners('stream') as ((...a: unknown[]) => void)[];
+      const grpcListeners = h2.listeners('stream') as StreamListener[];
       h2.removeAllListeners('stream');
-      h2.on('stream', (...args: unknown[]) => {
-        if (this.serve(args[0] as http2.ServerHttp2Stream, args[1] as http2.IncomingHttpHeaders)) return;
-        for (const l of grpcListeners) l.apply(h2, args);
+      h2.on('stream', (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, flags: number, raw: string[]) => {
+        if (!this.serve(stream, headers)) for (const l of grpcListeners) l.call(h2, stream, headers, flags, raw);
       });
       return h2;
     };
@@ -118,6 +118,24 @@ export class UnaryPath {
   }
 }
 
+const CALL: unique symbol = Symbol('unaryCall');
+type CallStream = http2.ServerHttp2Stream & { [CALL]: Call };
+
+// The stream's listeners are shared functions that find their call on the stream (`this` is the
+// stream): four closures and two once-wrappers fewer per call than listeners made per call.
+function onStreamData(this: CallStream, c: Buffer): void {
+  this[CALL].onData(c);
+}
+function onStreamEnd(this: CallStream): void {
+  this[CALL].onEnd();
+}
+function onStreamClose(this: CallStream): void {
+  this[CALL].onClose();
+}
+function sendOkTrailers(this: http2.ServerHttp2Stream): void {
+  this.sendTrailers(OK_TRAILERS);
+}
+
 /** One unary call on its HTTP/2 stream: read one framed message, run the handler, answer once. */
 class Call implements UnaryCall {
   request: object = {};
@@ -133,22 +151,26 @@ class Call implements UnaryCall {
     private readonly route: Route,
     private readonly maxReceiveBytes: number,
   ) {
-    stream.once('error', noop); // a reset stream also closes; there is nothing to send then
-    stream.once('close', () => this.onClose());
-    stream.on('data', (c: Buffer) => this.onData(c));
-    stream.once('end', () => this.onEnd());
+    (stream as CallStream)[CALL] = this;
+    stream.on('error', noop); // a reset stream also closes; there is nothing to send then
+    stream.on('close', onStreamClose);
+    stream.on('data', onStreamData);
+    stream.on('end', onStreamEnd);
     const timeout = headers['grpc-timeout'];
     if (timeout !== undefined) this.deadline(String(timeout));
   }
 
-  readonly metadata = {
-    get: (key: string): (string | Buffer)[] => {
-      const v = this.headers[key];
-      if (v === undefined) return [];
-      const vs = Array.isArray(v) ? v : [v];
-      return key.endsWith('-bin') ? vs.map((x) => Buffer.from(x, 'base64')) : vs;
-    },
-  };
+  /** The call is its own metadata: handlers read `call.metadata.get(key)`. */
+  get metadata(): this {
+    return this;
+  }
+
+  get(key: string): (string | Buffer)[] {
+    const v = this.headers[key];
+    if (v === undefined) return [];
+    const vs = Array.isArray(v) ? v : [v];
+    return key.endsWith('-bin') ? vs.map((x) => Buffer.from(x, 'base64')) : vs;
+  }
 
   private deadline(value: string): void {
     const m = DEADLINE_REGEX.exec(value);
@@ -160,7 +182,7 @@ class Call implements UnaryCall {
     this.timer = setTimeout(() => this.fail({ code: Status.DEADLINE_EXCEEDED, details: 'Deadline exceeded' }), ms);
   }
 
-  private onData(c: Buffer): void {
+  onData(c: Buffer): void {
     if (this.done) return;
     this.chunks.push(c);
     this.bytes += c.length;
@@ -173,7 +195,7 @@ class Call implements UnaryCall {
     }
   }
 
-  private onEnd(): void {
+  onEnd(): void {
     if (this.done) return;
     const buf = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
     this.chunks = [];
@@ -200,7 +222,7 @@ class Call implements UnaryCall {
     }
   }
 
-  private onClose(): void {
+  onClose(): void {
     if (this.done) return;
     this.cancelled = true;
     this.finish();
@@ -229,7 +251,7 @@ class Call implements UnaryCall {
     body.copy(frame, 5);
     const s = this.stream;
     s.respond(OK_HEADERS, { waitForTrailers: true });
-    s.once('wantTrailers', () => s.sendTrailers(OK_TRAILERS));
+    s.on('wantTrailers', sendOkTrailers);
     s.end(frame);
   }
 
