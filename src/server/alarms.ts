@@ -50,7 +50,10 @@ export class AlarmStore {
     return [...this.active.values()].filter((a) => (memberId === 0n || a.memberId === memberId) && (alarm === 'NONE' || a.alarm === alarm));
   }
 
+  /** Whether any member has `alarm` raised (asked on every write: no array is built). */
   has(alarm: AlarmType): boolean {
-    return this.list(0n, alarm).length > 0;
+    if (this.active.size === 0) return false;
+    for (const a of this.active.values()) if (a.alarm === alarm) return true;
+    return false;
   }
 }

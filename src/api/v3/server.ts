@@ -13,6 +13,7 @@ import { leaseHandlers } from './lease.js';
 import { clusterHandlers, maintenanceHandlers } from './maintenance.js';
 import { authHandlers } from './auth.js';
 import { electionHandlers, healthHandlers, lockHandlers } from './lock-election.js';
+import { UnaryPath } from './unary-path.js';
 
 /** etcd's --max-request-bytes default (1.5 MiB). */
 export const DEFAULT_MAX_REQUEST_BYTES = 1.5 * 1024 * 1024;
@@ -46,6 +47,9 @@ const RAFT_BOUND: Record<string, readonly string[] | 'all'> = {
   Maintenance: ['Alarm'],
   Auth: 'all',
 };
+
+/** Services whose unary calls take the short path (unary-path.ts): handlers that only read the request and its token. */
+const SHORT_PATH_SERVICES: readonly string[] = ['KV', 'Lease'];
 
 type AnyMethod = grpc.MethodDefinition<object, object>;
 type Tagged = { [OVERSIZED]?: true; [GRPC_REFUSED]?: string };
@@ -86,10 +90,11 @@ export function createGrpcServer(facade: EtcdServerFacade, opts: GrpcServerOptio
     maxRequestBytes: opts.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES,
     maxTxnOps: opts.maxTxnOps ?? DEFAULT_MAX_TXN_OPS,
   };
+  // etcd's limit (max-request-bytes + 512 KiB) is enforced by the decoders above, with Go's text;
+  // grpc-js refuses only beyond twice that, as a memory guard.
+  const maxReceive = 2 * (limits.maxRequestBytes + GRPC_OVERHEAD_BYTES);
   const server = new grpc.Server({
-    // etcd's limit (max-request-bytes + 512 KiB) is enforced by the decoders above, with Go's text;
-    // grpc-js refuses only beyond twice that, as a memory guard.
-    'grpc.max_receive_message_length': 2 * (limits.maxRequestBytes + GRPC_OVERHEAD_BYTES),
+    'grpc.max_receive_message_length': maxReceive,
     'grpc.max_send_message_length': -1,
     // channelz bookkeeping costs ~1% of a range's CPU (profiled) and nobody reads it.
     'grpc.enable_channelz': 0,
@@ -99,9 +104,13 @@ export function createGrpcServer(facade: EtcdServerFacade, opts: GrpcServerOptio
   });
   const pb = etcdGrpc();
   const e = pb.etcdserverpb;
+  const unaryPath = new UnaryPath(maxReceive);
   const add = (name: string, def: grpc.ServiceDefinition, impl: grpc.UntypedServiceImplementation): void => {
     const full = SERVICE_NAMES[name] ?? `etcdserverpb.${name}`;
-    server.addService(guarded(name, def, limits.maxRequestBytes), opts.metrics ? counted(opts.metrics, full, def, impl) : impl);
+    const d = guarded(name, def, limits.maxRequestBytes);
+    const i = opts.metrics ? counted(opts.metrics, full, def, impl) : impl;
+    server.addService(d, i);
+    if (SHORT_PATH_SERVICES.includes(name)) unaryPath.addService(d, i);
   };
   add('KV', withKvCodecs(e.KV.service), kvHandlers(facade, limits));
   add('Watch', withWatchCodecs(e.Watch.service), watchHandlers(facade, limits));
@@ -112,5 +121,6 @@ export function createGrpcServer(facade: EtcdServerFacade, opts: GrpcServerOptio
   add('Lock', pb.v3lockpb.Lock.service, lockHandlers(facade));
   add('Election', pb.v3electionpb.Election.service, electionHandlers(facade));
   add('Health', pb.grpc.health.v1.Health.service, healthHandlers(facade));
+  unaryPath.install(server);
   return server;
 }

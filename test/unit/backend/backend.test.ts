@@ -40,6 +40,23 @@ describe('backend', () => {
     await b.close();
   });
 
+  it('sizes follow the batches: at once when idle, within a second when batches keep coming', async () => {
+    const b = await Backend.open(join(dir, 'db'), { batchIntervalMs: 10_000 });
+    const grown = async (than: number): Promise<number> => {
+      for (let i = 0; i < 300 && b.size() <= than; i++) await new Promise((r) => setTimeout(r, 10)); // hang guard 3 s
+      return b.size();
+    };
+    const s0 = b.size();
+    b.put(Bucket.lease, B('a'), Buffer.alloc(64 * 1024, 1));
+    await b.commit();
+    const s1 = await grown(s0);
+    expect(s1).toBeGreaterThan(s0);
+    b.put(Bucket.lease, B('b'), Buffer.alloc(64 * 1024, 2)); // a second batch right after: refreshed later
+    await b.commit();
+    expect(await grown(s1)).toBeGreaterThan(s1);
+    await b.close();
+  });
+
   it('flushes on its own when the batch limit is reached, and keeps the consistent index with the data', async () => {
     const path = join(dir, 'db');
     const b = await Backend.open(path, { batchIntervalMs: 60_000, batchLimit: 10 });

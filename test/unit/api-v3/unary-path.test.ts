@@ -1,0 +1,158 @@
+// The short unary path (src/api/v3/unary-path.ts) against grpc-js itself: the same service is served
+// by one grpc-js Server with the path installed and one without, and every call below (well-formed or
+// not) must get the same response headers, body and trailers from both, byte for byte.
+import * as http2 from 'node:http2';
+import * as grpc from '@grpc/grpc-js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UnaryPath } from '../../../src/api/v3/unary-path.js';
+
+const MAX_RECEIVE = 64;
+const id = (b: Buffer): Buffer => b;
+const method = (name: string, responseStream = false): grpc.MethodDefinition<Buffer, Buffer> => ({
+  path: `/test.T/${name}`, requestStream: false, responseStream,
+  requestSerialize: id, responseSerialize: id, responseDeserialize: id,
+  // a request starting with 0xff cannot be decoded
+  requestDeserialize: (b: Buffer) => {
+    if (b[0] === 0xff) throw new Error('bad message');
+    return b;
+  },
+});
+const def: grpc.ServiceDefinition = {
+  Echo: method('Echo'), Fail: method('Fail'), Throw: method('Throw'), Plain: method('Plain'),
+  Hang: method('Hang'), Token: method('Token'), Stream: method('Stream', true),
+};
+
+type Call = grpc.ServerUnaryCall<Buffer, Buffer>;
+type Cb = grpc.sendUnaryData<Buffer>;
+const hung: { call: Call; cb: Cb }[] = [];
+const impl: grpc.UntypedServiceImplementation = {
+  Echo: (call: Call, cb: Cb) => setImmediate(() => cb(null, Buffer.concat([Buffer.from('echo:'), call.request]))),
+  Fail: (_call: Call, cb: Cb) => cb({ code: grpc.status.FAILED_PRECONDITION, details: 'etcdserver: 100% «wrong» key', name: 'x', message: 'x' } as grpc.ServiceError),
+  Throw: () => {
+    throw new Error('handler threw');
+  },
+  Plain: (_call: Call, cb: Cb) => cb(new Error('plain error') as grpc.ServiceError),
+  Hang: (call: Call, cb: Cb) => hung.push({ call, cb }),
+  Token: (call: Call, cb: Cb) => cb(null, Buffer.from(String(call.metadata.get('token')[0] ?? '(none)'))),
+  Stream: (call: grpc.ServerWritableStream<Buffer, Buffer>) => {
+    call.write(Buffer.from('one'));
+    call.end();
+  },
+};
+
+interface Server { server: grpc.Server; port: number; path?: UnaryPath }
+
+async function start(short: boolean): Promise<Server> {
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': MAX_RECEIVE, 'grpc.enable_channelz': 0 });
+  server.addService(def, impl);
+  let path: UnaryPath | undefined;
+  if (short) {
+    path = new UnaryPath(MAX_RECEIVE);
+    path.addService(def, impl);
+    expect(path.install(server)).toBe(true); // fails if a grpc-js release moves the hook
+  }
+  const port = await new Promise<number>((res, rej) =>
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? rej(e) : res(p))));
+  return { server, port, path };
+}
+
+const frame = (body: string | Buffer, flag = 0): Buffer => {
+  const b = typeof body === 'string' ? Buffer.from(body) : body;
+  const f = Buffer.alloc(5 + b.length);
+  f[0] = flag;
+  f.writeUInt32BE(b.length, 1);
+  b.copy(f, 5);
+  return f;
+};
+
+interface Answer { headers: Record<string, unknown>; trailers: Record<string, unknown>; body: string }
+
+/** One raw HTTP/2 request; the answer without the date header. */
+function raw(port: number, path: string, body: Buffer[], extra: http2.OutgoingHttpHeaders = {}): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const session = http2.connect(`http://127.0.0.1:${port}`);
+    session.on('error', reject);
+    const req = session.request({ ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers', ...extra });
+    const a: Answer = { headers: {}, trailers: {}, body: '' };
+    const clean = (h: object): Record<string, unknown> => Object.fromEntries(Object.entries(h).filter(([k]) => k !== 'date'));
+    req.on('response', (h) => (a.headers = clean(h)));
+    req.on('trailers', (h) => (a.trailers = clean(h)));
+    req.on('data', (d: Buffer) => (a.body += d.toString('latin1')));
+    req.on('error', () => {}); // a refused request closes; the answer is what arrived
+    req.on('close', () => {
+      session.close();
+      resolve(a);
+    });
+    for (const b of body) req.write(b);
+    req.end();
+  });
+}
+
+describe('api/v3 unary short path', () => {
+  let short: Server;
+  let plain: Server;
+  beforeAll(async () => {
+    short = await start(true);
+    plain = await start(false);
+  });
+  afterAll(() => {
+    for (const h of hung) h.cb(null, Buffer.from('late'));
+    short.server.forceShutdown();
+    plain.server.forceShutdown();
+  });
+
+  const cases: [string, string, Buffer[], http2.OutgoingHttpHeaders?, boolean?][] = [
+    // name, path, request body, extra headers, taken by the short path
+    ['a message echoed', '/test.T/Echo', [frame('hello')], {}, true],
+    ['a message split over frames', '/test.T/Echo', [frame('hello').subarray(0, 3), frame('hello').subarray(3)], {}, true],
+    ['an empty message', '/test.T/Echo', [frame('')], {}, true],
+    ['a status error with text to escape', '/test.T/Fail', [frame('x')], {}, true],
+    ['a handler that throws', '/test.T/Throw', [frame('x')], {}, true],
+    ['an Error without a code', '/test.T/Plain', [frame('x')], {}, true],
+    ['an undecodable request', '/test.T/Echo', [frame(Buffer.from([0xff, 1]))], {}, true],
+    ['no request message', '/test.T/Echo', [], {}, true],
+    ['a truncated request message', '/test.T/Echo', [frame('hello').subarray(0, 7)], {}, true],
+    ['two request messages', '/test.T/Echo', [frame('a'), frame('b')], {}, true],
+    ['a message over the receive limit', '/test.T/Echo', [frame(Buffer.alloc(MAX_RECEIVE + 1, 1))], {}, true],
+    ['an invalid grpc-timeout', '/test.T/Echo', [frame('x')], { 'grpc-timeout': 'soon' }, true],
+    ['an expired deadline', '/test.T/Hang', [frame('x')], { 'grpc-timeout': '30m' }, true],
+    ['the token metadata', '/test.T/Token', [frame('x')], { token: 'abc.def' }, true],
+    ['a wrong content type', '/test.T/Echo', [frame('x')], { 'content-type': 'text/plain' }, false],
+    ['a compressed request', '/test.T/Echo', [frame(Buffer.from('1f8b0800000000000003cb48cdc9c90700863ba61305000000', 'hex'), 1)], { 'grpc-encoding': 'gzip' }, false],
+    ['an unknown method', '/test.T/Nope', [frame('x')], {}, false],
+    ['a streaming method', '/test.T/Stream', [frame('x')], {}, false],
+  ];
+
+  for (const [name, path, body, extra, taken] of cases) {
+    it(`answers ${name} as grpc-js does`, async () => {
+      const before = short.path!.served;
+      const ours = await raw(short.port, path, body, extra);
+      const theirs = await raw(plain.port, path, body, extra);
+      expect(ours).toEqual(theirs);
+      expect(short.path!.served - before).toBe(taken ? 1 : 0);
+    });
+  }
+
+  it('serves a grpc-js client, and a cancelled call is dropped quietly', async () => {
+    const Client = grpc.makeGenericClientConstructor(def, 'T');
+    const client = new Client(`127.0.0.1:${short.port}`, grpc.credentials.createInsecure()) as unknown as Record<string, Function>;
+    const echo = await new Promise<Buffer>((res, rej) => client.Echo!(Buffer.from('hi'), (e: Error | null, r: Buffer) => (e ? rej(e) : res(r))));
+    expect(echo.toString()).toBe('echo:hi');
+    const n = hung.length;
+    const err = await new Promise<grpc.ServiceError>((res) => {
+      const call = client.Hang!(Buffer.from('x'), (e: grpc.ServiceError) => res(e));
+      const wait = setInterval(() => {
+        if (hung.length > n) {
+          clearInterval(wait);
+          call.cancel();
+        }
+      }, 5);
+    });
+    expect(err.code).toBe(grpc.status.CANCELLED);
+    const h = hung[hung.length - 1]!;
+    await new Promise((r) => setTimeout(r, 50));
+    expect(h.call.cancelled).toBe(true);
+    h.cb(null, Buffer.from('too late')); // must not throw or write
+    (client as unknown as grpc.Client).close();
+  });
+});
