@@ -60,6 +60,11 @@ export class RaftCluster {
     for (const id of removed) this.removed.add(id);
   }
 
+  /** How many members (cheaper than members().length: no copy, no sort). */
+  get size(): number {
+    return this.byId.size;
+  }
+
   members(): Member[] {
     return [...this.byId.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }

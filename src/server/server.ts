@@ -246,6 +246,7 @@ export class EtcdServer {
       tickMs: this.cfg.heartbeatIntervalMs,
       logger: this.logger,
       observeFsync: (s) => this.metrics.walFsyncSeconds.observe(s),
+      alone: () => this.proposals.waits.size <= 1 && this.cluster.size === 1,
     });
     this.raftNode.start();
     this.campaignIfSoleVoter();

@@ -4,6 +4,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { failpoint } from '../pkg/failpoints.js';
 import type { Logger } from '../pkg/logger.js';
+import { fdatasyncSync, writeSync } from 'node:fs';
 import { acquireLockFile, extendSparse, fsyncDir, openDsync, openReadWrite, preallocate, renameDurable, truncateAndZeroFill, type FileLock } from '../platform/fs.js';
 import type { Entry, HardState } from '../raft/types.js';
 import { readWal } from './reader.js';
@@ -154,8 +155,12 @@ export class WAL {
   /**
    * Append the entries, then the hard state, in one write; with mustSync, durable when the promise
    * resolves. An entry at an index already written replaces it and everything after it (on read).
+   * `inline`: make the write (and flush) on the calling thread, blocking it for the disk's time,
+   * instead of in the thread pool. Only worth it when the caller has nothing to do meanwhile: on a
+   * 2-core machine the two thread hand-offs of a pool write cost a lone client's put more than the
+   * wait they let the event loop use (see server/raft-node.ts, where it is decided).
    */
-  save(hardState: HardState | undefined, entries: Entry[], mustSync = true): Promise<void> {
+  save(hardState: HardState | undefined, entries: Entry[], mustSync = true, inline = false): Promise<void> {
     const hs = hardState && !isEmptyHardState(hardState) ? hardState : undefined;
     if (!hs && entries.length === 0) return Promise.resolve();
     return this.run(false, async () => {
@@ -163,7 +168,7 @@ export class WAL {
       this.encoder.reset();
       for (const e of entries) this.encoder.entry(e);
       if (hs) this.encoder.state(hs);
-      await this.append(mustSync);
+      await this.append(mustSync, inline);
       if (entries.length > 0) this.s.lastIndex = entries[entries.length - 1]!.index;
       if (hs) this.s.hardState = { ...hs };
       await this.cutIfFull();
@@ -240,22 +245,33 @@ export class WAL {
   }
 
   /** One positioned write of the encoded records; then a flush unless mustSync is false. */
-  private async append(mustSync: boolean): Promise<void> {
+  private async append(mustSync: boolean, inline = false): Promise<void> {
     const t = this.s.tail;
     const n = this.encoder.length;
     failpoint('walBeforeWrite');
     if (mustSync && this.syncMode === 'dsync' && !this.unsynced && t.fhSync) {
-      await writeAll(t.fhSync, this.encoder.buf, n, t.offset);
+      if (inline) writeAllSync(t.fhSync.fd, this.encoder.buf, n, t.offset);
+      else await writeAll(t.fhSync, this.encoder.buf, n, t.offset);
       failpoint('walAfterWrite');
     } else {
-      await writeAll(t.fh, this.encoder.buf, n, t.offset);
+      if (inline) writeAllSync(t.fh.fd, this.encoder.buf, n, t.offset);
+      else await writeAll(t.fh, this.encoder.buf, n, t.offset);
       this.unsynced = true;
       failpoint('walAfterWrite');
-      if (mustSync) await this.flush();
+      if (mustSync) {
+        if (inline) this.flushSync();
+        else await this.flush();
+      }
     }
     failpoint('walAfterSync');
     t.offset += n;
     this.s.crc = this.encoder.crc;
+  }
+
+  private flushSync(): void {
+    if (!this.unsynced) return;
+    fdatasyncSync(this.s.tail.fh.fd);
+    this.unsynced = false;
   }
 
   private async flush(): Promise<void> {
@@ -331,6 +347,11 @@ async function writeAll(fh: FileHandle, buf: Buffer, n: number, position: number
     const { bytesWritten } = await fh.write(buf, done, n - done, position + done);
     done += bytesWritten;
   }
+}
+
+function writeAllSync(fd: number, buf: Buffer, n: number, position: number): void {
+  let done = 0;
+  while (done < n) done += writeSync(fd, buf, done, n - done, position + done);
 }
 
 async function removeTmpFiles(walDir: string): Promise<void> {

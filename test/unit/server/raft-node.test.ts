@@ -10,10 +10,13 @@ import type { Snapshotter, WAL } from '../../../src/wal/index.js';
 class HeldWal {
   held = false;
   saved: Entry[] = [];
+  /** The inline flag of every save that held an entry with data, in order. */
+  inlines: boolean[] = [];
   constructor(private readonly log: string[] = []) {}
   private releases: Array<() => void> = [];
-  save(_hs: HardState | undefined, entries: Entry[]): Promise<void> {
+  save(_hs: HardState | undefined, entries: Entry[], _mustSync = true, inline = false): Promise<void> {
     for (const e of entries) if (e.data.length > 0) this.log.push(`save ${Buffer.from(e.data).toString()}`);
+    if (entries.some((e) => e.data.length > 0)) this.inlines.push(inline);
     return new Promise((resolve) => {
       const done = () => {
         this.saved.push(...entries);
@@ -41,7 +44,7 @@ const until = async (cond: () => boolean): Promise<void> => {
   }
 };
 
-function singleMember(log: string[] = []) {
+function singleMember(log: string[] = [], opts: { alone?: () => boolean; onApply?: (e: Entry) => void } = {}) {
   const storage = MemoryStorage.withConfState({ voters: [1n], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false });
   const node = new RawNode({ id: 1n, electionTick: 10, heartbeatTick: 1, storage, rng: () => 0.5 });
   const wal = new HeldWal(log);
@@ -50,6 +53,7 @@ function singleMember(log: string[] = []) {
     applyEntries: (es) => {
       applied.push(...es);
       for (const e of es) if (e.data.length > 0) log.push(`apply ${Buffer.from(e.data).toString()}`);
+      for (const e of es) opts.onApply?.(e);
     },
     applySnapshot: async () => undefined,
     onSoftState: () => undefined,
@@ -58,7 +62,7 @@ function singleMember(log: string[] = []) {
     onFatal: (err) => {
       throw err;
     },
-  }, { tickMs: 1000, logger: pino({ level: 'silent' }) });
+  }, { tickMs: 1000, logger: pino({ level: 'silent' }), alone: opts.alone });
   return { node, wal, applied, rn };
 }
 
@@ -114,5 +118,37 @@ describe('the Ready loop pipelines apply with the next save', () => {
     await until(() => hasData(applied, 'x'));
     expect(log).toEqual(['save x', 'apply x']);
     await rn.stop();
+  });
+});
+
+describe('inline WAL writes', () => {
+  it('writes a lone entry inline only when the member is alone and the loop waited for it', async () => {
+    let alone = true;
+    const m = singleMember([], {
+      alone: () => alone,
+      // a client answered and heard from at once, before the loop polls again: not "waited"
+      onApply: (e) => {
+        if (Buffer.from(e.data).toString() === 'b') m.rn.propose(Buffer.from('c'));
+      },
+    });
+    m.node.campaign();
+    m.rn.kick();
+    await until(() => m.node.status().softState.lead === 1n && m.applied.length > 0);
+    const saved = async (n: number): Promise<void> => until(() => m.wal.inlines.length >= n);
+    await new Promise((r) => setTimeout(r, 5)); // the loop idles, as when waiting for a lone client
+    m.rn.propose(Buffer.from('a'));
+    await saved(1);
+    await new Promise((r) => setTimeout(r, 5));
+    m.rn.propose(Buffer.from('b'));
+    await saved(3); // b, then c proposed while b was applied
+    await new Promise((r) => setTimeout(r, 5));
+    m.rn.proposeBatch([Buffer.from('d'), Buffer.from('e')]); // two entries in one save
+    await saved(4);
+    await new Promise((r) => setTimeout(r, 5));
+    alone = false;
+    m.rn.propose(Buffer.from('f'));
+    await saved(5);
+    expect(m.wal.inlines).toEqual([true, true, false, false, false]);
+    await m.rn.stop();
   });
 });

@@ -154,6 +154,21 @@ describe('WAL', () => {
     await got.wal.close();
   });
 
+  for (const syncMode of ['dsync', 'fdatasync'] as const) {
+    it(`inline saves (written on the calling thread) interleave with pool saves across segment cuts (${syncMode})`, async () => {
+      const r = rng(11);
+      const wal = await WAL.create(walDir, meta, { segmentBytes: SMALL, syncMode });
+      const all = makeEntries(r, 1, 80, 3);
+      for (let i = 0; i < 80; i++) await wal.save(hs(3, i), all.slice(i, i + 1), true, i % 3 !== 0);
+      await wal.close();
+      expect((await segmentNames()).length).toBeGreaterThan(1);
+      const got = await WAL.open(walDir, { index: 0, term: 0 }, { segmentBytes: SMALL, syncMode });
+      expect(plain(got.entries)).toEqual(plain(all));
+      expect(got.hardState).toEqual(hs(3, 79));
+      await got.wal.close();
+    });
+  }
+
   it('rejects gaps (a broken invariant) and a second opener (lock)', async () => {
     const wal = await WAL.create(walDir, meta, { segmentBytes: SMALL });
     await expect(wal.save(hs(1, 0), makeEntries(rng(10), 5, 1, 1))).rejects.toThrow(/does not follow/);
