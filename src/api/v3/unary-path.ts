@@ -185,10 +185,11 @@ class Call implements UnaryCall {
   onData(c: Buffer): void {
     if (this.done) return;
     this.chunks.push(c);
+    const before = this.bytes;
     this.bytes += c.length;
-    if (this.bytes >= 5) {
-      const first = this.chunks[0]!.length >= 5 ? this.chunks[0]! : Buffer.concat(this.chunks);
-      const len = first.readUInt32BE(1);
+    // once the frame header is in: refuse a message over the limit before buffering it
+    if (before < 5 && this.bytes >= 5) {
+      const len = (this.chunks.length === 1 ? c : Buffer.concat(this.chunks)).readUInt32BE(1);
       if (len > this.maxReceiveBytes) {
         this.fail({ code: Status.RESOURCE_EXHAUSTED, details: `Received message larger than max (${len} vs ${this.maxReceiveBytes})` });
       }
@@ -236,15 +237,15 @@ class Call implements UnaryCall {
   }
 
   private reply(res: object): void {
-    if (!this.finish()) return;
+    if (this.done) return;
     let body: Buffer;
     try {
       body = this.route.encode(res);
     } catch {
-      this.done = false;
       this.fail({ code: Status.INTERNAL, details: 'Error serializing response' });
       return;
     }
+    if (!this.finish()) return;
     const frame = Buffer.allocUnsafe(5 + body.length);
     frame[0] = 0;
     frame.writeUInt32BE(body.length, 1);

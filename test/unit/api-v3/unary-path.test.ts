@@ -20,6 +20,7 @@ const method = (name: string, responseStream = false): grpc.MethodDefinition<Buf
 const def: grpc.ServiceDefinition = {
   Echo: method('Echo'), Fail: method('Fail'), Throw: method('Throw'), Plain: method('Plain'),
   Hang: method('Hang'), Token: method('Token'), Stream: method('Stream', true),
+  BadOut: { ...method('BadOut'), responseSerialize: () => { throw new Error('cannot encode'); } },
 };
 
 type Call = grpc.ServerUnaryCall<Buffer, Buffer>;
@@ -33,6 +34,7 @@ const impl: grpc.UntypedServiceImplementation = {
   },
   Plain: (_call: Call, cb: Cb) => cb(new Error('plain error') as grpc.ServiceError),
   Hang: (call: Call, cb: Cb) => hung.push({ call, cb }),
+  BadOut: (_call: Call, cb: Cb) => cb(null, Buffer.from('x')),
   Token: (call: Call, cb: Cb) => cb(null, Buffer.from(String(call.metadata.get('token')[0] ?? '(none)'))),
   Stream: (call: grpc.ServerWritableStream<Buffer, Buffer>) => {
     call.write(Buffer.from('one'));
@@ -114,6 +116,8 @@ describe('api/v3 unary short path', () => {
     ['a truncated request message', '/test.T/Echo', [frame('hello').subarray(0, 7)], {}, true],
     ['two request messages', '/test.T/Echo', [frame('a'), frame('b')], {}, true],
     ['a message over the receive limit', '/test.T/Echo', [frame(Buffer.alloc(MAX_RECEIVE + 1, 1))], {}, true],
+    ['a message over the limit, its header split', '/test.T/Echo', [frame(Buffer.alloc(MAX_RECEIVE + 1, 1)).subarray(0, 3), frame(Buffer.alloc(MAX_RECEIVE + 1, 1)).subarray(3)], {}, true],
+    ['a response that cannot be encoded', '/test.T/BadOut', [frame('x')], {}, true],
     ['an invalid grpc-timeout', '/test.T/Echo', [frame('x')], { 'grpc-timeout': 'soon' }, true],
     ['an expired deadline', '/test.T/Hang', [frame('x')], { 'grpc-timeout': '30m' }, true],
     ['the token metadata', '/test.T/Token', [frame('x')], { token: 'abc.def' }, true],
