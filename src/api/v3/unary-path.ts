@@ -77,9 +77,9 @@ export class UnaryPath {
   constructor(private readonly maxReceiveBytes: number) {}
 
   /** Serve the unary methods of a service here (its streaming methods stay with grpc-js). */
-  addService(def: grpc.ServiceDefinition, impl: grpc.UntypedServiceImplementation, only?: readonly string[]): void {
+  addService(def: grpc.ServiceDefinition, impl: grpc.UntypedServiceImplementation): void {
     for (const [name, md] of Object.entries(def) as [string, AnyMethod][]) {
-      if (md.requestStream || md.responseStream || (only && !only.includes(name))) continue;
+      if (md.requestStream || md.responseStream) continue;
       const handler = impl[name] as unknown as UnaryHandler | undefined;
       if (!handler) continue;
       this.routes.set(md.path, { path: md.path, decode: md.requestDeserialize, encode: md.responseSerialize, handler });
