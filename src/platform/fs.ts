@@ -90,27 +90,19 @@ export async function truncateAndZeroFill(fh: FileHandle, length: number, bytes:
 
 /** Write a whole file durably: to `<file>.tmp`, fdatasync, rename over `file`, fsync the directory. */
 export async function writeFileDurable(file: string, data: Uint8Array): Promise<void> {
-  const tmp = `${file}.tmp`;
-  const fh = await fsp.open(tmp, 'w');
-  try {
-    await fh.writeFile(data);
-    await fh.datasync();
-  } finally {
-    await fh.close();
-  }
-  await renameDurable(tmp, file);
+  await writeChunksDurable(file, [data], 0o666);
 }
 
 /**
  * Write a whole file durably from chunks (a large file never held in memory at once): to
  * `<file>.tmp`, fdatasync, rename over `file`, fsync the directory. On error the temp file is removed.
  */
-export async function writeChunksDurable(file: string, chunks: Iterable<Uint8Array>): Promise<void> {
+export async function writeChunksDurable(file: string, chunks: Iterable<Uint8Array>, mode = 0o600): Promise<void> {
   const tmp = `${file}.tmp`;
   try {
-    const fh = await fsp.open(tmp, 'w', 0o600);
+    const fh = await fsp.open(tmp, 'w', mode);
     try {
-      for (const c of chunks) await fh.write(c);
+      for (const c of chunks) await fh.writeFile(c); // each from the current position, written whole
       await fh.datasync();
     } finally {
       await fh.close();
