@@ -2,9 +2,9 @@
 import type { FileHandle } from 'node:fs/promises';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { fdatasyncSync, writeSync } from 'node:fs';
 import { failpoint } from '../pkg/failpoints.js';
 import type { Logger } from '../pkg/logger.js';
-import { fdatasyncSync, writeSync } from 'node:fs';
 import { acquireLockFile, extendSparse, fsyncDir, openDsync, openReadWrite, preallocate, renameDurable, truncateAndZeroFill, type FileLock } from '../platform/fs.js';
 import type { Entry, HardState } from '../raft/types.js';
 import { readWal } from './reader.js';
@@ -248,20 +248,17 @@ export class WAL {
   private async append(mustSync: boolean, inline = false): Promise<void> {
     const t = this.s.tail;
     const n = this.encoder.length;
+    const write = (fh: FileHandle): Promise<void> | void =>
+      inline ? writeAllSync(fh.fd, this.encoder.buf, n, t.offset) : writeAll(fh, this.encoder.buf, n, t.offset);
     failpoint('walBeforeWrite');
     if (mustSync && this.syncMode === 'dsync' && !this.unsynced && t.fhSync) {
-      if (inline) writeAllSync(t.fhSync.fd, this.encoder.buf, n, t.offset);
-      else await writeAll(t.fhSync, this.encoder.buf, n, t.offset);
+      await write(t.fhSync);
       failpoint('walAfterWrite');
     } else {
-      if (inline) writeAllSync(t.fh.fd, this.encoder.buf, n, t.offset);
-      else await writeAll(t.fh, this.encoder.buf, n, t.offset);
+      await write(t.fh);
       this.unsynced = true;
       failpoint('walAfterWrite');
-      if (mustSync) {
-        if (inline) this.flushSync();
-        else await this.flush();
-      }
+      if (mustSync) await (inline ? this.flushSync() : this.flush());
     }
     failpoint('walAfterSync');
     t.offset += n;
