@@ -44,7 +44,6 @@ export interface RaftNodeHooks {
 export interface RaftNodeOptions {
   tickMs: number;
   logger: Logger;
-  observeFsync?: (seconds: number) => void;
   /**
    * Whether nothing but the proposal being saved is waiting on this member (one client, no peers):
    * a save of one entry is then written on the event loop's thread (see handle).
@@ -144,7 +143,6 @@ export class RaftNode {
       this.applyDurable(); // the entries before it, then the snapshot replaces the state
       await this.persistSnapshot(rd.snapshot);
     }
-    const started = performance.now();
     // The save's write is issued in the WAL's next microtask, ahead of the replies queued below.
     // A lone entry with nothing else waiting (one client, no peers, nothing left to apply) is written
     // inline: the loop would only idle during the disk's wait, and the thread pool's two hand-offs
@@ -168,7 +166,6 @@ export class RaftNode {
     if (early > 0) this.hooks.applyEntries(early === rd.committedEntries.length ? rd.committedEntries : rd.committedEntries.slice(0, early));
     if (saving) {
       await saving;
-      if (rd.mustSync) this.opts.observeFsync?.((performance.now() - started) / 1000);
       this.idleAtSave = eventLoopUtilization().idle;
     }
     if (rd.hardState) this.storage.setHardState(rd.hardState);

@@ -233,6 +233,7 @@ export class EtcdServer {
     // etcd's --initial-election-tick-advance: a member starts with its election clock nearly run out,
     // so a cluster of one elects itself one tick or so after start instead of a full timeout.
     for (let i = 0; i < electionTick - 1; i++) node.tick();
+    boot.wal.observeSync = (s) => this.metrics.walFsyncSeconds.observe(s);
     this.raftNode = new RaftNode(node, boot.storage, boot.wal, boot.snapshotter, new NoPeersTransport(), {
       applyEntries: (entries) => this.applyEntries(entries),
       applySnapshot: async () => {
@@ -245,7 +246,6 @@ export class EtcdServer {
     }, {
       tickMs: this.cfg.heartbeatIntervalMs,
       logger: this.logger,
-      observeFsync: (s) => this.metrics.walFsyncSeconds.observe(s),
       alone: () => this.proposals.waits.size <= 1 && this.cluster.size === 1,
     });
     this.raftNode.start();

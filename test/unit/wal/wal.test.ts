@@ -169,6 +169,22 @@ describe('WAL', () => {
     });
   }
 
+  for (const syncMode of ['dsync', 'fdatasync'] as const) {
+    it(`tells observeSync the duration of each flush, and only of flushes (${syncMode})`, async () => {
+      const wal = await WAL.create(walDir, meta, { segmentBytes: SMALL, syncMode });
+      const seen: number[] = [];
+      wal.observeSync = (s) => seen.push(s);
+      const all = makeEntries(rng(12), 1, 4, 1);
+      await wal.save(hs(1, 0), all.slice(0, 1), true, false);
+      await wal.save(hs(1, 1), all.slice(1, 2), true, true);
+      await wal.save(hs(1, 2), all.slice(2, 3), false); // no flush: not observed
+      await wal.save(hs(1, 3), all.slice(3, 4), true, true); // flushes the unsynced write too
+      expect(seen).toHaveLength(3);
+      for (const s of seen) expect(s).toBeGreaterThanOrEqual(0);
+      await wal.close();
+    });
+  }
+
   it('rejects gaps (a broken invariant) and a second opener (lock)', async () => {
     const wal = await WAL.create(walDir, meta, { segmentBytes: SMALL });
     await expect(wal.save(hs(1, 0), makeEntries(rng(10), 5, 1, 1))).rejects.toThrow(/does not follow/);
