@@ -119,12 +119,15 @@ export function deleteToPb(r: mvcc.DeleteRangeResult, header: ResponseHeader): D
   return { header, deleted: r.deleted, prev_kvs: r.prevKvs.map(kvToPb) };
 }
 
-/** Responses nested in a txn carry a header with only the revision, as etcd sends them. */
+/**
+ * Responses nested in a txn carry a header with only the revision, as etcd sends them; a nested
+ * txn's own header stays empty (etcd's newTxnResp makes it and only the outer txn fills it in).
+ */
 function opToPb(op: mvcc.ResponseOp): ResponseOp {
   if ('range' in op) return { response_range: rangeToPb(op.range, { revision: op.range.revision }) };
   if ('put' in op) return { response_put: putToPb(op.put, { revision: op.put.revision }) };
   if ('deleteRange' in op) return { response_delete_range: deleteToPb(op.deleteRange, { revision: op.deleteRange.revision }) };
-  return { response_txn: txnToPb(op.txn, { revision: op.txn.revision }) };
+  return { response_txn: txnToPb(op.txn, {}) };
 }
 
 export function txnToPb(r: mvcc.TxnResult, header: ResponseHeader): TxnResponse {
