@@ -8,6 +8,7 @@ import { etcdGrpc } from './proto.js';
 import { kvHandlers } from './kv.js';
 import { withKvCodecs } from './kv-codec.js';
 import { withLeaseCodecs, withWatchCodecs } from './watch-lease-codec.js';
+import { omitZeros } from './zero-omit.js';
 import { watchHandlers } from './watch.js';
 import { leaseHandlers } from './lease.js';
 import { clusterHandlers, maintenanceHandlers } from './maintenance.js';
@@ -112,15 +113,16 @@ export function createGrpcServer(facade: EtcdServerFacade, opts: GrpcServerOptio
     server.addService(d, i);
     if (SHORT_PATH_SERVICES.includes(name)) unaryPath.addService(d, i);
   };
-  add('KV', withKvCodecs(e.KV.service), kvHandlers(facade, limits));
+  // omitZeros: proto3 zero values stay off the wire, as etcd sends them (the hand codecs do the same)
+  add('KV', withKvCodecs(omitZeros(e.KV.service)), kvHandlers(facade, limits));
   add('Watch', withWatchCodecs(e.Watch.service), watchHandlers(facade, limits));
-  add('Lease', withLeaseCodecs(e.Lease.service), leaseHandlers(facade));
-  add('Cluster', e.Cluster.service, clusterHandlers(facade));
-  add('Maintenance', e.Maintenance.service, maintenanceHandlers(facade));
-  add('Auth', e.Auth.service, authHandlers(facade));
-  add('Lock', pb.v3lockpb.Lock.service, lockHandlers(facade));
-  add('Election', pb.v3electionpb.Election.service, electionHandlers(facade));
-  add('Health', pb.grpc.health.v1.Health.service, healthHandlers(facade));
+  add('Lease', withLeaseCodecs(omitZeros(e.Lease.service)), leaseHandlers(facade));
+  add('Cluster', omitZeros(e.Cluster.service), clusterHandlers(facade));
+  add('Maintenance', omitZeros(e.Maintenance.service), maintenanceHandlers(facade));
+  add('Auth', omitZeros(e.Auth.service), authHandlers(facade));
+  add('Lock', omitZeros(pb.v3lockpb.Lock.service), lockHandlers(facade));
+  add('Election', omitZeros(pb.v3electionpb.Election.service), electionHandlers(facade));
+  add('Health', omitZeros(pb.grpc.health.v1.Health.service), healthHandlers(facade));
   unaryPath.install(server);
   return server;
 }
