@@ -84,20 +84,94 @@ export function parseQueryInto(query: string, into: Form): string | undefined {
   return firstErr;
 }
 
-/** The media type of a Content-Type header as Go's mime.ParseMediaType sees it (or its error). */
+const TSPECIALS = '()<>@,;:\\"/[]?=';
+
+function isTokenChar(c: string): boolean {
+  const code = c.charCodeAt(0);
+  return code > 0x20 && code < 0x7f && !TSPECIALS.includes(c);
+}
+
+/** Go's mime consumeToken: the leading token and the rest. */
+function consumeToken(v: string): [string, string] {
+  let i = 0;
+  while (i < v.length && isTokenChar(v[i]!)) i++;
+  return [v.slice(0, i), v.slice(i)];
+}
+
+/** Go's mime consumeValue: a token or a quoted string ("" and `v` when there is none). */
+function consumeValue(v: string): [string, string] {
+  if (v === '') return ['', ''];
+  if (v[0] !== '"') return consumeToken(v);
+  let out = '';
+  for (let i = 1; i < v.length; i++) {
+    const c = v[i]!;
+    if (c === '"') return [out, v.slice(i + 1)];
+    if (c === '\\' && i + 1 < v.length && TSPECIALS.includes(v[i + 1]!)) {
+      out += v[++i];
+      continue;
+    }
+    if (c === '\r' || c === '\n') return ['', v];
+    out += c;
+  }
+  return ['', v];
+}
+
+/** Go's mime consumeMediaParam: one `; name=value`, or name "" when there is none. */
+function consumeMediaParam(v: string): [string, string, string] {
+  let rest = v.trimStart();
+  if (!rest.startsWith(';')) return ['', '', v];
+  rest = rest.slice(1).trimStart();
+  let param: string;
+  [param, rest] = consumeToken(rest);
+  if (param === '') return ['', '', v];
+  rest = rest.trimStart();
+  if (!rest.startsWith('=')) return ['', '', v];
+  rest = rest.slice(1).trimStart();
+  const [value, rest2] = consumeValue(rest);
+  if (value === '' && rest2 === rest) return ['', '', v];
+  return [param.toLowerCase(), value, rest2];
+}
+
+/** Go's mime checkMediaTypeDisposition: "type", "type/subtype", or an error text. */
+function checkMediaType(s: string): string | undefined {
+  const [typ, rest] = consumeToken(s);
+  if (typ === '') return 'mime: no media type';
+  if (rest === '') return undefined;
+  if (!rest.startsWith('/')) return 'mime: expected slash after first token';
+  const [sub, rest2] = consumeToken(rest.slice(1));
+  if (sub === '') return 'mime: expected token after slash';
+  if (rest2 !== '') return 'mime: unexpected content after media subtype';
+  return undefined;
+}
+
+/**
+ * The media type of a Content-Type header as Go 1.19's mime.ParseMediaType sees it (etcd 3.4.23 is
+ * built with it), or its error: a lone token ("json") is a media type; parameters must be
+ * `; name=value` (token or quoted value), a trailing ";" is allowed, a repeated name is an error
+ * (continuations `name*` are tracked apart from plain names, as Go does).
+ */
 export function mediaType(contentType: string | undefined): { type: string } | { error: string } {
   if (contentType === undefined || contentType === '') return { type: 'application/octet-stream' };
-  const parts = contentType.split(';');
-  const type = parts[0]!.trim().toLowerCase();
-  if (type === '') return { error: 'mime: no media type' };
-  if (!/^[!#$%&'*+\-.^_`|~0-9a-z]+\/[!#$%&'*+\-.^_`|~0-9a-z]+$/.test(type)) {
-    return { error: type.includes('/') ? 'mime: unexpected content after media subtype' : 'mime: expected slash after first token' };
-  }
-  for (const p of parts.slice(1)) {
-    const t = p.trim();
-    if (t === '') continue;
-    const eq = t.indexOf('=');
-    if (eq <= 0) return { error: 'mime: invalid media parameter' };
+  const semi = contentType.indexOf(';');
+  const base = semi < 0 ? contentType : contentType.slice(0, semi);
+  const type = base.toLowerCase().trim();
+  const bad = checkMediaType(type);
+  if (bad !== undefined) return { error: bad };
+  const seen = new Set<string>();
+  let v = contentType.slice(base.length);
+  while (v.length > 0) {
+    v = v.trimStart();
+    if (v.length === 0) break;
+    const [key, , rest] = consumeMediaParam(v);
+    if (key === '') {
+      if (rest.trim() === ';') break;
+      return { error: 'mime: invalid media parameter' };
+    }
+    const star = key.indexOf('*');
+    const slot = star < 0 ? ` ${key}` : `${key.slice(0, star)} ${key}`;
+    if (seen.has(slot)) return { error: 'mime: duplicate parameter name' };
+    seen.add(slot);
+    v = rest;
   }
   return { type };
 }

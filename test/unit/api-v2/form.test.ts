@@ -30,7 +30,7 @@ describe('parseForm', () => {
     expect(formOf('PUT', '', FORM, 'value=%zz')).toBe('invalid URL escape "%zz"');
     expect(formOf('GET', 'a=1;b=2')).toBe('invalid semicolon separator in query');
     expect(formOf('PUT', '', `${FORM}; =`, 'value=1')).toBe('mime: invalid media parameter');
-    expect(formOf('PUT', '', 'json', 'value=1')).toBe('mime: expected slash after first token');
+    expect(formOf('PUT', '', 'a b', 'value=1')).toBe('mime: expected slash after first token');
     expect(formOf('PUT', '', FORM, 'v='.padEnd(FORM_BODY_BYTES_MAX + 1, 'a'))).toBe('http: POST too large');
   });
 
@@ -39,6 +39,30 @@ describe('parseForm', () => {
     expect(() => queryUnescape('%')).toThrow('invalid URL escape "%"');
     expect(mediaType(undefined)).toEqual({ type: 'application/octet-stream' });
     expect(mediaType('Application/X-WWW-Form-Urlencoded')).toEqual({ type: FORM });
+  });
+
+  it('reads Content-Type as Go 1.19 mime.ParseMediaType (observed on etcd 3.4.23)', () => {
+    const cases: [string, string][] = [
+      ['json', 'json'], ['A/B', 'a/b'], [' a/b ;', 'a/b'], [`${FORM} ; x=1`, FORM], [`${FORM}; x="a\\"b"`, FORM],
+      [`${FORM}; x=1;`, FORM], [`${FORM}; x=1 ;`, FORM], [`${FORM}; x*=utf-8''a`, FORM], [`${FORM};x*=1;x=2`, FORM],
+      ['a/b;x=1;\ty=2', 'a/b'],
+      ['a/', 'mime: expected token after slash'], ['a/b c', 'mime: unexpected content after media subtype'],
+      ['a/b/c', 'mime: unexpected content after media subtype'], [`${FORM}, text/plain`, 'mime: unexpected content after media subtype'],
+      ['a@b', 'mime: expected slash after first token'], [';', 'mime: no media type'], ['@', 'mime: no media type'],
+      ['a/b;x', 'mime: invalid media parameter'], ['a/b; x=', 'mime: invalid media parameter'],
+      ['a/b; x="unterm', 'mime: invalid media parameter'], ['a/b;;', 'mime: invalid media parameter'],
+      ['a/b; ; x=1', 'mime: invalid media parameter'], ['a/b;x="1"y', 'mime: invalid media parameter'],
+      ['a/b; x=1;;', 'mime: invalid media parameter'], [`${FORM}; x=1 y`, 'mime: invalid media parameter'],
+      [`${FORM}; a=\xc3\xa9`, 'mime: invalid media parameter'],
+      ['a/b; x=1; X=2', 'mime: duplicate parameter name'], [`${FORM};x=1;x=1`, 'mime: duplicate parameter name'],
+      [`${FORM};x*=1;x*=2`, 'mime: duplicate parameter name'],
+    ];
+    for (const [ct, want] of cases) {
+      const r = mediaType(ct);
+      expect('error' in r ? r.error : r.type, ct).toBe(want);
+    }
+    // a lone token is a media type (not a form): the body is ignored, the query read
+    expect(formOf('PUT', 'value=q', 'json', 'value=1')).toEqual({ value: ['q'] });
   });
 });
 
