@@ -5,6 +5,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
+import { encodeWithoutZeros } from '../pkg/proto3-zeros.js';
 import type { AlarmRequest__Output } from '../pb/etcdserverpb/AlarmRequest.js';
 import type { CompactionRequest__Output } from '../pb/etcdserverpb/CompactionRequest.js';
 import type { DeleteRangeRequest__Output } from '../pb/etcdserverpb/DeleteRangeRequest.js';
@@ -55,6 +56,7 @@ function loadType(): protobuf.Type {
   const root = new protobuf.Root();
   root.resolvePath = (_origin, target) => `${protoDir}${target.replace(/^.*\//, '')}`;
   root.loadSync('internal.proto', { keepCase: true });
+  root.resolveAll();
   return root.lookupType('etcdts.internal.InternalRaftRequest');
 }
 
@@ -71,6 +73,14 @@ const TO_OBJECT: protobuf.IConversionOptions = {
 
 export function encodeRequest(req: InternalRaftRequest): Uint8Array {
   return requestType.encode(requestType.fromObject(req)).finish();
+}
+
+/**
+ * The length etcd's Marshal gives `req`: what --max-request-bytes limits. encodeRequest's length
+ * bounds it from above (the request objects carry every field, and protobufjs writes zeros).
+ */
+export function marshalledSize(req: InternalRaftRequest): number {
+  return encodeWithoutZeros(requestType, req).length;
 }
 
 export function decodeRequest(data: Uint8Array): InternalRaftRequest {

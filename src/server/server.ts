@@ -25,7 +25,7 @@ import { bootstrapRaft, type RaftBootstrap } from './bootstrap.js';
 import { DEFAULT_QUOTA_BYTES, backendPathOf, type ServerConfig } from './config.js';
 import { EtcdError } from './errors.js';
 import { Compactor } from './compactor.js';
-import { encodeRequest, type InternalRaftRequest } from './internal-request.js';
+import { encodeRequest, marshalledSize, type InternalRaftRequest } from './internal-request.js';
 import { Proposals } from './proposals.js';
 import { RaftNode } from './raft-node.js';
 import { ReadIndexer } from './read-index.js';
@@ -42,6 +42,16 @@ export const HOUSEKEEPING_MS = 500;
 export const BACKEND_PENDING_OPS_MAX = 100_000;
 
 export type { ApplyOutcome } from './apply.js';
+
+/**
+ * etcd's check before proposing a v3 request (processInternalRaftRequestOnce): its marshalled
+ * InternalRaftRequest, header and request id included, over --max-request-bytes is refused. v2
+ * writes and the member's own publications do not go that way and are never refused.
+ */
+function tooLarge(req: InternalRaftRequest, maxRequestBytes: number): boolean {
+  if (req.v2 || req.member_attributes || req.cluster_version) return false;
+  return marshalledSize(req) > maxRequestBytes;
+}
 
 export class EtcdServer {
   readonly memberId: bigint;
@@ -185,7 +195,9 @@ export class EtcdServer {
   propose(req: Omit<InternalRaftRequest, 'header'>): Promise<ApplyOutcome> {
     if (this.stopping) return Promise.reject(new EtcdError('Stopped'));
     const id = this.idGen.next();
-    const data = encodeRequest({ header: { ID: id.toString() }, ...req });
+    const full = { header: { ID: id.toString() }, ...req };
+    const data = encodeRequest(full);
+    if (data.length > this.cfg.maxRequestBytes && tooLarge(full, this.cfg.maxRequestBytes)) return Promise.reject(new EtcdError('RequestTooLarge'));
     const result = this.proposals.register(id, this.now());
     this.submit(id, data);
     return result;

@@ -12,6 +12,7 @@
  */
 import type * as grpc from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
+import { encodeWithoutZeros } from '../../pkg/proto3-zeros.js';
 import { PROTO_DIR, PROTO_FILES } from './proto.js';
 
 let root: protobuf.Root | undefined;
@@ -26,39 +27,10 @@ function protoRoot(): protobuf.Root {
   return root;
 }
 
-function isZero(v: unknown): boolean {
-  if (v === 0 || v === false || v === '') return true;
-  if (v instanceof Uint8Array) return v.length === 0;
-  if (typeof v === 'object' && v !== null && 'low' in v && 'high' in v) {
-    const l = v as { low: number; high: number };
-    return l.low === 0 && l.high === 0;
-  }
-  return false;
-}
-
-/** Deletes the zero scalars of `msg` (a protobufjs message instance) and of its sub-messages. */
-function dropZeros(type: protobuf.Type, msg: Record<string, unknown>): void {
-  for (const f of type.fieldsArray) {
-    const v = msg[f.name];
-    if (v == null || !Object.prototype.hasOwnProperty.call(msg, f.name)) continue;
-    const sub = f.resolvedType instanceof protobuf.Type ? f.resolvedType : undefined;
-    if (f.repeated) {
-      if (sub) for (const m of v as Record<string, unknown>[]) dropZeros(sub, m);
-    } else if (f.map) {
-      if (sub) for (const m of Object.values(v as Record<string, Record<string, unknown>>)) dropZeros(sub, m);
-    } else if (sub) {
-      dropZeros(sub, v as Record<string, unknown>);
-    } else if (!f.partOf && isZero(v)) {
-      delete msg[f.name];
-    }
-  }
-}
-
 function serializer(type: protobuf.Type): (value: object) => Buffer {
   return (value) => {
-    const msg = type.fromObject(value as Record<string, unknown>);
-    dropZeros(type, msg as unknown as Record<string, unknown>);
-    return Buffer.from(type.encode(msg).finish());
+    const b = encodeWithoutZeros(type, value);
+    return Buffer.from(b.buffer, b.byteOffset, b.length);
   };
 }
 

@@ -54,6 +54,14 @@ describe('EtcdServer, a cluster of one', () => {
     }
   });
 
+  it('refuses a write whose raft request (header and id included) exceeds max-request-bytes, as etcd does', async () => {
+    // PutRequest{key 'k', value 1010 bytes} is 1016 bytes, within 1024; etcd limits the marshalled
+    // InternalRaftRequest, ~17 bytes more (request header with its 64-bit id, field tag and length)
+    const m = await start(undefined, { maxRequestBytes: 1024 });
+    await expect(m.facade.put(putReq('k', 'v'.repeat(1010)))).rejects.toMatchObject({ code: 'RequestTooLarge' });
+    expect((await m.facade.put(putReq('k', 'v'.repeat(990)))).header?.revision).toBe(2);
+  });
+
   it('rejects a put with an unknown lease with LeaseNotFound and writes nothing', async () => {
     const m = await start();
     await expect(m.facade.put(putReq('x', 'y', { lease: '123' }))).rejects.toMatchObject({ code: 'LeaseNotFound' });
