@@ -113,11 +113,22 @@ function handleKeys(facade: V2Facade, watchTimeoutMs: number, request: KeysReque
   );
 }
 
-/** A request line Go's server cannot parse (bad path escape): its bare 400, and the connection closed. */
+/** Go server's answer to a request line it cannot parse, written by net/http itself (no Date, no CORS). */
+const GO_BAD_REQUEST = 'HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n400 Bad Request';
+
+/**
+ * A request line Go's server cannot parse (bad path escape): Go's bare 400 bytes, then the connection
+ * closed. Written to the socket itself (Node would add Date and chunk the body).
+ */
 function badRequestLine(reply: GoReply): GoReply {
   reply.hijack();
-  reply.raw.writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close' });
-  reply.raw.end('400 Bad Request');
+  const sock = reply.raw.socket;
+  if (sock === null) {
+    reply.raw.writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close' });
+    reply.raw.end('400 Bad Request');
+  } else {
+    sock.end(GO_BAD_REQUEST);
+  }
   return reply;
 }
 

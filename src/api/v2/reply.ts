@@ -86,9 +86,11 @@ export function writeGo<R extends GoReply>(reply: R, status: number, extra: Reco
   const bytes = typeof body === 'string' ? Buffer.from(body) : body;
   const headers = goHeaders(reply.getHeaders(), extra);
   headers['Date'] = httpDate();
-  if (bytes.length <= GO_CHUNKING_BYTES && status !== 204 && headers['Content-Length'] === undefined) headers['Content-Length'] = bytes.length;
-  reply.hijack();
   const res = reply.raw;
+  // Go computes Content-Length for a short body, but not for an empty answer to HEAD
+  const emptyHead = bytes.length === 0 && res.req?.method === 'HEAD';
+  if (bytes.length <= GO_CHUNKING_BYTES && status !== 204 && !emptyHead && headers['Content-Length'] === undefined) headers['Content-Length'] = bytes.length;
+  reply.hijack();
   res.sendDate = false;
   res.writeHead(status, headers);
   res.end(bytes);
@@ -139,10 +141,14 @@ export function escapePath(p: string): string {
   return out;
 }
 
-/** Go's ServeMux answer to an unclean path: 301 to the cleaned one (query kept). */
+/**
+ * Go's ServeMux answer to an unclean path: 301 to the cleaned one (query kept); http.Redirect writes
+ * its HTML body for GET only (HEAD gets the Content-Type and no Content-Length).
+ */
 export function redirectClean<R extends GoReply>(reply: R, method: string, cleaned: string, rawQuery: string | undefined): R {
   const loc = escapePath(cleaned) + (rawQuery === undefined || rawQuery === '' ? '' : `?${rawQuery}`);
   if (method !== 'GET' && method !== 'HEAD') return writeGo(reply, 301, { Location: loc }, '');
+  if (method === 'HEAD') return writeGo(reply, 301, { 'Content-Type': 'text/html; charset=utf-8', Location: loc }, '');
   const href = loc.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&#34;').replace(/'/g, '&#39;');
   return writeGo(reply, 301, { 'Content-Type': 'text/html; charset=utf-8', Location: loc }, `<a href="${href}">Moved Permanently</a>.\n\n`);
 }

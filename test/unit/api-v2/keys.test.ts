@@ -92,6 +92,8 @@ describe('/v2/keys', () => {
     const p = await call('PUT', '/v2/keys/a//b', 'value=1');
     expect([p.status, p.h.location, p.body, p.h['content-type']]).toEqual([301, '/v2/keys/a/b', '', undefined]);
     expect(fake.calls).toHaveLength(0);
+    const h = await call('HEAD', '/v2/keys/a//b');
+    expect([h.status, h.h.location, h.h['content-type'], h.h['content-length']]).toEqual([301, '/v2/keys/a/b', 'text/html; charset=utf-8', undefined]);
     expect(goCleanPath('/v2/keys/a/../b')).toBe('/v2/keys/b');
     expect(goCleanPath('/v2/keys/a/./b/')).toBe('/v2/keys/a/b/');
     expect(goCleanPath('/v2/keys/..')).toBe('/v2');
@@ -145,6 +147,19 @@ describe('watches over a real socket', () => {
     const r = await httpGet(port, '/v2/keys/half', () => {});
     expect(r.status).toBe(404);
     expect(fake.calls.filter((c) => c.method === 'PUT')).toEqual([]);
+  });
+
+  it('a bad escape in the path: Go\'s bare 400 bytes (no Date, no CORS, not chunked), connection closed', async () => {
+    ({ app, fake } = await startApp());
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const port = (app.server.address() as { port: number }).port;
+    const sock = net.connect(port, '127.0.0.1');
+    let got = '';
+    sock.on('data', (d: Buffer) => (got += d.toString('latin1')));
+    sock.write('PUT /v2/keys/%zz HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 7\r\n\r\nvalue=1');
+    await new Promise((r) => sock.once('close', r));
+    expect(got).toBe('HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n400 Bad Request');
+    expect(fake.calls).toEqual([]);
   });
 
   it('stream=true: one event per line until the watch times out; history answers waitIndex', async () => {
