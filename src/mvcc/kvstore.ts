@@ -109,11 +109,17 @@ export class KvStore {
     return new WriteTxn(this.core, raftIndex);
   }
 
-  /** Put as one write txn. Throws MvccError key-not-found / lease-not-found (the index still advances). */
+  /**
+   * Put as one write txn. Throws MvccError key-not-found / lease-not-found (the index still advances).
+   * As etcd's applier Put outside a txn, an unknown lease is refused before the key is looked up for
+   * ignoreValue/ignoreLease (a put inside a txn checks the key first: txn.ts checkOps).
+   */
   put(raftIndex: number, req: PutRequest): PutResult {
     const w = this.write(raftIndex);
     try {
-      return w.put(req.key, req.value, req.lease ?? 0n, req);
+      const lease = req.lease ?? 0n;
+      if (lease !== 0n && this.core.leases && !this.core.leases.exists(lease)) throw new MvccError('lease-not-found');
+      return w.put(req.key, req.value, lease, req);
     } finally {
       w.end();
     }

@@ -107,6 +107,8 @@ describe('put options and leases', () => {
   it('prevKv, ignoreValue, ignoreLease, lease attach/detach', () => {
     expect(code(() => kv.put(++idx, { key: B('k'), value: B(''), ignoreValue: true }))).toBe('key-not-found');
     expect(code(() => put('k', 'v', 9n))).toBe('lease-not-found');
+    // etcd's plain put looks the lease up first: a missing key with ignoreValue and an unknown lease
+    expect(code(() => kv.put(++idx, { key: B('k'), value: B(''), lease: 9n, ignoreValue: true }))).toBe('lease-not-found');
     expect(kv.rev()).toBe(1);
     put('k', 'v', 7n);
     const r = kv.put(++idx, { key: B('k'), value: B(''), lease: 8n, ignoreValue: true, prevKv: true });
