@@ -215,7 +215,8 @@ export class WatchHub {
       let minRev = Infinity;
       for (const w of [...this.unsynced]) {
         if (w.minRev < compactRev) {
-          const resp: WatchResponse = { watchId: w.id, events: [], revision: curRev, compactRevision: compactRev };
+          // revision 0, as etcd's syncWatchers sends it: the canceled response's header has no revision
+          const resp: WatchResponse = { watchId: w.id, events: [], revision: 0, compactRevision: compactRev };
           if (w.stream.tryPush(resp)) w.stream.drop(w.id);
           else this.toVictim(w, resp);
         } else if (w.minRev > curRev) {

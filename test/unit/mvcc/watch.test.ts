@@ -75,7 +75,9 @@ describe('watch', () => {
     kv.compact(++idx, 4);
     const ws = kv.watchStream();
     const id = ws.watch({ key: B('a'), startRevision: 2 });
-    expect(brief(await ws.next())).toEqual({ id, compact: 4, evs: [] });
+    const canceled = await ws.next();
+    expect(brief(canceled)).toEqual({ id, compact: 4, evs: [] });
+    expect(canceled?.revision).toBe(0); // etcd's response carries no revision (its header shows none)
     expect(ws.cancel(id)).toBe(false);
     const ok = ws.watch({ key: B('a'), startRevision: 4, prevKv: true });
     expect(brief(await ws.next())).toEqual({ id: ok, compact: undefined, evs: ['PUT a 4', 'PUT a 5 prev=2', 'PUT a 6 prev=3'] });
