@@ -13,9 +13,15 @@ function ttl(r: Partial<V2Request>): { expireAtMs?: number } {
   return at > 0 ? { expireAtMs: at } : {};
 }
 
+/** prev_index (uint64 text): a number, or a bigint above 2^53 - 1 (never equal to an index, but etcd prints it). */
+function prevIndexOf(r: Partial<V2Request>): number | bigint {
+  const n = Number(r.prev_index ?? '0');
+  return Number.isSafeInteger(n) ? n : BigInt(r.prev_index!);
+}
+
 function put(s: V2Store, r: Partial<V2Request>, path: string, now: number): V2Event {
   const value = r.val ?? '';
-  const prevIndex = Number(r.prev_index ?? '0');
+  const prevIndex = prevIndexOf(r);
   const hasPrev = (r.prev_value ?? '') !== '' || prevIndex > 0;
   if (r.has_prev_exist && !r.prev_exist) return s.create(path, { value, dir: r.dir, ...ttl(r) }, now);
   if (hasPrev) {
@@ -27,7 +33,7 @@ function put(s: V2Store, r: Partial<V2Request>, path: string, now: number): V2Ev
 }
 
 function del(s: V2Store, r: Partial<V2Request>, path: string, now: number): V2Event {
-  const prevIndex = Number(r.prev_index ?? '0');
+  const prevIndex = prevIndexOf(r);
   if ((r.prev_value ?? '') !== '' || prevIndex > 0) {
     return s.compareAndDelete(path, (r.prev_value ?? '') !== '' ? r.prev_value : undefined, prevIndex > 0 ? prevIndex : undefined, now);
   }

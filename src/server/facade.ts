@@ -310,8 +310,8 @@ export interface V2KeysRequest {
   readonly ttlSeconds?: number;
   readonly refresh: boolean;
   readonly prevValue?: string;
-  /** 0/undefined = not given. */
-  readonly prevIndex?: number;
+  /** 0/undefined = not given; a bigint above 2^53 - 1 (uint64 as the client wrote it). */
+  readonly prevIndex?: number | bigint;
   /** undefined = not given. */
   readonly prevExist?: boolean;
   readonly recursive: boolean;

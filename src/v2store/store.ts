@@ -78,7 +78,7 @@ export class V2Store {
   }
 
   /** prevValue "" or undefined and prevIndex 0 or undefined are not compared (etcd). */
-  compareAndSwap(key: string, prevValue: string | undefined, prevIndex: number | undefined,
+  compareAndSwap(key: string, prevValue: string | undefined, prevIndex: number | bigint | undefined,
     opts: V2UpdateOptions, now: V2Now): V2Event {
     return this.counted('compareAndSwap',
       () => this.casPath(internalPath(key), prevValue ?? '', prevIndex ?? 0, opts, toMs(now)));
@@ -95,7 +95,7 @@ export class V2Store {
     return this.counted('delete', () => this.deletePath(path, opts, toMs(now)));
   }
 
-  compareAndDelete(key: string, prevValue: string | undefined, prevIndex: number | undefined,
+  compareAndDelete(key: string, prevValue: string | undefined, prevIndex: number | bigint | undefined,
     now: V2Now): V2Event {
     // etcd counts only a failed lookup as compareAndDeleteFail; 101 and 102 count as success (observed).
     const path = internalPath(key);
@@ -232,7 +232,7 @@ export class V2Store {
     return this.finish(e, opts.refresh ?? false);
   }
 
-  casPath(path: string, prevValue: string, prevIndex: number, opts: V2UpdateOptions, nowMs: number): V2Event {
+  casPath(path: string, prevValue: string, prevIndex: number | bigint, opts: V2UpdateOptions, nowMs: number): V2Event {
     this.checkWritable(path);
     const n = lookup(this.root, path, this.currentIndex);
     if (n.isDir()) throw new V2Error(V2ErrorCode.NotFile, userKey(path), this.currentIndex);
@@ -262,7 +262,7 @@ export class V2Store {
     return this.removeWithEvent(n, 'delete', nowMs);
   }
 
-  cadPath(path: string, prevValue: string, prevIndex: number, nowMs: number): V2Event {
+  cadPath(path: string, prevValue: string, prevIndex: number | bigint, nowMs: number): V2Event {
     const n = lookup(this.root, path, this.currentIndex);
     if (n.isDir()) throw new V2Error(V2ErrorCode.NotFile, userKey(path), this.currentIndex);
     this.compare(n, prevValue, prevIndex);
@@ -287,7 +287,8 @@ export class V2Store {
     if (this.readonly.has(path)) throw new V2Error(V2ErrorCode.RootROnly, '/', this.currentIndex);
   }
 
-  private compare(n: V2Node, prevValue: string, prevIndex: number): void {
+  /** prevIndex: a bigint only above 2^53 - 1 (a client's uint64), which no index reaches. */
+  private compare(n: V2Node, prevValue: string, prevIndex: number | bigint): void {
     const valueOk = prevValue === '' || n.value === prevValue;
     const indexOk = prevIndex === 0 || n.modifiedIndex === prevIndex;
     if (valueOk && indexOk) return;

@@ -28,7 +28,8 @@ export const V2_STEPS: readonly Step[] = [
   form('PUT', '/v2/keys/c1?prevIndex=3&prevValue=nope', 'value=x'),
   form('PUT', '/v2/keys/c1?prevValue=two', 'value=three'),
   form('PUT', '/v2/keys/c1?prevIndex=11', 'value=four'),
-  req('DELETE', '/v2/keys/c1?prevValue=nope'), req('DELETE', '/v2/keys/c1?prevIndex=1'),
+  form('PUT', '/v2/keys/c1?prevIndex=18446744073709551615', 'value=x'),
+  req('DELETE', '/v2/keys/c1?prevValue=nope'), req('DELETE', '/v2/keys/c1?prevIndex=1'), req('DELETE', '/v2/keys/c1?prevIndex=9007199254740993'),
   req('DELETE', '/v2/keys/c1?prevValue=four'),
   // directories
   form('PUT', '/v2/keys/d1', 'dir=true'), form('PUT', '/v2/keys/d1/a/b', 'value=x'), form('PUT', '/v2/keys/d1/_hidden', 'value=h'),

@@ -36,12 +36,17 @@ function getBool(form: Form, name: string, err: () => V2Error): boolean | undefi
   throw err();
 }
 
-/** Go's ParseUint(v, 10, 64) of the first value; 0 when absent. */
-function getUint(form: Form, name: string, err: () => V2Error): number {
+/**
+ * Go's ParseUint(v, 10, 64) of the first value; 0 when absent. Above 2^53 - 1 a bigint, so that a
+ * uint64 such as 18446744073709551615 reaches etcd's "[<prevIndex> != <index>]" cause unchanged.
+ */
+function getUint(form: Form, name: string, err: () => V2Error): number | bigint {
   const v = form.get(name)?.[0];
   if (v === undefined) return 0;
-  if (!/^[0-9]+$/.test(v) || BigInt(v) > UINT64_MAX) throw err();
-  return Number(v);
+  if (!/^[0-9]+$/.test(v)) throw err();
+  const n = BigInt(v);
+  if (n > UINT64_MAX) throw err();
+  return n > BigInt(Number.MAX_SAFE_INTEGER) ? n : Number(n);
 }
 
 const quotedBool = (form: Form, name: string): boolean =>
@@ -50,7 +55,8 @@ const quotedBool = (form: Form, name: string): boolean =>
 /** Parses the fields of a /v2/keys request (method as sent: HEAD is read like GET, without watches). */
 export function parseKeysRequest(method: string, key: string, form: Form): ParsedKeysRequest {
   const prevIndex = getUint(form, 'prevIndex', () => bad(V2ErrorCode.IndexNaN, 'invalid value for "prevIndex"'));
-  const waitIndex = getUint(form, 'waitIndex', () => bad(V2ErrorCode.IndexNaN, 'invalid value for "waitIndex"'));
+  // a waitIndex past 2^53 waits like any future index
+  const waitIndex = Number(getUint(form, 'waitIndex', () => bad(V2ErrorCode.IndexNaN, 'invalid value for "waitIndex"')));
   const recursive = quotedBool(form, 'recursive');
   const sorted = quotedBool(form, 'sorted');
   const wait = quotedBool(form, 'wait');
@@ -63,7 +69,7 @@ export function parseKeysRequest(method: string, key: string, form: Form): Parse
   const noValueOnSuccess = quotedBool(form, 'noValueOnSuccess');
   let ttlSeconds: number | undefined;
   if (formValue(form, 'ttl') !== '') {
-    ttlSeconds = getUint(form, 'ttl', () => bad(V2ErrorCode.TTLNaN, 'invalid value for "ttl"'));
+    ttlSeconds = Number(getUint(form, 'ttl', () => bad(V2ErrorCode.TTLNaN, 'invalid value for "ttl"')));
   }
   const prevExist = getBool(form, 'prevExist', () => bad(V2ErrorCode.InvalidField, 'invalid value for prevExist'));
   const refresh = getBool(form, 'refresh', () => bad(V2ErrorCode.InvalidField, 'invalid value for refresh')) ?? false;

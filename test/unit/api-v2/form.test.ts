@@ -101,6 +101,9 @@ describe('parseKeysRequest', () => {
   it('maps fields to the facade request (Go booleans, empty ttl = none, quorum only for GET)', () => {
     const p = parse('PUT', 'value=v&ttl=&prevExist=T&dir=0&prevIndex=7&refresh=False&noValueOnSuccess=1');
     expect(p.req).toMatchObject({ method: 'PUT', key: '/k', value: 'v', ttlSeconds: undefined, prevExist: true, dir: false, prevIndex: 7, refresh: false });
+    // uint64 prevIndex kept exact past 2^53 (etcd prints it in the 101 cause)
+    expect(parse('PUT', 'prevIndex=18446744073709551615').req.prevIndex).toBe(18446744073709551615n);
+    expect(parse('PUT', 'prevIndex=0009007199254740991').req.prevIndex).toBe(9007199254740991);
     expect(p.noValueOnSuccess).toBe(true);
     expect(parse('GET', 'quorum=true&wait=true').req.quorum).toBe(true);
     expect(parse('GET', 'quorum=true&wait=true').wait).toBe(false); // etcd: a quorum GET ignores wait

@@ -53,6 +53,8 @@ const cases: Case[] = [
   ['delete under file', (s) => s.delete('/e2/x/y', {}, t), 400, '{"errorCode":104,"message":"Not a directory","cause":"/e2","index":7}'],
   ['cad value fails', (s) => s.compareAndDelete('/cd', '2', undefined, t), 412, '{"errorCode":101,"message":"Compare failed","cause":"[2 != 1]","index":7}'],
   ['cad both fail', (s) => s.compareAndDelete('/cd', '2', 2, t), 412, '{"errorCode":101,"message":"Compare failed","cause":"[2 != 1] [2 != 7]","index":7}'],
+  ['cad uint64 index', (s) => s.compareAndDelete('/cd', undefined, 18446744073709551615n, t), 412, '{"errorCode":101,"message":"Compare failed","cause":"[18446744073709551615 != 7]","index":7}'],
+  ['cas index past 2^53', (s) => s.compareAndSwap('/cd', undefined, 9007199254740993n, { value: 'q' }, t), 412, '{"errorCode":101,"message":"Compare failed","cause":"[9007199254740993 != 7]","index":7}'],
   ['cad ok', (s) => s.compareAndDelete('/cd', '1', 0, t), 200,
     `{"action":"compareAndDelete","node":{"key":"/cd","modifiedIndex":8,"createdIndex":7},"prevNode":${n('/cd', '1', 7)}}`],
   ['cad dir', (s) => s.compareAndDelete('/d1', undefined, 4, t), 403, '{"errorCode":102,"message":"Not a file","cause":"/d1","index":7}'],
