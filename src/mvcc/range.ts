@@ -56,9 +56,13 @@ export function rangeAt(view: ReadView, span: KeySpan, opts: RangeOptions): Rang
   const filtered = !!(opts.minModRevision || opts.maxModRevision || opts.minCreateRevision || opts.maxCreateRevision);
   const order = opts.sortOrder ?? 'NONE';
   const target = opts.sortTarget ?? 'KEY';
-  const sorted = order !== 'NONE' || target !== 'KEY';
-  // etcd fetches everything when sorting or filtering, else limit+1 to learn `more`.
-  const fetch = opts.countOnly ? 0 : sorted || filtered || limit === 0 ? Infinity : limit + 1;
+  // etcd's applier: a non-key target without an order sorts ASCEND, an order it does not know
+  // (a bad enum number) leaves the keys in key order. It fetches everything only when sort_order is
+  // set or a filter is given, else limit+1 (to learn `more`): a non-key target with no order
+  // sorts just those limit+1 keys.
+  const sortBy = order === 'NONE' && target !== 'KEY' ? 'ASCEND' : order;
+  const sorted = sortBy === 'ASCEND' || sortBy === 'DESCEND';
+  const fetch = opts.countOnly ? 0 : order !== 'NONE' || filtered || limit === 0 ? Infinity : limit + 1;
   let count = 0;
   let kvs: KeyValue[] = [];
   for (const ki of view.index.range(span)) {
@@ -71,7 +75,7 @@ export function rangeAt(view: ReadView, span: KeySpan, opts: RangeOptions): Rang
   }
   if (opts.countOnly) return { kvs: [], count, more: false, revision: view.viewRev };
   if (filtered) kvs = kvs.filter((kv) => passes(kv, opts));
-  if (sorted) sortKvs(kvs, order === 'NONE' ? 'ASCEND' : order, target);
+  if (sorted) sortKvs(kvs, sortBy, target);
   let more = false;
   if (limit > 0 && kvs.length > limit) {
     kvs.length = limit;

@@ -78,6 +78,9 @@ describe('range', () => {
     ['target without order sorts ascending', ALL, ALL, { sortTarget: 'VALUE' }, ['c', 'b', 'a'], 3, false],
     ['by version descending', ALL, ALL, { sortTarget: 'VERSION', sortOrder: 'DESCEND' }, ['b', 'a', 'c'], 3, false],
     ['by mod descending with limit', ALL, ALL, { sortTarget: 'MOD', sortOrder: 'DESCEND', limit: 1 }, ['c'], 3, true],
+    // etcd 3.4: with no sort_order only limit+1 keys (in key order) are fetched, then sorted
+    ['target without order and a limit sorts the limit+1 keys', ALL, ALL, { sortTarget: 'VALUE', limit: 1 }, ['b'], 3, true],
+    ['an unknown sort order leaves key order', ALL, ALL, { sortOrder: 3 as unknown as 'NONE', limit: 1 }, ['a'], 3, true],
     ['min mod filter does not change count', ALL, ALL, { minModRevision: 4 }, ['b', 'c'], 3, false],
     ['max create filter', ALL, ALL, { maxCreateRevision: 2 }, ['a'], 3, false],
     ['filters then limit decide more', ALL, ALL, { minModRevision: 4, limit: 1 }, ['b'], 3, true],

@@ -78,6 +78,9 @@ export class Model {
     }
     const count = kvs.length;
     if (o.countOnly) return { kvs: [], count, more: false, revision: this.rev };
+    const filtered = !!(o.minModRevision || o.maxModRevision || o.minCreateRevision || o.maxCreateRevision);
+    // etcd 3.4 fetches only limit+1 keys (in key order) unless sort_order is set or a filter is given
+    if (o.limit && o.limit > 0 && (o.sortOrder ?? 'NONE') === 'NONE' && !filtered) kvs = kvs.slice(0, o.limit + 1);
     kvs = kvs.filter((kv) =>
       !(o.minModRevision && kv.modRevision < o.minModRevision) && !(o.maxModRevision && kv.modRevision > o.maxModRevision) &&
       !(o.minCreateRevision && kv.createRevision < o.minCreateRevision) && !(o.maxCreateRevision && kv.createRevision > o.maxCreateRevision));
