@@ -24,12 +24,14 @@ function compareKv(c: Compare, kv: KeyValue): boolean {
     case 'CREATE': r = compareInt(kv.createRevision, c.createRevision ?? 0); break;
     case 'MOD': r = compareInt(kv.modRevision, c.modRevision ?? 0); break;
     case 'LEASE': r = compareInt(kv.lease, c.lease ?? 0n); break;
+    default: r = 0; // a target etcd does not know (a bad enum number) leaves its compareKV result at 0
   }
   switch (c.result) {
     case 'EQUAL': return r === 0;
     case 'NOT_EQUAL': return r !== 0;
     case 'GREATER': return r > 0;
     case 'LESS': return r < 0;
+    default: return true; // an unknown result holds, as in etcd's compareKV
   }
 }
 

@@ -139,6 +139,9 @@ describe('txn', () => {
     ['missing key VALUE always fails', [{ key: B('m'), target: 'VALUE', result: 'NOT_EQUAL', value: B('x') }], false],
     ['lease equal 0', [{ key: B('a'), target: 'LEASE', result: 'EQUAL', lease: 0n }], true],
     ['range compare: every key', [{ key: B('a'), rangeEnd: ALL, target: 'VERSION', result: 'GREATER', version: 1 }], true],
+    ['unknown result holds (etcd compareKV)', [{ key: B('a'), target: 'VERSION', result: 9 as unknown as 'EQUAL', version: 99 }], true],
+    ['unknown target compares as 0', [{ key: B('a'), target: 7 as unknown as 'VERSION', result: 'EQUAL', version: 99 }], true],
+    ['unknown target is not greater', [{ key: B('a'), target: 7 as unknown as 'VERSION', result: 'GREATER', version: 0 }], false],
     ['conjunction', [{ key: B('a'), target: 'VERSION', result: 'EQUAL', version: 2 }, { key: B('a'), target: 'VERSION', result: 'EQUAL', version: 3 }], false],
   ];
   it.each(rows)('%s', (_n, compare, want) => expect(t(compare)).toBe(want));
