@@ -303,7 +303,7 @@ export class V2Store {
     const path = a.unique ? joinPath(path0, uniqueName(index)) : path0;
     this.checkWritable(path);
     const { dir, name } = splitPath(path);
-    const parent = ensureDir(this.root, dir, index, this.currentIndex);
+    const parent = this.walkToParent(dir, index, a.action);
     const old = parent.children?.get(name);
     let prev;
     if (old !== undefined) {
@@ -317,6 +317,20 @@ export class V2Store {
     this.setExpire(n, a.expireMs);
     this.currentIndex = index;
     return new V2Event(a.action, this.writtenNode(n, index, a.nowMs), prev, index, path);
+  }
+
+  /**
+   * The parent directory of a set or create, made on the way. A file on the way (104) of a create
+   * counts one setsFail besides its createFail, as etcd's internalCreate does (etcd's Set meets that
+   * file in the lookup of the previous node first, so a set counts only its own setsFail).
+   */
+  private walkToParent(dir: string, index: number, action: V2Action): V2Node {
+    try {
+      return ensureDir(this.root, dir, index, this.currentIndex);
+    } catch (err) {
+      if (err instanceof V2Error && action === 'create') this.stats.setsFail++;
+      throw err;
+    }
   }
 
   /** The node of a write event: value (files) or dir, expiration/ttl, the write's index. */

@@ -10,4 +10,17 @@ describe('v2 store stats, as etcd 3.4.23 counts them', () => {
     expect(() => s.delete('/missing', {}, 0)).toThrow(/Key not found/);
     expect(s.statsJson()).toMatchObject({ deleteSuccess: 2, deleteFail: 1 });
   });
+
+  it('counts a create through a file (104) as one more setsFail (a set: its own setsFail only)', () => {
+    const s = new V2Store();
+    s.set('/f', { value: 'x' }, 0);
+    expect(() => s.create('/f/a', { value: 'y' }, 0)).toThrow(/Not a directory/);
+    expect(() => s.create('/f', { value: 'y', unique: true }, 0)).toThrow(/Not a directory/);
+    expect(s.statsJson()).toMatchObject({ setsSuccess: 1, setsFail: 2, createFail: 2 });
+    expect(() => s.set('/f/a/b', { value: 'y' }, 0)).toThrow(/Not a directory/);
+    expect(s.statsJson()).toMatchObject({ setsSuccess: 1, setsFail: 3 });
+    expect(() => s.create('/f', { value: 'y' }, 0)).toThrow(/Key already exists/);
+    expect(() => s.set('/', { value: 'y' }, 0)).toThrow(/Root is read only/);
+    expect(s.statsJson()).toMatchObject({ setsFail: 4, createFail: 3 });
+  });
 });
