@@ -9,8 +9,9 @@ import type { V2Request } from './internal-request.js';
 export type V2Outcome = { kind: 'v2'; event?: V2Event; error?: V2Error };
 
 function ttl(r: Partial<V2Request>): { expireAtMs?: number } {
+  // 0 is none; a negative (wrapped, far past) expiration is kept, as etcd keeps a non-zero one
   const at = Number(r.expiration_ms ?? '0');
-  return at > 0 ? { expireAtMs: at } : {};
+  return at !== 0 ? { expireAtMs: at } : {};
 }
 
 /** prev_index (uint64 text): a number, or a bigint above 2^53 - 1 (never equal to an index, but etcd prints it). */

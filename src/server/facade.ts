@@ -307,7 +307,7 @@ export interface V2KeysRequest {
   readonly value?: string;
   readonly dir: boolean;
   /** undefined = no TTL (a write without ttl makes the node permanent). */
-  readonly ttlSeconds?: number;
+  readonly ttlSeconds?: number | bigint;
   readonly refresh: boolean;
   readonly prevValue?: string;
   /** 0/undefined = not given; a bigint above 2^53 - 1 (uint64 as the client wrote it). */

@@ -5,7 +5,7 @@
  */
 import { StateType } from '../raft/index.js';
 import { None } from '../raft/types.js';
-import type { V2Event, V2StoreStats, V2Watcher } from '../v2store/index.js';
+import { etcdExpirationMs, type V2Event, type V2StoreStats, type V2Watcher } from '../v2store/index.js';
 import type { V2HeaderInfo, V2KeysRequest, V2LeaderStats, V2Member, V2SelfStats } from './facade.js';
 import type { V2Request } from './internal-request.js';
 import type { EtcdServer } from './server.js';
@@ -25,7 +25,7 @@ export class V2Api {
       prev_index: String(req.prevIndex ?? 0),
       has_prev_exist: req.prevExist !== undefined,
       prev_exist: req.prevExist ?? false,
-      expiration_ms: req.ttlSeconds === undefined ? '0' : String(now + req.ttlSeconds * 1000),
+      expiration_ms: req.ttlSeconds === undefined ? '0' : String(etcdExpirationMs(now, req.ttlSeconds)),
       recursive: req.recursive,
       sorted: req.sorted,
       refresh: req.refresh,

@@ -69,9 +69,34 @@ export function formatRfc3339Nano(ms: number): string {
   return `${base}.${String(nanos).padStart(9, '0').replace(/0+$/, '')}Z`;
 }
 
-/** etcd's ttl field: seconds left, rounded up while positive, truncated toward zero once past. */
+/** Go's time.Duration range in milliseconds: Time.Sub saturates at these. */
+const DURATION_MS_MAX = 9223372036854.775;
+
+/**
+ * etcd's ttl field: seconds left, rounded up while positive, truncated toward zero once past; the
+ * time left saturates as Go's Time.Sub does (an expiration in 1688 shows ttl -9223372036).
+ */
 export function ttlSecondsLeft(expireMs: number, nowMs: number): number {
-  const leftMs = expireMs - nowMs;
+  const leftMs = Math.max(-DURATION_MS_MAX, Math.min(DURATION_MS_MAX, expireMs - nowMs));
   const ttl = leftMs > 0 ? Math.ceil(leftMs / 1000) : Math.trunc(leftMs / 1000);
   return ttl === 0 ? 0 : ttl; // no -0
+}
+
+/** Unix ms of 2000-01-01T00:00:00Z: a set or create with an expiration before it is permanent (etcd's minExpireTime). */
+export const MIN_EXPIRE_MS = 946684800000;
+
+/** A ttl below this many seconds cannot overflow Go's int64 nanoseconds before the year 2200. */
+const TTL_PLAIN_SECONDS_MAX = 5_000_000_000;
+
+/**
+ * The expiration etcd's v2 HTTP layer computes for `ttl` seconds (a uint64) from nowMs, in unix ms,
+ * with Go's int64 arithmetic: time.Duration(ttl) * time.Second wraps, and so does Time.UnixNano()
+ * past 2262; e.g. ttl 18446744073709551615 is -1 s (already expired), ttl 99999999999 lands in 1688
+ * (a set is then permanent, an update expires at the next SYNC). 0 means none, as in etcd's request.
+ */
+export function etcdExpirationMs(nowMs: number, ttlSeconds: number | bigint): number {
+  if (typeof ttlSeconds === 'number' && ttlSeconds < TTL_PLAIN_SECONDS_MAX) return nowMs + ttlSeconds * 1000;
+  const durationNs = BigInt.asIntN(64, BigInt(ttlSeconds) * 1_000_000_000n);
+  const unixNs = BigInt.asIntN(64, BigInt(Math.floor(nowMs)) * 1_000_000n + durationNs);
+  return Number(unixNs / 1_000_000n) - (unixNs % 1_000_000n < 0n ? 1 : 0); // floor to whole ms
 }

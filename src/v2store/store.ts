@@ -5,7 +5,7 @@
 import { V2Error, V2ErrorCode } from './errors.js';
 import { V2Event } from './event.js';
 import { EventHistory, HISTORY_LIMIT_DEFAULT } from './event-history.js';
-import type { V2Action } from './json.js';
+import { MIN_EXPIRE_MS, type V2Action } from './json.js';
 import { CLUSTER_PREFIX, KEYS_PREFIX, userKey, V2Node } from './node.js';
 import { newStats, type V2StoreStats, type V2StatField } from './stats.js';
 import { ensureDir, internalPath, joinPath, lookup, splitPath, uniqueName } from './tree.js';
@@ -300,6 +300,8 @@ export class V2Store {
 
   private createNode(path0: string, a: CreateArgs): V2Event {
     const index = this.currentIndex + 1;
+    // etcd's internalCreate: an expiration before 2000 is none (an update or CAS keeps it and expires)
+    const expireMs = a.expireMs !== undefined && a.expireMs < MIN_EXPIRE_MS ? undefined : a.expireMs;
     const path = a.unique ? joinPath(path0, uniqueName(index)) : path0;
     this.checkWritable(path);
     const { dir, name } = splitPath(path);
@@ -314,7 +316,7 @@ export class V2Store {
     }
     const n = a.dir ? V2Node.dir(path, index, parent) : V2Node.file(path, a.value, index, parent);
     parent.children?.set(name, n);
-    this.setExpire(n, a.expireMs);
+    this.setExpire(n, expireMs);
     this.currentIndex = index;
     return new V2Event(a.action, this.writtenNode(n, index, a.nowMs), prev, index, path);
   }

@@ -48,6 +48,8 @@ export const V2_STEPS: readonly Step[] = [
   form('PUT', '/v2/keys/t1?prevExist=true', 'value=v2&ttl='),
   form('PUT', '/v2/keys/t3', 'value=v&ttl=abc'), form('PUT', '/v2/keys/t3', 'value=v&ttl=-1'),
   form('PUT', '/v2/keys/t3', 'value=v&ttl=99999999999999999999'),
+  // Go's int64 nanoseconds wrap: this expiration lands in 1688, so the set is permanent
+  form('PUT', '/v2/keys/t4', 'value=v&ttl=99999999999'), get('/v2/keys/t4'),
   // expire: a stream watch sees the set, then the expire proposed by the leader's SYNC
   { parallel: get('/v2/keys/exp?wait=true&stream=true', '-m', '4'), then: [form('PUT', '/v2/keys/exp', 'value=e&ttl=1')] },
   // 200-series: bad form input, nothing written

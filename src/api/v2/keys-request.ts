@@ -67,9 +67,9 @@ export function parseKeysRequest(method: string, key: string, form: Form): Parse
   const prevValue = form.get('prevValue')?.[0];
   if (prevValue === '') throw bad(V2ErrorCode.PrevValueRequired, '"prevValue" cannot be empty');
   const noValueOnSuccess = quotedBool(form, 'noValueOnSuccess');
-  let ttlSeconds: number | undefined;
+  let ttlSeconds: number | bigint | undefined;
   if (formValue(form, 'ttl') !== '') {
-    ttlSeconds = Number(getUint(form, 'ttl', () => bad(V2ErrorCode.TTLNaN, 'invalid value for "ttl"')));
+    ttlSeconds = getUint(form, 'ttl', () => bad(V2ErrorCode.TTLNaN, 'invalid value for "ttl"'));
   }
   const prevExist = getBool(form, 'prevExist', () => bad(V2ErrorCode.InvalidField, 'invalid value for prevExist'));
   const refresh = getBool(form, 'refresh', () => bad(V2ErrorCode.InvalidField, 'invalid value for refresh')) ?? false;

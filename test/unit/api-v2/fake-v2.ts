@@ -6,7 +6,7 @@ import { createHttpApp } from '../../../src/api/http/index.js';
 import { v2Api, type V2PluginOptions } from '../../../src/api/v2/index.js';
 import { inject as lightInject, type InjectOptions, type Response } from 'light-my-request';
 import type { EtcdServerFacade, V2KeysRequest } from '../../../src/server/facade.js';
-import { V2Store, type V2Event } from '../../../src/v2store/index.js';
+import { etcdExpirationMs, V2Store, type V2Event } from '../../../src/v2store/index.js';
 
 export const CLUSTER_ID = 0xdc50b8daae93b3e0n;
 export const MEMBER_ID = 0x667880157b8812c8n;
@@ -22,7 +22,7 @@ export interface FakeV2 {
 }
 
 function apply(s: V2Store, r: V2KeysRequest, now: number): V2Event {
-  const ttl = r.ttlSeconds === undefined ? {} : { ttlSeconds: r.ttlSeconds };
+  const ttl = r.ttlSeconds === undefined ? {} : { expireAtMs: etcdExpirationMs(now, r.ttlSeconds) };
   if (r.method === 'GET') return s.get(r.key, { recursive: r.recursive, sorted: r.sorted }, now);
   if (r.method === 'POST') return s.create(r.key, { value: r.value, dir: r.dir, unique: true, ...ttl }, now);
   if (r.method === 'DELETE') {

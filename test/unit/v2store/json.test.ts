@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  V2Error, V2ErrorCode, V2ErrorMessages, formatRfc3339Nano, goJsonString, serializeNode, ttlSecondsLeft,
+  V2Error, V2ErrorCode, V2ErrorMessages, formatRfc3339Nano, goJsonString, serializeNode, ttlSecondsLeft, etcdExpirationMs, MIN_EXPIRE_MS,
   v2ErrorHttpStatus, cleanPath, internalPath,
 } from '../../../src/v2store/index.js';
 
@@ -34,6 +34,20 @@ describe('Go-compatible JSON', () => {
     expect(formatRfc3339Nano(ms - 690)).toBe('2026-11-22T04:51:00Z');
     expect(formatRfc3339Nano(ms + 0.5)).toBe('2026-11-22T04:51:00.6905Z');
     expect(formatRfc3339Nano(new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 7)).getTime())).toBe('2026-01-02T03:04:05.007Z');
+  });
+
+  it('computes a ttl\'s expiration with Go\'s wrapping int64 nanoseconds (observed on etcd 3.4.23)', () => {
+    const now = Date.UTC(2026, 11, 2, 3, 5, 8, 550);
+    expect(etcdExpirationMs(now, 100)).toBe(now + 100_000);
+    expect(etcdExpirationMs(now, 7_000_000_000)).toBe(now + 7_000_000_000_000); // 2248, no overflow
+    expect(etcdExpirationMs(now, 18446744073709551615n)).toBe(now - 1000); // Duration(uint64 max) = -1 ns * 1e9
+    // etcd answered an update with ttl=99999999999 by expiration 1688-06-19T15:24:26.233316356Z
+    const expNs = BigInt(Date.UTC(1688, 5, 19, 15, 24, 26, 233)) * 1_000_000n + 316356n;
+    const then = Number((expNs + 2n ** 64n - 7766279630452241920n) / 1_000_000n); // Duration(99999999999 s) wraps to 7766279630452241920 ns
+    expect(formatRfc3339Nano(etcdExpirationMs(then, 99999999999)).slice(0, 22)).toBe('1688-06-19T15:24:26.23'); // (now is whole ms)
+    expect(etcdExpirationMs(now, 7_500_000_000)).toBeLessThan(MIN_EXPIRE_MS); // UnixNano past 2262 wraps
+    // an expiration in 1688 shows ttl -9223372036: Go's Time.Sub saturates
+    expect(ttlSecondsLeft(etcdExpirationMs(now, 99999999999), now)).toBe(-9223372036);
   });
 
   it('rounds ttl up while time is left and truncates once past', () => {

@@ -23,4 +23,17 @@ describe('v2 store stats, as etcd 3.4.23 counts them', () => {
     expect(() => s.set('/', { value: 'y' }, 0)).toThrow(/Root is read only/);
     expect(s.statsJson()).toMatchObject({ setsFail: 4, createFail: 3 });
   });
+
+  it('a set or create with an expiration before 2000 is permanent; an update keeps it and expires at the next sync', () => {
+    const s = new V2Store();
+    const now = Date.UTC(2026, 11, 2);
+    const past = Date.UTC(1688, 5, 19);
+    expect(s.set('/a', { value: '1', expireAtMs: past }, now).serialize()).toBe('{"action":"set","node":{"key":"/a","value":"1","modifiedIndex":1,"createdIndex":1}}');
+    expect(s.create('/b', { value: '1', expireAtMs: past }, now).node.ttl).toBeUndefined();
+    const u = s.update('/a', { value: '2', expireAtMs: past }, now);
+    expect([u.node.expiration, u.node.ttl]).toEqual(['1688-06-19T00:00:00Z', -9223372036]);
+    s.deleteExpiredKeys(now);
+    expect(() => s.get('/a', {}, now)).toThrow(/Key not found/);
+    expect(s.get('/b', {}, now).node.value).toBe('1');
+  });
 });
