@@ -68,7 +68,9 @@ function checkOps(store: StoreCore, req: TxnRequest, path: Path, at: { i: number
     } else if ('range' in op) {
       const rev = op.range.revision ?? 0;
       if (rev > 0 && rev > store.currentRev) throw new MvccError('future-rev');
-      if (rev > 0 && rev < store.compactRev) throw new MvccError('compacted', store.compactRev);
+      // etcd's checkRequestRange: any revision but 0 below the first one (the compact revision, -1
+      // before any compaction) is compacted, negative ones included
+      if (rev !== 0 && rev < store.compactRev) throw new MvccError('compacted', store.compactRev);
     } else if ('txn' in op) checkOps(store, op.txn, path, at, writable);
   }
 }

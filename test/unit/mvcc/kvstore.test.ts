@@ -168,6 +168,11 @@ describe('txn', () => {
     expect(code(() => kv.txn(++idx, { compare: [], success: [{ put: { key: B('b'), value: B('1') } }, { put: { key: B('q'), value: B(''), ignoreValue: true } }], failure: [] }))).toBe('key-not-found');
     expect([kv.rev(), kv.range(B('b'), undefined).count, backend.consistentIndex()]).toEqual([before, 0, idx]);
     expect(code(() => kv.txn(null, { compare: [], success: [{ range: { key: B('a'), revision: 99 } }], failure: [] }))).toBe('future-rev');
+    // etcd's checkRequestRange: below the first revision (-1 before any compaction) is compacted
+    expect(code(() => kv.txn(null, { compare: [], success: [{ range: { key: B('a'), revision: -2 } }], failure: [] }))).toBe('compacted');
+    expect(kv.txn(null, { compare: [], success: [{ range: { key: B('a'), revision: -1 } }], failure: [] }).succeeded).toBe(true);
+    kv.compact(++idx, 2);
+    expect(code(() => kv.txn(null, { compare: [], success: [{ range: { key: B('a'), revision: -1 } }], failure: [] }))).toBe('compacted');
   });
 
   it('read-only txn without a raft index; writes need one', () => {
