@@ -106,6 +106,10 @@ export class WatchHub {
   }
 
   add(w: Watcher, startRev: number): void {
+    // etcd: a negative start revision makes an unsynced watcher; below the compact revision (-1
+    // before any compaction) it is canceled as compacted (compact_revision -1 included), else its
+    // history read (from the revision's bytes, 0xff…) finds nothing and it starts now
+    if (startRev < 0 && startRev >= this.store.compactRev) startRev = 0;
     if (startRev === 0 || startRev > this.store.currentRev) {
       w.minRev = startRev === 0 ? this.store.currentRev + 1 : startRev;
       this.toSynced(w);
@@ -308,7 +312,7 @@ export class WatchStream {
     const filters = req.filters ?? [];
     const w = new Watcher(id, this, toSpan(req.key, req.rangeEnd), 0, !!req.prevKv, filters.includes('NOPUT'), filters.includes('NODELETE'));
     this.watchers.set(id, w);
-    this.hub.add(w, req.startRevision && req.startRevision > 0 ? req.startRevision : 0);
+    this.hub.add(w, req.startRevision ?? 0);
     return id;
   }
 

@@ -166,7 +166,7 @@ export class GatewayWatchSession implements WatchSink {
       watch_id: batch.watchId,
       events: batch.events,
     };
-    if (batch.compactRevision > 0) {
+    if (batch.compactRevision !== 0) {
       resp.header = responseHeader(this.facade.header(), 0); // etcd 3.4 leaves the revision out here
       resp.canceled = true;
       resp.compact_revision = batch.compactRevision;

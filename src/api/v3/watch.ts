@@ -134,7 +134,7 @@ export class WatchServerStream implements WatchSink {
       watch_id: batch.watchId,
       events: batch.events,
     };
-    if (batch.compactRevision > 0) {
+    if (batch.compactRevision !== 0) {
       res.compact_revision = batch.compactRevision;
       res.canceled = true;
       this.watchers.delete(batch.watchId);

@@ -131,12 +131,17 @@ describe('watch stream', () => {
     const s = await serverStream(streams.length);
     s.sink.send({ watchId: 0, events: [], revision: 41, compactRevision: 3 });
     expect(await w.next()).toMatchObject({ watch_id: '0', canceled: true, compact_revision: '3' });
+    // etcd cancels a start revision below -1 before any compaction with compact_revision -1
+    w.stream.write({ create_request: { key: Buffer.from('n'), start_revision: -2 } });
+    expect(await w.next()).toMatchObject({ created: true, watch_id: '1' });
+    s.sink.send({ watchId: 1, events: [], revision: 0, compactRevision: -1 });
+    expect(await w.next()).toMatchObject({ watch_id: '1', canceled: true, compact_revision: '-1' });
     // a progress notification (no events, no compaction) for a live watcher
     w.stream.write({ create_request: { key: Buffer.from('p'), progress_notify: true } });
-    expect(await w.next()).toMatchObject({ created: true, watch_id: '1' });
-    s.sink.send({ watchId: 1, events: [], revision: 60, compactRevision: 0 });
+    expect(await w.next()).toMatchObject({ created: true, watch_id: '2' });
+    s.sink.send({ watchId: 2, events: [], revision: 60, compactRevision: 0 });
     const p = await w.next();
-    expect(p).toMatchObject({ watch_id: '1', events: [], canceled: false });
+    expect(p).toMatchObject({ watch_id: '2', events: [], canceled: false });
     expect(p.header!.revision).toBe('60');
   });
 

@@ -70,6 +70,20 @@ describe('watch', () => {
     ws.close();
   });
 
+  it('negative start revisions as etcd: -1 starts now, below the compact revision (-1 before any compaction) is compacted', async () => {
+    put('a', '1');
+    const ws = kv.watchStream();
+    const now = ws.watch({ key: B('a'), startRevision: -1 });
+    const low = ws.watch({ key: B('a'), startRevision: -2 });
+    expect(brief(await ws.next())).toEqual({ id: low, compact: -1, evs: [] });
+    put('a', '2');
+    expect(brief(await ws.next())).toEqual({ id: now, compact: undefined, evs: ['PUT a 3'] });
+    kv.compact(++idx, 2);
+    const after = ws.watch({ key: B('a'), startRevision: -1 });
+    expect(brief(await ws.next())).toEqual({ id: after, compact: 2, evs: [] });
+    ws.close();
+  });
+
   it('a compacted start revision gets the compact revision and the watcher is removed', async () => {
     for (let i = 0; i < 5; i++) put('a', `${i}`);
     kv.compact(++idx, 4);
