@@ -79,7 +79,7 @@ export function createHttpApp(facade: EtcdServerFacade, opts: HttpAppOptions): F
     done();
   });
   app.setNotFoundHandler((_req, reply) => textReply(reply, 404, '404 page not found\n'));
-  app.route({ method: 'OPTIONS', url: '/*', handler: (_req, reply) => reply.code(200).send() });
+  app.register(corsPreflight);
 
   getOnly(app, '/health', async (reply) => {
     const healthy = await checkHealth(facade);
@@ -109,11 +109,21 @@ export function createHttpApp(facade: EtcdServerFacade, opts: HttpAppOptions): F
   return app;
 }
 
-/** GET handler; any other method gets etcd's 405 with `Allow: GET`. */
+/**
+ * OPTIONS on any path is etcd's CORS answer, 200 and no body, whatever body the request has: its own
+ * scope reads any body as nothing (fastify's root parsers answered 415 or 400 before the handler).
+ */
+async function corsPreflight(scope: FastifyInstance): Promise<void> {
+  scope.removeAllContentTypeParsers();
+  scope.addContentTypeParser('*', (_req, _payload, done) => done(null, undefined));
+  scope.route({ method: 'OPTIONS', url: '/*', handler: (_req, reply) => reply.code(200).send() });
+}
+
+/** GET handler; any other method (HEAD too, as etcd's handlers) gets etcd's 405 with `Allow: GET`. */
 function getOnly(app: FastifyInstance, url: string, handler: (reply: FastifyReply) => Promise<FastifyReply>): void {
-  app.get(url, (_req, reply) => handler(reply));
+  app.route({ method: 'GET', url, exposeHeadRoute: false, handler: (_req, reply) => handler(reply) });
   app.route({
-    method: ['POST', 'PUT', 'DELETE', 'PATCH'],
+    method: ['HEAD', 'POST', 'PUT', 'DELETE', 'PATCH'],
     url,
     handler: (_req, reply) => textReply(reply.header('allow', 'GET'), 405, 'Method Not Allowed\n'),
   });

@@ -67,6 +67,12 @@ describe('/health', () => {
       expect({ status: res.statusCode, body: res.body, allow: res.headers.allow })
         .toEqual({ status: 405, body: 'Method Not Allowed\n', allow: 'GET' });
     }
+    // HEAD too (etcd's handlers allow GET only): no health read, so no raft entry and no v2 get counted
+    for (const url of ['/health', '/version']) {
+      const res = await app.inject({ method: 'HEAD', url });
+      expect({ status: res.statusCode, allow: res.headers.allow, length: res.headers['content-length'] })
+        .toEqual({ status: 405, allow: 'GET', length: '19' });
+    }
   });
 });
 
@@ -104,6 +110,11 @@ describe('/version, /metrics, unknown paths', () => {
     const opt = await app.inject({ method: 'OPTIONS', url: '/v3/kv/range' });
     expect(opt.statusCode).toBe(200);
     expect(opt.headers['access-control-allow-methods']).toBe('POST, GET, OPTIONS, PUT, DELETE');
+    // whatever body it carries (fastify's parsers answered 415 or 400)
+    for (const [type, payload] of [['application/json', '{'], ['application/x-www-form-urlencoded', 'a=1'], ['text/plain', 'x']]) {
+      const o = await app.inject({ method: 'OPTIONS', url: '/v2/members', headers: { 'content-type': type }, payload });
+      expect([o.statusCode, o.body, o.headers['access-control-allow-origin']]).toEqual([200, '', '*']);
+    }
   });
 });
 
