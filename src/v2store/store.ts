@@ -74,14 +74,18 @@ export class V2Store {
   }
 
   update(key: string, opts: V2UpdateOptions, now: V2Now): V2Event {
-    return this.counted('update', () => this.updatePath(internalPath(key), opts, toMs(now)));
+    // etcd counts a refused root (107) and a value on a directory (102) as updateSuccess: its Update
+    // returns those errors without setting the variable its deferred counter reads (observed on 3.4.23)
+    return this.counted('update', () => this.updatePath(internalPath(key), opts, toMs(now)),
+      [V2ErrorCode.RootROnly, V2ErrorCode.NotFile]);
   }
 
   /** prevValue "" or undefined and prevIndex 0 or undefined are not compared (etcd). */
   compareAndSwap(key: string, prevValue: string | undefined, prevIndex: number | bigint | undefined,
     opts: V2UpdateOptions, now: V2Now): V2Event {
+    // a refused root (107) counts as compareAndSwapSuccess, as in etcd (see update)
     return this.counted('compareAndSwap',
-      () => this.casPath(internalPath(key), prevValue ?? '', prevIndex ?? 0, opts, toMs(now)));
+      () => this.casPath(internalPath(key), prevValue ?? '', prevIndex ?? 0, opts, toMs(now)), [V2ErrorCode.RootROnly]);
   }
 
   delete(key: string, opts: V2DeleteOptions, now: V2Now): V2Event {
@@ -271,14 +275,17 @@ export class V2Store {
 
   // ---- helpers ----
 
-  /** Runs an operation, counting its success or V2Error failure under `op` (used by the /0 mirror too). */
-  counted(op: V2StatField, fn: () => V2Event): V2Event {
+  /**
+   * Runs an operation, counting its success or V2Error failure under `op` (used by the /0 mirror too);
+   * errors with a code in `countedAsSuccess` count as a success (etcd's quirks, see update).
+   */
+  counted(op: V2StatField, fn: () => V2Event, countedAsSuccess: readonly number[] = []): V2Event {
     try {
       const e = fn();
       this.stats[`${op}Success` as keyof V2StoreStats]++;
       return e;
     } catch (err) {
-      if (err instanceof V2Error) this.stats[`${op}Fail` as keyof V2StoreStats]++;
+      if (err instanceof V2Error) this.stats[`${op}${countedAsSuccess.includes(err.errorCode) ? 'Success' : 'Fail'}` as keyof V2StoreStats]++;
       throw err;
     }
   }

@@ -39,6 +39,8 @@ export const V2_STEPS: readonly Step[] = [
   form('PUT', '/v2/keys/ed', 'dir=true'), req('DELETE', '/v2/keys/ed?dir=true'),
   // root is read only
   form('PUT', '/v2/keys/', 'value=x'), req('DELETE', '/v2/keys/?recursive=true'), req('DELETE', '/v2/keys/?prevValue=x'),
+  form('PUT', '/v2/keys/?prevExist=true', 'value=x'), form('PUT', '/v2/keys/?prevValue=x', 'value=y'), form('PUT', '/v2/keys/queue?prevExist=true', 'value=x'),
+  get('/v2/stats/store'),
   // TTL and refresh (from here on etcd proposes a SYNC entry every 500 ms while TTL keys exist:
   // X-Raft-Index depends on timing and is masked)
   { maskRaftIndex: true },

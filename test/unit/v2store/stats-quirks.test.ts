@@ -36,4 +36,16 @@ describe('v2 store stats, as etcd 3.4.23 counts them', () => {
     expect(() => s.get('/a', {}, now)).toThrow(/Key not found/);
     expect(s.get('/b', {}, now).node.value).toBe('1');
   });
+
+  it('counts an update refused at the root (107) or giving a directory a value (102) as updateSuccess, a CAS at the root as compareAndSwapSuccess', () => {
+    const s = new V2Store();
+    s.set('/d', { dir: true }, 0);
+    expect(() => s.update('/', { value: 'y' }, 0)).toThrow(/Root is read only/);
+    expect(() => s.update('/d', { value: 'y' }, 0)).toThrow(/Not a file/);
+    expect(() => s.update('/nx', { value: 'y' }, 0)).toThrow(/Key not found/);
+    expect(s.statsJson()).toMatchObject({ updateSuccess: 2, updateFail: 1 });
+    expect(() => s.compareAndSwap('/', 'x', undefined, { value: 'y' }, 0)).toThrow(/Root is read only/);
+    expect(() => s.compareAndSwap('/d', 'x', undefined, { value: 'y' }, 0)).toThrow(/Not a file/);
+    expect(s.statsJson()).toMatchObject({ compareAndSwapSuccess: 1, compareAndSwapFail: 1 });
+  });
 });
