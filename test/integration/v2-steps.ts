@@ -93,6 +93,9 @@ export const V2_STEPS: readonly Step[] = [
   req('POST', '/v2/members', '-H', 'Content-Type: application/json', '-d', '{"peerURLs":["http://127.0.0.1:1/x"]}'),
   req('DELETE', '/v2/members/zz'), req('DELETE', '/v2/members'),
   req('PUT', '/v2/members/1234', '-H', 'Content-Type: application/json', '-d', '{"peerURLs":[]}'),
+  req('PUT', '/v2/members/1234', '-H', 'Content-Type: application/json; charset=utf-8', '-d', '{"peerURLs":"x"}'),
+  req('PUT', '/v2/members/1234', '-H', 'Content-Type: application/json', '-d', '{"peerURLs":["unix://x"]} {'),
+  req('PUT', '/v2/members/1234', '-H', 'Content-Type: application/json', '-d', '{"PeerURLs":["unix://x"]}'),
   get('/v2/stats/store'),
   // etcdctl v2
   ctl('set', '/e/a', '1'), ctl('get', '/e/a'), ctl('mk', '/e/a', '2'), ctl('mk', '/e/b', '2'), ctl('update', '/e/b', '3'),

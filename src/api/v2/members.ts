@@ -12,7 +12,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { EtcdServerFacade, V2Member } from '../../server/facade.js';
 import { goJsonString } from '../../v2store/index.js';
+import { readPeerUrlsBody } from './member-body.js';
 import { clusterIdHex, methodNotAllowed, sendJson, sendMessage, writeGo } from './reply.js';
+
+export { checkUrls } from './member-body.js';
 
 export type MembersFacade = Pick<EtcdServerFacade, 'memberAdd' | 'memberRemove' | 'memberUpdate' | 'v2Members' | 'v2Header' | 'v2AuthProbe' | 'v2SelfStats'>;
 
@@ -22,42 +25,17 @@ export function memberJson(m: V2Member): string {
   return `{"id":"${m.id.toString(16)}","name":${goJsonString(m.name)},"peerURLs":${strings(m.peerURLs)},"clientURLs":${strings(m.clientURLs)}}`;
 }
 
-/** etcd's types.NewURLs checks: the message of the first bad URL, or undefined. */
-export function checkUrls(urls: readonly unknown[]): string | undefined {
-  if (urls.length === 0) return 'no valid URLs given';
-  for (const raw of urls) {
-    if (typeof raw !== 'string') return 'json: cannot unmarshal into Go value of type string';
-    let u: URL;
-    try {
-      u = new URL(raw);
-    } catch {
-      if (!/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(raw)) return `URL scheme must be http, https, unix, or unixs: ${raw}`;
-      return `parse ${JSON.stringify(raw)}: invalid URL`;
-    }
-    const scheme = u.protocol.slice(0, -1);
-    if (!['http', 'https', 'unix', 'unixs'].includes(scheme)) return `URL scheme must be http, https, unix, or unixs: ${raw}`;
-    if ((scheme === 'http' || scheme === 'https') && !/:\d*$/.test(u.host)) return `URL address does not have the form "host:port": ${raw}`;
-    if (u.pathname !== '' && u.pathname !== '/' ) return `URL must not contain a path: ${raw}`;
-    if (raw.replace(/^[a-z]+:\/\/[^/]*/i, '') !== '') return `URL must not contain a path: ${raw}`;
-  }
-  return undefined;
-}
-
-/** The peerURLs of a JSON body, or the 415/400 answer etcd gives. */
+/**
+ * The peerURLs of a JSON body, or the 415/400 answer etcd gives (its unmarshalRequest: the media type
+ * before a ";" is trimmed and lowercased, a bare one is compared as sent).
+ */
 function readPeerUrls(request: FastifyRequest): { urls: string[] } | { status: number; message: string } {
-  const ct = request.headers['content-type'] ?? '';
+  let ct = request.headers['content-type'] ?? '';
+  const semi = ct.indexOf(';');
+  if (semi >= 0) ct = ct.slice(0, semi).trim().toLowerCase();
   if (ct !== 'application/json') return { status: 415, message: `Bad Content-Type ${ct}, accept application/json` };
-  const text = (request.body as Buffer | undefined)?.toString('utf8') ?? '';
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    return { status: 400, message: text.trim() === '' || /^\s*[[{"]/.test(text) ? 'unexpected end of JSON input' : `invalid character '${text.trim()[0]}' looking for beginning of value` };
-  }
-  const urls = (parsed as { peerURLs?: unknown } | null)?.peerURLs;
-  const list = Array.isArray(urls) ? urls : [];
-  const bad = checkUrls(list);
-  return bad === undefined ? { urls: list as string[] } : { status: 400, message: bad };
+  const r = readPeerUrlsBody((request.body as Buffer | undefined) ?? Buffer.alloc(0));
+  return 'urls' in r ? r : { status: 400, message: r.message };
 }
 
 function memberError(reply: FastifyReply, err: unknown, id?: string): FastifyReply {

@@ -49,7 +49,8 @@ describe('/v2/members', () => {
   it('checkUrls: etcd\'s messages', () => {
     expect(checkUrls(['http://127.0.0.1:1/x'])).toBe('URL must not contain a path: http://127.0.0.1:1/x');
     expect(checkUrls(['http://127.0.0.1'])).toBe('URL address does not have the form "host:port": http://127.0.0.1');
-    expect(checkUrls(['unix://a', 'https://h:1'])).toBeUndefined();
+    expect(checkUrls(['unix://a:1', 'https://h:1'])).toBeUndefined();
+    expect(checkUrls(['unix://a'])).toBe('URL address does not have the form "host:port": unix://a'); // etcd 3.4.23 wants a port there too
   });
 });
 
