@@ -170,7 +170,7 @@ export class WatchHub {
       stream.victims.delete(w);
       const final = w.pending.compactRevision !== undefined;
       w.pending = null;
-      if (final) stream.drop(w.id);
+      if (final) stream.retire(w.id);
       else if (w.minRev <= this.store.currentRev) this.toUnsynced(w);
       else this.toSynced(w);
     }
@@ -221,7 +221,7 @@ export class WatchHub {
         if (w.minRev < compactRev) {
           // revision 0, as etcd's syncWatchers sends it: the canceled response's header has no revision
           const resp: WatchResponse = { watchId: w.id, events: [], revision: 0, compactRevision: compactRev };
-          if (w.stream.tryPush(resp)) w.stream.drop(w.id);
+          if (w.stream.tryPush(resp)) w.stream.retire(w.id);
           else this.toVictim(w, resp);
         } else if (w.minRev > curRev) {
           this.unsynced.delete(w);
@@ -297,16 +297,18 @@ export class WatchStream {
   private waiter: ((r: WatchResponse | null) => void) | null = null;
   private nextId = 0;
   private closed = false;
+  /** Ids of watchers retired by compaction, still taken (see retire). */
+  private readonly compacted = new Set<number>();
 
   constructor(private readonly hub: WatchHub) {}
 
   watch(req: WatchRequest): number {
     if (this.closed) throw new Error('mvcc: watch stream closed');
     let id = req.id;
-    if (id !== undefined && this.watchers.has(id)) throw new MvccError('watch-id-exists');
+    if (id !== undefined && (this.watchers.has(id) || this.compacted.has(id))) throw new MvccError('watch-id-exists');
     if (id === undefined) {
       // the stream picks: ids are handed out from 0 upwards, skipping ids in use
-      while (this.watchers.has(this.nextId)) this.nextId++;
+      while (this.watchers.has(this.nextId) || this.compacted.has(this.nextId)) this.nextId++;
       id = this.nextId++;
     }
     const filters = req.filters ?? [];
@@ -316,9 +318,18 @@ export class WatchStream {
     return id;
   }
 
-  /** Stop a watcher; false if no such id. */
+  /** Stop a watcher; false if no such id (a watcher canceled by compaction still has its id). */
   cancel(id: number): boolean {
+    if (this.compacted.delete(id)) return true;
     return this.drop(id);
+  }
+
+  /**
+   * A watcher canceled because its start revision was compacted leaves the store, but, as in etcd's
+   * watchStream, its id stays taken until the client cancels it (then it gets a canceled response).
+   */
+  retire(id: number): void {
+    if (this.drop(id)) this.compacted.add(id);
   }
 
   drop(id: number): boolean {

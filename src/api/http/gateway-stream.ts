@@ -169,8 +169,7 @@ export class GatewayWatchSession implements WatchSink {
     if (batch.compactRevision !== 0) {
       resp.header = responseHeader(this.facade.header(), 0); // etcd 3.4 leaves the revision out here
       resp.canceled = true;
-      resp.compact_revision = batch.compactRevision;
-      this.ids.delete(batch.watchId);
+      resp.compact_revision = batch.compactRevision; // the id stays taken until the client cancels it, as in etcd
     }
     this.respond(resp);
     return true;

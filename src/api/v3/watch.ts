@@ -136,8 +136,7 @@ export class WatchServerStream implements WatchSink {
     };
     if (batch.compactRevision !== 0) {
       res.compact_revision = batch.compactRevision;
-      res.canceled = true;
-      this.watchers.delete(batch.watchId);
+      res.canceled = true; // the id stays taken until the client cancels it, as in etcd
     }
     if (w.fragment && batch.events.length > 1) {
       for (const piece of fragmentResponse(res, this.limits.maxRequestBytes)) this.call.write(piece);
@@ -202,7 +201,7 @@ export class WatchServerStream implements WatchSink {
     const pending = state.pending!;
     state.pending = undefined;
     for (const b of pending) {
-      if (this.watchers.get(id) !== state) break; // compacted: canceled already
+      if (this.watchers.get(id) !== state) break; // canceled meanwhile
       this.write(b, state);
     }
   }

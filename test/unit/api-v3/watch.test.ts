@@ -131,6 +131,9 @@ describe('watch stream', () => {
     const s = await serverStream(streams.length);
     s.sink.send({ watchId: 0, events: [], revision: 41, compactRevision: 3 });
     expect(await w.next()).toMatchObject({ watch_id: '0', canceled: true, compact_revision: '3' });
+    // its id stays taken until canceled, as in etcd: the cancel is answered
+    w.stream.write({ cancel_request: { watch_id: 0 } });
+    expect(await w.next()).toMatchObject({ watch_id: '0', canceled: true });
     // etcd cancels a start revision below -1 before any compaction with compact_revision -1
     w.stream.write({ create_request: { key: Buffer.from('n'), start_revision: -2 } });
     expect(await w.next()).toMatchObject({ created: true, watch_id: '1' });

@@ -92,6 +92,9 @@ describe('watch', () => {
     const canceled = await ws.next();
     expect(brief(canceled)).toEqual({ id, compact: 4, evs: [] });
     expect(canceled?.revision).toBe(0); // etcd's response carries no revision (its header shows none)
+    // as in etcd's watchStream, the id stays taken until the client cancels it
+    expect(() => ws.watch({ id, key: B('a') })).toThrow(MvccError);
+    expect(ws.cancel(id)).toBe(true);
     expect(ws.cancel(id)).toBe(false);
     const ok = ws.watch({ key: B('a'), startRevision: 4, prevKv: true });
     expect(brief(await ws.next())).toEqual({ id: ok, compact: undefined, evs: ['PUT a 4', 'PUT a 5 prev=2', 'PUT a 6 prev=3'] });
