@@ -157,13 +157,14 @@ export class JsonCodec {
     }
   }
 
-  private decodeEnum(f: FieldSpec, v: unknown): string {
+  /** A number etcd's enum does not name stays a number, as proto-loader decodes it (a string would not survive the raft encoding). */
+  private decodeEnum(f: FieldSpec, v: unknown): string | number {
     const e = this.enumSpec(f);
     if (typeof v === 'string') {
       if (e.byName.has(v)) return v;
       throw new GatewayDecodeError(`unknown value "${v}" for enum ${goEnumName(e.fullName)}`);
     }
-    if (typeof v === 'number' && Number.isInteger(v)) return e.byNumber.get(v) ?? String(v);
+    if (typeof v === 'number' && Number.isInteger(v)) return e.byNumber.get(v) ?? v;
     throw mismatch(v, goEnumName(e.fullName));
   }
 
