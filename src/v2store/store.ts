@@ -130,6 +130,21 @@ export class V2Store {
     return enabled.value === 'true';
   }
 
+  /**
+   * etcd validates a membership change by reading the member list and the removed-member list from
+   * the store (membersFromStore): two gets counted in the stats (the second fails while no member was
+   * ever removed). Called where etcd would validate a change of an unknown member.
+   */
+  membershipReadProbe(): void {
+    for (const p of [`${CLUSTER_PREFIX}/members`, `${CLUSTER_PREFIX}/removed_members`]) {
+      try {
+        this.counted('gets', () => this.getPath(p, { recursive: true, sorted: true }, 0));
+      } catch (err) {
+        if (!(err instanceof V2Error)) throw err;
+      }
+    }
+  }
+
   /** Whether any node carries a TTL: the leader proposes SYNC entries only then (as etcd does). */
   hasTtlKeys(): boolean {
     return this.ttlHeap.size() > 0;

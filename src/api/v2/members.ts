@@ -17,7 +17,8 @@ import { clusterIdHex, methodNotAllowed, sendJson, sendMessage, writeGo } from '
 
 export { checkUrls } from './member-body.js';
 
-export type MembersFacade = Pick<EtcdServerFacade, 'memberAdd' | 'memberRemove' | 'memberUpdate' | 'v2Members' | 'v2Header' | 'v2AuthProbe' | 'v2SelfStats'>;
+export type MembersFacade = Pick<EtcdServerFacade, 'memberAdd' | 'memberRemove' | 'memberUpdate' | 'v2Members' | 'v2Header' | 'v2AuthProbe' |
+  'v2MembershipProbe' | 'v2SelfStats'>;
 
 const strings = (xs: readonly string[]): string => `[${xs.map(goJsonString).join(',')}]`;
 
@@ -74,8 +75,13 @@ async function handleMembers(facade: MembersFacade, request: FastifyRequest, rep
   const id = parseId(rest);
   if (id === undefined) return sendMessage(reply, 404, `No such member: ${rest}`);
   const known = facade.v2Members().some((x) => x.id === id);
+  // etcd proposes the change and refuses an unknown member when validating it, which reads the member lists
+  const unknown = (): FastifyReply => {
+    facade.v2MembershipProbe();
+    return sendMessage(reply, 404, `No such member: ${id.toString(16)}`);
+  };
   if (m === 'DELETE') {
-    if (!known) return sendMessage(reply, 404, `No such member: ${id.toString(16)}`);
+    if (!known) return unknown();
     try {
       await facade.memberRemove({ ID: id.toString() });
       return writeGo(reply, 204, {}, '');
@@ -85,7 +91,7 @@ async function handleMembers(facade: MembersFacade, request: FastifyRequest, rep
   }
   const body = readPeerUrls(request);
   if ('status' in body) return sendMessage(reply, body.status, body.message);
-  if (!known) return sendMessage(reply, 404, `No such member: ${id.toString(16)}`);
+  if (!known) return unknown();
   try {
     await facade.memberUpdate({ ID: id.toString(), peerURLs: body.urls });
     return writeGo(reply, 204, {}, '');

@@ -51,6 +51,7 @@ export function fakeFacade(): { facade: EtcdServerFacade; fake: FakeV2 } {
     v2Watch: (key, opts) => fake.store.watch(key, opts),
     v2Index: () => fake.store.index(),
     v2AuthProbe: () => fake.store.authEnabledProbe(),
+    v2MembershipProbe: () => fake.store.membershipReadProbe(),
     v2StoreStats: () => fake.store.statsJson(),
     v2Header: () => ({ clusterId: CLUSTER_ID, raftIndex: fake.raftIndex, raftTerm: 2 }),
     v2Members: () => [member],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { V2Error, V2Store } from '../../../src/v2store/index.js';
+import { V2Error, V2Store, mirrorMemberAdd, mirrorMemberRemove } from '../../../src/v2store/index.js';
 
 describe('v2 store stats, as etcd 3.4.23 counts them', () => {
   it('counts a refused delete of the root (107) as deleteSuccess', () => {
@@ -47,5 +47,16 @@ describe('v2 store stats, as etcd 3.4.23 counts them', () => {
     expect(() => s.compareAndSwap('/', 'x', undefined, { value: 'y' }, 0)).toThrow(/Root is read only/);
     expect(() => s.compareAndSwap('/d', 'x', undefined, { value: 'y' }, 0)).toThrow(/Not a file/);
     expect(s.statsJson()).toMatchObject({ compareAndSwapSuccess: 1, compareAndSwapFail: 1 });
+  });
+
+  it('membershipReadProbe counts the two reads of etcd\'s membership validation (members found, removed_members missing)', () => {
+    const s = new V2Store();
+    mirrorMemberAdd(s, 'abc', { peerURLs: ['http://10.0.0.2:2380'], isLearner: false }, 0);
+    const before = s.statsJson();
+    s.membershipReadProbe();
+    expect(s.statsJson()).toMatchObject({ getsSuccess: before.getsSuccess + 1, getsFail: before.getsFail + 1 });
+    mirrorMemberRemove(s, 'abc', 0);
+    s.membershipReadProbe();
+    expect(s.statsJson()).toMatchObject({ getsSuccess: before.getsSuccess + 3, getsFail: before.getsFail + 1 });
   });
 });
