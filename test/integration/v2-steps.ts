@@ -64,7 +64,7 @@ export const V2_STEPS: readonly Step[] = [
   req('PUT', '/v2/keys/bad', '-H', 'Content-Type: application/x-www-form-urlencoded; =', '-d', 'value=1'),
   // a lone token is a media type for Go (not a form, no 210): the root's 107
   req('PUT', '/v2/keys/', '-H', 'Content-Type: json', '-d', 'value=1'),
-  req('PATCH', '/v2/keys/bad'), req('OPTIONS', '/v2/keys/bad'),
+  req('PATCH', '/v2/keys/bad'), req('OPTIONS', '/v2/keys/bad'), req('OPTIONS', '/v2/keys/a/../bad', '--path-as-is', '-H', 'Content-Type: ; =', '-d', 'x'),
   req('GET', '/v2/keys/a/../bad', '--path-as-is'), req('HEAD', '/v2/keys/a/../bad', '--path-as-is', '-I'), req('PUT', '/v2/keys/a/./bad', '--path-as-is', '-d', 'value=1'),
   req('PUT', '/v2/keys/a//bad', '-d', 'value=1'), get('/v2/keys/bad'),
   // escaped paths: decoded before the key is taken ("+" stays); a bad escape in the path is Go's bare
