@@ -54,11 +54,20 @@ function compareToPath(store: StoreCore, req: TxnRequest, path: Path): void {
   for (const op of ok ? req.success : req.failure) if ('txn' in op) compareToPath(store, op.txn, path);
 }
 
-function checkOps(store: StoreCore, req: TxnRequest, path: Path, at: { i: number }, writable: boolean): void {
+/**
+ * etcd's checkRequests, run twice over the chosen ops (nested txns included): every put first (only
+ * in a txn that writes), then every range, so a put's error wins over an earlier range's.
+ */
+function checkOps(store: StoreCore, req: TxnRequest, path: Path, writable: boolean): void {
+  if (writable) checkChosen(store, req, path, { i: 0 }, 'put');
+  checkChosen(store, req, path, { i: 0 }, 'range');
+}
+
+function checkChosen(store: StoreCore, req: TxnRequest, path: Path, at: { i: number }, kind: 'put' | 'range'): void {
   const ops = path[at.i++] ? req.success : req.failure;
   for (const op of ops) {
     if ('put' in op) {
-      if (!writable) continue;
+      if (kind !== 'put') continue;
       const p = op.put;
       const ki = store.index.get(p.key.toString('latin1'));
       const live = ki !== undefined && ki.value !== null;
@@ -66,12 +75,13 @@ function checkOps(store: StoreCore, req: TxnRequest, path: Path, at: { i: number
       const lease = p.lease ?? 0n;
       if (!p.ignoreLease && lease !== 0n && store.leases && !store.leases.exists(lease)) throw new MvccError('lease-not-found');
     } else if ('range' in op) {
+      if (kind !== 'range') continue;
       const rev = op.range.revision ?? 0;
       if (rev > 0 && rev > store.currentRev) throw new MvccError('future-rev');
       // etcd's checkRequestRange: any revision but 0 below the first one (the compact revision, -1
       // before any compaction) is compacted, negative ones included
       if (rev !== 0 && rev < store.compactRev) throw new MvccError('compacted', store.compactRev);
-    } else if ('txn' in op) checkOps(store, op.txn, path, at, writable);
+    } else if ('txn' in op) checkChosen(store, op.txn, path, at, kind);
   }
 }
 
@@ -106,7 +116,7 @@ export function applyTxn(store: StoreCore, raftIndex: number | null, req: TxnReq
   const w = new WriteTxn(store, raftIndex);
   let result: TxnResult;
   try {
-    checkOps(store, req, path, { i: 0 }, !readOnly);
+    checkOps(store, req, path, !readOnly);
     result = runOps(w, req, path, { i: 0 });
   } finally {
     const rev = w.end();

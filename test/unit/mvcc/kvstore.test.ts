@@ -173,6 +173,9 @@ describe('txn', () => {
     expect(kv.txn(null, { compare: [], success: [{ range: { key: B('a'), revision: -1 } }], failure: [] }).succeeded).toBe(true);
     kv.compact(++idx, 2);
     expect(code(() => kv.txn(null, { compare: [], success: [{ range: { key: B('a'), revision: -1 } }], failure: [] }))).toBe('compacted');
+    // etcd checks every put of the chosen ops before any range: the later put's error wins
+    const rangeThenPut: TxnRequest = { compare: [], success: [{ range: { key: B('a'), revision: 1 } }, { txn: { compare: [], success: [{ put: { key: B('q'), value: B(''), ignoreLease: true } }], failure: [] } }], failure: [] };
+    expect(code(() => kv.txn(++idx, rangeThenPut))).toBe('key-not-found');
   });
 
   it('read-only txn without a raft index; writes need one', () => {
