@@ -38,6 +38,11 @@ type Bytes = Buffer | Uint8Array | string;
  * one each time, which was most of a decode's cost). It has no content anyone could change.
  */
 const EMPTY: Buffer = Buffer.alloc(0);
+/**
+ * The range_end of a RangeRequest or Compare that was on the wire with zero length (Go clients leave
+ * it out): etcd tells the two apart where it serves the decoded request itself (see api/v3/kv.ts).
+ */
+export const SENT_EMPTY: Buffer = Buffer.alloc(0);
 
 // ---- 64-bit values as two uint32 halves (as protobufjs's LongBits), without allocating ----
 
@@ -490,6 +495,11 @@ function readBytes(): Buffer {
   return n === 0 ? EMPTY : rbuf.subarray(start, end);
 }
 
+function readRangeEnd(): Buffer {
+  const b = readBytes();
+  return b.length === 0 ? SENT_EMPTY : b;
+}
+
 export function skip(wireType: number): void {
   switch (wireType) {
     case 0:
@@ -555,7 +565,7 @@ function readRange(end: number): RangeRequest__Output {
     const t = readUint32();
     switch (t >>> 3) {
       case 1: m.key = readBytes(); break;
-      case 2: m.range_end = readBytes(); break;
+      case 2: m.range_end = readRangeEnd(); break;
       case 3: m.limit = readInt64(); break;
       case 4: m.revision = readInt64(); break;
       case 5: m.sort_order = readEnum(SORT_ORDERS) as RangeRequest__Output['sort_order']; break;
@@ -626,7 +636,7 @@ function readCompare(end: number): Compare__Output {
         union.value = readBytes();
         members |= 1 << f;
         break;
-      case 64: m.range_end = readBytes(); break;
+      case 64: m.range_end = readRangeEnd(); break;
       default: skip(t & 7);
     }
   }
