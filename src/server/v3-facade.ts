@@ -97,9 +97,10 @@ export class ServerFacade implements EtcdServerFacade {
   }
 
   /** Member-local, as etcd's: LevelDB compacts its whole key range (space of deleted data returns). */
-  async defragment(): Promise<{ header: ReturnType<V3Kv['header']> }> {
+  /** etcd's maintenance server answers an empty DefragmentResponse: no header. */
+  async defragment(): Promise<Record<string, never>> {
     await this.s.backend.defragment();
-    return { header: this.v3.header() };
+    return {};
   }
 
   async hash(): Promise<{ header: ReturnType<V3Kv['header']>; hash: number }> {

@@ -62,6 +62,11 @@ describe('EtcdServer, a cluster of one', () => {
     expect((await m.facade.put(putReq('k', 'v'.repeat(990)))).header?.revision).toBe(2);
   });
 
+  it('answers Defragment with an empty response, no header, as etcd 3.4 does', async () => {
+    const m = await start();
+    expect(await m.facade.defragment({})).toEqual({});
+  });
+
   it('rejects a put with an unknown lease with LeaseNotFound and writes nothing', async () => {
     const m = await start();
     await expect(m.facade.put(putReq('x', 'y', { lease: '123' }))).rejects.toMatchObject({ code: 'LeaseNotFound' });
