@@ -69,7 +69,7 @@ export const V2_STEPS: readonly Step[] = [
   req('PUT', '/v2/keys/a//bad', '-d', 'value=1'), get('/v2/keys/bad'),
   // escaped paths: decoded before the key is taken ("+" stays); a bad escape in the path is Go's bare
   // "400 Bad Request" + Connection: close, written by net/http (no Date, no CORS headers, not chunked)
-  req('PUT', '/v2/keys/%zz', '-d', 'value=1'),
+  req('PUT', '/v2/keys/%zz', '-d', 'value=1'), get('/v2/members/%zz'),
   form('PUT', '/v2/keys/a%20b%2Fc', 'value=1'), form('PUT', '/v2/keys/%C3%A9t%C3%A9', 'value=1'), get('/v2/keys/a+b'),
   // values: Go escaping, sizes (chunked above 2 KiB; v2 is not limited by --max-request-bytes)
   req('PUT', '/v2/keys/esc', '--data-urlencode', 'value=<a&b> "q" \\ é\ttab'),

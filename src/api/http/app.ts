@@ -40,6 +40,21 @@ const CORS_HEADERS: Readonly<Record<string, string>> = {
   'access-control-allow-origin': '*',
 };
 
+/**
+ * A request path with a bad %-escape ("/v2/members/%zz"): Go's server refuses the request line itself,
+ * before any handler (the query is not checked).
+ */
+function hasBadPathEscape(url: string): boolean {
+  const q = url.indexOf('?');
+  const path = q < 0 ? url : url.slice(0, q);
+  return path.includes('%') && /%(?![0-9a-fA-F]{2})/.test(path);
+}
+
+/** Go net/http's bare answer to a request line it cannot parse (no Date, no CORS), then the connection closed. */
+function goBadRequest(res: ServerResponse): void {
+  res.socket?.end('HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n400 Bad Request');
+}
+
 /** The gateway's JSON body may exceed the request itself: base64 (4/3) plus JSON framing. */
 export function gatewayBodyBytesMax(maxRequestBytes: number): number {
   return 2 * Math.ceil((maxRequestBytes * 4) / 3) + 1024 * 1024;
@@ -56,6 +71,7 @@ export function createHttpApp(facade: EtcdServerFacade, opts: HttpAppOptions): F
   const app = fastify({
     serverFactory: (handler, options) => {
       const server = createServer((req, res) => {
+        if (hasBadPathEscape(req.url ?? '')) return goBadRequest(res);
         for (const h of raw) if (h(req, res, CORS_HEADERS)) return;
         handler(req, res);
       });

@@ -164,6 +164,28 @@ describe('embedding', () => {
 });
 
 describe('socket hand-off (how platform/ wires the client port)', () => {
+  it('a bad %-escape in any path is Go\'s bare 400 bytes and a closed connection (the query is not checked)', async () => {
+    await start();
+    const listener = net.createServer((socket) => app.server.emit('connection', socket));
+    await new Promise<void>((r) => listener.listen(0, '127.0.0.1', r));
+    const port = (listener.address() as net.AddressInfo).port;
+    const ask = (line: string): Promise<string> => new Promise((resolve) => {
+      const sock = net.connect(port, '127.0.0.1');
+      let got = '';
+      sock.on('data', (d: Buffer) => (got += d.toString('latin1')));
+      sock.on('close', () => resolve(got));
+      sock.write(`${line}\r\nHost: x\r\nConnection: close\r\n\r\n`);
+    });
+    try {
+      for (const path of ['/v2/members/%zz', '/health%2', '/v3/kv/%']) {
+        expect(await ask(`GET ${path} HTTP/1.1`)).toBe('HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n400 Bad Request');
+      }
+      expect(await ask('GET /version?%zz HTTP/1.1')).toContain('{"etcdserver":"3.4.23"');
+    } finally {
+      await new Promise((r) => listener.close(r));
+    }
+  });
+
   it('serves HTTP/1.1 on sockets emitted as connection events, and close() ends open watch streams', async () => {
     await start();
     const listener = net.createServer((socket) => app.server.emit('connection', socket));
