@@ -16,7 +16,7 @@ import type { StatusResponse } from '../pb/etcdserverpb/StatusResponse.js';
 import type { AlarmType } from './alarms.js';
 import { mvccToEtcdError } from './apply-v3.js';
 import { EtcdError, asRecipeCall } from './errors.js';
-import type { EtcdServerFacade, HeaderInfo, ServingStatus, SnapshotSource, VersionInfo, WatchSink, WatchStream } from './facade.js';
+import type { CallContext, EtcdServerFacade, HeaderInfo, ServingStatus, SnapshotSource, VersionInfo, WatchSink, WatchStream } from './facade.js';
 import { SERVER_VERSION, type EtcdServer } from './server.js';
 import { big } from './v3-convert.js';
 import { V2Api } from './v2-api.js';
@@ -30,6 +30,15 @@ export const SNAPSHOT_ALIGN_BYTES = 512;
 
 const notCapable = (): Promise<never> => Promise.reject(new EtcdError('NotCapable'));
 
+/**
+ * Auth is never enabled here, so no token is valid: etcd then refuses every request that carries one
+ * with "invalid auth token" on the paths that read the caller's auth info (KV, lease grant/revoke,
+ * alarm: its doSerialize and raft request paths), and serves the others.
+ */
+function refuseToken(ctx: CallContext | undefined): Promise<never> | undefined {
+  return ctx?.token === undefined ? undefined : Promise.reject(new EtcdError('InvalidAuthToken'));
+}
+
 export class ServerFacade implements EtcdServerFacade {
   private readonly v3: V3Kv;
   private readonly v2: V2Api;
@@ -40,17 +49,27 @@ export class ServerFacade implements EtcdServerFacade {
   }
 
   // ---- KV, watch, lease ----
-  range: EtcdServerFacade['range'] = (req) => this.v3.range(req);
-  put: EtcdServerFacade['put'] = (req) => this.v3.put(req);
-  deleteRange: EtcdServerFacade['deleteRange'] = (req) => this.v3.deleteRange(req);
-  txn: EtcdServerFacade['txn'] = (req) => this.v3.txn(req);
-  compact: EtcdServerFacade['compact'] = (req) => this.v3.compact(req);
-  openWatchStream(sink: WatchSink): WatchStream {
+  range: EtcdServerFacade['range'] = (req, ctx) => refuseToken(ctx) ?? this.v3.range(req);
+  put: EtcdServerFacade['put'] = (req, ctx) => refuseToken(ctx) ?? this.v3.put(req);
+  deleteRange: EtcdServerFacade['deleteRange'] = (req, ctx) => refuseToken(ctx) ?? this.v3.deleteRange(req);
+  txn: EtcdServerFacade['txn'] = (req, ctx) => refuseToken(ctx) ?? this.v3.txn(req);
+  compact: EtcdServerFacade['compact'] = (req, ctx) => refuseToken(ctx) ?? this.v3.compact(req);
+  openWatchStream(sink: WatchSink, ctx?: CallContext): WatchStream {
     if (this.s.stopped) throw new EtcdError('Stopped');
-    return openWatchStream(this.s, sink);
+    const ws = openWatchStream(this.s, sink);
+    if (ctx?.token === undefined) return ws;
+    // with a token (never valid here: auth is off) etcd refuses every create with this cancel_reason
+    return {
+      watch: () => {
+        throw new Error('rpc error: code = Unauthenticated desc = etcdserver: invalid auth token');
+      },
+      cancel: (id) => ws.cancel(id),
+      revision: () => ws.revision(),
+      close: () => ws.close(),
+    };
   }
-  leaseGrant: EtcdServerFacade['leaseGrant'] = (req) => this.v3.leaseGrant(req);
-  leaseRevoke: EtcdServerFacade['leaseRevoke'] = (req) => this.v3.leaseRevoke(req);
+  leaseGrant: EtcdServerFacade['leaseGrant'] = (req, ctx) => refuseToken(ctx) ?? this.v3.leaseGrant(req);
+  leaseRevoke: EtcdServerFacade['leaseRevoke'] = (req, ctx) => refuseToken(ctx) ?? this.v3.leaseRevoke(req);
   leaseKeepAlive: EtcdServerFacade['leaseKeepAlive'] = (req) => this.v3.leaseKeepAlive(req);
   leaseTimeToLive: EtcdServerFacade['leaseTimeToLive'] = (req) => this.v3.leaseTimeToLive(req);
   leaseLeases: EtcdServerFacade['leaseLeases'] = () => this.v3.leaseLeases();
@@ -72,7 +91,9 @@ export class ServerFacade implements EtcdServerFacade {
   memberPromote = notCapable;
 
   // ---- maintenance ----
-  async alarm(req: AlarmRequest__Output): Promise<AlarmResponse> {
+  alarm: EtcdServerFacade['alarm'] = (req, ctx) => refuseToken(ctx) ?? this.alarmAsEtcd(req);
+
+  private async alarmAsEtcd(req: AlarmRequest__Output): Promise<AlarmResponse> {
     const toPb = (a: { memberId: bigint; alarm: AlarmType }) => ({ memberID: a.memberId.toString(), alarm: a.alarm });
     // Every Alarm request goes through raft, GET included, and the answer has no response header at
     // all (`etcdctl alarm list -w json` prints {}), as etcd's.

@@ -192,7 +192,18 @@ export class GatewayWatchSession implements WatchSink {
       return this.reject('mvcc: watcher range is empty');
     }
     const watchId = wanted !== 0 ? wanted : this.allocateId();
-    const rev = this.stream.watch({
+    let rev: number;
+    try {
+      rev = this.watchOn(watchId, c);
+    } catch (err) {
+      return this.reject(err instanceof Error ? err.message : String(err));
+    }
+    this.ids.add(watchId);
+    this.respond({ header: this.header(rev), watch_id: watchId, created: true });
+  }
+
+  private watchOn(watchId: number, c: WatchCreateRequest__Output): number {
+    return this.stream.watch({
       watchId,
       key: c.key.length === 0 ? Buffer.from([0]) : c.key,
       rangeEnd: c.range_end,
@@ -202,8 +213,6 @@ export class GatewayWatchSession implements WatchSink {
       prevKv: c.prev_kv,
       progressNotify: c.progress_notify,
     });
-    this.ids.add(watchId);
-    this.respond({ header: this.header(rev), watch_id: watchId, created: true });
   }
 
   /** A create request the store refuses: etcd answers created+canceled with watch id -1. */

@@ -67,6 +67,22 @@ describe('EtcdServer, a cluster of one', () => {
     expect(await m.facade.defragment()).toEqual({});
   });
 
+  it('refuses requests carrying a token with InvalidAuthToken where etcd reads the auth info (auth is off: no token is valid)', async () => {
+    const m = await start();
+    const ctx = { token: 'abc' };
+    for (const call of [
+      () => m.facade.range(rangeReq('a'), ctx),
+      () => m.facade.put(putReq('a', 'v'), ctx),
+      () => m.facade.leaseGrant({ ID: '0', TTL: '100' }, ctx),
+    ]) await expect(call()).rejects.toMatchObject({ code: 'InvalidAuthToken' });
+    expect((await m.facade.leaseLeases({}, ctx)).leases).toEqual([]);
+    const stream = m.facade.openWatchStream({ send: () => true }, ctx);
+    expect(() => stream.watch({ watchId: 0, key: b('a'), rangeEnd: Buffer.alloc(0), startRevision: 0, noPut: false, noDelete: false, prevKv: false, progressNotify: false }))
+      .toThrow('rpc error: code = Unauthenticated desc = etcdserver: invalid auth token');
+    stream.close();
+    expect((await m.facade.range(rangeReq('a'))).count).toBe(0);
+  });
+
   it('rejects a put with an unknown lease with LeaseNotFound and writes nothing', async () => {
     const m = await start();
     await expect(m.facade.put(putReq('x', 'y', { lease: '123' }))).rejects.toMatchObject({ code: 'LeaseNotFound' });
