@@ -11,6 +11,9 @@ export interface ApiLimits {
   readonly maxRequestBytes: number;
 }
 
+/** What etcd adds to --max-request-bytes for gRPC messages: the receive limit, the watch fragment size. */
+export const GRPC_OVERHEAD_BYTES = 512 * 1024;
+
 /** Set by the request deserializer on a raft-bound request whose encoding exceeds maxRequestBytes. */
 export const OVERSIZED: unique symbol = Symbol('oversized');
 

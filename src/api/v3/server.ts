@@ -2,7 +2,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { EtcdServerFacade } from '../../server/facade.js';
 import type { EtcdMetrics } from '../../pkg/metrics.js';
-import { type ApiLimits, GRPC_REFUSED, OVERSIZED } from './common.js';
+import { type ApiLimits, GRPC_OVERHEAD_BYTES, GRPC_REFUSED, OVERSIZED } from './common.js';
 import { counted } from './counted.js';
 import { etcdGrpc } from './proto.js';
 import { kvHandlers } from './kv.js';
@@ -21,7 +21,7 @@ export const DEFAULT_MAX_REQUEST_BYTES = 1.5 * 1024 * 1024;
 /** etcd's --max-txn-ops default. */
 export const DEFAULT_MAX_TXN_OPS = 128;
 /** etcd lets gRPC receive this much beyond --max-request-bytes, so oversize gets etcd's own error. */
-export const GRPC_OVERHEAD_BYTES = 512 * 1024;
+export { GRPC_OVERHEAD_BYTES };
 
 export interface GrpcServerOptions {
   /** --max-request-bytes (default 1.5 MiB). */

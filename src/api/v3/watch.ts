@@ -18,7 +18,7 @@ import type { WatchRequest__Output } from '../../pb/etcdserverpb/WatchRequest.js
 import type { WatchResponse } from '../../pb/etcdserverpb/WatchResponse.js';
 import type { WatchCreateRequest__Output } from '../../pb/etcdserverpb/WatchCreateRequest.js';
 import type { Event } from '../../pb/mvccpb/Event.js';
-import { type ApiLimits, HeaderMaker, ctxOf, grpcRefusal } from './common.js';
+import { type ApiLimits, GRPC_OVERHEAD_BYTES, HeaderMaker, ctxOf, grpcRefusal } from './common.js';
 import { encodeWatchResponse } from './watch-lease-codec.js';
 
 /** Responses queued in a stream's send buffer before the server is told to hold (etcd: chanBufLen). */
@@ -139,7 +139,8 @@ export class WatchServerStream implements WatchSink {
       res.canceled = true; // the id stays taken until the client cancels it, as in etcd
     }
     if (w.fragment && batch.events.length > 1) {
-      for (const piece of fragmentResponse(res, this.limits.maxRequestBytes)) this.call.write(piece);
+      // etcd's watch server fragments at max-request-bytes + the gRPC overhead (its maxRequestBytes)
+      for (const piece of fragmentResponse(res, this.limits.maxRequestBytes + GRPC_OVERHEAD_BYTES)) this.call.write(piece);
     } else {
       this.call.write(res);
     }

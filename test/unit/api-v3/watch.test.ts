@@ -170,7 +170,11 @@ describe('watch stream', () => {
     w.stream.write({ create_request: { key: Buffer.from('f'), fragment: true } });
     await w.next();
     const s = await serverStream(streams.length);
-    const big = Array.from({ length: 10 }, (_, i) => ev(`f${i}`, 70, 'x'.repeat(1000)));
+    // etcd's watch server fragments at max-request-bytes + 512 KiB: 10 KB goes whole
+    const over = Array.from({ length: 10 }, (_, i) => ev(`f${i}`, 69, 'x'.repeat(1000)));
+    s.sink.send({ watchId: 0, events: over, revision: 69, compactRevision: 0 });
+    expect(await w.next()).toMatchObject({ fragment: false, events: { length: 10 } });
+    const big = Array.from({ length: 12 }, (_, i) => ev(`f${i}`, 70, 'x'.repeat(50_000)));
     s.sink.send({ watchId: 0, events: big, revision: 70, compactRevision: 0 });
     const pieces: WatchResponse__Output[] = [];
     for (;;) {
