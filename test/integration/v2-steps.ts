@@ -84,7 +84,7 @@ export const V2_STEPS: readonly Step[] = [
   // members, machines, stats
   get('/v2/members'), get('/v2/members/leader'), get('/v2/members/abc'), get('/v2/machines'), get('/v2/stats/leader'),
   get('/v2/stats/store'), get('/v2/stats'), req('POST', '/v2/stats/store'), req('POST', '/v2/machines'), req('PATCH', '/v2/members'), req('HEAD', '/v2/members', '-I'), req('HEAD', '/v2/stats/self', '-I'),
-  req('HEAD', '/health', '-I'), req('HEAD', '/version', '-I'),
+  req('HEAD', '/health', '-I'), req('HEAD', '/version', '-I'), req('POST', '/health', '-H', 'Content-Type: application/json', '-d', '{'),
   req('OPTIONS', '/v2/members', '-H', 'Content-Type: application/json', '-d', '{'),
   req('POST', '/v2/members', '-d', '{"peerURLs":["http://127.0.0.1:1"]}'),
   req('POST', '/v2/members', '-H', 'Content-Type: application/json', '-d', '{"peerURLs":["bad"]}'),

@@ -94,6 +94,11 @@ export function createHttpApp(facade: EtcdServerFacade, opts: HttpAppOptions): F
     reply.headers(CORS_HEADERS);
     done();
   });
+  // etcd's handlers here (/health, /version, /metrics, 404, 405) never read a body: fastify's default
+  // JSON parser answered a POST /health with a bad JSON body 400 (etcd: 405). The gateway and the v2
+  // plugins set their own parsers.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_req, _payload, done) => done(null, undefined));
   app.setNotFoundHandler((_req, reply) => textReply(reply, 404, '404 page not found\n'));
   app.register(corsPreflight);
 

@@ -67,6 +67,11 @@ describe('/health', () => {
       expect({ status: res.statusCode, body: res.body, allow: res.headers.allow })
         .toEqual({ status: 405, body: 'Method Not Allowed\n', allow: 'GET' });
     }
+    // whatever body comes with it (fastify's JSON parser answered 400 to a bad one)
+    const bad = await app.inject({ method: 'POST', url: '/health', headers: { 'content-type': 'application/json' }, payload: '{' });
+    expect([bad.statusCode, bad.body]).toEqual([405, 'Method Not Allowed\n']);
+    const nf = await app.inject({ method: 'PUT', url: '/v2/keysx', headers: { 'content-type': 'application/json' }, payload: '{' });
+    expect([nf.statusCode, nf.body]).toEqual([404, '404 page not found\n']);
     // HEAD too (etcd's handlers allow GET only): no health read, so no raft entry and no v2 get counted
     for (const url of ['/health', '/version']) {
       const res = await app.inject({ method: 'HEAD', url });
