@@ -31,9 +31,12 @@ export const SNAPSHOT_CHUNK_BYTES = 32 * 1024;
 const GRPC_UNKNOWN = 2;
 
 /**
- * Feeds each complete JSON value of `body` to `onMessage`, in order, awaiting each. Resolves when
- * the body ends; a malformed message or an oversized one calls `writer.fail` (gRPC Unknown → 500,
- * as etcd's gateway answers) and stops reading.
+ * Feeds each complete JSON value of `body` to `onMessage`, in order, awaiting each (`onMessage` may
+ * throw GatewayDecodeError for a value it cannot decode). Resolves true when the body ends, or when
+ * reading stops at a message that cannot be parsed or decoded after the first one: etcd's gateway
+ * then only stops sending (its stream goes on: keepalive ends cleanly, watch keeps delivering). A bad
+ * first message, or an oversized one, calls `writer.fail` (gRPC Unknown → 500, as etcd's gateway
+ * answers) and resolves false.
  */
 export async function forEachJsonMessage(
   body: Readable | IncomingMessage,
@@ -41,20 +44,25 @@ export async function forEachJsonMessage(
   onMessage: (json: unknown) => Promise<void> | void,
 ): Promise<boolean> {
   let text = '';
+  let taken = 0;
+  const bad = (message: string): boolean => {
+    if (taken > 0) return true;
+    writer.fail(GRPC_UNKNOWN, message);
+    return false;
+  };
   body.setEncoding('utf8');
   for await (const chunk of body) {
     text += chunk as string;
     const { values, rest } = splitJsonValues(text);
     text = text.slice(rest);
     for (const v of values) {
-      let json: unknown;
       try {
-        json = parseJsonValue(v);
+        await onMessage(parseJsonValue(v));
       } catch (err) {
-        writer.fail(GRPC_UNKNOWN, (err as Error).message);
-        return false;
+        if (!(err instanceof GatewayDecodeError)) throw err;
+        return bad(err.message);
       }
-      await onMessage(json);
+      taken++;
       if (writer.closed) return false;
     }
     if (text.length > STREAM_PENDING_TEXT_MAX) {
@@ -62,21 +70,8 @@ export async function forEachJsonMessage(
       return false;
     }
   }
-  if (text.trim() !== '') {
-    writer.fail(GRPC_UNKNOWN, 'unexpected EOF');
-    return false;
-  }
+  if (text.trim() !== '') return bad('unexpected EOF');
   return true;
-}
-
-function decodeOrFail(codec: JsonCodec, spec: MessageSpec, json: unknown, writer: StreamWriter): Record<string, unknown> | undefined {
-  try {
-    return codec.decode(spec, json);
-  } catch (err) {
-    if (!(err instanceof GatewayDecodeError)) throw err;
-    writer.fail(GRPC_UNKNOWN, err.message);
-    return undefined;
-  }
 }
 
 /** POST /v3/lease/keepalive: one renewal per request message, answered in order. */
@@ -86,8 +81,7 @@ export async function serveKeepAlive(
   const reqSpec = codec.message('etcdserverpb.LeaseKeepAliveRequest');
   const respSpec = codec.message('etcdserverpb.LeaseKeepAliveResponse');
   const ok = await forEachJsonMessage(body, writer, async (json) => {
-    const req = decodeOrFail(codec, reqSpec, json, writer) as LeaseKeepAliveRequest__Output | undefined;
-    if (req === undefined) return;
+    const req = codec.decode(reqSpec, json) as unknown as LeaseKeepAliveRequest__Output;
     try {
       writer.result(codec.encode(respSpec, await facade.leaseKeepAlive(req, ctx)));
     } catch (err) {
@@ -149,8 +143,7 @@ export class GatewayWatchSession implements WatchSink {
   async serve(body: Readable): Promise<void> {
     const reqSpec = this.codec.message('etcdserverpb.WatchRequest');
     await forEachJsonMessage(body, this.writer, (json) => {
-      const req = decodeOrFail(this.codec, reqSpec, json, this.writer) as WatchRequest__Output | undefined;
-      if (req !== undefined) this.handle(req);
+      this.handle(this.codec.decode(reqSpec, json) as unknown as WatchRequest__Output);
     });
   }
 
