@@ -15,6 +15,12 @@ export class WriteTxn {
   private readonly changes: Event[] = [];
   private ended = false;
   private readonly release: () => void;
+  /**
+   * Each changed key's value before this txn, for watch events' prev_kv (etcd reads it at the
+   * event's revision - 1, so a key changed twice in one txn shows its pre-txn value both times).
+   * Made only once a second change comes (for speed: a lone put or delete needs none).
+   */
+  private before: Map<string, KeyValue | undefined> | undefined;
 
   constructor(
     private readonly store: StoreCore,
@@ -64,7 +70,8 @@ export class WriteTxn {
       if (prev && prev.lease !== 0n) leases.detach(prev.lease, key);
       if (lease !== 0n) leases.attach(lease, key);
     }
-    this.changes.push(prev ? { type: 'PUT', kv, prevKv: prev } : { type: 'PUT', kv });
+    const watchPrev = this.prevForWatch(key, prev);
+    this.changes.push(watchPrev ? { type: 'PUT', kv, prevKv: watchPrev } : { type: 'PUT', kv });
     return opts.prevKv && prev ? { revision: rev, prevKv: prev } : { revision: rev };
   }
 
@@ -84,7 +91,8 @@ export class WriteTxn {
       ki.lease = 0n;
       if (leases && prev.lease !== 0n) leases.detach(prev.lease, prev.key);
       const kv: KeyValue = { key: prev.key, createRevision: 0, modRevision: rev, version: 0, value: Buffer.alloc(0), lease: 0n };
-      this.changes.push({ type: 'DELETE', kv, prevKv: prev });
+      const watchPrev = this.prevForWatch(prev.key, prev);
+      this.changes.push(watchPrev ? { type: 'DELETE', kv, prevKv: watchPrev } : { type: 'DELETE', kv });
     }
     return { deleted: live.length, prevKvs, revision: this.changes.length > 0 ? rev : this.beginRev };
   }
@@ -102,6 +110,22 @@ export class WriteTxn {
     } finally {
       this.release();
     }
+  }
+
+  /** The prev_kv of this txn's next event on `key`, whose value now is `now` (see `before`). */
+  private prevForWatch(key: Buffer, now: KeyValue | undefined): KeyValue | undefined {
+    if (this.changes.length === 0) return now;
+    if (this.before === undefined) {
+      this.before = new Map();
+      for (const c of this.changes) {
+        const k = c.kv.key.toString('latin1');
+        if (!this.before.has(k)) this.before.set(k, c.prevKv);
+      }
+    }
+    const k = key.toString('latin1');
+    if (this.before.has(k)) return this.before.get(k);
+    this.before.set(k, now);
+    return now;
   }
 
   private assertOpen(): void {
