@@ -3,7 +3,7 @@
 // revisions) before anything is written, so a failing check leaves no partial txn; then the ops run in
 // order in one write txn, at one revision.
 import { MvccError } from './errors.js';
-import { toSpan } from './key-index.js';
+import { spanContains, toSpan, type KeySpan } from './key-index.js';
 import { liveKv } from './range.js';
 import type { StoreCore } from './store-core.js';
 import type { Compare, KeyValue, RequestOp, ResponseOp, TxnRequest, TxnResult } from './types.js';
@@ -59,19 +59,30 @@ function compareToPath(store: StoreCore, req: TxnRequest, path: Path): void {
  * in a txn that writes), then every range, so a put's error wins over an earlier range's.
  */
 function checkOps(store: StoreCore, req: TxnRequest, path: Path, writable: boolean): void {
-  if (writable) checkChosen(store, req, path, { i: 0 }, 'put');
-  checkChosen(store, req, path, { i: 0 }, 'range');
+  if (writable) checkChosen(store, req, path, { i: 0 }, 'put', []);
+  checkChosen(store, req, path, { i: 0 }, 'range', []);
 }
 
-function checkChosen(store: StoreCore, req: TxnRequest, path: Path, at: { i: number }, kind: 'put' | 'range'): void {
+/**
+ * Whether `key` is live where a put of the txn runs: before the txn, unless a delete that came earlier
+ * in the txn covers it. (etcd's duplicate-key check rejects any other earlier put or delete of the
+ * key, but not a from-key delete, range_end "\0"; etcd 3.4 then panics in the middle of the txn, a
+ * put with ignore_value/ignore_lease finding its key gone. We refuse the whole txn before any write.)
+ */
+function liveAtPut(store: StoreCore, key: string, deletes: readonly KeySpan[]): boolean {
+  const ki = store.index.get(key);
+  return ki !== undefined && ki.value !== null && !deletes.some((d) => spanContains(d, key));
+}
+
+function checkChosen(store: StoreCore, req: TxnRequest, path: Path, at: { i: number }, kind: 'put' | 'range', deletes: KeySpan[]): void {
   const ops = path[at.i++] ? req.success : req.failure;
   for (const op of ops) {
-    if ('put' in op) {
+    if ('deleteRange' in op) {
+      if (kind === 'put') deletes.push(toSpan(op.deleteRange.key, op.deleteRange.rangeEnd));
+    } else if ('put' in op) {
       if (kind !== 'put') continue;
       const p = op.put;
-      const ki = store.index.get(p.key.toString('latin1'));
-      const live = ki !== undefined && ki.value !== null;
-      if ((p.ignoreValue || p.ignoreLease) && !live) throw new MvccError('key-not-found');
+      if ((p.ignoreValue || p.ignoreLease) && !liveAtPut(store, p.key.toString('latin1'), deletes)) throw new MvccError('key-not-found');
       const lease = p.lease ?? 0n;
       if (!p.ignoreLease && lease !== 0n && store.leases && !store.leases.exists(lease)) throw new MvccError('lease-not-found');
     } else if ('range' in op) {
@@ -81,7 +92,7 @@ function checkChosen(store: StoreCore, req: TxnRequest, path: Path, at: { i: num
       // etcd's checkRequestRange: any revision but 0 below the first one (the compact revision, -1
       // before any compaction) is compacted, negative ones included
       if (rev !== 0 && rev < store.compactRev) throw new MvccError('compacted', store.compactRev);
-    } else if ('txn' in op) checkChosen(store, op.txn, path, at, kind);
+    } else if ('txn' in op) checkChosen(store, op.txn, path, at, kind, deletes);
   }
 }
 

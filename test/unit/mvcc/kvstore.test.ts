@@ -178,6 +178,21 @@ describe('txn', () => {
     expect(code(() => kv.txn(++idx, rangeThenPut))).toBe('key-not-found');
   });
 
+  it('a put with ignore_lease/ignore_value after a delete of its key in the same txn refuses the whole txn', () => {
+    // the from-key delete ("\0") passes etcd's duplicate-key check; etcd 3.4 then panics mid-txn
+    const before = kv.rev();
+    const fromKey = { key: B('a'), rangeEnd: Buffer.from([0]) };
+    for (const put of [{ key: B('a'), value: B(''), ignoreLease: true }, { key: B('a'), value: B(''), ignoreValue: true }]) {
+      const nested: TxnRequest = { compare: [], success: [{ deleteRange: fromKey }, { txn: { compare: [], success: [{ put }], failure: [] } }], failure: [] };
+      expect(code(() => kv.txn(++idx, nested))).toBe('key-not-found');
+      expect([kv.rev(), kv.range(B('a'), undefined).count]).toEqual([before, 1]);
+    }
+    // a delete that does not cover the key leaves it live: the txn runs
+    const other: TxnRequest = { compare: [], success: [{ deleteRange: { key: B('b'), rangeEnd: Buffer.from([0]) } }, { put: { key: B('a'), value: B('w'), ignoreLease: true } }], failure: [] };
+    expect(kv.txn(++idx, other).revision).toBe(before + 1);
+    expect(kv.range(B('a'), undefined).kvs[0]!.value.toString()).toBe('w');
+  });
+
   it('read-only txn without a raft index; writes need one', () => {
     expect(kv.txn(null, { compare: [], success: [{ range: { key: B('a') } }], failure: [] }).revision).toBe(3);
     expect(() => kv.txn(null, { compare: [], success: [{ put: { key: B('a'), value: B('') } }], failure: [] })).toThrow(/raft index/);
