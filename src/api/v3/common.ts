@@ -37,19 +37,28 @@ interface AnyCall {
   readonly metadata: grpc.Metadata;
 }
 
-/** The auth token etcd clients send as metadata "token"; no allocation when absent. */
+/**
+ * The auth token: metadata "token" (etcd's clients), else "authorization" (what etcd also reads, the
+ * gateway's header name); undefined when neither is sent.
+ */
+function tokenOf(call: AnyCall): string | undefined {
+  let t = call.metadata.get('token');
+  if (t.length === 0) t = call.metadata.get('authorization');
+  return t.length === 0 ? undefined : String(t[0]);
+}
+
+/** The call's context: its auth token; no allocation when there is none. */
 export function ctxOf(call: AnyCall): CallContext | undefined {
-  const t = call.metadata.get('token');
-  if (t.length === 0) return undefined;
-  return { token: String(t[0]) };
+  const token = tokenOf(call);
+  return token === undefined ? undefined : { token };
 }
 
 /** A context with an AbortSignal that fires when the client cancels (blocking calls). */
 export function abortableCtx(call: AnyCall & { on(ev: 'cancelled', f: () => void): unknown }): CallContext {
   const ac = new AbortController();
   call.on('cancelled', () => ac.abort());
-  const t = call.metadata.get('token');
-  return t.length === 0 ? { signal: ac.signal } : { token: String(t[0]), signal: ac.signal };
+  const token = tokenOf(call);
+  return token === undefined ? { signal: ac.signal } : { token, signal: ac.signal };
 }
 
 /** A request check: returns an error code to refuse the request before it reaches the facade. */
