@@ -85,7 +85,10 @@ class Watcher {
   private pick(ev: Event, key: string, plain: Event, withPrev: (ev: Event) => KeyValue | undefined): Event | undefined {
     if (ev.kv.modRevision < this.minRev || !spanContains(this.span, key)) return undefined;
     if ((ev.type === 'PUT' && this.noPut) || (ev.type === 'DELETE' && this.noDelete)) return undefined;
-    const prev = this.prevKv ? withPrev(ev) : undefined;
+    // etcd never reads a prev_kv for a create event (a PUT of version 1), even when the key had a
+    // value at revision - 1 (deleted and put again in one txn)
+    const isCreate = ev.type === 'PUT' && ev.kv.createRevision === ev.kv.modRevision;
+    const prev = this.prevKv && !isCreate ? withPrev(ev) : undefined;
     if (prev === undefined) return plain;
     return prev === ev.prevKv ? ev : { type: ev.type, kv: ev.kv, prevKv: prev };
   }

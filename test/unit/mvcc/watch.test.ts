@@ -86,6 +86,21 @@ describe('watch', () => {
     ws.close();
   });
 
+  it('a key deleted and put again in one txn: the put is a create event, without prev_kv (etcd), live and from history', async () => {
+    put('foo/1', '1');
+    const live = kv.watchStream();
+    live.watch({ key: B('b'), rangeEnd: B('\0'), prevKv: true });
+    // a from-key delete (range_end "\0") passes etcd's duplicate-key check
+    kv.txn(++idx, { compare: [], success: [{ deleteRange: { key: B('c'), rangeEnd: B('\0') } }, { put: { key: B('foo/1'), value: B('2') } }], failure: [] });
+    const want = ['DELETE foo/1 3 prev=1', 'PUT foo/1 3'];
+    expect(brief(await live.next())!.evs).toEqual(want);
+    const past = kv.watchStream();
+    past.watch({ key: B('b'), rangeEnd: B('\0'), prevKv: true, startRevision: 3 });
+    expect(brief(await past.next())!.evs).toEqual(want);
+    live.close();
+    past.close();
+  });
+
   it('negative start revisions as etcd: -1 starts now, below the compact revision (-1 before any compaction) is compacted', async () => {
     put('a', '1');
     const ws = kv.watchStream();
