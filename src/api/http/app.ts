@@ -51,7 +51,7 @@ function hasBadPathEscape(url: string): boolean {
 }
 
 /** Go net/http's bare answer to a request line it cannot parse (no Date, no CORS), then the connection closed. */
-function goBadRequest(res: ServerResponse): void {
+export function goBadRequest(res: ServerResponse): void {
   res.socket?.end('HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n400 Bad Request');
 }
 
@@ -100,7 +100,8 @@ export function createHttpApp(facade: EtcdServerFacade, opts: HttpAppOptions): F
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_req, _payload, done) => done(null, undefined));
   app.setNotFoundHandler((_req, reply) => textReply(reply, 404, '404 page not found\n'));
-  app.register(corsPreflight);
+  // OPTIONS on any path is etcd's CORS answer, 200 and no body, whatever body it carries (read as nothing above)
+  app.route({ method: 'OPTIONS', url: '/*', handler: (_req, reply) => reply.code(200).send() });
 
   getOnly(app, '/health', async (reply) => {
     const healthy = await checkHealth(facade);
@@ -128,16 +129,6 @@ export function createHttpApp(facade: EtcdServerFacade, opts: HttpAppOptions): F
   for (const prefix of ['/v3', '/v3beta']) app.register(gatewayPlugin, { ...gateway, prefix });
   if (opts.enableV2) for (const plugin of opts.plugins ?? []) app.register(plugin);
   return app;
-}
-
-/**
- * OPTIONS on any path is etcd's CORS answer, 200 and no body, whatever body the request has: its own
- * scope reads any body as nothing (fastify's root parsers answered 415 or 400 before the handler).
- */
-async function corsPreflight(scope: FastifyInstance): Promise<void> {
-  scope.removeAllContentTypeParsers();
-  scope.addContentTypeParser('*', (_req, _payload, done) => done(null, undefined));
-  scope.route({ method: 'OPTIONS', url: '/*', handler: (_req, reply) => reply.code(200).send() });
 }
 
 /** GET handler; any other method (HEAD too, as etcd's handlers) gets etcd's 405 with `Allow: GET`. */

@@ -9,6 +9,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { V2Facade } from '../../server/facade.js';
+import { goBadRequest } from '../http/app.js';
 import { V2Error, type V2Event, type V2Watcher } from '../../v2store/index.js';
 import { FORM_BODY_BYTES_MAX, parseForm } from './form.js';
 import { parseKeysRequest, type ParsedKeysRequest } from './keys-request.js';
@@ -119,22 +120,13 @@ function handleKeys(facade: V2Facade, watchTimeoutMs: number, request: KeysReque
   );
 }
 
-/** Go server's answer to a request line it cannot parse, written by net/http itself (no Date, no CORS). */
-const GO_BAD_REQUEST = 'HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n400 Bad Request';
-
 /**
- * A request line Go's server cannot parse (bad path escape): Go's bare 400 bytes, then the connection
- * closed. Written to the socket itself (Node would add Date and chunk the body).
+ * A request line Go's server cannot parse (bad path escape): its bare 400, then the connection closed.
+ * The HTTP app answers these before any handler; this covers the handler's own check.
  */
 function badRequestLine(reply: GoReply): GoReply {
   reply.hijack();
-  const sock = reply.raw.socket;
-  if (sock === null) {
-    reply.raw.writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close' });
-    reply.raw.end('400 Bad Request');
-  } else {
-    sock.end(GO_BAD_REQUEST);
-  }
+  goBadRequest(reply.raw);
   return reply;
 }
 
