@@ -19,7 +19,7 @@
 //   header(ci 5, rev 2, compact -1, 1 key) | 2b 00 00 00 | 01 00 00 00 | 61 | 01 | 01 00 00 00 | 62 |
 //   02 00 00 00 00 00 00 00 | 00 (×8) | 02 00 00 00 00 00 00 00 | 01 00 00 00 00 00 00 00 | 82 86 2c 47
 import { crc32c } from '../pkg/crc32c.js';
-import { KeyIndex, type Generation, type TreeIndex } from './key-index.js';
+import type { Generation, KeyIndex, TreeIndex } from './key-index.js';
 
 export const imageMagic = Buffer.from('ETSKIDX\n', 'latin1');
 export const imageFormat = 1;
@@ -83,7 +83,7 @@ function writeHeader(b: Buffer, h: ImageHeader): number {
 
 function recordBytes(ki: KeyIndex): number {
   let n = 4 + 4 + ki.key.length + 1;
-  if (ki.value !== null) n += 4 + ki.value.length;
+  if (ki.hasValue()) n += 4 + ki.vLen;
   if (ki.lease !== 0n) n += 8;
   const full = ki.fullForm();
   if (!full) return n + 32;
@@ -96,8 +96,8 @@ function writeRecord(b: Buffer, off: number, ki: KeyIndex, need: number): number
   b.writeUInt32LE(need - 4, off);
   off = writeString(b, off + 4, ki.key);
   const full = ki.fullForm();
-  b[off++] = (ki.value !== null ? Flag.live : 0) | (ki.lease !== 0n ? Flag.lease : 0) | (full ? Flag.full : 0);
-  if (ki.value !== null) off = writeString(b, off, ki.value);
+  b[off++] = (ki.hasValue() ? Flag.live : 0) | (ki.lease !== 0n ? Flag.lease : 0) | (full ? Flag.full : 0);
+  if (ki.hasValue()) off = writeBytes(b, off, ki.value());
   if (ki.lease !== 0n) off = b.writeBigInt64LE(BigInt.asIntN(64, ki.lease), off);
   if (!full) {
     for (const x of ki.compactFields()) off = writeU53(b, off, x);
@@ -124,10 +124,16 @@ function small(x: number): number {
   return x >= -0x40000000 && x < 0x40000000 ? x | 0 : x;
 }
 
-/** Keys and values are latin1 strings: one byte per char. */
+/** Keys are latin1 strings: one byte per char. */
 function writeString(b: Buffer, off: number, s: string): number {
   off = b.writeUInt32LE(s.length, off);
   return off + b.write(s, off, s.length, 'latin1');
+}
+
+/** Values, with the same u32 length before them. */
+function writeBytes(b: Buffer, off: number, v: Buffer): number {
+  off = b.writeUInt32LE(v.length, off);
+  return off + v.copy(b, off);
 }
 
 export function readHeader(b: Buffer): ImageHeader {
@@ -151,13 +157,24 @@ export interface DecodedImage {
  * stop before the rest is read. Throws ImageRejected on anything malformed, including a CRC mismatch
  * (checked before the result is returned: nothing from an image is used unless all of it is right).
  * A chunk is not referenced after the next one is asked for (the reader may reuse its buffer).
+ * The key indexes are made for `index` (their values go into its arena, and leave it again if the
+ * image is refused) but not added to it: loadSorted does that.
  */
-export async function decodeImage(chunks: AsyncIterable<Buffer>, accept: (h: ImageHeader) => void): Promise<DecodedImage> {
+export async function decodeImage(chunks: AsyncIterable<Buffer>, accept: (h: ImageHeader) => void, index: TreeIndex): Promise<DecodedImage> {
+  const kis: KeyIndex[] = [];
+  try {
+    return await decodeInto(chunks, accept, (key) => index.newKey(key), kis);
+  } catch (err) {
+    for (const ki of kis) ki.clearValue();
+    throw err;
+  }
+}
+
+async function decodeInto(chunks: AsyncIterable<Buffer>, accept: (h: ImageHeader) => void, newKey: (key: string) => KeyIndex, kis: KeyIndex[]): Promise<DecodedImage> {
   let header: ImageHeader | undefined;
   let crc = 0;
   const carry = new Carry();
   const keys: string[] = [];
-  const kis: KeyIndex[] = [];
   const cur = new Cursor();
   for await (const chunk of chunks) {
     const buf = carry.join(chunk);
@@ -178,7 +195,7 @@ export async function decodeImage(chunks: AsyncIterable<Buffer>, accept: (h: Ima
       cur.b = buf;
       cur.off = pos + 4;
       cur.end = pos + 4 + len;
-      const ki = readRecord(cur);
+      const ki = readRecord(cur, newKey);
       keys.push(ki.key);
       kis.push(ki);
       pos += 4 + len;
@@ -271,12 +288,20 @@ class Cursor {
     this.off += n;
     return this.b.toString('latin1', this.off - n, this.off);
   }
+
+  /** Bytes with their u32 length: a view of the chunk, valid until the next chunk is read. */
+  bytes(): Buffer {
+    const n = this.u32();
+    this.need(n);
+    this.off += n;
+    return this.b.subarray(this.off - n, this.off);
+  }
 }
 
-function readRecord(c: Cursor): KeyIndex {
-  const ki = new KeyIndex(c.str());
+function readRecord(c: Cursor, newKey: (key: string) => KeyIndex): KeyIndex {
+  const ki = newKey(c.str());
   const flags = c.u8();
-  if (flags & Flag.live) ki.value = c.str();
+  if (flags & Flag.live) ki.setValue(c.bytes());
   if (flags & Flag.lease) ki.lease = c.i64();
   if (flags & Flag.full) {
     const n = c.u32();

@@ -1,10 +1,12 @@
 // The in-memory key index: key → generations of revisions (etcd's keyIndex), plus the live value of
-// every key so reads at the current revision never touch the disk. Keys are latin1 strings (one char
+// every key (in a ValueArena, outside the V8 heap) so reads at the current revision never touch the
+// disk. Keys are latin1 strings (one char
 // per byte), so JS string order is byte order. Example: put a@2, put a@3, delete a@4, put a@5 gives
 // generations [{created 2, ver 3, revs (2,0) (3,0) (4,0)}, {created 5, ver 1, revs (5,0)}].
 import * as sortedBtree from 'sorted-btree';
 import * as bulkLoadModule from 'sorted-btree/extended/bulkLoad.js';
 import { revId } from './revision.js';
+import { NO_VALUE, ValueArena } from './value-arena.js';
 
 type BTreeT<K, V> = import('sorted-btree').default<K, V>;
 const btreeModule = sortedBtree as unknown as { default: unknown };
@@ -42,14 +44,35 @@ export class KeyIndex {
   private sub = 0;
   private created = 0;
   private ver = 0;
-  /**
-   * The live value as a latin1 string (one byte per char: compact, no Buffer object or external
-   * backing store per key), null when the key is deleted; and its lease.
-   */
-  value: string | null = null;
+  /** Where the live value is in the index's ValueArena (vSlab NO_VALUE: the key is deleted). */
+  vSlab = NO_VALUE;
+  vOff = 0;
+  vLen = 0;
+  /** The live value's lease. */
   lease = 0n;
 
-  constructor(readonly key: string) {}
+  constructor(
+    readonly key: string,
+    private readonly arena: ValueArena,
+  ) {}
+
+  /** Whether the key is live (has a value, maybe empty). */
+  hasValue(): boolean {
+    return this.vSlab !== NO_VALUE;
+  }
+
+  /** The live value (throws if deleted): a view that stays valid whatever happens to the key later. */
+  value(): Buffer {
+    return this.arena.view(this);
+  }
+
+  setValue(bytes: Uint8Array): void {
+    this.arena.set(this, bytes);
+  }
+
+  clearValue(): void {
+    this.arena.clear(this);
+  }
 
   /** The generations in etcd's layout (a fresh copy for a key in the compact form). */
   get gens(): Generation[] {
@@ -259,6 +282,18 @@ export function spanContains(span: KeySpan, key: string): boolean {
 export class TreeIndex {
   private tree: BTreeT<string, KeyIndex> = new BTreeCtor();
   private readonly map = new Map<string, KeyIndex>();
+  /** Where the live values are (outside the V8 heap). */
+  readonly values = new ValueArena();
+
+  /** A key index for this index's keys (not yet in it: getOrCreate or loadSorted adds it). */
+  newKey(key: string): KeyIndex {
+    return new KeyIndex(key, this.values);
+  }
+
+  /** After a write: moves live values out of half-empty slabs once holes outweigh them. */
+  compactValuesIfDue(): void {
+    if (this.values.compactionDue()) this.values.compact(this.map.values());
+  }
 
   get size(): number {
     return this.map.size;
@@ -271,7 +306,7 @@ export class TreeIndex {
   getOrCreate(key: string): KeyIndex {
     let ki = this.map.get(key);
     if (!ki) {
-      ki = new KeyIndex(key);
+      ki = this.newKey(key);
       this.map.set(key, ki);
       if (!this.bulkLoading) this.tree.set(key, ki);
     }

@@ -63,7 +63,7 @@ export class KvStore {
       const keep = core.index.compact(scheduledRev);
       if (scheduledRev !== finishedRev) store.compaction = store.guard(physicalCompact(backend, scheduledRev, keep, store.compactionBatch));
     }
-    if (opts.leases) for (const ki of core.index.all()) if (ki.value !== null && ki.lease !== 0n) opts.leases.attach(ki.lease, Buffer.from(ki.key, 'latin1'));
+    if (opts.leases) for (const ki of core.index.all()) if (ki.hasValue() && ki.lease !== 0n) opts.leases.attach(ki.lease, Buffer.from(ki.key, 'latin1'));
     core.logger?.info({ keys: core.index.size, revision: core.currentRev, compactRevision: core.compactRev, from }, 'mvcc store opened');
     return store;
   }
@@ -211,13 +211,13 @@ async function scanIndex(core: StoreCore): Promise<void> {
       if (r.tombstone) {
         const ki = core.index.get(key);
         if (ki && ki.tombstone(r.main, r.sub)) {
-          ki.value = null;
+          ki.clearValue();
           ki.lease = 0n;
         }
       } else {
         const ki = core.index.getOrCreate(key);
         ki.restore(r.main, r.sub, f.createRevision, f.version);
-        ki.value = v.toString('latin1', f.valueStart, f.valueEnd);
+        ki.setValue(v.subarray(f.valueStart, f.valueEnd));
         ki.lease = f.lease;
       }
       if (r.main > core.currentRev) core.currentRev = r.main;
@@ -237,8 +237,13 @@ async function loadImage(core: StoreCore, chunks: AsyncIterable<Buffer>, compact
     const img = await decodeImage(chunks, (h) => {
       if (h.consistentIndex !== ci) throw new ImageRejected(`image at consistent index ${h.consistentIndex}, backend at ${ci}`);
       if (h.compactRev !== compactRev) throw new ImageRejected(`image compacted at ${h.compactRev}, backend at ${compactRev}`);
-    });
-    await checkNewestRevision(core.backend, img.header.currentRev, compactRev);
+    }, core.index);
+    try {
+      await checkNewestRevision(core.backend, img.header.currentRev, compactRev);
+    } catch (err) {
+      for (const ki of img.kis) ki.clearValue(); // their values went into the index's arena
+      throw err;
+    }
     core.index.loadSorted(img.keys, img.kis);
     core.currentRev = img.header.currentRev;
     return true;

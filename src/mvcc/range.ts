@@ -22,17 +22,17 @@ export function liveKv(ki: KeyIndex): KeyValue {
     createRevision: ki.createRevision(),
     modRevision: ki.modRevision(),
     version: ki.version(),
-    value: Buffer.from(ki.value!, 'latin1'),
+    value: ki.value(),
     lease: ki.lease,
   };
 }
 
 /** The key's version at `rev`, or null. */
 export function kvAt(view: ReadView, ki: KeyIndex, rev: number): KeyValue | null {
-  if (rev >= view.viewRev) return ki.value === null ? null : liveKv(ki);
+  if (rev >= view.viewRev) return ki.hasValue() ? liveKv(ki) : null;
   const r = ki.get(rev);
   if (!r) return null;
-  if (ki.value !== null && r.main === ki.modRevision()) return liveKv(ki);
+  if (ki.hasValue() && r.main === ki.modRevision()) return liveKv(ki);
   const bytes = view.backend.get(Bucket.key, revToBytes(r.main, r.sub));
   if (!bytes) throw new Error(`mvcc: revision (${r.main}, ${r.sub}) of an indexed key is missing from the backend`);
   return decodeKv(bytes);
@@ -46,7 +46,7 @@ export function checkRevision(view: ReadView, requested: number | undefined): nu
 }
 
 function isVisible(ki: KeyIndex, rev: number, latest: boolean): boolean {
-  return latest ? ki.value !== null : ki.get(rev) !== null;
+  return latest ? ki.hasValue() : ki.get(rev) !== null;
 }
 
 export function rangeAt(view: ReadView, span: KeySpan, opts: RangeOptions): RangeResult {

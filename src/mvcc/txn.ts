@@ -40,7 +40,7 @@ const zeroKv: KeyValue = { key: Buffer.alloc(0), createRevision: 0, modRevision:
 export function applyCompare(store: StoreCore, c: Compare): boolean {
   let any = false;
   for (const ki of store.index.range(toSpan(c.key, c.rangeEnd))) {
-    if (ki.value === null) continue;
+    if (!ki.hasValue()) continue;
     any = true;
     if (!compareKv(c, liveKv(ki))) return false;
   }
@@ -71,7 +71,7 @@ function checkOps(store: StoreCore, req: TxnRequest, path: Path, writable: boole
  */
 function liveAtPut(store: StoreCore, key: string, deletes: readonly KeySpan[]): boolean {
   const ki = store.index.get(key);
-  return ki !== undefined && ki.value !== null && !deletes.some((d) => spanContains(d, key));
+  return ki !== undefined && ki.hasValue() && !deletes.some((d) => spanContains(d, key));
 }
 
 function checkChosen(store: StoreCore, req: TxnRequest, path: Path, at: { i: number }, kind: 'put' | 'range', deletes: KeySpan[]): void {

@@ -51,7 +51,7 @@ export class WriteTxn {
     const { index, backend, leases } = this.store;
     const k = key.toString('latin1');
     const existing = index.get(k);
-    const prev = existing && existing.value !== null ? liveKv(existing) : undefined;
+    const prev = existing && existing.hasValue() ? liveKv(existing) : undefined;
     if ((opts.ignoreValue || opts.ignoreLease) && !prev) throw new MvccError('key-not-found');
     if (opts.ignoreValue) value = prev!.value;
     if (opts.ignoreLease) lease = prev!.lease;
@@ -63,8 +63,8 @@ export class WriteTxn {
     backend.put(Bucket.key, revToBytes(rev, sub), enc.bytes);
     const ki = existing ?? index.getOrCreate(k);
     ki.put(rev, sub);
-    kv.value = enc.bytes.subarray(enc.valueOffset, enc.valueOffset + value.length);
-    ki.value = kv.value.toString('latin1');
+    ki.setValue(enc.bytes.subarray(enc.valueOffset, enc.valueOffset + value.length));
+    kv.value = ki.value();
     ki.lease = lease === 0n ? 0n : lease; // the literal is one shared BigInt; a request's 0n is a BigInt object per key
     if (leases) {
       if (prev && prev.lease !== 0n) leases.detach(prev.lease, key);
@@ -78,7 +78,7 @@ export class WriteTxn {
   deleteRange(key: Buffer, rangeEnd: Buffer | undefined, opts: { prevKv?: boolean } = {}): DeleteRangeResult {
     this.assertWritable();
     const { index, backend, leases } = this.store;
-    const live = [...index.range(toSpan(key, rangeEnd))].filter((ki) => ki.value !== null);
+    const live = [...index.range(toSpan(key, rangeEnd))].filter((ki) => ki.hasValue());
     const prevKvs: KeyValue[] = [];
     const rev = this.beginRev + 1;
     for (const ki of live) {
@@ -87,7 +87,7 @@ export class WriteTxn {
       const sub = this.changes.length;
       backend.put(Bucket.key, revToBytes(rev, sub, true), encodeKv({ key: prev.key, createRevision: 0, modRevision: 0, version: 0, value: Buffer.alloc(0), lease: 0n }).bytes);
       ki.tombstone(rev, sub);
-      ki.value = null;
+      ki.clearValue();
       ki.lease = 0n;
       if (leases && prev.lease !== 0n) leases.detach(prev.lease, prev.key);
       const kv: KeyValue = { key: prev.key, createRevision: 0, modRevision: rev, version: 0, value: Buffer.alloc(0), lease: 0n };
@@ -105,6 +105,7 @@ export class WriteTxn {
       if (this.raftIndex !== null) this.store.backend.setConsistentIndex(this.raftIndex);
       if (this.changes.length === 0) return this.beginRev;
       this.store.currentRev = this.beginRev + 1;
+      this.store.index.compactValuesIfDue();
       this.store.notify(this.changes, this.beginRev + 1);
       return this.beginRev + 1;
     } finally {

@@ -73,9 +73,11 @@ async function stateOf(kv: KvStore, attached: string[]): Promise<unknown> {
     }
     if (r > kv.compactRevision()) hashes.push(await kv.hashKV(r));
   }
-  const index = [...indexOf(kv).sorted()].map((ki) => ({ key: ki.key, gens: ki.gens, value: ki.value, lease: ki.lease }));
+  const index = [...indexOf(kv).sorted()].map((ki) => ({ key: ki.key, gens: ki.gens, value: ki.hasValue() ? ki.value().toString('latin1') : null, lease: ki.lease }));
   // the hash of the whole backend: an interrupted physical compaction must have been finished
-  return { rev: kv.rev(), compactRev: kv.compactRevision(), ranges, hashes, backendHash: await kv.hash(), index, attached: [...attached].sort() };
+  // the live bytes of the value arena: a refused image must take back the values it put there
+  const valueBytes = indexOf(kv).values.usage().liveBytes;
+  return { rev: kv.rev(), compactRev: kv.compactRevision(), ranges, hashes, backendHash: await kv.hash(), index, valueBytes, attached: [...attached].sort() };
 }
 
 async function* chunksOf(b: Buffer, size = 97): AsyncGenerator<Buffer> {
@@ -196,6 +198,7 @@ describe('key index image', () => {
     const loaded = await openCopy('image', chunksOf(image));
     expect(openedFrom(loaded.lines)).toBe('scan');
     expect(refusal(loaded.lines)).toMatch(/revisions after the image's 2/);
+    expect((loaded.state as { valueBytes: number }).valueBytes).toBe(2); // 'a' -> '1' and 'b' -> 'x', nothing of the image's
   });
 
   it('refuses an image with keys out of order', async () => {
@@ -226,25 +229,25 @@ function flip(b: Buffer, at: number): Buffer {
 
 describe('index image codec', () => {
   it('round-trips revisions and versions up to 2^53 - 1, both forms, leases and deleted keys', async () => {
-    const { KeyIndex, TreeIndex } = await import('../../../src/mvcc/key-index.js');
+    const { TreeIndex } = await import('../../../src/mvcc/key-index.js');
     const { decodeImage, encodeImage } = await import('../../../src/mvcc/index-image.js');
     const big = Number.MAX_SAFE_INTEGER;
-    const a = new KeyIndex('a');
-    a.restoreForm(null, 2 ** 40 + 3, 2 ** 32, 2 ** 33 + 1, big);
-    a.value = 'x'.repeat(300);
-    a.lease = -5n;
-    const b = new KeyIndex('b\u00ff');
-    b.restoreForm([{ ver: 2, created: 7, revs: [7, 0, big, 1] }, { ver: 0, created: 0, revs: [] }], 0, 0, 0, 0);
     const index = new TreeIndex();
+    const a = index.newKey('a');
+    a.restoreForm(null, 2 ** 40 + 3, 2 ** 32, 2 ** 33 + 1, big);
+    a.setValue(Buffer.from('x'.repeat(300)));
+    a.lease = -5n;
+    const b = index.newKey('b\u00ff');
+    b.restoreForm([{ ver: 2, created: 7, revs: [7, 0, big, 1] }, { ver: 0, created: 0, revs: [] }], 0, 0, 0, 0);
     index.loadSorted(['a', 'b\u00ff'], [a, b]);
     const header = { consistentIndex: 2 ** 50, currentRev: big, compactRev: -1, keyCount: 2 };
     const bytes = Buffer.concat([...encodeImage(index, header)]);
     const seen: unknown[] = [];
-    const img = await decodeImage(chunksOf(bytes, 5), (h) => void seen.push(h));
+    const img = await decodeImage(chunksOf(bytes, 5), (h) => void seen.push(h), new TreeIndex());
     expect(seen).toEqual([header]);
     expect(img.keys).toEqual(['a', 'b\u00ff']);
-    expect(img.kis.map((k) => [k.gens, k.value, k.lease])).toEqual([
-      [a.gens, a.value, -5n],
+    expect(img.kis.map((k) => [k.gens, k.hasValue() ? k.value().toString() : null, k.lease])).toEqual([
+      [a.gens, 'x'.repeat(300), -5n],
       [b.gens, null, 0n],
     ]);
   });

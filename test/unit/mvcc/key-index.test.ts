@@ -5,7 +5,7 @@ import { B } from './helpers.js';
 
 // put a@2, put a@4, delete a@6, put a@8, put a@10 (sub 0 each)
 function sample(): KeyIndex {
-  const ki = new KeyIndex('a');
+  const ki = new TreeIndex().newKey('a');
   ki.put(2, 0);
   ki.put(4, 0);
   ki.tombstone(6, 0);
@@ -48,7 +48,7 @@ describe('KeyIndex.compact / keep', () => {
   });
 
   it('a key compacted down to one revision answers as before and takes new changes', () => {
-    const ki = new KeyIndex('k');
+    const ki = new TreeIndex().newKey('k');
     ki.put(2, 0);
     ki.put(3, 1);
     ki.compact(3, new Set());
