@@ -184,7 +184,8 @@ export async function runCompare(argv: string[]): Promise<number> {
   }
   const runner = oursRunner();
   console.log(`v2 cases driven by ${wrkAvailable() ? 'wrk' : "Node's HTTP client (apt-get install -y wrk for a lighter generator)"}`);
-  console.log(`ours: ${process.env.ETCD_TS_MAIN ? `node ${process.env.ETCD_TS_MAIN}` : runner === 'dist' ? 'node bin/etcd (dist/)' : 'node --import tsx src/cli/main.ts (dist/ is older than src/: run npm run build for the real thing)'}; etcd: ${ETCD_BIN}; ${a.rounds} rounds, scale ${a.scale}`);
+  const node = process.env.ETCD_TS_NODE_FLAGS ? `node ${process.env.ETCD_TS_NODE_FLAGS}` : 'node';
+  console.log(`ours: ${process.env.ETCD_TS_MAIN ? `${node} ${process.env.ETCD_TS_MAIN}` : runner === 'dist' ? `${node} bin/etcd (dist/)` : `${node} --import tsx src/cli/main.ts (dist/ is older than src/: run npm run build for the real thing)`}; etcd: ${ETCD_BIN}; ${a.rounds} rounds, scale ${a.scale}`);
   if (a.checkPerf) {
     const r = await checkPerf(a.checkPerf);
     return r.every((x) => x.impl === 'etcd' || x.passed) ? 0 : 1;

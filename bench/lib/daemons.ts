@@ -1,7 +1,8 @@
 // Start, restart and stop the two daemons bench:compare measures: ours (`node bin/etcd` when dist/ is
 // at least as new as src/, else `node --import tsx src/cli/main.ts`) and real etcd (/usr/bin/etcd),
 // one member each on free 127.0.0.1 ports with a fresh temp data dir and exactly the same flags.
-// ETCD_TS_MAIN=/path/to/dist/cli/main.js runs that build of ours instead (e.g. a build of one commit).
+// ETCD_TS_MAIN=/path/to/dist/cli/main.js runs that build of ours instead (e.g. a build of one commit);
+// ETCD_TS_NODE_FLAGS="--heap-growing-percent=100" gives ours those node flags (e.g. to weigh a GC setting).
 // Ready means: POST /v3/kv/range (a linearizable read through the JSON gateway) answers 200.
 // Only the pids started here are ever signalled; stop() removes the data dir.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -65,9 +66,10 @@ export function oursRunner(): 'dist' | 'tsx' {
 
 function command(impl: Impl): [string, string[]] {
   if (impl === 'etcd') return [ETCD_BIN, []];
-  if (process.env.ETCD_TS_MAIN) return [process.execPath, [process.env.ETCD_TS_MAIN]];
-  if (oursRunner() === 'dist') return [process.execPath, [join(ROOT, 'bin/etcd')]];
-  return [process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts')]];
+  const flags = (process.env.ETCD_TS_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
+  if (process.env.ETCD_TS_MAIN) return [process.execPath, [...flags, process.env.ETCD_TS_MAIN]];
+  if (oursRunner() === 'dist') return [process.execPath, [...flags, join(ROOT, 'bin/etcd')]];
+  return [process.execPath, [...flags, '--import', 'tsx', join(ROOT, 'src/cli/main.ts')]];
 }
 
 export function memberFlags(dataDir: string, clientPort: number, peerPort: number): string[] {
