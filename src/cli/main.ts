@@ -8,6 +8,7 @@ import { pino, type Logger } from 'pino';
 import { createHttpApp } from '../api/http/index.js';
 import { v2Api } from '../api/v2/index.js';
 import { createGrpcServer } from '../api/v3/server.js';
+import { capHeapGrowth } from '../platform/heap-growth.js';
 import { listenClient, type ClientListener } from '../platform/listen.js';
 import { sdNotify } from '../platform/sd-notify.js';
 import { buildTlsOptions } from '../platform/tls.js';
@@ -99,6 +100,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const { config, warnings, notices } = parseConfig(argv, process.env);
+  capHeapGrowth();
   const logger = makeLogger(config);
   for (const n of notices) logger.info(n);
   for (const w of warnings) logger.warn(w);
