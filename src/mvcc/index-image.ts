@@ -153,14 +153,14 @@ export interface DecodedImage {
 }
 
 /**
- * Decode a whole image from its chunks. `accept` sees the header first and throws ImageRejected to
+ * Decode a whole image from its chunks. `accept` sees the header first (it may wait) and throws ImageRejected to
  * stop before the rest is read. Throws ImageRejected on anything malformed, including a CRC mismatch
  * (checked before the result is returned: nothing from an image is used unless all of it is right).
  * A chunk is not referenced after the next one is asked for (the reader may reuse its buffer).
  * The key indexes are made for `index` (their values go into its arena, and leave it again if the
  * image is refused) but not added to it: loadSorted does that.
  */
-export async function decodeImage(chunks: AsyncIterable<Buffer>, accept: (h: ImageHeader) => void, index: TreeIndex): Promise<DecodedImage> {
+export async function decodeImage(chunks: AsyncIterable<Buffer>, accept: (h: ImageHeader) => void | Promise<void>, index: TreeIndex): Promise<DecodedImage> {
   const kis: KeyIndex[] = [];
   try {
     return await decodeInto(chunks, accept, (key) => index.newKey(key), kis);
@@ -170,7 +170,7 @@ export async function decodeImage(chunks: AsyncIterable<Buffer>, accept: (h: Ima
   }
 }
 
-async function decodeInto(chunks: AsyncIterable<Buffer>, accept: (h: ImageHeader) => void, newKey: (key: string) => KeyIndex, kis: KeyIndex[]): Promise<DecodedImage> {
+async function decodeInto(chunks: AsyncIterable<Buffer>, accept: (h: ImageHeader) => void | Promise<void>, newKey: (key: string) => KeyIndex, kis: KeyIndex[]): Promise<DecodedImage> {
   let header: ImageHeader | undefined;
   let crc = 0;
   const carry = new Carry();
@@ -185,7 +185,7 @@ async function decodeInto(chunks: AsyncIterable<Buffer>, accept: (h: ImageHeader
         continue;
       }
       header = readHeader(buf);
-      accept(header);
+      await accept(header);
       pos = headerBytes;
     }
     // Records while whole ones remain; the last 4 bytes of the stream may be the trailer.

@@ -234,16 +234,11 @@ async function scanIndex(core: StoreCore): Promise<void> {
 async function loadImage(core: StoreCore, chunks: AsyncIterable<Buffer>, compactRev: number): Promise<boolean> {
   const ci = core.backend.consistentIndex();
   try {
-    const img = await decodeImage(chunks, (h) => {
+    const img = await decodeImage(chunks, async (h) => {
       if (h.consistentIndex !== ci) throw new ImageRejected(`image at consistent index ${h.consistentIndex}, backend at ${ci}`);
       if (h.compactRev !== compactRev) throw new ImageRejected(`image compacted at ${h.compactRev}, backend at ${compactRev}`);
+      await checkNewestRevision(core.backend, h.currentRev, compactRev);
     }, core.index);
-    try {
-      await checkNewestRevision(core.backend, img.header.currentRev, compactRev);
-    } catch (err) {
-      for (const ki of img.kis) ki.clearValue(); // their values went into the index's arena
-      throw err;
-    }
     core.index.loadSorted(img.keys, img.kis);
     core.currentRev = img.header.currentRev;
     return true;
