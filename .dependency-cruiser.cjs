@@ -6,6 +6,8 @@ module.exports = {
     { name: 'raft-is-pure', severity: 'error', from: { path: room('raft') },
       to: { pathNot: `${room('raft')}|${room('pkg')}|${room('pb')}` } },
     { name: 'raft-no-node', severity: 'error', from: { path: room('raft') }, to: { dependencyTypes: ['core'] } },
+    { name: 'codec-imports-pkg-and-pb-only', severity: 'error', from: { path: room('codec') },
+      to: { path: '^src/', pathNot: `${room('codec')}|${room('pkg')}|${room('pb')}` } },
     { name: 'v2store-imports-pkg-only', severity: 'error', from: { path: room('v2store') },
       to: { path: '^src/', pathNot: `${room('v2store')}|${room('pkg')}` } },
     { name: 'nothing-imports-api', severity: 'error', from: { pathNot: `${room('api')}|${room('cli')}` }, to: { path: room('api') } },

@@ -5,7 +5,7 @@ import type { TxnRequest__Output } from '../../pb/etcdserverpb/TxnRequest.js';
 import type { RequestOp__Output } from '../../pb/etcdserverpb/RequestOp.js';
 import type { RangeRequest__Output } from '../../pb/etcdserverpb/RangeRequest.js';
 import { type ApiLimits, isOversized, sizeGuard, unary } from './common.js';
-import { SENT_EMPTY } from './kv-codec.js';
+import { SENT_EMPTY } from '../../codec/kv.js';
 import { checkDelete, checkPut, checkRange, checkTxn } from './validate.js';
 
 /** A txn with no put/delete anywhere is served like a Range (never goes through raft). */

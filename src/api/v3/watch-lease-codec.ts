@@ -1,6 +1,6 @@
 /**
  * Hand-made protobuf encoders for WatchResponse and LeaseKeepAliveResponse and a decoder for
- * LeaseKeepAliveRequest, on kv-codec.ts's primitives (same rules: fields in number order, proto3
+ * LeaseKeepAliveRequest, on src/codec/kv.ts's primitives (same rules: fields in number order, proto3
  * zero values omitted as etcd does, the object shapes of proto-loader).
  *
  * Why (for speed): a put seen by 10,000 watchers is 10,000 WatchResponses; through protobufjs each
@@ -35,7 +35,7 @@ import {
   writeRaw,
   writeString,
   encodeRawFields,
-} from './kv-codec.js';
+} from '../../codec/kv.js';
 
 const EMPTY: Buffer = Buffer.alloc(0);
 

@@ -1,5 +1,5 @@
 // The hand-made Watch / LeaseKeepAlive codecs (src/api/v3/watch-lease-codec.ts) against protobufjs
-// through proto-loader, as kv-codec.test.ts: byte-identical to protobufjs's encoding of the object
+// through proto-loader, as codec/kv.test.ts: byte-identical to protobufjs's encoding of the object
 // without its zero scalars (etcd omits them), decoding to the same message; the request decoder gives
 // proto-loader's object. Plus the event cache: a shared Event encodes the same in every response.
 import { describe, expect, it } from 'vitest';
@@ -9,7 +9,7 @@ import {
   encodeWatchResponse,
 } from '../../../src/api/v3/watch-lease-codec.js';
 import { packageDefinition } from '../../../src/api/v3/proto.js';
-import { header, int64, keyValue, list, maybe, pick, rng, stripZeros, type Method, type Rand } from './codec-random.js';
+import { header, int64, keyValue, list, maybe, pick, rng, stripZeros, type Method, type Rand } from '../codec/codec-random.js';
 
 const watch = (packageDefinition()['etcdserverpb.Watch'] as unknown as Record<'Watch', Method>).Watch;
 const keepAlive = (packageDefinition()['etcdserverpb.Lease'] as unknown as Record<'LeaseKeepAlive', Method>).LeaseKeepAlive;

@@ -1,4 +1,4 @@
-// The hand-made KV codecs (src/api/v3/kv-codec.ts) against protobufjs through proto-loader, the
+// The hand-made KV codecs (src/codec/kv.ts) against protobufjs through proto-loader, the
 // serializers they replace: a table of cases plus seeded random ones.
 //  - encoders: for objects without explicit zero scalars, byte-identical to protobufjs; with explicit
 //    zeros, identical to protobufjs's encoding of the object without them (proto3 zero omission, as
@@ -13,9 +13,9 @@ import {
   encodePutResponse,
   encodeRangeResponse,
   encodeTxnResponse,
-} from '../../../src/api/v3/kv-codec.js';
+} from '../../../src/codec/kv.js';
 import { packageDefinition } from '../../../src/api/v3/proto.js';
-import { header, int64, keyValue, list, Long, maybe, pick, rng, stripZeros, bytes, type Method, type Rand } from './codec-random.js';
+import { header, int64, keyValue, list, Long, maybe, pick, putReq, rangeReq, rng, sameObject, stripZeros, txnReq, type Method, type Rand } from './codec-random.js';
 
 const kv = packageDefinition()['etcdserverpb.KV'] as unknown as Record<'Range' | 'Put' | 'DeleteRange' | 'Txn', Method>;
 
@@ -112,47 +112,6 @@ describe('kv-codec encoders', () => {
 });
 
 // ---- decoders ----
-
-function compare(r: Rand): object {
-  const c: Record<string, unknown> = {
-    result: pick(r, ['EQUAL', 'GREATER', 'LESS', 'NOT_EQUAL', 3]),
-    target: pick(r, ['VERSION', 'CREATE', 'MOD', 'VALUE', 'LEASE']),
-    key: bytes(r),
-  };
-  if (r() < 0.5) c.range_end = bytes(r);
-  const member = pick(r, ['version', 'create_revision', 'mod_revision', 'value', 'lease', undefined]);
-  if (member === 'value') c.value = bytes(r);
-  else if (member !== undefined) c[member] = int64(r);
-  return c;
-}
-function rangeReq(r: Rand): object {
-  return {
-    key: bytes(r), range_end: maybe(r, () => bytes(r)), limit: maybe(r, () => int64(r)), revision: maybe(r, () => int64(r)),
-    sort_order: maybe(r, () => pick(r, ['NONE', 'ASCEND', 'DESCEND'])), sort_target: maybe(r, () => pick(r, ['KEY', 'VERSION', 'CREATE', 'MOD', 'VALUE'])),
-    serializable: r() < 0.5, keys_only: r() < 0.3, count_only: r() < 0.3,
-    min_mod_revision: maybe(r, () => int64(r)), max_mod_revision: maybe(r, () => int64(r)),
-    min_create_revision: maybe(r, () => int64(r)), max_create_revision: maybe(r, () => int64(r)),
-  };
-}
-function putReq(r: Rand): object {
-  return { key: bytes(r), value: maybe(r, () => bytes(r)), lease: maybe(r, () => int64(r)), prev_kv: r() < 0.5, ignore_value: r() < 0.2, ignore_lease: r() < 0.2 };
-}
-function txnReq(r: Rand, depth = 0): object {
-  const op = (): object =>
-    pick(r, [
-      () => ({ request_range: rangeReq(r) }),
-      () => ({ request_put: putReq(r) }),
-      () => ({ request_delete_range: { key: bytes(r), range_end: bytes(r), prev_kv: r() < 0.5 } }),
-      () => (depth < 3 ? { request_txn: txnReq(r, depth + 1) } : {}),
-    ])();
-  return { compare: list(r, 3, compare), success: list(r, 3, op), failure: list(r, 3, op) };
-}
-
-/** Exact shape: JSON keeps key order; Buffers must stay Buffers. */
-function sameObject(ours: unknown, theirs: unknown): void {
-  expect(JSON.stringify(ours)).toBe(JSON.stringify(theirs));
-  expect(ours).toStrictEqual(theirs);
-}
 
 const decoders = [
   ['RangeRequest', kv.Range, decodeRangeRequest, rangeReq],

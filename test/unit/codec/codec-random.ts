@@ -1,7 +1,8 @@
-// Seeded random protobuf messages and the zero-stripping both codec tests (kv-codec, watch-lease-codec)
+// Seeded random protobuf messages and the zero-stripping both codec tests (codec/kv, api-v3/watch-lease-codec)
 // compare against protobufjs with: int64s in every form protobufjs accepts (numbers, decimal strings
 // beyond 2^53, Longs), bytes from empty to 2 KB, headers with and without fields.
 import protobuf from 'protobufjs';
+import { expect } from 'vitest';
 
 export type Method = { requestSerialize(o: object): Buffer; requestDeserialize(b: Buffer): object; responseSerialize(o: object): Buffer; responseDeserialize(b: Buffer): object };
 export const Long = protobuf.util.Long as unknown as { fromString(s: string, unsigned?: boolean): object };
@@ -80,4 +81,50 @@ export function stripZeros(v: unknown): unknown {
   const out: Record<string, unknown> = {};
   for (const [k, x] of Object.entries(v)) if (x !== undefined && !isZero(k, x)) out[k] = stripZeros(x);
   return out;
+}
+
+// ---- KV requests ----
+
+export function compare(r: Rand): object {
+  const c: Record<string, unknown> = {
+    result: pick(r, ['EQUAL', 'GREATER', 'LESS', 'NOT_EQUAL', 3]),
+    target: pick(r, ['VERSION', 'CREATE', 'MOD', 'VALUE', 'LEASE']),
+    key: bytes(r),
+  };
+  if (r() < 0.5) c.range_end = bytes(r);
+  const member = pick(r, ['version', 'create_revision', 'mod_revision', 'value', 'lease', undefined]);
+  if (member === 'value') c.value = bytes(r);
+  else if (member !== undefined) c[member] = int64(r);
+  return c;
+}
+export function rangeReq(r: Rand): object {
+  return {
+    key: bytes(r), range_end: maybe(r, () => bytes(r)), limit: maybe(r, () => int64(r)), revision: maybe(r, () => int64(r)),
+    sort_order: maybe(r, () => pick(r, ['NONE', 'ASCEND', 'DESCEND'])), sort_target: maybe(r, () => pick(r, ['KEY', 'VERSION', 'CREATE', 'MOD', 'VALUE'])),
+    serializable: r() < 0.5, keys_only: r() < 0.3, count_only: r() < 0.3,
+    min_mod_revision: maybe(r, () => int64(r)), max_mod_revision: maybe(r, () => int64(r)),
+    min_create_revision: maybe(r, () => int64(r)), max_create_revision: maybe(r, () => int64(r)),
+  };
+}
+export function putReq(r: Rand): object {
+  return { key: bytes(r), value: maybe(r, () => bytes(r)), lease: maybe(r, () => int64(r)), prev_kv: r() < 0.5, ignore_value: r() < 0.2, ignore_lease: r() < 0.2 };
+}
+export function deleteReq(r: Rand): object {
+  return { key: bytes(r), range_end: bytes(r), prev_kv: r() < 0.5 };
+}
+export function txnReq(r: Rand, depth = 0): object {
+  const op = (): object =>
+    pick(r, [
+      () => ({ request_range: rangeReq(r) }),
+      () => ({ request_put: putReq(r) }),
+      () => ({ request_delete_range: deleteReq(r) }),
+      () => (depth < 3 ? { request_txn: txnReq(r, depth + 1) } : {}),
+    ])();
+  return { compare: list(r, 3, compare), success: list(r, 3, op), failure: list(r, 3, op) };
+}
+
+/** Exact shape: JSON keeps key order; Buffers must stay Buffers. */
+export function sameObject(ours: unknown, theirs: unknown): void {
+  expect(JSON.stringify(ours)).toBe(JSON.stringify(theirs));
+  expect(ours).toStrictEqual(theirs);
 }
