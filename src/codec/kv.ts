@@ -1,7 +1,7 @@
 /**
  * Hand-made protobuf encoders for the KV responses (Range, Put, DeleteRange, Txn) and decoders for
- * the hot KV requests (Range, Put, Txn); the gRPC API plugs them into grpc-js's service definition
- * (api/v3/kv-codec.ts).
+ * the hot KV requests (Range, Put, Txn): the gRPC API plugs them into grpc-js's service definition
+ * (api/v3/kv-codec.ts), and raft-request.ts builds the replicated request's hot shapes on them.
  *
  * Why (for speed): protobufjs's path through proto-loader (fromObject → encode, decode → toObject)
  * was ~10% of a range's server CPU in profiles, most of it turning int64 decimal strings into Long
@@ -145,9 +145,16 @@ function writeVarint64(): void {
   buf[pos++] = l;
 }
 
-// Field tags (field number << 3 | wire type); all below 128, so one byte each.
+// Field tags (field number << 3 | wire type): one byte for fields 1-15, which is all the size
+// functions count; writeBytes and writeMessage also write the two-byte tags of fields 16-2047, and
+// their callers add the second byte to the size (see raft-request.ts).
 const varintTag = (field: number): number => field << 3;
 const lenTag = (field: number): number => (field << 3) | 2;
+
+function writeTag(tag: number): void {
+  if (tag < 128) buf[pos++] = tag;
+  else writeVarint32(tag);
+}
 
 export function sizeInt64(v: Int64 | null | undefined): number {
   return bits(v) ? 1 + varint64Size() : 0;
@@ -162,14 +169,40 @@ export function writeInt64(field: number, v: Int64 | null | undefined): void {
 /** A negative number given for a uint64 is written as 0, as protobufjs's Long.fromValue(v, true) does. */
 export const uint64 = (v: Int64 | null | undefined): Int64 | null | undefined => (typeof v === 'number' && v < 0 ? 0 : v);
 
-function sizeBytes(v: Bytes | null | undefined): number {
+export function sizeBytes(v: Bytes | null | undefined): number {
   const b = bytesOf(v);
   return b === undefined || b.length === 0 ? 0 : 1 + varint32Size(b.length) + b.length;
 }
 
-function writeBytes(field: number, v: Bytes | null | undefined): void {
+export function writeBytes(field: number, v: Bytes | null | undefined): void {
   const b = bytesOf(v);
   if (b === undefined || b.length === 0) return;
+  writeTag(lenTag(field));
+  writeVarint32(b.length);
+  buf.set(b, pos);
+  pos += b.length;
+}
+
+// A oneof member is written even when it is zero: that it is there is part of the message.
+
+export function sizeInt64Member(v: Int64): number {
+  bits(v);
+  return 1 + varint64Size();
+}
+
+export function writeInt64Member(field: number, v: Int64): void {
+  bits(v);
+  buf[pos++] = varintTag(field);
+  writeVarint64();
+}
+
+export function sizeBytesMember(v: Bytes): number {
+  const n = bytesOf(v)!.length;
+  return 1 + varint32Size(n) + n;
+}
+
+export function writeBytesMember(field: number, v: Bytes): void {
+  const b = bytesOf(v)!;
   buf[pos++] = lenTag(field);
   writeVarint32(b.length);
   buf.set(b, pos);
@@ -237,7 +270,7 @@ export function sizeMessage<T>(m: T, size: (m: T) => number): number {
 }
 
 export function writeMessage<T>(field: number, m: T, write: (m: T) => void): void {
-  buf[pos++] = lenTag(field);
+  writeTag(lenTag(field));
   writeVarint32(lengths[next++]!);
   write(m);
 }
@@ -453,6 +486,13 @@ export function readUint32(): number {
   return lo;
 }
 
+/** uint64 as protobufjs's unsigned Long.toString; numbers below 2^53 without BigInt. */
+export function readUint64(): string {
+  readVarint64();
+  if (hi < 0x200000) return String(hi * 4294967296 + lo);
+  return ((BigInt(hi) << 32n) | BigInt(lo)).toString();
+}
+
 /** int64 as protobufjs's Long.toString (signed decimal); numbers below 2^53 without BigInt. */
 export function readInt64(): string {
   const b = rpos < rbuf.length ? rbuf[rpos]! : 128;
@@ -535,15 +575,15 @@ export function readingBefore(end: number): boolean {
 }
 
 /** End offset of the length-delimited message starting at rpos. */
-function messageEnd(): number {
+export function messageEnd(): number {
   const n = readUint32();
   return rpos + n;
 }
 
-const SORT_ORDERS = ['NONE', 'ASCEND', 'DESCEND'] as const;
-const SORT_TARGETS = ['KEY', 'VERSION', 'CREATE', 'MOD', 'VALUE'] as const;
-const COMPARE_RESULTS = ['EQUAL', 'GREATER', 'LESS', 'NOT_EQUAL'] as const;
-const COMPARE_TARGETS = ['VERSION', 'CREATE', 'MOD', 'VALUE', 'LEASE'] as const;
+export const SORT_ORDERS = ['NONE', 'ASCEND', 'DESCEND'] as const;
+export const SORT_TARGETS = ['KEY', 'VERSION', 'CREATE', 'MOD', 'VALUE'] as const;
+export const COMPARE_RESULTS = ['EQUAL', 'GREATER', 'LESS', 'NOT_EQUAL'] as const;
+export const COMPARE_TARGETS = ['VERSION', 'CREATE', 'MOD', 'VALUE', 'LEASE'] as const;
 
 function readRange(end: number): RangeRequest__Output {
   const m = {
@@ -583,7 +623,7 @@ function readRange(end: number): RangeRequest__Output {
   return m;
 }
 
-function readPut(end: number): PutRequest__Output {
+export function readPut(end: number): PutRequest__Output {
   const m: PutRequest__Output = { key: EMPTY, value: EMPTY, lease: '0', prev_kv: false, ignore_value: false, ignore_lease: false };
   while (rpos < end) {
     const t = readUint32();
@@ -600,7 +640,7 @@ function readPut(end: number): PutRequest__Output {
   return m;
 }
 
-function readDelete(end: number): DeleteRangeRequest__Output {
+export function readDelete(end: number): DeleteRangeRequest__Output {
   const m: DeleteRangeRequest__Output = { key: EMPTY, range_end: EMPTY, prev_kv: false };
   while (rpos < end) {
     const t = readUint32();
@@ -676,7 +716,7 @@ function readOp(end: number): RequestOp__Output {
   return m as RequestOp__Output;
 }
 
-function readTxn(end: number): TxnRequest__Output {
+export function readTxn(end: number): TxnRequest__Output {
   const m: TxnRequest__Output = { compare: [], success: [], failure: [] };
   while (rpos < end) {
     const t = readUint32();

@@ -1,10 +1,13 @@
 /*
  * Encoding of the replicated request (proto/internal.proto) into raft entry data and back. Requests
  * travel in the same object form the gRPC layer hands us (proto-loader's keepCase / longs=String /
- * enums=String / bytes=Buffer), so what apply sees equals what the client sent.
+ * enums=String / bytes=Buffer), so what apply sees equals what the client sent. A header and one put,
+ * delete_range or txn (every client write) is written and read by codec/raft-request.ts, to the
+ * same object; everything else by protobufjs.
  */
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
+import { decodeRaftWrite, encodeRaftWrite, type RaftWrite } from '../codec/raft-request.js';
 import { encodeWithoutZeros } from '../pkg/proto3-zeros.js';
 import type { AlarmRequest__Output } from '../pb/etcdserverpb/AlarmRequest.js';
 import type { CompactionRequest__Output } from '../pb/etcdserverpb/CompactionRequest.js';
@@ -71,23 +74,61 @@ const TO_OBJECT: protobuf.IConversionOptions = {
   oneofs: true,
 };
 
+/** The sub-requests codec/raft-request.ts writes and reads by hand. */
+const HOT_WRITES = new Set(['put', 'delete_range', 'txn']);
+
+/** `req` as a RaftWrite when it is a header and one hot write and nothing else, else undefined. */
+function hotWrite(req: InternalRaftRequest): RaftWrite | undefined {
+  let found: string | undefined;
+  for (const k in req) {
+    if (k === 'header' || req[k as keyof InternalRaftRequest] == null) continue;
+    if (found !== undefined || !HOT_WRITES.has(k)) return undefined;
+    found = k;
+  }
+  return found === undefined ? undefined : (req as RaftWrite);
+}
+
 export function encodeRequest(req: InternalRaftRequest): Uint8Array {
+  const w = hotWrite(req);
+  if (w !== undefined) return encodeRaftWrite(w);
   return requestType.encode(requestType.fromObject(req)).finish();
 }
 
 /**
  * The length etcd's Marshal gives `req`: what --max-request-bytes limits. encodeRequest's length
- * bounds it from above (the request objects carry every field, and protobufjs writes zeros).
+ * bounds it from above: protobufjs writes the zeros the request objects carry, and
+ * codec/raft-request.ts writes what Marshal writes.
  */
 export function marshalledSize(req: InternalRaftRequest): number {
   return encodeWithoutZeros(requestType, req).length;
 }
 
 export function decodeRequest(data: Uint8Array): InternalRaftRequest {
+  const w = decodeRaftWrite(data);
+  if (w !== undefined) return fullRequest(w);
   // defaults: true gives absent sub-requests as null and present ones with every field filled.
   const obj = requestType.toObject(requestType.decode(data), TO_OBJECT) as InternalRaftRequest;
   obj.header ??= { ID: '0' };
   return obj;
+}
+
+/** A hot write in the shape protobufjs's toObject gives it (every field, absent ones null, in field order). */
+function fullRequest(w: RaftWrite): InternalRaftRequest {
+  return {
+    v2: null,
+    range: null,
+    put: w.put ?? null,
+    delete_range: w.delete_range ?? null,
+    txn: w.txn ?? null,
+    compaction: null,
+    lease_grant: null,
+    lease_revoke: null,
+    alarm: null,
+    lease_checkpoint: null,
+    member_attributes: null,
+    cluster_version: null,
+    header: w.header as InternalRaftRequest['header'],
+  };
 }
 
 /** InternalRaftRequest fields whose state lives outside the backend (the v2 store, the v2 member mirror). */

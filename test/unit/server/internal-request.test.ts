@@ -32,6 +32,28 @@ describe('internal raft request codec', () => {
     expect(txn.failure).toEqual([]);
   });
 
+  it('reads a hot write (header and put, delete_range or txn) to the very object protobufjs gives', () => {
+    const put = { key: Buffer.from('k'), value: Buffer.from('v'), lease: '-3', prev_kv: true, ignore_value: false, ignore_lease: false };
+    const txn = {
+      compare: [{ result: 'NOT_EQUAL', target: 'VALUE', key: Buffer.from('k'), range_end: Buffer.alloc(0), value: Buffer.alloc(0), target_union: 'value' }],
+      success: [{ request_delete_range: { key: Buffer.from('a'), range_end: Buffer.from('b'), prev_kv: false }, request: 'request_delete_range' }],
+      failure: [{ request_range: { key: Buffer.from('a'), sort_order: 'DESCEND', limit: '2' }, request: 'request_range' }],
+    };
+    const writes = [
+      { header: { ID: '18446744073709551615' }, put },
+      { header: { ID: '7' }, delete_range: { key: Buffer.from('a'), range_end: Buffer.from('\0'), prev_kv: true } },
+      { header: { ID: '9223372036854775808' }, txn },
+    ] as Parameters<typeof encodeRequest>[0][];
+    for (const w of writes) {
+      const data = encodeRequest(w);
+      // an unknown field (99, varint) sends the same bytes through protobufjs instead
+      const viaProtobufjs = decodeRequest(Buffer.concat([data, Buffer.from('980601', 'hex')]));
+      const ours = decodeRequest(data);
+      expect(JSON.stringify(ours)).toBe(JSON.stringify(viaProtobufjs));
+      expect(ours).toStrictEqual(viaProtobufjs);
+    }
+  });
+
   it('fills defaults of a present request and leaves the others null', () => {
     const req = decodeRequest(encodeRequest({ header: { ID: '5' }, range: { key: Buffer.from('a') } as never }));
     expect(req.range).toMatchObject({ limit: '0', revision: '0', serializable: false, sort_order: 'NONE' });
