@@ -63,7 +63,7 @@ export function leaseToEtcdError(e: LeaseError): EtcdError {
 }
 
 /** Approximate bytes a request adds to the backend (etcd's quota cost: key + value + overhead). */
-export function requestCost(req: InternalRaftRequest): number {
+export function requestCost(req: Omit<InternalRaftRequest, 'header'>): number {
   const OVERHEAD = 256;
   if (req.put) return req.put.key.length + req.put.value.length + OVERHEAD;
   if (req.txn) {

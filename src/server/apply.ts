@@ -18,7 +18,7 @@ import {
 } from '../v2store/index.js';
 import { applyV2, type V2Outcome } from './apply-v2.js';
 import type { V3Applier, V3Result } from './apply-v3.js';
-import type { EtcdError } from './errors.js';
+import { EtcdError } from './errors.js';
 import { decodeRequest, onlyBackendState } from './internal-request.js';
 import { CLUSTER_VERSION_KEY } from './stores.js';
 
@@ -31,7 +31,8 @@ export interface ApplyDeps {
   v2: V2Store;
   v3: V3Applier;
   lessor: Lessor;
-  waits: WaitRegistry<ApplyOutcome | EtcdError>;
+  /** Proposals' waiters: a result resolves one, an EtcdError the apply refused with rejects it. */
+  waits: WaitRegistry<ApplyOutcome>;
   /** Whether this member leads in `term` right now (a new leader's first entry starts its leases). */
   leadsInTerm(term: number): boolean;
   now(): number;
@@ -111,7 +112,8 @@ export class EntryApplier {
       return;
     }
     if (fresh) backend.setConsistentIndex(e.index);
-    this.d.waits.trigger(id, result);
+    if (result instanceof EtcdError) this.d.waits.fail(id, result);
+    else this.d.waits.trigger(id, result);
   }
 
   private v2HasMember(idHex: string): boolean {

@@ -11,7 +11,7 @@ import { EtcdError } from './errors.js';
 export const NO_LEADER_QUEUE_MAX = 10_000;
 
 export class Proposals<T> {
-  readonly waits = new WaitRegistry<T | EtcdError>();
+  readonly waits = new WaitRegistry<T>();
   private held: Array<{ id: bigint; data: Uint8Array }> = [];
 
   constructor(private readonly timeoutMs: number) {}
@@ -19,10 +19,7 @@ export class Proposals<T> {
   /** Registers a waiter; the returned promise resolves with the applied result or rejects. */
   register(id: bigint, nowMs: number): Promise<T> {
     // one timeout for all: registration order is deadline order, as waits.expire() needs
-    return this.waits.register(id, nowMs + this.timeoutMs).then((r) => {
-      if (r instanceof EtcdError) throw r;
-      return r;
-    });
+    return this.waits.register(id, nowMs + this.timeoutMs);
   }
 
   hold(id: bigint, data: Uint8Array): void {

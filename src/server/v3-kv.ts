@@ -53,12 +53,11 @@ export class V3Kv {
   }
 
   /** Quota admission before proposing (etcd's quota KV server): over quota raises NOSPACE. */
-  private async proposeWrite(req: Omit<InternalRaftRequest, 'header'>): Promise<ApplyOutcome> {
-    const cost = requestCost({ header: { ID: '0' }, ...req });
-    if (this.s.alarms.has('NOSPACE')) throw new EtcdError('NoSpace');
-    if (this.s.overQuota(cost)) {
+  private proposeWrite(req: Omit<InternalRaftRequest, 'header'>): Promise<ApplyOutcome> {
+    if (this.s.alarms.has('NOSPACE')) return Promise.reject(new EtcdError('NoSpace'));
+    if (this.s.overQuota(requestCost(req))) {
       this.s.propose({ alarm: { action: 'ACTIVATE', memberID: this.s.memberId.toString(), alarm: 'NOSPACE' } }).catch(() => undefined);
-      throw new EtcdError('NoSpace');
+      return Promise.reject(new EtcdError('NoSpace'));
     }
     return this.s.propose(req);
   }
