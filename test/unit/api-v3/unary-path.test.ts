@@ -1,10 +1,11 @@
 // The short unary path (src/api/v3/unary-path.ts) against grpc-js itself: the same service is served
 // by one grpc-js Server with the path installed and one without, and every call below (well-formed or
-// not) must get the same response headers, body and trailers from both, byte for byte.
+// not) must get the same body, status and message from both, in etcd's response headers and
+// trailers (grpc-go's) where grpc-js has its own.
 import * as http2 from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UnaryPath } from '../../../src/api/v3/unary-path.js';
+import { encodeGrpcMessage, UnaryPath } from '../../../src/api/v3/unary-path.js';
 
 const MAX_RECEIVE = 64;
 const id = (b: Buffer): Buffer => b;
@@ -67,17 +68,20 @@ const frame = (body: string | Buffer, flag = 0): Buffer => {
   return f;
 };
 
-interface Answer { headers: Record<string, unknown>; trailers: Record<string, unknown>; body: string }
+interface Answer { headers: Record<string, unknown>; trailers: Record<string, unknown>; body: string; date: boolean }
 
-/** One raw HTTP/2 request; the answer without the date header. */
+/** One raw HTTP/2 request; the answer with the date header reduced to whether there was one. */
 function raw(port: number, path: string, body: Buffer[], extra: http2.OutgoingHttpHeaders = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const session = http2.connect(`http://127.0.0.1:${port}`);
     session.on('error', reject);
     const req = session.request({ ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers', ...extra });
-    const a: Answer = { headers: {}, trailers: {}, body: '' };
+    const a: Answer = { headers: {}, trailers: {}, body: '', date: false };
     const clean = (h: object): Record<string, unknown> => Object.fromEntries(Object.entries(h).filter(([k]) => k !== 'date'));
-    req.on('response', (h) => (a.headers = clean(h)));
+    req.on('response', (h) => {
+      a.headers = clean(h);
+      a.date = 'date' in h;
+    });
     req.on('trailers', (h) => (a.trailers = clean(h)));
     req.on('data', (d: Buffer) => (a.body += d.toString('latin1')));
     req.on('error', () => {}); // a refused request closes; the answer is what arrived
@@ -89,6 +93,40 @@ function raw(port: number, path: string, body: Buffer[], extra: http2.OutgoingHt
     req.end();
   });
 }
+
+/**
+ * grpc-js's answer as etcd would send it: headers `:status` and `content-type: application/grpc`
+ * only, and `grpc-message` empty on success or the same text in grpc-go's encoding.
+ */
+function inEtcdHeaders(a: Answer): Answer {
+  if (a.headers[':status'] === undefined) return a; // reset, no answer
+  const trailersOnly = 'grpc-status' in a.headers;
+  const st = trailersOnly ? a.headers : a.trailers;
+  const status = String(st['grpc-status']);
+  const message = status === '0' ? '' : encodeGrpcMessage(decodeURIComponent(String(st['grpc-message'] ?? '')));
+  const grpcJsOnly = new Set([':status', 'content-type', 'grpc-status', 'grpc-message', 'grpc-accept-encoding', 'grpc-encoding']);
+  const rest = Object.fromEntries(Object.entries(st).filter(([k]) => !grpcJsOnly.has(k)));
+  const statusFields = { 'grpc-status': status, 'grpc-message': message, ...rest };
+  const headers = { ':status': 200, 'content-type': 'application/grpc' };
+  return trailersOnly
+    ? { headers: { ...headers, ...statusFields }, trailers: {}, body: a.body, date: false }
+    : { headers, trailers: statusFields, body: a.body, date: false };
+}
+
+describe('grpc-message as grpc-go encodes it', () => {
+  it.each([
+    ['etcdserver: key is not provided', 'etcdserver: key is not provided'],
+    ['', ''],
+    ['100% sure', '100%25 sure'],
+    ['«wrong» key', '%C2%ABwrong%C2%BB key'],
+    ['tab\there, new\nline', 'tab%09here, new%0Aline'],
+    ['~ and \u007f', '~ and %7F'],
+    ['🔑', '%F0%9F%94%91'],
+  ])('%j -> %j', (text, wire) => {
+    expect(encodeGrpcMessage(text)).toBe(wire);
+    expect(decodeURIComponent(wire)).toBe(text);
+  });
+});
 
 describe('api/v3 unary short path', () => {
   let short: Server;
@@ -128,14 +166,21 @@ describe('api/v3 unary short path', () => {
   ];
 
   for (const [name, path, body, extra, taken] of cases) {
-    it(`answers ${name} as grpc-js does`, async () => {
+    it(`answers ${name} as grpc-js does${taken ? ', in etcd\'s headers' : ''}`, async () => {
       const before = short.path!.served;
       const ours = await raw(short.port, path, body, extra);
       const theirs = await raw(plain.port, path, body, extra);
-      expect(ours).toEqual(theirs);
+      expect(ours).toEqual(taken ? inEtcdHeaders(theirs) : theirs);
       expect(short.path!.served - before).toBe(taken ? 1 : 0);
     });
   }
+
+  it('answers in the headers etcd 3.4.23 was seen to send (a Put, and a Put without a key)', async () => {
+    const ok = await raw(short.port, '/test.T/Echo', [frame('x')]);
+    expect([ok.headers, ok.trailers, ok.date]).toEqual([{ ':status': 200, 'content-type': 'application/grpc' }, { 'grpc-status': '0', 'grpc-message': '' }, false]);
+    const failed = await raw(short.port, '/test.T/Fail', [frame('x')]);
+    expect(failed.headers).toEqual({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '9', 'grpc-message': 'etcdserver: 100%25 %C2%ABwrong%C2%BB key' });
+  });
 
   it('serves a grpc-js client, and a cancelled call is dropped quietly', async () => {
     const Client = grpc.makeGenericClientConstructor(def, 'T');
