@@ -51,8 +51,18 @@ function newest(dir: string, ext: string, out: Map<string, number>): void {
   }
 }
 
-/** 'dist' when every src/**\/*.ts has a dist/**\/*.js at least as new; else 'tsx'. ETCD_TS_RUNNER forces. */
+let chosenRunner: 'dist' | 'tsx' | undefined;
+
+/**
+ * How this process runs ours, chosen at the first call and kept: an edit to src/ during a run must
+ * not switch the later daemons of a comparison to tsx (slower, and ~35 MB more RSS) unannounced.
+ */
 export function oursRunner(): 'dist' | 'tsx' {
+  return (chosenRunner ??= pickRunner());
+}
+
+/** 'dist' when every src/**\/*.ts has a dist/**\/*.js at least as new; else 'tsx'. ETCD_TS_RUNNER forces. */
+function pickRunner(): 'dist' | 'tsx' {
   const forced = process.env.ETCD_TS_RUNNER;
   if (forced === 'dist' || forced === 'tsx') return forced;
   const srcs = new Map<string, number>();
