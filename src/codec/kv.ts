@@ -585,8 +585,9 @@ export const SORT_TARGETS = ['KEY', 'VERSION', 'CREATE', 'MOD', 'VALUE'] as cons
 export const COMPARE_RESULTS = ['EQUAL', 'GREATER', 'LESS', 'NOT_EQUAL'] as const;
 export const COMPARE_TARGETS = ['VERSION', 'CREATE', 'MOD', 'VALUE', 'LEASE'] as const;
 
-function readRange(end: number): RangeRequest__Output {
-  const m = {
+/** A RangeRequest with every field at its default, as proto-loader's toObject gives an empty one. */
+export function newRangeRequest(): RangeRequest__Output {
+  return {
     key: EMPTY,
     range_end: EMPTY,
     limit: '0',
@@ -601,6 +602,10 @@ function readRange(end: number): RangeRequest__Output {
     min_create_revision: '0',
     max_create_revision: '0',
   } as RangeRequest__Output;
+}
+
+function readRange(end: number): RangeRequest__Output {
+  const m = newRangeRequest();
   while (rpos < end) {
     const t = readUint32();
     switch (t >>> 3) {

@@ -20,6 +20,7 @@ import type { ResponseHeader } from '../pb/etcdserverpb/ResponseHeader.js';
 import type { ResponseOp } from '../pb/etcdserverpb/ResponseOp.js';
 import type { TxnRequest__Output } from '../pb/etcdserverpb/TxnRequest.js';
 import type { KeyValue } from '../pb/mvccpb/KeyValue.js';
+import { newRangeRequest } from '../codec/kv.js';
 import { prefixEnd } from '../pkg/bytes.js';
 import { EtcdError } from './errors.js';
 import { big } from './v3-convert.js';
@@ -55,22 +56,7 @@ export function waiterKey(name: Buffer, lease: string): Buffer {
 // ---- pb request builders ----
 
 export function rangeReq(key: Buffer, over: Partial<RangeRequest__Output> = {}): RangeRequest__Output {
-  return {
-    key,
-    range_end: EMPTY,
-    limit: '0',
-    revision: '0',
-    sort_order: 'NONE',
-    sort_target: 'KEY',
-    serializable: false,
-    keys_only: false,
-    count_only: false,
-    min_mod_revision: '0',
-    max_mod_revision: '0',
-    min_create_revision: '0',
-    max_create_revision: '0',
-    ...over,
-  };
+  return { ...newRangeRequest(), key, ...over };
 }
 
 /** The oldest key under the prefix (clientv3 WithFirstCreate). */
