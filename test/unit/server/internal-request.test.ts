@@ -1,3 +1,5 @@
+import { fileURLToPath } from 'node:url';
+import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
 import { decodeRequest, encodeRequest, onlyBackendState } from '../../../src/server/internal-request.js';
 
@@ -51,6 +53,20 @@ describe('internal raft request codec', () => {
       const ours = decodeRequest(data);
       expect(JSON.stringify(ours)).toBe(JSON.stringify(viaProtobufjs));
       expect(ours).toStrictEqual(viaProtobufjs);
+    }
+  });
+
+  it('keeps every other field of the message next to a hot write (none is dropped by the hand codec)', () => {
+    const root = new protobuf.Root();
+    root.resolvePath = (_origin, target) => fileURLToPath(new URL(`../../../proto/${target.replace(/^.*\//, '')}`, import.meta.url));
+    root.loadSync('internal.proto', { keepCase: true });
+    const fields = root.lookupType('etcdts.internal.InternalRaftRequest').fieldsArray.map((f) => f.name);
+    expect(fields.length).toBeGreaterThan(10);
+    for (const name of fields.filter((f) => !['header', 'put', 'delete_range', 'txn'].includes(f))) {
+      const req = { header: { ID: '1' }, put: { key: Buffer.from('k') }, [name]: {} } as unknown as Parameters<typeof encodeRequest>[0];
+      const back = decodeRequest(encodeRequest(req)) as unknown as Record<string, unknown>;
+      expect(back[name], name).not.toBeNull();
+      expect((back.put as { key: Buffer }).key.toString(), name).toBe('k');
     }
   });
 
