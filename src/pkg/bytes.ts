@@ -20,3 +20,13 @@ export function prefixEnd(prefix: Uint8Array): Buffer {
   }
   return Buffer.from([0]);
 }
+
+/**
+ * `text` in UTF-8 with every byte `keep` refuses written as %XX (upper-case hex), as Go's escapers
+ * (URL paths, grpc-message) write them.
+ */
+export function percentEncode(text: string, keep: (byte: number) => boolean): string {
+  let out = '';
+  for (const b of Buffer.from(text, 'utf8')) out += keep(b) ? String.fromCharCode(b) : `%${b < 16 ? '0' : ''}${b.toString(16).toUpperCase()}`;
+  return out;
+}

@@ -7,6 +7,7 @@
 import type { ServerResponse } from 'node:http';
 import { V2Error, goJsonString } from '../../v2store/index.js';
 import type { V2HeaderInfo } from '../../server/facade.js';
+import { percentEncode } from '../../pkg/bytes.js';
 import { toErrorInfo } from '../v3/errors.js';
 
 /**
@@ -127,18 +128,12 @@ export function sendMessage<R extends GoReply>(reply: R, status: number, message
   return writeGo(reply, status, { 'Content-Type': 'application/json' }, `{"message":${goJsonString(message)}}`);
 }
 
-function isUnreserved(c: string): boolean {
-  return /[A-Za-z0-9\-_.~$&+,/:;=@]/.test(c);
-}
+const UNRESERVED = /[A-Za-z0-9\-_.~$&+,/:;=@]/;
+const isUnreserved = (b: number): boolean => UNRESERVED.test(String.fromCharCode(b));
 
 /** Go's URL.EscapedPath for a decoded path (what ServeMux puts in a redirect). */
 export function escapePath(p: string): string {
-  let out = '';
-  for (const ch of p) {
-    if (isUnreserved(ch)) out += ch;
-    else for (const b of Buffer.from(ch, 'utf8')) out += `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
-  }
-  return out;
+  return percentEncode(p, isUnreserved);
 }
 
 /**

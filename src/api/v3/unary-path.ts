@@ -25,6 +25,7 @@
 import * as http2 from 'node:http2';
 import type * as grpc from '@grpc/grpc-js';
 import { status as Status } from '@grpc/grpc-js';
+import { percentEncode } from '../../pkg/bytes.js';
 
 type AnyMethod = grpc.MethodDefinition<object, object>;
 type StreamListener = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, flags: number, raw: string[]) => void;
@@ -50,14 +51,11 @@ const RESPOND_OK = { waitForTrailers: true, sendDate: false };
 const RESPOND_FAIL = { endStream: true, sendDate: false };
 const PRINTABLE = /^[\x20-\x24\x26-\x7e]*$/;
 
+const isPrintable = (b: number): boolean => b >= 0x20 && b <= 0x7e && b !== 0x25;
+
 /** A grpc-message as grpc-go writes it: UTF-8 bytes outside printable ASCII, and '%', as %XX. */
 export function encodeGrpcMessage(text: string): string {
-  if (PRINTABLE.test(text)) return text;
-  let out = '';
-  for (const b of Buffer.from(text, 'utf8')) {
-    out += b >= 0x20 && b <= 0x7e && b !== 0x25 ? String.fromCharCode(b) : `%${b < 16 ? '0' : ''}${b.toString(16).toUpperCase()}`;
-  }
-  return out;
+  return PRINTABLE.test(text) ? text : percentEncode(text, isPrintable);
 }
 const DEADLINE_REGEX = /(\d{1,8})\s*([HMSmun])/;
 const DEADLINE_UNIT_MS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 0.001, n: 0.000001 };

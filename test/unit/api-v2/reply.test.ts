@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { httpDate } from '../../../src/api/v2/reply.js';
+import { escapePath, httpDate } from '../../../src/api/v2/reply.js';
 
 describe('the Date header', () => {
   it('is the RFC 1123 GMT time of the current second, formatted again when the second changes', () => {
@@ -9,4 +9,14 @@ describe('the Date header', () => {
     expect(httpDate(t + 1)).toBe('Wed, 02 Dec 2026 00:00:00 GMT');
     expect(httpDate(t)).toBe('Tue, 01 Dec 2026 23:59:59 GMT'); // a clock that steps back is followed too
   });
+});
+
+describe("a redirect's path, escaped as Go's URL.EscapedPath", () => {
+  it.each([
+    ['/v2/keys/a b', '/v2/keys/a%20b'],
+    ['/v2/keys/é/ключ', '/v2/keys/%C3%A9/%D0%BA%D0%BB%D1%8E%D1%87'],
+    ['/v2/keys/%41?#', '/v2/keys/%2541%3F%23'],
+    ['/v2/keys/~$&+,/:;=@-_.', '/v2/keys/~$&+,/:;=@-_.'],
+    ['/v2/keys/🔑\u0000\t"<>\\^`{|}', '/v2/keys/%F0%9F%94%91%00%09%22%3C%3E%5C%5E%60%7B%7C%7D'],
+  ])('%j -> %j', (path, escaped) => expect(escapePath(path)).toBe(escaped));
 });
