@@ -211,8 +211,11 @@ const HEADER_TAG = (HEADER << 3) | 2;
 const ID_TAG = 1 << 3;
 const AUTH_REVISION_TAG = 3 << 3;
 
+/** A RequestHeader with every field at its default, as protobufjs's toObject gives an empty one. */
+const newHeader = (): RaftHeader => ({ ID: '0', username: '', auth_revision: '0' });
+
 function readHeader(end: number): RaftHeader | undefined {
-  const h: RaftHeader = { ID: '0', username: '', auth_revision: '0' };
+  const h = newHeader();
   while (readingBefore(end)) {
     const t = readUint32();
     if (t === ID_TAG) h.ID = readUint64();
@@ -223,15 +226,14 @@ function readHeader(end: number): RaftHeader | undefined {
 }
 
 function readWrite(end: number): RaftWrite | undefined {
-  let header: RaftHeader = { ID: '0', username: '', auth_revision: '0' };
+  let header: RaftHeader | undefined;
   let field = 0;
   let body: PutRequest__Output | DeleteRangeRequest__Output | TxnRequest__Output | undefined;
   while (readingBefore(end)) {
     const t = readUint32();
     if (t === HEADER_TAG) {
-      const h = readHeader(messageEnd());
-      if (h === undefined) return undefined;
-      header = h;
+      header = readHeader(messageEnd());
+      if (header === undefined) return undefined;
       continue;
     }
     const f = t === PUT_TAG ? PUT : t === DELETE_RANGE_TAG ? DELETE_RANGE : t === TXN_TAG ? TXN : 0;
@@ -239,6 +241,7 @@ function readWrite(end: number): RaftWrite | undefined {
     field = f;
     body = f === PUT ? readPut(messageEnd()) : f === DELETE_RANGE ? readDelete(messageEnd()) : readTxn(messageEnd());
   }
+  header ??= newHeader(); // none on the wire (our encoder always writes one)
   if (field === PUT) return { header, put: body as PutRequest__Output };
   if (field === DELETE_RANGE) return { header, delete_range: body as DeleteRangeRequest__Output };
   if (field === TXN) return { header, txn: body as TxnRequest__Output };
