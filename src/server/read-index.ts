@@ -8,10 +8,21 @@ export interface ReadIndexDeps {
   /** Asks raft for a read index; the answer arrives through onReadState with the same context. */
   requestReadIndex(ctx: Uint8Array): void;
   appliedIndex(): number;
+  /**
+   * A context unique across the cluster (etcd uses its request id generator, whose ids carry the
+   * member id): the leader answers each context once, so two members must never send the same one.
+   */
+  nextContext(): bigint;
+  /** How long a round waits for its answer before it is sent again (a dropped message, a lost leader). */
+  retryMs?: number;
 }
+
+/** etcd 3.5's readIndexRetryTime. */
+export const READ_INDEX_RETRY_MS = 500;
 
 interface Round {
   ctx: Buffer;
+  timer?: ReturnType<typeof setTimeout>;
   waiters: Array<{ resolve: () => void; reject: (e: unknown) => void }>;
 }
 
@@ -24,7 +35,6 @@ interface AppliedWaiter {
 export const READ_INDEX_BATCH_MAX = 10_000;
 
 export class ReadIndexer {
-  private seq = 0n;
   private inFlight: Round | undefined;
   private next: Round['waiters'] = [];
   private appliedWaiters: AppliedWaiter[] = [];
@@ -42,7 +52,7 @@ export class ReadIndexer {
   onReadState(ctx: Uint8Array, index: number): void {
     const round = this.inFlight;
     if (!round || Buffer.compare(round.ctx, ctx) !== 0) return;
-    this.inFlight = undefined;
+    this.clearInFlight();
     const release = (): void => round.waiters.forEach((w) => w.resolve());
     if (this.deps.appliedIndex() >= index) release();
     else this.appliedWaiters.push({ index, resolve: release });
@@ -61,28 +71,40 @@ export class ReadIndexer {
   retry(): void {
     if (!this.inFlight) return;
     this.next = this.inFlight.waiters.concat(this.next);
-    this.inFlight = undefined;
+    this.clearInFlight();
     this.startRound();
   }
 
   failAll(err: unknown): void {
     const all = [...(this.inFlight?.waiters ?? []), ...this.next];
-    this.inFlight = undefined;
+    this.clearInFlight();
     this.next = [];
     all.forEach((w) => w.reject(err));
   }
 
+  private clearInFlight(): void {
+    if (this.inFlight?.timer) clearTimeout(this.inFlight.timer);
+    this.inFlight = undefined;
+  }
+
   private startRound(): void {
-    this.seq += 1n;
     const ctx = Buffer.alloc(8);
-    ctx.writeBigUInt64BE(this.seq);
+    ctx.writeBigUInt64BE(BigInt.asUintN(64, this.deps.nextContext()));
     const waiters = this.next.splice(0, READ_INDEX_BATCH_MAX);
-    this.inFlight = { ctx, waiters };
+    const round: Round = { ctx, waiters };
+    this.inFlight = round;
     try {
       this.deps.requestReadIndex(ctx);
     } catch (err) {
       this.inFlight = undefined;
       waiters.forEach((w) => w.reject(err));
+      return;
     }
+    // No answer in time (the request or its answer was dropped): send the round again, under a new
+    // context, so a late answer to the old one is not mistaken for it.
+    round.timer = setTimeout(() => {
+      if (this.inFlight === round) this.retry();
+    }, this.deps.retryMs ?? READ_INDEX_RETRY_MS);
+    round.timer.unref?.();
   }
 }

@@ -104,6 +104,7 @@ export class EtcdServer {
         this.raftNode.kick();
       },
       appliedIndex: () => this.appliedIndex,
+      nextContext: () => this.idGen.next(),
     });
     this.v2 = boot.snapshot && boot.snapshot.data.length > 0 ? V2Store.recover(boot.snapshot.data) : new V2Store();
     // etcd's v2 auth lookup also runs once at start (a fresh etcd shows getsFail 1 before any request).
