@@ -31,8 +31,8 @@
  * MsgApp per follower for the batch): the server's group commit should use it (see docs/benchmarks.md).
  *
  * Wire and storage types (Entry, Message, HardState, ...) are in ./types.ts with etcd's raftpb names.
- * A conf-change entry's data is encodeConfChange(cc) (format in ./confchange-codec.ts), e.g.
- *   AddNode id 0x2a = 01 00 000000000000002a 0000000000000000 00000000 (22 bytes).
+ * A conf-change entry's data is encodeConfChange(cc): etcd's raftpb.ConfChange as gogoproto writes it
+ * (./confchange-codec.ts), e.g. AddNode of node 0x2a, no proposal id, no context = 08 00 10 00 18 2a.
  *
  * Errors: propose/proposeConfChange throw ErrProposalDropped ("raft proposal dropped"). step() never
  * throws on bad input (it returns the reason). A broken invariant throws RaftInvariantError: stop the node.
