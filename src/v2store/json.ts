@@ -6,6 +6,9 @@
  * and replaces ill-formed text (lone surrogates here) with \ufffd. Expiration is RFC 3339 with the
  * fraction trimmed of trailing zeros: "2026-11-22T04:51:00.692Z", "2026-11-22T04:51:00Z".
  */
+import { goJsonString } from '../pkg/go-json.js';
+
+export { goJsonString };
 
 export type V2Action =
   | 'get' | 'create' | 'set' | 'update' | 'delete' | 'compareAndSwap' | 'compareAndDelete' | 'expire';
@@ -20,27 +23,6 @@ export interface V2NodeJson {
   nodes?: V2NodeJson[];
   modifiedIndex?: number;
   createdIndex?: number;
-}
-
-const ESCAPES: Record<string, string> = { '"': '\\"', '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t',
-  '<': '\\u003c', '>': '\\u003e', '&': '\\u0026', '\u2028': '\\u2028', '\u2029': '\\u2029' };
-
-// eslint-disable-next-line no-control-regex
-const NEEDS_ESCAPE = /["\\\u0000-\u001f<>&\u2028\u2029\ud800-\udfff]/;
-// eslint-disable-next-line no-control-regex
-const ESCAPE_ALL = /["\\\u0000-\u001f<>&\u2028\u2029]|[\ud800-\udbff][\udc00-\udfff]|[\ud800-\udfff]/g;
-
-/** A JSON string literal exactly as Go's encoding/json writes it. */
-export function goJsonString(s: string): string {
-  if (!NEEDS_ESCAPE.test(s)) return `"${s}"`;
-  return `"${s.replace(ESCAPE_ALL, (c) => {
-    if (c.length === 2) return c; // a well-formed surrogate pair
-    const known = ESCAPES[c];
-    if (known !== undefined) return known;
-    const code = c.charCodeAt(0);
-    if (code >= 0xd800 && code <= 0xdfff) return '\\ufffd';
-    return `\\u${code.toString(16).padStart(4, '0')}`;
-  })}"`;
 }
 
 /** A node in JSON, fields in etcd's order. */
