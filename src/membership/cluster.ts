@@ -20,30 +20,6 @@ export interface MembershipStore {
   putRemoved(id: bigint): void;
 }
 
-/** The member as carried in a conf-change context: what raft replicates with the change. */
-export interface ConfChangeMember {
-  id: string;
-  peerURLs: string[];
-  name?: string;
-  isLearner?: boolean;
-}
-
-export function encodeConfChangeMember(m: Member): Uint8Array {
-  const body: ConfChangeMember = { id: idToHex(m.id), peerURLs: m.peerURLs, name: m.name, isLearner: m.isLearner };
-  return Buffer.from(JSON.stringify(body));
-}
-
-export function decodeConfChangeMember(data: Uint8Array): Member {
-  const body = JSON.parse(Buffer.from(data).toString('utf8')) as ConfChangeMember;
-  return {
-    id: BigInt(`0x${body.id}`),
-    name: body.name ?? '',
-    peerURLs: body.peerURLs,
-    clientURLs: [],
-    isLearner: body.isLearner ?? false,
-  };
-}
-
 export class RaftCluster {
   private readonly byId = new Map<bigint, Member>();
   private readonly removed = new Set<bigint>();
@@ -104,10 +80,12 @@ export class RaftCluster {
     this.store?.putMember(m);
   }
 
-  updatePeerURLs(id: bigint, peerURLs: string[]): void {
+  /** etcd's UpdateRaftAttributes: the peer URLs and the learner flag, as an UpdateNode context gives them. */
+  updateRaftAttributes(id: bigint, peerURLs: string[], isLearner: boolean): void {
     const m = this.byId.get(id);
     if (!m) return;
     m.peerURLs = [...peerURLs];
+    m.isLearner = isLearner;
     this.store?.putMember(m);
   }
 }

@@ -9,7 +9,7 @@
  */
 import type { Backend } from '../backend/index.js';
 import type { Lessor } from '../lease/index.js';
-import { decodeConfChangeMember, idToHex, type RaftCluster } from '../membership/index.js';
+import { decodeConfChangeContext, idToHex, type RaftCluster } from '../membership/index.js';
 import type { WaitRegistry } from '../pkg/wait.js';
 import { decodeConfChange, type RawNode } from '../raft/index.js';
 import { ConfChangeType, EntryType, type ConfState, type Entry } from '../raft/types.js';
@@ -58,28 +58,43 @@ export class EntryApplier {
     }
   }
 
+  /**
+   * etcd's applyConfChange: the context of an add is a ConfigChangeContext (a member, or a learner's
+   * promotion), of an update a member; a remove has none. A change without a context (raft's own
+   * bootstrap in tests) changes raft's configuration only.
+   */
   private applyConfChange(e: Entry): void {
     const { backend, cluster, v2 } = this.d;
     const cc = decodeConfChange(e.data);
     this.confState = this.d.node().applyConfChange(cc);
     const fresh = e.index > backend.consistentIndex();
     const idHex = idToHex(cc.nodeId);
+    const context = cc.context !== undefined && cc.context.length > 0 ? decodeConfChangeContext(cc.context) : undefined;
+    if (context && context.member.id !== cc.nodeId) {
+      throw new Error(`conf change of ${idHex} carries member ${idToHex(context.member.id)} (etcd: nodeID should always be equal to member ID)`);
+    }
+    // The v2 mirror and the backend are judged apart: on replay the mirror starts over while the
+    // backend is already ahead.
     if (cc.type === ConfChangeType.ConfChangeAddNode || cc.type === ConfChangeType.ConfChangeAddLearnerNode) {
-      const m = cc.context && cc.context.length > 0 ? decodeConfChangeMember(cc.context) : undefined;
-      if (m) {
-        // Adding a member that exists is a learner's promotion. The v2 mirror and the backend are
-        // judged apart: on replay the mirror starts over while the backend is already ahead.
-        if (this.v2HasMember(idHex)) mirrorMemberRaftAttributes(v2, idHex, { peerURLs: m.peerURLs }, 0);
-        else mirrorMemberAdd(v2, idHex, { peerURLs: m.peerURLs, isLearner: m.isLearner }, 0);
-        if (fresh && cluster.member(m.id)) cluster.promote(m.id);
-        else if (fresh) cluster.addMember(m);
+      if (context?.isPromote) {
+        const peerURLs = cluster.member(cc.nodeId)?.peerURLs ?? [];
+        if (this.v2HasMember(idHex)) mirrorMemberRaftAttributes(v2, idHex, { peerURLs }, 0);
+        if (fresh) cluster.promote(cc.nodeId);
+      } else if (context) {
+        const m = context.member;
+        if (!this.v2HasMember(idHex)) mirrorMemberAdd(v2, idHex, { peerURLs: m.peerURLs, isLearner: m.isLearner }, 0);
+        if (fresh && !cluster.member(m.id)) cluster.addMember(m);
       }
     } else if (cc.type === ConfChangeType.ConfChangeRemoveNode) {
       mirrorMemberRemove(v2, idHex, 0);
       if (fresh) cluster.removeMember(cc.nodeId);
+    } else if (cc.type === ConfChangeType.ConfChangeUpdateNode && context) {
+      const m = context.member;
+      if (this.v2HasMember(idHex)) mirrorMemberRaftAttributes(v2, idHex, { peerURLs: m.peerURLs, isLearner: m.isLearner }, 0);
+      if (fresh) cluster.updateRaftAttributes(m.id, m.peerURLs, m.isLearner);
     }
     if (fresh) backend.setConsistentIndex(e.index);
-    if (cc.id !== undefined) this.d.waits.trigger(cc.id, { kind: 'none' });
+    if (cc.id !== undefined && cc.id !== 0n) this.d.waits.trigger(cc.id, { kind: 'none' });
   }
 
   /** A new leader's first entry: leases start counting from now (etcd's lessor promote). */

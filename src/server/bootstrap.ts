@@ -2,9 +2,10 @@
  * Bootstrap: turn a data dir into a raft node's starting state.
  *
  * First boot (no WAL): derive member and cluster ids from --initial-cluster as etcd does, create the
- * WAL, and write one ConfChangeAddNode entry per initial member (term 1, indexes 1..n, committed),
- * so the membership is replicated state from the first entry on: applying those entries is what makes
- * raft (and the membership room) know the voters, on first boot and on every restart alike.
+ * WAL, and write etcd's bootstrap entries (bootstrapEntries: one ConfChangeAddNode per initial member
+ * in id order, term 1, indexes 1..n, committed), so the membership is replicated state from the first
+ * entry on: applying those entries is what makes raft (and the membership room) know the voters, on
+ * first boot and on every restart alike.
  * Restart: newest usable snapshot (snap/ files the WAL has markers for), then the WAL after it.
  */
 import { mkdir } from 'node:fs/promises';
@@ -27,13 +28,30 @@ export interface RaftBootstrap {
   isNew: boolean;
 }
 
+/** The members of --initial-cluster as etcd makes them (NewMember: peer URLs sorted), in etcd's order: by id. */
 export function initialMembers(cfg: ServerConfig): Member[] {
-  return [...cfg.initialCluster].map(([name, urls]) => ({
+  const members = [...cfg.initialCluster].map(([name, urls]) => ({
     id: computeMemberId(urls, cfg.initialClusterToken),
     name,
-    peerURLs: [...urls],
+    peerURLs: [...urls].sort(),
     clientURLs: [],
     isLearner: false,
+  }));
+  return members.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/**
+ * The first entries of a new member's log, exactly as etcd 3.4 writes them (raft's Bootstrap from
+ * etcd's startNode): for each initial member in id order, a ConfChangeAddNode with ID 0 and the member's
+ * JSON as context, at term 1 and indexes 1..n. Every member of a new cluster, ours or etcd's, writes the
+ * same ones.
+ */
+export function bootstrapEntries(members: readonly Member[]): Entry[] {
+  return members.map((m, i) => ({
+    term: 1,
+    index: i + 1,
+    type: EntryType.EntryConfChange,
+    data: encodeConfChange({ type: ConfChangeType.ConfChangeAddNode, nodeId: m.id, id: 0n, context: encodeConfChangeMember(m) }),
   }));
 }
 
@@ -58,12 +76,7 @@ async function firstBoot(cfg: ServerConfig, walDir: string, snapshotter: Snapsho
   if (!self) throw new Error(`couldn't find local name "${cfg.name}" in the initial cluster configuration`);
   const clusterId = computeClusterId(members.map((m) => m.id));
   const wal = await WAL.create(walDir, { memberId: self.id, clusterId, name: cfg.name }, { logger });
-  const entries: Entry[] = members.map((m, i) => ({
-    term: 1,
-    index: i + 1,
-    type: EntryType.EntryConfChange,
-    data: encodeConfChange({ type: ConfChangeType.ConfChangeAddNode, nodeId: m.id, context: encodeConfChangeMember(m) }),
-  }));
+  const entries = bootstrapEntries(members);
   const hardState: HardState = { term: 1, vote: 0n, commit: entries.length };
   await wal.save(hardState, entries, true);
   const storage = newLogStorage();
