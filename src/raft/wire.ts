@@ -23,7 +23,7 @@ const MAX_GROUP_DEPTH = 64;
 
 /** Encoded length of a varint holding v, a non-negative safe integer (checked: RangeError). */
 export function uintSize(v: number): number {
-  if (v < 0x80 && v >= 0) return 1;
+  if ((v & 0x7f) === v) return 1; // 0..127 (and no fraction, NaN or negative)
   if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`raftpb: ${v} is not a uint64 that fits a safe integer`);
   let n = 1;
   while (v >= 0x80) {
