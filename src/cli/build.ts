@@ -82,17 +82,19 @@ function verify(v: Values, explicit: ReadonlySet<string>, fromFile: boolean): vo
 }
 
 function checkTlsSchemes(c: Config, warnings: string[]): void {
+  // etcd sets up its peer listeners first, so a peer error is the one shown when both are wrong
   const kinds = [
-    { urls: c.listenClientUrls, tls: c.clientTls, what: 'client', flags: '--cert-file, --key-file' },
-    { urls: c.listenPeerUrls, tls: c.peerTls, what: 'peer', flags: '--peer-cert-file, --peer-key-file' },
+    { urls: c.listenPeerUrls, tls: c.peerTls, what: 'peer',
+      missing: (u: URL) => `cannot listen on TLS for ${u.host}: KeyFile and CertFile are not presented` },
+    { urls: c.listenClientUrls, tls: c.clientTls, what: 'client',
+      missing: (u: URL) => `TLS key/cert (--cert-file, --key-file) must be provided for client url ${formatUrl(u)} with HTTPS scheme` },
   ];
   for (const k of kinds) {
     const hasFiles = k.tls.certFile !== '' && k.tls.keyFile !== '';
+    if (hasFiles && k.tls.autoTls) warnings.push(`ignoring ${k.what} auto TLS since certs given`);
     for (const u of k.urls) {
       const secure = u.protocol === 'https:' || u.protocol === 'unixs:';
-      if (secure && !hasFiles && !k.tls.autoTls) {
-        throw new ConfigError(`TLS key/cert (${k.flags}) must be provided for ${k.what} url ${formatUrl(u)} with HTTPS scheme`);
-      }
+      if (secure && !hasFiles && !k.tls.autoTls) throw new ConfigError(k.missing(u));
       if (!secure && hasFiles) {
         warnings.push(`the scheme of ${k.what} url ${formatUrl(u)} is HTTP while ${k.what} key/cert files are presented; ignored key/cert files for it`);
       }

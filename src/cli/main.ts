@@ -77,12 +77,15 @@ async function serveClients(c: Config, server: EtcdServer, logger: Logger): Prom
     rawHandlers: [v2.keys],
   });
   await app.ready();
-  const hosts = c.listenClientUrls.map((u) => u.hostname);
+  const hosts = c.listenClientUrls.map((u) => u.host);
   const tls = await buildTlsOptions(c.clientTls, path.join(c.dataDir, 'fixtures', 'client'), hosts, c.cipherSuites);
+  if (tls) logger.info({ 'tls-info': tls.source, 'client-cert-auth': tls.requestCert }, 'starting with client TLS');
+  const onReject = (r: object): void => logger.warn(r, 'rejected connection');
   const listeners: ClientListener[] = [];
   for (const url of c.listenClientUrls) {
-    const l = await listenClient(url, { grpcServer, http: app }, url.protocol === 'https:' || url.protocol === 'unixs:' ? tls : undefined);
-    logger.info({ address: `${l.address.host}:${l.address.port}`, tls: url.protocol === 'https:' || url.protocol === 'unixs:' }, 'serving client traffic');
+    const secure = url.protocol === 'https:' || url.protocol === 'unixs:';
+    const l = await listenClient(url, { grpcServer, http: app }, secure ? tls : undefined, { onReject });
+    logger.info({ address: `${l.address.host}:${l.address.port}`, tls: secure }, 'serving client traffic');
     listeners.push(l);
   }
   return listeners;

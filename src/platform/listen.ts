@@ -14,7 +14,7 @@ import { promises as fsp } from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import type { TlsOptions } from './tls.js';
+import { rejection, type RejectionLog, type TlsOptions } from './tls.js';
 
 export const HTTP2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 /** A connection that sends nothing for this long before we can route it is closed. */
@@ -154,18 +154,20 @@ function clientCertAllowed(socket: tls.TLSSocket, allowedHostname: string | unde
   return tls.checkServerIdentity(allowedHostname, cert) === undefined;
 }
 
-function createRawServer(tlsOptions: TlsOptions | undefined, onSocket: (s: net.Socket) => void): net.Server {
+function createRawServer(tlsOptions: TlsOptions | undefined, onSocket: (s: net.Socket) => void, onReject: RejectionLog): net.Server {
   if (tlsOptions === undefined) return net.createServer({ noDelay: true }, onSocket);
   const { source: _source, allowedHostname, ...secure } = tlsOptions;
   const server = tls.createServer({ ...secure, ALPNCallback: chooseAlpn, noDelay: true } as tls.TlsOptions);
   server.on('secureConnection', (s: tls.TLSSocket) => {
     if (!clientCertAllowed(s, allowedHostname)) {
+      onReject(rejection(s, 'client certificate authentication failed'));
       s.destroy();
       return;
     }
     onSocket(s);
   });
-  server.on('tlsClientError', () => {}); // a failed handshake concerns that client only
+  // a failed handshake concerns that client only; etcd logs it as "rejected connection"
+  server.on('tlsClientError', (e: Error, s: tls.TLSSocket) => onReject(rejection(s, e.message)));
   return server;
 }
 
@@ -201,7 +203,9 @@ class Connections {
  * Listen on one client URL (http, https, unix or unixs) and serve gRPC and HTTP/1.1 on it.
  * Rejects with ListenError when the port cannot be bound.
  */
-export async function listenClient(url: URL, handlers: ClientHandlers, tlsOptions?: TlsOptions): Promise<ClientListener> {
+export async function listenClient(
+  url: URL, handlers: ClientHandlers, tlsOptions?: TlsOptions, opts: { onReject?: RejectionLog } = {},
+): Promise<ClientListener> {
   const httpServer = httpServerOf(handlers.http);
   const injector = handlers.grpcServer?.createConnectionInjector(grpc.ServerCredentials.createInsecure());
   const conns = new Connections();
@@ -229,7 +233,7 @@ export async function listenClient(url: URL, handlers: ClientHandlers, tlsOption
       }
     });
   };
-  const server = createRawServer(tlsOptions, onSocket);
+  const server = createRawServer(tlsOptions, onSocket, opts.onReject ?? (() => {}));
   let address: { host: string; port: number };
   try {
     address = await bind(server, url);

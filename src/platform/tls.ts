@@ -1,17 +1,14 @@
 // TLS options for the client and peer listeners, from etcd's settings (cert/key, trusted CA,
-// client-cert-auth, CRL, cipher suites, auto-tls).
-//
-// auto-tls: like etcd, a self-signed ECDSA P-256 certificate valid for one year is written to
-// <data-dir>/fixtures/client/{cert,key}.pem (peer: fixtures/peer) and reused on later starts. Node's
-// crypto can make keys but not X.509 certificates, so it is made by the `openssl` command (present on
-// every distribution etcd runs on); without openssl, auto-tls fails with one clear line.
-import { execFile } from 'node:child_process';
+// client-cert-auth, CRL, cipher suites, auto-tls), with etcd's semantics:
+// - a trusted CA file alone also makes the listener require and verify client certificates (etcd's
+//   TLSInfo.ServerConfig: RequireAndVerifyClientCert when TrustedCAFile != "" || ClientCertAuth);
+// - auto-tls (no cert/key given): a self-signed certificate for the listen hosts is made once under
+//   <data-dir>/fixtures/client (peer: fixtures/peer) and reused (self-cert.ts); given files win;
+// - a refused handshake is logged as etcd logs it: "rejected connection", the remote address, the
+//   server name asked for and the reason (rejectionLogger).
 import { promises as fsp } from 'node:fs';
-import * as net from 'node:net';
-import * as path from 'node:path';
-import { promisify } from 'node:util';
-
-const execFileAsync = promisify(execFile);
+import type * as tls from 'node:tls';
+import { selfCert } from './self-cert.js';
 
 /** The TLS settings of one side (client or peer), as the configuration holds them. */
 export interface TlsSettings {
@@ -68,7 +65,7 @@ export function opensslCiphers(suites: string[]): string | undefined {
   }).join(':');
 }
 
-async function readPem(file: string): Promise<Buffer> {
+export async function readPem(file: string): Promise<Buffer> {
   try {
     return await fsp.readFile(file);
   } catch (e) {
@@ -78,69 +75,65 @@ async function readPem(file: string): Promise<Buffer> {
   }
 }
 
-/** subjectAltName entries for the hosts a certificate must cover. */
-export function subjectAltNames(hosts: string[]): string {
-  const names = new Set<string>();
-  for (const raw of hosts) {
-    const h = raw.replace(/^\[(.*)\]$/, '$1'); // URL.hostname keeps IPv6 brackets
-    if (h === '' || h === '0.0.0.0' || h === '::') continue;
-    names.add(net.isIP(h) ? `IP:${h}` : `DNS:${h}`);
+/** The certificate files to use: the given ones, or auto-tls's (made on first use); undefined: no TLS. */
+export async function certFiles(
+  s: TlsSettings, autoTlsDir: string, hosts: string[],
+): Promise<{ certFile: string; keyFile: string; auto: boolean } | undefined> {
+  if (s.certFile !== '' && s.keyFile !== '') return { certFile: s.certFile, keyFile: s.keyFile, auto: false };
+  if (!s.autoTls) return undefined;
+  try {
+    return { ...(await selfCert(autoTlsDir, hosts)), auto: true };
+  } catch (e) {
+    throw new TlsError(`auto-tls: cannot create a self-signed certificate in ${autoTlsDir}: ${(e as Error).message}`);
   }
-  if (names.size === 0) names.add('DNS:localhost');
-  return [...names].join(',');
 }
 
-/**
- * Write (or reuse) a self-signed certificate for `hosts` in `dir`; returns the file paths.
- * Throws TlsError when openssl is missing or fails.
- */
-export async function selfSignedCert(dir: string, hosts: string[]): Promise<{ certFile: string; keyFile: string }> {
-  const certFile = path.join(dir, 'cert.pem');
-  const keyFile = path.join(dir, 'key.pem');
-  const have = await Promise.all([certFile, keyFile].map((f) => fsp.access(f).then(() => true, () => false)));
-  if (have.every(Boolean)) return { certFile, keyFile };
-  await fsp.mkdir(dir, { recursive: true, mode: 0o700 }).catch((e: Error) => {
-    throw new TlsError(`auto-tls: cannot create ${dir}: ${e.message}`);
-  });
-  const args = [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-keyout', keyFile, '-out', certFile, '-days', '365', '-subj', '/O=etcd',
-    '-addext', `subjectAltName=${subjectAltNames(hosts)}`,
-    '-addext', 'keyUsage=critical,digitalSignature,keyEncipherment',
-    '-addext', 'extendedKeyUsage=serverAuth,clientAuth',
-  ];
-  try {
-    await execFileAsync('openssl', args, { timeout: 30_000 });
-    await fsp.chmod(keyFile, 0o600);
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException & { stderr?: string };
-    const why = err.code === 'ENOENT' ? 'openssl not found on PATH' : (err.stderr ?? err.message).trim().split('\n')[0];
-    throw new TlsError(`auto-tls: cannot generate a self-signed certificate in ${dir}: ${why}`);
+/** Whether a listener with these settings requests and verifies client certificates (as etcd decides). */
+export const verifiesClients = (s: TlsSettings): boolean => s.clientCertAuth || s.trustedCaFile !== '';
+
+/** What etcd logs for a refused TLS connection. */
+export interface Rejection {
+  'remote-addr': string;
+  'server-name': string;
+  'ip-addresses'?: string[];
+  'dns-names'?: string[];
+  error: string;
+}
+export type RejectionLog = (r: Rejection) => void;
+
+const addr = (s: { remoteAddress?: string; remotePort?: number }): string =>
+  s.remoteAddress === undefined ? '' : s.remoteAddress.includes(':') ? `[${s.remoteAddress}]:${s.remotePort}` : `${s.remoteAddress}:${s.remotePort}`;
+
+/** The log record for a refused connection (after the handshake, the client certificate's names). */
+export function rejection(socket: tls.TLSSocket, error: string): Rejection {
+  const servername = (socket as { servername?: string | false }).servername;
+  const r: Rejection = { 'remote-addr': addr(socket), 'server-name': typeof servername === 'string' ? servername : '', error };
+  const cert = typeof socket.getPeerCertificate === 'function' ? socket.getPeerCertificate() : undefined;
+  if (cert && Object.keys(cert).length > 0) {
+    const names = (cert.subjectaltname ?? '').split(', ');
+    r['ip-addresses'] = names.filter((n) => n.startsWith('IP Address:')).map((n) => n.slice(11));
+    r['dns-names'] = names.filter((n) => n.startsWith('DNS:')).map((n) => n.slice(4));
   }
-  return { certFile, keyFile };
+  return r;
 }
 
 /**
  * Build server TLS options, or undefined when TLS is not configured (no cert/key and no auto-tls).
  * `autoTlsDir` is where auto-tls keeps its certificate (<data-dir>/fixtures/client or /peer);
- * `hosts` are the listen hosts the generated certificate must name.
+ * `hosts` are the listen URLs' hosts ("host:port") the generated certificate must name.
  */
 export async function buildTlsOptions(
   s: TlsSettings, autoTlsDir: string, hosts: string[], cipherSuites: string[] = [],
 ): Promise<TlsOptions | undefined> {
-  let certFile = s.certFile;
-  let keyFile = s.keyFile;
-  const haveFiles = certFile !== '' && keyFile !== '';
-  if (!haveFiles) {
-    if (!s.autoTls) return undefined;
-    ({ certFile, keyFile } = await selfSignedCert(autoTlsDir, hosts));
-  }
+  const files = await certFiles(s, autoTlsDir, hosts);
+  if (files === undefined) return undefined;
+  const verify = verifiesClients(s);
   const opts: TlsOptions = {
-    key: await readPem(keyFile),
-    cert: await readPem(certFile),
-    requestCert: s.clientCertAuth,
-    rejectUnauthorized: s.clientCertAuth,
-    source: { certFile, keyFile, trustedCaFile: s.trustedCaFile, autoTls: !haveFiles },
+    key: await readPem(files.keyFile),
+    cert: await readPem(files.certFile),
+    requestCert: verify,
+    rejectUnauthorized: verify,
+    source: { certFile: files.certFile, keyFile: files.keyFile, trustedCaFile: s.trustedCaFile, autoTls: files.auto },
   };
   if (s.trustedCaFile !== '') opts.ca = await readPem(s.trustedCaFile);
   if (s.crlFile !== '') opts.crl = await readPem(s.crlFile);

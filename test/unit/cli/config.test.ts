@@ -134,6 +134,9 @@ describe('bad command lines (etcd\'s wording and exit code)', () => {
     [['--initial-cluster', 'default=foo'], 1, 'error setting up initial cluster: URL scheme must be http, https, unix, or unixs: foo'],
     [['--listen-client-urls=https://127.0.0.1:32379', '--advertise-client-urls=https://127.0.0.1:32379'], 1,
       'TLS key/cert (--cert-file, --key-file) must be provided for client url https://127.0.0.1:32379 with HTTPS scheme'],
+    [['--listen-peer-urls=https://127.0.0.1:32380', '--initial-advertise-peer-urls=https://127.0.0.1:32380',
+      '--initial-cluster=default=https://127.0.0.1:32380'], 1,
+      'cannot listen on TLS for 127.0.0.1:32380: KeyFile and CertFile are not presented'],
   ])('%j exits %d: %s', (argv, code, line) => {
     const e = errorOf(argv);
     expect(e.message).toBe(line);
