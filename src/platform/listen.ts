@@ -7,13 +7,16 @@
 // the bytes are pushed back (socket.unshift) and the socket is handed to grpc-js through
 // server.createConnectionInjector() or to the HTTP/1 server by emitting 'connection' on it.
 // Under TLS, ALPN offers h2 and http/1.1 and picks http/1.1 when the client offers it (curl, browsers)
-// and h2 when it offers only h2 (grpc-go, grpc-js); the byte sniff still decides the route.
+// and h2 when it offers only h2 (grpc-go, grpc-js); the byte sniff still decides the route (a client
+// that sends no ALPN gets whatever its first bytes say). An HTTP/2 connection then passes through
+// h2-authority.ts, which lets Node's HTTP/2 take the URL authorities grpc-go sends.
 import * as grpc from '@grpc/grpc-js';
 import { promises as dns } from 'node:dns';
 import { promises as fsp } from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
+import { screenHttp2 } from './h2-authority.js';
 import { rejection, type RejectionLog, type TlsOptions } from './tls.js';
 
 export const HTTP2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
@@ -219,7 +222,6 @@ export async function listenClient(
     socket.once('close', () => conns.route.delete(socket));
     socket.on('error', () => {}); // reported by whoever owns the socket after routing
     sniffHttp2(socket, (isHttp2) => {
-      conns.route.set(socket, isHttp2 ? 'h2' : 'http1');
       if (isHttp2 && injector === undefined) {
         socket.destroy(); // an HTTP-only listener
       } else if (isHttp2) {
@@ -227,8 +229,13 @@ export async function listenClient(
         if (socket instanceof tls.TLSSocket && socket.alpnProtocol !== 'h2') {
           (socket as { alpnProtocol: string | false | null }).alpnProtocol = 'h2';
         }
-        injector!.injectConnection(socket);
+        // the first request's :authority decides whether Node can take the socket as it is
+        screenHttp2(socket, (s) => {
+          conns.route.set(socket, 'h2');
+          injector!.injectConnection(s);
+        });
       } else {
+        conns.route.set(socket, 'http1');
         httpServer.emit('connection', socket);
       }
     });
