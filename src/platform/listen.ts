@@ -17,7 +17,7 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { screenHttp2 } from './h2-authority.js';
-import { rejection, type RejectionLog, type TlsOptions } from './tls.js';
+import { rejection, rememberPeerAddresses, tlsErrorText, type RejectionLog, type TlsOptions } from './tls.js';
 
 export const HTTP2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 /** A connection that sends nothing for this long before we can route it is closed. */
@@ -170,7 +170,8 @@ function createRawServer(tlsOptions: TlsOptions | undefined, onSocket: (s: net.S
     onSocket(s);
   });
   // a failed handshake concerns that client only; etcd logs it as "rejected connection"
-  server.on('tlsClientError', (e: Error, s: tls.TLSSocket) => onReject(rejection(s, e.message)));
+  rememberPeerAddresses(server);
+  server.on('tlsClientError', (e: Error, s: tls.TLSSocket) => onReject(rejection(s, tlsErrorText(e))));
   return server;
 }
 

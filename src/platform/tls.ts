@@ -101,13 +101,30 @@ export interface Rejection {
 }
 export type RejectionLog = (r: Rejection) => void;
 
-const addr = (s: { remoteAddress?: string; remotePort?: number }): string =>
-  s.remoteAddress === undefined ? '' : s.remoteAddress.includes(':') ? `[${s.remoteAddress}]:${s.remotePort}` : `${s.remoteAddress}:${s.remotePort}`;
+interface Peer {
+  remoteAddress?: string;
+  remotePort?: number;
+  /** The TCP socket under a TLS socket: it keeps the address once the TLS socket is gone. */
+  _parent?: Peer;
+}
+function addr(socket: Peer): string {
+  const s = socket.remoteAddress === undefined && socket._parent ? socket._parent : socket;
+  if (s.remoteAddress === undefined) return '';
+  return s.remoteAddress.includes(':') ? `[${s.remoteAddress}]:${s.remotePort}` : `${s.remoteAddress}:${s.remotePort}`;
+}
+
+/** Make each connection read its peer address now, so a refusal after the socket is gone can say who. */
+export function rememberPeerAddresses(server: tls.Server): void {
+  server.prependListener('connection', (raw: { remoteAddress?: string }) => void raw.remoteAddress);
+}
+
+/** A TLS error's text without OpenSSL's source location ("peer did not return a certificate"). */
+export const tlsErrorText = (e: Error & { reason?: string }): string => e.reason ?? e.message;
 
 /** The log record for a refused connection (after the handshake, the client certificate's names). */
 export function rejection(socket: tls.TLSSocket, error: string): Rejection {
   const servername = (socket as { servername?: string | false }).servername;
-  const r: Rejection = { 'remote-addr': addr(socket), 'server-name': typeof servername === 'string' ? servername : '', error };
+  const r: Rejection = { 'remote-addr': addr(socket as Peer), 'server-name': typeof servername === 'string' ? servername : '', error };
   const cert = typeof socket.getPeerCertificate === 'function' ? socket.getPeerCertificate() : undefined;
   if (cert && Object.keys(cert).length > 0) {
     const names = (cert.subjectaltname ?? '').split(', ');

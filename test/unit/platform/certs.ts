@@ -24,18 +24,24 @@ function openssl(args: string[], cwd: string): void {
   execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
-function issue(dir: string, name: string, subj: string, ext: string): void {
+/** A self-signed CA `<name>.crt`/`<name>.key` in dir. */
+export function makeCa(dir: string, name: string): void {
+  openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+    '-keyout', `${name}.key`, '-out', `${name}.crt`, '-days', '2', '-subj', `/CN=${name}`], dir);
+}
+
+/** `<name>.crt`/`<name>.key` in dir, signed by the CA `<ca>.crt`, with these openssl extension lines. */
+export function issue(dir: string, name: string, subj: string, ext: string, ca = 'ca'): void {
   writeFileSync(path.join(dir, `${name}.ext`), ext);
   openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
     '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subj], dir);
-  openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial',
+  openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.crt`, '-CAkey', `${ca}.key`, '-CAcreateserial',
     '-out', `${name}.crt`, '-days', '2', '-extfile', `${name}.ext`], dir);
 }
 
 export function makeTestCerts(): TestCerts {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'etcd-certs-'));
-  openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=test-ca'], dir);
+  makeCa(dir, 'ca');
   issue(dir, 'server', '/CN=server', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
   issue(dir, 'client', '/CN=client', 'subjectAltName=DNS:client.example\nextendedKeyUsage=clientAuth\n');
   const p = (f: string) => path.join(dir, f);
