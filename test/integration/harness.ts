@@ -9,6 +9,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -37,6 +38,18 @@ export interface MemberOpts {
    * /v3/maintenance/status names a leader, which touches no raft log (for raft-index comparisons).
    */
   ready?: 'health' | 'status';
+  /**
+   * Serve clients over TLS: the client URLs are https:// and readiness is probed with these (a CA to
+   * trust, or none: not verified; a client certificate and key when the member requires one).
+   * TLS flags themselves go in `args`.
+   */
+  https?: ProbeTls;
+}
+
+export interface ProbeTls {
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
 }
 
 export interface Member {
@@ -121,8 +134,8 @@ export function daemonCommand(impl: Impl): [string, string[]] {
 }
 
 /** The flags both implementations get: one member on loopback, its own ports and data dir. */
-export function memberFlags(name: string, dataDir: string, clientPort: number, peerPort: number): string[] {
-  const c = `http://127.0.0.1:${clientPort}`;
+export function memberFlags(name: string, dataDir: string, clientPort: number, peerPort: number, clientScheme = 'http'): string[] {
+  const c = `${clientScheme}://127.0.0.1:${clientPort}`;
   const p = `http://127.0.0.1:${peerPort}`;
   return ['--name', name, '--data-dir', dataDir, '--listen-client-urls', c, '--advertise-client-urls', c,
     '--listen-peer-urls', p, '--initial-advertise-peer-urls', p, '--initial-cluster', `${name}=${p}`];
@@ -162,7 +175,27 @@ async function killAndWait(child: ChildProcess): Promise<void> {
   await gone;
 }
 
-async function healthy(clientUrl: string, ready: 'health' | 'status'): Promise<boolean> {
+/** GET or POST over https with a CA (none: not verified) and client certificate; the body, or '' on failure. */
+export function httpsText(url: string, tls: ProbeTls, method = 'GET', body?: string): Promise<string> {
+  return new Promise((resolve) => {
+    const req = httpsRequest(url, { method, ...tls, rejectUnauthorized: tls.ca !== undefined, timeout: 2000 }, (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => (text += c.toString()));
+      res.on('end', () => resolve(text));
+      res.on('error', () => resolve(''));
+    });
+    req.on('error', () => resolve(''));
+    req.on('timeout', () => req.destroy());
+    req.end(body);
+  });
+}
+
+async function healthy(clientUrl: string, ready: 'health' | 'status', tls?: ProbeTls): Promise<boolean> {
+  if (tls) {
+    if (ready === 'health') return (await httpsText(`${clientUrl}/health`, tls)).includes('"health":"true"');
+    const status = await httpsText(`${clientUrl}/v3/maintenance/status`, tls, 'POST', '{}');
+    return /"leader":"[1-9]/.test(status);
+  }
   try {
     if (ready === 'health') {
       const r = await fetch(`${clientUrl}/health`, { signal: AbortSignal.timeout(2000) });
@@ -177,13 +210,13 @@ async function healthy(clientUrl: string, ready: 'health' | 'status'): Promise<b
 }
 
 /** Wait for {"health":"true"}; 'exited' if the process died first (its output tells why). */
-async function waitHealthy(proc: Proc, clientUrl: string, ready: 'health' | 'status' = 'health'): Promise<'ok' | 'exited'> {
+async function waitHealthy(proc: Proc, clientUrl: string, ready: 'health' | 'status' = 'health', tls?: ProbeTls): Promise<'ok' | 'exited'> {
   let dead = false;
   void proc.exited.then(() => (dead = true));
   const deadline = Date.now() + HEALTH_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (dead) return 'exited';
-    if (await healthy(clientUrl, ready)) return 'ok';
+    if (await healthy(clientUrl, ready, tls)) return 'ok';
     await new Promise((r) => setTimeout(r, 100));
   }
   await killAndWait(proc.child);
@@ -196,10 +229,11 @@ async function launch(impl: Impl, opts: MemberOpts): Promise<Member> {
   for (let attempt = 1; ; attempt++) {
     const [cp, pp] = [await freePort(), await freePort()];
     if (cp === pp) continue;
-    const args = [...memberFlags(name, dataDir, cp, pp), ...(opts.args ?? [])];
+    const scheme = opts.https ? 'https' : 'http';
+    const args = [...memberFlags(name, dataDir, cp, pp, scheme), ...(opts.args ?? [])];
     let proc = spawnDaemon(impl, args, opts.env);
-    const clientUrl = `http://127.0.0.1:${cp}`;
-    const r = await waitHealthy(proc, clientUrl, opts.ready);
+    const clientUrl = `${scheme}://127.0.0.1:${cp}`;
+    const r = await waitHealthy(proc, clientUrl, opts.ready, opts.https);
     if (r === 'exited') {
       if (/address already in use/.test(proc.out.text) && attempt < PORT_RETRIES) continue;
       throw new Error(`${impl} exited before becoming healthy:\n${proc.out.text}`);
@@ -219,7 +253,7 @@ async function launch(impl: Impl, opts: MemberOpts): Promise<Member> {
         await killAndWait(proc.child);
         proc = spawnDaemon(impl, args, opts.env);
         m.pid = proc.child.pid!;
-        if ((await waitHealthy(proc, clientUrl, opts.ready)) === 'exited') throw new Error(`${impl} restart failed:\n${proc.out.text}`);
+        if ((await waitHealthy(proc, clientUrl, opts.ready, opts.https)) === 'exited') throw new Error(`${impl} restart failed:\n${proc.out.text}`);
       },
     };
     return m;
