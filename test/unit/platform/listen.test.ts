@@ -3,6 +3,7 @@
 import * as grpc from '@grpc/grpc-js';
 import fastify from 'fastify';
 import * as http from 'node:http';
+import * as http2 from 'node:http2';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -184,6 +185,32 @@ describe('listenClient with TLS', () => {
     };
     expect(await alpn(['h2', 'http/1.1'])).toBe('http/1.1');
     expect(await alpn(['h2'])).toBe('h2');
+  });
+
+  it('routes by the first bytes a TLS client that offers no ALPN: HTTP/2 (preface) and HTTP/1.1', async () => {
+    const l = await start(LOCAL_TLS, serverTls(false));
+    const connect = (): tls.TLSSocket => tls.connect({ host: '127.0.0.1', port: l.address.port, ca: certs.ca, servername: 'localhost' });
+    const session = http2.connect(`https://127.0.0.1:${l.address.port}`, { createConnection: connect });
+    try {
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = session.request({ ':method': 'POST', ':path': '/test.Echo/Echo', 'content-type': 'application/grpc', te: 'trailers' });
+        req.on('response', (h) => resolve(Number(h[':status'])));
+        req.on('error', reject);
+        req.end(Buffer.from([0, 0, 0, 0, 1, 0x61]));
+        req.resume();
+      });
+      expect(status).toBe(200);
+    } finally {
+      session.destroy();
+    }
+    const raw = connect();
+    raw.end('GET /plain HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    const text = await new Promise<string>((resolve) => {
+      let t = '';
+      raw.on('data', (c: Buffer) => (t += c.toString()));
+      raw.on('end', () => resolve(t));
+    });
+    expect(text).toMatch(/^HTTP\/1\.1 200 [\s\S]*http:\/plain$/);
   });
 
   it('with client-cert-auth, refuses clients without a certificate and serves those with one', async () => {
