@@ -95,7 +95,7 @@ function guardServer(server: tls.Server, checks: Checks, onReject: RejectionLog)
 }
 
 /** Why etcd would refuse this (handshaken) peer connection, or undefined. */
-export async function checkPeer(socket: tls.TLSSocket, checks: Checks): Promise<string | undefined> {
+async function checkPeer(socket: tls.TLSSocket, checks: Checks): Promise<string | undefined> {
   const cert = socket.getPeerCertificate();
   const present = cert !== null && Object.keys(cert).length > 0;
   if (checks.allowedCn !== '' || checks.allowedHostname !== '') {
