@@ -1,65 +1,84 @@
 /*
- * The v2 applier: one replicated V2Request → the v2 store, with the proposer's clock carried in the
- * entry (time_ms), so every member computes the same expirations. SYNC (the leader's clock) expires
- * TTL'd keys. The mapping of methods and preconditions to store calls is the v2store contract.
+ * The v2 applier: one etcdserverpb.Request → the v2 store, mapped as etcd's applierV2store maps it
+ * (POST: create unique; PUT: by PrevExist, then PrevIndex/PrevValue, else set; DELETE: compare-and-delete
+ * or delete; QGET: get; SYNC: expire TTL'd keys at the request's Time). A request's Path is the store
+ * path ("/1/<user key>"; etcd's /health reads "" as the root). Expiration and Time are unix
+ * nanoseconds, the store's times ms (unixNsToMs). `now` (ms) is the time a write's response shows TTLs
+ * at: etcd's store reads its clock when it applies; SYNC carries the leader's clock. A member's
+ * attribute publication and the cluster version are PUTs under /0, taken apart before (apply.ts).
  */
-import { V2Error, type V2Event, type V2Store } from '../v2store/index.js';
-import type { V2Request } from './internal-request.js';
+import type { V2Request } from '../codec/v2-request.js';
+import { cleanPath, unixNsToMs, V2Error, type V2Event, type V2Store } from '../v2store/index.js';
 
 export type V2Outcome = { kind: 'v2'; event?: V2Event; error?: V2Error };
 
-function ttl(r: Partial<V2Request>): { expireAtMs?: number } {
+function ttl(r: V2Request): { expireAtMs?: number } {
   // 0 is none; a negative (wrapped, far past) expiration is kept, as etcd keeps a non-zero one
-  const at = Number(r.expiration_ms ?? '0');
-  return at !== 0 ? { expireAtMs: at } : {};
+  return r.Expiration !== 0n ? { expireAtMs: unixNsToMs(r.Expiration) } : {};
 }
 
-/** prev_index (uint64 text): a number, or a bigint above 2^53 - 1 (never equal to an index, but etcd prints it). */
-function prevIndexOf(r: Partial<V2Request>): number | bigint {
-  const n = Number(r.prev_index ?? '0');
-  return Number.isSafeInteger(n) ? n : BigInt(r.prev_index!);
+/** PrevIndex (uint64): a number, or a bigint above 2^53 - 1 (never equal to an index, but etcd prints it). */
+function prevIndexOf(r: V2Request): number | bigint {
+  return r.PrevIndex <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(r.PrevIndex) : r.PrevIndex;
 }
 
-function put(s: V2Store, r: Partial<V2Request>, path: string, now: number): V2Event {
-  const value = r.val ?? '';
+/** The user key of a store path under /1 ("/1/foo" → "/foo", "/1" → "/"); undefined for any other path. */
+export function userKeyOf(path: string): string | undefined {
+  const p = cleanPath(path);
+  if (p === '/1') return '/';
+  return p.startsWith('/1/') ? p.slice(2) : undefined;
+}
+
+function put(s: V2Store, r: V2Request, key: string, now: number): V2Event {
+  const value = r.Val;
   const prevIndex = prevIndexOf(r);
-  const hasPrev = (r.prev_value ?? '') !== '' || prevIndex > 0;
-  if (r.has_prev_exist && !r.prev_exist) return s.create(path, { value, dir: r.dir, ...ttl(r) }, now);
-  if (hasPrev) {
-    const prevValue = (r.prev_value ?? '') !== '' ? r.prev_value : undefined;
-    return s.compareAndSwap(path, prevValue, prevIndex > 0 ? prevIndex : undefined, { value, refresh: r.refresh, ...ttl(r) }, now);
-  }
-  if (r.has_prev_exist && r.prev_exist) return s.update(path, { value, refresh: r.refresh, ...ttl(r) }, now);
-  return s.set(path, { value, dir: r.dir, refresh: r.refresh, ...ttl(r) }, now);
+  const prevValue = r.PrevValue !== '' ? r.PrevValue : undefined;
+  const hasPrev = prevValue !== undefined || prevIndex > 0;
+  const refresh = r.Refresh ?? false;
+  const cas = (): V2Event => s.compareAndSwap(key, prevValue, prevIndex > 0 ? prevIndex : undefined, { value, refresh, ...ttl(r) }, now);
+  if (r.PrevExist === true) return hasPrev ? cas() : s.update(key, { value, refresh, ...ttl(r) }, now);
+  if (r.PrevExist === false) return s.create(key, { value, dir: r.Dir, ...ttl(r) }, now);
+  if (hasPrev) return cas();
+  return s.set(key, { value, dir: r.Dir, refresh, ...ttl(r) }, now);
 }
 
-function del(s: V2Store, r: Partial<V2Request>, path: string, now: number): V2Event {
+function del(s: V2Store, r: V2Request, key: string, now: number): V2Event {
   const prevIndex = prevIndexOf(r);
-  if ((r.prev_value ?? '') !== '' || prevIndex > 0) {
-    return s.compareAndDelete(path, (r.prev_value ?? '') !== '' ? r.prev_value : undefined, prevIndex > 0 ? prevIndex : undefined, now);
+  if (r.PrevValue !== '' || prevIndex > 0) {
+    return s.compareAndDelete(key, r.PrevValue !== '' ? r.PrevValue : undefined, prevIndex > 0 ? prevIndex : undefined, now);
   }
-  return s.delete(path, { dir: r.dir, recursive: r.recursive }, now);
+  return s.delete(key, { dir: r.Dir, recursive: r.Recursive }, now);
 }
 
-export function applyV2(s: V2Store, r: Partial<V2Request>): V2Outcome {
-  const now = Number(r.time_ms ?? '0');
-  const path = r.path ?? '/';
+function applyToKey(s: V2Store, r: V2Request, key: string, now: number): V2Event {
+  switch (r.Method) {
+    case 'PUT':
+      return put(s, r, key, now);
+    case 'POST':
+      return s.create(key, { value: r.Val, dir: r.Dir, unique: true, ...ttl(r) }, now);
+    case 'DELETE':
+      return del(s, r, key, now);
+    case 'QGET':
+      return s.get(key, { recursive: r.Recursive, sorted: r.Sorted }, now);
+    default:
+      throw new Error(`v2: unknown method ${r.Method} in the log`);
+  }
+}
+
+export function applyV2(s: V2Store, r: V2Request, now: number): V2Outcome {
   try {
-    switch (r.method) {
-      case 'PUT':
-        return { kind: 'v2', event: put(s, r, path, now) };
-      case 'POST':
-        return { kind: 'v2', event: s.create(path, { value: r.val ?? '', dir: r.dir, unique: true, ...ttl(r) }, now) };
-      case 'DELETE':
-        return { kind: 'v2', event: del(s, r, path, now) };
-      case 'QGET':
-        return { kind: 'v2', event: s.get(path, { recursive: r.recursive, sorted: r.sorted }, now) };
-      case 'SYNC':
-        s.deleteExpiredKeys(now);
-        return { kind: 'v2' };
-      default:
-        throw new Error(`v2: unknown method ${String(r.method)} in the log`);
+    if (r.Method === 'SYNC') {
+      s.deleteExpiredKeys(unixNsToMs(r.Time));
+      return { kind: 'v2' };
     }
+    const key = userKeyOf(r.Path);
+    if (key !== undefined) return { kind: 'v2', event: applyToKey(s, r, key, now) };
+    if (r.Method === 'QGET') {
+      // etcd's /health: a quorum read of "" (the root)
+      const path = cleanPath(r.Path);
+      return { kind: 'v2', event: s.counted('gets', () => s.getPath(path, { recursive: r.Recursive, sorted: r.Sorted }, now)) };
+    }
+    throw new Error(`v2: ${r.Method} ${JSON.stringify(r.Path)} in the log: a path outside /1 (etcd's v2 auth) is not supported`);
   } catch (err) {
     if (err instanceof V2Error) return { kind: 'v2', error: err };
     throw err;

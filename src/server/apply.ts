@@ -9,7 +9,7 @@
  */
 import type { Backend } from '../backend/index.js';
 import type { Lessor } from '../lease/index.js';
-import { decodeConfChangeContext, idToHex, type RaftCluster } from '../membership/index.js';
+import { decodeConfChangeContext, decodeMemberAttributes, idToHex, parseHexId, type RaftCluster } from '../membership/index.js';
 import type { WaitRegistry } from '../pkg/wait.js';
 import { decodeConfChange, type RawNode } from '../raft/index.js';
 import { ConfChangeType, EntryType, type ConfState, type Entry } from '../raft/types.js';
@@ -19,10 +19,15 @@ import {
 import { applyV2, type V2Outcome } from './apply-v2.js';
 import type { V3Applier, V3Result } from './apply-v3.js';
 import { EtcdError } from './errors.js';
-import { decodeRequest, onlyBackendState } from './internal-request.js';
+import { decodeEntry, onlyBackendState, type V2Request } from './internal-request.js';
 import { CLUSTER_VERSION_KEY } from './stores.js';
 
 export type ApplyOutcome = V3Result | V2Outcome;
+
+/** etcd's storeMemberAttributeRegexp (anchored here: a user key under /1 is never a member's attributes). */
+const MEMBER_ATTRIBUTES_PATH = /^\/0\/members\/([0-9a-fA-F]{1,16})\/attributes$/;
+/** etcd's StoreClusterVersionKey. */
+export const CLUSTER_VERSION_PATH = '/0/version';
 
 export interface ApplyDeps {
   node(): RawNode;
@@ -104,31 +109,43 @@ export class EntryApplier {
   }
 
   private applyNormal(e: Entry): void {
-    const { backend, cluster, v2 } = this.d;
+    const { backend } = this.d;
     // Replay after a restart: applied before it, and nothing of it outside the backend (see below).
     if (e.index <= backend.consistentIndex() && onlyBackendState(e.data)) return;
-    const req = decodeRequest(e.data);
-    const id = BigInt(req.header.ID);
+    const entry = decodeEntry(e.data);
     const fresh = e.index > backend.consistentIndex();
-    let result: ApplyOutcome | EtcdError = { kind: 'none' };
-    if (req.v2) {
-      result = applyV2(v2, req.v2);
-    } else if (req.member_attributes) {
-      const a = req.member_attributes;
-      mirrorMemberAttributes(v2, idToHex(BigInt(a.member_id)), { name: a.name, clientURLs: a.client_urls }, 0);
-      if (fresh) cluster.updateAttributes(BigInt(a.member_id), a.name, a.client_urls);
-    } else if (req.cluster_version) {
-      mirrorClusterVersion(v2, req.cluster_version.version, 0);
-      this.clusterVersion = req.cluster_version.version;
-      if (fresh) backend.put('cluster', CLUSTER_VERSION_KEY, Buffer.from(this.clusterVersion));
-    } else if (fresh) {
-      result = this.d.v3.apply(e.index, req);
-    } else {
-      return;
-    }
+    let result: ApplyOutcome | EtcdError;
+    if (entry.kind === 'v2') result = this.applyV2Request(entry.req, fresh);
+    else if (fresh) result = this.d.v3.apply(e.index, entry.req);
+    else return;
     if (fresh) backend.setConsistentIndex(e.index);
-    if (result instanceof EtcdError) this.d.waits.fail(id, result);
-    else this.d.waits.trigger(id, result);
+    if (result instanceof EtcdError) this.d.waits.fail(entry.id, result);
+    else this.d.waits.trigger(entry.id, result);
+  }
+
+  /**
+   * A bare Request: a member's attribute publication and the cluster version are plain PUTs of their
+   * /0 paths (etcd's applierV2store.Put, default branch); everything else is the v2 store's.
+   */
+  private applyV2Request(r: V2Request, fresh: boolean): ApplyOutcome {
+    const { backend, cluster, v2 } = this.d;
+    if (r.Method === 'PUT' && r.PrevExist === undefined && r.PrevIndex === 0n && r.PrevValue === '') {
+      const attributes = MEMBER_ATTRIBUTES_PATH.exec(r.Path);
+      if (attributes) {
+        const id = parseHexId(attributes[1]!);
+        const a = decodeMemberAttributes(r.Val);
+        mirrorMemberAttributes(v2, idToHex(id), a, 0);
+        if (fresh) cluster.updateAttributes(id, a.name, a.clientURLs);
+        return { kind: 'none' };
+      }
+      if (r.Path === CLUSTER_VERSION_PATH) {
+        mirrorClusterVersion(v2, r.Val, 0);
+        this.clusterVersion = r.Val;
+        if (fresh) backend.put('cluster', CLUSTER_VERSION_KEY, Buffer.from(r.Val));
+        return { kind: 'none' };
+      }
+    }
+    return applyV2(v2, r, this.d.now());
   }
 
   private v2HasMember(idHex: string): boolean {

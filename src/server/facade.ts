@@ -318,6 +318,12 @@ export interface V2KeysRequest {
   readonly sorted: boolean;
   /** GET through raft (linearizable) instead of the local store. */
   readonly quorum: boolean;
+  /**
+   * Form fields etcd copies into the replicated request whatever the method, so that ours is
+   * byte for byte etcd's: whether refresh was given at all (Refresh is nullable), the quorum flag as
+   * given, waitIndex (Since) and stream. Absent: none of them given.
+   */
+  readonly given?: { readonly refresh: boolean; readonly quorum: boolean; readonly waitIndex: number | bigint; readonly stream: boolean };
 }
 
 /** Headers of every v2 response (X-Etcd-Cluster-Id, X-Raft-Index, X-Raft-Term). */

@@ -1,13 +1,24 @@
 /*
- * Encoding of the replicated request (proto/internal.proto) into raft entry data and back. Requests
- * travel in the same object form the gRPC layer hands us (proto-loader's keepCase / longs=String /
- * enums=String / bytes=Buffer), so what apply sees equals what the client sent. A header and one put,
- * delete_range or txn (every client write) is written and read by codec/raft-request.ts, to the
- * same object; everything else by protobufjs.
+ * Raft entry data, exactly as etcd 3.4 writes and reads it (etcd's applyEntryNormal), so that members of
+ * ours and of etcd share one log:
+ *  - a v3 request is an etcdserverpb.InternalRaftRequest (proto/raft_internal.proto): the request ID in
+ *    its header (field 100), the v3 request in its field (put=4, txn=6, lease_grant=8, ...). A header and
+ *    one put, delete_range or txn (every client write) is written and read by codec/raft-request.ts;
+ *    everything else by protobufjs, without the zero values Go leaves out. Either way the bytes are
+ *    etcd's Marshal, so their length is what --max-request-bytes limits.
+ *  - a v2 request (/v2/keys writes, quorum reads, SYNC), a member's attribute publication and the
+ *    cluster version are a bare etcdserverpb.Request (codec/v2-request.ts), its ID in field 1.
+ * Reading: bytes InternalRaftRequest refuses (gogoproto's decision, codec/raft-request.ts's
+ * scanInternalRaftRequest) are a bare Request; an InternalRaftRequest with a v2 field is that v2
+ * request (etcd 3.4 writes none, but reads them). Requests travel in the object form the gRPC layer
+ * hands us (proto-loader's keepCase / longs=String / enums=String / bytes=Buffer), so what apply sees
+ * equals what the client sent.
  */
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
-import { decodeRaftWrite, encodeRaftWrite, type RaftWrite } from '../codec/raft-request.js';
+import { decodeRaftWrite, encodeRaftWrite, scanInternalRaftRequest, type RaftWrite } from '../codec/raft-request.js';
+import { decodeV2Request, newV2Request, readV2Request, type V2Request } from '../codec/v2-request.js';
+import { encodeMemberAttributes, idToHex } from '../membership/index.js';
 import { encodeWithoutZeros } from '../pkg/proto3-zeros.js';
 import type { AlarmRequest__Output } from '../pb/etcdserverpb/AlarmRequest.js';
 import type { CompactionRequest__Output } from '../pb/etcdserverpb/CompactionRequest.js';
@@ -19,27 +30,17 @@ import type { PutRequest__Output } from '../pb/etcdserverpb/PutRequest.js';
 import type { RangeRequest__Output } from '../pb/etcdserverpb/RangeRequest.js';
 import type { TxnRequest__Output } from '../pb/etcdserverpb/TxnRequest.js';
 
-export interface V2Request {
-  method: string;
-  path: string;
-  val: string;
-  dir: boolean;
-  prev_value: string;
-  prev_index: string;
-  has_prev_exist: boolean;
-  prev_exist: boolean;
-  expiration_ms: string;
-  recursive: boolean;
-  sorted: boolean;
-  refresh: boolean;
-  unique: boolean;
-  time_ms: string;
-  no_value_on_success: boolean;
-}
+export { encodeV2Request, newV2Request, type V2Request } from '../codec/v2-request.js';
 
-export interface InternalRaftRequest {
+/** etcd's auth requests (fields 1000-1204): declared for the layout, decoded, never applied yet. */
+type AuthRequests = { [K in `auth_${string}` | 'authenticate']?: Record<string, unknown> | null };
+
+export interface InternalRaftRequest extends AuthRequests {
   header: { ID: string; username?: string; auth_revision?: string };
-  v2?: Partial<V2Request> | null;
+  /** The request id of older etcd versions (etcd 3.4 reads it first when not 0, and never writes it). */
+  ID?: string;
+  /** Read, never written: etcd 3.4 proposes v2 requests bare. */
+  v2?: V2Request | null;
   range?: RangeRequest__Output | null;
   put?: PutRequest__Output | null;
   delete_range?: DeleteRangeRequest__Output | null;
@@ -49,21 +50,23 @@ export interface InternalRaftRequest {
   lease_revoke?: LeaseRevokeRequest__Output | null;
   alarm?: AlarmRequest__Output | null;
   lease_checkpoint?: LeaseCheckpointRequest__Output | null;
-  member_attributes?: { member_id: string; name: string; client_urls: string[] } | null;
-  cluster_version?: { version: string } | null;
 }
+
+/** One entry's request as apply sees it, with the id whose waiter it triggers. */
+export type EntryRequest = { kind: 'v3'; id: bigint; req: InternalRaftRequest } | { kind: 'v2'; id: bigint; req: V2Request };
 
 const protoDir = fileURLToPath(new URL('../../proto/', import.meta.url));
 
 function loadType(): protobuf.Type {
   const root = new protobuf.Root();
   root.resolvePath = (_origin, target) => `${protoDir}${target.replace(/^.*\//, '')}`;
-  root.loadSync('internal.proto', { keepCase: true });
+  root.loadSync('raft_internal.proto', { keepCase: true });
   root.resolveAll();
-  return root.lookupType('etcdts.internal.InternalRaftRequest');
+  return root.lookupType('etcdserverpb.InternalRaftRequest');
 }
 
 const requestType = loadType();
+const AUTH_FIELDS = requestType.fieldsArray.filter((f) => f.id >= 1000).map((f) => f.name as keyof AuthRequests);
 
 const TO_OBJECT: protobuf.IConversionOptions = {
   longs: String,
@@ -88,33 +91,40 @@ function hotWrite(req: InternalRaftRequest): RaftWrite | undefined {
   return found === undefined ? undefined : (req as RaftWrite);
 }
 
+/** The entry data of a v3 request: etcd's Marshal of the InternalRaftRequest. */
 export function encodeRequest(req: InternalRaftRequest): Uint8Array {
+  if (req.v2 != null) throw new Error('internal-request: a v2 request is proposed bare (encodeV2Request), as etcd 3.4 does');
   const w = hotWrite(req);
   if (w !== undefined) return encodeRaftWrite(w);
-  return requestType.encode(requestType.fromObject(req)).finish();
+  return encodeWithoutZeros(requestType, req);
 }
 
-/**
- * The length etcd's Marshal gives `req`: what --max-request-bytes limits. encodeRequest's length
- * bounds it from above: protobufjs writes the zeros the request objects carry, and
- * codec/raft-request.ts writes what Marshal writes.
- */
-export function marshalledSize(req: InternalRaftRequest): number {
-  return encodeWithoutZeros(requestType, req).length;
-}
-
-export function decodeRequest(data: Uint8Array): InternalRaftRequest {
+/** The request in an entry's data, as etcd's applyEntryNormal reads it; throws where etcd panics. */
+export function decodeEntry(data: Uint8Array): EntryRequest {
   const w = decodeRaftWrite(data);
-  if (w !== undefined) return fullRequest(w);
-  // defaults: true gives absent sub-requests as null and present ones with every field filled.
+  if (w !== undefined) return { kind: 'v3', id: BigInt(w.header.ID), req: fullRequest(w) };
+  const scan = scanInternalRaftRequest(data);
+  if (scan === undefined) {
+    const req = decodeV2Request(data);
+    return { kind: 'v2', id: req.ID, req };
+  }
+  if (scan.v2 !== undefined) {
+    const req = readV2Request(data, scan.v2.start, scan.v2.end);
+    return { kind: 'v2', id: req.ID, req };
+  }
+  // defaults: true gives absent sub-requests as null and present ones with every field filled; the
+  // auth requests are left off when absent, so the object has the shape a hot write's has.
   const obj = requestType.toObject(requestType.decode(data), TO_OBJECT) as InternalRaftRequest;
-  obj.header ??= { ID: '0' };
-  return obj;
+  for (const k of AUTH_FIELDS) if (obj[k] === null) delete obj[k];
+  obj.header ??= { ID: '0', username: '', auth_revision: '0' };
+  const id = obj.ID !== undefined && obj.ID !== '0' ? obj.ID : obj.header.ID;
+  return { kind: 'v3', id: BigInt(id), req: obj };
 }
 
 /** A hot write in the shape protobufjs's toObject gives it (every field, absent ones null, in field order). */
 function fullRequest(w: RaftWrite): InternalRaftRequest {
   return {
+    ID: '0',
     v2: null,
     range: null,
     put: w.put ?? null,
@@ -125,52 +135,39 @@ function fullRequest(w: RaftWrite): InternalRaftRequest {
     lease_revoke: null,
     alarm: null,
     lease_checkpoint: null,
-    member_attributes: null,
-    cluster_version: null,
     header: w.header as InternalRaftRequest['header'],
   };
 }
 
-/** InternalRaftRequest fields whose state lives outside the backend (the v2 store, the v2 member mirror). */
-const NON_BACKEND_FIELDS = new Set([2 /* v2 */, 20 /* member_attributes */, 21 /* cluster_version */]);
-
 /**
- * True when the encoded request holds none of NON_BACKEND_FIELDS, read from the top-level field tags
- * without decoding anything: a replayed entry at or below the backend's consistent index then needs
- * no decoding at all (a restart replays up to --snapshot-count of them). False when unsure (an
- * unexpected wire type or a malformed tag): the caller decodes.
+ * True when the entry is an InternalRaftRequest without a v2 request, told from the top-level fields
+ * without decoding the requests: a replayed entry at or below the backend's consistent index then
+ * needs no decoding at all (a restart replays up to --snapshot-count of them). A bare Request (v2
+ * store, the member mirror) is false: it applies on every replay.
  */
 export function onlyBackendState(data: Uint8Array): boolean {
-  let pos = 0;
-  const varint = (): number => {
-    let v = 0;
-    for (let shift = 0; shift < 35; shift += 7) {
-      if (pos >= data.length) return -1;
-      const b = data[pos++]!;
-      v += (b & 0x7f) * 2 ** shift;
-      if (b < 0x80) return v;
-    }
-    return -1;
-  };
-  while (pos < data.length) {
-    const tag = varint();
-    if (tag < 0 || NON_BACKEND_FIELDS.has(Math.floor(tag / 8))) return false;
-    const wireType = tag & 7;
-    if (wireType === 0) {
-      if (varint() < 0 && !skipLongVarint()) return false;
-    } else if (wireType === 1) pos += 8;
-    else if (wireType === 5) pos += 4;
-    else if (wireType === 2) {
-      const n = varint();
-      if (n < 0) return false;
-      pos += n;
-    } else return false;
-  }
-  return pos === data.length;
+  const scan = scanInternalRaftRequest(data);
+  return scan !== undefined && scan.v2 === undefined;
+}
 
-  /** A varint longer than 5 bytes (a 64-bit value): skip it. */
-  function skipLongVarint(): boolean {
-    while (pos < data.length) if (data[pos++]! < 0x80) return true;
-    return false;
-  }
+// ---- the bare Requests a member proposes of itself (its ID is set when proposed) ----
+
+/** etcd's publish: the member's name and client URLs, PUT to /0/members/<hex id>/attributes. */
+export function publishRequest(memberId: bigint, attributes: { name: string; clientURLs: readonly string[] }): V2Request {
+  return newV2Request({ Method: 'PUT', Path: `/0/members/${idToHex(memberId)}/attributes`, Val: encodeMemberAttributes(attributes) });
+}
+
+/** etcd's updateClusterVersion: PUT /0/version. */
+export function clusterVersionRequest(version: string): V2Request {
+  return newV2Request({ Method: 'PUT', Path: '/0/version', Val: version });
+}
+
+/** etcd's sync: the leader's clock, for v2 TTL expiry. */
+export function syncRequest(nowMs: number): V2Request {
+  return newV2Request({ Method: 'SYNC', Time: BigInt(Math.floor(nowMs)) * 1_000_000n });
+}
+
+/** etcd's /health: a quorum read of "" (the v2 root). */
+export function healthRequest(): V2Request {
+  return newV2Request({ Method: 'QGET' });
 }

@@ -25,7 +25,9 @@ import { bootstrapRaft, type RaftBootstrap } from './bootstrap.js';
 import { DEFAULT_QUOTA_BYTES, backendPathOf, type ServerConfig } from './config.js';
 import { EtcdError } from './errors.js';
 import { Compactor } from './compactor.js';
-import { encodeRequest, marshalledSize, type InternalRaftRequest } from './internal-request.js';
+import {
+  clusterVersionRequest, encodeRequest, encodeV2Request, publishRequest, syncRequest, type InternalRaftRequest, type V2Request,
+} from './internal-request.js';
 import { Proposals } from './proposals.js';
 import { RaftNode } from './raft-node.js';
 import { ReadIndexer } from './read-index.js';
@@ -42,16 +44,6 @@ export const HOUSEKEEPING_MS = 500;
 export const BACKEND_PENDING_OPS_MAX = 100_000;
 
 export type { ApplyOutcome } from './apply.js';
-
-/**
- * etcd's check before proposing a v3 request (processInternalRaftRequestOnce): its marshalled
- * InternalRaftRequest, header and request id included, over --max-request-bytes is refused. v2
- * writes and the member's own publications do not go that way and are never refused.
- */
-function tooLarge(req: InternalRaftRequest, maxRequestBytes: number): boolean {
-  if (req.v2 || req.member_attributes || req.cluster_version) return false;
-  return marshalledSize(req) > maxRequestBytes;
-}
 
 export class EtcdServer {
   readonly memberId: bigint;
@@ -192,13 +184,29 @@ export class EtcdServer {
 
   // ---- proposing ----
 
-  /** Proposes a replicated request and resolves with its applied result (EtcdError rejects). */
+  /**
+   * Proposes a v3 request (an InternalRaftRequest, its header's ID the request id) and resolves with
+   * its applied result (EtcdError rejects). As etcd's processInternalRaftRequestOnce, a request whose
+   * marshalled bytes (what encodeRequest gives) exceed --max-request-bytes is refused.
+   */
   propose(req: Omit<InternalRaftRequest, 'header'>): Promise<ApplyOutcome> {
     if (this.stopping) return Promise.reject(new EtcdError('Stopped'));
     const id = this.idGen.next();
-    const full = { header: { ID: id.toString() }, ...req };
-    const data = encodeRequest(full);
-    if (data.length > this.cfg.maxRequestBytes && tooLarge(full, this.cfg.maxRequestBytes)) return Promise.reject(new EtcdError('RequestTooLarge'));
+    const data = encodeRequest({ header: { ID: id.toString() }, ...req });
+    if (data.length > this.cfg.maxRequestBytes) return Promise.reject(new EtcdError('RequestTooLarge'));
+    const result = this.proposals.register(id, this.now());
+    this.submit(id, data);
+    return result;
+  }
+
+  /**
+   * Proposes a bare v2 Request (its ID the request id), as etcd does for /v2/keys writes, SYNC, the
+   * member's publication and the cluster version: never refused for its size (etcd's v2 path is not).
+   */
+  proposeV2(req: V2Request): Promise<ApplyOutcome> {
+    if (this.stopping) return Promise.reject(new EtcdError('Stopped'));
+    const id = this.idGen.next();
+    const data = encodeV2Request({ ...req, ID: id });
     const result = this.proposals.register(id, this.now());
     this.submit(id, data);
     return result;
@@ -327,10 +335,9 @@ export class EtcdServer {
   private publishOnce(): void {
     if (this.published) return;
     this.published = true;
-    const attrs = { member_id: this.memberId.toString(), name: this.cfg.name, client_urls: this.cfg.advertiseClientUrls };
-    this.propose({ member_attributes: attrs })
+    this.proposeV2(publishRequest(this.memberId, { name: this.cfg.name, clientURLs: this.cfg.advertiseClientUrls }))
       .then(() => this.markPublished())
-      .then(() => (this.isLeader() && this.clusterVersion === '' ? this.propose({ cluster_version: { version: CLUSTER_VERSION } }) : undefined))
+      .then(() => (this.isLeader() && this.clusterVersion === '' ? this.proposeV2(clusterVersionRequest(CLUSTER_VERSION)) : undefined))
       .catch((err: unknown) => {
         this.published = false;
         this.logger.warn({ err: String(err) }, 'failed to publish member attributes; will retry');
@@ -347,7 +354,7 @@ export class EtcdServer {
     if (!this.isLeader()) return;
     if (this.v2.hasTtlKeys() && !this.syncInFlight) {
       this.syncInFlight = true;
-      this.propose({ v2: { method: 'SYNC', time_ms: String(now) } })
+      this.proposeV2(syncRequest(now))
         .catch(() => undefined)
         .finally(() => (this.syncInFlight = false));
     }

@@ -1,14 +1,39 @@
 /*
- * The v2 half of the facade: /v2/keys writes and quorum reads go through raft as V2Requests carrying
- * the proposer's clock; plain reads and watches use this member's v2 store; stats and members read
- * the member's state.
+ * The v2 half of the facade: /v2/keys writes and quorum reads go through raft as etcd's bare
+ * etcdserverpb.Request (v2KeysRequest); plain reads and watches use this member's v2 store; stats and
+ * members read the member's state.
  */
 import { StateType } from '../raft/index.js';
 import { None } from '../raft/types.js';
-import { etcdExpirationMs, type V2Event, type V2StoreStats, type V2Watcher } from '../v2store/index.js';
+import { etcdExpirationNs, internalPath, type V2Event, type V2StoreStats, type V2Watcher } from '../v2store/index.js';
 import type { V2HeaderInfo, V2KeysRequest, V2LeaderStats, V2Member, V2SelfStats } from './facade.js';
-import type { V2Request } from './internal-request.js';
+import { newV2Request, type V2Request } from './internal-request.js';
 import type { EtcdServer } from './server.js';
+
+/**
+ * The Request etcd's v2 HTTP layer proposes for `req` (parseKeyRequest, then Handle's GET with quorum
+ * → QGET): Path "/1" + the cleaned key, Expiration now + ttl in unix ns (Go's int64 arithmetic), Time 0
+ * (etcd's store reads its own clock when it applies a write), PrevExist and Refresh only when given.
+ */
+export function v2KeysRequest(req: V2KeysRequest, nowMs: number): V2Request {
+  const given = req.given;
+  return newV2Request({
+    Method: req.method === 'GET' ? 'QGET' : req.method,
+    Path: internalPath(req.key),
+    Val: req.value ?? '',
+    Dir: req.dir,
+    PrevValue: req.prevValue ?? '',
+    PrevIndex: BigInt(req.prevIndex ?? 0),
+    PrevExist: req.prevExist,
+    Expiration: req.ttlSeconds === undefined ? 0n : etcdExpirationNs(nowMs, req.ttlSeconds),
+    Since: BigInt(given?.waitIndex ?? 0),
+    Recursive: req.recursive,
+    Sorted: req.sorted,
+    Quorum: given?.quorum ?? req.quorum,
+    Stream: given?.stream ?? false,
+    Refresh: given?.refresh || req.refresh ? req.refresh : undefined,
+  });
+}
 
 export class V2Api {
   constructor(private readonly s: EtcdServer) {}
@@ -16,23 +41,7 @@ export class V2Api {
   async v2Keys(req: V2KeysRequest): Promise<V2Event> {
     const now = this.s.now();
     if (req.method === 'GET' && !req.quorum) return this.s.v2.get(req.key, { recursive: req.recursive, sorted: req.sorted }, now);
-    const v2: Partial<V2Request> = {
-      method: req.method === 'GET' ? 'QGET' : req.method,
-      path: req.key,
-      val: req.value ?? '',
-      dir: req.dir,
-      prev_value: req.prevValue ?? '',
-      prev_index: String(req.prevIndex ?? 0),
-      has_prev_exist: req.prevExist !== undefined,
-      prev_exist: req.prevExist ?? false,
-      expiration_ms: req.ttlSeconds === undefined ? '0' : String(etcdExpirationMs(now, req.ttlSeconds)),
-      recursive: req.recursive,
-      sorted: req.sorted,
-      refresh: req.refresh,
-      unique: req.method === 'POST',
-      time_ms: String(now),
-    };
-    const r = await this.s.propose({ v2 });
+    const r = await this.s.proposeV2(v2KeysRequest(req, now));
     if (r.kind !== 'v2') throw new Error(`v2 request applied as ${r.kind}`);
     if (r.error) throw r.error;
     if (!r.event) throw new Error('v2 request applied without an event');

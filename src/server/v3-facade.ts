@@ -16,6 +16,7 @@ import type { StatusResponse } from '../pb/etcdserverpb/StatusResponse.js';
 import type { AlarmType } from './alarms.js';
 import { mvccToEtcdError } from './apply-v3.js';
 import { EtcdError, asRecipeCall } from './errors.js';
+import { healthRequest } from './internal-request.js';
 import type { CallContext, EtcdServerFacade, HeaderInfo, ServingStatus, SnapshotSource, VersionInfo, WatchSink, WatchStream } from './facade.js';
 import { SERVER_VERSION, type EtcdServer } from './server.js';
 import { big } from './v3-convert.js';
@@ -201,7 +202,7 @@ export class ServerFacade implements EtcdServerFacade {
     return { alarms: this.s.alarms.list().length, hasLeader: this.s.lead !== 0n };
   }
   async healthRead(): Promise<void> {
-    await this.s.propose({ v2: { method: 'QGET', path: '/' } });
+    await this.s.proposeV2(healthRequest());
   }
 
   // ---- synchronous state ----

@@ -25,18 +25,80 @@ export interface V2NodeJson {
   createdIndex?: number;
 }
 
-/** A node in JSON, fields in etcd's order. */
-export function serializeNode(n: V2NodeJson): string {
+/** Pieces joined into one chunk at a time: few short strings stay alive, each byte is copied twice. */
+const CHUNK_PIECES = 2048;
+
+/**
+ * A node in JSON, fields in etcd's order. One pass over the tree with an explicit stack, so linear in
+ * the output whatever the depth (a key 1,500 levels deep is a 1,500-level tree; writing each level
+ * from its children's strings copied them again at every level, and recursion has a depth limit).
+ */
+export function serializeNode(root: V2NodeJson): string {
+  if (!hasNodes(root)) return leaf(root);
+  const chunks: string[] = [];
+  const out: string[] = [openDir(root)];
+  const dirs: V2NodeJson[] = [root];
+  const next: number[] = [0]; // per open directory, the index of its next child
+  while (dirs.length > 0) {
+    if (out.length >= CHUNK_PIECES) {
+      chunks.push(out.join(''));
+      out.length = 0;
+    }
+    const top = dirs.length - 1;
+    const dir = dirs[top]!;
+    const i = next[top]!;
+    if (i === dir.nodes!.length) {
+      out.push(closeDir(dir));
+      dirs.pop();
+      next.pop();
+      continue;
+    }
+    next[top] = i + 1;
+    if (i > 0) out.push(',');
+    const child = dir.nodes![i]!;
+    if (hasNodes(child)) {
+      out.push(openDir(child));
+      dirs.push(child);
+      next.push(0);
+    } else {
+      out.push(leaf(child));
+    }
+  }
+  chunks.push(out.join(''));
+  return chunks.join('');
+}
+
+const hasNodes = (n: V2NodeJson): boolean => n.nodes !== undefined && n.nodes.length > 0;
+
+/** The fields before "nodes". */
+function headFields(n: V2NodeJson): string[] {
   const parts: string[] = [];
   if (n.key !== undefined && n.key !== '') parts.push(`"key":${goJsonString(n.key)}`);
   if (n.value !== undefined) parts.push(`"value":${goJsonString(n.value)}`);
   if (n.dir) parts.push('"dir":true');
   if (n.expiration !== undefined) parts.push(`"expiration":"${n.expiration}"`);
   if (n.ttl !== undefined && n.ttl !== 0) parts.push(`"ttl":${n.ttl}`);
-  if (n.nodes !== undefined && n.nodes.length > 0) parts.push(`"nodes":[${n.nodes.map(serializeNode).join(',')}]`);
+  return parts;
+}
+
+/** The fields after "nodes". */
+function pushTailFields(n: V2NodeJson, parts: string[]): string[] {
   if (n.modifiedIndex) parts.push(`"modifiedIndex":${n.modifiedIndex}`);
   if (n.createdIndex) parts.push(`"createdIndex":${n.createdIndex}`);
-  return `{${parts.join(',')}}`;
+  return parts;
+}
+
+const leaf = (n: V2NodeJson): string => `{${pushTailFields(n, headFields(n)).join(',')}}`;
+
+function openDir(n: V2NodeJson): string {
+  const parts = headFields(n);
+  parts.push('"nodes":[');
+  return `{${parts.join(',')}`;
+}
+
+function closeDir(n: V2NodeJson): string {
+  const tail = pushTailFields(n, []);
+  return tail.length === 0 ? ']}' : `],${tail.join(',')}}`;
 }
 
 /** Go's time.RFC3339Nano of a UTC instant given in (possibly fractional) ms since the epoch. */
@@ -78,7 +140,30 @@ const TTL_PLAIN_SECONDS_MAX = 5_000_000_000;
  */
 export function etcdExpirationMs(nowMs: number, ttlSeconds: number | bigint): number {
   if (typeof ttlSeconds === 'number' && ttlSeconds < TTL_PLAIN_SECONDS_MAX) return nowMs + ttlSeconds * 1000;
-  const durationNs = BigInt.asIntN(64, BigInt(ttlSeconds) * 1_000_000_000n);
-  const unixNs = BigInt.asIntN(64, BigInt(Math.floor(nowMs)) * 1_000_000n + durationNs);
+  const unixNs = etcdExpirationNs(nowMs, ttlSeconds);
   return Number(unixNs / 1_000_000n) - (unixNs % 1_000_000n < 0n ? 1 : 0); // floor to whole ms
+}
+
+/**
+ * The same expiration in unix nanoseconds, as etcd writes it in the replicated request (Request.Expiration):
+ * clock.Now().Add(time.Duration(ttl) * time.Second).UnixNano(), now taken as whole ms.
+ */
+export function etcdExpirationNs(nowMs: number, ttlSeconds: number | bigint): bigint {
+  const durationNs = BigInt.asIntN(64, BigInt(ttlSeconds) * 1_000_000_000n);
+  return BigInt.asIntN(64, BigInt(Math.floor(nowMs)) * 1_000_000n + durationNs);
+}
+
+/**
+ * Unix nanoseconds (a replicated request's Expiration or Time) as the store's ms: exact for whole ms
+ * (what members of ours write), within a quarter of a microsecond otherwise (etcd's clock has ns),
+ * never out of order: a <= b gives unixNsToMs(a) <= unixNsToMs(b).
+ */
+export function unixNsToMs(ns: bigint): number {
+  let ms = ns / 1_000_000n;
+  let sub = ns % 1_000_000n;
+  if (sub < 0n) {
+    ms -= 1n;
+    sub += 1_000_000n;
+  }
+  return Number(ms) + Number(sub) / 1e6;
 }

@@ -56,7 +56,8 @@ const quotedBool = (form: Form, name: string): boolean =>
 export function parseKeysRequest(method: string, key: string, form: Form): ParsedKeysRequest {
   const prevIndex = getUint(form, 'prevIndex', () => bad(V2ErrorCode.IndexNaN, 'invalid value for "prevIndex"'));
   // a waitIndex past 2^53 waits like any future index
-  const waitIndex = Number(getUint(form, 'waitIndex', () => bad(V2ErrorCode.IndexNaN, 'invalid value for "waitIndex"')));
+  const waitIndexGiven = getUint(form, 'waitIndex', () => bad(V2ErrorCode.IndexNaN, 'invalid value for "waitIndex"'));
+  const waitIndex = Number(waitIndexGiven);
   const recursive = quotedBool(form, 'recursive');
   const sorted = quotedBool(form, 'sorted');
   const wait = quotedBool(form, 'wait');
@@ -72,7 +73,8 @@ export function parseKeysRequest(method: string, key: string, form: Form): Parse
     ttlSeconds = getUint(form, 'ttl', () => bad(V2ErrorCode.TTLNaN, 'invalid value for "ttl"'));
   }
   const prevExist = getBool(form, 'prevExist', () => bad(V2ErrorCode.InvalidField, 'invalid value for prevExist'));
-  const refresh = getBool(form, 'refresh', () => bad(V2ErrorCode.InvalidField, 'invalid value for refresh')) ?? false;
+  const refreshGiven = getBool(form, 'refresh', () => bad(V2ErrorCode.InvalidField, 'invalid value for refresh'));
+  const refresh = refreshGiven ?? false;
   const value = form.get('value')?.[0];
   if (refresh) {
     if (value !== undefined && value !== '') throw bad(V2ErrorCode.RefreshValue, 'A value was provided on a refresh');
@@ -82,6 +84,7 @@ export function parseKeysRequest(method: string, key: string, form: Form): Parse
     method: method === 'HEAD' ? 'GET' : (method as V2KeysRequest['method']),
     key, value: value ?? '', dir, ttlSeconds, refresh, prevValue, prevIndex, prevExist, recursive, sorted,
     quorum: method === 'GET' && quorum,
+    given: { refresh: refreshGiven !== undefined, quorum, waitIndex: waitIndexGiven, stream },
   };
   return { req, wait: wait && !req.quorum, waitIndex, stream, noValueOnSuccess };
 }

@@ -1,8 +1,8 @@
 // The hand-made codec of the replicated request's hot writes (src/codec/raft-request.ts) against
-// protobufjs, which encodes and decodes every other InternalRaftRequest:
+// protobufjs, which encodes and decodes every other InternalRaftRequest (proto/raft_internal.proto):
 //  - what we write, protobufjs reads as the same message as what it writes itself;
-//  - what we read (our bytes, or protobufjs's with its explicit zeros, as older WALs hold) is the
-//    object protobufjs's toObject gives, key order and value types included;
+//  - what we read (our bytes, or protobufjs's with its explicit zeros) is the object protobufjs's
+//    toObject gives, key order and value types included;
 //  - anything else on the wire reads as undefined, so the caller falls back to protobufjs.
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
@@ -13,8 +13,8 @@ import { deleteReq, pick, putReq, rng, sameObject, txnReq, type Rand } from './c
 const protoDir = fileURLToPath(new URL('../../../proto/', import.meta.url));
 const root = new protobuf.Root();
 root.resolvePath = (_origin, target) => `${protoDir}${target.replace(/^.*\//, '')}`;
-root.loadSync('internal.proto', { keepCase: true });
-const Request = root.lookupType('etcdts.internal.InternalRaftRequest');
+root.loadSync('raft_internal.proto', { keepCase: true });
+const Request = root.lookupType('etcdserverpb.InternalRaftRequest');
 const TO_OBJECT = { longs: String, enums: String, bytes: Buffer, defaults: true, arrays: true, oneofs: true };
 
 const theirEncode = (o: object): Buffer => Buffer.from(Request.encode(Request.fromObject(o)).finish());
@@ -78,7 +78,7 @@ describe('raft-request codec', () => {
     const put = { key: Buffer.from('k') };
     const cases: Array<[string, Buffer]> = [
       ['a username in the header', theirEncode({ header: { ID: '1', username: 'root' }, put })],
-      ['a v2 request', theirEncode({ header: { ID: '1' }, v2: { method: 'PUT' } })],
+      ['a v2 request', theirEncode({ header: { ID: '1' }, v2: { Method: 'PUT' } })],
       ['a compaction', theirEncode({ header: { ID: '1' }, compaction: { revision: 5 } })],
       ['a put and a txn', theirEncode({ header: { ID: '1' }, put, txn: {} })],
       ['a header alone', theirEncode({ header: { ID: '1' } })],

@@ -1,7 +1,17 @@
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
-import { decodeRequest, encodeRequest, onlyBackendState } from '../../../src/server/internal-request.js';
+import {
+  clusterVersionRequest, decodeEntry, encodeRequest, encodeV2Request, healthRequest, newV2Request, onlyBackendState, publishRequest, syncRequest,
+  type InternalRaftRequest,
+} from '../../../src/server/internal-request.js';
+
+/** The v3 request in entry data (throws if it is a bare Request). */
+function decodeRequest(data: Uint8Array): InternalRaftRequest {
+  const e = decodeEntry(data);
+  if (e.kind !== 'v3') throw new Error('a bare Request');
+  return e.req;
+}
 
 describe('internal raft request codec', () => {
   it('round-trips a put with 64-bit ids beyond 2^53 exactly', () => {
@@ -59,8 +69,8 @@ describe('internal raft request codec', () => {
   it('keeps every other field of the message next to a hot write (none is dropped by the hand codec)', () => {
     const root = new protobuf.Root();
     root.resolvePath = (_origin, target) => fileURLToPath(new URL(`../../../proto/${target.replace(/^.*\//, '')}`, import.meta.url));
-    root.loadSync('internal.proto', { keepCase: true });
-    const fields = root.lookupType('etcdts.internal.InternalRaftRequest').fieldsArray.map((f) => f.name);
+    root.loadSync('raft_internal.proto', { keepCase: true });
+    const fields = root.lookupType('etcdserverpb.InternalRaftRequest').fieldsArray.map((f) => f.name).filter((f) => f !== 'v2' && f !== 'ID');
     expect(fields.length).toBeGreaterThan(10);
     for (const name of fields.filter((f) => !['header', 'put', 'delete_range', 'txn'].includes(f))) {
       const req = { header: { ID: '1' }, put: { key: Buffer.from('k') }, [name]: {} } as unknown as Parameters<typeof encodeRequest>[0];
@@ -79,21 +89,30 @@ describe('internal raft request codec', () => {
 
 describe('onlyBackendState (replayed entries skipped without decoding)', () => {
   const put = { key: Buffer.from('k'), value: Buffer.from('v'), lease: '7587868869541460000', prev_kv: false, ignore_value: false, ignore_lease: false };
-  const cases: Array<[string, Parameters<typeof encodeRequest>[0], boolean]> = [
-    ['a put with a 64-bit header id and lease', { header: { ID: '18446744073709551615' }, put }, true],
-    ['a compaction', { header: { ID: '3' }, compaction: { revision: '5', physical: false } }, true],
-    ['a lease grant', { header: { ID: '4' }, lease_grant: { TTL: '60', ID: '9' } }, true],
-    ['a v2 request', { header: { ID: '5' }, v2: { method: 'PUT', path: '/1/a', val: 'x' } } as Parameters<typeof encodeRequest>[0], false],
-    ['member attributes', { header: { ID: '6' }, member_attributes: { member_id: '1', name: 'n', client_urls: [] } } as Parameters<typeof encodeRequest>[0], false],
-    ['a cluster version', { header: { ID: '7' }, cluster_version: { version: '3.4.0' } } as Parameters<typeof encodeRequest>[0], false],
+  const v3: Array<[string, Parameters<typeof encodeRequest>[0]]> = [
+    ['a put with a 64-bit header id and lease', { header: { ID: '18446744073709551615' }, put }],
+    ['a compaction', { header: { ID: '3' }, compaction: { revision: '5', physical: false } }],
+    ['a lease grant', { header: { ID: '4' }, lease_grant: { TTL: '60', ID: '9' } }],
   ];
-  for (const [what, req, want] of cases) {
-    it(`${what}: ${want}`, () => {
+  for (const [what, req] of v3) {
+    it(`${what}: true`, () => {
       const data = encodeRequest(req);
-      expect(onlyBackendState(data)).toBe(want);
-      // the decoder agrees on which fields are there
-      const d = decodeRequest(data);
-      expect(!d.v2 && !d.member_attributes && !d.cluster_version).toBe(want);
+      expect(onlyBackendState(data)).toBe(true);
+      expect(decodeEntry(data).kind).toBe('v3');
+    });
+  }
+  const v2: Array<[string, Parameters<typeof encodeV2Request>[0]]> = [
+    ['a v2 set', newV2Request({ ID: 5n, Method: 'PUT', Path: '/1/a', Val: 'x' })],
+    ['member attributes', { ...publishRequest(1n, { name: 'n', clientURLs: [] }), ID: 6n }],
+    ['a cluster version', { ...clusterVersionRequest('3.4.0'), ID: 7n }],
+    ['a SYNC', { ...syncRequest(1_700_000_000_000), ID: 8n }],
+    ['the health read', { ...healthRequest(), ID: 9n }],
+  ];
+  for (const [what, req] of v2) {
+    it(`${what} (a bare Request): false`, () => {
+      const data = encodeV2Request(req);
+      expect(onlyBackendState(data)).toBe(false);
+      expect(decodeEntry(data)).toEqual({ kind: 'v2', id: req.ID, req });
     });
   }
 
@@ -102,5 +121,28 @@ describe('onlyBackendState (replayed entries skipped without decoding)', () => {
     expect(onlyBackendState(data.subarray(0, data.length - 1))).toBe(false);
     expect(onlyBackendState(Uint8Array.from([0x0b]))).toBe(false); // wire type 3 (group)
     expect(onlyBackendState(Uint8Array.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]))).toBe(false);
+  });
+});
+
+describe('entry requests', () => {
+  it('takes the request id from the header, or from InternalRaftRequest.ID when set (older etcd)', () => {
+    expect(decodeEntry(encodeRequest({ header: { ID: '77' }, compaction: { revision: '5', physical: true } }))).toMatchObject({ kind: 'v3', id: 77n });
+    expect(decodeEntry(encodeRequest({ header: { ID: '77' }, ID: '88', compaction: { revision: '5', physical: true } }))).toMatchObject({ kind: 'v3', id: 88n });
+  });
+
+  it('reads a v2 request inside an InternalRaftRequest as that v2 request (etcd 3.4 reads them, writes none)', () => {
+    const v2 = encodeV2Request(newV2Request({ ID: 12n, Method: 'DELETE', Path: '/1/x' }));
+    const data = Buffer.concat([Buffer.from([0x12, v2.length]), v2, Buffer.from('a2060208 0d'.replace(/ /g, ''), 'hex')]);
+    expect(decodeEntry(data)).toEqual({ kind: 'v2', id: 12n, req: newV2Request({ ID: 12n, Method: 'DELETE', Path: '/1/x' }) });
+    expect(() => encodeRequest({ header: { ID: '1' }, v2: newV2Request() })).toThrow();
+  });
+
+  it('writes non-hot requests as Go marshals them: zero values left out, empty messages kept', () => {
+    expect(Buffer.from(encodeRequest({ header: { ID: '1' }, alarm: { action: 'GET', memberID: '0', alarm: 'NONE' } } as never)).toString('hex')).toBe('5200a2060208' + '01');
+    expect(Buffer.from(encodeRequest({ header: { ID: '1' }, compaction: { revision: '5', physical: false } })).toString('hex')).toBe('3a020805a2060208' + '01');
+  });
+
+  it('throws on what etcd cannot read either way (it panics)', () => {
+    expect(() => decodeEntry(Buffer.from('2001', 'hex'))).toThrow();
   });
 });
