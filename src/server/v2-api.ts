@@ -12,10 +12,10 @@ import type { EtcdServer } from './server.js';
 
 /**
  * The Request etcd's v2 HTTP layer proposes for `req` (parseKeyRequest, then Handle's GET with quorum
- * → QGET): Path "/1" + the cleaned key, Expiration now + ttl in unix ns (Go's int64 arithmetic), Time 0
+ * → QGET) at `nowNs` (unix ns): Path "/1" + the cleaned key, Expiration now + ttl (Go's int64 arithmetic), Time 0
  * (etcd's store reads its own clock when it applies a write), PrevExist and Refresh only when given.
  */
-export function v2KeysRequest(req: V2KeysRequest, nowMs: number): V2Request {
+export function v2KeysRequest(req: V2KeysRequest, nowNs: bigint): V2Request {
   const given = req.given;
   return newV2Request({
     Method: req.method === 'GET' ? 'QGET' : req.method,
@@ -25,7 +25,7 @@ export function v2KeysRequest(req: V2KeysRequest, nowMs: number): V2Request {
     PrevValue: req.prevValue ?? '',
     PrevIndex: BigInt(req.prevIndex ?? 0),
     PrevExist: req.prevExist,
-    Expiration: req.ttlSeconds === undefined ? 0n : etcdExpirationNs(nowMs, req.ttlSeconds),
+    Expiration: req.ttlSeconds === undefined ? 0n : etcdExpirationNs(nowNs, req.ttlSeconds),
     Since: BigInt(given?.waitIndex ?? 0),
     Recursive: req.recursive,
     Sorted: req.sorted,
@@ -41,7 +41,7 @@ export class V2Api {
   async v2Keys(req: V2KeysRequest): Promise<V2Event> {
     const now = this.s.now();
     if (req.method === 'GET' && !req.quorum) return this.s.v2.get(req.key, { recursive: req.recursive, sorted: req.sorted }, now);
-    const r = await this.s.proposeV2(v2KeysRequest(req, now));
+    const r = await this.s.proposeV2(v2KeysRequest(req, BigInt(Math.floor(now)) * 1_000_000n));
     if (r.kind !== 'v2') throw new Error(`v2 request applied as ${r.kind}`);
     if (r.error) throw r.error;
     if (!r.event) throw new Error('v2 request applied without an event');

@@ -140,17 +140,17 @@ const TTL_PLAIN_SECONDS_MAX = 5_000_000_000;
  */
 export function etcdExpirationMs(nowMs: number, ttlSeconds: number | bigint): number {
   if (typeof ttlSeconds === 'number' && ttlSeconds < TTL_PLAIN_SECONDS_MAX) return nowMs + ttlSeconds * 1000;
-  const unixNs = etcdExpirationNs(nowMs, ttlSeconds);
+  const unixNs = etcdExpirationNs(BigInt(Math.floor(nowMs)) * 1_000_000n, ttlSeconds);
   return Number(unixNs / 1_000_000n) - (unixNs % 1_000_000n < 0n ? 1 : 0); // floor to whole ms
 }
 
 /**
- * The same expiration in unix nanoseconds, as etcd writes it in the replicated request (Request.Expiration):
- * clock.Now().Add(time.Duration(ttl) * time.Second).UnixNano(), now taken as whole ms.
+ * The same expiration in unix nanoseconds from now in unix nanoseconds, as etcd writes it in the
+ * replicated request (Request.Expiration): clock.Now().Add(time.Duration(ttl) * time.Second).UnixNano().
  */
-export function etcdExpirationNs(nowMs: number, ttlSeconds: number | bigint): bigint {
+export function etcdExpirationNs(nowNs: bigint, ttlSeconds: number | bigint): bigint {
   const durationNs = BigInt.asIntN(64, BigInt(ttlSeconds) * 1_000_000_000n);
-  return BigInt.asIntN(64, BigInt(Math.floor(nowMs)) * 1_000_000n + durationNs);
+  return BigInt.asIntN(64, nowNs + durationNs);
 }
 
 /**

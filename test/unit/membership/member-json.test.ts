@@ -9,8 +9,8 @@ const member = (over: Partial<Member> = {}): Member => ({ id: 1n, name: '', peer
 
 describe('member JSON as etcd 3.4 writes it', () => {
   it('writes a bootstrap member as etcd does (test/fixtures/etcd-entries/trio.wal)', () => {
-    const m = member({ id: 15224884526684682745n, name: 't2', peerURLs: ['http://127.0.0.1:46405'] });
-    expect(text(encodeConfChangeMember(m))).toBe('{"id":15224884526684682745,"peerURLs":["http://127.0.0.1:46405"],"name":"t2"}');
+    const m = member({ id: 15347621745088924417n, name: 't3', peerURLs: ['http://127.0.0.1:46221'] });
+    expect(text(encodeConfChangeMember(m))).toBe('{"id":15347621745088924417,"peerURLs":["http://127.0.0.1:46221"],"name":"t3"}');
   });
 
   it('leaves empty fields out (omitempty) but writes peerURLs always, null when none', () => {

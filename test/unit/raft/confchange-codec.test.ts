@@ -6,11 +6,11 @@ const toHex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
 describe('conf change codec (raftpb.ConfChange as gogoproto writes it)', () => {
   // etcd 3.4.23's first bootstrap entry of a member (test/fixtures/etcd-entries/trio.wal, index 1)
-  const ctx = '{"id":4890461605483008501,"peerURLs":["http://127.0.0.1:39463"],"name":"t1"}';
-  const etcdBytes = `0800 1000 18f5a381f4b59d9aef43 224c${Buffer.from(ctx).toString('hex')}`;
+  const ctx = '{"id":3108981942767673950,"peerURLs":["http://127.0.0.1:37851"],"name":"t2"}';
+  const etcdBytes = `0800 1000 18dec495beadd3d4922b 224c${Buffer.from(ctx).toString('hex')}`;
 
   it('writes ID, Type and NodeID always, then the context', () => {
-    const cc = { type: ConfChangeType.ConfChangeAddNode, nodeId: 4890461605483008501n, context: new TextEncoder().encode(ctx) };
+    const cc = { type: ConfChangeType.ConfChangeAddNode, nodeId: 3108981942767673950n, context: new TextEncoder().encode(ctx) };
     expect(toHex(encodeConfChange(cc))).toBe(toHex(hex(etcdBytes)));
     expect(toHex(encodeConfChange({ type: ConfChangeType.ConfChangeRemoveNode, nodeId: 0x2an, id: 7n }))).toBe('08071001182a');
   });
@@ -18,7 +18,7 @@ describe('conf change codec (raftpb.ConfChange as gogoproto writes it)', () => {
   it('reads what etcd wrote', () => {
     const cc = decodeConfChange(hex(etcdBytes));
     expect(cc.type).toBe(ConfChangeType.ConfChangeAddNode);
-    expect(cc.nodeId).toBe(4890461605483008501n);
+    expect(cc.nodeId).toBe(3108981942767673950n);
     expect(cc.id).toBe(0n);
     expect(new TextDecoder().decode(cc.context)).toBe(ctx);
   });
