@@ -57,7 +57,7 @@ import {
   writeMessage,
   writeString,
 } from './kv.js';
-import { GogoDecodeError, GogoReader, readV2Request } from './v2-request.js';
+import { GogoReader, readRequest, unlessRefused } from './v2-request.js';
 
 export interface RaftHeader {
   ID: string;
@@ -306,28 +306,33 @@ function checkHeader(data: Uint8Array, start: number, end: number): void {
  * refused: its Dir (field 5) is a varint where InternalRaftRequest's field 5 (delete_range) is a message.
  */
 export function scanInternalRaftRequest(data: Uint8Array): InternalRaftRequestScan | undefined {
+  return unlessRefused(() => scan(data));
+}
+
+/**
+ * The top level first, then the nested messages: gogoproto reads them in one pass and stops at the
+ * first refusal, but whether anything is refused does not depend on the order, and a bare Request is
+ * then refused at its Dir without reading its Method as a Request.
+ */
+function scan(data: Uint8Array): InternalRaftRequestScan {
   const r = new GogoReader(data);
-  const scan: InternalRaftRequestScan = {};
-  try {
-    while (r.pos < data.length) {
-      const keyStart = r.pos;
-      const [field, wireType] = r.key('InternalRaftRequest');
-      if (field === 1) {
-        r.expectWireType(wireType, 0, 'ID');
-        r.varintHalves();
-      } else if (MESSAGE_FIELDS.has(field)) {
-        r.expectWireType(wireType, 2, String(field));
-        const n = r.length();
-        if (field === V2) {
-          readV2Request(data, r.pos, r.pos + n);
-          scan.v2 = { start: r.pos, end: r.pos + n };
-        } else if (field === HEADER) checkHeader(data, r.pos, r.pos + n);
-        r.pos += n;
-      } else r.skipField(keyStart);
-    }
-  } catch (err) {
-    if (err instanceof GogoDecodeError) return undefined;
-    throw err;
+  const found: InternalRaftRequestScan = {};
+  let headers: number[] | undefined;
+  while (r.pos < data.length) {
+    const keyStart = r.pos;
+    const [field, wireType] = r.key('InternalRaftRequest');
+    if (field === 1) {
+      r.expectWireType(wireType, 0, 'ID');
+      r.varintHalves();
+    } else if (MESSAGE_FIELDS.has(field)) {
+      r.expectWireType(wireType, 2, String(field));
+      const n = r.length();
+      if (field === V2) found.v2 = { start: r.pos, end: r.pos + n };
+      else if (field === HEADER) (headers ??= []).push(r.pos, r.pos + n);
+      r.pos += n;
+    } else r.skipField(keyStart);
   }
-  return scan;
+  if (headers) for (let i = 0; i < headers.length; i += 2) checkHeader(data, headers[i]!, headers[i + 1]!);
+  if (found.v2) readRequest(data, found.v2.start, found.v2.end);
+  return found;
 }
