@@ -10,9 +10,11 @@
  * nodes carry createdIndex and modifiedIndex. The last 1000 events (historyLimit) answer waitIndex.
  *
  * Time. The store never reads a clock: every call that can set or show a TTL takes `now` (ms since the
- * epoch, or a Date). The server passes the proposer's time carried in the entry for writes, the
- * leader's time carried in a SYNC entry for deleteExpiredKeys, and its local time for local reads.
- * Same entries with the same `now` values → same state, same indexes on every member.
+ * epoch, or a Date). A replicated write carries its expiration as an absolute time (etcd's
+ * Request.Expiration, unix ns: unixNsToMs, then expireAtMs), so `now` of a write only sets the TTLs its
+ * answer shows: the server passes its clock when it applies the write (as etcd's store reads its own),
+ * the leader's time carried in a SYNC entry for deleteExpiredKeys, and its local time for local reads.
+ * Same entries → same state, same indexes on every member.
  *
  * Wire format (etcd's bytes; the HTTP layer adds "\n" after each body):
  *   event.serialize() → {"action":"set","node":{"key":"/foo","value":"bar","modifiedIndex":5,
@@ -23,8 +25,8 @@
  *   HTTP status: event.isCreated() ? 201 : 200; error.httpStatus(). X-Etcd-Index: event.etcdIndex,
  *   error.index, watcher.startIndex for watches.
  *
- * Contract (server → store; writes are called from the apply loop only, in log order; `now` of a write
- * is the proposer's time carried in the entry, so all members compute the same expirations):
+ * Contract (server → store; writes are called from the apply loop only, in log order; a replicated
+ * write passes its expiration as expireAtMs, so all members compute the same expirations):
  *   PUT (no prev*)                     → set(key, {value, dir, ttlSeconds, refresh}, now)
  *   PUT prevExist=false                → create(key, {value, dir, ttlSeconds}, now)
  *   POST                               → create(key, {value, dir, ttlSeconds, unique: true}, now)
