@@ -18,15 +18,25 @@ export const GRPC_OVERHEAD_BYTES = 512 * 1024;
 export const OVERSIZED: unique symbol = Symbol('oversized');
 
 /**
- * Set by every request deserializer when the message exceeds the gRPC receive limit etcd uses
- * (max-request-bytes + 512 KiB): holds Go grpc's refusal text. grpc-js itself only refuses beyond
- * twice that limit (a memory guard), so clients see Go's message, not grpc-js's.
+ * Set by every request deserializer on a request grpc-go (etcd) would refuse before its handler: one
+ * etcd's decoder does not take (grpc-go's "error unmarshalling request" texts), or, should a message
+ * over the receive limit get past grpc-receive.ts, that limit's text. Handlers answer it as is.
  */
 export const GRPC_REFUSED: unique symbol = Symbol('grpcRefused');
 
+export interface Refusal {
+  readonly code: Status;
+  readonly details: string;
+}
+
+/** A request object that only carries a refusal. */
+export function refusedRequest(code: Status, details: string): object {
+  return { [GRPC_REFUSED]: { code, details } satisfies Refusal };
+}
+
 export function grpcRefusal(req: object): GrpcError | undefined {
-  const details = (req as { [GRPC_REFUSED]?: string })[GRPC_REFUSED];
-  return details === undefined ? undefined : { code: Status.RESOURCE_EXHAUSTED, details, message: details };
+  const r = (req as { [GRPC_REFUSED]?: Refusal })[GRPC_REFUSED];
+  return r === undefined ? undefined : { code: r.code, details: r.details, message: r.details };
 }
 
 export function isOversized(req: object): boolean {
@@ -70,12 +80,7 @@ export function unary<Req extends object, Res>(
   check?: Check<Req>,
 ): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
-    const req = call.request;
-    const refused = grpcRefusal(req);
-    if (refused !== undefined) {
-      callback(refused);
-      return;
-    }
+    const req = call.request; // a refused request never gets here (server.ts refusing)
     const code = check === undefined ? undefined : check(req);
     if (code !== undefined) {
       callback(grpcErrorOf(code));

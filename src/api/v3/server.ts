@@ -2,9 +2,10 @@
 import * as grpc from '@grpc/grpc-js';
 import type { EtcdServerFacade } from '../../server/facade.js';
 import type { EtcdMetrics } from '../../pkg/metrics.js';
-import { type ApiLimits, GRPC_OVERHEAD_BYTES, GRPC_REFUSED, OVERSIZED } from './common.js';
+import { type ApiLimits, GRPC_OVERHEAD_BYTES, GRPC_REFUSED, OVERSIZED, type Refusal, grpcRefusal, refusedRequest } from './common.js';
 import { counted } from './counted.js';
-import { etcdGrpc } from './proto.js';
+import { GogoRules } from './gogo-check.js';
+import { etcdGrpc, packageDefinition } from './proto.js';
 import { kvHandlers } from './kv.js';
 import { withKvCodecs } from './kv-codec.js';
 import { withLeaseCodecs, withWatchCodecs } from './watch-lease-codec.js';
@@ -52,33 +53,65 @@ const RAFT_BOUND: Record<string, readonly string[] | 'all'> = {
 /** Services whose unary calls take the short path (unary-path.ts): handlers that only read the request and its token. */
 const SHORT_PATH_SERVICES: readonly string[] = ['KV', 'Lease'];
 
-type AnyMethod = grpc.MethodDefinition<object, object>;
-type Tagged = { [OVERSIZED]?: true; [GRPC_REFUSED]?: string };
+type AnyMethod = grpc.MethodDefinition<object, object> & { requestType?: { type?: { name?: string } } };
+type Tagged = { [OVERSIZED]?: true; [GRPC_REFUSED]?: Refusal };
 
 /**
- * The service definition with request decoders that tag oversized requests: beyond the gRPC
- * receive limit (any method), or beyond max-request-bytes (raft-bound methods only).
+ * The service definition with request decoders that refuse what etcd's decoder refuses, in
+ * grpc-go's words (gogo-check.ts), and tag oversized requests: beyond the gRPC receive limit (any
+ * method; grpc-receive.ts refuses them first), or beyond max-request-bytes (raft-bound methods only).
  */
-function guarded(name: string, def: grpc.ServiceDefinition, maxRequestBytes: number): grpc.ServiceDefinition {
+function guarded(service: string, name: string, def: grpc.ServiceDefinition, maxRequestBytes: number, rules: GogoRules): grpc.ServiceDefinition {
   const bound = RAFT_BOUND[name];
   const grpcMax = maxRequestBytes + GRPC_OVERHEAD_BYTES;
+  const pkg = service.slice(0, service.lastIndexOf('.'));
   const out: Record<string, AnyMethod> = {};
   for (const [method, md] of Object.entries(def) as [string, AnyMethod][]) {
     const raftBound = bound === 'all' || (bound !== undefined && bound.includes(method));
     const decode = md.requestDeserialize;
+    const check = rules.checker(`${pkg}.${md.requestType?.type?.name ?? ''}`);
+    // grpc-go's texts: a unary call's decoding, and a stream's RecvMsg
+    const unmarshal = md.requestStream || md.responseStream ? 'grpc: failed to unmarshal the received message ' : 'grpc: error unmarshalling request: ';
     out[method] = {
       ...md,
       requestDeserialize: (buf: Buffer) => {
-        const req = decode(buf) as Tagged;
+        const bad = check(buf);
+        if (bad !== undefined) return refusedRequest(grpc.status.INTERNAL, unmarshal + bad);
+        let req: Tagged;
+        try {
+          req = decode(buf) as Tagged;
+        } catch (e) {
+          return refusedRequest(grpc.status.INTERNAL, unmarshal + (e as Error).message);
+        }
         if (buf.length > maxRequestBytes) {
-          if (buf.length > grpcMax) req[GRPC_REFUSED] = `grpc: received message larger than max (${buf.length} vs. ${grpcMax})`;
-          else if (raftBound) req[OVERSIZED] = true;
+          if (buf.length > grpcMax) return refusedRequest(grpc.status.RESOURCE_EXHAUSTED, `grpc: received message larger than max (${buf.length} vs. ${grpcMax})`);
+          if (raftBound) req[OVERSIZED] = true;
         }
         return req;
       },
     };
   }
   return out as grpc.ServiceDefinition;
+}
+
+/**
+ * A refused request (see guarded) is answered before the handler, as grpc-go refuses it before
+ * etcd's code (and its metrics interceptor) runs. Bidi streams (Watch, LeaseKeepAlive) check each
+ * request themselves.
+ */
+function refusing(def: grpc.ServiceDefinition, impl: grpc.UntypedServiceImplementation): grpc.UntypedServiceImplementation {
+  const out: grpc.UntypedServiceImplementation = { ...impl };
+  for (const [method, md] of Object.entries(def) as [string, AnyMethod][]) {
+    const h = impl[method] as ((call: { request: object; emit(e: 'error', err: unknown): boolean }, cb?: (err: unknown) => void) => void) | undefined;
+    if (h === undefined || md.requestStream) continue;
+    out[method] = ((call: { request: object; emit(e: 'error', err: unknown): boolean }, cb?: (err: unknown) => void) => {
+      const refused = grpcRefusal(call.request);
+      if (refused === undefined) h(call, cb);
+      else if (cb !== undefined) cb(refused);
+      else call.emit('error', refused);
+    }) as grpc.UntypedHandleCall;
+  }
+  return out;
 }
 
 /**
@@ -105,13 +138,15 @@ export function createGrpcServer(facade: EtcdServerFacade, opts: GrpcServerOptio
   });
   const pb = etcdGrpc();
   const e = pb.etcdserverpb;
-  const unaryPath = new UnaryPath(maxReceive);
+  const rules = new GogoRules(packageDefinition());
+  // the short path and, in front of grpc-js, its receive checks refuse at etcd's limit, in grpc-go's words
+  const unaryPath = new UnaryPath(limits.maxRequestBytes + GRPC_OVERHEAD_BYTES);
   const add = (name: string, def: grpc.ServiceDefinition, impl: grpc.UntypedServiceImplementation): void => {
     const full = SERVICE_NAMES[name] ?? `etcdserverpb.${name}`;
-    const d = guarded(name, def, limits.maxRequestBytes);
-    const i = opts.metrics ? counted(opts.metrics, full, def, impl) : impl;
+    const d = guarded(full, name, def, limits.maxRequestBytes, rules);
+    const i = refusing(def, opts.metrics ? counted(opts.metrics, full, def, impl) : impl);
     server.addService(d, i);
-    if (SHORT_PATH_SERVICES.includes(name)) unaryPath.addService(d, i);
+    unaryPath.addService(d, i, SHORT_PATH_SERVICES.includes(name));
   };
   // omitZeros: proto3 zero values stay off the wire, as etcd sends them (the hand codecs do the same)
   add('KV', withKvCodecs(omitZeros(e.KV.service)), kvHandlers(facade, limits));

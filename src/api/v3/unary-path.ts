@@ -8,14 +8,16 @@
  * enough to be promoted while 1,000 calls are in flight.
  *
  * What a client sees is what grpc-js would send, the same messages, status codes and texts (for a
- * missing or second request message, an undecodable request, a bad or expired grpc-timeout and a
- * message over the receive limit too), in the response headers and trailers etcd sends (grpc-go's,
- * seen from etcd 3.4.23): `:status` and `content-type: application/grpc`, no date; `grpc-status` and
- * `grpc-message`, empty on success, with only bytes outside printable ASCII and '%' percent-encoded.
- * grpc-js sends two headers more, a date and 'OK', which were also half of the allocations this path
- * made for an answer's headers. Anything this path does not handle the way
- * grpc-js would (another :method, a content type other than application/grpc*, a grpc-encoding other
- * than identity, a path not registered) goes to grpc-js's own stream handler unchanged.
+ * bad or expired grpc-timeout, a handler's error), except where grpc-go (etcd) receives otherwise:
+ * the request's framing is checked as grpc-go checks it (grpc-receive.ts: compressed flag, encoding,
+ * receive limit, a truncated or missing message; a second message is ignored), for the calls of
+ * every other service too, in front of grpc-js. Answers go in the response headers and trailers etcd
+ * sends (grpc-go's, seen from etcd 3.4.23): `:status` and `content-type: application/grpc`, no date;
+ * `grpc-status` and `grpc-message`, empty on success, with only bytes outside printable ASCII and '%'
+ * percent-encoded. grpc-js sends two headers more, a date and 'OK', which were also half of the
+ * allocations this path made for an answer's headers. Anything this path does not handle the way
+ * grpc-js would (another :method, a content type other than application/grpc*, a path not
+ * registered) goes to grpc-js's own stream handler unchanged.
  *
  * The hook: grpc-js creates one http2 server per bound port or connection injector in its private
  * `createHttp2Server` and registers its 'stream' listener there. install() wraps that method so the
@@ -25,7 +27,9 @@
 import * as http2 from 'node:http2';
 import type * as grpc from '@grpc/grpc-js';
 import { status as Status } from '@grpc/grpc-js';
-import { percentEncode } from '../../pkg/bytes.js';
+import { RecvCheck, encodeGrpcMessage, encodingRefusal, guardStream, refuseStream, statusFields } from './grpc-receive.js';
+
+export { encodeGrpcMessage };
 
 type AnyMethod = grpc.MethodDefinition<object, object>;
 type StreamListener = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, flags: number, raw: string[]) => void;
@@ -49,14 +53,6 @@ const OK_HEADERS = { ':status': 200, 'content-type': 'application/grpc' };
 const OK_TRAILERS = { 'grpc-status': '0', 'grpc-message': '' };
 const RESPOND_OK = { waitForTrailers: true, sendDate: false };
 const RESPOND_FAIL = { endStream: true, sendDate: false };
-const PRINTABLE = /^[\x20-\x24\x26-\x7e]*$/;
-
-const isPrintable = (b: number): boolean => b >= 0x20 && b <= 0x7e && b !== 0x25;
-
-/** A grpc-message as grpc-go writes it: UTF-8 bytes outside printable ASCII, and '%', as %XX. */
-export function encodeGrpcMessage(text: string): string {
-  return PRINTABLE.test(text) ? text : percentEncode(text, isPrintable);
-}
 const DEADLINE_REGEX = /(\d{1,8})\s*([HMSmun])/;
 const DEADLINE_UNIT_MS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 0.001, n: 0.000001 };
 const noop = (): void => {};
@@ -80,16 +76,19 @@ function statusOf(err: unknown): GrpcStatus {
 
 export class UnaryPath {
   private readonly routes = new Map<string, Route>();
+  /** Every method of the server by path: true when unary (grpc-go reads one message). */
+  private readonly unaryByPath = new Map<string, boolean>();
   /** Calls taken by this path so far (the rest went to grpc-js). */
   served = 0;
 
-  /** @param maxReceiveBytes grpc-js's 'grpc.max_receive_message_length' for the same server. */
+  /** @param maxReceiveBytes the receive limit etcd gives grpc-go (--max-request-bytes + 512 KiB). */
   constructor(private readonly maxReceiveBytes: number) {}
 
-  /** Serve the unary methods of a service here (its streaming methods stay with grpc-js). */
-  addService(def: grpc.ServiceDefinition, impl: grpc.UntypedServiceImplementation): void {
+  /** Serve the unary methods of a service here unless `short` is false (its streaming methods stay with grpc-js). */
+  addService(def: grpc.ServiceDefinition, impl: grpc.UntypedServiceImplementation, short = true): void {
     for (const [name, md] of Object.entries(def) as [string, AnyMethod][]) {
-      if (md.requestStream || md.responseStream) continue;
+      this.unaryByPath.set(md.path, !md.requestStream && !md.responseStream);
+      if (md.requestStream || md.responseStream || !short) continue;
       const handler = impl[name] as unknown as UnaryHandler | undefined;
       if (!handler) continue;
       this.routes.set(md.path, { path: md.path, decode: md.requestDeserialize, encode: md.responseSerialize, handler });
@@ -106,7 +105,13 @@ export class UnaryPath {
       const grpcListeners = h2.listeners('stream') as StreamListener[];
       h2.removeAllListeners('stream');
       h2.on('stream', (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, flags: number, raw: string[]) => {
-        if (!this.serve(stream, headers)) for (const l of grpcListeners) l.call(h2, stream, headers, flags, raw);
+        const unary = this.unaryByPath.get(headers[':path'] ?? '');
+        const refused = unary === undefined ? undefined : encodingRefusal(headers);
+        if (refused !== undefined) return refuseStream(stream, refused);
+        if (this.serve(stream, headers)) return;
+        const before = unary === undefined ? undefined : { data: new Set(stream.listeners('data')), end: new Set(stream.listeners('end')) };
+        for (const l of grpcListeners) l.call(h2, stream, headers, flags, raw);
+        if (before !== undefined) guardStream(stream, new RecvCheck(this.maxReceiveBytes, unary!), before);
       });
       return h2;
     };
@@ -120,9 +125,7 @@ export class UnaryPath {
     if (route === undefined || headers[':method'] !== 'POST') return false;
     const ct = headers['content-type'];
     if (typeof ct !== 'string' || !ct.startsWith('application/grpc')) return false;
-    const enc = headers['grpc-encoding'];
-    if (enc !== undefined && enc !== 'identity') return false;
-    new Call(stream, headers, route, this.maxReceiveBytes);
+    new Call(stream, headers, route, new RecvCheck(this.maxReceiveBytes, true));
     this.served++;
     return true;
   }
@@ -152,14 +155,13 @@ class Call implements UnaryCall {
   cancelled = false;
   private done = false;
   private chunks: Buffer[] = [];
-  private bytes = 0;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly stream: http2.ServerHttp2Stream,
     private readonly headers: http2.IncomingHttpHeaders,
     private readonly route: Route,
-    private readonly maxReceiveBytes: number,
+    private readonly check: RecvCheck,
   ) {
     (stream as CallStream)[CALL] = this;
     stream.on('error', noop); // a reset stream also closes; there is nothing to send then
@@ -194,36 +196,24 @@ class Call implements UnaryCall {
 
   onData(c: Buffer): void {
     if (this.done) return;
-    this.chunks.push(c);
-    const before = this.bytes;
-    this.bytes += c.length;
-    // once the frame header is in: refuse a message over the limit before buffering it
-    if (before < 5 && this.bytes >= 5) {
-      const len = (this.chunks.length === 1 ? c : Buffer.concat(this.chunks)).readUInt32BE(1);
-      if (len > this.maxReceiveBytes) {
-        this.fail({ code: Status.RESOURCE_EXHAUSTED, details: `Received message larger than max (${len} vs ${this.maxReceiveBytes})` });
-      }
+    const r = this.check.data(c); // refuses a message over the limit at its prefix, before buffering it
+    if (Buffer.isBuffer(r)) {
+      if (r.length > 0) this.chunks.push(r);
+    } else {
+      this.fail(r);
     }
   }
 
   onEnd(): void {
     if (this.done) return;
+    const refused = this.check.end();
+    if (refused !== undefined) return this.fail(refused);
     const buf = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
     this.chunks = [];
-    const len = buf.length >= 5 ? buf.readUInt32BE(1) : -1;
-    if (len < 0 || buf.length < 5 + len) {
-      this.fail({ code: Status.UNIMPLEMENTED, details: `Received no request message for server streaming method ${this.route.path}` });
-      return;
-    }
-    const rest = buf.length - 5 - len;
-    if (rest >= 5 && rest >= 5 + buf.readUInt32BE(5 + len + 1)) {
-      this.fail({ code: Status.UNIMPLEMENTED, details: `Received a second request message for server streaming method ${this.route.path}` });
-      return;
-    }
     try {
-      this.request = this.route.decode(buf.subarray(5, 5 + len));
-    } catch {
-      this.fail({ code: Status.INTERNAL, details: 'Error deserializing request' });
+      this.request = this.route.decode(buf.subarray(5, 5 + buf.readUInt32BE(1)));
+    } catch (e) {
+      this.fail({ code: Status.INTERNAL, details: `grpc: error unmarshalling request: ${(e as Error).message}` });
       return;
     }
     try {
@@ -270,7 +260,7 @@ class Call implements UnaryCall {
   private fail(st: GrpcStatus): void {
     if (!this.finish()) return;
     this.stream.respond(
-      { ':status': 200, 'content-type': 'application/grpc', 'grpc-status': String(st.code), 'grpc-message': encodeGrpcMessage(st.details), ...st.metadata?.toHttp2Headers() },
+      { ':status': 200, 'content-type': 'application/grpc', ...statusFields(st), ...st.metadata?.toHttp2Headers() },
       RESPOND_FAIL,
     );
   }
