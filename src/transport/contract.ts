@@ -1,0 +1,37 @@
+// The transport contract (see index.ts): what the server implements (Receiver) and calls (Transport).
+import type { Message, NodeId } from '../raft/types.js';
+
+export interface Receiver {
+  /** A raft message from a peer (already authenticated by mTLS). Throws RemovedMemberError. */
+  process(message: Message): void;
+  /** Whether the member was removed from the cluster (its streams are refused). */
+  isIdRemoved(id: NodeId): boolean;
+  reportUnreachable(id: NodeId): void;
+  reportSnapshot(id: NodeId, failed: boolean): void;
+}
+
+export interface Transport {
+  send(messages: Message[]): void;
+  addPeer(id: NodeId, peerUrls: string[]): void;
+  removePeer(id: NodeId): void;
+  updatePeer(id: NodeId, peerUrls: string[]): void;
+  close(): Promise<void>;
+}
+
+/** Thrown by Receiver.process for a message from a removed member (answered 403, as etcd does). */
+export class RemovedMemberError extends Error {
+  constructor() {
+    super('cannot process message from removed member');
+  }
+}
+
+/** The transport of a cluster of one: there is nobody to send to. */
+export class NoPeersTransport implements Transport {
+  send(messages: Message[]): void {
+    if (messages.length > 0) throw new Error(`transport: ${messages.length} message(s) to peers in a cluster of one`);
+  }
+  addPeer(): void {}
+  removePeer(): void {}
+  updatePeer(): void {}
+  async close(): Promise<void> {}
+}
