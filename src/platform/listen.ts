@@ -88,7 +88,7 @@ function bindError(shown: string, e: NodeJS.ErrnoException): ListenError {
 }
 
 /** Bind `server` to the URL's address (a unix socket path for unix:// and unixs://, as etcd). */
-async function bind(server: net.Server, url: URL): Promise<{ host: string; port: number }> {
+export async function bind(server: net.Server, url: URL): Promise<{ host: string; port: number }> {
   if (isUnix(url)) {
     const socketPath = url.host; // etcd: unix://localhost:2379 is the socket file "localhost:2379"
     const st = await fsp.lstat(socketPath).catch(() => undefined);
