@@ -40,6 +40,11 @@ export interface EtcdMetrics {
   readonly grpcHandled: Counter<RpcLabels | 'grpc_code'>;
   readonly grpcMsgReceived: Counter<RpcLabels>;
   readonly grpcMsgSent: Counter<RpcLabels>;
+  readonly peerSentBytes: Counter<'To'>;
+  readonly peerReceivedBytes: Counter<'From'>;
+  readonly peerSentFailures: Counter<'To'>;
+  readonly peerRoundTripSeconds: Histogram<'To'>;
+  readonly activePeers: Gauge<'Local' | 'Remote'>;
 }
 
 /** gRPC status code numbers → the names etcd's grpc_code label uses. */
@@ -112,6 +117,14 @@ export function createMetrics(opts: { serverVersion?: string } = {}): EtcdMetric
     backendCommitSeconds: histogram('etcd_disk_backend_commit_duration_seconds', 'Time spent committing each backend write batch, in seconds.'),
     healthSuccess: counter('etcd_server_health_success', 'GET /health checks that found this member healthy.'),
     healthFailures: counter('etcd_server_health_failures', 'GET /health checks that found this member unhealthy.'),
+    peerSentBytes: new Counter({ name: 'etcd_network_peer_sent_bytes_total', help: 'The total number of bytes sent to peers.', labelNames: ['To'], registers }),
+    peerReceivedBytes: new Counter({ name: 'etcd_network_peer_received_bytes_total', help: 'The total number of bytes received from peers.', labelNames: ['From'], registers }),
+    peerSentFailures: new Counter({ name: 'etcd_network_peer_sent_failures_total', help: 'The total number of send failures to peers.', labelNames: ['To'], registers }),
+    peerRoundTripSeconds: new Histogram({
+      name: 'etcd_network_peer_round_trip_time_seconds', help: 'Round-Trip-Time histogram between peers', labelNames: ['To'], registers,
+      buckets: Array.from({ length: 16 }, (_, k) => 0.0001 * 2 ** k),
+    }),
+    activePeers: new Gauge({ name: 'etcd_network_active_peers', help: 'The current number of active peer connections.', labelNames: ['Local', 'Remote'], registers }),
     serverVersion: new Gauge({ name: 'etcd_server_version', help: 'The etcd API version this member reports; the value is always 1.', labelNames: ['server_version'], registers }),
     serverId: new Gauge({ name: 'etcd_server_id', help: 'The member id in hex; the value is always 1.', labelNames: ['server_id'], registers }),
     grpcStarted: new Counter({ name: 'grpc_server_started_total', help: 'RPCs started on the server.', labelNames: rpcLabels, registers, collect: flushTallies }),

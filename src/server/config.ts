@@ -1,5 +1,6 @@
 // What the server needs to know, in the server's own terms (cli/ maps its Config onto this).
 import type { Logger } from '../pkg/logger.js';
+import type { PeerClientTls } from '../transport/dial.js';
 
 export interface ServerConfig {
   name: string;
@@ -29,6 +30,8 @@ export interface ServerConfig {
   backendBatchIntervalMs: number;
   backendBatchLimit: number;
   logger: Logger;
+  /** What this member presents and trusts when it dials its peers (https peer URLs). */
+  peerClientTls?: PeerClientTls;
   /** Wall clock in ms (leases, v2 TTLs); injectable for tests. */
   now?: () => number;
 }

@@ -69,6 +69,7 @@ export type EtcdErrorCode =
   | 'Corrupt'
   | 'NotSupportedForLearner'
   | 'BadLeaderTransferee'
+  | 'TimeoutLeaderTransfer'
   // server-side lock / election services (plain errors in etcd: gRPC code Unknown)
   | 'ElectionNoLeader'
   | 'ElectionNotLeader'

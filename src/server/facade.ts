@@ -383,5 +383,5 @@ export interface V2SelfStats {
 export interface V2LeaderStats {
   readonly leader: bigint;
   /** One per follower (none in a cluster of one). */
-  readonly followers: ReadonlyArray<{ id: bigint; latencyMs: { current: number; average: number; minimum: number; maximum: number }; fail: number; success: number }>;
+  readonly followers: ReadonlyArray<{ id: bigint; latencyMs: { current: number; average: number; standardDeviation: number; minimum: number; maximum: number }; fail: number; success: number }>;
 }

@@ -15,6 +15,9 @@ export interface ReadIndexDeps {
   nextContext(): bigint;
   /** How long a round waits for its answer before it is sent again (a dropped message, a lost leader). */
   retryMs?: number;
+  /** A read still unanswered after this long fails with timeoutError() (etcd's ReqTimeout). */
+  timeoutMs?: number;
+  timeoutError?(): unknown;
 }
 
 /** etcd 3.5's readIndexRetryTime. */
@@ -23,7 +26,7 @@ export const READ_INDEX_RETRY_MS = 500;
 interface Round {
   ctx: Buffer;
   timer?: ReturnType<typeof setTimeout>;
-  waiters: Array<{ resolve: () => void; reject: (e: unknown) => void }>;
+  waiters: Array<{ resolve: () => void; reject: (e: unknown) => void; sinceMs: number }>;
 }
 
 interface AppliedWaiter {
@@ -44,7 +47,7 @@ export class ReadIndexer {
   /** Resolves when a read at this moment may be served from the local store. */
   waitLinearizable(): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.next.push({ resolve, reject });
+      this.next.push({ resolve, reject, sinceMs: Date.now() });
       if (!this.inFlight) this.startRound();
     });
   }
@@ -70,7 +73,14 @@ export class ReadIndexer {
   /** Leadership changed or the request could not be sent: retry the round in flight. */
   retry(): void {
     if (!this.inFlight) return;
-    this.next = this.inFlight.waiters.concat(this.next);
+    let waiting = this.inFlight.waiters;
+    const { timeoutMs, timeoutError } = this.deps;
+    if (timeoutMs !== undefined && timeoutError) {
+      const oldest = Date.now() - timeoutMs;
+      for (const w of waiting) if (w.sinceMs <= oldest) w.reject(timeoutError());
+      waiting = waiting.filter((w) => w.sinceMs > oldest);
+    }
+    this.next = waiting.concat(this.next);
     this.clearInFlight();
     this.startRound();
   }
@@ -88,6 +98,7 @@ export class ReadIndexer {
   }
 
   private startRound(): void {
+    if (this.next.length === 0) return;
     const ctx = Buffer.alloc(8);
     ctx.writeBigUInt64BE(BigInt.asUintN(64, this.deps.nextContext()));
     const waiters = this.next.splice(0, READ_INDEX_BATCH_MAX);

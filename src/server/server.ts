@@ -8,15 +8,14 @@
  * with the applied result: a V3Result or an EtcdError.
  */
 import { Backend } from '../backend/index.js';
-import { Lessor, minLeaseTTLSeconds } from '../lease/index.js';
+import { LeaseError, Lessor, isLeaseError, minLeaseTTLSeconds } from '../lease/index.js';
 import { RaftCluster, idToHex } from '../membership/index.js';
 import type { KvStore } from '../mvcc/index.js';
 import { IdGenerator } from '../pkg/idgen.js';
 import type { Logger } from '../pkg/logger.js';
 import { createMetrics, type EtcdMetrics } from '../pkg/metrics.js';
 import { ErrProposalDropped, RawNode, StateType, type ReadState, type SoftState } from '../raft/index.js';
-import { None, type Entry } from '../raft/types.js';
-import { NoPeersTransport } from '../transport/index.js';
+import { EntryType, None, type Entry } from '../raft/types.js';
 import { V2Store } from '../v2store/index.js';
 import { AlarmStore } from './alarms.js';
 import { EntryApplier, type ApplyOutcome } from './apply.js';
@@ -28,6 +27,8 @@ import { Compactor } from './compactor.js';
 import {
   clusterVersionRequest, encodeRequest, encodeV2Request, publishRequest, syncRequest, type InternalRaftRequest, type V2Request,
 } from './internal-request.js';
+import { LeaseForwarder } from './lease-forward.js';
+import { Peers, peerMetrics } from './peers.js';
 import { Proposals } from './proposals.js';
 import { RaftNode } from './raft-node.js';
 import { ReadIndexer } from './read-index.js';
@@ -57,6 +58,10 @@ export class EtcdServer {
   lead: bigint = None;
   term = 0;
   private raftNode!: RaftNode;
+  /** The peer transport and the receiving side of raft messages. */
+  peers!: Peers;
+  /** Keep-alives and time-to-live questions a follower sends on to the leader. */
+  readonly leaseForwarder: LeaseForwarder;
   private readonly proposals: Proposals<ApplyOutcome>;
   private readonly idGen: IdGenerator;
   private readonly applier: V3Applier;
@@ -97,6 +102,8 @@ export class EtcdServer {
       },
       appliedIndex: () => this.appliedIndex,
       nextContext: () => this.idGen.next(),
+      timeoutMs: cfg.requestTimeoutMs, // etcd's ReqTimeout: 5 s and two election timeouts
+      timeoutError: () => new EtcdError('Timeout'),
     });
     this.v2 = boot.snapshot && boot.snapshot.data.length > 0 ? V2Store.recover(boot.snapshot.data) : new V2Store();
     // etcd's v2 auth lookup also runs once at start (a fresh etcd shows getsFail 1 before any request).
@@ -118,6 +125,13 @@ export class EtcdServer {
       boot.snapshot?.metadata.index ?? 0,
       boot.snapshot?.metadata.confState ?? emptyConf,
     );
+    this.leaseForwarder = new LeaseForwarder({
+      peers: () => this.peers,
+      leader: () => this.lead,
+      memberId: this.memberId,
+      requestTimeoutMs: cfg.requestTimeoutMs,
+      waitLeader: (deadlineMs) => this.waitLeader(deadlineMs),
+    });
     this.startTimeMs = this.now();
     this.snapshots = new Snapshots(boot, backend, cfg, logger, this.appliedIndex, () => this.v2.save());
   }
@@ -180,6 +194,66 @@ export class EtcdServer {
 
   isLeader(): boolean {
     return this.lead === this.memberId;
+  }
+
+  /** A keep-alive forwarded to us by a follower (we answer only as the primary lessor). */
+  async leaseRenewAtLeader(id: bigint): Promise<{ ttl: number } | 'notFound' | 'notPrimary'> {
+    const r = this.lessor.renew(id, this.now());
+    if (r === LeaseError.notPrimary) return 'notPrimary';
+    if (isLeaseError(r)) return 'notFound';
+    return { ttl: r.ttl };
+  }
+
+  /** A time-to-live question forwarded to us by a follower. */
+  async leaseTimeToLiveAtLeader(id: bigint, keys: boolean): Promise<{ id: bigint; ttl: number; grantedTTL: number; keys: Uint8Array[] } | 'notFound'> {
+    const r = this.lessor.timeToLive(id, this.now());
+    if (isLeaseError(r)) return 'notFound';
+    return { id, ttl: r.ttl, grantedTTL: r.grantedTTL, keys: keys ? r.keys.map((k) => Uint8Array.from(k)) : [] };
+  }
+
+  /**
+   * Hands leadership to a voter and waits until it leads (etcd's MoveLeader): BadLeaderTransferee for
+   * a stranger or a learner, TimeoutLeaderTransfer when it has not happened in time.
+   */
+  async moveLeader(transferee: bigint, timeoutMs: number): Promise<void> {
+    const m = this.cluster.member(transferee);
+    if (!m || m.isLearner) throw new EtcdError('BadLeaderTransferee');
+    const deadline = Date.now() + timeoutMs;
+    this.logger.info({ from: idToHex(this.memberId), to: idToHex(transferee), term: this.term }, 'leadership transfer starting');
+    this.raftNode.node.transferLeader(transferee);
+    this.raftNode.kick();
+    while (this.lead !== transferee) {
+      if (Date.now() >= deadline) throw new EtcdError('TimeoutLeaderTransfer');
+      await new Promise((resolve) => setTimeout(resolve, this.cfg.heartbeatIntervalMs));
+    }
+    this.logger.info({ to: idToHex(transferee), tookMs: timeoutMs - (deadline - Date.now()) }, 'leadership transfer finished');
+  }
+
+  /**
+   * On a graceful stop the leader hands over to the voter its link has been up with longest, so the
+   * cluster need not wait out an election timeout (etcd's TransferLeadership).
+   */
+  private async transferLeadershipOnStop(): Promise<void> {
+    if (!this.isLeader()) return;
+    const voters = this.cluster.members().filter((m) => m.id !== this.memberId && !m.isLearner);
+    const since = (id: bigint): number => this.peers.transport.activeSince(id) || Number.POSITIVE_INFINITY;
+    const target = voters.filter((m) => since(m.id) !== Number.POSITIVE_INFINITY).sort((a, b) => since(a.id) - since(b.id))[0];
+    if (!target) return;
+    try {
+      await this.moveLeader(target.id, this.cfg.requestTimeoutMs + 2 * this.cfg.electionTimeoutMs);
+    } catch (err) {
+      this.logger.warn({ err: String(err) }, 'leadership transfer failed');
+    }
+  }
+
+  /** The leader once one is known; rejects with etcd's request timeout after the deadline (ms). */
+  async waitLeader(deadlineMs: number): Promise<bigint> {
+    while (this.lead === None) {
+      if (this.stopping) throw new EtcdError('Stopped');
+      if (Date.now() >= deadlineMs) throw new EtcdError('Timeout');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return this.lead;
   }
 
   // ---- proposing ----
@@ -255,7 +329,20 @@ export class EtcdServer {
     // so a cluster of one elects itself one tick or so after start instead of a full timeout.
     for (let i = 0; i < electionTick - 1; i++) node.tick();
     boot.wal.observeSync = (s) => this.metrics.walFsyncSeconds.observe(s);
-    this.raftNode = new RaftNode(node, boot.storage, boot.wal, boot.snapshotter, new NoPeersTransport(), {
+    this.peers = new Peers({
+      localId: this.memberId,
+      clusterId: this.clusterId,
+      peerUrls: this.cfg.initialAdvertisePeerUrls,
+      cluster: this.cluster,
+      logger: this.cfg.logger,
+      tls: this.cfg.peerClientTls,
+      node: () => this.raftNode.node,
+      step: (m) => this.raftNode.step(m),
+      onRemoved: () => this.die(new Error('the member has been permanently removed from the cluster')),
+      observe: peerMetrics(this.metrics, this.memberId),
+    });
+    this.peers.sync();
+    this.raftNode = new RaftNode(node, boot.storage, boot.wal, boot.snapshotter, this.peers.transport, {
       applyEntries: (entries) => this.applyEntries(entries),
       applySnapshot: async () => {
         throw new Error('receiving a snapshot needs clustering (a cluster of one never gets one)');
@@ -372,6 +459,7 @@ export class EtcdServer {
 
   private applyEntries(entries: Entry[]): void {
     this.entries.applyEntries(entries);
+    if (entries.some((e) => e.type === EntryType.EntryConfChange)) this.peers.sync();
     this.metrics.proposalsApplied.set(this.appliedIndex);
     this.metrics.proposalsCommitted.set(this.appliedIndex);
     this.readIndexer.onApplied(this.appliedIndex);
@@ -382,10 +470,12 @@ export class EtcdServer {
   /** Stops raft, flushes the backend and the WAL. Requests in flight fail with 'Stopped'. */
   async stop(): Promise<void> {
     if (this.stopping) return;
+    await this.transferLeadershipOnStop();
     this.stopping = true;
     if (this.housekeeping) clearInterval(this.housekeeping);
     this.compactor?.stop();
     await this.raftNode.stop();
+    await this.peers.close();
     this.proposals.failAll(new EtcdError('Stopped'));
     this.readIndexer.failAll(new EtcdError('Stopped'));
     await this.kv.settle();

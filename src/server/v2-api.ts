@@ -85,13 +85,19 @@ export class V2Api {
       startTimeMs: this.s.startTimeMs,
       leader: this.s.lead,
       leaderStartTimeMs: this.s.leaderSinceMs,
-      recvAppendRequestCnt: 0,
-      sendAppendRequestCnt: 0,
+      recvAppendRequestCnt: this.s.peers.transport.stats.recvAppendRequestCnt,
+      sendAppendRequestCnt: this.s.peers.transport.stats.sendAppendRequestCnt,
     };
   }
 
   v2LeaderStats(): V2LeaderStats | undefined {
     if (!this.s.isLeader() || this.s.lead === None) return undefined;
-    return { leader: this.s.memberId, followers: [] };
+    const followers = [...this.s.peers.transport.stats.followers].map(([id, f]) => ({
+      id,
+      latencyMs: { current: f.current, average: f.average, standardDeviation: f.standardDeviation, minimum: f.minimum, maximum: f.maximum },
+      fail: f.fail,
+      success: f.success,
+    }));
+    return { leader: this.s.memberId, followers };
   }
 }

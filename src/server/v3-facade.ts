@@ -140,9 +140,7 @@ export class ServerFacade implements EtcdServerFacade {
 
   async moveLeader(req: MoveLeaderRequest__Output): Promise<MoveLeaderResponse> {
     if (!this.s.isLeader()) throw new EtcdError('NotLeader');
-    const target = big(req.targetID);
-    if (!this.s.cluster.member(target)) throw new EtcdError('BadLeaderTransferee');
-    if (target !== this.s.memberId) throw new EtcdError('NotCapable');
+    await this.s.moveLeader(big(req.targetID), this.s.cfg.requestTimeoutMs);
     return { header: this.v3.header() };
   }
 

@@ -2,7 +2,7 @@
  * The KV and Lease halves of the facade: admission (quota), proposal or local read, and the pb
  * response with its header. Reads are linearizable through ReadIndex unless `serializable`.
  */
-import { isLeaseError, pickLeaseId } from '../lease/index.js';
+import { LeaseError, isLeaseError, pickLeaseId } from '../lease/index.js';
 import { MvccError } from '../mvcc/index.js';
 import type { CompactionRequest__Output } from '../pb/etcdserverpb/CompactionRequest.js';
 import type { CompactionResponse } from '../pb/etcdserverpb/CompactionResponse.js';
@@ -124,15 +124,28 @@ export class V3Kv {
   async leaseKeepAlive(req: LeaseKeepAliveRequest__Output): Promise<LeaseKeepAliveResponse> {
     const id = big(req.ID);
     const r = this.s.lessor.renew(id, this.s.now());
+    if (r === LeaseError.notPrimary) return { header: this.header(), ID: req.ID, TTL: await this.s.leaseForwarder.renew(id) };
     if (isLeaseError(r)) throw leaseToEtcdError(r);
     return { header: this.header(), ID: req.ID, TTL: r.ttl };
   }
 
   async leaseTimeToLive(req: LeaseTimeToLiveRequest__Output): Promise<LeaseTimeToLiveResponse> {
+    if (!this.s.isLeader() && this.s.cluster.size > 1) return this.leaseTimeToLiveAtLeader(req);
     await this.s.readIndexer.waitLinearizable();
     const r = this.s.lessor.timeToLive(big(req.ID), this.s.now());
     if (isLeaseError(r)) return { header: this.header(), ID: req.ID, TTL: -1, grantedTTL: 0, keys: [] };
     return { header: this.header(), ID: req.ID, TTL: r.ttl, grantedTTL: r.grantedTTL, keys: req.keys ? r.keys.map((k) => Buffer.from(k)) : [] };
+  }
+
+  /** A follower asks the leader, whose lessor knows the remaining time (etcd's LeaseTimeToLive). */
+  private async leaseTimeToLiveAtLeader(req: LeaseTimeToLiveRequest__Output): Promise<LeaseTimeToLiveResponse> {
+    try {
+      const r = await this.s.leaseForwarder.timeToLive(big(req.ID), req.keys);
+      return { header: this.header(), ID: req.ID, TTL: r.ttl, grantedTTL: r.grantedTTL, keys: r.keys.map((k) => Buffer.from(k)) };
+    } catch (err) {
+      if (err instanceof EtcdError && err.code === 'LeaseNotFound') return { header: this.header(), ID: req.ID, TTL: -1, grantedTTL: 0, keys: [] };
+      throw err;
+    }
   }
 
   async leaseLeases(): Promise<LeaseLeasesResponse> {

@@ -3,7 +3,7 @@
  *   self   {"name":"default","id":"<hex>","state":"StateLeader","startTime":"<RFC 3339 ns>",
  *           "leaderInfo":{"leader":"<hex>","uptime":"12m19.7s","startTime":"…"},
  *           "recvAppendRequestCnt":0,"sendAppendRequestCnt":0}
- *   leader {"leader":"<hex>","followers":{"<hex>":{"latency":{"current":…,"average":…,"standardDeviation":0,
+ *   leader {"leader":"<hex>","followers":{"<hex>":{"latency":{"current":…,"average":…,"standardDeviation":…,
  *           "minimum":…,"maximum":…},"counts":{"fail":…,"success":…}}}}   (non-leader: 403 "not current leader")
  *   store  the V2StoreStats counters in etcd's order.
  * (HEAD is 405 too, as etcd's handlers allow GET only.)
@@ -35,8 +35,8 @@ export function goDuration(ms: number): string {
 }
 
 const hex = (id: bigint): string => id.toString(16);
-/** Go's float64 JSON: integers without a decimal point. */
-const num = (n: number): string => (Number.isFinite(n) ? String(n) : '0');
+/** Go's float64 JSON: integers without a decimal point (2^63, etcd's untouched minimum, in full). */
+const num = (n: number): string => (n === 2 ** 63 ? '9223372036854775808' : Number.isFinite(n) ? String(n) : '0');
 
 export function selfStatsJson(facade: V2Facade, nowMs: number): string {
   const s = facade.v2SelfStats();
@@ -49,7 +49,7 @@ export function leaderStatsJson(facade: V2Facade): string | undefined {
   const l = facade.v2LeaderStats();
   if (l === undefined) return undefined;
   const followers = l.followers.map((f) =>
-    `"${hex(f.id)}":{"latency":{"current":${num(f.latencyMs.current)},"average":${num(f.latencyMs.average)},"standardDeviation":0,` +
+    `"${hex(f.id)}":{"latency":{"current":${num(f.latencyMs.current)},"average":${num(f.latencyMs.average)},"standardDeviation":${num(f.latencyMs.standardDeviation)},` +
     `"minimum":${num(f.latencyMs.minimum)},"maximum":${num(f.latencyMs.maximum)}},"counts":{"fail":${f.fail},"success":${f.success}}}`);
   return `{"leader":"${hex(l.leader)}","followers":{${followers.join(',')}}}`;
 }

@@ -71,6 +71,8 @@ const TABLE: Record<EtcdErrorCode, readonly [Status, string]> = {
   Corrupt: e(S.DATA_LOSS, 'corrupt cluster'),
   NotSupportedForLearner: e(S.UNAVAILABLE, 'rpc not supported for learner'),
   BadLeaderTransferee: e(S.FAILED_PRECONDITION, 'bad leader transferee'),
+  // not in etcd's gRPC error table: it reaches the client as Unknown with the server's text
+  TimeoutLeaderTransfer: [S.UNKNOWN, 'etcdserver: request timed out, leader transfer took too long'],
   // Plain Go errors in etcd's lock/election servers: gRPC Unknown, no "etcdserver: " prefix.
   ElectionNoLeader: [S.UNKNOWN, 'election: no leader'],
   ElectionNotLeader: [S.UNKNOWN, 'election: not leader'],

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { ReadIndexer } from '../../../src/server/read-index.js';
 
-function indexer(opts: { firstId: bigint; applied?: () => number; retryMs?: number }) {
+function indexer(opts: { firstId: bigint; applied?: () => number; retryMs?: number; timeoutMs?: number }) {
   const sent: Buffer[] = [];
   let id = opts.firstId;
   const ri = new ReadIndexer({
@@ -9,6 +9,8 @@ function indexer(opts: { firstId: bigint; applied?: () => number; retryMs?: numb
     appliedIndex: opts.applied ?? (() => 10),
     nextContext: () => id++,
     retryMs: opts.retryMs,
+    timeoutMs: opts.timeoutMs,
+    timeoutError: () => new Error('etcdserver: request timed out'),
   });
   return { ri, sent };
 }
@@ -62,6 +64,21 @@ describe('ReadIndexer', () => {
       expect(served).toBe(true);
       vi.advanceTimersByTime(5000);
       expect(sent).toHaveLength(2); // answered: no more retries
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('fails a read that no round answered within the request timeout (no leader), and stops sending rounds', async () => {
+    vi.useFakeTimers();
+    try {
+      const { ri, sent } = indexer({ firstId: 1n, retryMs: 500, timeoutMs: 2000 });
+      const outcome = ri.waitLinearizable().then(() => 'served', (e: Error) => e.message);
+      vi.advanceTimersByTime(2000);
+      await expect(outcome).resolves.toBe('etcdserver: request timed out');
+      const rounds = sent.length;
+      vi.advanceTimersByTime(5000);
+      expect(sent.length).toBe(rounds);
     } finally {
       vi.useRealTimers();
     }

@@ -1,0 +1,106 @@
+/*
+ * The member among its peers: the peer transport (etcd's rafthttp), kept in step with the applied
+ * membership, the receiving side of raft messages, and the calls a follower forwards to the leader
+ * over the peer URLs (lease renewals and time-to-live, as etcd's leasehttp does).
+ */
+import type { Logger } from '../pkg/logger.js';
+import type { EtcdMetrics } from '../pkg/metrics.js';
+import type { RawNode } from '../raft/index.js';
+import { MessageType, type Message, type NodeId } from '../raft/types.js';
+import type { RaftCluster } from '../membership/index.js';
+import { PeerTransport, RemovedMemberError, type Receiver, type TransportObserver } from '../transport/index.js';
+import type { PeerClientTls } from '../transport/dial.js';
+
+export interface PeersDeps {
+  localId: bigint;
+  clusterId: bigint;
+  peerUrls: string[];
+  cluster: RaftCluster;
+  logger: Logger;
+  tls?: PeerClientTls;
+  node(): RawNode;
+  /** Steps a message into raft and runs the Ready loop. */
+  step(m: Message): void;
+  /** A peer told us we were removed: the member stops. */
+  onRemoved(): void;
+  observe?: TransportObserver;
+}
+
+/** The transport's observations as etcd's etcd_network_* metrics (peers labelled by hex id). */
+export function peerMetrics(m: EtcdMetrics, localId: bigint): TransportObserver {
+  const hex = (id: bigint): string => id.toString(16);
+  return {
+    bytes: (peer, dir, n) => (dir === 'sent' ? m.peerSentBytes.inc({ To: hex(peer) }, n) : m.peerReceivedBytes.inc({ From: hex(peer) }, n)),
+    sendFailure: (peer) => m.peerSentFailures.inc({ To: hex(peer) }),
+    roundTrip: (peer, s) => m.peerRoundTripSeconds.observe({ To: hex(peer) }, s),
+    active: (peer, up) => m.activePeers.inc({ Local: hex(localId), Remote: hex(peer) }, up ? 1 : -1),
+  };
+}
+
+export class Peers implements Receiver {
+  readonly transport: PeerTransport;
+  private known = new Map<bigint, string>();
+
+  constructor(private readonly d: PeersDeps) {
+    this.transport = new PeerTransport({
+      local: { id: d.localId, clusterId: d.clusterId, peerUrls: d.peerUrls },
+      receiver: this,
+      logger: d.logger,
+      tls: d.tls,
+      onRemoved: () => d.onRemoved(),
+      observe: d.observe,
+    });
+  }
+
+  process(m: Message): void {
+    if (this.d.cluster.isRemoved(m.from)) throw new RemovedMemberError();
+    if (m.type === MessageType.MsgApp) this.transport.stats.recvAppendRequestCnt++;
+    this.d.step(m);
+  }
+
+  isIdRemoved(id: NodeId): boolean {
+    return this.d.cluster.isRemoved(id);
+  }
+
+  reportUnreachable(id: NodeId): void {
+    this.d.node().reportUnreachable(id);
+  }
+
+  reportSnapshot(id: NodeId, failed: boolean): void {
+    this.d.node().reportSnapshot(id, failed);
+  }
+
+  /** Adds, updates and removes transport peers to match the applied membership. */
+  sync(): void {
+    const now = new Map<bigint, string>();
+    for (const m of this.d.cluster.members()) {
+      if (m.id === this.d.localId) continue;
+      const urls = m.peerURLs.join(',');
+      now.set(m.id, urls);
+      const before = this.known.get(m.id);
+      if (before === undefined) this.transport.addPeer(m.id, m.peerURLs);
+      else if (before !== urls) this.transport.updatePeer(m.id, m.peerURLs);
+    }
+    for (const id of this.known.keys()) if (!now.has(id)) this.transport.removePeer(id);
+    this.known = now;
+  }
+
+  /** Posts to the leader's peer URLs in turn; the first answer wins. */
+  async postToMember(id: bigint, path: string, body: Uint8Array, timeoutMs: number): Promise<{ status: number; body: Buffer }> {
+    const m = this.d.cluster.member(id);
+    if (!m) throw new Error(`member ${id.toString(16)} not found`);
+    let last: unknown = new Error('no peer URL');
+    for (const url of m.peerURLs) {
+      try {
+        return await this.transport.postRaw(url, path, body, timeoutMs);
+      } catch (err) {
+        last = err;
+      }
+    }
+    throw last;
+  }
+
+  close(): Promise<void> {
+    return this.transport.close();
+  }
+}
