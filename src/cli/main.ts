@@ -5,15 +5,20 @@
  */
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createHttpApp } from '../api/http/index.js';
+import { peerApi } from '../api/peer/index.js';
 import { v2Api } from '../api/v2/index.js';
 import { createGrpcServer } from '../api/v3/server.js';
 import { capHeapGrowth } from '../platform/heap-growth.js';
 import { listenClient, type ClientListener } from '../platform/listen.js';
+import { listenPeer, type PeerListener } from '../platform/listen-peer.js';
+import { peerTlsOptions, type PeerTls } from '../platform/peer-tls.js';
+import type { PeerClientTls } from '../transport/dial.js';
 import { sdNotify } from '../platform/sd-notify.js';
 import { buildTlsOptions } from '../platform/tls.js';
 import { SNAPSHOT_CATCH_UP_ENTRIES, type ServerConfig } from '../server/config.js';
-import { EtcdServer } from '../server/server.js';
+import { EtcdServer, SERVER_VERSION } from '../server/server.js';
 import { ServerFacade } from '../server/v3-facade.js';
 import { ConfigError, earlyAction, parseConfig, type Config } from './config.js';
 import { flagsText, usageText, versionText } from './help.js';
@@ -35,7 +40,7 @@ function makeLogger(c: Config): Logger {
   return pino({ level, base: { pid: process.pid } }, pino.destination({ dest: target, sync: false }));
 }
 
-export function toServerConfig(c: Config, logger: Logger): ServerConfig {
+export function toServerConfig(c: Config, logger: Logger, peerClientTls?: PeerClientTls): ServerConfig {
   const urls = (us: URL[]): string[] => us.map(formatUrl);
   return {
     name: c.name,
@@ -60,6 +65,7 @@ export function toServerConfig(c: Config, logger: Logger): ServerConfig {
     backendBatchIntervalMs: c.backendBatchIntervalMs,
     backendBatchLimit: c.backendBatchLimit,
     logger,
+    peerClientTls,
   };
 }
 
@@ -91,6 +97,39 @@ async function serveClients(c: Config, server: EtcdServer, logger: Logger): Prom
   return listeners;
 }
 
+/** The peer TLS pieces (server options with etcd's checks, client options), as etcd applies --peer-*. */
+async function peerTlsOf(c: Config, logger: Logger): Promise<PeerTls> {
+  return peerTlsOptions(c.peerTls, {
+    autoTlsDir: path.join(c.dataDir, 'fixtures', 'peer'),
+    hosts: c.listenPeerUrls.map((u) => u.host),
+    cipherSuites: c.cipherSuites,
+    onReject: (r) => logger.warn(r, 'rejected connection'),
+  });
+}
+
+/** Serves the peer URLs: raft's paths (the transport) and the peer API; Go's 404 for the rest. */
+async function servePeers(c: Config, server: EtcdServer, tls: PeerTls, logger: Logger): Promise<PeerListener[]> {
+  const api = peerApi({
+    clusterId: () => server.clusterId,
+    members: () => server.cluster.members(),
+    version: () => ({ etcdserver: SERVER_VERSION, etcdcluster: server.clusterVersion === '' ? 'not_decided' : server.clusterVersion }),
+    leaseRenew: (id) => server.leaseRenewAtLeader(id),
+    leaseTimeToLive: (id, keys) => server.leaseTimeToLiveAtLeader(id, keys),
+  });
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    if (server.peers.transport.handle(req, res) || api(req, res)) return;
+    res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });
+    res.end('404 page not found\n');
+  };
+  const listeners: PeerListener[] = [];
+  for (const url of c.listenPeerUrls) {
+    const l = await listenPeer(url, handler, tls.server && { options: tls.server, guard: tls.guard });
+    logger.info({ address: `${l.address.host}:${l.address.port}`, tls: url.protocol === 'https:' }, 'serving peer traffic');
+    listeners.push(l);
+  }
+  return listeners;
+}
+
 async function main(argv: string[]): Promise<number> {
   const early = earlyAction(argv);
   if (early === 'version') {
@@ -108,9 +147,20 @@ async function main(argv: string[]): Promise<number> {
   for (const n of notices) logger.info(n);
   for (const w of warnings) logger.warn(w);
   for (const w of await validateEnvironment(config, probeDataDir)) logger.warn(w);
-  const server = await EtcdServer.start(toServerConfig(config, logger));
+  const peerTls = await peerTlsOf(config, logger);
+  const server = await EtcdServer.start(toServerConfig(config, logger, peerTls.client));
+  // A fatal error from here on ends the process with status 1 (systemd restarts it), even before
+  // the member is ready.
+  let fatal: (err: unknown) => void = () => undefined;
+  const failed = new Promise<number>((resolve) => (fatal = () => resolve(1)));
+  server.onFatal((err) => fatal(err));
+  const peerListeners = await servePeers(config, server, peerTls, logger);
   const listeners = await serveClients(config, server, logger);
-  await server.ready();
+  const first = await Promise.race([server.ready().then(() => 0), failed]);
+  if (first !== 0) {
+    logger.flush();
+    return first;
+  }
   await sdNotify('READY=1', { onError: (why) => logger.warn({ why }, 'could not notify systemd') });
   logger.info({ name: config.name, dataDir: config.dataDir }, 'ready to serve client requests');
   return new Promise<number>((resolve) => {
@@ -121,13 +171,14 @@ async function main(argv: string[]): Promise<number> {
       logger.info({ signal }, 'received signal; shutting down');
       await sdNotify('STOPPING=1');
       await Promise.all(listeners.map((l) => l.close()));
-      await server.stop();
+      await server.stop(); // a leader hands over first, through the peer links still open
+      await Promise.all(peerListeners.map((l) => l.close()));
       logger.flush();
       resolve(0);
     };
-    server.onFatal(() => {
+    void failed.then((code) => {
       logger.flush();
-      resolve(1);
+      resolve(code);
     });
     process.on('SIGTERM', () => void stop('SIGTERM'));
     process.on('SIGINT', () => void stop('SIGINT'));
