@@ -17,6 +17,7 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { screenHttp2 } from './h2-authority.js';
+import { closeLikeCmux, firstLineVerdict } from './http1-line.js';
 import { rejection, rememberPeerAddresses, tlsErrorText, type RejectionLog, type TlsOptions } from './tls.js';
 
 export const HTTP2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
@@ -111,7 +112,8 @@ export async function bind(server: net.Server, url: URL): Promise<{ host: string
 
 /**
  * Read until the first bytes tell HTTP/2 from anything else, push them back, call `route`.
- * Once per connection; costs one extra 'readable' callback.
+ * Once per connection; costs one extra 'readable' callback. Without TLS, anything else must start
+ * with an HTTP/1 request line as etcd's cmux wants it (http1-line.ts), or is closed unanswered.
  */
 export function sniffHttp2(socket: net.Socket, route: (isHttp2: boolean) => void): void {
   let buf: Buffer = Buffer.alloc(0);
@@ -133,8 +135,17 @@ export function sniffHttp2(socket: net.Socket, route: (isHttp2: boolean) => void
     let chunk: Buffer | null;
     while ((chunk = socket.read() as Buffer | null) !== null) buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
     const n = Math.min(buf.length, HTTP2_PREFACE.length);
-    if (!buf.subarray(0, n).equals(HTTP2_PREFACE.subarray(0, n))) finish(false);
-    else if (n === HTTP2_PREFACE.length) finish(true);
+    if (buf.subarray(0, n).equals(HTTP2_PREFACE.subarray(0, n))) {
+      if (n === HTTP2_PREFACE.length) finish(true);
+      return;
+    }
+    const verdict = socket instanceof tls.TLSSocket ? 'http1' : firstLineVerdict(buf);
+    if (verdict === 'http1') finish(false);
+    else if (verdict === 'refuse' && !done) {
+      done = true; // as cmux: no listener takes it, no answer
+      socket.removeListener('readable', onReadable);
+      closeLikeCmux(socket, buf);
+    }
   };
   const onEnd = (): void => finish(undefined);
   socket.on('readable', onReadable);

@@ -7,6 +7,7 @@ import type { Logger } from '../../pkg/logger.js';
 import { createMetrics, type EtcdMetrics } from '../../pkg/metrics.js';
 import { packageDefinition } from '../v3/proto.js';
 import { gatewayPlugin, textReply } from './gateway.js';
+import { GO_MAX_HEADER_BYTES, goClientError, goRefuse, goRequestRefusal } from './go-http.js';
 import { checkHealth } from './health.js';
 import { JsonCodec } from './json-codec.js';
 
@@ -70,7 +71,10 @@ export function createHttpApp(facade: EtcdServerFacade, opts: HttpAppOptions): F
   const raw = opts.enableV2 ? opts.rawHandlers ?? [] : [];
   const app = fastify({
     serverFactory: (handler, options) => {
-      const server = createServer((req, res) => {
+      // Go's limits and refusals before any handler (go-http.ts)
+      const server = createServer({ maxHeaderSize: GO_MAX_HEADER_BYTES, requireHostHeader: false }, (req, res) => {
+        const refused = goRequestRefusal(req);
+        if (refused !== undefined) return goRefuse(res, refused);
         if (hasBadPathEscape(req.url ?? '')) return goBadRequest(res);
         for (const h of raw) if (h(req, res, CORS_HEADERS)) return;
         handler(req, res);
@@ -85,6 +89,7 @@ export function createHttpApp(facade: EtcdServerFacade, opts: HttpAppOptions): F
     loggerInstance: opts.logger.child({ room: 'api/http' }),
     logController: new LogController({ disableRequestLogging: true }),
     requestTimeout: 0, // watch requests stay open as long as the client wants
+    clientErrorHandler: goClientError,
     bodyLimit: gatewayBodyBytesMax(opts.maxRequestBytes),
   }) as unknown as FastifyInstance;
   const codec = jsonCodec();
