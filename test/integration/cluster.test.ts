@@ -140,3 +140,22 @@ describe('a cluster of three members of ours', () => {
     expect(await ctlOk(leader.endpoint, ['get', 'after', '--consistency=s'])).toBe('after\nfailover\n');
   }, 90_000);
 });
+
+describe('a cluster of five members of ours', () => {
+  it('survives the loss of two members, and they catch up when they return', async () => {
+    const five = await startCluster(['ours', 'ours', 'ours', 'ours', 'ours'], { token: 'five' });
+    const leader = await leaderOf(five);
+    const down = five.filter((m) => m !== leader).slice(0, 2);
+    for (const m of down) await m.kill();
+    const up = five.filter((m) => !down.includes(m));
+    for (let i = 0; i < 20; i++) expect(await ctlOk(up[i % 3]!.endpoint, ['put', `five${i}`, `${i}`])).toBe('OK\n');
+    for (const m of down) await m.restart();
+    let hashes = await hashKvs(five);
+    for (let i = 0; i < 50 && new Set(hashes).size > 1; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      hashes = await hashKvs(five);
+    }
+    expect(new Set(hashes).size).toBe(1);
+    expect(await ctlOk(down[0]!.endpoint, ['get', 'five19', '--consistency=s'])).toBe('five19\n19\n');
+  }, 90_000);
+});
