@@ -10,15 +10,24 @@ class SyntaxFound extends Error {}
 const isWs = (c: string | undefined) => c === ' ' || c === '\t' || c === '\n' || c === '\r';
 const isDigit = (c: string | undefined) => c !== undefined && c >= '0' && c <= '9';
 
-function quoteChar(c: string): string {
+const GO_ESCAPES: Record<number, string> = { 7: '\\a', 8: '\\b', 9: '\\t', 10: '\\n', 11: '\\v', 12: '\\f', 13: '\\r', 92: '\\\\' };
+
+/** Go's quoteChar: one byte, as strconv.Quote writes the rune of its value ('\x01', '\u0085', 'é'). */
+export function quoteChar(c: string): string {
   if (c === "'") return "'\\''";
   if (c === '"') return `'"'`;
-  return `'${JSON.stringify(c).slice(1, -1)}'`;
+  const b = c.charCodeAt(0);
+  const esc = GO_ESCAPES[b];
+  if (esc !== undefined) return `'${esc}'`;
+  if (b < 0x20 || b === 0x7f) return `'\\x${b.toString(16).padStart(2, '0')}'`;
+  if ((b >= 0x80 && b <= 0xa0) || b === 0xad) return `'\\u${b.toString(16).padStart(4, '0')}'`; // not printable
+  return `'${c}'`;
 }
 
 export function goJsonSyntaxError(text: string): string {
   try {
-    new Walker(text).top();
+    new Walker(Buffer.from(text, 'utf8').toString('latin1')).top(); // Go's scanner reads bytes
+
     return 'unexpected EOF';
   } catch (err) {
     if (err instanceof SyntaxFound) return err.message;
