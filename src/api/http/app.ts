@@ -56,9 +56,15 @@ export function goBadRequest(res: ServerResponse): void {
   res.socket?.end('HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n400 Bad Request');
 }
 
-/** The gateway's JSON body may exceed the request itself: base64 (4/3) plus JSON framing. */
+/** Bodies up to this are read whole, so that an oversized request gets gRPC's refusal naming its size. */
+const GATEWAY_BODY_FLOOR = 64 * 1024 * 1024;
+
+/**
+ * The gateway's JSON body may exceed the request itself: base64 (4/3) plus JSON framing. etcd's
+ * gateway reads any body whole; past this memory guard ours answers "request is too large".
+ */
 export function gatewayBodyBytesMax(maxRequestBytes: number): number {
-  return 2 * Math.ceil((maxRequestBytes * 4) / 3) + 1024 * 1024;
+  return Math.max(2 * Math.ceil((maxRequestBytes * 4) / 3) + 1024 * 1024, GATEWAY_BODY_FLOOR);
 }
 
 let sharedCodec: JsonCodec | undefined;
