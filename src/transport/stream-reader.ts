@@ -86,15 +86,9 @@ export class StreamReader {
     req.on('timeout', () => req.destroy(new Error('i/o timeout')));
     req.on('error', (err) => fail(err.message));
     req.on('response', (res) => {
-      if (res.statusCode !== 200) {
-        this.refused(res, url);
-        failed = true;
-        return;
-      }
-      this.read(res, () => {
-        failed = true;
-        this.redial();
-      });
+      failed = true; // from here on the response's own end decides when to dial again
+      if (res.statusCode !== 200) return this.refused(res, url);
+      this.read(res, () => this.redial());
     });
     req.end();
   }
@@ -137,7 +131,10 @@ export class StreamReader {
     const chunks: Buffer[] = [];
     res.on('data', (c: Buffer) => chunks.push(c));
     res.on('error', () => undefined);
-    res.on('end', () => {
+    let done = false;
+    const finish = (): void => {
+      if (done) return;
+      done = true;
       const body = Buffer.concat(chunks).toString().replace(/\n$/, '');
       this.ctx.unreachable(url);
       const remote = idHex(this.peerId);
@@ -153,6 +150,8 @@ export class StreamReader {
       }
       this.ctx.onActive(false, `status ${res.statusCode}`);
       this.redial();
-    });
+    };
+    res.on('end', finish);
+    res.on('close', finish); // a reset before the end: dial again all the same
   }
 }
