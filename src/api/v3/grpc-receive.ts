@@ -34,7 +34,7 @@ const PREFIX = 5;
 
 /** Follows the 5-byte-prefixed messages of one request stream as grpc-go reads them. */
 export class RecvCheck {
-  private readonly prefix = Buffer.alloc(PREFIX);
+  private prefix: Buffer | undefined; // only for a prefix split across chunks
   private prefixFill = 0;
   private bodyLeft = 0;
   private flag = 0;
@@ -55,14 +55,22 @@ export class RecvCheck {
         this.bodyLeft -= take;
         if (this.bodyLeft > 0) break;
       } else {
-        const take = Math.min(PREFIX - this.prefixFill, chunk.length - off);
-        chunk.copy(this.prefix, this.prefixFill, off, off + take);
-        off += take;
-        this.prefixFill += take;
-        if (this.prefixFill < PREFIX) break;
-        this.prefixFill = 0;
-        this.flag = this.prefix[0]!;
-        const len = this.prefix.readUInt32BE(1);
+        let len: number;
+        if (this.prefixFill === 0 && chunk.length - off >= PREFIX) {
+          this.flag = chunk[off]!;
+          len = chunk.readUInt32BE(off + 1);
+          off += PREFIX;
+        } else {
+          const prefix = (this.prefix ??= Buffer.alloc(PREFIX));
+          const take = Math.min(PREFIX - this.prefixFill, chunk.length - off);
+          chunk.copy(prefix, this.prefixFill, off, off + take);
+          off += take;
+          this.prefixFill += take;
+          if (this.prefixFill < PREFIX) break;
+          this.prefixFill = 0;
+          this.flag = prefix[0]!;
+          len = prefix.readUInt32BE(1);
+        }
         if (len > this.maxBytes) {
           return { code: Status.RESOURCE_EXHAUSTED, details: `grpc: received message larger than max (${len} vs. ${this.maxBytes})` };
         }
