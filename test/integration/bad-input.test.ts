@@ -99,6 +99,8 @@ const GRPC_CASES: [string, GrpcRequest, string, string][] = [
   ['Watch, undecodable', { path: WATCH, frames: [frame(Buffer.from([0xff, 0xff]))] }, '13', 'grpc: failed to unmarshal the received message unexpected EOF'],
   ['Watch of 3 MiB', { path: WATCH, frames: [frame(Buffer.alloc(3 << 20))] }, '8', 'grpc: received message larger than max (3145728 vs. 2097152)'],
   ['Watch, flag 7 after a watch was created', { path: WATCH, frames: [frame(watchCreate)], afterFirst: frame(watchCreate, 7), end: false }, '13', 'grpc: received unexpected payload format 7'],
+  ['an unknown method', { path: '/etcdserverpb.KV/Nope', frames: [frame('')] }, '12', 'unknown method Nope for service etcdserverpb.KV'],
+  ['an unknown service', { path: '/foo.Bar/Baz', frames: [frame('')] }, '12', 'unknown service foo.Bar'],
   ['LeaseKeepAlive, flag 1 after an answer', { path: '/etcdserverpb.Lease/LeaseKeepAlive', frames: [frame(Buffer.from([0x08, 0x01]))], afterFirst: frame(Buffer.from([0x08, 0x01]), 1), end: false }, '13', FLAG1],
 ];
 

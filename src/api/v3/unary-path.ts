@@ -27,7 +27,7 @@
 import * as http2 from 'node:http2';
 import type * as grpc from '@grpc/grpc-js';
 import { status as Status } from '@grpc/grpc-js';
-import { RecvCheck, encodeGrpcMessage, encodingRefusal, guardStream, refuseStream, statusFields } from './grpc-receive.js';
+import { RecvCheck, encodeGrpcMessage, encodingRefusal, guardStream, refuseStream, statusFields, type RecvStatus } from './grpc-receive.js';
 
 export { encodeGrpcMessage };
 
@@ -78,6 +78,7 @@ export class UnaryPath {
   private readonly routes = new Map<string, Route>();
   /** Every method of the server by path: true when unary (grpc-go reads one message). */
   private readonly unaryByPath = new Map<string, boolean>();
+  private readonly services = new Set<string>();
   /** Calls taken by this path so far (the rest went to grpc-js). */
   served = 0;
 
@@ -88,6 +89,7 @@ export class UnaryPath {
   addService(def: grpc.ServiceDefinition, impl: grpc.UntypedServiceImplementation, short = true): void {
     for (const [name, md] of Object.entries(def) as [string, AnyMethod][]) {
       this.unaryByPath.set(md.path, !md.requestStream && !md.responseStream);
+      this.services.add(md.path.slice(1, md.path.lastIndexOf('/')));
       if (md.requestStream || md.responseStream || !short) continue;
       const handler = impl[name] as unknown as UnaryHandler | undefined;
       if (!handler) continue;
@@ -106,7 +108,7 @@ export class UnaryPath {
       h2.removeAllListeners('stream');
       h2.on('stream', (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, flags: number, raw: string[]) => {
         const unary = this.unaryByPath.get(headers[':path'] ?? '');
-        const refused = unary === undefined ? undefined : encodingRefusal(headers);
+        const refused = unary === undefined ? this.unknown(headers) : encodingRefusal(headers);
         if (refused !== undefined) return refuseStream(stream, refused);
         if (this.serve(stream, headers)) return;
         const before = unary === undefined ? undefined : { data: new Set(stream.listeners('data')), end: new Set(stream.listeners('end')) };
@@ -116,6 +118,17 @@ export class UnaryPath {
       return h2;
     };
     return true;
+  }
+
+  /** grpc-go's answer to a gRPC call of a method nobody registered (grpc-js has its own words). */
+  private unknown(headers: http2.IncomingHttpHeaders): RecvStatus | undefined {
+    const path = headers[':path'] ?? '';
+    const ct = headers['content-type'];
+    const pos = path.lastIndexOf('/');
+    if (headers[':method'] !== 'POST' || typeof ct !== 'string' || !ct.startsWith('application/grpc') || pos <= 0) return undefined;
+    const service = path.slice(path.startsWith('/') ? 1 : 0, pos);
+    const details = this.services.has(service) ? `unknown method ${path.slice(pos + 1)} for service ${service}` : `unknown service ${service}`;
+    return { code: Status.UNIMPLEMENTED, details };
   }
 
   /** Take the stream if it is a plain unary call to a registered method; false leaves it to grpc-js. */

@@ -161,7 +161,6 @@ describe('api/v3 unary short path', () => {
     ['an expired deadline', '/test.T/Hang', [frame('x')], { 'grpc-timeout': '30m' }, true],
     ['the token metadata', '/test.T/Token', [frame('x')], { token: 'abc.def' }, true],
     ['a wrong content type', '/test.T/Echo', [frame('x')], { 'content-type': 'text/plain' }, false],
-    ['an unknown method', '/test.T/Nope', [frame('x')], {}, false],
     ['a streaming method', '/test.T/Stream', [frame('x')], {}, false],
   ];
 
@@ -200,6 +199,8 @@ describe('api/v3 unary short path', () => {
     ['a streaming call cut short', '/test.T/Stream', [frame('hello').subarray(0, 7)], {}, 13, 'unexpected EOF'],
     ['a streaming call over the limit', '/test.T/Stream', [big], {}, 8, `grpc: received message larger than max (${MAX_RECEIVE + 1} vs. ${MAX_RECEIVE})`],
     ['a streaming call with gzip', '/test.T/Stream', [gzipped], GZIP, 12, 'grpc: Decompressor is not installed for grpc-encoding "gzip"'],
+    ['an unknown method', '/test.T/Nope', [frame('x')], {}, 12, 'unknown method Nope for service test.T'],
+    ['an unknown service', '/test.U/Echo', [frame('x')], {}, 12, 'unknown service test.U'],
   ];
 
   for (const [name, path, body, extra, code, message] of grpcGo) {
