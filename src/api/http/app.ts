@@ -87,6 +87,7 @@ export function createHttpApp(facade: EtcdServerFacade, opts: HttpAppOptions): F
       });
       // what fastify does to a server it makes itself, from its resolved options (below and defaults)
       const o = options as unknown as { keepAliveTimeout: number; requestTimeout: number; connectionTimeout: number };
+      server.maxHeadersCount = 0; // Go keeps every header (Node drops those past 2,000); the size limit bounds them
       server.keepAliveTimeout = o.keepAliveTimeout;
       server.requestTimeout = o.requestTimeout;
       server.setTimeout(o.connectionTimeout);

@@ -53,6 +53,8 @@ const OK_HEADERS = { ':status': 200, 'content-type': 'application/grpc' };
 const OK_TRAILERS = { 'grpc-status': '0', 'grpc-message': '' };
 const RESPOND_OK = { waitForTrailers: true, sendDate: false };
 const RESPOND_FAIL = { endStream: true, sendDate: false };
+/** grpc-go's 16 MiB header list at its 32-byte overhead per header. */
+const MAX_HEADER_PAIRS = (16 << 20) / 32;
 const DEADLINE_REGEX = /(\d{1,8})\s*([HMSmun])/;
 const DEADLINE_UNIT_MS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 0.001, n: 0.000001 };
 const noop = (): void => {};
@@ -99,10 +101,12 @@ export class UnaryPath {
 
   /** Put this path in front of grpc-js's stream handler on every http2 server `server` creates. */
   install(server: grpc.Server): boolean {
-    const s = server as unknown as { createHttp2Server?: (creds: unknown) => http2.Http2Server };
+    const s = server as unknown as { createHttp2Server?: (creds: unknown) => http2.Http2Server; commonServerOptions?: http2.ServerOptions };
     const create = s.createHttp2Server;
     if (typeof create !== 'function') return false;
     s.createHttp2Server = (creds: unknown): http2.Http2Server => {
+      // grpc-go counts no headers (its limit is 16 MiB of them); Node's http2 resets a stream past 128
+      if (s.commonServerOptions !== undefined) s.commonServerOptions.maxHeaderListPairs ??= MAX_HEADER_PAIRS;
       const h2 = create.call(server, creds);
       const grpcListeners = h2.listeners('stream') as StreamListener[];
       h2.removeAllListeners('stream');

@@ -218,6 +218,15 @@ describe('api/v3 unary short path', () => {
     });
   }
 
+  it('takes a call with 2,000 headers, as grpc-go (Node\'s http2 alone resets past 128)', async () => {
+    const many = Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [`x-h${i}`, 'v']));
+    for (const path of ['/test.T/Echo', '/test.T/Stream']) {
+      const a = await raw(short.port, path, [frame('x')], many);
+      expect(a.headers[':status']).toBe(200);
+      expect(a.trailers['grpc-status']).toBe('0');
+    }
+  });
+
   it('reads one message of a unary call, as grpc-go: what follows it is ignored', async () => {
     for (const rest of [[frame('b')], [frame('b', 1)], [frame('b', 7)], [Buffer.from([0, 0])], [big]]) {
       const ours = await raw(short.port, '/test.T/Echo', [frame('a'), ...rest]);
