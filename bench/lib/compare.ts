@@ -8,49 +8,21 @@
 import { writeFileSync } from 'node:fs';
 import { ETCD_BIN, oursRunner, startDaemon, type Daemon, type Impl } from './daemons.js';
 import { rssMb } from './proc.js';
+import { addSample, formatTable, notes, roundLine, sampleRows, type Row, type Samples } from './rows.js';
 import { runBench } from './run.js';
 import { median } from './stats.js';
-import type { BenchOptions, BenchResult } from './types.js';
+import type { BenchOptions } from './types.js';
 import { existsSync } from 'node:fs';
 import { checkPerf } from './check-perf.js';
+import { BASE, singleMemberCases, type CaseSpec } from './specs.js';
 import { wrkAvailable } from './wrk.js';
 
-export type Metric = 'req_per_s' | 'p50_ms' | 'p99_ms' | 'rss_mb' | 'restart_s';
-export interface Row { case: string; metric: Metric; ours: number; etcd: number }
+export type { Metric, Row } from './rows.js';
+export { singleMemberCases } from './specs.js';
 
-interface CaseSpec { name: string; opts: Partial<BenchOptions> & Pick<BenchOptions, 'case' | 'total'> }
+export interface Args { rounds: number; scale: number; only?: string[]; json?: string; cluster: boolean; restartKeys: number; memory: boolean; checkPerf?: string }
 
-const BASE: Omit<BenchOptions, 'case' | 'total' | 'endpoints'> = {
-  conns: 1, clients: 1, keySize: 8, valSize: 256, keySpace: 1, sequentialKeys: false, consistency: 'l',
-  watchers: 1, watchStreams: 1, putRate: 100, workers: 0,
-};
-
-/** The single-member cases, with totals at scale 1 (about 1–2 s each on etcd on a quiet 2-core box). */
-export function singleMemberCases(scale: number, v2Driver: 'node' | 'wrk' = wrkAvailable() ? 'wrk' : 'node'): CaseSpec[] {
-  const n = (x: number): number => Math.max(Math.min(x, 20), Math.round(x * scale));
-  const many = { conns: 100, clients: 1000 };
-  const v2 = { driver: v2Driver, durationS: Math.max(1, 3 * scale) }; // wrk runs for a time
-  return [
-    { name: 'put-1', opts: { case: 'put', total: n(2000) } },
-    { name: 'put-1000', opts: { case: 'put', total: n(20_000), ...many } },
-    { name: 'txn-put-1000', opts: { case: 'txn-put', total: n(20_000), ...many, keySpace: 1000 } },
-    { name: 'range-l-1000', opts: { case: 'range', total: n(20_000), ...many } },
-    { name: 'range-s-1000', opts: { case: 'range', total: n(20_000), ...many, consistency: 's' } },
-    { name: 'watch-1', opts: { case: 'watch', total: n(100), watchers: 1, watchStreams: 1 } },
-    // put rates keep the events/s (watchers x rate) well below what the generator decodes (~50k/s)
-    { name: 'watch-100', opts: { case: 'watch', total: n(100), watchers: 100, watchStreams: 10, conns: 10, putRate: 50 } },
-    { name: 'watch-10000', opts: { case: 'watch', total: n(10), watchers: 10_000, watchStreams: 100, conns: 10, putRate: 2 } },
-    { name: 'lease-keepalive-100', opts: { case: 'lease-keepalive', total: n(10_000), conns: 10, clients: 100 } },
-    // issue 5: v2 GET and PUT with 64 connections, one client each, driven by wrk when it is installed
-    // (Node's HTTP client would be the bottleneck: lib/wrk.ts)
-    { name: 'v2-put-64', opts: { case: 'v2-put', total: n(5000), conns: 64, clients: 64, ...v2 } },
-    { name: 'v2-get-64', opts: { case: 'v2-get', total: n(5000), conns: 64, clients: 64, ...v2 } },
-  ];
-}
-
-interface Args { rounds: number; scale: number; only?: string[]; json?: string; cluster: boolean; restartKeys: number; memory: boolean; checkPerf?: string }
-
-function parseArgs(argv: string[]): Args {
+export function parseArgs(argv: string[]): Args {
   const a: Args = { rounds: 3, scale: 1, cluster: false, restartKeys: 100_000, memory: true };
   for (let i = 0; i < argv.length; i++) {
     const v = (): string => argv[++i] ?? '';
@@ -70,8 +42,6 @@ function parseArgs(argv: string[]): Args {
   return a;
 }
 
-type Samples = Map<string, Record<Impl, BenchResult[]>>;
-
 async function perfRounds(a: Args, samples: Samples): Promise<void> {
   const specs = singleMemberCases(a.scale).filter((c) => !a.only || a.only.includes(c.name));
   if (specs.length === 0) return;
@@ -83,9 +53,8 @@ async function perfRounds(a: Args, samples: Samples): Promise<void> {
       for (const spec of specs) {
         for (const impl of order) {
           const res = await runBench(benchOpts(d[impl], spec.opts));
-          if (!samples.has(spec.name)) samples.set(spec.name, { ours: [], etcd: [] });
-          samples.get(spec.name)![impl].push(res);
-          console.log(`round ${r} ${spec.name.padEnd(20)} ${impl.padEnd(4)} ${res.reqPerS.toFixed(0).padStart(7)}/s p50 ${res.latencyMs.p50.toFixed(2)} p99 ${res.latencyMs.p99.toFixed(2)} ms, errors ${res.errors}${res.case === 'watch' ? `, lost ${res.lost}` : ''}, generator CPU ${res.generatorCpuPct.toFixed(0)}%${serverCpu(res)}`);
+          addSample(samples, spec.name, impl, res);
+          console.log(roundLine(r, spec.name, impl, res));
         }
       }
     }
@@ -94,18 +63,7 @@ async function perfRounds(a: Args, samples: Samples): Promise<void> {
   }
 }
 
-/** The server's CPU per answered request in µs (steadier than req/s when the machine is shared). */
-function cpuPerRequestUs(r: BenchResult): number | undefined {
-  const s = r.server?.cpuS;
-  return s === undefined || r.ok === 0 ? undefined : (s * 1e6) / r.ok;
-}
-
-function serverCpu(r: BenchResult): string {
-  const us = cpuPerRequestUs(r);
-  return us === undefined ? '' : `, server CPU ${us.toFixed(0)} µs/req`;
-}
-
-function benchOpts(d: Daemon, o: CaseSpec['opts']): BenchOptions {
+export function benchOpts(d: Daemon, o: CaseSpec['opts']): BenchOptions {
   return { ...BASE, ...o, endpoints: [d.endpoint], pid: d.pid };
 }
 
@@ -127,14 +85,7 @@ async function memoryRound(impl: Impl, keys: number): Promise<MemorySample> {
 }
 
 function rowsOf(samples: Samples, mem: Record<Impl, MemorySample[]>, keys: number): Row[] {
-  const rows: Row[] = [];
-  // a side that answered nothing (e.g. v2 not served) has no figures: NaN, printed '-', null in JSON
-  const m = (xs: BenchResult[], f: (r: BenchResult) => number): number => median(xs.filter((r) => r.ok > 0).map(f));
-  for (const [name, s] of samples) {
-    rows.push({ case: name, metric: 'req_per_s', ours: m(s.ours, (r) => r.reqPerS), etcd: m(s.etcd, (r) => r.reqPerS) });
-    rows.push({ case: name, metric: 'p50_ms', ours: m(s.ours, (r) => r.latencyMs.p50), etcd: m(s.etcd, (r) => r.latencyMs.p50) });
-    rows.push({ case: name, metric: 'p99_ms', ours: m(s.ours, (r) => r.latencyMs.p99), etcd: m(s.etcd, (r) => r.latencyMs.p99) });
-  }
+  const rows = sampleRows(samples);
   if (mem.ours.length && mem.etcd.length) {
     const mm = (impl: Impl, f: (x: MemorySample) => number): number => median(mem[impl].map(f));
     const k = keys >= 1000 ? `${keys / 1000}k` : String(keys);
@@ -144,31 +95,6 @@ function rowsOf(samples: Samples, mem: Record<Impl, MemorySample[]>, keys: numbe
     rows.push({ case: `restart-${k}`, metric: 'restart_s', ours: mm('ours', (x) => x.restartS), etcd: mm('etcd', (x) => x.restartS) });
   }
   return rows;
-}
-
-const num = (x: number): string => (Number.isNaN(x) ? '-' : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
-
-export function formatTable(rows: Row[]): string {
-  const lines = ['| case | metric | ours | etcd | ours/etcd |', '|---|---|---|---|---|'];
-  for (const r of rows) lines.push(`| ${r.case} | ${r.metric} | ${num(r.ours)} | ${num(r.etcd)} | ${num(r.ours / r.etcd).replace(/^(\d+)$/, '$1')} |`);
-  return lines.join('\n');
-}
-
-function notes(samples: Samples): string {
-  const out: string[] = [];
-  for (const [name, s] of samples) {
-    const sum = (xs: BenchResult[], f: (r: BenchResult) => number): number => xs.reduce((a, r) => a + f(r), 0);
-    const gen = (xs: BenchResult[]): string => median(xs.map((r) => r.generatorCpuPct)).toFixed(0);
-    const cpu = (xs: BenchResult[]): string =>
-      median(xs.map(cpuPerRequestUs).filter((us): us is number => us !== undefined)).toFixed(0);
-    const errs = sum(s.ours, (r) => r.errors) + sum(s.etcd, (r) => r.errors);
-    const lost = sum(s.ours, (r) => r.lost) + sum(s.etcd, (r) => r.lost);
-    const sample = [...new Set([...s.ours, ...s.etcd].flatMap((r) => r.errorSamples))].slice(0, 2);
-    out.push(`- ${name}: errors ours ${sum(s.ours, (r) => r.errors)} / etcd ${sum(s.etcd, (r) => r.errors)}` +
-      `${lost ? `, lost events ours ${sum(s.ours, (r) => r.lost)} / etcd ${sum(s.etcd, (r) => r.lost)}` : ''}` +
-      `; server CPU per request (median) ${cpu(s.ours)} / ${cpu(s.etcd)} µs; generator CPU ${gen(s.ours)}% / ${gen(s.etcd)}% of one core${errs && sample.length ? `; e.g. ${sample.map((e) => JSON.stringify(e)).join(', ')}` : ''}`);
-  }
-  return out.join('\n');
 }
 
 /** Entry point of `npm run bench:compare`; returns the exit code. */

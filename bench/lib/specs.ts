@@ -1,0 +1,34 @@
+// The cases bench:compare runs, with their totals at --scale 1: the single-member set and the
+// subset run against 3-member clusters (--cluster).
+import type { BenchOptions } from './types.js';
+import { wrkAvailable } from './wrk.js';
+
+export interface CaseSpec { name: string; opts: Partial<BenchOptions> & Pick<BenchOptions, 'case' | 'total'> }
+
+export const BASE: Omit<BenchOptions, 'case' | 'total' | 'endpoints'> = {
+  conns: 1, clients: 1, keySize: 8, valSize: 256, keySpace: 1, sequentialKeys: false, consistency: 'l',
+  watchers: 1, watchStreams: 1, putRate: 100, workers: 0,
+};
+
+/** The single-member cases, with totals at scale 1 (about 1–2 s each on etcd on a quiet 2-core box). */
+export function singleMemberCases(scale: number, v2Driver: 'node' | 'wrk' = wrkAvailable() ? 'wrk' : 'node'): CaseSpec[] {
+  const n = (x: number): number => Math.max(Math.min(x, 20), Math.round(x * scale));
+  const many = { conns: 100, clients: 1000 };
+  const v2 = { driver: v2Driver, durationS: Math.max(1, 3 * scale) }; // wrk runs for a time
+  return [
+    { name: 'put-1', opts: { case: 'put', total: n(2000) } },
+    { name: 'put-1000', opts: { case: 'put', total: n(20_000), ...many } },
+    { name: 'txn-put-1000', opts: { case: 'txn-put', total: n(20_000), ...many, keySpace: 1000 } },
+    { name: 'range-l-1000', opts: { case: 'range', total: n(20_000), ...many } },
+    { name: 'range-s-1000', opts: { case: 'range', total: n(20_000), ...many, consistency: 's' } },
+    { name: 'watch-1', opts: { case: 'watch', total: n(100), watchers: 1, watchStreams: 1 } },
+    // put rates keep the events/s (watchers x rate) well below what the generator decodes (~50k/s)
+    { name: 'watch-100', opts: { case: 'watch', total: n(100), watchers: 100, watchStreams: 10, conns: 10, putRate: 50 } },
+    { name: 'watch-10000', opts: { case: 'watch', total: n(10), watchers: 10_000, watchStreams: 100, conns: 10, putRate: 2 } },
+    { name: 'lease-keepalive-100', opts: { case: 'lease-keepalive', total: n(10_000), conns: 10, clients: 100 } },
+    // issue 5: v2 GET and PUT with 64 connections, one client each, driven by wrk when it is installed
+    // (Node's HTTP client would be the bottleneck: lib/wrk.ts)
+    { name: 'v2-put-64', opts: { case: 'v2-put', total: n(5000), conns: 64, clients: 64, ...v2 } },
+    { name: 'v2-get-64', opts: { case: 'v2-get', total: n(5000), conns: 64, clients: 64, ...v2 } },
+  ];
+}
