@@ -2,13 +2,14 @@
 //
 //   npm run bench -- --endpoints 127.0.0.1:2379 [--conns N --clients N --total N --key-size B
 //       --val-size B --key-space N --sequential-keys --consistency l|s --watchers N --watch-streams N
-//       --put-rate N --watch-grace MS --workers N --pid PID --driver node|wrk --duration S --json FILE] <case>
+//       --put-rate N --watch-grace MS --workers N --pid PID[,PID...] --driver node|wrk --duration S --json FILE] <case>
 //   npm run bench:compare -- [--rounds 3 --scale 1 --only case,case --json FILE --cluster]
 //
 // Cases: put, range, txn-put, watch, lease-keepalive, v2-get, v2-put (and `raft`, the in-process
 // consensus benchmark of bench/raft.ts). Clients are spread over worker threads (lib/run.ts); the
 // report gives requests/s, latency avg/p50/p90/p99/max in ms, errors, the generator's own CPU and,
-// with --pid, the server's CPU seconds and peak RSS over the run. `--json FILE` writes the result.
+// with --pid, the server's CPU seconds and peak RSS over the run (several pids: summed). `--json FILE`
+// writes the result.
 import { Command, InvalidArgumentError } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -23,6 +24,11 @@ const int = (v: string): number => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('not a non-negative integer');
   return n;
+};
+
+const pids = (v: string): number | number[] => {
+  const xs = v.split(',').map(int);
+  return xs.length === 1 ? xs[0]! : xs;
 };
 
 /** Parse `bench` arguments into options (exported for the smoke test). */
@@ -42,7 +48,7 @@ export function parseBenchArgs(argv: string[]): { opts: BenchOptions; json?: str
     .option('--put-rate <n>', 'watch: puts per second, 0 for back to back', int, 100)
     .option('--watch-grace <ms>', 'watch: wait this long after the last put for missing events', int, 10_000)
     .option('--workers <n>', 'worker threads (0: choose)', int, 0)
-    .option('--pid <pid>', "the server's pid, for its CPU and RSS", int)
+    .option('--pid <pids>', "the server's pid, for its CPU and RSS (pid,pid,...: a cluster's members, summed)", pids)
     .option('--driver <d>', 'v2 cases: node (HTTP client in worker threads) or wrk (/usr/bin/wrk)', 'node')
     .option('--duration <s>', 'wrk driver: seconds to run (instead of --total)', int, WRK_DEFAULT_DURATION_S)
     .option('--json <file>', 'also write the result as JSON');

@@ -45,22 +45,36 @@ export function resetPeakRss(pid: number): boolean {
   }
 }
 
-/** The server's CPU and peak RSS at the start of a run (peak reset when /proc lets us). */
-export interface UsageStart { pid: number; cpu?: number; peakReset: boolean }
-export interface ServerUsage { cpuS?: number; cpuPct?: number; rssMb?: number; peakRssMb?: number }
+/** The server's CPU and peak RSS at the start of a run (peak reset when /proc lets us), per pid. */
+export interface UsageStart { pids: number[]; cpu: (number | undefined)[]; peakReset: boolean }
+/** A cluster's usage is its members' summed; cpuSByPid keeps each member's CPU seconds. */
+export interface ServerUsage { cpuS?: number; cpuPct?: number; rssMb?: number; peakRssMb?: number; cpuSByPid?: number[] }
 
-export function startUsage(pid: number | undefined): UsageStart | undefined {
-  return pid === undefined ? undefined : { pid, cpu: cpuSeconds(pid), peakReset: resetPeakRss(pid) };
+/** Start measuring one server, or several (a cluster's members) whose figures are summed. */
+export function startUsage(pid: number | number[] | undefined): UsageStart | undefined {
+  const pids = pid === undefined ? [] : Array.isArray(pid) ? pid : [pid];
+  if (pids.length === 0) return undefined;
+  const peakReset = pids.map(resetPeakRss).every(Boolean);
+  return { pids, cpu: pids.map(cpuSeconds), peakReset };
 }
 
-/** What the server used since `start`: its CPU, RSS now and peak RSS (when it could be reset). */
+/** Sum of xs, or undefined when any is unknown. */
+const total = (xs: (number | undefined)[]): number | undefined =>
+  xs.some((x) => x === undefined) ? undefined : xs.reduce<number>((a, x) => a + x!, 0);
+
+/** What the servers used since `start`: their CPU, RSS now and peak RSS (when it could be reset). */
 export function endUsage(start: UsageStart | undefined): Omit<ServerUsage, 'cpuPct'> | undefined {
   if (!start) return undefined;
-  const cpu = cpuSeconds(start.pid);
+  const byPid = start.pids.map((pid, i) => {
+    const [c0, c1] = [start.cpu[i], cpuSeconds(pid)];
+    return c0 !== undefined && c1 !== undefined ? c1 - c0 : undefined;
+  });
+  const cpuS = total(byPid);
   return {
-    cpuS: start.cpu !== undefined && cpu !== undefined ? cpu - start.cpu : undefined,
-    rssMb: rssMb(start.pid),
-    peakRssMb: start.peakReset ? peakRssMb(start.pid) : undefined,
+    cpuS,
+    rssMb: total(start.pids.map(rssMb)),
+    peakRssMb: start.peakReset ? total(start.pids.map(peakRssMb)) : undefined,
+    ...(start.pids.length > 1 && cpuS !== undefined ? { cpuSByPid: byPid as number[] } : {}),
   };
 }
 

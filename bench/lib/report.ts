@@ -22,7 +22,7 @@ export function formatResult(r: BenchResult): string {
   ];
   if (r.server) {
     const s = r.server;
-    lines.push(`  server      CPU ${f(s.cpuS)} s (${f(s.cpuPct, 0)}% of one core), RSS ${f(s.rssMb, 1)} MB, peak during run ${f(s.peakRssMb, 1)} MB`);
+    lines.push(`  server      CPU ${f(s.cpuS)} s (${f(s.cpuPct, 0)}% of one core), RSS ${f(s.rssMb, 1)} MB, peak during run ${f(s.peakRssMb, 1)} MB${s.cpuSByPid ? ` (CPU s per pid: ${s.cpuSByPid.map((x) => f(x)).join(', ')})` : ''}`);
   }
   if (r.errorSamples.length) lines.push(`  errors e.g. ${r.errorSamples.map((e) => JSON.stringify(e)).join('; ')}`);
   return lines.join('\n');

@@ -26,8 +26,8 @@ export interface BenchOptions {
   watchGraceMs?: number;
   /** Worker threads the clients are spread over (0: choose). */
   workers: number;
-  /** The server's pid, for its CPU seconds and peak RSS. */
-  pid?: number;
+  /** The server's pid, for its CPU seconds and peak RSS; a cluster's pids: their figures are summed. */
+  pid?: number | number[];
   /** v2 cases: Node's HTTP client in worker threads (default) or wrk (lib/wrk.ts). */
   driver?: 'node' | 'wrk';
   /** wrk driver: seconds to run (wrk cannot stop at a count; --total is not used). */
@@ -78,7 +78,7 @@ export interface BenchResult {
   /** CPU seconds used by the generator (all its threads) during the run, and as % of one core. */
   generatorCpuS: number;
   generatorCpuPct: number;
-  server?: { cpuS?: number; cpuPct?: number; rssMb?: number; peakRssMb?: number };
+  server?: { cpuS?: number; cpuPct?: number; rssMb?: number; peakRssMb?: number; cpuSByPid?: number[] };
 }
 
 export const WATCH_KEY = 'bench-watch-key';
