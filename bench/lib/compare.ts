@@ -4,7 +4,8 @@
 // phase uses a fresh pair each round: RSS when empty, load --restart-keys keys of 256 bytes (peak
 // RSS), restart, seconds until a linearizable range is served. `--json FILE` writes
 // [{"case","metric","ours","etcd"}] with metric req_per_s | p50_ms | p99_ms | rss_mb | restart_s.
-// `--check-perf LOAD` instead runs `etcdctl check perf --load=LOAD` against a fresh member of each.
+// `--check-perf LOAD` instead runs `etcdctl check perf --load=LOAD` against a fresh member of each;
+// `--cluster` compares 3-member clusters instead (cluster-compare.ts).
 import { writeFileSync } from 'node:fs';
 import { ETCD_BIN, oursRunner, startDaemon, type Daemon, type Impl } from './daemons.js';
 import { rssMb } from './proc.js';
@@ -14,6 +15,7 @@ import { median } from './stats.js';
 import type { BenchOptions } from './types.js';
 import { existsSync } from 'node:fs';
 import { checkPerf } from './check-perf.js';
+import { runClusterCompare } from './cluster-compare.js';
 import { BASE, singleMemberCases, type CaseSpec } from './specs.js';
 import { wrkAvailable } from './wrk.js';
 
@@ -100,18 +102,15 @@ function rowsOf(samples: Samples, mem: Record<Impl, MemorySample[]>, keys: numbe
 /** Entry point of `npm run bench:compare`; returns the exit code. */
 export async function runCompare(argv: string[]): Promise<number> {
   const a = parseArgs(argv);
-  if (a.cluster) {
-    console.log('bench:compare --cluster: clustering is not available yet (single member only)');
-    return 2;
-  }
   if (!existsSync(ETCD_BIN)) {
     console.log(`bench:compare: real etcd is not installed at ${ETCD_BIN} (apt-get install -y etcd-server); nothing to compare with`);
     return 1;
   }
   const runner = oursRunner();
-  console.log(`v2 cases driven by ${wrkAvailable() ? 'wrk' : "Node's HTTP client (apt-get install -y wrk for a lighter generator)"}`);
+  if (!a.cluster) console.log(`v2 cases driven by ${wrkAvailable() ? 'wrk' : "Node's HTTP client (apt-get install -y wrk for a lighter generator)"}`);
   const node = process.env.ETCD_TS_NODE_FLAGS ? `node ${process.env.ETCD_TS_NODE_FLAGS}` : 'node';
   console.log(`ours: ${process.env.ETCD_TS_MAIN ? `${node} ${process.env.ETCD_TS_MAIN}` : runner === 'dist' ? `${node} bin/etcd (dist/)` : `${node} --import tsx src/cli/main.ts (dist/ is older than src/: run npm run build for the real thing)`}; etcd: ${ETCD_BIN}; ${a.rounds} rounds, scale ${a.scale}`);
+  if (a.cluster) return runClusterCompare(a);
   if (a.checkPerf) {
     const r = await checkPerf(a.checkPerf);
     return r.every((x) => x.impl === 'etcd' || x.passed) ? 0 : 1;

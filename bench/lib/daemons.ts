@@ -74,7 +74,8 @@ function pickRunner(): 'dist' | 'tsx' {
   return 'dist';
 }
 
-function command(impl: Impl): [string, string[]] {
+/** The command and leading arguments that start a member of `impl`. */
+export function daemonCommand(impl: Impl): [string, string[]] {
   if (impl === 'etcd') return [ETCD_BIN, []];
   const flags = (process.env.ETCD_TS_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
   if (process.env.ETCD_TS_MAIN) return [process.execPath, [...flags, process.env.ETCD_TS_MAIN]];
@@ -89,7 +90,8 @@ export function memberFlags(dataDir: string, clientPort: number, peerPort: numbe
     '--listen-peer-urls', p, '--initial-advertise-peer-urls', p, '--initial-cluster', `bench=${p}`, '--enable-v2=true'];
 }
 
-async function ready(endpoint: string, child: ChildProcess): Promise<void> {
+/** Resolves once `endpoint` serves a linearizable range; throws if `child` exits or time runs out. */
+export async function ready(endpoint: string, child: ChildProcess): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error('exited before it was ready');
@@ -116,7 +118,7 @@ export async function startDaemon(impl: Impl, extraArgs: string[] = []): Promise
   let out = '';
   let child!: ChildProcess;
   const launch = async (): Promise<number> => {
-    const [cmd, pre] = command(impl);
+    const [cmd, pre] = daemonCommand(impl);
     const t0 = performance.now();
     child = spawn(cmd, [...pre, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     const add = (d: Buffer): void => {
@@ -155,7 +157,8 @@ export async function startDaemon(impl: Impl, extraArgs: string[] = []): Promise
   return d;
 }
 
-async function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+/** Signal `child` (SIGKILL after STOP_TIMEOUT_MS) and wait for its exit. */
+export async function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const gone = new Promise<void>((r) => child.once('exit', () => r()));
   child.kill(signal);

@@ -21,7 +21,8 @@ export interface Conn {
 }
 
 let pkg: any;
-function load(): any {
+/** The etcdserverpb package of proto/rpc.proto (KV, Watch, Lease, Maintenance, ...), loaded once. */
+export function load(): any {
   if (!pkg) {
     const def = protoLoader.loadSync('rpc.proto', {
       includeDirs: [PROTO_DIR], keepCase: true, longs: String, enums: String, defaults: false, oneofs: true,

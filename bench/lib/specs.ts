@@ -10,9 +10,12 @@ export const BASE: Omit<BenchOptions, 'case' | 'total' | 'endpoints'> = {
   watchers: 1, watchStreams: 1, putRate: 100, workers: 0,
 };
 
+/** A total at --scale: at least 20 (or x when smaller), so that a tiny scale still measures something. */
+const scaled = (x: number, scale: number): number => Math.max(Math.min(x, 20), Math.round(x * scale));
+
 /** The single-member cases, with totals at scale 1 (about 1–2 s each on etcd on a quiet 2-core box). */
 export function singleMemberCases(scale: number, v2Driver: 'node' | 'wrk' = wrkAvailable() ? 'wrk' : 'node'): CaseSpec[] {
-  const n = (x: number): number => Math.max(Math.min(x, 20), Math.round(x * scale));
+  const n = (x: number): number => scaled(x, scale);
   const many = { conns: 100, clients: 1000 };
   const v2 = { driver: v2Driver, durationS: Math.max(1, 3 * scale) }; // wrk runs for a time
   return [
@@ -31,4 +34,19 @@ export function singleMemberCases(scale: number, v2Driver: 'node' | 'wrk' = wrkA
     { name: 'v2-put-64', opts: { case: 'v2-put', total: n(5000), conns: 64, clients: 64, ...v2 } },
     { name: 'v2-get-64', opts: { case: 'v2-get', total: n(5000), conns: 64, clients: 64, ...v2 } },
   ];
+}
+
+/**
+ * The cases of `bench:compare --cluster`, load on the leader: the single-member shapes with smaller
+ * totals (put-1 1,000, the 1,000-client cases 10,000 requests each; the watch cases unchanged), so
+ * that 3 default rounds (6 clusters started, loaded, failed over and stopped) take 5–6 minutes on
+ * the shared 2-core machine, about 50 s per cluster of ours and 40 s per etcd one.
+ */
+export const CLUSTER_TOTALS: Record<string, number> = {
+  'put-1': 1000, 'put-1000': 10_000, 'txn-put-1000': 10_000, 'range-l-1000': 10_000, 'range-s-1000': 10_000, 'watch-100': 100, 'watch-10000': 10,
+};
+
+export function clusterCases(scale: number): CaseSpec[] {
+  return singleMemberCases(1, 'node').filter((c) => c.name in CLUSTER_TOTALS)
+    .map((c) => ({ name: c.name, opts: { ...c.opts, total: scaled(CLUSTER_TOTALS[c.name]!, scale) } }));
 }

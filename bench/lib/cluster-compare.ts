@@ -1,0 +1,85 @@
+// bench:compare --cluster: three members of ours against three of real etcd 3.4 on this machine,
+// one cluster at a time, ours then etcd in odd rounds and etcd then ours in even ones, a new cluster
+// (fresh data dirs) per implementation and round. Each round: find the leader (Maintenance.Status),
+// warm up, run every case of specs.ts' CLUSTER_CASES with the load on the leader, the server's CPU
+// being the sum of the three members' (the leader's share is printed), then kill -9 the leader and
+// time the first put a survivor acknowledges (`failover_s`). Rows: medians over the rounds.
+import { writeFileSync } from 'node:fs';
+import type { Args } from './compare.js';
+import { startCluster, type Cluster, type Member } from './cluster.js';
+import type { Impl } from './daemons.js';
+import { addSample, formatTable, notes, roundLine, sampleRows, type Row, type Samples } from './rows.js';
+import { runBench } from './run.js';
+import { BASE, clusterCases, type CaseSpec } from './specs.js';
+import { median } from './stats.js';
+import type { BenchOptions, BenchResult } from './types.js';
+
+const WARMUP = { case: 'put', total: 2000, conns: 10, clients: 100 } as const;
+
+interface Rounds { samples: Samples; failover: Record<Impl, number[]>; leaderChanges: number }
+
+function clusterOpts(spec: CaseSpec['opts'], leader: Member, c: Cluster): BenchOptions {
+  // the leader's pid first, so that cpuSByPid[0] is its share
+  const pids = [leader.pid, ...c.members.filter((m) => m !== leader && m.alive()).map((m) => m.pid)];
+  return { ...BASE, ...spec, endpoints: [leader.endpoint], pid: pids };
+}
+
+/** ", leader 61% of the members' CPU" from a result's per-pid CPU. */
+function leaderShare(r: BenchResult): string {
+  const by = r.server?.cpuSByPid;
+  const all = r.server?.cpuS;
+  return by && all ? `, leader ${((100 * by[0]!) / all).toFixed(0)}% of the members' CPU` : '';
+}
+
+/** One implementation's round: a new cluster, every case on its leader, then the failover. */
+async function clusterRound(r: number, impl: Impl, specs: CaseSpec[], failover: boolean, acc: Rounds): Promise<void> {
+  const t0 = performance.now();
+  const c = await startCluster(impl);
+  try {
+    let leader = await c.leader();
+    console.log(`round ${r} ${impl}: 3 members ready in ${((performance.now() - t0) / 1000).toFixed(1)} s, leader ${leader.name} (pids ${c.members.map((m) => m.pid).join(', ')})`);
+    await runBench(clusterOpts(WARMUP, leader, c));
+    for (const spec of specs) {
+      const now = await c.leader();
+      if (now !== leader) {
+        acc.leaderChanges++;
+        console.log(`round ${r} ${impl}: leader changed from ${leader.name} to ${now.name} before ${spec.name}`);
+      }
+      leader = now;
+      const res = await runBench(clusterOpts(spec.opts, leader, c));
+      addSample(acc.samples, spec.name, impl, res);
+      console.log(roundLine(r, spec.name, impl, res) + leaderShare(res));
+    }
+    if (failover) {
+      const f = await c.failover();
+      acc.failover[impl].push(f.seconds);
+      console.log(`round ${r} failover ${impl}: kill -9 of leader ${f.killed}, first put acknowledged after ${f.seconds.toFixed(2)} s (leader now ${f.next ?? '?'})`);
+    }
+  } finally {
+    await c.stop();
+  }
+  console.log(`round ${r} ${impl}: ${((performance.now() - t0) / 1000).toFixed(0)} s with start and stop`);
+}
+
+/** `bench:compare --cluster`: runs the rounds, prints the table and notes, writes --json. */
+export async function runClusterCompare(a: Args): Promise<number> {
+  const specs = clusterCases(a.scale).filter((s) => !a.only || a.only.includes(s.name));
+  const withFailover = !a.only || a.only.includes('failover');
+  const acc: Rounds = { samples: new Map(), failover: { ours: [], etcd: [] }, leaderChanges: 0 };
+  const t0 = performance.now();
+  for (let r = 1; r <= a.rounds; r++) {
+    for (const impl of (r % 2 ? ['ours', 'etcd'] : ['etcd', 'ours']) as Impl[]) await clusterRound(r, impl, specs, withFailover, acc);
+  }
+  const rows: Row[] = sampleRows(acc.samples, true);
+  if (withFailover) rows.push({ case: 'failover', metric: 'failover_s', ours: median(acc.failover.ours), etcd: median(acc.failover.etcd) });
+  console.log(`\n3-member clusters, load on the leader; medians of ${a.rounds} rounds in ${((performance.now() - t0) / 1000).toFixed(0)} s` +
+    ` (ours/etcd: > 1 is better for req_per_s, < 1 for the others; cpu_us_per_req: the three members' CPU summed)\n`);
+  console.log(formatTable(rows));
+  console.log('\n' + notes(acc.samples));
+  if (withFailover) console.log(`- failover: ours ${fmtList(acc.failover.ours)} s, etcd ${fmtList(acc.failover.etcd)} s`);
+  if (acc.leaderChanges) console.log(`- the leader changed ${acc.leaderChanges} time(s) between cases (see the round lines)`);
+  if (a.json) writeFileSync(a.json, JSON.stringify(rows, null, 2) + '\n');
+  return 0;
+}
+
+const fmtList = (xs: number[]): string => xs.map((x) => x.toFixed(2)).join(', ');
