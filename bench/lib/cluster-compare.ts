@@ -10,11 +10,10 @@ import { startCluster, type Cluster, type Member } from './cluster.js';
 import type { Impl } from './daemons.js';
 import { addSample, formatTable, notes, roundLine, sampleRows, type Row, type Samples } from './rows.js';
 import { runBench } from './run.js';
-import { BASE, clusterCases, type CaseSpec } from './specs.js';
+import { BASE, clusterCases, scaled, type CaseSpec } from './specs.js';
 import { median } from './stats.js';
 import type { BenchOptions, BenchResult } from './types.js';
 
-const WARMUP = { case: 'put', total: 2000, conns: 10, clients: 100 } as const;
 
 interface Rounds { samples: Samples; failover: Record<Impl, number[]>; leaderChanges: number }
 
@@ -32,13 +31,16 @@ function leaderShare(r: BenchResult): string {
 }
 
 /** One implementation's round: a new cluster, every case on its leader, then the failover. */
-async function clusterRound(r: number, impl: Impl, specs: CaseSpec[], failover: boolean, acc: Rounds): Promise<void> {
+async function clusterRound(r: number, impl: Impl, a: Args, specs: CaseSpec[], failover: boolean, acc: Rounds): Promise<void> {
   const t0 = performance.now();
   const c = await startCluster(impl);
   try {
     let leader = await c.leader();
-    console.log(`round ${r} ${impl}: 3 members ready in ${((performance.now() - t0) / 1000).toFixed(1)} s, leader ${leader.name} (pids ${c.members.map((m) => m.pid).join(', ')})`);
-    await runBench(clusterOpts(WARMUP, leader, c));
+    console.log(`round ${r} ${impl}: 3 members ready in ${secondsSince(t0)} s, leader ${leader.name} (pids ${c.members.map((m) => m.pid).join(', ')})`);
+    const t = performance.now();
+    const warmup = { case: 'put', total: scaled(1000, a.scale), conns: 10, clients: 100 } as const;
+    await runBench(clusterOpts(warmup, leader, c));
+    console.log(`round ${r} ${impl}: warm-up ${warmup.total} puts in ${secondsSince(t)} s`);
     for (const spec of specs) {
       const now = await c.leader();
       if (now !== leader) {
@@ -46,9 +48,10 @@ async function clusterRound(r: number, impl: Impl, specs: CaseSpec[], failover: 
         console.log(`round ${r} ${impl}: leader changed from ${leader.name} to ${now.name} before ${spec.name}`);
       }
       leader = now;
+      const t = performance.now();
       const res = await runBench(clusterOpts(spec.opts, leader, c));
       addSample(acc.samples, spec.name, impl, res);
-      console.log(roundLine(r, spec.name, impl, res) + leaderShare(res));
+      console.log(roundLine(r, spec.name, impl, res) + leaderShare(res) + ` [${secondsSince(t)} s with setup]`);
     }
     if (failover) {
       const f = await c.failover();
@@ -56,9 +59,10 @@ async function clusterRound(r: number, impl: Impl, specs: CaseSpec[], failover: 
       console.log(`round ${r} failover ${impl}: kill -9 of leader ${f.killed}, first put acknowledged after ${f.seconds.toFixed(2)} s (leader now ${f.next ?? '?'})`);
     }
   } finally {
+    const t = performance.now();
     await c.stop();
+    console.log(`round ${r} ${impl}: stopped in ${secondsSince(t)} s, ${secondsSince(t0)} s in all`);
   }
-  console.log(`round ${r} ${impl}: ${((performance.now() - t0) / 1000).toFixed(0)} s with start and stop`);
 }
 
 /** `bench:compare --cluster`: runs the rounds, prints the table and notes, writes --json. */
@@ -68,7 +72,7 @@ export async function runClusterCompare(a: Args): Promise<number> {
   const acc: Rounds = { samples: new Map(), failover: { ours: [], etcd: [] }, leaderChanges: 0 };
   const t0 = performance.now();
   for (let r = 1; r <= a.rounds; r++) {
-    for (const impl of (r % 2 ? ['ours', 'etcd'] : ['etcd', 'ours']) as Impl[]) await clusterRound(r, impl, specs, withFailover, acc);
+    for (const impl of (r % 2 ? ['ours', 'etcd'] : ['etcd', 'ours']) as Impl[]) await clusterRound(r, impl, a, specs, withFailover, acc);
   }
   const rows: Row[] = sampleRows(acc.samples, true);
   if (withFailover) rows.push({ case: 'failover', metric: 'failover_s', ours: median(acc.failover.ours), etcd: median(acc.failover.etcd) });
@@ -82,4 +86,5 @@ export async function runClusterCompare(a: Args): Promise<number> {
   return 0;
 }
 
+const secondsSince = (t: number): string => ((performance.now() - t) / 1000).toFixed(1);
 const fmtList = (xs: number[]): string => xs.map((x) => x.toFixed(2)).join(', ');

@@ -2,8 +2,8 @@
 // member of ours on free loopback ports, through worker threads, and must account for every request
 // (ok + errors = total; no errors where the API is served; every watch event delivered). No timing
 // is asserted. Also: the CLI (`tsx bench/index.ts ... put`) end to end, one tiny bench:compare round
-// against real etcd 3.4 (/usr/bin/etcd) writing its JSON rows, and `bench:compare --cluster` refusing
-// with exit code 2 while clustering does not exist.
+// against real etcd 3.4 (/usr/bin/etcd) writing its JSON rows, and one tiny `bench:compare --cluster`
+// round (3 members of each, put-1 and the leader's kill -9) writing its rows.
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -115,7 +115,16 @@ describe('bench command line', () => {
     }
   });
 
-  it('bench:compare --cluster says clustering is not available and exits 2', async () => {
-    expect(await runCompare(['--cluster'])).toBe(2);
-  });
+  it('bench:compare --cluster, one tiny round of 3 members of ours and 3 of etcd, writes put-1 and failover rows', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bench-smoke-'));
+    try {
+      const file = join(dir, 'cluster.json');
+      expect(await runCompare(['--cluster', '--rounds', '1', '--scale', '0.001', '--only', 'put-1,failover', '--json', file])).toBe(0);
+      const rows = JSON.parse(await readFile(file, 'utf8')) as { case: string; metric: string; ours: number; etcd: number }[];
+      expect(rows.map((r) => `${r.case}/${r.metric}`)).toEqual(['put-1/req_per_s', 'put-1/p50_ms', 'put-1/p99_ms', 'put-1/cpu_us_per_req', 'failover/failover_s']);
+      for (const r of rows) expect([r.ours, r.etcd].every((x) => typeof x === 'number' && x > 0), JSON.stringify(r)).toBe(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
