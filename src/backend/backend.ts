@@ -1,6 +1,6 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ClassicLevel } from 'classic-level';
+import { ClassicLevel, type Iterator } from 'classic-level';
 import { failpoint } from '../pkg/failpoints.js';
 import type { Logger } from '../pkg/logger.js';
 import { Bucket, MetaKey, bucketPrefix, dbKey, type BucketName } from './schema.js';
@@ -42,6 +42,12 @@ function rawBatch(db: ClassicLevel<Buffer, Buffer>, ops: RawOp[], sync: boolean)
   return db.batch(ops, { sync });
 }
 
+async function openLevel(path: string): Promise<ClassicLevel<Buffer, Buffer>> {
+  const db = new ClassicLevel<Buffer, Buffer>(path, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+  await db.open();
+  return db;
+}
+
 function encodeIndex(index: number): Buffer {
   const v = Buffer.allocUnsafe(8);
   v.writeUInt32BE(Math.floor(index / 0x100000000), 0);
@@ -80,7 +86,7 @@ export class Backend {
 
   private constructor(
     readonly path: string,
-    readonly db: ClassicLevel<Buffer, Buffer>,
+    private level: ClassicLevel<Buffer, Buffer>,
     private readonly logger: Logger | undefined,
     private readonly batchIntervalMs: number,
     private readonly batchLimit: number,
@@ -88,13 +94,36 @@ export class Backend {
   ) {}
 
   static async open(path: string, opts: BackendOptions = {}): Promise<Backend> {
-    const db = new ClassicLevel<Buffer, Buffer>(path, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
-    await db.open();
-    const b = new Backend(path, db, opts.logger?.child({ room: 'backend' }), opts.batchIntervalMs ?? defaultBatchIntervalMs, opts.batchLimit ?? defaultBatchLimit, opts.observeCommit);
-    const ci = b.get(Bucket.meta, MetaKey.consistentIndex);
-    b.ci = ci ? Number(ci.readBigUInt64BE(0)) : 0;
+    const b = new Backend(path, await openLevel(path), opts.logger?.child({ room: 'backend' }), opts.batchIntervalMs ?? defaultBatchIntervalMs, opts.batchLimit ?? defaultBatchLimit, opts.observeCommit);
+    b.loadConsistentIndex();
     await b.refreshSize();
     return b;
+  }
+
+  /** The LevelDB database (the one at `path` now: reopen() replaces it). */
+  get db(): ClassicLevel<Buffer, Buffer> {
+    return this.level;
+  }
+
+  /**
+   * Replaces the database at `path` with another: the pending batch is written, the database closed,
+   * `swap` run (it puts the new directory at `path`: install.ts), and the new one opened. Iterators
+   * still open on the old database fail; the caller keeps readers and writers away meanwhile.
+   */
+  async reopen(swap: () => Promise<void>): Promise<void> {
+    await this.commit({ sync: false });
+    await this.level.close();
+    await swap();
+    this.level = await openLevel(this.path);
+    this.loadConsistentIndex();
+    await this.refreshSize();
+    this.logger?.info({ path: this.path, consistentIndex: this.ci }, 'backend database replaced');
+  }
+
+  private loadConsistentIndex(): void {
+    const ci = this.level.getSync(dbKey(Bucket.meta, MetaKey.consistentIndex));
+    this.ci = ci ? Number(ci.readBigUInt64BE(0)) : 0;
+    this.ciDirty = false;
   }
 
   // ---- reads (see pending writes) ----
@@ -122,40 +151,23 @@ export class Backend {
     const prefix = bucketPrefix(bucket);
     const lo = gte ? Buffer.concat([prefix, gte]) : prefix;
     const hi = lt ? Buffer.concat([prefix, lt]) : Buffer.concat([prefix.subarray(0, prefix.length - 1), Buffer.from([prefix[prefix.length - 1]! + 1])]);
+    yield* this.merged(lo, hi, prefix.length, batchSize);
+  }
+
+  /**
+   * Every entry of the database (full keys, every bucket), pending writes and the consistent index
+   * included, in key order and in chunks: the state at the moment of the call (captured synchronously,
+   * read later), however the database changes while it is read. For snapshots.
+   */
+  dump(batchSize = 1000): AsyncGenerator<[Buffer, Buffer][]> {
+    return this.merged(Buffer.alloc(0), Buffer.from([0xff]), 0, batchSize);
+  }
+
+  /** LevelDB's entries in [lo, hi) with the pending writes over them, both captured now; keys lose `strip` bytes. */
+  private merged(lo: Buffer, hi: Buffer, strip: number, batchSize: number): AsyncGenerator<[Buffer, Buffer][]> {
     const overlay = this.overlayIn(lo, hi);
-    const it = this.db.iterator({ gte: lo, lt: hi, highWaterMarkBytes: iteratorReadAheadBytes });
-    let oi = 0;
-    let next = it.nextv(batchSize);
-    try {
-      for (;;) {
-        const chunk = await next;
-        if (chunk.length === 0) break;
-        next = it.nextv(batchSize); // read ahead while the caller processes this chunk
-        const out: [Buffer, Buffer][] = [];
-        for (const [k, v] of chunk) {
-          while (oi < overlay.length && Buffer.compare(overlay[oi]![0], k) < 0) {
-            const [ok, ov] = overlay[oi++]!;
-            if (ov) out.push([ok.subarray(prefix.length), ov]);
-          }
-          if (oi < overlay.length && overlay[oi]![0].equals(k)) {
-            const [, ov] = overlay[oi++]!;
-            if (ov) out.push([k.subarray(prefix.length), ov]);
-            continue;
-          }
-          out.push([k.subarray(prefix.length), v]);
-        }
-        yield out;
-      }
-      const rest: [Buffer, Buffer][] = [];
-      for (; oi < overlay.length; oi++) {
-        const [ok, ov] = overlay[oi]!;
-        if (ov) rest.push([ok.subarray(prefix.length), ov]);
-      }
-      if (rest.length > 0) yield rest;
-    } finally {
-      await next.catch(() => undefined);
-      await it.close();
-    }
+    const it = this.level.iterator({ gte: lo, lt: hi, highWaterMarkBytes: iteratorReadAheadBytes });
+    return mergeChunks(it, overlay, strip, batchSize);
   }
 
   private overlayIn(lo: Buffer, hi: Buffer): [Buffer, Buffer | null][] {
@@ -352,5 +364,43 @@ export class Backend {
     if (this.timer) clearTimeout(this.timer);
     if (this.sizeTimer) clearTimeout(this.sizeTimer);
     await this.db.close();
+  }
+}
+
+type LevelIterator = Iterator<ClassicLevel<Buffer, Buffer>, Buffer, Buffer>;
+
+/** An iterator's chunks with the pending writes (null: deleted) merged over them; keys lose `strip` bytes. */
+async function* mergeChunks(it: LevelIterator, overlay: [Buffer, Buffer | null][], strip: number, batchSize: number): AsyncGenerator<[Buffer, Buffer][]> {
+  let oi = 0;
+  let next = it.nextv(batchSize);
+  try {
+    for (;;) {
+      const chunk = await next;
+      if (chunk.length === 0) break;
+      next = it.nextv(batchSize); // read ahead while the caller processes this chunk
+      const out: [Buffer, Buffer][] = [];
+      for (const [k, v] of chunk) {
+        while (oi < overlay.length && Buffer.compare(overlay[oi]![0], k) < 0) {
+          const [ok, ov] = overlay[oi++]!;
+          if (ov) out.push([ok.subarray(strip), ov]);
+        }
+        if (oi < overlay.length && overlay[oi]![0].equals(k)) {
+          const [, ov] = overlay[oi++]!;
+          if (ov) out.push([k.subarray(strip), ov]);
+          continue;
+        }
+        out.push([k.subarray(strip), v]);
+      }
+      yield out;
+    }
+    const rest: [Buffer, Buffer][] = [];
+    for (; oi < overlay.length; oi++) {
+      const [ok, ov] = overlay[oi]!;
+      if (ov) rest.push([ok.subarray(strip), ov]);
+    }
+    if (rest.length > 0) yield rest;
+  } finally {
+    await next.catch(() => undefined);
+    await it.close();
   }
 }

@@ -25,8 +25,13 @@
  *   b.consistentIndex(); await b.commit();  // before a snapshot or shutdown (fsync'ed)
  *   b.size(); b.sizeInUse(); b.pendingOps(); await b.defragment(); b.isClosed(); await b.close();
  *   for await (const chunk of b.iterateChunks(bucket)) ...  // arrays of [key, value], for full scans
- *   snapshotStream(b) -> AsyncGenerator<Buffer>; restoreSnapshot(newPath, chunks) (format in snapshot.ts)
+ *   b.dump() -> chunks of [key, value] of the whole database as of the call (pending writes included)
+ *   snapshotStream(b) -> AsyncGenerator<Buffer> (b.dump() in the format of snapshot.ts), verifiedSnapshot(chunks),
+ *   restoreSnapshot(newPath, chunks)
+ *   await b.reopen(swap): close, let `swap` replace the directory, open again (a snapshot install);
+ *   prepareRestore / swapInRestored / recoverSwap: that replacement made crash-safe (install.ts)
  */
 export { Backend, BackendFatalError, defaultBatchIntervalMs, defaultBatchLimit, type BackendOptions } from './backend.js';
 export { Bucket, MetaKey, bucketPrefix, dbKey, type BucketName } from './schema.js';
-export { snapshotStream, restoreSnapshot, SnapshotFormatError, snapshotMagic } from './snapshot.js';
+export { snapshotStream, restoreSnapshot, verifiedSnapshot, SnapshotDecoder, SnapshotFormatError, snapshotMagic } from './snapshot.js';
+export { prepareRestore, swapInRestored, recoverSwap, restorePathOf, oldPathOf, SWAP_FAILPOINTS, type SwapRecovery } from './install.js';

@@ -1,4 +1,5 @@
-// A consistent dump of the whole backend for Maintenance.Snapshot and raft snapshots, and restore.
+// A consistent dump of the whole backend (Maintenance.Snapshot, and the database a leader sends with a
+// raft snapshot), its incremental reader, and restore.
 //
 // Format: magic "ETSNAP01", then records [u32 BE key length][key][u32 BE value length][value] in key
 // order, then the end mark 0xffffffff and the u32 BE crc32c of every byte before it. Example: one key
@@ -11,6 +12,8 @@ export const snapshotMagic = Buffer.from('ETSNAP01');
 const endMark = 0xffffffff;
 /** Bytes per chunk yielded by snapshotStream. */
 export const snapshotChunkBytes = 64 * 1024;
+/** Records per LevelDB batch when restoring. */
+const restoreBatchRecords = 1000;
 
 function u32(n: number): Buffer {
   const b = Buffer.allocUnsafe(4);
@@ -18,32 +21,31 @@ function u32(n: number): Buffer {
   return b;
 }
 
-/** Commit the pending batch, then stream every entry as of that moment (LevelDB iterator snapshot). */
-export async function* snapshotStream(backend: Backend): AsyncGenerator<Buffer> {
-  await backend.commit();
-  const it = backend.db.iterator({});
+/**
+ * The backend as of this call, pending writes included (captured synchronously: Backend.dump), as a
+ * stream of the format above. Writes made after the call are not in it.
+ */
+export function snapshotStream(backend: Backend): AsyncGenerator<Buffer> {
+  return encodeDump(backend.dump());
+}
+
+async function* encodeDump(dump: AsyncGenerator<[Buffer, Buffer][]>): AsyncGenerator<Buffer> {
   let crc = crc32c(snapshotMagic);
   let parts: Buffer[] = [snapshotMagic];
   let bytes = snapshotMagic.length;
-  try {
-    for (;;) {
-      const chunk = await it.nextv(1000);
-      for (const [k, v] of chunk) {
-        for (const part of [u32(k.length), k, u32(v.length), v]) {
-          crc = crc32c(part, crc);
-          parts.push(part);
-          bytes += part.length;
-        }
-        if (bytes >= snapshotChunkBytes) {
-          yield Buffer.concat(parts);
-          parts = [];
-          bytes = 0;
-        }
+  for await (const chunk of dump) {
+    for (const [k, v] of chunk) {
+      for (const part of [u32(k.length), k, u32(v.length), v]) {
+        crc = crc32c(part, crc);
+        parts.push(part);
+        bytes += part.length;
       }
-      if (chunk.length === 0) break;
+      if (bytes >= snapshotChunkBytes) {
+        yield Buffer.concat(parts);
+        parts = [];
+        bytes = 0;
+      }
     }
-  } finally {
-    await it.close();
   }
   const end = u32(endMark);
   crc = crc32c(end, crc);
@@ -53,65 +55,112 @@ export async function* snapshotStream(backend: Backend): AsyncGenerator<Buffer> 
 
 export class SnapshotFormatError extends Error {}
 
-/** Create a LevelDB database at `path` (which must not hold one) from a snapshot byte stream. */
+/**
+ * Reads the format incrementally: push() each chunk as it arrives and get the records it completed;
+ * end() once the stream ended (throws unless the end mark and a matching checksum were seen).
+ * Zero padding may follow the end (the server aligns the stream to 512 bytes for etcdctl).
+ */
+export class SnapshotDecoder {
+  private buf = Buffer.alloc(0);
+  private off = 0;
+  private crc = 0;
+  private headerRead = false;
+  private done = false;
+
+  /** The records completed by this chunk (copied unless `collect` is false: then none are returned). */
+  push(chunk: Uint8Array, collect = true): Array<[Buffer, Buffer]> {
+    this.buf = Buffer.concat([this.buf.subarray(this.off), chunk]);
+    this.off = 0;
+    const out: Array<[Buffer, Buffer]> = [];
+    for (;;) {
+      if (this.done) {
+        if (this.buf.subarray(this.off).some((x) => x !== 0)) throw new SnapshotFormatError('data after the end of the snapshot');
+        this.off = this.buf.length;
+        return out;
+      }
+      if (!this.headerRead) {
+        if (!this.readHeader()) return out;
+        continue;
+      }
+      const start = this.off;
+      const record = this.readRecord();
+      if (record === undefined) {
+        this.off = start;
+        return out;
+      }
+      if (record !== null && collect) out.push([Buffer.from(record[0]), Buffer.from(record[1])]);
+    }
+  }
+
+  end(): void {
+    if (!this.done) throw new SnapshotFormatError('snapshot is truncated');
+  }
+
+  private take(n: number): Buffer | undefined {
+    if (this.buf.length - this.off < n) return undefined;
+    const out = this.buf.subarray(this.off, this.off + n);
+    this.off += n;
+    return out;
+  }
+
+  private readHeader(): boolean {
+    const m = this.take(8);
+    if (!m) return false;
+    if (!m.equals(snapshotMagic)) throw new SnapshotFormatError('not a backend snapshot');
+    this.crc = crc32c(m);
+    this.headerRead = true;
+    return true;
+  }
+
+  /** A record, null for the end mark (checked), undefined when the buffer holds only part of one. */
+  private readRecord(): [Buffer, Buffer] | null | undefined {
+    const kl = this.take(4);
+    if (!kl) return undefined;
+    const klen = kl.readUInt32BE(0);
+    if (klen === endMark) {
+      const sum = this.take(4);
+      if (!sum) return undefined;
+      if (sum.readUInt32BE(0) !== crc32c(kl, this.crc)) throw new SnapshotFormatError('snapshot checksum mismatch');
+      this.done = true;
+      return null;
+    }
+    const k = this.take(klen);
+    const vl = k && this.take(4);
+    const v = vl && this.take(vl.readUInt32BE(0));
+    if (!k || !vl || !v) return undefined;
+    for (const part of [kl, k, vl, v]) this.crc = crc32c(part, this.crc);
+    return [k, v];
+  }
+}
+
+/**
+ * Passes a snapshot stream through unchanged while checking its format; throws SnapshotFormatError
+ * (after the chunk that shows it, or at the end) when it is not a whole, intact snapshot.
+ */
+export async function* verifiedSnapshot(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const dec = new SnapshotDecoder();
+  for await (const chunk of source) {
+    dec.push(chunk, false);
+    yield chunk;
+  }
+  dec.end();
+}
+
+/** Create a LevelDB database at `path` (which must not hold one) from a snapshot byte stream, synced. */
 export async function restoreSnapshot(path: string, source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<void> {
   const db = new ClassicLevel<Buffer, Buffer>(path, { keyEncoding: 'buffer', valueEncoding: 'buffer', errorIfExists: true });
   await db.open();
   try {
-    let buf = Buffer.alloc(0);
-    let crc = 0;
-    let off = 0;
+    const dec = new SnapshotDecoder();
     let ops: { type: 'put'; key: Buffer; value: Buffer }[] = [];
-    let done = false;
-    const take = (n: number): Buffer | null => {
-      if (buf.length - off < n) return null;
-      const out = buf.subarray(off, off + n);
-      off += n;
-      return out;
-    };
-    let headerRead = false;
     for await (const chunk of source) {
-      buf = Buffer.concat([buf.subarray(off), chunk]);
-      off = 0;
-      for (;;) {
-        const start = off;
-        if (!headerRead) {
-          const m = take(8);
-          if (!m) break;
-          if (!m.equals(snapshotMagic)) throw new SnapshotFormatError('not a backend snapshot');
-          crc = crc32c(m);
-          headerRead = true;
-          continue;
-        }
-        if (done) {
-          // Zero padding may follow the end (the server aligns the stream to 512 bytes for etcdctl).
-          if (buf.subarray(off).some((x) => x !== 0)) throw new SnapshotFormatError('data after the end of the snapshot');
-          off = buf.length;
-          break;
-        }
-        const kl = take(4);
-        if (!kl) break;
-        const klen = kl.readUInt32BE(0);
-        if (klen === endMark) {
-          const sum = take(4);
-          if (!sum) { off = start; break; }
-          if (sum.readUInt32BE(0) !== crc32c(kl, crc)) throw new SnapshotFormatError('snapshot checksum mismatch');
-          done = true;
-          continue;
-        }
-        const k = take(klen);
-        const vl = k && take(4);
-        const v = vl && take(vl.readUInt32BE(0));
-        if (!k || !vl || !v) { off = start; break; }
-        for (const part of [kl, k, vl, v]) crc = crc32c(part, crc);
-        ops.push({ type: 'put', key: Buffer.from(k), value: Buffer.from(v) });
-        if (ops.length >= 1000) {
-          await db.batch(ops);
-          ops = [];
-        }
+      for (const [key, value] of dec.push(chunk)) ops.push({ type: 'put', key, value });
+      if (ops.length >= restoreBatchRecords) {
+        await db.batch(ops);
+        ops = [];
       }
     }
-    if (!done) throw new SnapshotFormatError('snapshot is truncated');
+    dec.end();
     await db.batch(ops, { sync: true });
   } finally {
     await db.close();
