@@ -28,6 +28,8 @@
  *   kv.rev(), kv.compactRevision(), await kv.hash(), await kv.hashKV(rev)
  *   kv.image() → Generator<Buffer>: the key index image, once the backend holds everything (after
  *     settle() and a commit) and while nothing writes; the caller stores it and passes it back to open
+ *   await kv.restore(swap): the backend's state is replaced by swap() (a snapshot install); the index is
+ *     rebuilt from it, keys re-attached to leases, watchers catch up from the new history (etcd's Restore)
  *   kv.watchStream() → WatchStream: .watch({ key, rangeEnd, startRevision, prevKv, filters, id }) → id,
  *     .cancel(id), await .next() / for await → WatchResponse { watchId, events, revision, compactRevision? }
  * Every apply call records raftIndex as the backend's consistent index in the same batch as its

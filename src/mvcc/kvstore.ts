@@ -5,7 +5,7 @@ import { compactionBatchLimit, hashBackend, hashKvAt, physicalCompact } from './
 import { MvccError } from './errors.js';
 import { decodeImage, encodeImage, ImageRejected } from './index-image.js';
 import { decodeKvFields, type KvFields } from './kv-codec.js';
-import { toSpan } from './key-index.js';
+import { toSpan, TreeIndex } from './key-index.js';
 import { rangeAt } from './range.js';
 import { bytesToRev, revToBytes } from './revision.js';
 import { StoreCore } from './store-core.js';
@@ -42,30 +42,60 @@ export class KvStore {
     this.hub = new WatchHub(core);
   }
 
-  /**
-   * Build the key index (from opts.image when it describes this backend exactly, else by scanning the
-   * backend), finish an interrupted physical compaction, attach keys to their leases.
-   */
+  /** Open the store over a backend (see load). */
   static async open(backend: Backend, opts: KvStoreOptions = {}): Promise<KvStore> {
     const core = new StoreCore(backend, opts.leases, opts.logger?.child({ room: 'mvcc' }));
     const store = new KvStore(core, opts.compactionBatchLimit ?? compactionBatchLimit);
+    await store.load(opts.image, 'opened');
+    return store;
+  }
+
+  /**
+   * etcd's Restore: the backend's whole state is being replaced (by `swap`, e.g. Backend.reopen with a
+   * snapshot's database). Background compaction and watch catch-up are let finish and held; then the
+   * key index is rebuilt from the new state and keys re-attached to their leases (the lessor must be
+   * recovered first). Watchers carry on: each synced one catches up from the new state's history,
+   * or, when that history was compacted past it, is canceled with the compact revision, as in etcd.
+   */
+  async restore(swap: () => Promise<void>): Promise<void> {
+    await this.settle();
+    await this.hub.pause();
+    try {
+      await swap();
+      const c = this.core;
+      c.index = new TreeIndex();
+      c.currentRev = 1;
+      c.compactRev = -1;
+      await this.load(undefined, 'restored');
+    } finally {
+      this.hub.resume();
+    }
+  }
+
+  /**
+   * Build the key index (from the image when it describes this backend exactly, else by scanning the
+   * backend), finish an interrupted physical compaction, attach keys to their leases.
+   */
+  private async load(image: AsyncIterable<Buffer> | undefined, why: 'opened' | 'restored'): Promise<void> {
+    const core = this.core;
+    const backend = core.backend;
     const scheduled = backend.get(Bucket.meta, MetaKey.scheduledCompactRev);
     const finished = backend.get(Bucket.meta, MetaKey.finishedCompactRev);
     const scheduledRev = scheduled ? bytesToRev(scheduled).main : 0;
     const finishedRev = finished ? bytesToRev(finished).main : 0;
     const compactRev = scheduled ? scheduledRev : -1;
-    const from = opts.image && (await loadImage(core, opts.image, compactRev)) ? 'image' : 'scan';
+    const from = image && (await loadImage(core, image, compactRev)) ? 'image' : 'scan';
     if (from === 'scan') await scanIndex(core);
     core.compactRev = compactRev;
     if (core.currentRev < scheduledRev) core.currentRev = scheduledRev;
     // An image holds the index as compacted in memory: only an unfinished compaction needs its keep set.
     if (scheduledRev > 0 && (from === 'scan' || scheduledRev !== finishedRev)) {
       const keep = core.index.compact(scheduledRev);
-      if (scheduledRev !== finishedRev) store.compaction = store.guard(physicalCompact(backend, scheduledRev, keep, store.compactionBatch));
+      if (scheduledRev !== finishedRev) this.compaction = this.guard(physicalCompact(backend, scheduledRev, keep, this.compactionBatch));
     }
-    if (opts.leases) for (const ki of core.index.all()) if (ki.hasValue() && ki.lease !== 0n) opts.leases.attach(ki.lease, Buffer.from(ki.key, 'latin1'));
-    core.logger?.info({ keys: core.index.size, revision: core.currentRev, compactRevision: core.compactRev, from }, 'mvcc store opened');
-    return store;
+    const leases = core.leases;
+    if (leases) for (const ki of core.index.all()) if (ki.hasValue() && ki.lease !== 0n) leases.attach(ki.lease, Buffer.from(ki.key, 'latin1'));
+    core.logger?.info({ keys: core.index.size, revision: core.currentRev, compactRevision: core.compactRev, from }, `mvcc store ${why}`);
   }
 
   /**

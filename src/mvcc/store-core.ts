@@ -7,7 +7,8 @@ import type { Event, LeaseIndex } from './types.js';
 export type CommitListener = (events: Event[], rev: number) => void;
 
 export class StoreCore {
-  readonly index = new TreeIndex();
+  /** Replaced whole when the store is restored from another backend state (KvStore.restore). */
+  index = new TreeIndex();
   currentRev = 1;
   /** -1 until the first compaction, as etcd. */
   compactRev = -1;

@@ -99,6 +99,10 @@ export class WatchHub {
   private readonly rangeWatchers = new Set<Watcher>();
   private readonly unsynced = new Set<Watcher>();
   private syncing = false;
+  /** The catch-up round in flight (resolved when none is). */
+  private syncRound: Promise<void> = Promise.resolve();
+  /** While the store is restored: no catch-up round starts (they read the backend being replaced). */
+  private paused = false;
 
   constructor(private readonly store: StoreCore) {
     store.listeners.push((events, rev) => this.notify(events, rev));
@@ -199,24 +203,43 @@ export class WatchHub {
     }
   }
 
+  /** Waits for the catch-up round in flight, and starts none until resume() (KvStore.restore). */
+  async pause(): Promise<void> {
+    this.paused = true;
+    await this.syncRound;
+  }
+
+  /**
+   * After a restore (etcd's watchableStore.Restore): every synced watcher becomes unsynced and catches
+   * up from the new state (or is canceled as compacted); catch-up resumes.
+   */
+  resume(): void {
+    this.paused = false;
+    for (const set of this.keyWatchers.values()) for (const w of set) this.unsynced.add(w);
+    for (const w of this.rangeWatchers) this.unsynced.add(w);
+    for (const w of this.unsynced) w.state = 'unsynced';
+    this.keyWatchers.clear();
+    this.rangeWatchers.clear();
+    if (this.unsynced.size > 0) this.scheduleSync();
+  }
+
   private scheduleSync(): void {
-    if (this.syncing) return;
+    if (this.syncing || this.paused) return;
     this.syncing = true;
-    setImmediate(() => {
-      this.syncLoop()
-        .catch((err: unknown) => {
-          if (this.store.backend.isClosed()) return this.unsynced.clear();
-          throw err; // a broken invariant: crash loudly
-        })
-        .finally(() => {
-          this.syncing = false;
-          if (this.unsynced.size > 0 && !this.store.backend.isClosed()) this.scheduleSync();
-        });
-    });
+    this.syncRound = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.syncLoop())
+      .catch((err: unknown) => {
+        if (this.store.backend.isClosed()) return this.unsynced.clear();
+        throw err; // a broken invariant: crash loudly
+      })
+      .finally(() => {
+        this.syncing = false;
+        if (this.unsynced.size > 0 && !this.store.backend.isClosed()) this.scheduleSync();
+      });
   }
 
   private async syncLoop(): Promise<void> {
-    while (this.unsynced.size > 0) {
+    while (this.unsynced.size > 0 && !this.paused) {
       const curRev = this.store.currentRev;
       const compactRev = this.store.compactRev;
       let minRev = Infinity;
