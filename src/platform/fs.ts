@@ -94,15 +94,16 @@ export async function writeFileDurable(file: string, data: Uint8Array): Promise<
 }
 
 /**
- * Write a whole file durably from chunks (a large file never held in memory at once): to
- * `<file>.tmp`, fdatasync, rename over `file`, fsync the directory. On error the temp file is removed.
+ * Write a whole file durably from chunks (a large file never held in memory at once; a stream too): to
+ * `<file>.tmp`, fdatasync, rename over `file`, fsync the directory. On error (the source's included)
+ * the temp file is removed.
  */
-export async function writeChunksDurable(file: string, chunks: Iterable<Uint8Array>, mode = 0o600): Promise<void> {
+export async function writeChunksDurable(file: string, chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>, mode = 0o600): Promise<void> {
   const tmp = `${file}.tmp`;
   try {
     const fh = await fsp.open(tmp, 'w', mode);
     try {
-      for (const c of chunks) await fh.writeFile(c); // each from the current position, written whole
+      for await (const c of chunks) await fh.writeFile(c); // each from the current position, written whole
       await fh.datasync();
     } finally {
       await fh.close();

@@ -20,10 +20,22 @@ export interface PeerTransportOptions {
   tls?: PeerClientTls;
   /** Takes a received database snapshot (the bytes after the MsgSnap) before the message is processed. */
   receiveSnapshot?(m: Message, db: AsyncIterable<Uint8Array>): Promise<void>;
+  /**
+   * What to send for a MsgSnap from raft: the message (its snapshot may be replaced) and the database
+   * to follow it (POST /raft/snapshot). Without it a MsgSnap goes alone by the pipeline.
+   */
+  snapshotDb?(m: Message): SnapshotToSend;
   /** The member was removed from the cluster (a peer said so): the server stops. */
   onRemoved?(): void;
   /** Traffic, failures, round trips and link state per peer (metrics). */
   observe?: TransportObserver;
+}
+
+/** A MsgSnap with the database bytes that follow it; dbBytes is an estimate for logs. */
+export interface SnapshotToSend {
+  message: Message;
+  db: AsyncIterable<Uint8Array>;
+  dbBytes: number;
 }
 
 export interface TransportObserver {
@@ -149,10 +161,25 @@ export class PeerTransport implements Transport {
   }
 
   private sendTo(to: NodeId, messages: Message[]): void {
-    for (const m of messages) if (m.type === MessageType.MsgApp) this.stats.sendAppendRequestCnt++;
+    let snaps = false;
+    for (const m of messages) {
+      if (m.type === MessageType.MsgApp) this.stats.sendAppendRequestCnt++;
+      else if (m.type === MessageType.MsgSnap) snaps = true;
+    }
     const p = this.peers.get(to);
-    if (p) p.send(messages);
-    else if (to !== 0n) this.logger.debug({ remotePeerId: idHex(to) }, 'ignored message send request; unknown remote peer target');
+    if (!p) {
+      if (to !== 0n) this.logger.debug({ remotePeerId: idHex(to) }, 'ignored message send request; unknown remote peer target');
+      for (const m of messages) if (m.type === MessageType.MsgSnap) this.opts.receiver.reportSnapshot(to, true);
+      return;
+    }
+    const snapshotDb = this.opts.snapshotDb;
+    if (!snaps || !snapshotDb) return p.send(messages);
+    p.send(messages.filter((m) => m.type !== MessageType.MsgSnap));
+    for (const m of messages) {
+      if (m.type !== MessageType.MsgSnap) continue;
+      const s = snapshotDb(m);
+      p.sendSnapshot(s.message, s.db, s.dbBytes);
+    }
   }
 
   private deliver(m: Message): void {

@@ -21,4 +21,4 @@
  * cluster or an incompatible version is refused with 412, from a removed member with 410/403.
  */
 export { NoPeersTransport, RemovedMemberError, type Receiver, type Transport } from './contract.js';
-export { PeerTransport, type PeerTransportOptions, type TransportObserver } from './http-transport.js';
+export { PeerTransport, type PeerTransportOptions, type SnapshotToSend, type TransportObserver } from './http-transport.js';

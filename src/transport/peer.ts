@@ -117,7 +117,13 @@ export class Peer {
     if (rest.length > 0 && !this.writers.message.write(rest)) this.dropped(rest);
   }
 
+  /** POST /raft/snapshot in the background; raft hears the outcome (reportSnapshot) in every case. */
   sendSnapshot(m: Message, db: AsyncIterable<Uint8Array>, dbBytes: number): void {
+    if (this.paused) {
+      void db[Symbol.asyncIterator]().return?.();
+      this.events.reportSnapshot(this.id, true);
+      return;
+    }
     void sendSnapshot(this.post, m, db, dbBytes);
   }
 

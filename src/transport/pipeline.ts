@@ -1,7 +1,7 @@
 // The pipeline: POST /raft with one raftpb.Message per request, four requests in flight at most, for
 // the messages no stream can carry yet (before the peer has dialed our streams, or after they broke).
 // And the snapshot sender: POST /raft/snapshot with the framed MsgSnap followed by the database.
-import type { IncomingMessage } from 'node:http';
+import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { Logger } from '../pkg/logger.js';
 import { encodeMessage } from '../raft/raftpb.js';
 import { MessageType, type Message, type NodeId } from '../raft/types.js';
@@ -82,12 +82,29 @@ export function post(ctx: PostContext, path: string, contentType: string, body: 
     });
     void (async () => {
       try {
-        for await (const chunk of body) if (!req.write(chunk)) await new Promise((r) => req.once('drain', r));
-        req.end();
+        for await (const chunk of body) {
+          if (req.destroyed) break; // failed meanwhile: stop reading the body (a generator's finally runs)
+          if (!req.write(chunk)) await drained(req);
+        }
+        if (!req.destroyed) req.end();
       } catch (err) {
         req.destroy(err as Error);
       }
     })();
+  });
+}
+
+/** Resolves when the request can take more, or is gone. */
+function drained(req: ClientRequest): Promise<void> {
+  if (req.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      req.off('drain', done);
+      req.off('close', done);
+      resolve();
+    };
+    req.on('drain', done);
+    req.on('close', done);
   });
 }
 
@@ -145,16 +162,26 @@ export class Pipeline {
 export async function sendSnapshot(ctx: PostContext, m: Message, db: AsyncIterable<Uint8Array>, dbBytes: number): Promise<void> {
   const to = idHex(m.to);
   ctx.logger.info({ remotePeerId: to, snapshotIndex: m.snapshot?.metadata.index, dbBytes }, 'sending database snapshot');
+  let bytes = 0;
   async function* body(): AsyncIterable<Uint8Array> {
-    yield frameMessage(m);
-    yield* db;
+    try {
+      const frame = frameMessage(m);
+      bytes += frame.length;
+      yield frame;
+      for await (const c of db) {
+        bytes += c.length;
+        yield c;
+      }
+    } finally {
+      await db[Symbol.asyncIterator]().return?.(); // a source left unread still lets go of what it holds
+    }
   }
   try {
     await post(ctx, '/raft/snapshot', 'application/octet-stream', body());
     ctx.onActive(true);
-    ctx.sent(dbBytes);
+    ctx.sent(bytes);
     ctx.reportSnapshot(m.to, false);
-    ctx.logger.info({ remotePeerId: to, snapshotIndex: m.snapshot?.metadata.index }, 'sent database snapshot');
+    ctx.logger.info({ remotePeerId: to, snapshotIndex: m.snapshot?.metadata.index, bytes }, 'sent database snapshot');
   } catch (err) {
     ctx.logger.warn({ remotePeerId: to, err: (err as Error).message }, 'failed to send database snapshot');
     ctx.onActive(false, (err as Error).message);
