@@ -163,11 +163,15 @@ export class Backend {
     return this.merged(Buffer.alloc(0), Buffer.from([0xff]), 0, batchSize);
   }
 
-  /** LevelDB's entries in [lo, hi) with the pending writes over them, both captured now; keys lose `strip` bytes. */
+  /**
+   * LevelDB's entries in [lo, hi) with the pending writes over them, both captured now; keys lose
+   * `strip` bytes. The LevelDB iterator is closed when the chunks end or return() is called, even
+   * if they were never read.
+   */
   private merged(lo: Buffer, hi: Buffer, strip: number, batchSize: number): AsyncGenerator<[Buffer, Buffer][]> {
     const overlay = this.overlayIn(lo, hi);
     const it = this.level.iterator({ gte: lo, lt: hi, highWaterMarkBytes: iteratorReadAheadBytes });
-    return mergeChunks(it, overlay, strip, batchSize);
+    return closingOnReturn(mergeChunks(it, overlay, strip, batchSize), () => it.close());
   }
 
   private overlayIn(lo: Buffer, hi: Buffer): [Buffer, Buffer | null][] {
@@ -403,4 +407,20 @@ async function* mergeChunks(it: LevelIterator, overlay: [Buffer, Buffer | null][
     await next.catch(() => undefined);
     await it.close();
   }
+}
+
+/**
+ * The generator, with `close` also run by its return(): a generator returned before it started never
+ * runs its own finally, and a captured LevelDB iterator would stay open until the database closes.
+ */
+export function closingOnReturn<T>(gen: AsyncGenerator<T>, close: () => Promise<void>): AsyncGenerator<T> {
+  const ret = gen.return.bind(gen);
+  gen.return = async (value) => {
+    try {
+      return await ret(value);
+    } finally {
+      await close();
+    }
+  };
+  return gen;
 }

@@ -6,7 +6,7 @@
 // "meta/a" = "1" → "ETSNAP01" 00000006 "meta/a" 00000001 "1" ffffffff <crc>.
 import { ClassicLevel } from 'classic-level';
 import { crc32c } from '../pkg/crc32c.js';
-import type { Backend } from './backend.js';
+import { closingOnReturn, type Backend } from './backend.js';
 
 export const snapshotMagic = Buffer.from('ETSNAP01');
 const endMark = 0xffffffff;
@@ -23,10 +23,12 @@ function u32(n: number): Buffer {
 
 /**
  * The backend as of this call, pending writes included (captured synchronously: Backend.dump), as a
- * stream of the format above. Writes made after the call are not in it.
+ * stream of the format above. Writes made after the call are not in it. Read it to the end or call
+ * its return(): it holds a LevelDB iterator until then.
  */
 export function snapshotStream(backend: Backend): AsyncGenerator<Buffer> {
-  return encodeDump(backend.dump());
+  const dump = backend.dump();
+  return closingOnReturn(encodeDump(dump), async () => void (await dump.return(undefined)));
 }
 
 async function* encodeDump(dump: AsyncGenerator<[Buffer, Buffer][]>): AsyncGenerator<Buffer> {
