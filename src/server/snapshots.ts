@@ -3,7 +3,9 @@
  * committed (fsync) first, so the snapshot never claims more than the disk holds; then the snapshot
  * file, then its marker in the WAL; then the in-memory raft log is compacted (keeping
  * snapshotCatchUpEntries for slow followers) and WAL segments and older snapshot files are released.
- * Between snapshots, a member without peers trims its in-memory log on its own (trimAlone).
+ * Between snapshots, a member without peers trims its in-memory log on its own (trimAlone); once it
+ * has a peer again, a snapshot is taken at once if the log was trimmed past the last one, so the
+ * snapshot raft falls back on for a peer always covers the entries the log no longer has.
  */
 import type { Backend } from '../backend/index.js';
 import type { Logger } from '../pkg/logger.js';
@@ -32,8 +34,16 @@ export class Snapshots {
   }
 
   async maybeSnapshot(applied: number, confState: ConfState, storage: MemoryStorage): Promise<void> {
-    if (applied - this.snapshotIndex > this.cfg.snapshotCount) await this.snapshot(applied, confState, storage);
-    else trimAlone(applied, confState, storage, this.cfg.snapshotCatchUpEntries);
+    const trimmedPastSnapshot = storage.snapshot().metadata.index < storage.firstIndex() - 1;
+    if (applied - this.snapshotIndex > this.cfg.snapshotCount || (trimmedPastSnapshot && !isAlone(confState))) {
+      await this.snapshot(applied, confState, storage);
+    } else trimAlone(applied, confState, storage, this.cfg.snapshotCatchUpEntries);
+  }
+
+  /** A snapshot from the leader was installed: count from it; release the WAL and older snapshot files. */
+  async installed(index: number): Promise<void> {
+    this.snapshotIndex = index;
+    await this.release(index);
   }
 
   private async snapshot(applied: number, confState: ConfState, storage: MemoryStorage): Promise<void> {
@@ -44,12 +54,17 @@ export class Snapshots {
     this.snapshotIndex = applied;
     const compactIndex = applied - this.cfg.snapshotCatchUpEntries;
     if (compactIndex > storage.firstIndex()) storage.compact(compactIndex);
-    await this.boot.wal.releaseTo(applied);
-    this.recentIndexes.push(applied);
+    await this.release(applied);
+    this.logger.info({ index: applied, term: snap.metadata.term, compactIndex }, 'saved snapshot');
+  }
+
+  /** Releases the WAL segments before the snapshot at `index` and the snapshot files past SNAPSHOTS_KEPT. */
+  private async release(index: number): Promise<void> {
+    await this.boot.wal.releaseTo(index);
+    this.recentIndexes.push(index);
     if (this.recentIndexes.length > SNAPSHOTS_KEPT) {
       await this.boot.snapshotter.releaseOlderThan(this.recentIndexes.shift()! + 1);
     }
-    this.logger.info({ index: applied, term: snap.metadata.term, compactIndex }, 'saved snapshot');
   }
 
   async close(): Promise<void> {
@@ -57,16 +72,19 @@ export class Snapshots {
   }
 }
 
+/** One voter, no learner, no joint configuration: nobody to send entries to. */
+export function isAlone(cs: ConfState): boolean {
+  return cs.voters.length === 1 && cs.learners.length === 0 && cs.votersOutgoing.length === 0 && cs.learnersNext.length === 0;
+}
+
 /**
  * A member without peers (one voter, no learner) never sends a follower an entry, so it keeps only the
  * last `keep` to 2 x `keep` applied entries in memory instead of up to --snapshot-count of them (the
  * 100,000 entries of loading 100,000 keys of 256 bytes held ~40 MB). Nothing on disk changes: the WAL
  * keeps every entry since the last snapshot, so a restart replays as before. The raft snapshot then
- * lags the log's first index: a leader that gains a peer must take a snapshot before it sends the peer
- * anything (there is no member add yet; see docs/architecture.md).
+ * lags the log's first index; maybeSnapshot takes a new one as soon as the member has a peer.
  */
 export function trimAlone(applied: number, confState: ConfState, storage: MemoryStorage, keep: number): void {
-  const alone = confState.voters.length === 1 && confState.learners.length === 0 && confState.votersOutgoing.length === 0 && confState.learnersNext.length === 0;
   const upTo = Math.min(applied, storage.lastIndex()) - keep;
-  if (alone && upTo - storage.firstIndex() >= keep) storage.compact(upTo);
+  if (isAlone(confState) && upTo - storage.firstIndex() >= keep) storage.compact(upTo);
 }
