@@ -30,8 +30,10 @@ export class RaftCluster {
     private readonly store?: MembershipStore,
   ) {}
 
-  /** Restores the state the store held at start-up; writes nothing. */
+  /** Replaces the state with what the store holds (start-up, snapshot install); writes nothing. */
   recover(members: Member[], removed: bigint[]): void {
+    this.byId.clear();
+    this.removed.clear();
     for (const m of members) this.byId.set(m.id, { ...m });
     for (const id of removed) this.removed.add(id);
   }

@@ -23,7 +23,9 @@ export class AlarmStore {
 
   constructor(private readonly backend: Backend) {}
 
+  /** Reads the alarms the backend holds (at start-up, and again after a snapshot install). */
   async load(): Promise<void> {
+    this.active.clear();
     for await (const [k] of this.backend.iterate(Bucket.alarm)) {
       const a: Alarm = { memberId: k.readBigUInt64BE(0), alarm: NAMES[k[8]!] ?? 'NONE' };
       this.active.set(alarmKey(a).toString('hex'), a);

@@ -8,7 +8,7 @@ import type { EtcdMetrics } from '../pkg/metrics.js';
 import type { RawNode } from '../raft/index.js';
 import { MessageType, type Message, type NodeId } from '../raft/types.js';
 import type { RaftCluster } from '../membership/index.js';
-import { PeerTransport, RemovedMemberError, type Receiver, type TransportObserver } from '../transport/index.js';
+import { PeerTransport, RemovedMemberError, type Receiver, type SnapshotToSend, type TransportObserver } from '../transport/index.js';
 import type { PeerClientTls } from '../transport/dial.js';
 
 export interface PeersDeps {
@@ -19,8 +19,14 @@ export interface PeersDeps {
   logger: Logger;
   tls?: PeerClientTls;
   node(): RawNode;
+  /** Runs the Ready loop (after raft was told something outside step). */
+  kick(): void;
   /** Steps a message into raft and runs the Ready loop. */
   step(m: Message): void;
+  /** Saves the database that came with a MsgSnap, before raft sees the message. */
+  receiveSnapshot(m: Message, db: AsyncIterable<Uint8Array>): Promise<void>;
+  /** The message and database to send for a MsgSnap from raft (etcd's merged snapshot). */
+  snapshotDb(m: Message): SnapshotToSend;
   /** A peer told us we were removed: the member stops. */
   onRemoved(): void;
   observe?: TransportObserver;
@@ -49,6 +55,8 @@ export class Peers implements Receiver {
       tls: d.tls,
       onRemoved: () => d.onRemoved(),
       observe: d.observe,
+      receiveSnapshot: (m, db) => d.receiveSnapshot(m, db),
+      snapshotDb: (m) => d.snapshotDb(m),
     });
   }
 
@@ -68,6 +76,7 @@ export class Peers implements Receiver {
 
   reportSnapshot(id: NodeId, failed: boolean): void {
     this.d.node().reportSnapshot(id, failed);
+    this.d.kick();
   }
 
   /** Adds, updates and removes transport peers to match the applied membership. */

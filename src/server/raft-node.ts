@@ -18,6 +18,7 @@
  * (see handle: the pool's hand-offs cost more than the wait they free the loop for).
  */
 import { performance } from 'node:perf_hooks';
+import { failpoint } from '../pkg/failpoints.js';
 import type { Logger } from '../pkg/logger.js';
 import { MemoryStorage, RawNode, StateType, type Ready, type ReadState, type SoftState } from '../raft/index.js';
 import type { Entry, Message, Snapshot } from '../raft/types.js';
@@ -31,7 +32,10 @@ const WAITED_MS = 0.02;
 export interface RaftNodeHooks {
   /** Applies committed entries in order, synchronously. */
   applyEntries(entries: Entry[]): void;
-  /** Replaces the state machine with a snapshot received from the leader. */
+  /**
+   * Replaces the state machine with a snapshot received from the leader; called once the snapshot,
+   * and the hard state committing it, are durable.
+   */
   applySnapshot(snapshot: Snapshot): Promise<void>;
   onSoftState(soft: SoftState): void;
   onReadStates(states: ReadState[]): void;
@@ -171,7 +175,9 @@ export class RaftNode {
     if (rd.hardState) this.storage.setHardState(rd.hardState);
     if (rd.snapshot) {
       this.storage.applySnapshot(rd.snapshot);
+      failpoint('raftBeforeApplySnap');
       await this.hooks.applySnapshot(rd.snapshot);
+      failpoint('raftAfterApplySnap');
     }
     if (rd.entries.length > 0) this.storage.append(rd.entries);
     if (!this.isLeader) this.transport.send(rd.messages);
@@ -192,8 +198,11 @@ export class RaftNode {
     this.hooks.applyEntries(entries);
   }
 
+  /** etcd's SaveSnap, before the hard state and entries of the same Ready (failpoints as etcd names them). */
   private async persistSnapshot(snap: Snapshot): Promise<void> {
+    failpoint('raftBeforeSaveSnap');
     await this.snapshotter.save(snap);
     await this.wal.saveSnapshot({ index: snap.metadata.index, term: snap.metadata.term });
+    failpoint('raftAfterSaveSnap');
   }
 }

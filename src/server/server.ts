@@ -7,21 +7,22 @@
  * raft (its configuration is rebuilt from the log). A waiter (the proposing client) is triggered
  * with the applied result: a V3Result or an EtcdError.
  */
-import { Backend } from '../backend/index.js';
-import { LeaseError, Lessor, isLeaseError, minLeaseTTLSeconds } from '../lease/index.js';
+import type { Backend } from '../backend/index.js';
+import { LeaseError, isLeaseError, type Lessor } from '../lease/index.js';
 import { RaftCluster, idToHex } from '../membership/index.js';
 import type { KvStore } from '../mvcc/index.js';
 import { IdGenerator } from '../pkg/idgen.js';
+import { seededRng } from '../pkg/rng.js';
 import type { Logger } from '../pkg/logger.js';
 import { createMetrics, type EtcdMetrics } from '../pkg/metrics.js';
 import { ErrProposalDropped, RawNode, StateType, type ReadState, type SoftState } from '../raft/index.js';
-import { EntryType, None, type Entry } from '../raft/types.js';
+import { EntryType, None, type Entry, type Snapshot } from '../raft/types.js';
 import { V2Store } from '../v2store/index.js';
-import { AlarmStore } from './alarms.js';
+import type { AlarmStore } from './alarms.js';
 import { EntryApplier, type ApplyOutcome } from './apply.js';
 import { V3Applier } from './apply-v3.js';
 import { bootstrapRaft, type RaftBootstrap } from './bootstrap.js';
-import { DEFAULT_QUOTA_BYTES, backendPathOf, type ServerConfig } from './config.js';
+import { DEFAULT_QUOTA_BYTES, type ServerConfig } from './config.js';
 import { EtcdError } from './errors.js';
 import { Compactor } from './compactor.js';
 import {
@@ -32,8 +33,10 @@ import { Peers, peerMetrics } from './peers.js';
 import { Proposals } from './proposals.js';
 import { RaftNode } from './raft-node.js';
 import { ReadIndexer } from './read-index.js';
+import { mergedSnapshot, saveSnapshotDb, type SnapshotSource } from './snapshot-db.js';
+import { installSnapshot } from './snapshot-install.js';
 import { Snapshots } from './snapshots.js';
-import { backendLeaseStore, backendMembershipStore, keyIndexImagePathOf, loadMembership, openKvStore, saveKvImage } from './stores.js';
+import { backendMembershipStore, keyIndexImagePathOf, loadMembership, openStores, saveKvImage, type BackendLeaseStore, type Stores } from './stores.js';
 
 /** The cluster version a member of ours sets (etcd 3.4's). */
 export const CLUSTER_VERSION = '3.4.0';
@@ -57,6 +60,13 @@ export class EtcdServer {
   leaderSinceMs = 0;
   lead: bigint = None;
   term = 0;
+  readonly backend: Backend;
+  readonly kv: KvStore;
+  readonly lessor: Lessor;
+  readonly alarms: AlarmStore;
+  /** Set while a snapshot from the leader replaces the state: local reads wait for it. */
+  restoring: Promise<void> | undefined;
+  private readonly leaseStore: BackendLeaseStore;
   private raftNode!: RaftNode;
   /** The peer transport and the receiving side of raft messages. */
   peers!: Peers;
@@ -83,11 +93,14 @@ export class EtcdServer {
     readonly logger: Logger,
     readonly metrics: EtcdMetrics,
     boot: RaftBootstrap,
-    readonly backend: Backend,
-    readonly kv: KvStore,
-    readonly lessor: Lessor,
-    readonly alarms: AlarmStore,
+    stores: Stores,
   ) {
+    const { backend, leaseStore, kv, lessor, alarms } = stores;
+    this.backend = backend;
+    this.leaseStore = leaseStore;
+    this.kv = kv;
+    this.lessor = lessor;
+    this.alarms = alarms;
     this.memberId = boot.memberId;
     this.clusterId = boot.clusterId;
     this.cluster = new RaftCluster(boot.clusterId, boot.memberId, backendMembershipStore(backend));
@@ -140,29 +153,9 @@ export class EtcdServer {
     const logger = cfg.logger.child({ room: 'server' });
     const metrics = createMetrics({ serverVersion: SERVER_VERSION });
     const boot = await bootstrapRaft(cfg, cfg.logger);
-    const backend = await Backend.open(backendPathOf(cfg), {
-      logger: cfg.logger,
-      batchIntervalMs: cfg.backendBatchIntervalMs || undefined,
-      batchLimit: cfg.backendBatchLimit || undefined,
-      observeCommit: (seconds) => metrics.backendCommitSeconds.observe(seconds),
-    });
-    const lessor = new Lessor({
-      store: await backendLeaseStore(backend),
-      minTTLSeconds: minLeaseTTLSeconds(Math.round(cfg.electionTimeoutMs / cfg.heartbeatIntervalMs), cfg.heartbeatIntervalMs),
-    });
-    lessor.recover();
-    const kv = await openKvStore(backend, keyIndexImagePathOf(cfg), {
-      logger: cfg.logger,
-      leases: {
-        exists: (id) => lessor.has(id),
-        attach: (id, key) => void lessor.attach(id, [key]),
-        detach: (id, key) => void lessor.detach(id, [key]),
-      },
-    });
-    const alarms = new AlarmStore(backend);
-    await alarms.load();
-    const server = new EtcdServer(cfg, logger, metrics, boot, backend, kv, lessor, alarms);
-    const membership = await loadMembership(backend);
+    const stores = await openStores(cfg, boot.snapshot, metrics);
+    const server = new EtcdServer(cfg, logger, metrics, boot, stores);
+    const membership = await loadMembership(stores.backend);
     server.cluster.recover(membership.members, membership.removed);
     server.entries.clusterVersion = membership.clusterVersion;
     server.startRaft(boot);
@@ -337,16 +330,17 @@ export class EtcdServer {
       logger: this.cfg.logger,
       tls: this.cfg.peerClientTls,
       node: () => this.raftNode.node,
+      kick: () => this.raftNode.kick(),
       step: (m) => this.raftNode.step(m),
+      receiveSnapshot: (m, db) => saveSnapshotDb(this.cfg, m.snapshot?.metadata.index ?? 0, db, this.logger).then(() => undefined),
+      snapshotDb: (m) => mergedSnapshot(m, this.snapshotSource()),
       onRemoved: () => this.die(new Error('the member has been permanently removed from the cluster')),
       observe: peerMetrics(this.metrics, this.memberId),
     });
     this.peers.sync();
     this.raftNode = new RaftNode(node, boot.storage, boot.wal, boot.snapshotter, this.peers.transport, {
       applyEntries: (entries) => this.applyEntries(entries),
-      applySnapshot: async () => {
-        throw new Error('receiving a snapshot needs clustering (a cluster of one never gets one)');
-      },
+      applySnapshot: (snap) => this.applySnapshot(snap),
       onSoftState: (soft) => this.onSoftState(soft),
       onReadStates: (states) => this.onReadStates(states),
       afterApply: () => this.afterApply(),
@@ -393,6 +387,28 @@ export class EtcdServer {
     if (this.soleVoterCampaign) this.campaignIfSoleVoter();
     if (this.backend.pendingOps() >= BACKEND_PENDING_OPS_MAX) await this.backend.commit({ sync: false });
     await this.snapshots.maybeSnapshot(this.appliedIndex, this.entries.confState, this.raftNode.storage);
+  }
+
+  /** The applied state a leader's snapshot message is made of (read synchronously, between applies). */
+  private snapshotSource(): SnapshotSource {
+    const entries = this.entries;
+    return {
+      appliedIndex: entries.appliedIndex,
+      term: (i) => this.raftNode.storage.term(i),
+      confState: entries.confState,
+      v2Data: () => this.v2.save(),
+      backend: this.backend,
+    };
+  }
+
+  /** A snapshot from the leader, persisted by raft: the state becomes it (snapshot-install.ts). */
+  private async applySnapshot(snap: Snapshot): Promise<void> {
+    const { cfg, logger, backend, leaseStore, lessor, kv, alarms, cluster, v2, entries, snapshots } = this;
+    const holdReads = (until: Promise<void> | undefined): void => void (this.restoring = until);
+    await installSnapshot({ cfg, logger, backend, leaseStore, lessor, kv, alarms, cluster, v2, entries, snapshots, holdReads }, snap);
+    this.peers.sync();
+    this.metrics.proposalsApplied.set(this.appliedIndex);
+    this.readIndexer.onApplied(this.appliedIndex);
   }
 
   private onSoftState(soft: SoftState): void {
@@ -502,15 +518,4 @@ export class EtcdServer {
   get raftStatus(): ReturnType<RawNode['status']> {
     return this.raftNode.node.status();
   }
-}
-
-/** A small deterministic PRNG (mulberry32) for raft's randomized election timeout. */
-export function seededRng(seed: bigint): () => number {
-  let a = Number(BigInt.asUintN(32, seed ^ (seed >> 32n)));
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

@@ -1,13 +1,55 @@
-// Adapters from the backend to the stores of the lease and membership rooms (same pending batch as
-// the entry being applied), the loading of their state at start-up, and the MVCC store's key index
-// image: written at a graceful stop, read (then removed) at the next start.
+// The stores over the backend, opened at start-up (openStores); adapters from the backend to the
+// stores of the lease and membership rooms (same pending batch as the entry being applied) and the
+// loading of their state; and the MVCC store's key index image: written at a graceful stop, read
+// (then removed) at the next start.
 import { Bucket, type Backend } from '../backend/index.js';
-import { leaseIdFromKey, leaseKey, type LeaseStore } from '../lease/index.js';
+import { Lessor, leaseIdFromKey, leaseKey, minLeaseTTLSeconds, type LeaseStore } from '../lease/index.js';
 import { decodeMember, encodeMember, type Member, type MembershipStore } from '../membership/index.js';
 import { KvStore, type KvStoreOptions } from '../mvcc/index.js';
 import type { Logger } from '../pkg/logger.js';
+import type { EtcdMetrics } from '../pkg/metrics.js';
 import { fileExists, readChunks, removeDurable, writeChunksDurable } from '../platform/fs.js';
+import type { Snapshot } from '../raft/types.js';
+import { AlarmStore } from './alarms.js';
 import { snapDirOf, type ServerConfig } from './config.js';
+import { openBackend } from './snapshot-db.js';
+
+/** Everything the member keeps in its backend, opened. */
+export interface Stores {
+  backend: Backend;
+  leaseStore: BackendLeaseStore;
+  lessor: Lessor;
+  kv: KvStore;
+  alarms: AlarmStore;
+}
+
+/**
+ * Opens the backend (installing the raft snapshot's database first when a crash left the backend
+ * behind it: snapshot-db.ts), then the lessor before MVCC, which attaches keys to their leases.
+ */
+export async function openStores(cfg: ServerConfig, snapshot: Snapshot | undefined, metrics: EtcdMetrics): Promise<Stores> {
+  const backend = await openBackend(cfg, snapshot, {
+    logger: cfg.logger,
+    batchIntervalMs: cfg.backendBatchIntervalMs || undefined,
+    batchLimit: cfg.backendBatchLimit || undefined,
+    observeCommit: (seconds) => metrics.backendCommitSeconds.observe(seconds),
+  });
+  const leaseStore = await backendLeaseStore(backend);
+  const electionTicks = Math.round(cfg.electionTimeoutMs / cfg.heartbeatIntervalMs);
+  const lessor = new Lessor({ store: leaseStore, minTTLSeconds: minLeaseTTLSeconds(electionTicks, cfg.heartbeatIntervalMs) });
+  lessor.recover();
+  const kv = await openKvStore(backend, keyIndexImagePathOf(cfg), {
+    logger: cfg.logger,
+    leases: {
+      exists: (id) => lessor.has(id),
+      attach: (id, key) => void lessor.attach(id, [key]),
+      detach: (id, key) => void lessor.detach(id, [key]),
+    },
+  });
+  const alarms = new AlarmStore(backend);
+  await alarms.load();
+  return { backend, leaseStore, lessor, kv, alarms };
+}
 
 function idKey(id: bigint): Buffer {
   const k = Buffer.alloc(8);
@@ -15,15 +57,25 @@ function idKey(id: bigint): Buffer {
   return k;
 }
 
-/** The lessor reads its records once, at recover(); they are loaded before it is called. */
-export async function backendLeaseStore(backend: Backend): Promise<LeaseStore> {
-  const records: Array<[bigint, Uint8Array]> = [];
-  for await (const [k, v] of backend.iterate(Bucket.lease)) records.push([leaseIdFromKey(k), v]);
-  return {
+export interface BackendLeaseStore extends LeaseStore {
+  /** Reads the records the backend holds now, for the next Lessor.recover() (a snapshot install). */
+  reload(): Promise<void>;
+}
+
+/** The lessor reads its records at recover(); they are loaded before it is called (here, or by reload). */
+export async function backendLeaseStore(backend: Backend): Promise<BackendLeaseStore> {
+  let records: Array<[bigint, Uint8Array]> = [];
+  const store: BackendLeaseStore = {
     put: (id, value) => backend.put(Bucket.lease, leaseKey(id), Buffer.from(value)),
     delete: (id) => backend.del(Bucket.lease, leaseKey(id)),
     loadAll: () => records.splice(0),
+    reload: async () => {
+      records = [];
+      for await (const [k, v] of backend.iterate(Bucket.lease)) records.push([leaseIdFromKey(k), v]);
+    },
   };
+  await store.reload();
+  return store;
 }
 
 export function backendMembershipStore(backend: Backend): MembershipStore {

@@ -121,15 +121,18 @@ export class ServerFacade implements EtcdServerFacade {
   /** Member-local, as etcd's: LevelDB compacts its whole key range (space of deleted data returns). */
   /** etcd's maintenance server answers an empty DefragmentResponse: no header. */
   async defragment(): Promise<Record<string, never>> {
+    if (this.s.restoring) await this.s.restoring;
     await this.s.backend.defragment();
     return {};
   }
 
   async hash(): Promise<{ header: ReturnType<V3Kv['header']>; hash: number }> {
+    if (this.s.restoring) await this.s.restoring;
     return { header: this.v3.header(), hash: await this.s.kv.hash() };
   }
 
   async hashKV(req: HashKVRequest__Output): Promise<HashKVResponse> {
+    if (this.s.restoring) await this.s.restoring;
     try {
       const r = await this.s.kv.hashKV(Number(req.revision));
       return { header: this.v3.header(r.revision), hash: r.hash, compact_revision: r.compactRevision };
@@ -149,6 +152,7 @@ export class ServerFacade implements EtcdServerFacade {
    * its sha256 trailer is sector-aligned (as a bbolt file is). Our format ends with its own end mark.
    */
   async snapshot(): Promise<SnapshotSource> {
+    if (this.s.restoring) await this.s.restoring;
     const chunks: Buffer[] = [];
     for await (const c of snapshotStream(this.s.backend)) chunks.push(c);
     const unpadded = chunks.reduce((n, c) => n + c.length, 0);

@@ -64,6 +64,7 @@ export class V3Kv {
 
   async range(req: RangeRequest__Output): Promise<RangeResponse> {
     if (!req.serializable) await this.s.readIndexer.waitLinearizable();
+    if (this.s.restoring) await this.s.restoring;
     try {
       const r = this.s.kv.range(req.key, req.range_end.length === 0 ? undefined : req.range_end, toMvccRange(req));
       return rangeToPb(r, this.header(r.revision));
@@ -85,6 +86,7 @@ export class V3Kv {
   async txn(req: TxnRequest__Output): Promise<TxnResponse> {
     if (isReadOnlyTxn(req)) {
       if (!isSerializableTxn(req)) await this.s.readIndexer.waitLinearizable();
+      if (this.s.restoring) await this.s.restoring;
       try {
         const r = this.s.kv.txn(null, toMvccTxn(req));
         return txnToPb(r, this.header(r.revision));

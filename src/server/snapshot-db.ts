@@ -1,0 +1,115 @@
+/*
+ * The database half of a raft snapshot sent between members, as etcd does it (snapshot_merge.go,
+ * snap/db.go, backend.go), with our LevelDB image as the database (backend/snapshot.ts):
+ *
+ *   leader    a MsgSnap from raft is sent as a merged snapshot (mergedSnapshot): its metadata becomes
+ *             this member's applied index, term and conf state, its data the v2 store, and the backend's
+ *             dump, captured at that same moment, follows it on POST /raft/snapshot.
+ *   follower  the bytes after the MsgSnap are saved before raft sees the message (saveSnapshotDb):
+ *             <snap dir>/<index as %016x>.snap.db, checked as they arrive, temp file, fdatasync,
+ *             rename, directory fsync. Once raft has persisted the snapshot (snap file, WAL marker, hard
+ *             state), the server builds the new database beside the live one (prepareSnapshotDb) and
+ *             swaps it in (Backend.reopen + backend/install.ts); then the .snap.db files up to it go.
+ *   start-up  (openBackend, etcd's recoverSnapshotBackend) an interrupted swap is settled; when the newest
+ *             raft snapshot is above the backend's consistent index (a crash before the swap finished),
+ *             its .snap.db is installed before anything reads the backend. It must exist then: without
+ *             it the member refuses to start, as etcd does.
+ */
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { Backend, prepareRestore, recoverSwap, snapshotStream, swapInRestored, verifiedSnapshot, type BackendOptions } from '../backend/index.js';
+import type { Logger } from '../pkg/logger.js';
+import { fileExists, fsyncDir, readChunks, writeChunksDurable } from '../platform/fs.js';
+import type { ConfState, Message, Snapshot } from '../raft/types.js';
+import { backendPathOf, snapDirOf, type ServerConfig } from './config.js';
+
+type Dirs = Pick<ServerConfig, 'dataDir'>;
+
+const SNAP_DB = /^([0-9a-f]{16})\.snap\.db(\.tmp)?$/;
+
+/** etcd's DBFilePath: `<snap dir>/<index as %016x>.snap.db`. */
+export function snapDbPathOf(cfg: Dirs, index: number): string {
+  return path.join(snapDirOf(cfg), `${index.toString(16).padStart(16, '0')}.snap.db`);
+}
+
+/** What a leader's snapshot message is made of: the state applied here, all at one moment. */
+export interface SnapshotSource {
+  appliedIndex: number;
+  term(index: number): number;
+  confState: ConfState;
+  /** The v2 store (raft snapshot data). */
+  v2Data(): Uint8Array;
+  backend: Backend;
+}
+
+/**
+ * etcd's createMergedSnapshotMessage: raft's MsgSnap with its snapshot replaced by the applied state
+ * now (index, term, conf state, v2 store) and the backend's dump as of now. Called synchronously
+ * between applies, so the two describe the same state.
+ */
+export function mergedSnapshot(m: Message, s: SnapshotSource): { message: Message; db: AsyncIterable<Uint8Array>; dbBytes: number } {
+  const index = s.appliedIndex;
+  const snapshot: Snapshot = { data: s.v2Data(), metadata: { index, term: s.term(index), confState: s.confState } };
+  return { message: { ...m, snapshot }, db: snapshotStream(s.backend), dbBytes: s.backend.size() };
+}
+
+/** Saves the database that came with a MsgSnap (verified as it arrives); resolves with its size. */
+export async function saveSnapshotDb(cfg: Dirs, index: number, db: AsyncIterable<Uint8Array>, logger: Logger): Promise<number> {
+  const file = snapDbPathOf(cfg, index);
+  let bytes = 0;
+  const counted = async function* (): AsyncGenerator<Uint8Array> {
+    for await (const c of verifiedSnapshot(db)) {
+      bytes += c.length;
+      yield c;
+    }
+  };
+  await writeChunksDurable(file, counted());
+  logger.info({ path: file, bytes }, 'saved database snapshot to disk');
+  return bytes;
+}
+
+/** Builds the database of the snapshot at `index` beside the live one (db.restore): the slow half of an install. */
+export async function prepareSnapshotDb(cfg: Dirs, index: number): Promise<void> {
+  const file = snapDbPathOf(cfg, index);
+  if (!(await fileExists(file))) throw new Error(`failed to find database snapshot file ${file}`);
+  await prepareRestore(backendPathOf(cfg), readChunks(file));
+}
+
+/** Swaps the prepared database in; `backend` is reopened on it. */
+export function swapSnapshotDb(cfg: Dirs, backend: Backend): Promise<void> {
+  return backend.reopen(() => swapInRestored(backendPathOf(cfg)));
+}
+
+/** Removes the .snap.db files at or below `upTo`, and with `tmp` the leftovers of interrupted receives. */
+export async function removeSnapshotDbs(cfg: Dirs, upTo: number, tmp = false): Promise<void> {
+  const dir = snapDirOf(cfg);
+  let removed = 0;
+  for (const name of await fsp.readdir(dir).catch(() => [] as string[])) {
+    const m = SNAP_DB.exec(name);
+    if (!m || (m[2] ? !tmp : Number.parseInt(m[1]!, 16) > upTo)) continue;
+    await fsp.rm(path.join(dir, name), { force: true });
+    removed++;
+  }
+  if (removed > 0) await fsyncDir(dir);
+}
+
+/** Opens the backend at start-up, installing the snapshot's database first when the backend is behind it. */
+export async function openBackend(cfg: Dirs, snapshot: Snapshot | undefined, opts: BackendOptions & { logger: Logger }): Promise<Backend> {
+  const dbPath = backendPathOf(cfg);
+  const recovered = await recoverSwap(dbPath);
+  if (recovered !== 'none') opts.logger.warn({ path: dbPath, recovered }, 'settled a backend swap interrupted by a crash');
+  const backend = await Backend.open(dbPath, opts);
+  const index = snapshot?.metadata.index ?? 0;
+  if (index > backend.consistentIndex()) {
+    opts.logger.info({ snapshotIndex: index, consistentIndex: backend.consistentIndex() }, 'installing the database of the raft snapshot (the backend is behind it)');
+    try {
+      await prepareSnapshotDb(cfg, index);
+      await swapSnapshotDb(cfg, backend);
+    } catch (err) {
+      await backend.close();
+      throw err;
+    }
+  }
+  await removeSnapshotDbs(cfg, backend.consistentIndex(), true);
+  return backend;
+}
