@@ -454,6 +454,8 @@ export class EtcdServer {
     this.metrics.proposalsPending.set(this.proposals.waits.size);
     this.metrics.dbTotalSizeBytes.set(this.backend.size());
     this.metrics.dbTotalSizeInUseBytes.set(this.backend.sizeInUse());
+    // etcd's publish retries until it succeeds (a proposal can time out: e.g. its entry came in a snapshot)
+    if (this.lead !== None && !this.stopping) this.publishOnce();
     if (!this.isLeader()) return;
     if (this.v2.hasTtlKeys() && !this.syncInFlight) {
       this.syncInFlight = true;
