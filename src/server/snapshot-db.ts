@@ -96,12 +96,13 @@ export async function removeSnapshotDbs(cfg: Dirs, upTo: number, tmp = false): P
 /** Opens the backend at start-up, installing the snapshot's database first when the backend is behind it. */
 export async function openBackend(cfg: Dirs, snapshot: Snapshot | undefined, opts: BackendOptions & { logger: Logger }): Promise<Backend> {
   const dbPath = backendPathOf(cfg);
+  const logger = opts.logger.child({ room: 'server' });
   const recovered = await recoverSwap(dbPath);
-  if (recovered !== 'none') opts.logger.warn({ path: dbPath, recovered }, 'settled a backend swap interrupted by a crash');
+  if (recovered !== 'none') logger.warn({ path: dbPath, recovered }, 'settled a backend swap interrupted by a crash');
   const backend = await Backend.open(dbPath, opts);
   const index = snapshot?.metadata.index ?? 0;
   if (index > backend.consistentIndex()) {
-    opts.logger.info({ snapshotIndex: index, consistentIndex: backend.consistentIndex() }, 'installing the database of the raft snapshot (the backend is behind it)');
+    logger.info({ snapshotIndex: index, consistentIndex: backend.consistentIndex() }, 'installing the database of the raft snapshot (the backend is behind it)');
     try {
       await prepareSnapshotDb(cfg, index);
       await swapSnapshotDb(cfg, backend);

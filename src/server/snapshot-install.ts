@@ -44,8 +44,7 @@ export interface InstallTarget {
 
 export async function installSnapshot(t: InstallTarget, snap: Snapshot): Promise<void> {
   const { index, term } = snap.metadata;
-  const fields = { appliedIndex: t.entries.appliedIndex, incomingSnapshotIndex: index, incomingSnapshotTerm: term };
-  t.logger.info(fields, 'applying snapshot');
+  t.logger.info({ appliedIndex: t.entries.appliedIndex, incomingSnapshotIndex: index, incomingSnapshotTerm: term }, 'applying snapshot');
   await prepareSnapshotDb(t.cfg, index);
   let release = (): void => undefined;
   t.holdReads(new Promise<void>((resolve) => (release = resolve)));
@@ -70,5 +69,5 @@ export async function installSnapshot(t: InstallTarget, snap: Snapshot): Promise
   }
   await removeSnapshotDbs(t.cfg, Math.max(index, t.backend.consistentIndex()));
   await t.snapshots.installed(index);
-  t.logger.info({ ...fields, consistentIndex: t.backend.consistentIndex(), revision: t.kv.rev() }, 'applied snapshot');
+  t.logger.info({ appliedIndex: index, appliedTerm: term, consistentIndex: t.backend.consistentIndex(), revision: t.kv.rev() }, 'applied snapshot');
 }
