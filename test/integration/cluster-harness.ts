@@ -5,13 +5,20 @@
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { ETCD_BIN, freePort, spawnDaemon, tempDir, type Impl, type Member } from './harness.js';
+import { ETCD_BIN, ctlOk, freePort, spawnDaemon, tempDir, type Impl, type Member } from './harness.js';
 import type { Certs } from './certs.js';
 
 const READY_TIMEOUT_MS = 40_000;
 
-/** A member of a cluster: a harness Member (its restart rejoins the cluster) that can say if it lives. */
-export interface ClusterMember extends Member {
+/** A member of a cluster: a harness Member whose restart rejoins the cluster (optionally with more environment). */
+export interface ClusterMember extends Omit<Member, 'restart'> {
+  /**
+   * Start again with the same flags (as a member of an existing cluster) and the cluster's environment
+   * plus `env`; waits until healthy unless `wait` is false.
+   */
+  restart(opts?: { env?: Record<string, string>; wait?: boolean }): Promise<void>;
+  /** Resolves when the current process exits. */
+  exited(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   alive(): boolean;
 }
 
@@ -20,6 +27,8 @@ export interface ClusterOpts {
   /** Extra flags for every member. */
   args?: string[];
   token?: string;
+  /** Extra environment for every member. */
+  env?: Record<string, string>;
 }
 
 function tlsFlags(c: Certs): string[] {
@@ -75,7 +84,7 @@ export async function startCluster(impls: Impl[], opts: ClusterOpts = {}): Promi
       '--initial-cluster-state', 'new', '--initial-cluster-token', opts.token ?? 'it-cluster',
       ...(opts.certs ? tlsFlags(opts.certs) : []), ...(opts.args ?? []),
     ];
-    let proc = spawnDaemon(d.impl, args);
+    let proc = spawnDaemon(d.impl, args, opts.env);
     const m: ClusterMember = {
       ...d,
       endpoint: d.clientUrl.replace(/^https?:\/\//, ''),
@@ -91,12 +100,13 @@ export async function startCluster(impls: Impl[], opts: ClusterOpts = {}): Promi
         proc.child.kill('SIGTERM');
         return proc.exited;
       },
-      restart: async () => {
+      restart: async (r = {}) => {
         await m.kill();
-        proc = spawnDaemon(d.impl, args);
+        proc = spawnDaemon(d.impl, args, { ...opts.env, ...r.env });
         m.pid = proc.child.pid!;
-        await waitHealthy([m], opts.certs);
+        if (r.wait !== false) await waitHealthy([m], opts.certs);
       },
+      exited: () => proc.exited,
     };
     return m;
   });
@@ -119,4 +129,40 @@ export async function waitHealthy(members: ClusterMember[], certs?: Certs, timeo
     }
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+interface Status {
+  Endpoint: string;
+  Status: { header: { member_id: number | string; raft_term: number }; leader: number | string; raftIndex: number };
+}
+
+async function statuses(ms: ClusterMember[]): Promise<Status[]> {
+  const eps = ms.map((m) => m.endpoint).join(',');
+  return JSON.parse(await ctlOk(eps, ['endpoint', 'status', '-w', 'json'])) as Status[];
+}
+
+/** The member every live member names as leader (waits for them to agree). */
+export async function leaderOf(ms: ClusterMember[]): Promise<ClusterMember> {
+  for (let i = 0; i < 100; i++) {
+    const live = ms.filter((m) => m.alive());
+    const st = await statuses(live).catch(() => []);
+    const leaders = new Set(st.map((s) => String(s.Status.leader)));
+    if (st.length === live.length && leaders.size === 1) {
+      const id = [...leaders][0]!;
+      const i2 = st.findIndex((s) => String(s.Status.header.member_id) === id);
+      if (i2 >= 0) return live[i2]!;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error('no agreed leader');
+}
+
+/** `endpoint hashkv` of each member, in order. */
+export async function hashKvs(ms: ClusterMember[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const m of ms) {
+    const r = JSON.parse(await ctlOk(m.endpoint, ['endpoint', 'hashkv', '-w', 'json'])) as Array<{ HashKV: { hash: number } }>;
+    out.push(String(r[0]!.HashKV.hash));
+  }
+  return out;
 }

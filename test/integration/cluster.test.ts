@@ -3,42 +3,7 @@
 // old leader catches up when it comes back.
 import { afterAll, describe, expect, it } from 'vitest';
 import { ETCDCTL_BIN, cleanup, ctlOk, etcdctl, run } from './harness.js';
-import { startCluster, type ClusterMember } from './cluster-harness.js';
-
-interface Status {
-  Endpoint: string;
-  Status: { header: { member_id: number | string; raft_term: number }; leader: number | string; raftIndex: number };
-}
-
-async function statuses(ms: ClusterMember[]): Promise<Status[]> {
-  const eps = ms.map((m) => m.endpoint).join(',');
-  return JSON.parse(await ctlOk(eps, ['endpoint', 'status', '-w', 'json'])) as Status[];
-}
-
-/** The member every live member names as leader (waits for them to agree). */
-async function leaderOf(ms: ClusterMember[]): Promise<ClusterMember> {
-  for (let i = 0; i < 100; i++) {
-    const live = ms.filter((m) => m.alive());
-    const st = await statuses(live).catch(() => []);
-    const leaders = new Set(st.map((s) => String(s.Status.leader)));
-    if (st.length === live.length && leaders.size === 1) {
-      const id = [...leaders][0]!;
-      const i2 = st.findIndex((s) => String(s.Status.header.member_id) === id);
-      if (i2 >= 0) return live[i2]!;
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error('no agreed leader');
-}
-
-async function hashKvs(ms: ClusterMember[]): Promise<string[]> {
-  const out: string[] = [];
-  for (const m of ms) {
-    const r = JSON.parse(await ctlOk(m.endpoint, ['endpoint', 'hashkv', '-w', 'json'])) as Array<{ HashKV: { hash: number } }>;
-    out.push(String(r[0]!.HashKV.hash));
-  }
-  return out;
-}
+import { hashKvs, leaderOf, startCluster, type ClusterMember } from './cluster-harness.js';
 
 afterAll(cleanup);
 
