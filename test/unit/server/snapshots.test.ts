@@ -1,8 +1,13 @@
-// trimAlone: a member without peers keeps only the last snapshotCatchUpEntries..2x of its applied log in memory.
+// trimAlone: a member without peers keeps only the last snapshotCatchUpEntries..2x of its applied log in
+// memory; once it has a peer, a snapshot is taken at once if the log was trimmed past the last one.
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
+import type { Backend } from '../../../src/backend/index.js';
 import { MemoryStorage } from '../../../src/raft/index.js';
-import type { ConfState } from '../../../src/raft/types.js';
-import { trimAlone } from '../../../src/server/snapshots.js';
+import type { ConfState, Snapshot } from '../../../src/raft/types.js';
+import type { RaftBootstrap } from '../../../src/server/bootstrap.js';
+import type { ServerConfig } from '../../../src/server/config.js';
+import { Snapshots, trimAlone } from '../../../src/server/snapshots.js';
 
 const conf = (over: Partial<ConfState> = {}): ConfState => ({ voters: [1n], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false, ...over });
 
@@ -39,5 +44,41 @@ describe('trimAlone', () => {
       trimAlone(100, cs, ms, 10);
       expect(ms.firstIndex()).toBe(1);
     }
+  });
+});
+
+describe('Snapshots.maybeSnapshot', () => {
+  function snapshots(snapshotCount: number): { snaps: Snapshots; saved: number[] } {
+    const saved: number[] = [];
+    const boot = {
+      snapshotter: { save: async (snap: Snapshot) => void saved.push(snap.metadata.index), releaseOlderThan: async () => undefined },
+      wal: { saveSnapshot: async () => undefined, releaseTo: async () => undefined },
+    } as unknown as RaftBootstrap;
+    const backend = { commit: async () => undefined } as unknown as Backend;
+    const cfg = { snapshotCount, snapshotCatchUpEntries: 10 } as ServerConfig;
+    return { snaps: new Snapshots(boot, backend, cfg, pino({ level: 'silent' }), 0), saved };
+  }
+
+  it('takes a snapshot as soon as a member whose log trimAlone trimmed has a peer, so raft never falls back on an older one', async () => {
+    const { snaps, saved } = snapshots(1000);
+    const ms = storageTo(100);
+    await snaps.maybeSnapshot(100, conf(), ms); // alone: trimmed, no snapshot
+    expect([ms.firstIndex(), ms.snapshot().metadata.index, saved]).toEqual([91, 0, []]);
+    const two = conf({ voters: [1n, 2n] });
+    await snaps.maybeSnapshot(100, two, ms); // a peer now: the snapshot covers the trimmed entries
+    expect([saved, ms.snapshot().metadata.index]).toEqual([[100], 100]);
+    expect(ms.snapshot().metadata.index).toBeGreaterThanOrEqual(ms.firstIndex() - 1);
+    await snaps.maybeSnapshot(100, two, ms);
+    expect(saved).toEqual([100]); // once
+  });
+
+  it('with peers and a whole log, waits for --snapshot-count applied entries', async () => {
+    const { snaps, saved } = snapshots(50);
+    const ms = storageTo(100);
+    const two = conf({ voters: [1n, 2n] });
+    await snaps.maybeSnapshot(40, two, ms);
+    expect([saved, ms.firstIndex()]).toEqual([[], 1]);
+    await snaps.maybeSnapshot(51, two, ms);
+    expect([saved, ms.firstIndex()]).toEqual([[51], 42]); // compacted to applied - catch-up entries
   });
 });

@@ -7,7 +7,7 @@ import type { Socket } from 'node:net';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MessageType, type Message, type NodeId } from '../../../src/raft/types.js';
-import { PeerTransport, type Receiver } from '../../../src/transport/index.js';
+import { PeerTransport, type PeerTransportOptions, type Receiver } from '../../../src/transport/index.js';
 import { encodeMessageFrame } from '../../../src/transport/msg-codec.js';
 
 const logger = pino({ level: 'silent' });
@@ -47,12 +47,12 @@ interface Node {
 
 const open: Node[] = [];
 
-async function node(id: NodeId, clusterId = CLUSTER): Promise<Node> {
+async function node(id: NodeId, clusterId = CLUSTER, extra: Partial<PeerTransportOptions> = {}): Promise<Node> {
   const rec = new Recorder();
   const server = createServer();
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-  const tr = new PeerTransport({ local: { id, clusterId, peerUrls: [url] }, receiver: rec, logger });
+  const tr = new PeerTransport({ local: { id, clusterId, peerUrls: [url] }, receiver: rec, logger, ...extra });
   server.on('request', (req, res) => {
     if (!tr.handle(req, res)) res.writeHead(404).end();
   });
@@ -123,6 +123,48 @@ describe('PeerTransport', () => {
     })(), 3);
     await until(() => a.rec.snapshots.length >= 2);
     expect(a.rec.snapshots[1]).toEqual({ id: 9n, failed: true });
+  });
+
+  it('sends a MsgSnap with the database the server gives for it; the receiver takes the bytes before raft sees the message', async () => {
+    const snap = (index: number) => ({ data: Uint8Array.of(9), metadata: { index, term: 2, confState: { voters: [1n, 2n], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false } } });
+    const received: Array<{ index: number | undefined; bytes: string; snapSeenByRaft: boolean }> = [];
+    let refuse = false;
+    const b = await node(2n, CLUSTER, {
+      receiveSnapshot: async (m, db) => {
+        const chunks: Uint8Array[] = [];
+        for await (const c of db) chunks.push(c);
+        received.push({ index: m.snapshot?.metadata.index, bytes: Buffer.concat(chunks).toString(), snapSeenByRaft: b.rec.got.some((g) => g.type === MessageType.MsgSnap) });
+        if (refuse) throw new Error('disk full');
+      },
+    });
+    const a = await node(1n, CLUSTER, {
+      snapshotDb: (m) => ({ message: { ...m, snapshot: snap(40) }, db: (async function* () { yield Buffer.from('data'); yield Buffer.from('base'); })(), dbBytes: 8 }),
+    });
+    link(a, b);
+    a.tr.send([msg({ type: MessageType.MsgSnap, to: 2n, from: 1n, snapshot: snap(10) }), msg({ type: MessageType.MsgHeartbeat, to: 2n, from: 1n })]);
+    await until(() => a.rec.snapshots.length === 1 && b.rec.got.some((m) => m.type === MessageType.MsgSnap));
+    expect(received).toEqual([{ index: 40, bytes: 'database', snapSeenByRaft: false }]);
+    expect(b.rec.got.find((m) => m.type === MessageType.MsgSnap)!.snapshot?.metadata.index).toBe(40);
+    expect(a.rec.snapshots).toEqual([{ id: 2n, failed: false }]);
+    refuse = true; // the receiver could not save it: failed, and raft on its side never sees it
+    const before = b.rec.got.filter((m) => m.type === MessageType.MsgSnap).length;
+    a.tr.send([msg({ type: MessageType.MsgSnap, to: 2n, from: 1n, snapshot: snap(10) })]);
+    await until(() => a.rec.snapshots.length === 2);
+    expect(a.rec.snapshots[1]).toEqual({ id: 2n, failed: true });
+    expect(b.rec.got.filter((m) => m.type === MessageType.MsgSnap)).toHaveLength(before);
+  });
+
+  it('lets go of a snapshot\'s database when the peer cannot be reached (the source is returned)', async () => {
+    let released = 0;
+    const a = await node(1n, CLUSTER, {
+      snapshotDb: (m) => ({ message: m, db: (async function* () { try { yield Buffer.alloc(1 << 20); yield Buffer.alloc(1 << 20); } finally { released++; } })(), dbBytes: 2 << 20 }),
+    });
+    a.tr.addPeer(9n, ['http://127.0.0.1:1']);
+    a.tr.send([msg({ type: MessageType.MsgSnap, to: 9n, from: 1n })]);
+    await until(() => a.rec.snapshots.length === 1 && released === 1);
+    expect(a.rec.snapshots).toEqual([{ id: 9n, failed: true }]);
+    a.tr.send([msg({ type: MessageType.MsgSnap, to: 5n, from: 1n })]); // no such peer: failed at once
+    expect(a.rec.snapshots[1]).toEqual({ id: 5n, failed: true });
   });
 
   it('never blocks on a peer that stops reading, and keeps another peer\'s heartbeats flowing', async () => {
