@@ -67,7 +67,7 @@ export async function installSnapshot(t: InstallTarget, snap: Snapshot): Promise
     t.holdReads(undefined);
     release();
   }
-  await removeSnapshotDbs(t.cfg, Math.max(index, t.backend.consistentIndex()));
+  await removeSnapshotDbs(t.cfg, index); // not above: a later snapshot's may have arrived meanwhile
   await t.snapshots.installed(index);
   t.logger.info({ appliedIndex: index, appliedTerm: term, consistentIndex: t.backend.consistentIndex(), revision: t.kv.rev() }, 'applied snapshot');
 }
