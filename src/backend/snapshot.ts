@@ -6,7 +6,8 @@
 // "meta/a" = "1" → "ETSNAP01" 00000006 "meta/a" 00000001 "1" ffffffff <crc>.
 import { ClassicLevel } from 'classic-level';
 import { crc32c } from '../pkg/crc32c.js';
-import { closingOnReturn, type Backend } from './backend.js';
+import type { Backend } from './backend.js';
+import { closingOnReturn } from './merge.js';
 
 export const snapshotMagic = Buffer.from('ETSNAP01');
 const endMark = 0xffffffff;

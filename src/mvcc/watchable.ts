@@ -7,11 +7,14 @@
 import { Bucket } from '../backend/index.js';
 import { MvccError } from './errors.js';
 import { decodeKv } from './kv-codec.js';
-import { spanContains, toSpan, type KeySpan } from './key-index.js';
+import { toSpan } from './key-index.js';
 import { kvAt } from './range.js';
 import { bytesToRev, revToBytes } from './revision.js';
 import type { StoreCore } from './store-core.js';
 import type { Event, KeyValue } from './types.js';
+import { Watcher, withoutPrev, type WatchResponse } from './watcher.js';
+
+export type { WatchResponse } from './watcher.js';
 
 /** Responses buffered per stream before its watchers become victims. */
 export const watchStreamQueueLimit = 128;
@@ -28,70 +31,6 @@ export interface WatchRequest {
   /** The watcher's id (undefined = the stream picks one); MvccError watch-id-exists if in use. The API
    * layer resolves etcd's "0 = server picks" and passes the id it chose, 0 included. */
   id?: number;
-}
-
-export interface WatchResponse {
-  watchId: number;
-  events: Event[];
-  /** Header revision: the events' revision for live events, the store revision for catch-up. */
-  revision: number;
-  /** Set (with no events) when the watcher's start revision was compacted: it is removed. */
-  compactRevision?: number;
-}
-
-type State = 'synced' | 'unsynced' | 'victim' | 'done';
-
-/** The events without their prevKv: the same object when it has none. */
-function withoutPrev(events: Event[]): Event[] {
-  return events.map((ev) => (ev.prevKv === undefined ? ev : { type: ev.type, kv: ev.kv }));
-}
-
-class Watcher {
-  state: State = 'synced';
-  pending: WatchResponse | null = null;
-  constructor(
-    readonly id: number,
-    readonly stream: WatchStream,
-    readonly span: KeySpan,
-    public minRev: number,
-    readonly prevKv: boolean,
-    readonly noPut: boolean,
-    readonly noDelete: boolean,
-  ) {}
-
-  /**
-   * keys[i] is events[i]'s key as a latin1 string and plain[i] the event without prevKv (both
-   * computed once for all watchers). The event objects are shared by every watcher that gets the
-   * same content, so the layers above can convert and encode each once (for speed: 10,000 watchers
-   * of one key are 10,000 responses per put); nobody mutates them.
-   */
-  select(events: Event[], keys: string[], plain: Event[], withPrev: (ev: Event) => KeyValue | undefined): Event[] {
-    // The whole shared list when the watcher takes all of it as it is (the common case); a list of
-    // its own is made only from the first event that differs.
-    const base = this.prevKv ? events : plain;
-    let out: Event[] | undefined;
-    for (let i = 0; i < events.length; i++) {
-      const picked = this.pick(events[i]!, keys[i]!, plain[i]!, withPrev);
-      if (out === undefined) {
-        if (picked === base[i]) continue;
-        out = base.slice(0, i);
-      }
-      if (picked !== undefined) out.push(picked);
-    }
-    return out ?? base;
-  }
-
-  /** The event as this watcher gets it, undefined when it does not get it. */
-  private pick(ev: Event, key: string, plain: Event, withPrev: (ev: Event) => KeyValue | undefined): Event | undefined {
-    if (ev.kv.modRevision < this.minRev || !spanContains(this.span, key)) return undefined;
-    if ((ev.type === 'PUT' && this.noPut) || (ev.type === 'DELETE' && this.noDelete)) return undefined;
-    // etcd never reads a prev_kv for a create event (a PUT of version 1), even when the key had a
-    // value at revision - 1 (deleted and put again in one txn)
-    const isCreate = ev.type === 'PUT' && ev.kv.createRevision === ev.kv.modRevision;
-    const prev = this.prevKv && !isCreate ? withPrev(ev) : undefined;
-    if (prev === undefined) return plain;
-    return prev === ev.prevKv ? ev : { type: ev.type, kv: ev.kv, prevKv: prev };
-  }
 }
 
 export class WatchHub {

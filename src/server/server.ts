@@ -16,7 +16,8 @@ import { seededRng } from '../pkg/rng.js';
 import type { Logger } from '../pkg/logger.js';
 import { createMetrics, type EtcdMetrics } from '../pkg/metrics.js';
 import { ErrProposalDropped, RawNode, StateType, type ReadState, type SoftState } from '../raft/index.js';
-import { EntryType, None, type Entry, type Snapshot } from '../raft/types.js';
+import { EntryType, None, type Entry, type Message, type Snapshot } from '../raft/types.js';
+import type { SnapshotToSend } from '../transport/index.js';
 import { V2Store } from '../v2store/index.js';
 import type { AlarmStore } from './alarms.js';
 import { EntryApplier, type ApplyOutcome } from './apply.js';
@@ -33,7 +34,7 @@ import { Peers, peerMetrics } from './peers.js';
 import { Proposals } from './proposals.js';
 import { RaftNode } from './raft-node.js';
 import { ReadIndexer } from './read-index.js';
-import { mergedSnapshot, saveSnapshotDb, type SnapshotSource } from './snapshot-db.js';
+import { mergedSnapshot, saveSnapshotDb } from './snapshot-db.js';
 import { installSnapshot } from './snapshot-install.js';
 import { Snapshots } from './snapshots.js';
 import { backendMembershipStore, keyIndexImagePathOf, loadMembership, openStores, saveKvImage, type BackendLeaseStore, type Stores } from './stores.js';
@@ -333,7 +334,7 @@ export class EtcdServer {
       kick: () => this.raftNode.kick(),
       step: (m) => this.raftNode.step(m),
       receiveSnapshot: (m, db) => saveSnapshotDb(this.cfg, m.snapshot?.metadata.index ?? 0, db, this.logger).then(() => undefined),
-      snapshotDb: (m) => mergedSnapshot(m, this.snapshotSource()),
+      snapshotDb: (m) => this.mergedSnapshot(m),
       onRemoved: () => this.die(new Error('the member has been permanently removed from the cluster')),
       observe: peerMetrics(this.metrics, this.memberId),
     });
@@ -389,16 +390,10 @@ export class EtcdServer {
     await this.snapshots.maybeSnapshot(this.appliedIndex, this.entries.confState, this.raftNode.storage);
   }
 
-  /** The applied state a leader's snapshot message is made of (read synchronously, between applies). */
-  private snapshotSource(): SnapshotSource {
-    const entries = this.entries;
-    return {
-      appliedIndex: entries.appliedIndex,
-      term: (i) => this.raftNode.storage.term(i),
-      confState: entries.confState,
-      v2Data: () => this.v2.save(),
-      backend: this.backend,
-    };
+  /** etcd's merged snapshot of the state applied now, for a MsgSnap of ours (snapshot-db.ts). */
+  private mergedSnapshot(m: Message): SnapshotToSend {
+    const { appliedIndex, confState } = this.entries;
+    return mergedSnapshot(m, { appliedIndex, confState, term: (i) => this.raftNode.storage.term(i), v2Data: () => this.v2.save(), backend: this.backend });
   }
 
   /** A snapshot from the leader, persisted by raft: the state becomes it (snapshot-install.ts). */
