@@ -17,10 +17,11 @@ import { peerTlsOptions, type PeerTls } from '../platform/peer-tls.js';
 import type { PeerClientTls } from '../transport/dial.js';
 import { sdNotify } from '../platform/sd-notify.js';
 import { buildTlsOptions } from '../platform/tls.js';
-import { SNAPSHOT_CATCH_UP_ENTRIES, type ServerConfig } from '../server/config.js';
+import type { ServerConfig } from '../server/config.js';
 import { EtcdServer, SERVER_VERSION } from '../server/server.js';
 import { ServerFacade } from '../server/v3-facade.js';
 import { ConfigError, earlyAction, parseConfig, type Config } from './config.js';
+import { snapshotCatchUpEntries } from './env.js';
 import { flagsText, usageText, versionText } from './help.js';
 import { readWalMetadata } from '../wal/index.js';
 import { validateEnvironment, type ExistingData } from './validate.js';
@@ -38,18 +39,6 @@ function makeLogger(c: Config): Logger {
   const outputs = c.logOutputs.filter((o) => o !== 'default');
   const target = outputs.length === 0 || outputs.includes('stderr') ? 2 : outputs.includes('stdout') ? 1 : outputs[0]!;
   return pino({ level, base: { pid: process.pid } }, pino.destination({ dest: target, sync: false }));
-}
-
-/**
- * Entries a leader keeps behind a snapshot for slow followers: etcd 3.4's fixed 5000, unless the
- * internal, test-only ETCD_TS_SNAPSHOT_CATCHUP_ENTRIES (a positive integer) says otherwise, so tests
- * can make a follower need a snapshot without writing thousands of keys (etcd 3.4 has no flag for it).
- */
-export function snapshotCatchUpEntries(env: NodeJS.ProcessEnv): number {
-  const v = env.ETCD_TS_SNAPSHOT_CATCHUP_ENTRIES;
-  if (v === undefined || v === '') return SNAPSHOT_CATCH_UP_ENTRIES;
-  if (!/^[1-9][0-9]*$/.test(v)) throw new ConfigError(`invalid ETCD_TS_SNAPSHOT_CATCHUP_ENTRIES ${JSON.stringify(v)} (a positive integer)`);
-  return Number(v);
 }
 
 export function toServerConfig(c: Config, logger: Logger, peerClientTls?: PeerClientTls): ServerConfig {

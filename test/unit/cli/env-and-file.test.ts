@@ -143,3 +143,13 @@ describe('--config-file', () => {
     );
   });
 });
+
+describe('ETCD_TS_SNAPSHOT_CATCHUP_ENTRIES (test-only)', () => {
+  it('keeps etcd 3.4\'s 5000 catch-up entries unless set to a positive integer, and draws no warning', async () => {
+    const { snapshotCatchUpEntries } = await import('../../../src/cli/env.js');
+    expect(snapshotCatchUpEntries({})).toBe(5000);
+    expect(snapshotCatchUpEntries({ ETCD_TS_SNAPSHOT_CATCHUP_ENTRIES: '20' })).toBe(20);
+    for (const bad of ['0', '-1', '1.5', 'x']) expect(() => snapshotCatchUpEntries({ ETCD_TS_SNAPSHOT_CATCHUP_ENTRIES: bad })).toThrow(ConfigError);
+    expect(parseConfig([], { ETCD_TS_SNAPSHOT_CATCHUP_ENTRIES: '20' }).warnings).toEqual([]);
+  });
+});
