@@ -19,6 +19,7 @@ import { sdNotify } from '../platform/sd-notify.js';
 import { buildTlsOptions } from '../platform/tls.js';
 import type { ServerConfig } from '../server/config.js';
 import { EtcdServer, SERVER_VERSION } from '../server/server.js';
+import { MembershipChanges } from '../server/membership-changes.js';
 import { ServerFacade } from '../server/v3-facade.js';
 import { ConfigError, earlyAction, parseConfig, type Config } from './config.js';
 import { snapshotCatchUpEntries } from './env.js';
@@ -57,6 +58,7 @@ export function toServerConfig(c: Config, logger: Logger, peerClientTls?: PeerCl
     initialAdvertisePeerUrls: urls(c.initialAdvertisePeerUrls),
     advertiseClientUrls: urls(c.advertiseClientUrls),
     preVote: c.preVote,
+    strictReconfigCheck: c.strictReconfigCheck,
     quotaBackendBytes: c.quotaBackendBytes,
     maxTxnOps: c.maxTxnOps,
     maxRequestBytes: c.maxRequestBytes,
@@ -110,12 +112,15 @@ async function peerTlsOf(c: Config, logger: Logger): Promise<PeerTls> {
 
 /** Serves the peer URLs: raft's paths (the transport) and the peer API; Go's 404 for the rest. */
 async function servePeers(c: Config, server: EtcdServer, tls: PeerTls, logger: Logger): Promise<PeerListener[]> {
+  // etcd's handler calls PromoteMember, which forwards again when this member no longer leads
+  const changes = new MembershipChanges(server);
   const api = peerApi({
     clusterId: () => server.clusterId,
     members: () => server.cluster.members(),
     version: () => ({ etcdserver: SERVER_VERSION, etcdcluster: server.clusterVersion === '' ? 'not_decided' : server.clusterVersion }),
     leaseRenew: (id) => server.leaseRenewAtLeader(id),
     leaseTimeToLive: (id, keys) => server.leaseTimeToLiveAtLeader(id, keys),
+    promote: (id) => changes.promote(id),
   });
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     if (server.peers.transport.handle(req, res) || api(req, res)) return;

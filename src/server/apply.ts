@@ -19,6 +19,7 @@ import {
 import { applyV2, type V2Outcome } from './apply-v2.js';
 import type { V3Applier, V3Result } from './apply-v3.js';
 import { EtcdError } from './errors.js';
+import { validateConfChange } from './conf-change-check.js';
 import { decodeEntry, onlyBackendState, type V2Request } from './internal-request.js';
 import { CLUSTER_VERSION_KEY } from './stores.js';
 
@@ -42,6 +43,8 @@ export interface ApplyDeps {
   leadsInTerm(term: number): boolean;
   now(): number;
   electionTimeoutMs: number;
+  /** This member's own removal applied (etcd stops the member shortly after). */
+  onRemovedSelf?(): void;
 }
 
 export class EntryApplier {
@@ -71,13 +74,21 @@ export class EntryApplier {
   private applyConfChange(e: Entry): void {
     const { backend, cluster, v2 } = this.d;
     const cc = decodeConfChange(e.data);
-    this.confState = this.d.node().applyConfChange(cc);
     const fresh = e.index > backend.consistentIndex();
     const idHex = idToHex(cc.nodeId);
     const context = cc.context !== undefined && cc.context.length > 0 ? decodeConfChangeContext(cc.context) : undefined;
     if (context && context.member.id !== cc.nodeId) {
       throw new Error(`conf change of ${idHex} carries member ${idToHex(context.member.id)} (etcd: nodeID should always be equal to member ID)`);
     }
+    const refused = validateConfChange(v2, cc, context);
+    if (refused !== undefined) {
+      // etcd: raft sees the change with node id 0 (a no-op), the proposer the error
+      this.confState = this.d.node().applyConfChange({ ...cc, nodeId: 0n });
+      if (fresh) backend.setConsistentIndex(e.index);
+      if (cc.id !== undefined && cc.id !== 0n) this.d.waits.fail(cc.id, new EtcdError(refused));
+      return;
+    }
+    this.confState = this.d.node().applyConfChange(cc);
     // The v2 mirror and the backend are judged apart: on replay the mirror starts over while the
     // backend is already ahead.
     if (cc.type === ConfChangeType.ConfChangeAddNode || cc.type === ConfChangeType.ConfChangeAddLearnerNode) {
@@ -93,6 +104,7 @@ export class EntryApplier {
     } else if (cc.type === ConfChangeType.ConfChangeRemoveNode) {
       mirrorMemberRemove(v2, idHex, 0);
       if (fresh) cluster.removeMember(cc.nodeId);
+      if (cc.nodeId === cluster.localId) this.d.onRemovedSelf?.();
     } else if (cc.type === ConfChangeType.ConfChangeUpdateNode && context) {
       const m = context.member;
       if (this.v2HasMember(idHex)) mirrorMemberRaftAttributes(v2, idHex, { peerURLs: m.peerURLs, isLearner: m.isLearner }, 0);

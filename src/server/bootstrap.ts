@@ -15,6 +15,7 @@ import { computeClusterId, computeMemberId, encodeConfChangeMember, idToHex, typ
 import { MemoryStorage, encodeConfChange, type Snapshot } from '../raft/index.js';
 import { ConfChangeType, EntryType, type Entry, type HardState } from '../raft/types.js';
 import { Snapshotter, WAL } from '../wal/index.js';
+import { assignExistingIds, fetchExistingCluster } from './join-existing.js';
 import { snapDirOf, walDirOf, type ServerConfig } from './config.js';
 
 export interface RaftBootstrap {
@@ -26,6 +27,8 @@ export interface RaftBootstrap {
   /** The snapshot the state machine must start from (undefined: from nothing). */
   snapshot: Snapshot | undefined;
   isNew: boolean;
+  /** A member joining a running cluster: its members, to reach until the log has taught ours. */
+  remotes?: Member[];
 }
 
 /** The members of --initial-cluster as etcd makes them (NewMember: peer URLs sorted), in etcd's order: by id. */
@@ -67,7 +70,21 @@ export async function bootstrapRaft(cfg: ServerConfig, logger: Logger): Promise<
   await mkdir(snapDir, { recursive: true, mode: 0o700 });
   const snapshotter = new Snapshotter(snapDir, logger);
   if (await WAL.exists(walDir)) return restart(walDir, snapshotter, logger);
+  if (cfg.initialClusterState === 'existing') return joinExisting(cfg, walDir, snapshotter, logger);
   return firstBoot(cfg, walDir, snapshotter, logger);
+}
+
+/** --initial-cluster-state existing: ids from the running cluster, an empty log (see join-existing.ts). */
+async function joinExisting(cfg: ServerConfig, walDir: string, snapshotter: Snapshotter, logger: Logger): Promise<RaftBootstrap> {
+  const local = initialMembers(cfg);
+  if (!local.some((m) => m.name === cfg.name)) throw new Error(`couldn't find local name "${cfg.name}" in the initial cluster configuration`);
+  const remoteUrls = local.filter((m) => m.name !== cfg.name).flatMap((m) => m.peerURLs).sort();
+  const existing = await fetchExistingCluster(remoteUrls, cfg.peerClientTls);
+  const self = assignExistingIds(local, existing).find((m) => m.name === cfg.name)!;
+  const wal = await WAL.create(walDir, { memberId: self.id, clusterId: existing.clusterId, name: cfg.name }, { logger });
+  logger.info({ memberId: idToHex(self.id), clusterId: idToHex(existing.clusterId), members: existing.members.length }, 'joining an existing cluster');
+  const remotes = existing.members.filter((m) => m.id !== self.id);
+  return { memberId: self.id, clusterId: existing.clusterId, wal, snapshotter, storage: newLogStorage(), snapshot: undefined, isNew: true, remotes };
 }
 
 async function firstBoot(cfg: ServerConfig, walDir: string, snapshotter: Snapshotter, logger: Logger): Promise<RaftBootstrap> {

@@ -19,6 +19,8 @@ export interface ServerConfig {
   initialAdvertisePeerUrls: string[];
   advertiseClientUrls: string[];
   preVote: boolean;
+  /** Refuse membership changes that would lose quorum (etcd's --strict-reconfig-check); default on. */
+  strictReconfigCheck?: boolean;
   /** Bytes; 0 = etcd's default of 2 GiB. */
   quotaBackendBytes: number;
   maxTxnOps: number;

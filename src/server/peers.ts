@@ -7,7 +7,7 @@ import type { Logger } from '../pkg/logger.js';
 import type { EtcdMetrics } from '../pkg/metrics.js';
 import type { RawNode } from '../raft/index.js';
 import { MessageType, type Message, type NodeId } from '../raft/types.js';
-import type { RaftCluster } from '../membership/index.js';
+import type { Member, RaftCluster } from '../membership/index.js';
 import { PeerTransport, RemovedMemberError, type Receiver, type SnapshotToSend, type TransportObserver } from '../transport/index.js';
 import type { PeerClientTls } from '../transport/dial.js';
 
@@ -46,6 +46,8 @@ export function peerMetrics(m: EtcdMetrics, localId: bigint): TransportObserver 
 export class Peers implements Receiver {
   readonly transport: PeerTransport;
   private known = new Map<bigint, string>();
+  /** A joining member's view of the running cluster, kept until the applied membership includes us. */
+  private remotes: Member[] = [];
 
   constructor(private readonly d: PeersDeps) {
     this.transport = new PeerTransport({
@@ -79,10 +81,20 @@ export class Peers implements Receiver {
     this.d.kick();
   }
 
+  /** A joining member reaches the members the running cluster told it of (etcd's AddRemote). */
+  addRemotes(members: Member[]): void {
+    this.remotes = members;
+    this.sync();
+  }
+
   /** Adds, updates and removes transport peers to match the applied membership. */
   sync(): void {
     const now = new Map<bigint, string>();
-    for (const m of this.d.cluster.members()) {
+    const joined = this.d.cluster.member(this.d.localId) !== undefined;
+    if (joined) this.remotes = [];
+    const applied = this.d.cluster.members();
+    const extra = this.remotes.filter((r) => !applied.some((m) => m.id === r.id));
+    for (const m of [...applied, ...extra]) {
       if (m.id === this.d.localId) continue;
       const urls = m.peerURLs.join(',');
       now.set(m.id, urls);

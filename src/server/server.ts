@@ -16,7 +16,7 @@ import { seededRng } from '../pkg/rng.js';
 import type { Logger } from '../pkg/logger.js';
 import { createMetrics, type EtcdMetrics } from '../pkg/metrics.js';
 import { ErrProposalDropped, RawNode, StateType, type ReadState, type SoftState } from '../raft/index.js';
-import { EntryType, None, type Entry, type Message, type Snapshot } from '../raft/types.js';
+import { EntryType, None, type ConfChange, type Entry, type Message, type Snapshot } from '../raft/types.js';
 import type { SnapshotToSend } from '../transport/index.js';
 import { V2Store } from '../v2store/index.js';
 import type { AlarmStore } from './alarms.js';
@@ -135,6 +135,7 @@ export class EtcdServer {
         leadsInTerm: (term) => this.isLeader() && term === this.term,
         now: () => this.now(),
         electionTimeoutMs: cfg.electionTimeoutMs,
+        onRemovedSelf: () => this.stopRemoved(),
       },
       boot.snapshot?.metadata.index ?? 0,
       boot.snapshot?.metadata.confState ?? emptyConf,
@@ -280,6 +281,21 @@ export class EtcdServer {
     return result;
   }
 
+  /** Proposes a conf change under a fresh proposal id; resolves once applied (an EtcdError: refused). */
+  async proposeConfChange(cc: ConfChange): Promise<void> {
+    if (this.stopping) throw new EtcdError('Stopped');
+    await this.waitLeader(Date.now() + this.cfg.requestTimeoutMs);
+    const id = this.idGen.next();
+    const result = this.proposals.register(id, this.now());
+    try {
+      this.raftNode.node.proposeConfChange({ ...cc, id });
+    } catch (err) {
+      if (!(err instanceof ErrProposalDropped)) throw err; // etcd: the caller's wait runs out
+    }
+    this.raftNode.kick();
+    await result;
+  }
+
   /**
    * Queues a proposal; every proposal made in the same turn of the event loop goes to raft as one
    * batch (one MsgProp), which is most of raft's cost per write.
@@ -338,7 +354,7 @@ export class EtcdServer {
       onRemoved: () => this.die(new Error('the member has been permanently removed from the cluster')),
       observe: peerMetrics(this.metrics, this.memberId),
     });
-    this.peers.sync();
+    this.peers.addRemotes(boot.remotes ?? []);
     this.raftNode = new RaftNode(node, boot.storage, boot.wal, boot.snapshotter, this.peers.transport, {
       applyEntries: (entries) => this.applyEntries(entries),
       applySnapshot: (snap) => this.applySnapshot(snap),
@@ -461,6 +477,12 @@ export class EtcdServer {
     for (const id of this.lessor.findExpired(now)) {
       this.propose({ lease_revoke: { ID: id.toString() } }).catch(() => undefined);
     }
+  }
+
+  /** This member's removal applied: as etcd, it stops a second later (the answer to the change gets out). */
+  private stopRemoved(): void {
+    if (this.stopping) return;
+    setTimeout(() => this.die(new Error('the member has been permanently removed from the cluster')), 1000).unref();
   }
 
   private die(err: unknown): void {

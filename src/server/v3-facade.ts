@@ -1,8 +1,8 @@
 /*
  * The facade the API layers call (src/server/facade.ts), implemented over one EtcdServer.
  * KV and Lease live in v3-kv.ts, watch streams in v3-watch.ts; cluster and maintenance here.
- * Not yet served (they answer etcd's "not capable" error until their issues land): member
- * add/remove/update/promote (clustering), auth management, the Lock and Election services.
+ * Membership changes are membership-changes.ts's. Not yet served (etcd's "not capable" error until
+ * their issues land): auth management.
  */
 import { snapshotStream } from '../backend/index.js';
 import type { AlarmRequest__Output } from '../pb/etcdserverpb/AlarmRequest.js';
@@ -13,7 +13,10 @@ import type { MemberListResponse } from '../pb/etcdserverpb/MemberListResponse.j
 import type { MoveLeaderRequest__Output } from '../pb/etcdserverpb/MoveLeaderRequest.js';
 import type { MoveLeaderResponse } from '../pb/etcdserverpb/MoveLeaderResponse.js';
 import type { StatusResponse } from '../pb/etcdserverpb/StatusResponse.js';
+import type { Member__Output } from '../pb/etcdserverpb/Member.js';
+import type { Member } from '../membership/index.js';
 import type { AlarmType } from './alarms.js';
+import { MembershipChanges } from './membership-changes.js';
 import { mvccToEtcdError } from './apply-v3.js';
 import { EtcdError, asRecipeCall } from './errors.js';
 import { healthRequest } from './internal-request.js';
@@ -29,6 +32,10 @@ import { lock, unlock } from './v3-lock.js';
 /** etcdctl snapshot save wants (size - 32) % 512 == 0. */
 export const SNAPSHOT_ALIGN_BYTES = 512;
 
+const toPbMember = (m: Member): Member__Output => ({
+  ID: m.id.toString(), name: m.name, peerURLs: m.peerURLs, clientURLs: m.clientURLs, isLearner: m.isLearner,
+});
+
 const notCapable = (): Promise<never> => Promise.reject(new EtcdError('NotCapable'));
 
 /**
@@ -43,10 +50,12 @@ function refuseToken(ctx: CallContext | undefined): Promise<never> | undefined {
 export class ServerFacade implements EtcdServerFacade {
   private readonly v3: V3Kv;
   private readonly v2: V2Api;
+  private readonly changes: MembershipChanges;
 
   constructor(private readonly s: EtcdServer) {
     this.v3 = new V3Kv(s);
     this.v2 = new V2Api(s);
+    this.changes = new MembershipChanges(s);
   }
 
   // ---- KV, watch, lease ----
@@ -76,20 +85,30 @@ export class ServerFacade implements EtcdServerFacade {
   leaseLeases: EtcdServerFacade['leaseLeases'] = () => this.v3.leaseLeases();
 
   // ---- cluster ----
-  async memberList(): Promise<MemberListResponse> {
-    const members = this.s.cluster.members().map((m) => ({
-      ID: m.id.toString(),
-      name: m.name,
-      peerURLs: m.peerURLs,
-      clientURLs: m.clientURLs,
-      isLearner: m.isLearner,
-    }));
-    return { header: { ...this.v3.header(), revision: undefined }, members };
+  /** The Cluster service's header carries no revision (etcd's ClusterServer.header). */
+  private clusterHeader(): ReturnType<V3Kv['header']> {
+    return { ...this.v3.header(), revision: undefined };
   }
-  memberAdd = notCapable;
-  memberRemove = notCapable;
-  memberUpdate = notCapable;
-  memberPromote = notCapable;
+  async memberList(): Promise<MemberListResponse> {
+    return { header: this.clusterHeader(), members: this.s.cluster.members().map(toPbMember) };
+  }
+  memberAdd: EtcdServerFacade['memberAdd'] = async (req) => {
+    const r = await this.changes.add(req.peerURLs, req.isLearner);
+    const { ID, peerURLs, isLearner } = toPbMember(r.member);
+    return { header: this.clusterHeader(), member: { ID, peerURLs, isLearner }, members: r.members.map(toPbMember) };
+  };
+  memberRemove: EtcdServerFacade['memberRemove'] = async (req) => {
+    const members = await this.changes.remove(big(req.ID));
+    return { header: this.clusterHeader(), members: members.map(toPbMember) };
+  };
+  memberUpdate: EtcdServerFacade['memberUpdate'] = async (req) => {
+    const members = await this.changes.update(big(req.ID), req.peerURLs);
+    return { header: this.clusterHeader(), members: members.map(toPbMember) };
+  };
+  memberPromote: EtcdServerFacade['memberPromote'] = async (req) => {
+    const members = await this.changes.promote(big(req.ID));
+    return { header: this.clusterHeader(), members: members.map(toPbMember) };
+  };
 
   // ---- maintenance ----
   alarm: EtcdServerFacade['alarm'] = (req, ctx) => refuseToken(ctx) ?? this.alarmAsEtcd(req);

@@ -29,6 +29,8 @@ export interface PeerApiDeps {
   version(): { etcdserver: string; etcdcluster: string };
   leaseRenew(id: bigint): Promise<LeaseAnswer<{ ttl: number }>>;
   leaseTimeToLive(id: bigint, keys: boolean): Promise<LeaseAnswer<LeaseTimeToLive>>;
+  /** A learner's promotion at this member (etcd's PromoteMember); rejects with an error whose `code` is the server's. */
+  promote(id: bigint): Promise<PeerMember[]>;
 }
 
 /** membership.Member as Go's encoding/json writes it (omitempty on isLearner, name, clientURLs). */
@@ -63,7 +65,7 @@ export function peerApi(d: PeerApiDeps): (req: IncomingMessage, res: ServerRespo
   return (req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
     if (path === '/members') serveMembers(d, req, res);
-    else if (path.startsWith('/members/promote/')) servePromote(d, req, res, path);
+    else if (path.startsWith('/members/promote/')) void servePromote(d, req, res, path);
     else if (path === '/leases' || path === '/leases/internal') void serveLease(d, req, res, path);
     else if (path === '/version') serveVersion(d, req, res);
     else return false;
@@ -78,14 +80,24 @@ function serveMembers(d: PeerApiDeps, req: IncomingMessage, res: ServerResponse)
   res.end(`[${d.members().map(memberJson).join(',')}]\n`);
 }
 
-function servePromote(d: PeerApiDeps, req: IncomingMessage, res: ServerResponse, path: string): void {
+/** etcd's peerMemberPromoteHandler: the members after the promotion, or its refusal's status and text. */
+async function servePromote(d: PeerApiDeps, req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
   if (!allow(req, res, 'POST')) return;
   res.setHeader('X-Etcd-Cluster-ID', d.clusterId().toString(16));
   const idText = path.slice('/members/promote/'.length);
-  const m = /^\d{1,20}$/.test(idText) ? d.members().find((x) => x.id === BigInt(idText)) : undefined;
-  if (!m) return goError(res, 404, /^\d{1,20}$/.test(idText) ? 'membership: ID not found' : `member ${idText} not found in cluster`);
-  if (!m.isLearner) return goError(res, 412, 'membership: can only promote a learner member');
-  goError(res, 412, 'etcdserver: can only promote a learner member which is in sync with leader');
+  if (!/^\d{1,20}$/.test(idText) || BigInt(idText) >= 1n << 64n) return goError(res, 404, `member ${idText} not found in cluster`);
+  try {
+    const members = await d.promote(BigInt(idText));
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.end(`[${members.map(memberJson).join(',')}]\n`);
+  } catch (err) {
+    const code = (err as { code?: unknown } | null)?.code;
+    if (code === 'MemberNotFound') return goError(res, 404, 'membership: ID not found');
+    if (code === 'MemberNotLearner') return goError(res, 412, 'membership: can only promote a learner member');
+    if (code === 'LearnerNotReady') return goError(res, 412, 'etcdserver: can only promote a learner member which is in sync with leader');
+    if (code === 'Timeout') return goError(res, 408, 'etcdserver: request timed out');
+    goError(res, 500, 'Internal Server Error');
+  }
 }
 
 function serveVersion(d: PeerApiDeps, req: IncomingMessage, res: ServerResponse): void {
