@@ -19,6 +19,7 @@ import { sdNotify } from '../platform/sd-notify.js';
 import { buildTlsOptions } from '../platform/tls.js';
 import type { ServerConfig } from '../server/config.js';
 import { EtcdServer, SERVER_VERSION } from '../server/server.js';
+import { MemberRemovedError } from '../server/errors.js';
 import { MembershipChanges } from '../server/membership-changes.js';
 import { ServerFacade } from '../server/v3-facade.js';
 import { ConfigError, earlyAction, parseConfig, type Config } from './config.js';
@@ -156,9 +157,9 @@ async function main(argv: string[]): Promise<number> {
   const peerTls = await peerTlsOf(config, logger);
   const server = await EtcdServer.start(toServerConfig(config, logger, peerTls.client));
   // A fatal error from here on ends the process with status 1 (systemd restarts it), even before
-  // the member is ready.
+  // the member is ready; a removed member exits 0 as etcd's does.
   let fatal: (err: unknown) => void = () => undefined;
-  const failed = new Promise<number>((resolve) => (fatal = () => resolve(1)));
+  const failed = new Promise<number>((resolve) => (fatal = (err) => resolve(err instanceof MemberRemovedError ? 0 : 1)));
   server.onFatal((err) => fatal(err));
   const peerListeners = await servePeers(config, server, peerTls, logger);
   const listeners = await serveClients(config, server, logger);

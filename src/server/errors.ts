@@ -106,3 +106,13 @@ export async function asRecipeCall<T>(call: Promise<T>): Promise<T> {
 export function isEtcdError(e: unknown): e is EtcdError {
   return e instanceof EtcdError;
 }
+
+/**
+ * This member was removed from the cluster (its own removal applied, or a peer answered 410): etcd
+ * logs it, says the data dir must be removed, and the process exits with status 0.
+ */
+export class MemberRemovedError extends Error {
+  constructor() {
+    super('the member has been permanently removed from the cluster');
+  }
+}

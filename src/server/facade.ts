@@ -228,6 +228,8 @@ export interface EtcdServerFacade extends AuthFacade, V2Facade {
   memberUpdate(req: MemberUpdateRequest__Output, ctx?: CallContext): Promise<MemberUpdateResponse>;
   memberList(req: MemberListRequest__Output, ctx?: CallContext): Promise<MemberListResponse>;
   memberPromote(req: MemberPromoteRequest__Output, ctx?: CallContext): Promise<MemberPromoteResponse>;
+  /** Whether this member is a learner now (it then serves only what etcd lets a learner serve). */
+  isLearner?(): boolean;
 
   // ---- Maintenance ----
   alarm(req: AlarmRequest__Output, ctx?: CallContext): Promise<AlarmResponse>;

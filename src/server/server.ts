@@ -24,7 +24,7 @@ import { EntryApplier, type ApplyOutcome } from './apply.js';
 import { V3Applier } from './apply-v3.js';
 import { bootstrapRaft, type RaftBootstrap } from './bootstrap.js';
 import { DEFAULT_QUOTA_BYTES, type ServerConfig } from './config.js';
-import { EtcdError } from './errors.js';
+import { EtcdError, MemberRemovedError } from './errors.js';
 import { Compactor } from './compactor.js';
 import {
   clusterVersionRequest, encodeRequest, encodeV2Request, publishRequest, syncRequest, type InternalRaftRequest, type V2Request,
@@ -351,7 +351,7 @@ export class EtcdServer {
       step: (m) => this.raftNode.step(m),
       receiveSnapshot: (m, db) => saveSnapshotDb(this.cfg, m.snapshot?.metadata.index ?? 0, db, this.logger).then(() => undefined),
       snapshotDb: (m) => this.mergedSnapshot(m),
-      onRemoved: () => this.die(new Error('the member has been permanently removed from the cluster')),
+      onRemoved: () => this.stopRemoved(0),
       observe: peerMetrics(this.metrics, this.memberId),
     });
     this.peers.addRemotes(boot.remotes ?? []);
@@ -479,10 +479,13 @@ export class EtcdServer {
     }
   }
 
-  /** This member's removal applied: as etcd, it stops a second later (the answer to the change gets out). */
-  private stopRemoved(): void {
+  /** This member was removed: as etcd, it stops (a second after applying it: the answer gets out). */
+  private stopRemoved(delayMs = 1000): void {
     if (this.stopping) return;
-    setTimeout(() => this.die(new Error('the member has been permanently removed from the cluster')), 1000).unref();
+    setTimeout(() => {
+      this.logger.warn('the data-dir used by this member must be removed');
+      this.die(new MemberRemovedError());
+    }, delayMs).unref();
   }
 
   private die(err: unknown): void {

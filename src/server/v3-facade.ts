@@ -105,6 +105,9 @@ export class ServerFacade implements EtcdServerFacade {
     const members = await this.changes.update(big(req.ID), req.peerURLs);
     return { header: this.clusterHeader(), members: members.map(toPbMember) };
   };
+  isLearner(): boolean {
+    return this.s.cluster.member(this.s.memberId)?.isLearner === true;
+  }
   memberPromote: EtcdServerFacade['memberPromote'] = async (req) => {
     const members = await this.changes.promote(big(req.ID));
     return { header: this.clusterHeader(), members: members.map(toPbMember) };
@@ -133,7 +136,7 @@ export class ServerFacade implements EtcdServerFacade {
       raftAppliedIndex: this.s.appliedIndex,
       errors: this.s.alarms.list().map((a) => `memberID:${a.memberId} alarm:${a.alarm} `),
       dbSizeInUse: this.s.backend.sizeInUse(),
-      isLearner: false,
+      isLearner: this.isLearner(),
     };
   }
 

@@ -37,6 +37,8 @@ export function fakeFacade(over: Partial<EtcdServerFacade>, calls: string[] = []
   };
   return new Proxy({} as EtcdServerFacade, {
     get(_t, prop: string) {
+      // asked before every call (the learner gate): state, not a call of the facade's
+      if (prop === 'isLearner') return (over as Record<string, unknown>)[prop] ?? (() => false);
       const f = (over as Record<string, unknown>)[prop] ?? (base as Record<string, unknown>)[prop];
       if (typeof f === 'function') {
         return (...args: unknown[]) => {
