@@ -17,11 +17,12 @@ interface StoredMember {
   isLearner: boolean;
 }
 
-function childrenOf(v2: V2Store, path: string): V2NodeJson[] {
+/** The children of a /0 directory; undefined when it does not exist (a counted, failed get). */
+function childrenOf(v2: V2Store, path: string): V2NodeJson[] | undefined {
   try {
     return v2.counted('gets', () => v2.getPath(path, { recursive: true, sorted: true }, 0)).node.nodes ?? [];
   } catch (err) {
-    if (err instanceof V2Error) return [];
+    if (err instanceof V2Error) return undefined;
     throw err;
   }
 }
@@ -31,13 +32,16 @@ const lastSegment = (key: string | undefined): bigint => BigInt(`0x${(key ?? '')
 /** etcd's membersFromStore: the members' raft attributes and the removed ids. */
 export function membersFromV2(v2: V2Store): { members: Map<bigint, StoredMember>; removed: Set<bigint> } {
   const members = new Map<bigint, StoredMember>();
-  for (const dir of childrenOf(v2, '/0/members')) {
+  const dirs = childrenOf(v2, '/0/members');
+  // etcd returns at once when there are no members yet: the removed list is not read (nor counted)
+  if (dirs === undefined) return { members, removed: new Set() };
+  for (const dir of dirs) {
     const raft = (dir.nodes ?? []).find((n) => n.key?.endsWith('/raftAttributes'));
     if (raft?.value === undefined) continue;
     const a = JSON.parse(raft.value) as { peerURLs: string[] | null; isLearner?: boolean };
     members.set(lastSegment(dir.key), { peerURLs: a.peerURLs ?? [], isLearner: a.isLearner === true });
   }
-  const removed = new Set(childrenOf(v2, '/0/removed_members').map((n) => lastSegment(n.key)));
+  const removed = new Set((childrenOf(v2, '/0/removed_members') ?? []).map((n) => lastSegment(n.key)));
   return { members, removed };
 }
 

@@ -120,8 +120,7 @@ export class EtcdServer {
       timeoutError: () => new EtcdError('Timeout'),
     });
     this.v2 = boot.snapshot && boot.snapshot.data.length > 0 ? V2Store.recover(boot.snapshot.data) : new V2Store();
-    // etcd's v2 auth lookup also runs once at start (a fresh etcd shows getsFail 1 before any request).
-    this.v2.authEnabledProbe();
+    // (a fresh etcd's getsFail 1 is the validation of its bootstrap conf change: conf-change-check.ts)
     const emptyConf = { voters: [], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false };
     this.entries = new EntryApplier(
       {
