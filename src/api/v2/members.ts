@@ -5,8 +5,9 @@
  *   POST /v2/members {"peerURLs":[…]} (Content-Type application/json, else 415) → 201 the new member\n
  *   DELETE /v2/members/<hex id> → 204 ; PUT /v2/members/<hex id> {"peerURLs":[…]} → 204
  * Bad input is answered as etcd answers it (400 URL messages, 404 "No such member: <id>", 409
- * "membership: peerURL exists"); a change the server cannot make (a cluster of one cannot grow yet)
- * is etcd's answer to an unavailable operation: 500 {"message":"Internal Server Error"}.
+ * "membership: peerURL exists"); a change the server refuses otherwise (strict reconfiguration: not
+ * enough started members, unhealthy cluster) is etcd's 500 {"message":"Internal Server Error"}.
+ * Not yet as etcd: a removed member's id answers 404, where etcd says 410 "Member permanently removed".
  * POST, PUT and DELETE make the v2 auth lookup (counted in /v2/stats/store), as etcd's do.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
