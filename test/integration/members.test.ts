@@ -14,7 +14,7 @@ function maskAdd(text: string, joiner: Joiner, all: ClusterMember[]): string {
   for (const m of [...all, joiner]) t = t.split(m.peerUrl).join(`<PEER-${m.name}>`);
   // the members come in id order, and ids differ: compare the list as a set
   t = t.replace(/ETCD_INITIAL_CLUSTER="([^"]*)"/, (_, list: string) => `ETCD_INITIAL_CLUSTER="${list.split(',').sort().join(',')}"`);
-  return t.replace(/\b[0-9a-f]{12,16}\b/g, '<ID>');
+  return t.replace(/ *\b[0-9a-f]{12,16}\b/g, ' <ID>'); // etcdctl pads ids to 16 columns (%16x)
 }
 
 /** Grows a fresh 3-member cluster of `impl` by one with `member add`; returns the masked output. */
