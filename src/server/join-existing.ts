@@ -18,27 +18,11 @@ export interface ExistingCluster {
   members: Member[];
 }
 
-function getMembers(dialer: Dialer, url: string, timeoutMs: number): Promise<ExistingCluster> {
-  return new Promise((resolve, reject) => {
-    const req = dialer.request(url, { method: 'GET', path: '/members', headers: {}, pooled: false, timeoutMs });
-    req.on('timeout', () => req.destroy(new Error('i/o timeout')));
-    req.on('error', reject);
-    req.on('response', (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('error', reject);
-      res.on('end', () => {
-        try {
-          const header = res.headers['x-etcd-cluster-id'];
-          if (res.statusCode !== 200 || typeof header !== 'string') throw new Error(`status ${res.statusCode ?? 0}`);
-          resolve({ clusterId: BigInt(`0x${header}`), members: parseMembersJson(Buffer.concat(chunks).toString('utf8')) });
-        } catch (err) {
-          reject(err as Error);
-        }
-      });
-    });
-    req.end();
-  });
+async function getMembers(dialer: Dialer, url: string, timeoutMs: number): Promise<ExistingCluster> {
+  const res = await dialer.exchange(url, { method: 'GET', path: '/members', headers: {}, pooled: false, timeoutMs });
+  const header = res.headers['x-etcd-cluster-id'];
+  if (res.status !== 200 || typeof header !== 'string') throw new Error(`status ${res.status}`);
+  return { clusterId: BigInt(`0x${header}`), members: parseMembersJson(res.body.toString('utf8')) };
 }
 
 /** The cluster as the first peer URL that answers describes it; etcd's error when none does. */

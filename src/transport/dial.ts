@@ -42,6 +42,22 @@ export class Dialer {
     return https.request({ ...common, agent: opts.pooled ? this.httpsAgent : false, ...this.tlsOptions() });
   }
 
+  /** One request with a small body, its whole answer read: status, headers and body. */
+  exchange(base: string, opts: DialOptions, body?: Uint8Array): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+    return new Promise((resolve, reject) => {
+      const req = this.request(base, opts);
+      req.on('timeout', () => req.destroy(new Error('i/o timeout')));
+      req.on('error', reject);
+      req.on('response', (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      });
+      req.end(body);
+    });
+  }
+
   close(): void {
     this.httpAgent.destroy();
     this.httpsAgent.destroy();

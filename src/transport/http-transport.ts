@@ -117,18 +117,7 @@ export class PeerTransport implements Transport {
 
   /** One POST of a protobuf body to a peer URL (lease forwarding); resolves with the answer. */
   postRaw(url: string, path: string, body: Uint8Array, timeoutMs: number): Promise<{ status: number; body: Buffer }> {
-    return new Promise((resolve, reject) => {
-      const req = this.dialer.request(url, { method: 'POST', path, headers: { 'Content-Type': 'application/protobuf' }, pooled: true, timeoutMs });
-      req.on('timeout', () => req.destroy(new Error('i/o timeout')));
-      req.on('error', reject);
-      req.on('response', (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', reject);
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
-      });
-      req.end(body);
-    });
+    return this.dialer.exchange(url, { method: 'POST', path, headers: { 'Content-Type': 'application/protobuf' }, pooled: true, timeoutMs }, body);
   }
 
   /** When the link to a peer last came up (0: down or unknown). */

@@ -65,6 +65,44 @@ export async function isHealthy(clientUrl: string, certs?: Certs): Promise<boole
   }
 }
 
+/** Where a member lives: its name, URLs, etcdctl endpoint and data dir. */
+export interface MemberPlace {
+  name: string;
+  clientUrl: string;
+  peerUrl: string;
+  endpoint: string;
+  dataDir: string;
+}
+
+/** Spawns a member with these flags; its restart runs the same flags again (with more environment). */
+export function clusterMember(impl: Impl, place: MemberPlace, args: string[], opts: { env?: Record<string, string>; certs?: Certs } = {}): ClusterMember {
+  let proc = spawnDaemon(impl, args, opts.env);
+  const m: ClusterMember = {
+    impl,
+    ...place,
+    pid: proc.child.pid!,
+    logs: () => proc.out.text,
+    alive: () => proc.child.exitCode === null && proc.child.signalCode === null,
+    kill: async () => {
+      if (!m.alive()) return;
+      proc.child.kill('SIGKILL');
+      await proc.exited;
+    },
+    stop: async () => {
+      proc.child.kill('SIGTERM');
+      return proc.exited;
+    },
+    restart: async (r = {}) => {
+      await m.kill();
+      proc = spawnDaemon(impl, args, { ...opts.env, ...r.env });
+      m.pid = proc.child.pid!;
+      if (r.wait !== false) await waitHealthy([m], opts.certs);
+    },
+    exited: () => proc.exited,
+  };
+  return m;
+}
+
 /** Starts one member per entry of `impls` as one new cluster; resolves when every one is healthy. */
 export async function startCluster(impls: Impl[], opts: ClusterOpts = {}): Promise<ClusterMember[]> {
   if (impls.includes('etcd') && !existsSync(ETCD_BIN)) throw new Error(`${ETCD_BIN} missing: apt-get install -y etcd-server`);
@@ -84,31 +122,7 @@ export async function startCluster(impls: Impl[], opts: ClusterOpts = {}): Promi
       '--initial-cluster-state', 'new', '--initial-cluster-token', opts.token ?? 'it-cluster',
       ...(opts.certs ? tlsFlags(opts.certs) : []), ...(opts.args ?? []),
     ];
-    let proc = spawnDaemon(d.impl, args, opts.env);
-    const m: ClusterMember = {
-      ...d,
-      endpoint: d.clientUrl.replace(/^https?:\/\//, ''),
-      pid: proc.child.pid!,
-      logs: () => proc.out.text,
-      alive: () => proc.child.exitCode === null && proc.child.signalCode === null,
-      kill: async () => {
-        if (!m.alive()) return;
-        proc.child.kill('SIGKILL');
-        await proc.exited;
-      },
-      stop: async () => {
-        proc.child.kill('SIGTERM');
-        return proc.exited;
-      },
-      restart: async (r = {}) => {
-        await m.kill();
-        proc = spawnDaemon(d.impl, args, { ...opts.env, ...r.env });
-        m.pid = proc.child.pid!;
-        if (r.wait !== false) await waitHealthy([m], opts.certs);
-      },
-      exited: () => proc.exited,
-    };
-    return m;
+    return clusterMember(d.impl, { ...d, endpoint: d.clientUrl.replace(/^https?:\/\//, '') }, args, { env: opts.env, certs: opts.certs });
   });
   await waitHealthy(members, opts.certs);
   return members;

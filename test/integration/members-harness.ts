@@ -2,16 +2,11 @@
 // existing after `member add`, and the helpers the membership tests share. Every process is one the
 // harness spawned; cleanup() in harness.ts kills them.
 import { join } from 'node:path';
-import { ctlOk, freePort, spawnDaemon, tempDir, type Impl } from './harness.js';
-import { waitHealthy, type ClusterMember } from './cluster-harness.js';
+import { ctlOk, freePort, tempDir, type Impl } from './harness.js';
+import { clusterMember, waitHealthy, type ClusterMember, type MemberPlace } from './cluster-harness.js';
 
-export interface Joiner {
-  name: string;
-  clientUrl: string;
-  peerUrl: string;
-  endpoint: string;
-  dataDir: string;
-}
+/** A member about to be added: where it will live. */
+export type Joiner = MemberPlace;
 
 /** Ports and a data dir for a member about to be added. */
 export async function planJoiner(name: string): Promise<Joiner> {
@@ -27,27 +22,7 @@ export async function startJoiner(impl: Impl, j: Joiner, initialCluster: string,
     '--listen-peer-urls', j.peerUrl, '--initial-advertise-peer-urls', j.peerUrl, '--initial-cluster', initialCluster,
     '--initial-cluster-state', 'existing', ...(opts.args ?? []),
   ];
-  let proc = spawnDaemon(impl, args);
-  const m: ClusterMember = {
-    impl, ...j, pid: proc.child.pid!, exited: () => proc.exited,
-    logs: () => proc.out.text,
-    alive: () => proc.child.exitCode === null && proc.child.signalCode === null,
-    kill: async () => {
-      if (!m.alive()) return;
-      proc.child.kill('SIGKILL');
-      await proc.exited;
-    },
-    stop: async () => {
-      proc.child.kill('SIGTERM');
-      return proc.exited;
-    },
-    restart: async () => {
-      await m.kill();
-      proc = spawnDaemon(impl, args);
-      m.pid = proc.child.pid!;
-      await waitHealthy([m]);
-    },
-  };
+  const m = clusterMember(impl, j, args);
   if (opts.wait !== false) await waitHealthy([m]);
   return m;
 }
