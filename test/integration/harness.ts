@@ -20,7 +20,7 @@ export const ETCD_BIN = '/usr/bin/etcd';
 export const ETCDCTL_BIN = '/usr/bin/etcdctl';
 const HEALTH_TIMEOUT_MS = 30_000; // hang guard for a start or restart
 const STOP_TIMEOUT_MS = 15_000; // hang guard for SIGTERM → exit
-const LOG_TAIL_BYTES = 64 * 1024; // per member, the last bytes of stdout+stderr kept for failure messages
+const LOG_TAIL_BYTES = 1024 * 1024; // per member, the last bytes of stdout+stderr kept (tests look for log lines in it)
 const PORT_RETRIES = 4;
 
 export type Impl = 'ours' | 'etcd';
