@@ -3,6 +3,7 @@
 // deep took seconds to list, the string below each level being copied again at every level).
 import { describe, expect, it } from 'vitest';
 import { goJsonString, serializeNode, type V2NodeJson } from '../../../src/v2store/index.js';
+import { rng } from '../mvcc/helpers.js';
 
 /** The reference: etcd's field order, written recursively (quadratic on deep trees; small inputs only). */
 function reference(n: V2NodeJson): string {
@@ -16,18 +17,6 @@ function reference(n: V2NodeJson): string {
   if (n.modifiedIndex) parts.push(`"modifiedIndex":${n.modifiedIndex}`);
   if (n.createdIndex) parts.push(`"createdIndex":${n.createdIndex}`);
   return `{${parts.join(',')}}`;
-}
-
-/** A small seeded generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const TEXT = ['', 'a', '<&>', 'q"\\', '\n\t\u0001', '\u2028', '\ud800', 'é🔑', '_h'];
