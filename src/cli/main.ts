@@ -59,6 +59,7 @@ export function toServerConfig(c: Config, logger: Logger, peerClientTls?: PeerCl
     initialAdvertisePeerUrls: urls(c.initialAdvertisePeerUrls),
     advertiseClientUrls: urls(c.advertiseClientUrls),
     preVote: c.preVote,
+    forceNewCluster: c.forceNewCluster,
     strictReconfigCheck: c.strictReconfigCheck,
     quotaBackendBytes: c.quotaBackendBytes,
     maxTxnOps: c.maxTxnOps,

@@ -15,6 +15,7 @@ import { computeClusterId, computeMemberId, encodeConfChangeMember, idToHex, typ
 import { MemoryStorage, encodeConfChange, type Snapshot } from '../raft/index.js';
 import { ConfChangeType, EntryType, type Entry, type HardState } from '../raft/types.js';
 import { Snapshotter, WAL } from '../wal/index.js';
+import { forceStandalone } from './force-new-cluster.js';
 import { assignExistingIds, fetchExistingCluster } from './join-existing.js';
 import { snapDirOf, walDirOf, type ServerConfig } from './config.js';
 
@@ -69,7 +70,7 @@ export async function bootstrapRaft(cfg: ServerConfig, logger: Logger): Promise<
   const snapDir = snapDirOf(cfg);
   await mkdir(snapDir, { recursive: true, mode: 0o700 });
   const snapshotter = new Snapshotter(snapDir, logger);
-  if (await WAL.exists(walDir)) return restart(walDir, snapshotter, logger);
+  if (await WAL.exists(walDir)) return restart(walDir, snapshotter, logger, cfg.forceNewCluster === true);
   if (cfg.initialClusterState === 'existing') return joinExisting(cfg, walDir, snapshotter, logger);
   return firstBoot(cfg, walDir, snapshotter, logger);
 }
@@ -103,11 +104,22 @@ async function firstBoot(cfg: ServerConfig, walDir: string, snapshotter: Snapsho
   return { memberId: self.id, clusterId, wal, snapshotter, storage, snapshot: undefined, isNew: true };
 }
 
-async function restart(walDir: string, snapshotter: Snapshotter, logger: Logger): Promise<RaftBootstrap> {
+async function restart(walDir: string, snapshotter: Snapshotter, logger: Logger, force: boolean): Promise<RaftBootstrap> {
   const markers = await WAL.snapshotMarkers(walDir);
   const snapshot = await snapshotter.loadNewestAvailable(markers);
   const from = snapshot ? { index: snapshot.metadata.index, term: snapshot.metadata.term } : { index: 0, term: 0 };
-  const { wal, metadata, hardState, entries } = await WAL.open(walDir, from, { logger });
+  const opened = await WAL.open(walDir, from, { logger });
+  const { wal, metadata } = opened;
+  let { hardState, entries } = opened;
+  if (force) {
+    const f = forceStandalone(metadata.memberId, snapshot, hardState, entries);
+    if (f.discarded > 0) logger.info({ entryIndex: hardState.commit + 1, commitIndexFromWal: hardState.commit, discarded: f.discarded }, 'discarding uncommitted WAL entries');
+    // As etcd: the forced entries are saved without a hard state; the commit index is the WAL's own
+    // plus theirs only in memory, until raft saves the next hard state.
+    await wal.save(undefined, f.forced, true);
+    ({ hardState, entries } = f);
+    logger.info({ clusterId: idToHex(metadata.clusterId), localMemberId: idToHex(metadata.memberId), commitIndex: hardState.commit }, 'forcing restart member');
+  }
   const storage = newLogStorage();
   if (snapshot) storage.applySnapshot(snapshot);
   storage.setHardState(hardState);

@@ -16,6 +16,8 @@ export interface ServerConfig {
   initialCluster: Map<string, string[]>;
   initialClusterState: 'new' | 'existing';
   initialClusterToken: string;
+  /** Restart from this data dir as a one-member cluster (etcd's --force-new-cluster). */
+  forceNewCluster?: boolean;
   initialAdvertisePeerUrls: string[];
   advertiseClientUrls: string[];
   preVote: boolean;

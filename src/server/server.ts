@@ -482,13 +482,15 @@ export class EtcdServer {
   private stopRemoved(delayMs = 1000): void {
     if (this.stopping) return;
     setTimeout(() => {
-      this.logger.warn('the data-dir used by this member must be removed');
+      // etcd logs these two (an error, then a notice) and exits 0: not a fatal error
+      this.logger.error('the member has been permanently removed from the cluster');
+      this.logger.info('the data-dir used by this member must be removed');
       this.die(new MemberRemovedError());
     }, delayMs).unref();
   }
 
   private die(err: unknown): void {
-    this.logger.fatal({ err: String(err) }, 'member stopped by a fatal error');
+    if (!(err instanceof MemberRemovedError)) this.logger.fatal({ err: String(err) }, 'member stopped by a fatal error');
     this.stopping = true;
     this.proposals.failAll(new EtcdError('Stopped'));
     this.fatal?.(err);
