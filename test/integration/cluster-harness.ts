@@ -31,7 +31,8 @@ export interface ClusterOpts {
   env?: Record<string, string>;
 }
 
-function tlsFlags(c: Certs): string[] {
+/** The flags of a member serving clients and peers over mutual TLS with these certificates. */
+export function tlsFlags(c: Certs): string[] {
   return [
     '--cert-file', c.serverCert, '--key-file', c.serverKey, '--trusted-ca-file', c.caCert, '--client-cert-auth',
     '--peer-cert-file', c.serverCert, '--peer-key-file', c.serverKey, '--peer-trusted-ca-file', c.caCert, '--peer-client-cert-auth',

@@ -14,7 +14,7 @@ import { ConfChangeType, encodeConfChange } from '../../src/raft/index.js';
 import { EntryType } from '../../src/raft/types.js';
 import { readWal } from '../../src/wal/reader.js';
 import { readEtcdWal } from '../unit/server/etcd-wal.js';
-import { hashes, initialClusterOf, memberIdOf, startJoiner } from './members-harness.js';
+import { ctlSettled, hashes, initialClusterOf, memberIdOf, startJoiner } from './members-harness.js';
 
 afterAll(cleanup);
 
@@ -30,23 +30,6 @@ async function keysAt(endpoint: string): Promise<string[]> {
 
 const expected = (groups: Array<[string, number]>): string[] =>
   groups.flatMap(([p, n]) => Array.from({ length: n }, (_, i) => `k/${p}/${i}`)).sort();
-
-/**
- * etcdctl, retried while the cluster answers as etcd does for a while after a change: a new leader
- * drops conf changes until its own pending one is applied (the client times out), and strict
- * reconfiguration calls the cluster unhealthy until every link has been up for 5 s.
- */
-async function ctlSettled(endpoint: string, args: string[]): Promise<string> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const r = await etcdctl(endpoint, args);
-    if (r.code === 0) return r.stdout;
-    if (Date.now() > deadline || !/deadline exceeded|unhealthy cluster/.test(r.stderr)) {
-      throw new Error(`etcdctl ${args.join(' ')} exited ${r.code}:\n${r.stderr}`);
-    }
-    await new Promise((res) => setTimeout(res, 500));
-  }
-}
 
 /**
  * The conf-change entries in a member's WAL (every segment, later records replacing earlier ones),
