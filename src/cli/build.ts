@@ -2,6 +2,7 @@
 // cluster renamed after --name, auto-compaction retention units) and its checks, in its wording.
 import { DEFAULT_NAME } from './flags.js';
 import { ConfigError, verifyError } from './errors.js';
+import { checkLogOutputs } from './logger.js';
 import { ValueError, formatUrl, parseDurationMs, parseInteger, parseOneUrl, type FlagValue } from './values.js';
 import type { Config, LogLevel, OperationsConfig } from './config-types.js';
 
@@ -66,6 +67,7 @@ function verify(v: Values, explicit: ReadonlySet<string>, fromFile: boolean): vo
   }
   const logger = v.str('logger');
   if (logger !== 'zap' && logger !== 'capnslog') throw verifyError(`unknown logger option ${JSON.stringify(logger)}`);
+  checkLogOutputs(logger, v.list('log-outputs'));
   const mode = v.str('auto-compaction-mode');
   if (mode !== 'periodic' && mode !== 'revision') throw verifyError(`unknown auto-compaction-mode ${JSON.stringify(mode)}`);
   const level = v.str('log-level');

@@ -4,7 +4,7 @@
  * (stop accepting, finish the Ready in flight, flush the backend, close the WAL, exit 0).
  */
 import path from 'node:path';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createHttpApp } from '../api/http/index.js';
 import { peerApi } from '../api/peer/index.js';
@@ -24,6 +24,7 @@ import { MembershipChanges } from '../server/membership-changes.js';
 import { ServerFacade } from '../server/v3-facade.js';
 import { ConfigError, earlyAction, parseConfig, type Config } from './config.js';
 import { snapshotCatchUpEntries } from './env.js';
+import { makeLogger } from './logger.js';
 import { flagsText, usageText, versionText } from './help.js';
 import { readWalMetadata } from '../wal/index.js';
 import { validateEnvironment, type ExistingData } from './validate.js';
@@ -34,13 +35,6 @@ async function probeDataDir(c: Config): Promise<ExistingData> {
   const walDir = c.walDir || path.join(c.dataDir, 'member', 'wal');
   const metadata = await readWalMetadata(walDir);
   return metadata ? { exists: true, memberName: metadata.name } : { exists: false };
-}
-
-function makeLogger(c: Config): Logger {
-  const level = c.logLevel === 'panic' ? 'fatal' : c.logLevel;
-  const outputs = c.logOutputs.filter((o) => o !== 'default');
-  const target = outputs.length === 0 || outputs.includes('stderr') ? 2 : outputs.includes('stdout') ? 1 : outputs[0]!;
-  return pino({ level, base: { pid: process.pid } }, pino.destination({ dest: target, sync: false }));
 }
 
 export function toServerConfig(c: Config, logger: Logger, peerClientTls?: PeerClientTls): ServerConfig {

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanup, daemonCommand, freePort, memberFlags, run, tempDir, type Impl, type Run } from './harness.js';
 
 const RUN_TIMEOUT_MS = 30_000; // hang guard: a daemon that starts instead of failing is killed
-const CAPNSLOG_PREFIX = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ C \| etcdmain: /;
+const CAPNSLOG_PREFIX = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ [CE] \| etcdmain: /;
 
 afterAll(cleanup);
 
@@ -49,6 +49,20 @@ describe('bad configuration: exit code and message, ours vs etcd 3.4.23', () => 
     const first = etcd.stderr.split('\n')[0]!;
     expect(ours.stderr.split('\n')[0]).toBe(first);
     expect(ours.stdout).toBe('');
+  });
+
+  const logCases: [string, string[]][] = [
+    ['capnslog with two log outputs', ['--log-outputs', 'stderr,stdout']],
+    ['capnslog with a file', ['--log-outputs', '/tmp/etcd-ts-never.log']],
+    ['zap with default among others', ['--logger', 'zap', '--log-outputs', 'default,stderr']],
+    ['zap with a file in a missing dir', ['--logger', 'zap', '--log-outputs', '/nonexistent-dir/etcd.log']],
+  ];
+
+  it.concurrent.each(logCases)('%s: exit 1 and etcd\'s line', async (_, bad) => {
+    const args = ['--data-dir', join(dir, 'never'), ...flags, ...bad];
+    const [etcd, ours] = await Promise.all([daemon('etcd', args), daemon('ours', args)]);
+    expect(etcd.code).toBe(1);
+    expect([ours.code, reason(ours)], ours.stderr).toEqual([1, reason(etcd)]);
   });
 
   describe('client port already in use', () => {
