@@ -24,9 +24,11 @@ if (one !== undefined) {
   const count = Number(arg('seeds') ?? 100);
   const first = Number(arg('first-seed') ?? 1);
   const failed: number[] = [];
+  const totals: Record<string, number> = {};
   const started = performance.now();
   for (let s = first; s < first + count; s++) {
     const res = runSeed({ seed: s, nodes, faultTicks });
+    for (const [k, v] of Object.entries(res.stats)) totals[k] = (totals[k] ?? 0) + v;
     if (!res.ok) {
       failed.push(s);
       console.log(`seed ${s} (${res.nodes} nodes): ${res.error?.split('\n')[0]}`);
@@ -34,6 +36,7 @@ if (one !== undefined) {
     if ((s - first + 1) % 1000 === 0) console.error(`${s - first + 1} seeds, ${failed.length} failed`);
   }
   const secs = (performance.now() - started) / 1000;
+  console.log(`totals: ${JSON.stringify(totals)}`);
   console.log(`${count - failed.length} passed, ${failed.length} failed (${secs.toFixed(1)} s)`);
   if (failed.length > 0) {
     console.log(`failing seeds: ${failed.join(' ')}`);

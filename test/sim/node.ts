@@ -1,6 +1,9 @@
 // One simulated member: a RawNode over a MemoryStorage that stands for its disk, and an application
 // state machine (a hash chain over applied entries) that is durable at apply, as etcd's backend is.
 // A crash throws away the RawNode (everything not yet persisted); a restart rebuilds it from the disk.
+// A member added later (etcd's `member add`, then the new process started) begins with an empty disk and
+// an empty ConfState, and learns the configuration from the leader's appends or snapshot. A removed member
+// stops for good, as etcd's does.
 import {
   type ConfState, type Entry, EntryType, MemoryStorage, type NodeId, RawNode, type Ready, StateType, type Snapshot,
 } from '../../src/raft/index.js';
@@ -11,10 +14,15 @@ export interface AppState {
   hash: string;
 }
 
-/** Entries applied after which a member snapshots and compacts its log (small, to exercise MsgSnap). */
-export const snapshotEveryEntries = 40;
-/** Entries kept behind a snapshot for slow followers. */
-export const snapshotCatchUpEntries = 8;
+/** When a member snapshots and compacts (small, so that lagging and new members need MsgSnap). */
+export interface Compaction {
+  /** Entries applied after which a member snapshots and compacts its log. */
+  snapshotEveryEntries: number;
+  /** Entries kept behind a snapshot for slow followers. */
+  snapshotCatchUpEntries: number;
+}
+
+export const defaultCompaction: Compaction = { snapshotEveryEntries: 40, snapshotCatchUpEntries: 8 };
 
 export function chainHash(prev: string, data: string): string {
   // cyrb53-style 53-bit hash of prev|data, as hex: collisions are negligible for a simulation.
@@ -46,13 +54,23 @@ export class SimNode {
   incarnation = 0;
   /** Last index raft handed out to apply in this incarnation (checks raft's apply order). */
   raftApplied = 0;
+  /** Removed from the cluster and stopped: never ticked, delivered to or restarted again. */
+  removed = false;
+  /** Set when it applied its own removal: the tick at which it stops (etcd stops with a short delay). */
+  stopAt: number | undefined;
 
-  constructor(readonly id: NodeId, private readonly rng: Rng, voters: NodeId[], learners: NodeId[], readonly electionTick: number) {
-    const cs: ConfState = { voters, learners, votersOutgoing: [], learnersNext: [], autoLeave: false };
-    // Bootstrap as etcd does for a new cluster: a snapshot-less start with the initial configuration.
-    this.disk.applySnapshot({ data: enc.encode('1:'), metadata: { index: 1, term: 1, confState: cs } });
-    this.disk.setHardState({ term: 1, vote: 0n, commit: 1 });
-    this.app = { appliedIndex: 1, hash: '' };
+  /** `initial` is the configuration of a member of the first cluster; a member added later has none. */
+  constructor(
+    readonly id: NodeId, private readonly rng: Rng, initial: { voters: NodeId[]; learners: NodeId[] } | undefined,
+    readonly electionTick: number, private readonly compaction: Compaction = defaultCompaction,
+  ) {
+    if (initial) {
+      const cs: ConfState = { voters: initial.voters, learners: initial.learners, votersOutgoing: [], learnersNext: [], autoLeave: false };
+      // Bootstrap as etcd does for a new cluster: a snapshot-less start with the initial configuration.
+      this.disk.applySnapshot({ data: enc.encode('1:'), metadata: { index: 1, term: 1, confState: cs } });
+      this.disk.setHardState({ term: 1, vote: 0n, commit: 1 });
+      this.app = { appliedIndex: 1, hash: '' };
+    }
     this.start();
   }
 
@@ -76,6 +94,13 @@ export class SimNode {
 
   crash(): void {
     this.raw = undefined;
+    this.stopAt = undefined;
+  }
+
+  /** Stop for good: the member was removed from the cluster. */
+  stop(): void {
+    this.crash();
+    this.removed = true;
   }
 
   isLeader(): boolean {
@@ -109,10 +134,10 @@ export class SimNode {
     const snap = this.disk.snapshot();
     // Only when raft's configuration matches the state machine (conf changes re-applied after a restart).
     if (this.raftApplied !== this.app.appliedIndex) return;
-    if (this.app.appliedIndex - snap.metadata.index < snapshotEveryEntries) return;
+    if (this.app.appliedIndex - snap.metadata.index < this.compaction.snapshotEveryEntries) return;
     const cs = this.raw!.raft.prs.confState();
     this.disk.createSnapshot(this.app.appliedIndex, cs, enc.encode(`${this.app.appliedIndex}:${this.app.hash}`));
-    const compactTo = this.app.appliedIndex - snapshotCatchUpEntries;
+    const compactTo = this.app.appliedIndex - this.compaction.snapshotCatchUpEntries;
     if (compactTo > this.disk.firstIndex()) this.disk.compact(compactTo);
   }
 

@@ -1,5 +1,7 @@
-// Run one seed: a fault phase, then the network heals and every member restarts, and the cluster must
-// elect a leader, commit a new proposal and converge (liveness), with every acknowledged write kept.
+// Run one seed: a fault phase, then the network heals and every member restarts (members added but not yet
+// started start now; removed ones stay down), and the cluster must elect a leader, commit a new proposal
+// and converge (liveness): every member of the final configuration reaches the same state, every removed
+// member has stopped, and every acknowledged write is kept.
 import { Violation } from './checker.js';
 import { type SimOptions, type SimResult, Simulation } from './sim.js';
 import { Rng } from './rng.js';
@@ -31,7 +33,8 @@ function heal(sim: Simulation): void {
   sim.faultsOn = false;
   sim.net.heal();
   sim.net.faults = { dropRate: 0, dupRate: 0, maxDelayTicks: sim.net.faults.maxDelayTicks };
-  for (const n of sim.nodes) if (!n.alive) sim.restart(n);
+  sim.members.tick(true);
+  for (const n of sim.nodes) if (!n.alive && !n.removed) sim.restart(n);
   sim.log('--- healed: network whole, every member up ---');
 }
 
@@ -47,18 +50,27 @@ function checkLiveness(sim: Simulation): void {
   sim.checker.fail(`liveness: no proposal committed within ${livenessTicks} ticks after healing (leader: ${sim.leader()?.id ?? 'none'})`);
 }
 
+/** The members of the final configuration (the leader's) are the live nodes, all in the same state. */
+function converged(sim: Simulation): boolean {
+  const lead = sim.leader();
+  if (!lead) return false;
+  const cs = lead.raw!.raft.prs.confState();
+  const members = new Set([...cs.voters, ...cs.learners]);
+  const a = lead.app;
+  return sim.nodes.every((n) => (members.has(n.id)
+    ? n.alive && n.app.appliedIndex === a.appliedIndex && n.app.hash === a.hash
+    : !n.alive));
+}
+
 function checkConvergence(sim: Simulation): void {
-  const converged = (): boolean => {
-    const a = sim.nodes[0]!.app;
-    return sim.nodes.every((n) => n.app.appliedIndex === a.appliedIndex && n.app.hash === a.hash);
-  };
   sim.clientsOn = false;
-  for (let i = 0; i < convergeTicks && !converged(); i++) sim.step();
-  if (!converged()) {
-    const states = sim.nodes.map((n) => `n${n.id}@${n.app.appliedIndex}`).join(' ');
-    sim.checker.fail(`liveness: members did not converge within ${convergeTicks} ticks: ${states}`);
+  for (let i = 0; i < convergeTicks && !converged(sim); i++) sim.step();
+  if (!converged(sim)) {
+    const cs = sim.leader()?.raw!.raft.prs.confState();
+    const states = sim.nodes.map((n) => `n${n.id}${n.removed ? '(removed)' : n.alive ? '' : '(down)'}@${n.app.appliedIndex}`).join(' ');
+    sim.checker.fail(`liveness: members did not converge within ${convergeTicks} ticks: ${states}; leader's configuration ${JSON.stringify(cs, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v))}`);
   }
-  const applied = sim.nodes[0]!.app.appliedIndex;
+  const applied = sim.leader()!.app.appliedIndex;
   for (const [v, idx] of sim.acked) {
     if (idx > applied) sim.checker.fail(`durability: acknowledged ${v} at ${idx} is beyond the converged state ${applied}`);
     if (sim.checker.textAt.get(idx) !== v) sim.checker.fail(`durability: acknowledged ${v} at ${idx} but ${sim.checker.textAt.get(idx)} was applied there`);

@@ -36,7 +36,10 @@ describe('simulation self-checks', () => {
   });
 
   it('exercises faults, snapshots and membership changes across seeds', () => {
-    const totals = { crashes: 0, snapshotsSent: 0, confChanges: 0, leaders: 0, acked: 0, reads: 0 };
+    const totals = {
+      crashes: 0, snapshotsSent: 0, confChanges: 0, leaders: 0, acked: 0, reads: 0,
+      membersAdded: 0, learnersAdded: 0, membersRemoved: 0, leaderRemovals: 0, promotions: 0, freshSnapshots: 0, learnerSnapshots: 0,
+    };
     for (let s = 9000; s < 9040; s++) {
       const r = runSeed({ seed: s });
       expect(r.ok, r.error).toBe(true);
@@ -47,5 +50,14 @@ describe('simulation self-checks', () => {
     expect(totals.confChanges).toBeGreaterThan(0);
     expect(totals.leaders).toBeGreaterThan(40);
     expect(totals.reads).toBeGreaterThan(0);
+    // Members join under fresh ids (as voters and learners), catch up by snapshot, get promoted and removed,
+    // the leader among them; learners that fell behind catch up by snapshot too.
+    expect(totals.membersAdded).toBeGreaterThan(5);
+    expect(totals.learnersAdded).toBeGreaterThan(5);
+    expect(totals.promotions).toBeGreaterThan(5);
+    expect(totals.membersRemoved).toBeGreaterThan(5);
+    expect(totals.leaderRemovals).toBeGreaterThan(2);
+    expect(totals.freshSnapshots).toBeGreaterThan(5);
+    expect(totals.learnerSnapshots).toBeGreaterThan(2);
   });
 });

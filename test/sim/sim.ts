@@ -1,12 +1,14 @@
 // One seeded run of a simulated cluster: faults (drops, duplicates, delays, partitions, crashes that lose
-// unpersisted state) with clients proposing throughout, then healing and a liveness check. Every Ready
-// feeds the safety checkers; a violation (or a raft invariant failure) ends the run with its trace.
+// unpersisted state, membership changes) with clients proposing throughout, then healing and a liveness
+// check. Every Ready feeds the safety checkers; a violation (or a raft invariant failure) ends the run
+// with its trace.
 import {
-  ConfChangeType, decodeConfChange, EntryType, ErrProposalDropped, type Message, MessageType, type NodeId, type Ready, StateType,
+  decodeConfChange, type Entry, EntryType, ErrProposalDropped, type Message, MessageType, type NodeId, type Ready, StateType,
 } from '../../src/raft/index.js';
 import { Checker } from './checker.js';
+import { emptyMembershipStats, Membership, type MembershipHost } from './membership.js';
 import { SimNetwork } from './network.js';
-import { entryText, SimNode } from './node.js';
+import { type Compaction, entryText, SimNode } from './node.js';
 import { Rng } from './rng.js';
 import { describeMessage } from './trace.js';
 
@@ -24,7 +26,13 @@ export interface SimResult {
   ok: boolean;
   error?: string;
   trace: string[];
-  stats: { ticks: number; acked: number; proposed: number; leaders: number; crashes: number; snapshotsSent: number; delivered: number; confChanges: number; reads: number };
+  stats: SimStats;
+}
+
+export type SimStats = ReturnType<typeof newStats>;
+
+function newStats() {
+  return { ticks: 0, acked: 0, proposed: 0, leaders: 0, crashes: 0, snapshotsSent: 0, delivered: 0, confChanges: 0, reads: 0, ...emptyMembershipStats() };
 }
 
 interface Profile {
@@ -42,12 +50,17 @@ const enc = new TextEncoder();
 const dec = new TextDecoder();
 /** Bound on Ready cycles per node per tick (a hang guard). */
 const maxReadyPerTick = 50;
+const electionTicks = 10;
 
-export class Simulation {
+export class Simulation implements MembershipHost {
   readonly rng: Rng;
-  readonly nodes: SimNode[];
-  readonly ids: NodeId[];
+  /** Every member ever started, in start order (removed ones stay, stopped). */
+  readonly nodes: SimNode[] = [];
+  /** Indexed by Number(id): ids are small and handed out in sequence. */
+  private readonly byId: (SimNode | undefined)[] = [];
   readonly net: SimNetwork;
+  readonly members: Membership;
+  private readonly compaction: Compaction;
   readonly checker = new Checker();
   readonly trace: string[] = [];
   now = 0;
@@ -64,12 +77,12 @@ export class Simulation {
   private readonly reads = new Map<string, number>();
   private maxAckedIndex = 0;
   private readonly leaderMark = new Map<NodeId, { term: number; lastIndex: number }>();
-  stats = { ticks: 0, acked: 0, proposed: 0, leaders: 0, crashes: 0, snapshotsSent: 0, delivered: 0, confChanges: 0, reads: 0 };
+  stats = newStats();
 
   constructor(readonly seed: number, n: number, tracing: boolean) {
     this.rng = new Rng(seed);
     this.tracing = tracing;
-    this.ids = Array.from({ length: n }, (_, i) => BigInt(i + 1));
+    const ids = Array.from({ length: n }, (_, i) => BigInt(i + 1));
     this.net = new SimNetwork(this.rng.fork(), {
       dropRate: this.rng.pick([0, 0.01, 0.05, 0.15]),
       dupRate: this.rng.pick([0, 0.02, 0.1]),
@@ -82,27 +95,55 @@ export class Simulation {
       healRate: this.rng.pick([0.01, 0.03, 0.1]),
       proposeRate: this.rng.pick([0.1, 0.4, 1]),
       transferRate: this.rng.pick([0, 0.002, 0.01]),
-      confChangeRate: this.rng.pick([0, 0.01, 0.05]),
+      confChangeRate: this.rng.pick([0, 0.01, 0.03, 0.06]),
       readRate: this.rng.pick([0, 0.05]),
     };
+    this.compaction = { snapshotEveryEntries: this.rng.pick([10, 20, 40]), snapshotCatchUpEntries: this.rng.pick([2, 8]) };
     // Half the clusters start with their last member as a learner, and membership changes run throughout.
     this.learnerStart = this.rng.chance(0.5);
-    const voters = this.learnerStart ? this.ids.slice(0, -1) : this.ids;
-    const learners = this.learnerStart ? this.ids.slice(-1) : [];
-    this.nodes = this.ids.map((id) => new SimNode(id, this.rng.fork(), voters, learners, 10));
+    const voters = this.learnerStart ? ids.slice(0, -1) : ids;
+    const learners = this.learnerStart ? ids.slice(-1) : [];
+    for (const id of ids) this.addNode(new SimNode(id, this.rng.fork(), { voters, learners }, electionTicks, this.compaction));
+    this.members = new Membership(this, n);
     this.net.onLost = (m) => {
       const from = this.node(m.from);
-      if (m.type === MessageType.MsgSnap && from.alive) from.raw!.reportSnapshot(m.to, true);
+      if (m.type === MessageType.MsgSnap && from?.alive) from.raw!.reportSnapshot(m.to, true);
     };
-    this.log(`cluster of ${n}: faults ${JSON.stringify(this.net.faults)} profile ${JSON.stringify(this.profile)}`);
+    this.log(`cluster of ${n}: faults ${JSON.stringify(this.net.faults)} profile ${JSON.stringify(this.profile)} compaction ${JSON.stringify(this.compaction)}`);
+  }
+
+  private addNode(n: SimNode): void {
+    this.nodes.push(n);
+    this.byId[Number(n.id)] = n;
+  }
+
+  /** A member added under a fresh id starts: empty disk, empty configuration. */
+  startFresh(id: NodeId): void {
+    this.addNode(new SimNode(id, this.rng.fork(), undefined, electionTicks, this.compaction));
+    this.log(`n${id} started as a new member (empty disk)`);
+  }
+
+  stop(n: SimNode, why: string): void {
+    n.stop();
+    for (const [v, p] of this.pending) if (p.id === n.id) this.pending.delete(v);
+    this.leaderMark.delete(n.id);
+    this.log(`n${n.id} ${why} (applied ${n.app.appliedIndex})`);
+  }
+
+  present(): SimNode[] {
+    return this.nodes.filter((n) => !n.removed);
+  }
+
+  connected(a: NodeId, b: NodeId): boolean {
+    return this.net.connected(a, b);
   }
 
   log(s: string): void {
     if (this.tracing) this.trace.push(`[${this.now}] ${s}`);
   }
 
-  node(id: NodeId): SimNode {
-    return this.nodes[Number(id) - 1]!;
+  node(id: NodeId): SimNode | undefined {
+    return this.byId[Number(id)];
   }
 
   leader(): SimNode | undefined {
@@ -117,6 +158,7 @@ export class Simulation {
     this.stats.ticks++;
     if (this.faultsOn) this.injectFaults();
     if (this.clientsOn) this.clients();
+    this.members.tick();
     for (const n of this.nodes) if (n.alive && !(this.faultsOn && this.rng.chance(0.03))) n.raw!.tick();
     for (const m of this.net.due(this.now)) this.deliver(m);
     for (const n of this.nodes) this.drainReady(n);
@@ -131,40 +173,31 @@ export class Simulation {
       this.crash(n, 'crash');
     }
     for (const n of this.nodes) {
-      if (!n.alive && this.rng.chance(0.04)) this.restart(n);
+      if (!n.alive && !n.removed && this.rng.chance(0.04)) this.restart(n);
     }
-    if (!this.net.partitioned() && this.rng.chance(p.partitionRate)) {
-      const order = this.ids.slice().sort(() => this.rng.next() - 0.5);
-      const k = this.rng.int(1, this.ids.length - 1);
-      const groups = [order.slice(0, k), order.slice(k)];
-      this.net.partition(groups);
-      this.log(`partition ${groups.map((g) => `{${g.join(',')}}`).join(' ')}`);
-    } else if (this.net.partitioned() && this.rng.chance(p.healRate)) {
+    if (!this.net.partitioned() && this.rng.chance(p.partitionRate)) this.partition();
+    else if (this.net.partitioned() && this.rng.chance(p.healRate)) {
       this.net.heal();
       this.log('partition healed');
     }
     const lead = this.leader();
-    if (lead && this.rng.chance(p.confChangeRate)) this.changeMembership(lead);
+    if (lead && this.rng.chance(p.confChangeRate)) this.members.propose(lead);
     if (lead && this.rng.chance(p.transferRate)) {
-      const to = this.rng.pick(this.ids.filter((id) => id !== lead.id));
+      const others = this.present().filter((n) => n !== lead);
+      if (others.length === 0) return;
+      const to = this.rng.pick(others).id;
       this.log(`n${lead.id} transferLeader(${to})`);
       lead.raw!.transferLeader(to);
     }
   }
 
-  /** Promote a learner, or demote a voter to learner (never below two voters). */
-  private changeMembership(lead: SimNode): void {
-    const cs = lead.raw!.raft.prs.confState();
-    const target = this.rng.pick(this.ids);
-    const isLearner = cs.learners.includes(target);
-    if (!isLearner && (cs.voters.length <= 2 || target === lead.id)) return;
-    const type = isLearner ? ConfChangeType.ConfChangeAddNode : ConfChangeType.ConfChangeAddLearnerNode;
-    this.log(`client -> n${lead.id} proposeConfChange ${ConfChangeType[type]}(${target})`);
-    try {
-      lead.raw!.proposeConfChange({ type, nodeId: target });
-    } catch (e) {
-      if (!(e instanceof ErrProposalDropped)) throw e;
-    }
+  private partition(): void {
+    const order = this.present().map((n) => n.id).sort(() => this.rng.next() - 0.5);
+    if (order.length < 2) return;
+    const k = this.rng.int(1, order.length - 1);
+    const groups = [order.slice(0, k), order.slice(k)];
+    this.net.partition(groups);
+    this.log(`partition ${groups.map((g) => `{${g.join(',')}}`).join(' ')}`);
   }
 
   crash(n: SimNode, why: string): void {
@@ -176,6 +209,11 @@ export class Simulation {
   }
 
   restart(n: SimNode): void {
+    if (this.members.knowsRemoved(n, n.id)) {
+      // It applied its own removal before it crashed: a removed member does not come back.
+      this.stop(n, 'stays down: it knows it was removed');
+      return;
+    }
     n.start();
     this.log(`n${n.id} restarted (term ${n.term()}, applied ${n.app.appliedIndex})`);
   }
@@ -208,12 +246,15 @@ export class Simulation {
 
   private deliver(m: Message): void {
     const n = this.node(m.to);
+    const from = this.node(m.from);
+    // A member refuses messages from a peer it knows was removed; the refused sender learns it is removed.
+    const refused = n?.alive === true && this.members.knowsRemoved(n, m.from);
     if (m.type === MessageType.MsgSnap) {
       // The transport reports a finished snapshot stream to the sender.
-      const from = this.node(m.from);
-      if (from.alive) from.raw!.reportSnapshot(m.to, !n.alive);
+      if (from?.alive) from.raw!.reportSnapshot(m.to, !n?.alive || refused);
     }
-    if (!n.alive) return;
+    if (refused && from?.alive) this.stop(from, `stopped: n${n!.id} refused its message as from a removed member`);
+    if (!n?.alive || refused) return;
     this.stats.delivered++;
     if (this.tracing) this.log(`deliver ${describeMessage(m)}`);
     n.raw!.step(m);
@@ -261,9 +302,13 @@ export class Simulation {
   }
 
   private send(n: SimNode, msgs: Message[]): void {
-    for (const m of msgs) {
-      if (m.type === MessageType.MsgSnap) this.stats.snapshotsSent++;
-      const ok = this.net.send(this.now, m);
+    for (let m of msgs) {
+      if (m.type === MessageType.MsgSnap) {
+        this.stats.snapshotsSent++;
+        m = mergedSnapshot(n, m);
+      }
+      // The transport has no peer for a member it knows was removed.
+      const ok = !this.members.knowsRemoved(n, m.to) && this.net.send(this.now, m);
       if (this.tracing) this.log(`send ${describeMessage(m)}${ok ? '' : ' (dropped)'}`);
       if (!ok && m.type === MessageType.MsgSnap) n.raw!.reportSnapshot(m.to, true);
       // A transport sometimes notices a failed send: the leader then probes that follower again.
@@ -271,7 +316,13 @@ export class Simulation {
     }
   }
 
+  /** A snapshot from the leader, installed: count the catch-ups the test wants to see happen. */
   private persist(n: SimNode, rd: Ready): void {
+    if (rd.snapshot) {
+      if (n.app.appliedIndex === 0) this.stats.freshSnapshots++;
+      else if (rd.snapshot.metadata.confState.learners.includes(n.id)) this.stats.learnerSnapshots++;
+      this.log(`n${n.id} installs snapshot ${rd.snapshot.metadata.index} (applied ${n.app.appliedIndex})`);
+    }
     n.persist(rd);
     if (rd.snapshot) this.checker.hashState(n.id, rd.snapshot.metadata.index, n.app.hash);
     for (const e of rd.entries) this.checker.persisted(n.id, e, n.disk.term(e.index - 1));
@@ -282,7 +333,7 @@ export class Simulation {
     for (const e of rd.committedEntries) {
       if (e.index !== n.raftApplied + 1) this.checker.fail(`apply order: n${n.id} got entry ${e.index} to apply after ${n.raftApplied}`);
       n.raftApplied = e.index;
-      if (e.type === EntryType.EntryConfChange) n.raw!.applyConfChange(decodeConfChange(e.data));
+      if (e.type === EntryType.EntryConfChange) this.applyConfChange(n, e);
       if (e.index <= n.app.appliedIndex) {
         // Applied before a crash (the state machine is durable): it must be the very same entry.
         const was = this.checker.textAt.get(e.index);
@@ -313,4 +364,25 @@ export class Simulation {
       this.reads.delete(ctx);
     }
   }
+
+  private applyConfChange(n: SimNode, e: Entry): void {
+    const cc = decodeConfChange(e.data);
+    const before = n.raw!.raft.prs.confState();
+    const after = n.raw!.applyConfChange(cc);
+    if (e.index > n.app.appliedIndex) this.members.applied(n, e.index, cc, before, after, !this.checker.textAt.has(e.index));
+  }
+}
+
+/**
+ * etcd's createMergedSnapshotMessage (our server's too): raft's MsgSnap goes out with the state applied
+ * now, its index, term and configuration, not raft's older stored snapshot (which may predate the
+ * recipient's own addition, and a member refuses a snapshot whose configuration lacks it). Only when
+ * raft's configuration is the state machine's (after a restart raft may still be re-applying).
+ */
+function mergedSnapshot(n: SimNode, m: Message): Message {
+  if (n.raftApplied !== n.app.appliedIndex) return m;
+  const r = n.raw!.raft;
+  const index = n.app.appliedIndex;
+  const metadata = { index, term: r.raftLog.term(index), confState: r.prs.confState() };
+  return { ...m, snapshot: { data: enc.encode(`${index}:${n.app.hash}`), metadata } };
 }
