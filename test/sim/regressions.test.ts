@@ -16,6 +16,11 @@ const regressions: { name: string; seed: number; nodes: number }[] = [
   // "restarting with an applied index replays the conf changes up to it").
   { name: 'conf changes after the snapshot survive a restart', seed: 100043, nodes: 3 },
   { name: 'conf changes after the snapshot survive a restart (5 nodes)', seed: 100188, nodes: 5 },
+  // A leader that removed itself went on committing with the remaining voters and stopped before any of
+  // them learned the last commit index: the convergence check took the members' equal state as final
+  // while an acknowledged write was still to be committed again by the next leader. The check now waits
+  // for the leader to commit (and apply) an entry of its own term. A check of the simulation, not raft.
+  { name: 'a removed leader\'s last commits are applied by the rest before convergence is judged', seed: 2466, nodes: 5 },
 ];
 
 describe('simulation regressions', () => {

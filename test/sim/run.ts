@@ -50,11 +50,17 @@ function checkLiveness(sim: Simulation): void {
   sim.checker.fail(`liveness: no proposal committed within ${livenessTicks} ticks after healing (leader: ${sim.leader()?.id ?? 'none'})`);
 }
 
-/** The members of the final configuration (the leader's) are the live nodes, all in the same state. */
+/**
+ * The members of the final configuration (the leader's) are the live nodes, all in the leader's state, and
+ * that state holds everything committed: the leader has committed an entry of its own term and applied
+ * it. (A removed leader may commit entries and stop before any member learns they are committed.)
+ */
 function converged(sim: Simulation): boolean {
   const lead = sim.leader();
   if (!lead) return false;
-  const cs = lead.raw!.raft.prs.confState();
+  const r = lead.raw!.raft;
+  if (!r.committedEntryInCurrentTerm() || lead.app.appliedIndex !== r.raftLog.committed) return false;
+  const cs = r.prs.confState();
   const members = new Set([...cs.voters, ...cs.learners]);
   const a = lead.app;
   return sim.nodes.every((n) => (members.has(n.id)
