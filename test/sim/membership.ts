@@ -2,9 +2,10 @@
 // member under a fresh id (voter, or `--learner`) and then start its process with an empty disk; promote a
 // learner once it has caught up; remove a follower, a learner or the leader itself. Each change is one
 // ConfChange v1 proposed to the leader; raft refuses a second while one is pending (it commits an empty
-// entry instead). etcd's --strict-reconfig-check (on by default) is applied: no voter is added unless
-// every voter is connected, no connected voter is removed if the rest would fall short of a quorum, and a
-// learner is promoted only within 90% of the leader's log. The demotion of a voter is raft's, not etcd's.
+// entry instead). With etcd's --strict-reconfig-check (on by default; off in some seeds): no voter is
+// added unless every voter is connected, and no connected voter is removed if the rest would fall short
+// of a quorum. A learner is promoted only within 90% of the leader's log (etcd's isLearnerReady; some
+// seeds skip it, to stress raft). The demotion of a voter is raft's, not etcd's.
 //
 // The register of the cluster: the committed index at which each id was removed. A member knows of a
 // removal once it has applied that index, and then, as etcd's transport: it sends nothing to that peer and
@@ -21,8 +22,6 @@ export const maxClusterSize = 7;
 export const removedStopDelayTicks = 10;
 /** Most ticks the operator takes to start the new member's process once `member add` returned. */
 const startDelayTicksMax = 20;
-/** Chance per tick that a member redials its peers' streams (a removed one is then refused: 410 Gone). */
-const streamRedialChance = 0.3;
 /** etcd's isLearnerReady: a learner's match must be at least this fraction of the leader's. */
 const learnerReadyFraction = 0.9;
 
@@ -56,6 +55,13 @@ export interface MembershipHost {
   stop(n: SimNode, why: string): void;
 }
 
+export interface MembershipProfile {
+  /** etcd's --strict-reconfig-check and isLearnerReady. */
+  strictReconfig: boolean;
+  /** Chance per tick that a member redials its peers' streams (a removed one is then refused: 410 Gone). */
+  streamRedialChance: number;
+}
+
 type Kind = 'add' | 'addLearner' | 'promote' | 'demote' | 'remove' | 'removeLeader';
 const kinds: Kind[] = ['add', 'add', 'addLearner', 'addLearner', 'promote', 'promote', 'demote', 'remove', 'remove', 'removeLeader'];
 
@@ -66,7 +72,7 @@ export class Membership {
   private readonly starting = new Map<NodeId, number>();
   private nextId: bigint;
 
-  constructor(private readonly host: MembershipHost, initialSize: number) {
+  constructor(private readonly host: MembershipHost, initialSize: number, private readonly profile: MembershipProfile) {
     this.nextId = BigInt(initialSize + 1);
   }
 
@@ -97,7 +103,7 @@ export class Membership {
     const size = cs.voters.length + cs.learners.length;
     switch (kind) {
       case 'add':
-        if (size >= maxClusterSize || !this.allVotersConnected(lead, cs)) return undefined;
+        if (size >= maxClusterSize || (this.profile.strictReconfig && !this.allVotersConnected(lead, cs))) return undefined;
         return { type: ConfChangeType.ConfChangeAddNode, nodeId: this.nextId++ };
       case 'addLearner':
         if (size >= maxClusterSize) return undefined;
@@ -105,7 +111,7 @@ export class Membership {
       case 'promote': {
         if (cs.learners.length === 0) return undefined;
         const id = rng.pick(cs.learners);
-        if (!this.learnerReady(lead, id)) return undefined;
+        if (this.profile.strictReconfig && !this.learnerReady(lead, id)) return undefined;
         return { type: ConfChangeType.ConfChangeAddNode, nodeId: id };
       }
       case 'demote': {
@@ -142,6 +148,7 @@ export class Membership {
    */
   private mayRemoveVoter(lead: SimNode, cs: ConfState, id: NodeId): boolean {
     if (cs.voters.length < 3) return false;
+    if (!this.profile.strictReconfig) return true;
     if (id !== lead.id && !this.active(lead, id)) return true; // a member that is down may always go
     const active = cs.voters.filter((v) => this.active(lead, v)).length;
     return active - 1 >= 1 + Math.floor((cs.voters.length - 1) / 2);
@@ -194,7 +201,7 @@ export class Membership {
     for (const n of h.nodes) {
       if (!n.alive) continue;
       if (n.stopAt !== undefined && n.stopAt <= h.now) h.stop(n, 'stopped: removed from the cluster');
-      else if (this.removedAt.has(n.id) && h.rng.chance(streamRedialChance) && this.refusedByAPeer(n)) h.stop(n, 'stopped: a peer refused its stream as removed');
+      else if (this.removedAt.has(n.id) && h.rng.chance(this.profile.streamRedialChance) && this.refusedByAPeer(n)) h.stop(n, 'stopped: a peer refused its stream as removed');
     }
   }
 

@@ -95,7 +95,7 @@ export class Simulation implements MembershipHost {
       healRate: this.rng.pick([0.01, 0.03, 0.1]),
       proposeRate: this.rng.pick([0.1, 0.4, 1]),
       transferRate: this.rng.pick([0, 0.002, 0.01]),
-      confChangeRate: this.rng.pick([0, 0.01, 0.03, 0.06]),
+      confChangeRate: this.rng.pick([0, 0.01, 0.03, 0.06, 0.15]),
       readRate: this.rng.pick([0, 0.05]),
     };
     this.compaction = { snapshotEveryEntries: this.rng.pick([10, 20, 40]), snapshotCatchUpEntries: this.rng.pick([2, 8]) };
@@ -104,12 +104,13 @@ export class Simulation implements MembershipHost {
     const voters = this.learnerStart ? ids.slice(0, -1) : ids;
     const learners = this.learnerStart ? ids.slice(-1) : [];
     for (const id of ids) this.addNode(new SimNode(id, this.rng.fork(), { voters, learners }, electionTicks, this.compaction));
-    this.members = new Membership(this, n);
+    const membership = { strictReconfig: this.rng.chance(0.5), streamRedialChance: this.rng.pick([0.05, 0.3, 1]) };
+    this.members = new Membership(this, n, membership);
     this.net.onLost = (m) => {
       const from = this.node(m.from);
       if (m.type === MessageType.MsgSnap && from?.alive) from.raw!.reportSnapshot(m.to, true);
     };
-    this.log(`cluster of ${n}: faults ${JSON.stringify(this.net.faults)} profile ${JSON.stringify(this.profile)} compaction ${JSON.stringify(this.compaction)}`);
+    this.log(`cluster of ${n}: faults ${JSON.stringify(this.net.faults)} profile ${JSON.stringify(this.profile)} compaction ${JSON.stringify(this.compaction)} membership ${JSON.stringify(membership)}`);
   }
 
   private addNode(n: SimNode): void {
