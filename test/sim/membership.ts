@@ -18,8 +18,6 @@ import type { SimNode } from './node.js';
 
 /** Bound on the members of a configuration (voters and learners). */
 export const maxClusterSize = 7;
-/** Ticks between a member applying its own removal and stopping (etcd: stopWithDelay of 10 ticks). */
-export const removedStopDelayTicks = 10;
 /** Most ticks the operator takes to start the new member's process once `member add` returned. */
 const startDelayTicksMax = 20;
 /** etcd's isLearnerReady: a learner's match must be at least this fraction of the leader's. */
@@ -58,6 +56,11 @@ export interface MembershipHost {
 export interface MembershipProfile {
   /** etcd's --strict-reconfig-check and isLearnerReady. */
   strictReconfig: boolean;
+  /**
+   * Ticks between a member applying its own removal and stopping: etcd's stopWithDelay is 10 ticks; a
+   * shorter one stands for a process that dies at once (its last commit index may reach nobody).
+   */
+  removedStopDelayTicks: number;
   /** Chance per tick that a member redials its peers' streams (a removed one is then refused: 410 Gone). */
   streamRedialChance: number;
 }
@@ -185,8 +188,8 @@ export class Membership {
     }
     if (removed && cc.nodeId === n.id && n.stopAt === undefined) {
       if (n.isLeader()) h.stats.leaderRemovals++;
-      h.log(`n${n.id} applied its own removal at ${index}${n.isLeader() ? ' as leader' : ''}: stops in ${removedStopDelayTicks} ticks`);
-      n.stopAt = h.now + removedStopDelayTicks;
+      h.log(`n${n.id} applied its own removal at ${index}${n.isLeader() ? ' as leader' : ''}: stops in ${this.profile.removedStopDelayTicks} ticks`);
+      n.stopAt = h.now + this.profile.removedStopDelayTicks;
     }
   }
 

@@ -104,7 +104,9 @@ export class Simulation implements MembershipHost {
     const voters = this.learnerStart ? ids.slice(0, -1) : ids;
     const learners = this.learnerStart ? ids.slice(-1) : [];
     for (const id of ids) this.addNode(new SimNode(id, this.rng.fork(), { voters, learners }, electionTicks, this.compaction));
-    const membership = { strictReconfig: this.rng.chance(0.5), streamRedialChance: this.rng.pick([0.05, 0.3, 1]) };
+    const membership = {
+      strictReconfig: this.rng.chance(0.5), streamRedialChance: this.rng.pick([0.05, 0.3, 1]), removedStopDelayTicks: this.rng.pick([1, 10, 10]),
+    };
     this.members = new Membership(this, n, membership);
     this.net.onLost = (m) => {
       const from = this.node(m.from);
