@@ -319,7 +319,7 @@ export class Simulation implements MembershipHost {
     }
   }
 
-  /** A snapshot from the leader, installed: count the catch-ups the test wants to see happen. */
+  /** Persist a Ready; a snapshot in it is a catch-up (of a fresh member or a learner left behind). */
   private persist(n: SimNode, rd: Ready): void {
     if (rd.snapshot) {
       if (n.app.appliedIndex === 0) this.stats.freshSnapshots++;
