@@ -6,7 +6,7 @@ import type { ServerResponse } from 'node:http';
 import type { Logger } from '../pkg/logger.js';
 import { MessageType, type Message, type NodeId } from '../raft/types.js';
 import type { Dialer } from './dial.js';
-import { idHex, requestHeaders, type LocalIdentity } from './peer-http.js';
+import { requestHeaders, type LocalIdentity } from './peer-http.js';
 
 /** etcd's proberInterval: the read timeout less a second. */
 const PROBE_INTERVAL_MS = 4000;
@@ -176,18 +176,18 @@ export class Peer {
     this.events.sendFailure(this.id);
     this.events.reportUnreachable(this.id);
     for (const m of messages) if (m.type === MessageType.MsgSnap) this.events.reportSnapshot(this.id, true);
-    this.logger.debug({ remotePeerId: idHex(this.id), dropped: messages.length }, 'dropped internal Raft message since sending buffer is full (overloaded network)');
+    this.logger.debug({ dropped: messages.length }, 'dropped internal Raft message since sending buffer is full (overloaded network)');
   }
 
   private setActive(up: boolean, why?: string): void {
     if (up && this.activeSinceMs === 0) {
       this.activeSinceMs = Date.now();
       this.events.active(this.id, true);
-      this.logger.info({ remotePeerId: idHex(this.id) }, 'peer became active');
+      this.logger.info('peer became active');
     } else if (!up && this.activeSinceMs !== 0 && !this.writers.message.working && !this.writers.msgapp.working) {
       this.activeSinceMs = 0;
       this.events.active(this.id, false);
-      this.logger.warn({ remotePeerId: idHex(this.id), error: why }, 'peer became inactive (message send to peer failed)');
+      this.logger.warn({ error: why }, 'peer became inactive (message send to peer failed)');
     }
   }
 }

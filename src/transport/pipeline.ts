@@ -6,7 +6,7 @@ import type { Logger } from '../pkg/logger.js';
 import { encodeMessage } from '../raft/raftpb.js';
 import { MessageType, type Message, type NodeId } from '../raft/types.js';
 import type { Dialer } from './dial.js';
-import { ERR_CLUSTER_ID_MISMATCH, ERR_INCOMPATIBLE_VERSION, idHex, requestHeaders, type LocalIdentity } from './peer-http.js';
+import { ERR_CLUSTER_ID_MISMATCH, ERR_INCOMPATIBLE_VERSION, requestHeaders, type LocalIdentity } from './peer-http.js';
 import { frameMessage } from './stream-codec.js';
 
 /** etcd's pipelineBufSize and connPerPipeline. */
@@ -153,15 +153,14 @@ export class Pipeline {
       this.ctx.onActive(false, (err as Error).message);
       this.ctx.reportUnreachable(m.to);
       if (m.type === MessageType.MsgSnap) this.ctx.reportSnapshot(m.to, true);
-      this.ctx.logger.debug({ remotePeerId: idHex(m.to), err: (err as Error).message }, 'failed to post raft message');
+      this.ctx.logger.debug({ err: (err as Error).message }, 'failed to post raft message');
     }
   }
 }
 
 /** Sends a MsgSnap with the database after it; reports the outcome to raft. */
 export async function sendSnapshot(ctx: PostContext, m: Message, db: AsyncIterable<Uint8Array>, dbBytes: number): Promise<void> {
-  const to = idHex(m.to);
-  ctx.logger.info({ remotePeerId: to, snapshotIndex: m.snapshot?.metadata.index, dbBytes }, 'sending database snapshot');
+  ctx.logger.info({ snapshotIndex: m.snapshot?.metadata.index, dbBytes }, 'sending database snapshot');
   let bytes = 0;
   async function* body(): AsyncIterable<Uint8Array> {
     try {
@@ -181,9 +180,9 @@ export async function sendSnapshot(ctx: PostContext, m: Message, db: AsyncIterab
     ctx.onActive(true);
     ctx.sent(bytes);
     ctx.reportSnapshot(m.to, false);
-    ctx.logger.info({ remotePeerId: to, snapshotIndex: m.snapshot?.metadata.index, bytes }, 'sent database snapshot');
+    ctx.logger.info({ snapshotIndex: m.snapshot?.metadata.index, bytes }, 'sent database snapshot');
   } catch (err) {
-    ctx.logger.warn({ remotePeerId: to, err: (err as Error).message }, 'failed to send database snapshot');
+    ctx.logger.warn({ err: (err as Error).message }, 'failed to send database snapshot');
     ctx.onActive(false, (err as Error).message);
     ctx.reportUnreachable(m.to);
     ctx.reportSnapshot(m.to, true);

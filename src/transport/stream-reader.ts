@@ -96,7 +96,7 @@ export class StreamReader {
   private read(res: IncomingMessage, done: () => void): void {
     this.current = res;
     this.ctx.onActive(true);
-    this.ctx.logger.info({ streamType: this.type, remotePeerId: idHex(this.peerId) }, 'established TCP streaming connection with remote peer');
+    this.ctx.logger.info({ streamType: this.type }, 'established TCP streaming connection with remote peer');
     const decoder = newStreamDecoder(this.type, this.ctx.local.id, this.peerId);
     res.socket.setTimeout(CONN_READ_TIMEOUT_MS, () => res.destroy(new Error('read timeout')));
     res.socket.setNoDelay(true);
@@ -117,7 +117,7 @@ export class StreamReader {
       if (closed) return;
       closed = true;
       if (this.current === res) this.current = undefined;
-      this.ctx.logger.warn({ streamType: this.type, remotePeerId: idHex(this.peerId), err: err?.message }, 'lost TCP streaming connection with remote peer');
+      this.ctx.logger.warn({ streamType: this.type, err: err?.message }, 'lost TCP streaming connection with remote peer');
       this.ctx.onActive(false, err?.message ?? 'EOF');
       done();
     };
@@ -139,14 +139,14 @@ export class StreamReader {
       this.ctx.unreachable(url);
       const remote = idHex(this.peerId);
       if (res.statusCode === 410) {
-        this.ctx.logger.warn({ remotePeerId: remote }, 'the member has been permanently removed from the cluster');
+        this.ctx.logger.warn('the member has been permanently removed from the cluster');
         this.ctx.onRemoved();
       } else if (res.statusCode === 412 && (body === ERR_INCOMPATIBLE_VERSION || body === ERR_CLUSTER_ID_MISMATCH)) {
-        this.ctx.logger.warn({ remotePeerId: remote, reason: body, remoteClusterId: res.headers['x-etcd-cluster-id'] }, 'request sent was ignored by remote peer');
+        this.ctx.logger.warn({ reason: body, remoteClusterId: res.headers['x-etcd-cluster-id'] }, 'request sent was ignored by remote peer');
       } else if (res.statusCode === 404) {
-        this.ctx.logger.debug({ remotePeerId: remote }, `peer ${remote} failed to find local node ${idHex(this.ctx.local.id)}`);
+        this.ctx.logger.debug(`peer ${remote} failed to find local node ${idHex(this.ctx.local.id)}`);
       } else {
-        this.ctx.logger.warn({ remotePeerId: remote, status: res.statusCode, body }, 'unhandled http status from peer stream');
+        this.ctx.logger.warn({ status: res.statusCode, body }, 'unhandled http status from peer stream');
       }
       this.ctx.onActive(false, `status ${res.statusCode}`);
       this.redial();
