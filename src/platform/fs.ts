@@ -11,9 +11,12 @@
  *    process start time; stale if that process is gone); advisory, between our own processes.
  * Errors are passed through: an operational fault (EIO, ENOSPC) is fatal for the caller's writes.
  */
-import { constants as fsConstants } from 'node:fs';
+import { constants as fsConstants, fdatasyncSync, writeSync } from 'node:fs';
 import fsp, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import type { Disk, DiskFile, FileLock, OpenMode } from '../pkg/disk.js';
+
+export type { FileLock } from '../pkg/disk.js';
 
 /** Zero-fill buffer size for preallocate (a named limit on the memory it holds). */
 export const PREALLOCATE_CHUNK_BYTES = 1 << 20;
@@ -162,11 +165,6 @@ function ignoreMissing(err: unknown): false {
   throw err;
 }
 
-export interface FileLock {
-  readonly path: string;
-  release(): Promise<void>;
-}
-
 export class LockedError extends Error {
   constructor(
     readonly file: string,
@@ -248,3 +246,73 @@ async function createLockFile(file: string): Promise<boolean> {
   }
   return true;
 }
+
+const OPEN_FLAGS: Record<OpenMode, string | number> = {
+  read: 'r',
+  readwrite: fsConstants.O_RDWR,
+  dsync: fsConstants.O_RDWR | fsConstants.O_DSYNC,
+  create: 'w+',
+};
+
+/** A Node FileHandle behind pkg/disk's DiskFile (the sync calls use its fd). */
+class NodeDiskFile implements DiskFile {
+  constructor(private readonly fh: FileHandle) {}
+
+  async read(buf: Uint8Array, offset: number, length: number, position: number): Promise<number> {
+    return (await this.fh.read(buf, offset, length, position)).bytesRead;
+  }
+
+  async write(buf: Uint8Array, offset: number, length: number, position: number): Promise<void> {
+    let done = 0;
+    while (done < length) done += (await this.fh.write(buf, offset + done, length - done, position + done)).bytesWritten;
+  }
+
+  writeSync(buf: Uint8Array, offset: number, length: number, position: number): void {
+    let done = 0;
+    while (done < length) done += writeSync(this.fh.fd, buf, offset + done, length - done, position + done);
+  }
+
+  datasync(): Promise<void> {
+    return this.fh.datasync();
+  }
+
+  datasyncSync(): void {
+    fdatasyncSync(this.fh.fd);
+  }
+
+  async size(): Promise<number> {
+    return (await this.fh.stat()).size;
+  }
+
+  truncate(length: number): Promise<void> {
+    return this.fh.truncate(length);
+  }
+
+  preallocate(bytes: number): Promise<void> {
+    return preallocate(this.fh, bytes);
+  }
+
+  extendSparse(bytes: number): Promise<void> {
+    return extendSparse(this.fh, bytes);
+  }
+
+  close(): Promise<void> {
+    return this.fh.close();
+  }
+}
+
+/** Node's file system as pkg/disk's Disk (the contract above is the one it promises). */
+export const nodeDisk: Disk = {
+  async open(file: string, mode: OpenMode): Promise<DiskFile> {
+    return new NodeDiskFile(await fsp.open(file, OPEN_FLAGS[mode]));
+  },
+  readFile: (file) => fsp.readFile(file),
+  rename: (from, to) => fsp.rename(from, to),
+  rm: (target, opts) => fsp.rm(target, opts),
+  readdir: (dir) => fsp.readdir(dir),
+  mkdir: async (dir, opts) => {
+    await fsp.mkdir(dir, opts);
+  },
+  fsyncDir,
+  lock: acquireLockFile,
+};

@@ -56,11 +56,15 @@
  * file is saved (Snapshotter.save), releaseTo(snapshotIndex) afterwards, close() at stop. On restart:
  * markers = WAL.snapshotMarkers(walDir); snap = snapshotter.loadNewestAvailable(markers); open(walDir,
  * snap ? {index, term} : {0, 0}). A lock file (.lock: pid and process start time) keeps a second process out.
+ * Every file operation goes through a pkg/disk Disk (WalOptions.disk, the last argument of exists,
+ * snapshotMarkers, readWalMetadata and the Snapshotter; default Node's, platform/fs.ts nodeDisk), so the
+ * simulation runs this code over a disk that loses unflushed writes and tears the last one at a crash.
  */
 export { WAL } from './wal.js';
 export { Snapshotter, snapFileName } from './snapshotter.js';
 export { segmentFileName } from './segment.js';
 export { readWalMetadata } from './reader.js';
+export type { Disk, DiskFile } from '../pkg/disk.js';
 export {
   DEFAULT_SEGMENT_BYTES,
   WalCorruptError,

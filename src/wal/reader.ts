@@ -1,6 +1,7 @@
 // Reading a WAL back: verify every segment from the one holding `from`, replay its records.
-import fsp from 'node:fs/promises';
-import path from 'node:path';
+import { isNotFound, type Disk } from '../pkg/disk.js';
+import { joinPath } from '../pkg/path.js';
+import { nodeDisk } from '../platform/fs.js';
 import type { Entry, HardState } from '../raft/types.js';
 import { decodeEntry, decodeMetadata, decodeSnapshot, decodeState, readU64, RecordType } from './record.js';
 import { listSegments, scanSegment, searchIndex, type SegmentName, type SegmentScan } from './segment.js';
@@ -109,8 +110,8 @@ class Replay {
  * throws WalCorruptError; a torn tail of the last segment is reported in `lastScan`, not repaired.
  * With checkFrom, the marker `from` must be in the log ({0,0} is written when the WAL is created).
  */
-export async function readWal(walDir: string, from: WalSnapshotMarker, checkFrom = true): Promise<ReadResult> {
-  const segments = await listSegments(walDir);
+export async function readWal(walDir: string, from: WalSnapshotMarker, checkFrom = true, disk: Disk = nodeDisk): Promise<ReadResult> {
+  const segments = await listSegments(disk, walDir);
   if (segments.length === 0) throw new WalSnapshotError('no-segment', `no WAL segments in ${walDir}`);
   const firstRead = checkFrom ? searchIndex(segments, from.index) : 0;
   if (firstRead < 0) throw new WalSnapshotError('no-segment', `no WAL segment in ${walDir} holds index ${from.index}`);
@@ -119,8 +120,8 @@ export async function readWal(walDir: string, from: WalSnapshotMarker, checkFrom
   let lastScan: SegmentScan | undefined;
   let lastFileBytes = 0;
   for (let i = firstRead; i < segments.length; i++) {
-    const file = path.join(walDir, segments[i]!.name);
-    const buf = await fsp.readFile(file);
+    const file = joinPath(walDir, segments[i]!.name);
+    const buf = await disk.readFile(file);
     const scan = scanSegment(buf, file, previousCrc, i === segments.length - 1);
     replay.apply(file, segments[i]!.index, scan);
     previousCrc = scan.crc;
@@ -150,20 +151,20 @@ export const METADATA_PROBE_BYTES = 4096;
  * The metadata of the WAL in walDir without opening it (no lock, no repair), for start-up checks
  * made before any data is touched. undefined when there is no WAL there.
  */
-export async function readWalMetadata(walDir: string): Promise<WalMetadata | undefined> {
+export async function readWalMetadata(walDir: string, disk: Disk = nodeDisk): Promise<WalMetadata | undefined> {
   let segments: SegmentName[];
   try {
-    segments = await listSegments(walDir);
+    segments = await listSegments(disk, walDir);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if (isNotFound(err)) return undefined;
     throw err;
   }
   if (segments.length === 0) return undefined;
-  const file = path.join(walDir, segments[0]!.name);
-  const fh = await fsp.open(file, 'r');
+  const file = joinPath(walDir, segments[0]!.name);
+  const fh = await disk.open(file, 'read');
   try {
     const buf = Buffer.alloc(METADATA_PROBE_BYTES);
-    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    const bytesRead = await fh.read(buf, 0, buf.length, 0);
     const scan = scanSegment(buf.subarray(0, bytesRead), file, undefined, true);
     const rec = scan.records.find((r) => r.type === RecordType.Metadata);
     return rec ? decodeMetadata(rec.payload) : undefined;

@@ -1,5 +1,5 @@
 // Segment files: names, listing, and the verifying scan that tells a torn tail from corruption.
-import fsp from 'node:fs/promises';
+import type { Disk } from '../pkg/disk.js';
 import { crc32c } from '../pkg/crc32c.js';
 import { HEADER_BYTES, MAX_PAYLOAD_BYTES, expectedPayloadBytes, headerCheck, isKnownType, RecordType, TRAILER_BYTES } from './record.js';
 import { WalCorruptError } from './types.js';
@@ -26,8 +26,8 @@ export function parseSegmentName(name: string): SegmentName | undefined {
 }
 
 /** The segments of a WAL directory sorted by sequence; throws if a sequence number is missing. */
-export async function listSegments(walDir: string): Promise<SegmentName[]> {
-  const names = (await fsp.readdir(walDir)).map(parseSegmentName).filter((s): s is SegmentName => s !== undefined);
+export async function listSegments(disk: Disk, walDir: string): Promise<SegmentName[]> {
+  const names = (await disk.readdir(walDir)).map(parseSegmentName).filter((s): s is SegmentName => s !== undefined);
   names.sort((a, b) => a.seq - b.seq);
   for (let i = 1; i < names.length; i++) {
     if (names[i]!.seq !== names[i - 1]!.seq + 1) {

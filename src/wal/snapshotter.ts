@@ -13,11 +13,11 @@
  * leftover .tmp is removed at load). A file that fails its check is renamed to <name>.broken (as
  * etcd does) and the next older one is tried.
  */
-import fsp from 'node:fs/promises';
-import path from 'node:path';
 import { crc32c } from '../pkg/crc32c.js';
+import { isNotFound, writeFileDurable, type Disk } from '../pkg/disk.js';
 import type { Logger } from '../pkg/logger.js';
-import { fsyncDir, writeFileDurable } from '../platform/fs.js';
+import { joinPath } from '../pkg/path.js';
+import { nodeDisk } from '../platform/fs.js';
 import type { ConfState, NodeId, Snapshot } from '../raft/types.js';
 import { readU64, writeU64 } from './record.js';
 import type { WalSnapshotMarker } from './types.js';
@@ -93,6 +93,7 @@ export class Snapshotter {
   constructor(
     private readonly snapDir: string,
     logger?: Logger,
+    private readonly disk: Disk = nodeDisk,
   ) {
     this.logger = logger?.child({ room: 'wal', component: 'snapshotter' });
   }
@@ -100,8 +101,8 @@ export class Snapshotter {
   /** Durably write the snapshot (an empty one, index 0, is ignored as etcd does). */
   async save(snap: Snapshot): Promise<void> {
     if (snap.metadata.index === 0) return;
-    await fsp.mkdir(this.snapDir, { recursive: true });
-    await writeFileDurable(path.join(this.snapDir, snapFileName(snap.metadata.term, snap.metadata.index)), encodeSnapFile(snap));
+    await this.disk.mkdir(this.snapDir, { recursive: true });
+    await writeFileDurable(this.disk, joinPath(this.snapDir, snapFileName(snap.metadata.term, snap.metadata.index)), encodeSnapFile(snap));
   }
 
   /**
@@ -112,14 +113,14 @@ export class Snapshotter {
     await this.removeTmpFiles();
     for (const s of await this.list()) {
       if (walMarkers && !walMarkers.some((m) => m.index === s.index && m.term === s.term)) continue;
-      const file = path.join(this.snapDir, s.name);
+      const file = joinPath(this.snapDir, s.name);
       try {
-        const snap = decodeSnapFile(await fsp.readFile(file));
+        const snap = decodeSnapFile(await this.disk.readFile(file));
         if (snap.metadata.index !== s.index || snap.metadata.term !== s.term) throw new Error('snapshot file name does not match its contents');
         return snap;
       } catch (err) {
         this.logger?.warn({ file, err: (err as Error).message }, 'snapshot file is damaged; renamed to .broken');
-        await fsp.rename(file, `${file}.broken`);
+        await this.disk.rename(file, `${file}.broken`);
       }
     }
     return undefined;
@@ -130,25 +131,25 @@ export class Snapshotter {
     let removed = 0;
     for (const s of await this.list()) {
       if (s.index >= index) continue;
-      await fsp.rm(path.join(this.snapDir, s.name), { force: true });
+      await this.disk.rm(joinPath(this.snapDir, s.name), { force: true });
       removed++;
     }
-    if (removed > 0) await fsyncDir(this.snapDir);
+    if (removed > 0) await this.disk.fsyncDir(this.snapDir);
   }
 
   /** Leftovers of a save interrupted by a crash (`<name>.snap.tmp`). */
   private async removeTmpFiles(): Promise<void> {
-    const names = await fsp.readdir(this.snapDir).catch(() => [] as string[]);
-    for (const name of names) if (name.endsWith('.snap.tmp')) await fsp.rm(path.join(this.snapDir, name), { force: true });
+    const names = await this.disk.readdir(this.snapDir).catch(() => [] as string[]);
+    for (const name of names) if (name.endsWith('.snap.tmp')) await this.disk.rm(joinPath(this.snapDir, name), { force: true });
   }
 
   /** Snapshot files, newest (highest index, then term) first. */
   private async list(): Promise<SnapName[]> {
     let names: string[];
     try {
-      names = await fsp.readdir(this.snapDir);
+      names = await this.disk.readdir(this.snapDir);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      if (isNotFound(err)) return [];
       throw err;
     }
     const snaps = names.map(parseSnapName).filter((s): s is SnapName => s !== undefined);

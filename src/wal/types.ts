@@ -1,4 +1,5 @@
 // Shared WAL types and errors (see ./index.ts for the model and format).
+import type { Disk } from '../pkg/disk.js';
 import type { Logger } from '../pkg/logger.js';
 
 /** Stored in the metadata record of every segment. */
@@ -23,6 +24,8 @@ export interface WalOptions {
   /** Cut to a new segment once the current one reaches this size (etcd: 64,000,000). */
   segmentBytes?: number;
   syncMode?: WalSyncMode;
+  /** The file system (default: Node's, platform/fs.ts nodeDisk; the simulation hands its own). */
+  disk?: Disk;
 }
 
 export const DEFAULT_SEGMENT_BYTES = 64_000_000;

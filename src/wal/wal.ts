@@ -1,11 +1,9 @@
 // The WAL: appends records to the tail segment, one write and one flush per save (group commit).
-import type { FileHandle } from 'node:fs/promises';
-import fsp from 'node:fs/promises';
-import path from 'node:path';
-import { fdatasyncSync, writeSync } from 'node:fs';
+import { isNotFound, renameDurable, truncateAndZeroFill, type Disk, type DiskFile, type FileLock } from '../pkg/disk.js';
 import { failpoint } from '../pkg/failpoints.js';
 import type { Logger } from '../pkg/logger.js';
-import { acquireLockFile, extendSparse, fsyncDir, openDsync, openReadWrite, preallocate, renameDurable, truncateAndZeroFill, type FileLock } from '../platform/fs.js';
+import { dirnamePath, joinPath } from '../pkg/path.js';
+import { nodeDisk } from '../platform/fs.js';
 import type { Entry, HardState } from '../raft/types.js';
 import { readWal } from './reader.js';
 import { RecordEncoder } from './record.js';
@@ -20,13 +18,14 @@ function isEmptyHardState(hs: HardState): boolean {
 }
 
 interface Tail {
-  fh: FileHandle;
+  fh: DiskFile;
   /** The same file opened with O_DSYNC (syncMode 'dsync'). */
-  fhSync: FileHandle | undefined;
+  fhSync: DiskFile | undefined;
   offset: number;
 }
 
 interface WalState {
+  disk: Disk;
   walDir: string;
   metadata: WalMetadata;
   segments: SegmentName[];
@@ -46,7 +45,7 @@ export class WAL {
   private unsynced = false;
   private failed: Error | undefined;
   private closed = false;
-  private next: Promise<FileHandle> | undefined;
+  private next: Promise<DiskFile> | undefined;
   /**
    * Told how long each flush took, in seconds: the O_DSYNC write, or the fdatasync after a plain
    * write (etcd_disk_wal_fsync_duration_seconds: the disk's part of a save, nothing queued before it).
@@ -64,11 +63,11 @@ export class WAL {
   }
 
   /** True if walDir holds at least one segment file. */
-  static async exists(walDir: string): Promise<boolean> {
+  static async exists(walDir: string, disk: Disk = nodeDisk): Promise<boolean> {
     try {
-      return (await listSegments(walDir)).length > 0;
+      return (await listSegments(disk, walDir)).length > 0;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      if (isNotFound(err)) return false;
       throw err;
     }
   }
@@ -80,31 +79,32 @@ export class WAL {
    * an error). The new directory entries are fsync'ed up to walDir's grandparent (member/ in data-dir).
    */
   static async create(walDir: string, metadata: WalMetadata, opts: WalOptions = {}): Promise<WAL> {
-    if (await WAL.exists(walDir)) throw new Error(`WAL already exists in ${walDir}`);
+    const disk = opts.disk ?? nodeDisk;
+    if (await WAL.exists(walDir, disk)) throw new Error(`WAL already exists in ${walDir}`);
     const segmentBytes = opts.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
     const tmpDir = `${walDir}.tmp`;
-    await fsp.rm(tmpDir, { recursive: true, force: true });
-    await fsp.mkdir(tmpDir, { recursive: true });
+    await disk.rm(tmpDir, { recursive: true, force: true });
+    await disk.mkdir(tmpDir, { recursive: true });
     const name = segmentFileName(0, 0);
     const enc = new RecordEncoder(0, 256);
     enc.crcRecord(0);
     enc.metadata(metadata);
     enc.snapshot({ index: 0, term: 0 });
-    const fh = await fsp.open(path.join(tmpDir, name), 'w+');
+    const fh = await disk.open(joinPath(tmpDir, name), 'create');
     try {
       await fh.write(enc.bytes(), 0, enc.length, 0);
-      await extendSparse(fh, segmentBytes); // instant bootstrap; later segments are zero-filled
+      await fh.extendSparse(segmentBytes); // instant bootstrap; later segments are zero-filled
     } finally {
       await fh.close();
     }
-    await fsp.rm(walDir, { recursive: true, force: true });
-    await renameDurable(tmpDir, walDir);
-    await fsyncDir(path.dirname(path.dirname(walDir)));
-    const lock = await acquireLockFile(path.join(walDir, LOCK_FILE));
-    const tail = await openTail(path.join(walDir, name), enc.length, opts);
+    await disk.rm(walDir, { recursive: true, force: true });
+    await renameDurable(disk, tmpDir, walDir);
+    await disk.fsyncDir(dirnamePath(dirnamePath(walDir)));
+    const lock = await disk.lock(joinPath(walDir, LOCK_FILE));
+    const tail = await openTail(disk, joinPath(walDir, name), enc.length, opts);
     const hardState = { term: 0, vote: 0n, commit: 0 };
     opts.logger?.child({ room: 'wal' }).info({ walDir, segmentBytes }, 'created WAL');
-    return new WAL({ walDir, metadata, segments: [{ seq: 0, index: 0, name }], tail, crc: enc.crc, lastIndex: 0, hardState, lock }, opts);
+    return new WAL({ disk, walDir, metadata, segments: [{ seq: 0, index: 0, name }], tail, crc: enc.crc, lastIndex: 0, hardState, lock }, opts);
   }
 
   /**
@@ -116,15 +116,16 @@ export class WAL {
     from: WalSnapshotMarker,
     opts: WalOptions = {},
   ): Promise<{ wal: WAL; metadata: WalMetadata; hardState: HardState; entries: Entry[] }> {
-    const lock = await acquireLockFile(path.join(walDir, LOCK_FILE));
+    const disk = opts.disk ?? nodeDisk;
+    const lock = await disk.lock(joinPath(walDir, LOCK_FILE));
     try {
-      await removeTmpFiles(walDir);
-      const r = await readWal(walDir, from);
+      await removeTmpFiles(disk, walDir);
+      const r = await readWal(walDir, from, true, disk);
       const last = r.segments[r.segments.length - 1]!;
-      const file = path.join(walDir, last.name);
+      const file = joinPath(walDir, last.name);
       const { end, tail: kind, reason } = r.lastScan;
       if (kind !== 'clean') {
-        const fh = await openReadWrite(file);
+        const fh = await disk.open(file, 'readwrite');
         try {
           await truncateAndZeroFill(fh, end, Math.max(end, opts.segmentBytes ?? DEFAULT_SEGMENT_BYTES));
         } finally {
@@ -132,8 +133,8 @@ export class WAL {
         }
         opts.logger?.child({ room: 'wal' }).warn({ file, offset: end, droppedBytes: r.lastFileBytes - end, reason }, 'repaired torn WAL tail');
       }
-      const tail = await openTail(file, end, opts);
-      const state: WalState = { walDir, metadata: r.metadata, segments: r.segments, tail, crc: r.lastScan.crc, lastIndex: r.lastIndex, hardState: { ...r.hardState }, lock };
+      const tail = await openTail(disk, file, end, opts);
+      const state: WalState = { disk, walDir, metadata: r.metadata, segments: r.segments, tail, crc: r.lastScan.crc, lastIndex: r.lastIndex, hardState: { ...r.hardState }, lock };
       return { wal: new WAL(state, opts), metadata: r.metadata, hardState: r.hardState, entries: r.entries };
     } catch (err) {
       await lock.release();
@@ -145,10 +146,10 @@ export class WAL {
    * The snapshot markers a restart can use: every marker in the log (read without repair) whose
    * index is at most the last hard state's commit, {0,0} included. For Snapshotter.loadNewestAvailable.
    */
-  static async snapshotMarkers(walDir: string): Promise<WalSnapshotMarker[]> {
+  static async snapshotMarkers(walDir: string, disk: Disk = nodeDisk): Promise<WalSnapshotMarker[]> {
     // Every segment is read (checkFrom false); `from` beyond any index makes the replay only count
     // the entries instead of decoding them: markers and the hard state are all this needs.
-    const r = await readWal(walDir, { index: Number.MAX_SAFE_INTEGER, term: 0 }, false);
+    const r = await readWal(walDir, { index: Number.MAX_SAFE_INTEGER, term: 0 }, false, disk);
     return r.markers.filter((m) => m.index <= r.hardState.commit);
   }
 
@@ -197,8 +198,8 @@ export class WAL {
       const keep = searchIndex(this.s.segments, index);
       if (keep <= 0) return;
       const gone = this.s.segments.slice(0, keep);
-      for (const seg of gone) await fsp.rm(path.join(this.s.walDir, seg.name));
-      await fsyncDir(this.s.walDir);
+      for (const seg of gone) await this.s.disk.rm(joinPath(this.s.walDir, seg.name));
+      await this.s.disk.fsyncDir(this.s.walDir);
       this.s.segments = this.s.segments.slice(keep);
       this.logger?.info({ released: gone.map((g) => g.name), index }, 'released WAL segments');
     });
@@ -253,8 +254,7 @@ export class WAL {
   private async append(mustSync: boolean, inline = false): Promise<void> {
     const t = this.s.tail;
     const n = this.encoder.length;
-    const write = (fh: FileHandle): Promise<void> | void =>
-      inline ? writeAllSync(fh.fd, this.encoder.buf, n, t.offset) : writeAll(fh, this.encoder.buf, n, t.offset);
+    const write = (fh: DiskFile): Promise<void> | void => (inline ? fh.writeSync(this.encoder.buf, 0, n, t.offset) : fh.write(this.encoder.buf, 0, n, t.offset));
     failpoint('walBeforeWrite');
     if (mustSync && this.syncMode === 'dsync' && !this.unsynced && t.fhSync) {
       const started = performance.now();
@@ -278,7 +278,7 @@ export class WAL {
 
   private flushSync(): void {
     if (!this.unsynced) return;
-    fdatasyncSync(this.s.tail.fh.fd);
+    this.s.tail.fh.datasyncSync();
     this.unsynced = false;
   }
 
@@ -296,11 +296,11 @@ export class WAL {
 
   /** Start preallocating the next segment as a temp file, in the background (awaited by the cut). */
   private prepareNext(): void {
-    const file = path.join(this.s.walDir, NEXT_SEGMENT_TMP);
+    const file = joinPath(this.s.walDir, NEXT_SEGMENT_TMP);
     const p = (async () => {
-      const fh = await fsp.open(file, 'w+');
+      const fh = await this.s.disk.open(file, 'create');
       try {
-        await preallocate(fh, this.segmentBytes);
+        await fh.preallocate(this.segmentBytes);
       } catch (err) {
         await fh.close();
         throw err;
@@ -328,13 +328,13 @@ export class WAL {
     enc.crcRecord(this.s.crc);
     enc.metadata(this.s.metadata);
     if (!isEmptyHardState(this.s.hardState)) enc.state(this.s.hardState);
-    await writeAll(fh, enc.buf, enc.length, 0);
+    await fh.write(enc.buf, 0, enc.length, 0);
     await fh.datasync();
     failpoint('walCutBeforeRename');
-    const file = path.join(this.s.walDir, seg.name);
-    await renameDurable(path.join(this.s.walDir, NEXT_SEGMENT_TMP), file);
+    const file = joinPath(this.s.walDir, seg.name);
+    await renameDurable(this.s.disk, joinPath(this.s.walDir, NEXT_SEGMENT_TMP), file);
     const old = this.s.tail;
-    this.s.tail = { fh, fhSync: this.syncMode === 'dsync' ? await openDsync(file) : undefined, offset: enc.length };
+    this.s.tail = { fh, fhSync: this.syncMode === 'dsync' ? await this.s.disk.open(file, 'dsync') : undefined, offset: enc.length };
     this.s.crc = enc.crc;
     this.s.segments.push(seg);
     await old.fh.close();
@@ -343,27 +343,14 @@ export class WAL {
   }
 }
 
-async function openTail(file: string, offset: number, opts: WalOptions): Promise<Tail> {
-  const fh = await openReadWrite(file);
-  const fhSync = (opts.syncMode ?? 'dsync') === 'dsync' ? await openDsync(file) : undefined;
+async function openTail(disk: Disk, file: string, offset: number, opts: WalOptions): Promise<Tail> {
+  const fh = await disk.open(file, 'readwrite');
+  const fhSync = (opts.syncMode ?? 'dsync') === 'dsync' ? await disk.open(file, 'dsync') : undefined;
   return { fh, fhSync, offset };
 }
 
-async function writeAll(fh: FileHandle, buf: Buffer, n: number, position: number): Promise<void> {
-  let done = 0;
-  while (done < n) {
-    const { bytesWritten } = await fh.write(buf, done, n - done, position + done);
-    done += bytesWritten;
-  }
-}
-
-function writeAllSync(fd: number, buf: Buffer, n: number, position: number): void {
-  let done = 0;
-  while (done < n) done += writeSync(fd, buf, done, n - done, position + done);
-}
-
-async function removeTmpFiles(walDir: string): Promise<void> {
-  for (const name of await fsp.readdir(walDir)) {
-    if (name.endsWith('.tmp')) await fsp.rm(path.join(walDir, name), { force: true });
+async function removeTmpFiles(disk: Disk, walDir: string): Promise<void> {
+  for (const name of await disk.readdir(walDir)) {
+    if (name.endsWith('.tmp')) await disk.rm(joinPath(walDir, name), { force: true });
   }
 }
