@@ -76,7 +76,8 @@ export class WAL {
    * Create a new WAL: the first segment (CRC, metadata, snapshot marker {0,0}) is written and
    * extended to segmentBytes (sparse, so that a new member starts at once) in `<walDir>.tmp`, which
    * is then renamed to walDir (an existing walDir without segments is replaced; one with segments is
-   * an error). The new directory entries are fsync'ed up to walDir's grandparent (member/ in data-dir).
+   * an error). The new directory entries are fsync'ed up to walDir's grandparent (member/ in data-dir),
+   * the segment's own entry in the temp directory before the rename.
    */
   static async create(walDir: string, metadata: WalMetadata, opts: WalOptions = {}): Promise<WAL> {
     const disk = opts.disk ?? nodeDisk;
@@ -97,6 +98,7 @@ export class WAL {
     } finally {
       await fh.close();
     }
+    await disk.fsyncDir(tmpDir); // the segment's entry, before the directory is renamed into place
     await disk.rm(walDir, { recursive: true, force: true });
     await renameDurable(disk, tmpDir, walDir);
     await disk.fsyncDir(dirnamePath(dirnamePath(walDir)));
