@@ -106,6 +106,20 @@ describe('WAL', () => {
     await got.wal.close();
   });
 
+  it('an overwrite at or before the snapshot index drops the entries beyond it written earlier', async () => {
+    // A follower holds 4..6 of term 1; the term-2 leader replaces 3.., commits 3, a snapshot at 3 follows.
+    const wal = await WAL.create(walDir, meta, { segmentBytes: SMALL });
+    await wal.save(hs(1, 2), makeEntries(rng(7), 1, 6, 1));
+    await wal.save(hs(2, 2), makeEntries(rng(8), 3, 1, 2));
+    await wal.save(hs(2, 3), []);
+    await wal.saveSnapshot({ index: 3, term: 2 });
+    await wal.close();
+    const got = await WAL.open(walDir, { index: 3, term: 2 }, { segmentBytes: SMALL });
+    expect(got.entries).toEqual([]);
+    expect(got.wal.lastIndex).toBe(3);
+    await got.wal.close();
+  });
+
   it('snapshotMarkers lists markers up to the committed index', async () => {
     const wal = await WAL.create(walDir, meta, { segmentBytes: SMALL });
     await wal.save(hs(1, 3), makeEntries(rng(5), 1, 5, 1));
