@@ -6,6 +6,9 @@ module.exports = {
     { name: 'raft-is-pure', severity: 'error', from: { path: room('raft') },
       to: { pathNot: `${room('raft')}|${room('pkg')}|${room('pb')}` } },
     { name: 'raft-no-node', severity: 'error', from: { path: room('raft') }, to: { dependencyTypes: ['core'] } },
+    // wal/ reaches the disk only through pkg/disk's Disk (platform/fs.ts nodeDisk, or the simulation's).
+    { name: 'wal-no-node', severity: 'error', from: { path: room('wal') }, to: { dependencyTypes: ['core'] } },
+    { name: 'pkg-disk-and-path-no-node', severity: 'error', from: { path: '^src/pkg/(disk|path)\\.ts$' }, to: { dependencyTypes: ['core'] } },
     { name: 'codec-imports-pkg-and-pb-only', severity: 'error', from: { path: room('codec') },
       to: { path: '^src/', pathNot: `${room('codec')}|${room('pkg')}|${room('pb')}` } },
     { name: 'v2store-imports-pkg-only', severity: 'error', from: { path: room('v2store') },
