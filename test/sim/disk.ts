@@ -95,6 +95,7 @@ export class SimDisk implements Disk {
 
   async open(file: string, mode: OpenMode): Promise<DiskFile> {
     await this.step('open');
+    this.check();
     const p = normalizePath(file);
     let node = this.lookup(p);
     if (mode === 'create') {
@@ -114,6 +115,7 @@ export class SimDisk implements Disk {
 
   async readFile(file: string): Promise<Buffer> {
     await this.step('readFile');
+    this.check();
     const node = this.lookup(normalizePath(file));
     if (!node) throw fsError('ENOENT', 'open', file);
     if (node.kind === 'dir') throw fsError('EISDIR', 'read', file);
@@ -122,6 +124,7 @@ export class SimDisk implements Disk {
 
   async rename(from: string, to: string): Promise<void> {
     const cut = await this.step('rename');
+    this.check();
     const f = normalizePath(from);
     const t = normalizePath(to);
     const node = this.lookup(f);
@@ -141,6 +144,7 @@ export class SimDisk implements Disk {
 
   async rm(target: string, opts: { recursive?: boolean; force?: boolean } = {}): Promise<void> {
     const cut = await this.step('rm');
+    this.check();
     const p = normalizePath(target);
     const node = this.lookup(p);
     if (!node) {
@@ -155,6 +159,7 @@ export class SimDisk implements Disk {
 
   async readdir(dir: string): Promise<string[]> {
     await this.step('readdir');
+    this.check();
     const node = this.lookup(normalizePath(dir));
     if (!node) throw fsError('ENOENT', 'scandir', dir);
     if (node.kind !== 'dir') throw fsError('ENOTDIR', 'scandir', dir);
@@ -163,6 +168,7 @@ export class SimDisk implements Disk {
 
   async mkdir(dir: string, opts: { recursive?: boolean } = {}): Promise<void> {
     const cut = await this.step('mkdir');
+    this.check();
     const p = normalizePath(dir);
     const existing = this.lookup(p);
     if (existing) {
@@ -188,6 +194,7 @@ export class SimDisk implements Disk {
 
   async fsyncDir(dir: string): Promise<void> {
     const cut = await this.step('fsyncDir');
+    this.check();
     const node = this.lookup(normalizePath(dir));
     if (!node) throw fsError('ENOENT', 'open', dir);
     if (node.kind !== 'dir') throw fsError('ENOTDIR', 'fsync', dir);
@@ -200,6 +207,7 @@ export class SimDisk implements Disk {
 
   async lock(file: string): Promise<FileLock> {
     await this.step('lock');
+    this.check();
     const p = normalizePath(file);
     if (this.locks.has(p)) throw Object.assign(new Error(`${p} is locked`), { code: 'ELOCKED' });
     this.locks.add(p);
@@ -211,7 +219,8 @@ export class SimDisk implements Disk {
   /**
    * Count one operation; if it is the chosen one, crash before it (throws here), or tell the caller
    * to crash inside it (its bytes or entries made, not flushed) or after it (done, but the caller
-   * never hears): after(cut) then throws.
+   * never hears): after(cut) then throws. The caller calls check() again once this resolves: the
+   * crash may have come (from another operation) while it waited, and then nothing of it happens.
    */
   async step(what: string): Promise<Cut> {
     const cut = this.stepSync(what);
@@ -301,6 +310,7 @@ class SimFile implements DiskFile {
 
   async read(buf: Uint8Array, offset: number, length: number, position: number): Promise<number> {
     await this.disk.step('read');
+    this.disk.check();
     const n = Math.max(0, Math.min(length, this.node.data.length - position));
     buf.set(this.node.data.subarray(position, position + n), offset);
     return n;
@@ -308,6 +318,7 @@ class SimFile implements DiskFile {
 
   async write(buf: Uint8Array, offset: number, length: number, position: number): Promise<void> {
     const cut = await this.disk.step('write');
+    this.disk.check();
     this.doWrite(buf, offset, length, position, cut);
   }
 
@@ -328,6 +339,7 @@ class SimFile implements DiskFile {
 
   async datasync(): Promise<void> {
     const cut = await this.disk.step('datasync');
+    this.disk.check();
     if (cut !== 'inside') this.disk.datasync(this.node);
     this.disk.after(cut);
   }
@@ -340,17 +352,20 @@ class SimFile implements DiskFile {
 
   async size(): Promise<number> {
     await this.disk.step('size');
+    this.disk.check();
     return this.node.data.length;
   }
 
   async truncate(length: number): Promise<void> {
     const cut = await this.disk.step('truncate');
+    this.disk.check();
     this.disk.mutate(this.node, { kind: 'truncate', length });
     this.disk.after(cut);
   }
 
   async preallocate(bytes: number): Promise<void> {
     const cut = await this.disk.step('preallocate');
+    this.disk.check();
     const size = this.node.data.length;
     if (bytes > size) this.disk.mutate(this.node, { kind: 'write', pos: size, bytes: Buffer.alloc(bytes - size) });
     if (cut !== 'inside') this.disk.datasync(this.node);
@@ -359,6 +374,7 @@ class SimFile implements DiskFile {
 
   async extendSparse(bytes: number): Promise<void> {
     const cut = await this.disk.step('extendSparse');
+    this.disk.check();
     if (bytes > this.node.data.length) this.disk.mutate(this.node, { kind: 'truncate', length: bytes });
     if (cut !== 'inside') this.disk.datasync(this.node);
     this.disk.after(cut);
@@ -366,5 +382,6 @@ class SimFile implements DiskFile {
 
   async close(): Promise<void> {
     await this.disk.step('close');
+    this.disk.check();
   }
 }
