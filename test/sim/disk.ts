@@ -18,7 +18,8 @@
  * longer reachable from '/' are gone.
  *
  * Everything resolves through microtasks only, so a run is a function of its seed; `yields` adds up
- * to that many extra microtask turns per operation (latency that reorders concurrent operations).
+ * to that many extra microtask turns per operation (latency that reorders concurrent operations), and
+ * `delay` is awaited by each asynchronous operation (a slow disk on the simulation's own clock).
  */
 import type { Disk, DiskFile, FileLock, OpenMode } from '../../src/pkg/disk.js';
 import { normalizePath } from '../../src/pkg/path.js';
@@ -41,6 +42,8 @@ export interface SimDiskOptions {
   crashAtOp?: number;
   /** Up to this many extra microtask turns per operation. */
   yields?: number;
+  /** Awaited by every asynchronous operation (a slow disk: e.g. a sleep on the simulation's clock). */
+  delay?: () => Promise<void>;
 }
 
 function fsError(code: string, op: string, p: string): Error {
@@ -94,7 +97,7 @@ export class SimDisk implements Disk {
   // ---- the Disk interface ----
 
   async open(file: string, mode: OpenMode): Promise<DiskFile> {
-    await this.step('open');
+    const cut = await this.step('open');
     this.check();
     const p = normalizePath(file);
     let node = this.lookup(p);
@@ -110,15 +113,17 @@ export class SimDisk implements Disk {
     }
     if (!node) throw fsError('ENOENT', 'open', p);
     if (node.kind === 'dir') throw fsError('EISDIR', 'open', p);
+    this.after(cut);
     return new SimFile(this, node, mode === 'dsync');
   }
 
   async readFile(file: string): Promise<Buffer> {
-    await this.step('readFile');
+    const cut = await this.step('readFile');
     this.check();
     const node = this.lookup(normalizePath(file));
     if (!node) throw fsError('ENOENT', 'open', file);
     if (node.kind === 'dir') throw fsError('EISDIR', 'read', file);
+    this.after(cut);
     return Buffer.from(node.data);
   }
 
@@ -158,11 +163,12 @@ export class SimDisk implements Disk {
   }
 
   async readdir(dir: string): Promise<string[]> {
-    await this.step('readdir');
+    const cut = await this.step('readdir');
     this.check();
     const node = this.lookup(normalizePath(dir));
     if (!node) throw fsError('ENOENT', 'scandir', dir);
     if (node.kind !== 'dir') throw fsError('ENOTDIR', 'scandir', dir);
+    this.after(cut);
     return [...node.entries.keys()];
   }
 
@@ -206,11 +212,12 @@ export class SimDisk implements Disk {
   }
 
   async lock(file: string): Promise<FileLock> {
-    await this.step('lock');
+    const cut = await this.step('lock');
     this.check();
     const p = normalizePath(file);
     if (this.locks.has(p)) throw Object.assign(new Error(`${p} is locked`), { code: 'ELOCKED' });
     this.locks.add(p);
+    this.after(cut);
     return { path: p, release: async () => void this.locks.delete(p) };
   }
 
@@ -226,6 +233,7 @@ export class SimDisk implements Disk {
     const cut = this.stepSync(what);
     const n = this.opts.yields ? this.rng.int(0, this.opts.yields) : 0;
     for (let i = 0; i < n; i++) await Promise.resolve();
+    if (this.opts.delay) await this.opts.delay();
     this.check();
     return cut;
   }
@@ -309,10 +317,11 @@ class SimFile implements DiskFile {
   ) {}
 
   async read(buf: Uint8Array, offset: number, length: number, position: number): Promise<number> {
-    await this.disk.step('read');
+    const cut = await this.disk.step('read');
     this.disk.check();
     const n = Math.max(0, Math.min(length, this.node.data.length - position));
     buf.set(this.node.data.subarray(position, position + n), offset);
+    this.disk.after(cut);
     return n;
   }
 
@@ -351,8 +360,9 @@ class SimFile implements DiskFile {
   }
 
   async size(): Promise<number> {
-    await this.disk.step('size');
+    const cut = await this.disk.step('size');
     this.disk.check();
+    this.disk.after(cut);
     return this.node.data.length;
   }
 
@@ -381,7 +391,6 @@ class SimFile implements DiskFile {
   }
 
   async close(): Promise<void> {
-    await this.disk.step('close');
-    this.disk.check();
+    this.disk.after(await this.disk.step('close'));
   }
 }
