@@ -16,7 +16,7 @@
 import { crc32c } from '../pkg/crc32c.js';
 import { isNotFound, writeFileDurable, type Disk } from '../pkg/disk.js';
 import type { Logger } from '../pkg/logger.js';
-import { joinPath } from '../pkg/path.js';
+import { dirnamePath, joinPath } from '../pkg/path.js';
 import { nodeDisk } from '../platform/fs.js';
 import type { ConfState, NodeId, Snapshot } from '../raft/types.js';
 import { readU64, writeU64 } from './record.js';
@@ -89,6 +89,7 @@ export function decodeSnapFile(buf: Buffer): Snapshot {
 
 export class Snapshotter {
   private readonly logger: Logger | undefined;
+  private dirReady = false;
 
   constructor(
     private readonly snapDir: string,
@@ -101,7 +102,12 @@ export class Snapshotter {
   /** Durably write the snapshot (an empty one, index 0, is ignored as etcd does). */
   async save(snap: Snapshot): Promise<void> {
     if (snap.metadata.index === 0) return;
-    await this.disk.mkdir(this.snapDir, { recursive: true });
+    if (!this.dirReady) {
+      // A directory made here is durable only once its parent is fsync'ed (once per Snapshotter).
+      await this.disk.mkdir(this.snapDir, { recursive: true });
+      await this.disk.fsyncDir(dirnamePath(this.snapDir));
+      this.dirReady = true;
+    }
     await writeFileDurable(this.disk, joinPath(this.snapDir, snapFileName(snap.metadata.term, snap.metadata.index)), encodeSnapFile(snap));
   }
 
