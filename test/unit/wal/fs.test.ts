@@ -1,9 +1,10 @@
-// platform/fs.ts helpers the WAL relies on: preallocation really writes zeros, the lock file.
+// platform/fs.ts helpers the WAL relies on: preallocation really writes zeros, the lock file, nodeDisk.
 import { spawnSync } from 'node:child_process';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { acquireLockFile, LockedError, preallocate, truncateAndZeroFill, writeFileDurable } from '../../../src/platform/fs.js';
+import { isNotFound, writeFileDurable as writeFileDurableOn } from '../../../src/pkg/disk.js';
+import { acquireLockFile, LockedError, nodeDisk, preallocate, truncateAndZeroFill, writeFileDurable } from '../../../src/platform/fs.js';
 import { tempDir } from './helpers.js';
 
 let dir: string;
@@ -71,5 +72,34 @@ describe('platform/fs', () => {
     const results = await Promise.allSettled([acquireLockFile(file), acquireLockFile(file)]);
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     for (const r of results) if (r.status === 'fulfilled') await r.value.release();
+  });
+
+  it('nodeDisk: the four open modes, positioned and synchronous writes, sizes, ENOENT', async () => {
+    const file = path.join(dir, 'n');
+    await expect(nodeDisk.open(file, 'readwrite')).rejects.toSatisfy(isNotFound);
+    const created = await nodeDisk.open(file, 'create');
+    await created.write(Buffer.from('xxhello'), 2, 5, 0);
+    await created.extendSparse(16);
+    expect(await created.size()).toBe(16);
+    await created.close();
+    const rw = await nodeDisk.open(file, 'readwrite');
+    const ds = await nodeDisk.open(file, 'dsync');
+    await ds.write(Buffer.from('HE'), 0, 2, 0);
+    rw.writeSync(Buffer.from('!'), 0, 1, 5);
+    rw.datasyncSync();
+    await rw.preallocate(32);
+    const buf = Buffer.alloc(8);
+    expect(await rw.read(buf, 0, 8, 0)).toBe(8);
+    expect(buf.toString('latin1')).toBe('HEllo!\0\0');
+    await rw.close();
+    await ds.close();
+    expect((await nodeDisk.readFile(file)).length).toBe(32);
+    const again = await nodeDisk.open(file, 'create'); // an existing file is emptied
+    expect(await again.size()).toBe(0);
+    await again.close();
+    await expect(writeFileDurableOn(nodeDisk, path.join(dir, 'sub', 'w'), Buffer.from('w'))).rejects.toSatisfy(isNotFound);
+    await nodeDisk.mkdir(path.join(dir, 'sub'), { recursive: true });
+    await writeFileDurableOn(nodeDisk, path.join(dir, 'sub', 'w'), Buffer.from('w'));
+    expect((await nodeDisk.readdir(path.join(dir, 'sub'))).sort()).toEqual(['w']);
   });
 });
