@@ -146,6 +146,7 @@ async function main(argv: string[]): Promise<number> {
   const { config, warnings, notices } = parseConfig(argv, process.env);
   capHeapGrowth();
   const logger = makeLogger(config);
+  logger.info({ etcdVersion: SERVER_VERSION, nodeVersion: process.version, os: process.platform, arch: process.arch, name: config.name, dataDir: config.dataDir }, 'starting an etcd server');
   for (const n of notices) logger.info(n);
   for (const w of warnings) logger.warn(w);
   for (const w of await validateEnvironment(config, probeDataDir)) logger.warn(w);

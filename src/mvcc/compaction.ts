@@ -13,26 +13,30 @@ function mainRevEnd(rev: number): Buffer {
 }
 
 /** Delete every revision key with main <= rev that is not in `keep`, then record finishedCompactRev. */
-export async function physicalCompact(backend: Backend, rev: number, keep: Set<string>, batch = compactionBatchLimit): Promise<void> {
+export async function physicalCompact(backend: Backend, rev: number, keep: Set<string>, batch = compactionBatchLimit): Promise<number | undefined> {
   let from: Buffer = revToBytes(0, 0);
+  let deleted = 0;
   const end = mainRevEnd(rev);
   for (;;) {
-    if (backend.isClosed()) return; // resumed from scheduledCompactRev at the next open
+    if (backend.isClosed()) return undefined; // resumed from scheduledCompactRev at the next open
     const keys: Buffer[] = [];
     for await (const [k] of backend.iterate(Bucket.key, from, end, batch)) {
       keys.push(k);
       if (keys.length >= batch) break;
     }
     failpoint('mvccCompactBatch');
-    if (backend.isClosed()) return;
+    if (backend.isClosed()) return undefined;
     let last = { main: 0, sub: 0 };
     for (const k of keys) {
       last = bytesToRev(k);
-      if (!keep.has(revId(last.main, last.sub))) backend.del(Bucket.key, k);
+      if (!keep.has(revId(last.main, last.sub))) {
+        backend.del(Bucket.key, k);
+        deleted++;
+      }
     }
     if (keys.length < batch) {
       backend.put(Bucket.meta, MetaKey.finishedCompactRev, revToBytes(rev, 0));
-      return;
+      return deleted;
     }
     from = revToBytes(last.main, last.sub + 1);
     await new Promise<void>((resolve) => setImmediate(resolve));

@@ -91,7 +91,7 @@ export class KvStore {
     // An image holds the index as compacted in memory: only an unfinished compaction needs its keep set.
     if (scheduledRev > 0 && (from === 'scan' || scheduledRev !== finishedRev)) {
       const keep = core.index.compact(scheduledRev);
-      if (scheduledRev !== finishedRev) this.compaction = this.guard(physicalCompact(backend, scheduledRev, keep, this.compactionBatch));
+      if (scheduledRev !== finishedRev) this.compaction = this.guard(scheduledRev, physicalCompact(backend, scheduledRev, keep, this.compactionBatch));
     }
     const leases = core.leases;
     if (leases) for (const ki of core.index.all()) if (ki.hasValue() && ki.lease !== 0n) leases.attach(ki.lease, Buffer.from(ki.key, 'latin1'));
@@ -185,7 +185,7 @@ export class KvStore {
       c.compactRev = rev;
       c.backend.put(Bucket.meta, MetaKey.scheduledCompactRev, revToBytes(rev, 0));
       const keep = c.index.compact(rev);
-      this.compaction = this.compaction.then(() => this.guard(physicalCompact(c.backend, rev, keep, this.compactionBatch)));
+      this.compaction = this.compaction.then(() => this.guard(rev, physicalCompact(c.backend, rev, keep, this.compactionBatch)));
       return { done: this.compaction };
     } finally {
       release();
@@ -214,9 +214,17 @@ export class KvStore {
     return this.hub.newStream();
   }
 
-  /** Background compaction stops quietly when the backend closes (it resumes at the next open). */
-  private guard(p: Promise<void>): Promise<void> {
-    return p.catch((err: unknown) => {
+  /**
+   * Logs a finished background compaction (etcd's message); it stops quietly when the backend closes
+   * (and resumes at the next open).
+   */
+  private guard(rev: number, p: Promise<number | undefined>): Promise<void> {
+    const t0 = performance.now();
+    return p.then((deleted) => {
+      if (deleted !== undefined) {
+        this.core.logger?.info({ compactRevision: rev, deletedRevisions: deleted, tookMs: Math.round(performance.now() - t0) }, 'finished scheduled compaction');
+      }
+    }, (err: unknown) => {
       if (this.core.backend.isClosed()) return;
       this.core.logger?.fatal({ err }, 'physical compaction failed');
       throw err;

@@ -8,6 +8,7 @@
  * writes fail with NoSpace; deletes, compactions and revokes still apply (they free space).
  */
 import type { Backend } from '../backend/index.js';
+import type { Logger } from '../pkg/logger.js';
 import type { Lessor } from '../lease/index.js';
 import { isLeaseError, type LeaseError } from '../lease/index.js';
 import { MvccError, type KvStore } from '../mvcc/index.js';
@@ -35,6 +36,7 @@ export interface V3ApplierDeps {
   quotaBytes: number;
   /** The wall clock of this member (lease expiry bookkeeping; never part of the applied result). */
   now: () => number;
+  logger?: Logger;
 }
 
 const MVCC_CODES: Record<MvccError['code'], EtcdErrorCode> = {
@@ -155,7 +157,9 @@ export class V3Applier {
   private alarm(index: number, req: InternalRaftRequest): V3Result {
     const a = req.alarm!;
     const target = { memberId: big(a.memberID), alarm: a.alarm as AlarmType };
-    if (a.action === 'ACTIVATE' && target.alarm !== 'NONE') this.d.alarms.activate(target);
+    if (a.action === 'ACTIVATE' && target.alarm !== 'NONE' && this.d.alarms.activate(target)) {
+      this.d.logger?.warn({ alarm: target.alarm, from: target.memberId.toString(16) }, 'alarm raised');
+    }
     if (a.action === 'DEACTIVATE') this.d.alarms.deactivate(target);
     this.d.backend.setConsistentIndex(index);
     const alarms = a.action === 'GET' ? this.d.alarms.list(target.memberId, target.alarm) : [target];

@@ -47,6 +47,9 @@ export const HOUSEKEEPING_MS = 500;
 
 /** Unflushed backend operations at which the apply loop waits for a batch write (memory bound). */
 export const BACKEND_PENDING_OPS_MAX = 100_000;
+/** etcd's thresholds for its "slow fdatasync" and "apply request took too long" warnings. */
+const SLOW_FDATASYNC_SECONDS = 1;
+const SLOW_APPLY_MS = 100;
 
 export type { ApplyOutcome } from './apply.js';
 
@@ -108,7 +111,7 @@ export class EtcdServer {
     this.proposals = new Proposals(cfg.requestTimeoutMs);
     this.idGen = new IdGenerator(boot.memberId, this.now());
     const quotaBytes = cfg.quotaBackendBytes > 0 ? cfg.quotaBackendBytes : DEFAULT_QUOTA_BYTES;
-    this.applier = new V3Applier({ kv, lessor, backend, alarms, quotaBytes, now: () => this.now() });
+    this.applier = new V3Applier({ kv, lessor, backend, alarms, quotaBytes, now: () => this.now(), logger });
     this.readIndexer = new ReadIndexer({
       requestReadIndex: (ctx) => {
         this.raftNode.node.readIndex(ctx);
@@ -337,7 +340,10 @@ export class EtcdServer {
     // etcd's --initial-election-tick-advance: a member starts with its election clock nearly run out,
     // so a cluster of one elects itself one tick or so after start instead of a full timeout.
     for (let i = 0; i < electionTick - 1; i++) node.tick();
-    boot.wal.observeSync = (s) => this.metrics.walFsyncSeconds.observe(s);
+    boot.wal.observeSync = (s) => {
+      this.metrics.walFsyncSeconds.observe(s);
+      if (s > SLOW_FDATASYNC_SECONDS) this.logger.warn({ tookMs: Math.round(s * 1000), expectedDuration: '1s' }, 'slow fdatasync');
+    };
     this.peers = new Peers({
       localId: this.memberId,
       clusterId: this.clusterId,
@@ -425,7 +431,10 @@ export class EtcdServer {
     const wasLeader = this.isLeader();
     if (soft.lead !== this.lead) {
       if (soft.lead !== None) this.metrics.leaderChangesSeen.inc();
-      this.logger.info({ leader: idToHex(soft.lead), state: StateType[soft.raftState] }, 'leader changed');
+      const term = this.raftNode.node.status().hardState.term;
+      if (soft.lead === None) this.logger.warn({ lostLeader: idToHex(this.lead), term }, 'lost leader');
+      else if (soft.lead === this.memberId) this.logger.info({ term }, 'became leader');
+      else this.logger.info({ leader: idToHex(soft.lead), term, state: StateType[soft.raftState] }, 'elected leader');
     }
     if (soft.lead !== this.lead) this.leaderSinceMs = this.now();
     this.lead = soft.lead;
@@ -449,7 +458,10 @@ export class EtcdServer {
     if (this.published) return;
     this.published = true;
     this.proposeV2(publishRequest(this.memberId, { name: this.cfg.name, clientURLs: this.cfg.advertiseClientUrls }))
-      .then(() => this.markPublished())
+      .then(() => {
+        this.logger.info({ name: this.cfg.name, clientUrls: this.cfg.advertiseClientUrls }, 'published local member to cluster through raft');
+        this.markPublished();
+      })
       .then(() => (this.isLeader() && this.clusterVersion === '' ? this.proposeV2(clusterVersionRequest(CLUSTER_VERSION)) : undefined))
       .catch((err: unknown) => {
         this.published = false;
@@ -497,7 +509,10 @@ export class EtcdServer {
   }
 
   private applyEntries(entries: Entry[]): void {
+    const t0 = performance.now();
     this.entries.applyEntries(entries);
+    const took = performance.now() - t0;
+    if (took > SLOW_APPLY_MS) this.logger.warn({ tookMs: Math.round(took), expectedDuration: '100ms', entries: entries.length }, 'apply request took too long');
     if (entries.some((e) => e.type === EntryType.EntryConfChange)) this.peers.sync();
     this.metrics.proposalsApplied.set(this.appliedIndex);
     this.metrics.proposalsCommitted.set(this.appliedIndex);

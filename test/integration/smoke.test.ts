@@ -17,5 +17,9 @@ describe(`a member on Node ${process.version}`, () => {
     await ctlOk(m, ['put', 'smoke', 'two']);
     expect((await watch).stdout).toBe('PUT\nsmoke\none\nPUT\nsmoke\ntwo\n');
     expect(await m.stop()).toEqual({ code: 0, signal: null });
+    for (const msg of ['starting an etcd server', 'became leader', 'ready to serve client requests', 'received signal; shutting down']) {
+      expect(m.logs()).toContain(`"msg":"${msg}"`);
+    }
+    expect(m.logs()).toContain(`"nodeVersion":"${process.version}"`);
   }, 60_000);
 });
