@@ -7,7 +7,7 @@
 // least as new (fast start, ~1 s), otherwise `node --import tsx src/cli/main.ts` (always the current
 // source; `npm test` does not build dist first). ETCD_TS_RUNNER=dist|tsx forces one.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { createWriteStream, existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
@@ -159,6 +159,14 @@ export function spawnDaemon(impl: Impl, args: string[], env?: Record<string, str
   };
   child.stdout!.on('data', add);
   child.stderr!.on('data', add);
+  // a debugging aid: ETCD_TS_IT_LOGS=<dir> keeps every daemon's whole output in <dir>/<impl>-<name>-<pid>.log
+  const logDir = process.env.ETCD_TS_IT_LOGS;
+  if (logDir) {
+    const file = createWriteStream(join(logDir, `${impl}-${args[args.indexOf('--name') + 1] ?? 'member'}-${child.pid}.log`));
+    child.stdout!.pipe(file, { end: false });
+    child.stderr!.pipe(file, { end: false });
+    child.once('close', () => file.end());
+  }
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('exit', (code, signal) => {
       ownPids.delete(child);

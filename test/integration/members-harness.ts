@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { ctlOk, etcdctl, freePort, tempDir, type CtlOpts, type Impl } from './harness.js';
 import type { Certs } from './certs.js';
-import { clusterMember, tlsFlags, waitHealthy, type ClusterMember, type MemberPlace } from './cluster-harness.js';
+import { clusterMember, leaderOf, startCluster, tlsFlags, waitHealthy, type ClusterMember, type MemberPlace } from './cluster-harness.js';
 
 /** A member about to be added: where it will live. */
 export type Joiner = MemberPlace;
@@ -74,3 +74,72 @@ export async function ctlSettled(endpoint: string, args: string[], opts: CtlOpts
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `f` every 200 ms until it is true; throws after `ms`. */
+export async function eventually(f: () => Promise<boolean>, ms = 15_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await f())) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await sleep(200);
+  }
+}
+
+/** Waits until every member's hashkv is the same (the last one to apply may lag a moment). */
+export async function sameHashes(ms: ClusterMember[]): Promise<void> {
+  await eventually(async () => new Set(await hashes(ms.map((m) => m.endpoint))).size === 1, 20_000);
+}
+
+/** The keys a member holds, read locally (a learner serves only serializable reads). */
+export async function localKeys(m: ClusterMember): Promise<string[]> {
+  return (await ctlOk(m.endpoint, ['get', '', '--prefix', '--keys-only', '--consistency=s'])).split('\n').filter((l) => l !== '');
+}
+
+export interface Grown {
+  ms: ClusterMember[];
+  j: ClusterMember;
+  /** The joiner's hex id. */
+  id: string;
+}
+
+/**
+ * A new cluster of `impls` takes 20 writes; a member of `joiner` is added with `member add` at ms[0]
+ * (a learner when asked), `beforeStart` runs with its hex id, then it starts with existing and 20
+ * more writes follow, which it holds once it caught up from the log.
+ */
+export async function grow(impls: Impl[], joiner: Impl, opts: { learner?: boolean; beforeStart?: (g: Omit<Grown, 'j'>) => Promise<void> } = {}): Promise<Grown> {
+  const ms = await startCluster(impls, { token: `grow-${impls.join('-')}-${joiner}` });
+  await sleep(5500); // strict reconfiguration wants the links up for etcd's HealthInterval (5 s)
+  for (let i = 0; i < 20; i++) await ctlOk(ms[i % ms.length]!.endpoint, ['put', `before/${i}`, `${ms[i % ms.length]!.impl}-${i}`]);
+  const place = await planJoiner(`m${ms.length}`);
+  const out = await ctlOk(ms[0]!.endpoint, ['member', 'add', place.name, `--peer-urls=${place.peerUrl}`, ...(opts.learner ? ['--learner'] : [])]);
+  if (!out.includes('ETCD_INITIAL_CLUSTER_STATE="existing"')) throw new Error(`member add said: ${out}`);
+  const id = await memberIdOf(ms[0]!.endpoint, place.peerUrl);
+  await opts.beforeStart?.({ ms, id });
+  const j = await startJoiner(joiner, place, initialClusterOf([...ms, place]));
+  for (let i = 0; i < 20; i++) await ctlOk(ms[i % ms.length]!.endpoint, ['put', `after/${i}`, `${ms[i % ms.length]!.impl}-${i}`]);
+  await eventually(async () => (await localKeys(j)).length === 40);
+  return { ms, j, id };
+}
+
+/** A member that is not the leader (by its own status), of the implementation asked when given. */
+export async function follower(ms: ClusterMember[], impl?: Impl): Promise<ClusterMember> {
+  for (const m of ms) {
+    if (impl && m.impl !== impl) continue;
+    const s = JSON.parse((await ctlOk(m.endpoint, ['endpoint', 'status', '-w', 'json'])).replace(/(\d{16,})/g, '"$1"')) as Array<{
+      Status: { header: { member_id: string }; leader: string };
+    }>;
+    if (s[0]!.Status.header.member_id !== s[0]!.Status.leader) return m;
+  }
+  throw new Error('no follower');
+}
+
+/** Makes `to` the leader (move-leader asked at the current one); `all` are the voters. */
+export async function makeLeader(all: ClusterMember[], to: ClusterMember): Promise<void> {
+  const toId = await memberIdOf(all[0]!.endpoint, to.peerUrl);
+  await eventually(async () => {
+    const cur = await leaderOf(all);
+    if (cur === to) return true;
+    await etcdctl(cur.endpoint, ['move-leader', toId]);
+    return false;
+  }, 30_000);
+}

@@ -5,29 +5,10 @@
 // does (status 0).
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanup, ctlOk, etcdctl } from './harness.js';
-import { startCluster, type ClusterMember } from './cluster-harness.js';
-import { hashes, initialClusterOf, memberIdOf, planJoiner, sleep, startJoiner } from './members-harness.js';
+import { startCluster } from './cluster-harness.js';
+import { eventually, follower, hashes, initialClusterOf, memberIdOf, planJoiner, sleep, startJoiner } from './members-harness.js';
 
 afterAll(cleanup);
-
-/** A member that is not the leader. */
-async function follower(ms: ClusterMember[]): Promise<ClusterMember> {
-  for (const m of ms) {
-    const s = JSON.parse((await ctlOk(m.endpoint, ['endpoint', 'status', '-w', 'json'])).replace(/(\d{16,})/g, '"$1"')) as Array<{
-      Status: { header: { member_id: string }; leader: string };
-    }>;
-    if (s[0]!.Status.header.member_id !== s[0]!.Status.leader) return m;
-  }
-  throw new Error('no follower');
-}
-
-async function eventually(f: () => Promise<boolean>, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await f())) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await sleep(200);
-  }
-}
 
 describe('learners, update, strict reconfiguration and removal', () => {
   it('adds a learner, refuses its promotion while behind, promotes it caught up; update; strict refusal; remove', async () => {
