@@ -293,7 +293,8 @@ function checkHeader(data: Uint8Array, start: number, end: number): void {
       r.varintHalves();
     } else if (field === 2) {
       r.expectWireType(wireType, 2, 'Username');
-      r.pos += r.length();
+      const n = r.length(); // (not `r.pos += r.length()`: that adds to the position before the length's varint)
+      r.pos += n;
     } else r.skipField(keyStart);
   }
 }

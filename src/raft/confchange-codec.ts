@@ -127,7 +127,10 @@ export function decodeConfChange(data: Uint8Array): ConfChange {
     if (wireType === 0) varintHalves();
     else if (wireType === 1) pos += 8;
     else if (wireType === 5) pos += 4;
-    else if (wireType === 2) pos += length();
+    else if (wireType === 2) {
+      const n = length(); // read first: `pos += length()` would add to the position before the length's varint
+      pos += n;
+    }
     else if (wireType === 3) {
       for (;;) {
         varintHalves();

@@ -77,6 +77,10 @@ describe('InternalRaftRequest or bare Request (gogoproto\'s decision)', () => {
     expect(scanInternalRaftRequest(put)).toEqual({});
     expect(scanInternalRaftRequest(hex('220b0a046c61737412036f6e65a2060b08cabae3e2d5c9a8dab001'))).toEqual({}); // etcd's put last=one
     expect(scanInternalRaftRequest(hex('5200a2060b089bbae3e2d5c9a8dab001'))).toEqual({}); // etcd's alarm list
+    // etcd with --client-cert-auth writes the certificate's CN and the auth revision in the header
+    const certPut = hex('2206 0a016b 120176 a206 13 08cabae3e2d5c9a8dab001 1204726f6f74 1801');
+    expect(scanInternalRaftRequest(certPut)).toEqual({});
+    expect(scanInternalRaftRequest(hex('5200 a206 08 0801 1204726f6f74'))).toEqual({}); // the username last
     const v2 = encodeV2Request(newV2Request({ ID: 5n, Method: 'PUT', Path: '/1/a' }));
     const wrapped = Buffer.concat([hex('0807'), Buffer.from([0x12, v2.length]), v2, hex('a2060208 01')]);
     expect(scanInternalRaftRequest(wrapped)).toEqual({ v2: { start: 4, end: 4 + v2.length } });

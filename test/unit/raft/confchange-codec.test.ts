@@ -35,6 +35,8 @@ describe('conf change codec (raftpb.ConfChange as gogoproto writes it)', () => {
     // NodeID 5, an unknown field 9 (varint), Type RemoveNode, NodeID 6
     expect(decodeConfChange(hex('1805 4801 1001 1806'))).toEqual({ type: ConfChangeType.ConfChangeRemoveNode, nodeId: 6n, id: 0n });
     expect(decodeConfChange(new Uint8Array(0))).toEqual({ type: ConfChangeType.ConfChangeAddNode, nodeId: 0n, id: 0n });
+    // an unknown length-delimited field (9, 2 bytes) skipped whole, then the context
+    expect(decodeConfChange(hex('1806 4a02 ffff 2201 7b'))).toEqual({ type: ConfChangeType.ConfChangeAddNode, nodeId: 6n, id: 0n, context: Uint8Array.of(0x7b) });
   });
 
   it('refuses what gogoproto refuses, and types outside ConfChangeType', () => {
