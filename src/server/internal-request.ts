@@ -114,7 +114,10 @@ export function decodeEntry(data: Uint8Array): EntryRequest {
   }
   // defaults: true gives absent sub-requests as null and present ones with every field filled; the
   // auth requests are left off when absent, so the object has the shape a hot write's has.
-  const obj = requestType.toObject(requestType.decode(data), TO_OBJECT) as InternalRaftRequest;
+  // a Buffer view, so that protobufjs reads bytes fields as Buffers (from a plain Uint8Array, such as
+  // a raft message's or a WAL record's entry data, it gives Uint8Arrays, which mvcc cannot take)
+  const buf = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const obj = requestType.toObject(requestType.decode(buf), TO_OBJECT) as InternalRaftRequest;
   for (const k of AUTH_FIELDS) if (obj[k] === null) delete obj[k];
   obj.header ??= { ID: '0', username: '', auth_revision: '0' };
   const id = obj.ID !== undefined && obj.ID !== '0' ? obj.ID : obj.header.ID;

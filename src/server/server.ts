@@ -502,7 +502,9 @@ export class EtcdServer {
   }
 
   private die(err: unknown): void {
-    if (!(err instanceof MemberRemovedError)) this.logger.fatal({ err: String(err) }, 'member stopped by a fatal error');
+    if (!(err instanceof MemberRemovedError)) {
+      this.logger.fatal({ err: String(err), stack: (err as Error | undefined)?.stack }, 'member stopped by a fatal error');
+    }
     this.stopping = true;
     this.proposals.failAll(new EtcdError('Stopped'));
     this.fatal?.(err);

@@ -130,6 +130,15 @@ describe('entry requests', () => {
     expect(decodeEntry(encodeRequest({ header: { ID: '77' }, ID: '88', compaction: { revision: '5', physical: true } }))).toMatchObject({ kind: 'v3', id: 88n });
   });
 
+  it('reads a put with a username in its header (etcd with --client-cert-auth) from a plain Uint8Array, bytes as Buffers', () => {
+    // the entry data of a raft message or a WAL record is a Uint8Array, not a Buffer
+    const data = Uint8Array.from(Buffer.from('22060a016b120176a2060b08b96012047' + '26f6f741801', 'hex'));
+    const e = decodeRequest(data);
+    expect(e.header).toEqual({ ID: '12345', username: 'root', auth_revision: '1' });
+    expect(Buffer.isBuffer(e.put!.key) && Buffer.isBuffer(e.put!.value)).toBe(true);
+    expect(e.put).toMatchObject({ key: Buffer.from('k'), value: Buffer.from('v') });
+  });
+
   it('reads a v2 request inside an InternalRaftRequest as that v2 request (etcd 3.4 reads them, writes none)', () => {
     const v2 = encodeV2Request(newV2Request({ ID: 12n, Method: 'DELETE', Path: '/1/x' }));
     const data = Buffer.concat([Buffer.from([0x12, v2.length]), v2, Buffer.from('a2060208 0d'.replace(/ /g, ''), 'hex')]);
