@@ -90,6 +90,7 @@ export class EtcdServer {
   private markPublished!: () => void;
   private readonly publishedSignal = new Promise<void>((resolve) => (this.markPublished = resolve));
   private stopping = false;
+  private removedNoticed = false;
   private fatal: ((err: unknown) => void) | undefined;
 
   private constructor(
@@ -492,7 +493,9 @@ export class EtcdServer {
 
   /** This member was removed: as etcd, it stops (a second after applying it: the answer gets out). */
   private stopRemoved(delayMs = 1000): void {
-    if (this.stopping) return;
+    // once: every refused stream and post reports it, and the removal may also be applied meanwhile
+    if (this.stopping || this.removedNoticed) return;
+    this.removedNoticed = true;
     setTimeout(() => {
       // etcd logs these two (an error, then a notice) and exits 0: not a fatal error
       this.logger.error('the member has been permanently removed from the cluster');
