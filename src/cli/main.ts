@@ -159,8 +159,9 @@ async function main(argv: string[]): Promise<number> {
   server.onFatal((err) => fatal(err));
   const peerListeners = await servePeers(config, server, peerTls, logger);
   const listeners = await serveClients(config, server, logger);
-  const first = await Promise.race([server.ready().then(() => 0), failed]);
-  if (first !== 0) {
+  // (a removed member's status is 0 too: it is told apart from ready, so it never says it is ready)
+  const first = await Promise.race([server.ready().then(() => 'ready' as const), failed]);
+  if (first !== 'ready') {
     logger.flush();
     return first;
   }
