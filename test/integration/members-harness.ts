@@ -106,16 +106,18 @@ export interface Grown {
  * (a learner when asked), `beforeStart` runs with its hex id, then it starts with existing and 20
  * more writes follow, which it holds once it caught up from the log.
  */
-export async function grow(impls: Impl[], joiner: Impl, opts: { learner?: boolean; beforeStart?: (g: Omit<Grown, 'j'>) => Promise<void> } = {}): Promise<Grown> {
-  const ms = await startCluster(impls, { token: `grow-${impls.join('-')}-${joiner}` });
+export async function grow(
+  impls: Impl[], joiner: Impl, opts: { learner?: boolean; beforeStart?: (g: Omit<Grown, 'j'>) => Promise<void>; certs?: Certs } = {},
+): Promise<Grown> {
+  const ms = await startCluster(impls, { token: `grow-${impls.join('-')}-${joiner}`, certs: opts.certs });
   await sleep(5500); // strict reconfiguration wants the links up for etcd's HealthInterval (5 s)
   for (let i = 0; i < 20; i++) await ctlOk(ms[i % ms.length]!.endpoint, ['put', `before/${i}`, `${ms[i % ms.length]!.impl}-${i}`]);
-  const place = await planJoiner(`m${ms.length}`);
+  const place = await planJoiner(`m${ms.length}`, opts.certs ? 'https' : 'http');
   const out = await ctlOk(ms[0]!.endpoint, ['member', 'add', place.name, `--peer-urls=${place.peerUrl}`, ...(opts.learner ? ['--learner'] : [])]);
   if (!out.includes('ETCD_INITIAL_CLUSTER_STATE="existing"')) throw new Error(`member add said: ${out}`);
   const id = await memberIdOf(ms[0]!.endpoint, place.peerUrl);
   await opts.beforeStart?.({ ms, id });
-  const j = await startJoiner(joiner, place, initialClusterOf([...ms, place]));
+  const j = await startJoiner(joiner, place, initialClusterOf([...ms, place]), { certs: opts.certs });
   for (let i = 0; i < 20; i++) await ctlOk(ms[i % ms.length]!.endpoint, ['put', `after/${i}`, `${ms[i % ms.length]!.impl}-${i}`]);
   await eventually(async () => (await localKeys(j)).length === 40);
   return { ms, j, id };

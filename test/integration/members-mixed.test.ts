@@ -3,12 +3,21 @@
 // and a real etcd joins a cluster of ours; each catches up from the log (--snapshot-count stays at
 // etcd's 100,000: no snapshot crosses implementations). Each is then removed by the other while it is
 // down, so it never applies its own removal: restarted, its streams are refused (410) and it logs its
-// removal and exits 0, as etcd does. Every step ends with equal hashkv on every member.
-import { afterAll, describe, expect, it } from 'vitest';
-import { cleanup, ctlOk, type Impl } from './harness.js';
+// removal and exits 0, as etcd does. Every step ends with equal hashkv on every member. Peers and
+// clients speak mutual TLS (certificates made by openssl, see certs.ts); etcdctl takes the client
+// certificate from ETCDCTL_CACERT/CERT/KEY, set for this file's process.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanup, ctlOk, tempDir, type Impl } from './harness.js';
 import type { ClusterMember } from './cluster-harness.js';
+import { makeCerts, type Certs } from './certs.js';
 import { grow, sameHashes } from './members-harness.js';
 
+let certs: Certs;
+
+beforeAll(async () => {
+  certs = makeCerts(await tempDir('it-certs-'));
+  Object.assign(process.env, { ETCDCTL_CACERT: certs.caCert, ETCDCTL_CERT: certs.clientCert, ETCDCTL_KEY: certs.clientKey });
+});
 afterAll(cleanup);
 
 /** etcd's and our log lines for a stream or message refused because its sender was removed. */
@@ -24,6 +33,7 @@ async function removedWhileDown(at: ClusterMember, victim: ClusterMember, id: st
   await victim.restart({ wait: false });
   expect((await victim.exited()).code).toBe(0);
   expect(victim.logs()).toContain('the member has been permanently removed from the cluster');
+  expect(victim.logs()).not.toContain('ready to serve client requests'); // (nor told systemd it was)
   expect(others.some((m) => REFUSED.test(m.logs()))).toBe(true);
 }
 
@@ -31,7 +41,7 @@ function joinAndRemove(hosts: Impl, joiner: Impl): void {
   const what = joiner === 'ours' ? 'a member of ours in a cluster of real etcd' : 'a real etcd in a cluster of ours';
   describe(what, () => {
     it('joins with member add + existing and catches up from the log; removed while down, it is refused and stops', async () => {
-      const { ms, j, id } = await grow([hosts, hosts, hosts], joiner);
+      const { ms, j, id } = await grow([hosts, hosts, hosts], joiner, { certs });
       expect(await ctlOk(j.endpoint, ['put', 'from-joiner', joiner])).toBe('OK\n');
       const list = await ctlOk(ms[0]!.endpoint, ['member', 'list']);
       expect(list).toContain(`, started, m3, ${j.peerUrl}, ${j.clientUrl}, false`);
