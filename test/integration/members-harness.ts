@@ -102,18 +102,27 @@ export interface Grown {
 }
 
 /**
- * A new cluster of `impls` takes 20 writes; a member of `joiner` is added with `member add` at ms[0]
- * (a learner when asked), `beforeStart` runs with its hex id, then it starts with existing and 20
- * more writes follow, which it holds once it caught up from the log.
+ * A new cluster of `impls` takes 20 writes; a member of `joiner` is added with `member add` (at ms[0]
+ * or the member addAt gives; a learner when asked), `beforeStart` runs with its hex id, then it
+ * starts with existing and 20 more writes follow, which it holds once it caught up from the log.
  */
 export async function grow(
-  impls: Impl[], joiner: Impl, opts: { learner?: boolean; beforeStart?: (g: Omit<Grown, 'j'>) => Promise<void>; certs?: Certs } = {},
+  impls: Impl[],
+  joiner: Impl,
+  opts: {
+    learner?: boolean;
+    /** The member asked to add it (ms[0] when not given). */
+    addAt?: (ms: ClusterMember[]) => Promise<ClusterMember>;
+    beforeStart?: (g: Omit<Grown, 'j'>) => Promise<void>;
+    certs?: Certs;
+  } = {},
 ): Promise<Grown> {
   const ms = await startCluster(impls, { token: `grow-${impls.join('-')}-${joiner}`, certs: opts.certs });
   await sleep(5500); // strict reconfiguration wants the links up for etcd's HealthInterval (5 s)
   for (let i = 0; i < 20; i++) await ctlOk(ms[i % ms.length]!.endpoint, ['put', `before/${i}`, `${ms[i % ms.length]!.impl}-${i}`]);
   const place = await planJoiner(`m${ms.length}`, opts.certs ? 'https' : 'http');
-  const out = await ctlOk(ms[0]!.endpoint, ['member', 'add', place.name, `--peer-urls=${place.peerUrl}`, ...(opts.learner ? ['--learner'] : [])]);
+  const at = opts.addAt ? await opts.addAt(ms) : ms[0]!;
+  const out = await ctlOk(at.endpoint, ['member', 'add', place.name, `--peer-urls=${place.peerUrl}`, ...(opts.learner ? ['--learner'] : [])]);
   if (!out.includes('ETCD_INITIAL_CLUSTER_STATE="existing"')) throw new Error(`member add said: ${out}`);
   const id = await memberIdOf(ms[0]!.endpoint, place.peerUrl);
   await opts.beforeStart?.({ ms, id });

@@ -68,15 +68,19 @@ describe('learners across implementations', () => {
   }, 120_000);
 });
 
-/** A mixed cluster whose leader is of `leads`; a learner of `joiner` promoted at a follower of the other kind; then the leader removed. */
+/**
+ * A mixed cluster whose leader is of `leads`; a learner of `joiner` added and promoted at a follower of
+ * the other kind (its conf changes and promotion go to the leader across implementations); then the
+ * leader removed.
+ */
 function forwarded(impls: Impl[], leads: Impl, joiner: Impl): void {
   const other: Impl = leads === 'ours' ? 'etcd' : 'ours';
-  it(`${impls.join(', ')} led by ${leads}: a learner of ${joiner} promoted at a follower of ${other}; the leader removed live`, async () => {
+  it(`${impls.join(', ')} led by ${leads}: a learner of ${joiner} added and promoted at a follower of ${other}; the leader removed live`, async () => {
     const at = async (ms: ClusterMember[]): Promise<ClusterMember> => {
       await makeLeader(ms, ms.find((m) => m.impl === leads)!);
       return follower(ms, other);
     };
-    const { ms, j, id } = await grow(impls, joiner, { learner: true, beforeStart: refusedWhileBehind(at) });
+    const { ms, j, id } = await grow(impls, joiner, { learner: true, addAt: at, beforeStart: refusedWhileBehind(at) });
     await promote(ms, j, id, await at(ms));
     await removeLeader([...ms, j], await leaderOf([...ms, j]));
   }, 120_000);
