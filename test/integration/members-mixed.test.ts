@@ -3,14 +3,16 @@
 // and a real etcd joins a cluster of ours; each catches up from the log (--snapshot-count stays at
 // etcd's 100,000: no snapshot crosses implementations). Each is then removed by the other while it is
 // down, so it never applies its own removal: restarted, its streams are refused (410) and it logs its
-// removal and exits 0, as etcd does. Every step ends with equal hashkv on every member. Peers and
+// removal and exits 0, as etcd does; then it is replaced (data dir wiped, added again with the same
+// peer URL) and joins again. Every step ends with equal hashkv on every member. Peers and
 // clients speak mutual TLS (certificates made by openssl, see certs.ts); etcdctl takes the client
 // certificate from ETCDCTL_CACERT/CERT/KEY, set for this file's process.
+import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanup, ctlOk, tempDir, type Impl } from './harness.js';
 import type { ClusterMember } from './cluster-harness.js';
 import { makeCerts, type Certs } from './certs.js';
-import { grow, sameHashes } from './members-harness.js';
+import { eventually, grow, localKeys, memberIdOf, sameHashes } from './members-harness.js';
 
 let certs: Certs;
 
@@ -53,7 +55,18 @@ function joinAndRemove(hosts: Impl, joiner: Impl): void {
       expect((await ctlOk(ms[0]!.endpoint, ['member', 'list'])).trim().split('\n')).toHaveLength(3);
       expect(await ctlOk(ms[2]!.endpoint, ['put', 'after-remove', 'y'])).toBe('OK\n');
       await sameHashes(ms);
-    }, 120_000);
+
+      // replaced, as etcd's runbook does it: its data dir wiped, added again with the same peer URL (a new id)
+      await rm(j.dataDir, { recursive: true, force: true });
+      await ctlOk(ms[2]!.endpoint, ['member', 'add', j.name, `--peer-urls=${j.peerUrl}`]);
+      const id2 = await memberIdOf(ms[0]!.endpoint, j.peerUrl);
+      expect(id2).not.toBe(id);
+      await j.restart({ env: {} });
+      expect(await ctlOk(ms[0]!.endpoint, ['put', 'after-replace', 'z'])).toBe('OK\n');
+      await eventually(async () => (await localKeys(j)).includes('after-replace'));
+      expect(await ctlOk(j.endpoint, ['member', 'list'])).toContain(`${id2}, started, m3, ${j.peerUrl}, ${j.clientUrl}, false`);
+      await sameHashes([...ms, j]);
+    }, 150_000);
   });
 }
 
