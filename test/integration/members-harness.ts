@@ -101,6 +101,13 @@ export interface Grown {
   id: string;
 }
 
+/** 20 puts through the members in turn, 5 at a time: `<prefix><i>` = `<impl of the member>-<i>`. */
+async function writes(ms: ClusterMember[], prefix: string): Promise<void> {
+  for (let i = 0; i < 20; i += 5) {
+    await Promise.all([0, 1, 2, 3, 4].map((k) => ctlOk(ms[(i + k) % ms.length]!.endpoint, ['put', `${prefix}${i + k}`, `${ms[(i + k) % ms.length]!.impl}-${i + k}`])));
+  }
+}
+
 /**
  * A new cluster of `impls` takes 20 writes; a member of `joiner` is added with `member add` (at ms[0]
  * or the member addAt gives; a learner when asked), `beforeStart` runs with its hex id, then it
@@ -119,7 +126,7 @@ export async function grow(
 ): Promise<Grown> {
   const ms = await startCluster(impls, { token: `grow-${impls.join('-')}-${joiner}`, certs: opts.certs });
   await sleep(5500); // strict reconfiguration wants the links up for etcd's HealthInterval (5 s)
-  for (let i = 0; i < 20; i++) await ctlOk(ms[i % ms.length]!.endpoint, ['put', `before/${i}`, `${ms[i % ms.length]!.impl}-${i}`]);
+  await writes(ms, 'before/');
   const place = await planJoiner(`m${ms.length}`, opts.certs ? 'https' : 'http');
   const at = opts.addAt ? await opts.addAt(ms) : ms[0]!;
   const out = await ctlOk(at.endpoint, ['member', 'add', place.name, `--peer-urls=${place.peerUrl}`, ...(opts.learner ? ['--learner'] : [])]);
@@ -127,7 +134,7 @@ export async function grow(
   const id = await memberIdOf(ms[0]!.endpoint, place.peerUrl);
   await opts.beforeStart?.({ ms, id });
   const j = await startJoiner(joiner, place, initialClusterOf([...ms, place]), { certs: opts.certs });
-  for (let i = 0; i < 20; i++) await ctlOk(ms[i % ms.length]!.endpoint, ['put', `after/${i}`, `${ms[i % ms.length]!.impl}-${i}`]);
+  await writes(ms, 'after/');
   await eventually(async () => (await localKeys(j)).length === 40);
   return { ms, j, id };
 }
