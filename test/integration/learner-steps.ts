@@ -1,5 +1,6 @@
 // Steps of the learner tests across implementations (members-mixed-learner and members-mixed-forward):
-// a promotion refused before the learner starts, a promotion once caught up, a leader removed live.
+// a promotion refused before the learner starts, a promotion once caught up, a member (the leader
+// too) removed live.
 import { expect } from 'vitest';
 import { ctlOk, etcdctl } from './harness.js';
 import { leaderOf, type ClusterMember } from './cluster-harness.js';
@@ -33,17 +34,22 @@ export async function promote(ms: ClusterMember[], j: ClusterMember, id: string,
   await sameHashes([...ms, j]);
 }
 
-/** The leader, removed live at a follower of the other implementation, logs its removal and exits 0; the rest go on. */
-export async function removeLeader(all: ClusterMember[], leader: ClusterMember): Promise<void> {
-  const id = await memberIdOf(all[0]!.endpoint, leader.peerUrl);
-  const at = await follower(all.filter((m) => m.impl !== leader.impl));
-  await makeLeader(all, leader);
+/** `victim` (hex id `id`), removed live at `at`, logs its removal and exits 0; the rest agree on a leader and go on. */
+export async function removeLive(at: ClusterMember, victim: ClusterMember, id: string, all: ClusterMember[]): Promise<void> {
   expect(await ctlOk(at.endpoint, ['member', 'remove', id])).toMatch(new RegExp(`^Member +${id} removed from cluster +[0-9a-f]+\\n$`));
-  expect((await leader.exited()).code).toBe(0);
-  expect(leader.logs()).toContain('the member has been permanently removed from the cluster');
-  const rest = all.filter((m) => m !== leader);
+  expect((await victim.exited()).code).toBe(0);
+  expect(victim.logs()).toContain('the member has been permanently removed from the cluster');
+  const rest = all.filter((m) => m !== victim);
   expect(rest).toContain(await leaderOf(rest));
   expect(await ctlOk(at.endpoint, ['put', 'after-remove', 'y'])).toBe('OK\n');
   expect((await ctlOk(rest[0]!.endpoint, ['member', 'list'])).trim().split('\n')).toHaveLength(rest.length);
   await sameHashes(rest);
+}
+
+/** The leader, removed live at a follower of the other implementation. */
+export async function removeLeader(all: ClusterMember[], leader: ClusterMember): Promise<void> {
+  const id = await memberIdOf(all[0]!.endpoint, leader.peerUrl);
+  const at = await follower(all.filter((m) => m.impl !== leader.impl));
+  await makeLeader(all, leader);
+  await removeLive(at, leader, id, all);
 }
