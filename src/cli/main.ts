@@ -117,6 +117,10 @@ async function servePeers(c: Config, server: EtcdServer, tls: PeerTls, logger: L
     leaseRenew: (id) => server.leaseRenewAtLeader(id),
     leaseTimeToLive: (id, keys) => server.leaseTimeToLiveAtLeader(id, keys),
     promote: (id) => changes.promote(id),
+    hashKV: async (rev) => {
+      if (server.restoring) await server.restoring;
+      return server.kv.hashKV(rev);
+    },
   });
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     if (server.peers.transport.handle(req, res) || api(req, res)) return;

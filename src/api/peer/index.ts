@@ -4,6 +4,7 @@
  *   POST /members/promote/<id>    promote a learner (decimal id)
  *   POST /leases                  a follower's forwarded LeaseKeepAlive (protobuf in and out)
  *   POST /leases/internal         a follower's forwarded LeaseTimeToLive
+ *   GET  /members/hashkv          HashKV at a revision, JSON in and out (etcd's corruption checks ask it)
  *   GET  /version                 {"etcdserver":"3.4.23","etcdcluster":"3.4.0"}
  * Anything else under / answers Go's 404. The raft paths (/raft...) are the transport's.
  */
@@ -31,6 +32,8 @@ export interface PeerApiDeps {
   leaseTimeToLive(id: bigint, keys: boolean): Promise<LeaseAnswer<LeaseTimeToLive>>;
   /** A learner's promotion at this member (etcd's PromoteMember); rejects with an error whose `code` is the server's. */
   promote(id: bigint): Promise<PeerMember[]>;
+  /** etcd's HashByRev (0: now); rejects with an error whose `code` is mvcc's ('compacted', 'future-rev'). */
+  hashKV(revision: number): Promise<{ hash: number; revision: number; compactRevision: number }>;
 }
 
 /** membership.Member as Go's encoding/json writes it (omitempty on isLearner, name, clientURLs). */
@@ -65,6 +68,7 @@ export function peerApi(d: PeerApiDeps): (req: IncomingMessage, res: ServerRespo
   return (req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
     if (path === '/members') serveMembers(d, req, res);
+    else if (path === '/members/hashkv') void serveHashKV(d, req, res);
     else if (path.startsWith('/members/promote/')) void servePromote(d, req, res, path);
     else if (path === '/leases' || path === '/leases/internal') void serveLease(d, req, res, path);
     else if (path === '/version') serveVersion(d, req, res);
@@ -98,6 +102,46 @@ async function servePromote(d: PeerApiDeps, req: IncomingMessage, res: ServerRes
     if (code === 'Timeout') return goError(res, 408, 'etcdserver: request timed out');
     goError(res, 500, 'Internal Server Error');
   }
+}
+
+/** mvcc's error texts, as etcd's hashKVHandler answers them (400) and its corruption check reads them. */
+const MVCC_TEXT: Record<string, string> = {
+  compacted: 'mvcc: required revision has been compacted',
+  'future-rev': 'mvcc: required revision is a future revision',
+};
+
+/**
+ * etcd's hashKVHandler: GET with a JSON HashKVRequest body ({"revision":N}, read as Go's json: an
+ * absent revision or a null body is 0, now; an empty body is refused); the answer is Go's json.Marshal of a HashKVResponse with only the header's
+ * revision, the hash and the compact revision set (omitempty: zeros left out).
+ */
+async function serveHashKV(d: PeerApiDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (!allow(req, res, 'GET')) return;
+  let revision = 0;
+  try {
+    const body = JSON.parse((await readBody(req)).toString()) as Record<string, unknown> | null; // '' is refused, as Go's
+    if (body !== null && (typeof body !== 'object' || Array.isArray(body))) throw new Error('not an object');
+    // Go's json matches a field name without regard to case; the last one given wins
+    const keys = Object.keys(body ?? {}).filter((k) => k.toLowerCase() === 'revision');
+    const r = keys.length > 0 ? body![keys[keys.length - 1]!] : 0;
+    if (typeof r !== 'number' || !Number.isSafeInteger(r)) throw new Error('not an int64');
+    revision = r;
+  } catch {
+    return goError(res, 400, 'error unmarshalling request');
+  }
+  let h: { hash: number; revision: number; compactRevision: number };
+  try {
+    h = await d.hashKV(revision);
+  } catch (err) {
+    const code = (err as { code?: unknown } | null)?.code;
+    return goError(res, 400, typeof code === 'string' && MVCC_TEXT[code] ? MVCC_TEXT[code] : String((err as Error).message));
+  }
+  const fields = [`"header":{${h.revision !== 0 ? `"revision":${h.revision}` : ''}}`];
+  if (h.hash !== 0) fields.push(`"hash":${h.hash}`);
+  if (h.compactRevision !== 0) fields.push(`"compact_revision":${h.compactRevision}`);
+  res.setHeader('X-Etcd-Cluster-ID', d.clusterId().toString(16));
+  res.writeHead(200, { 'Content-Type': 'application/json' });
+  res.end(`{${fields.join(',')}}`);
 }
 
 function serveVersion(d: PeerApiDeps, req: IncomingMessage, res: ServerResponse): void {
