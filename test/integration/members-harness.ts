@@ -122,9 +122,11 @@ export async function grow(
     addAt?: (ms: ClusterMember[]) => Promise<ClusterMember>;
     beforeStart?: (g: Omit<Grown, 'j'>) => Promise<void>;
     certs?: Certs;
+    /** Extra flags for every member, the joiner too. */
+    args?: string[];
   } = {},
 ): Promise<Grown> {
-  const ms = await startCluster(impls, { token: `grow-${impls.join('-')}-${joiner}`, certs: opts.certs });
+  const ms = await startCluster(impls, { token: `grow-${impls.join('-')}-${joiner}`, certs: opts.certs, args: opts.args });
   await sleep(5500); // strict reconfiguration wants the links up for etcd's HealthInterval (5 s)
   await writes(ms, 'before/');
   const place = await planJoiner(`m${ms.length}`, opts.certs ? 'https' : 'http');
@@ -133,7 +135,7 @@ export async function grow(
   if (!out.includes('ETCD_INITIAL_CLUSTER_STATE="existing"')) throw new Error(`member add said: ${out}`);
   const id = await memberIdOf(ms[0]!.endpoint, place.peerUrl);
   await opts.beforeStart?.({ ms, id });
-  const j = await startJoiner(joiner, place, initialClusterOf([...ms, place]), { certs: opts.certs });
+  const j = await startJoiner(joiner, place, initialClusterOf([...ms, place]), { certs: opts.certs, args: opts.args });
   await writes(ms, 'after/');
   await eventually(async () => (await localKeys(j)).length === 40);
   return { ms, j, id };
