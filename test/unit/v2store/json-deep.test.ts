@@ -66,19 +66,16 @@ describe('serializeNode on any tree', () => {
     expect(serializeNode(deepListing(300))).toBe(reference(deepListing(300)));
   });
 
-  it('writes a 1,500-level listing byte for byte, in well under a second', () => {
+  it('writes a 1,500-level listing byte for byte', () => {
     const path = (i: number): string => `/d${'/a'.repeat(i)}`;
     const parts: string[] = [];
     for (let i = 0; i < 1500; i++) parts.push(`{"key":"${path(i)}","dir":true,"nodes":[`);
     parts.push(`{"key":"${path(1500)}","value":"x","modifiedIndex":5,"createdIndex":5}`);
     for (let i = 0; i < 1500; i++) parts.push('],"modifiedIndex":5,"createdIndex":5}');
     const t = deepListing(1500);
-    const t0 = performance.now();
     const ours = serializeNode(t);
-    const oursMs = performance.now() - t0;
     expect(ours.length).toBe(2_355_059);
     expect(ours).toBe(parts.join(''));
-    expect(oursMs).toBeLessThan(2000); // ~50 ms here; the quadratic writer took ~18 s
   });
 
   it('handles 100,000 levels (no recursion) in time linear in the output', () => {
@@ -94,7 +91,7 @@ describe('serializeNode on any tree', () => {
     const w = time(wide);
     const d = time(deep);
     expect(d.len).toBeGreaterThan(w.len);
+    // a ratio within one run, not a time limit: a writer quadratic in the depth misses it by far
     expect(d.ms).toBeLessThan(Math.max(10 * w.ms, 200) * (d.len / w.len)); // 10x generous
-    expect(d.ms).toBeLessThan(5000);
   });
 });
