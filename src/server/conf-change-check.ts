@@ -59,7 +59,7 @@ export function validateConfChange(
 ): EtcdErrorCode | undefined {
   const { members, removed } = membersFromV2(v2);
   const id = cc.nodeId;
-  if (removed.has(id)) return 'MemberNotFound'; // ErrIDRemoved reaches clients as "member not found"
+  if (removed.has(id)) return 'MemberRemoved';
   const existing = members.get(id);
   switch (cc.type) {
     case ConfChangeType.ConfChangeAddNode:

@@ -32,6 +32,7 @@ export type EtcdErrorCode =
   | 'MemberNotEnoughStarted'
   | 'MemberBadURLs'
   | 'MemberNotFound'
+  | 'MemberRemoved' // membership: ID removed (etcd's ErrIDRemoved: "member not found" over gRPC, 410 on /v2/members)
   | 'MemberNotLearner'
   | 'LearnerNotReady'
   | 'TooManyLearners'

@@ -356,11 +356,6 @@ export interface V2Facade {
   v2Index(): number;
   /** Counts etcd's per-request v2 auth lookup in the store stats; false (v2 auth is never enabled). */
   v2AuthProbe(): boolean;
-  /**
-   * Counts the reads of the member lists that etcd's validation of a membership change makes in the v2
-   * store (for a change of an unknown member, answered 404 "No such member").
-   */
-  v2MembershipProbe(): void;
   v2StoreStats(): V2StoreStats;
   v2Header(): V2HeaderInfo;
   v2Members(): V2Member[];

@@ -60,10 +60,6 @@ export class V2Api {
     return this.s.v2.authEnabledProbe();
   }
 
-  v2MembershipProbe(): void {
-    this.s.v2.membershipReadProbe();
-  }
-
   v2StoreStats(): V2StoreStats {
     return this.s.v2.statsJson();
   }

@@ -214,7 +214,6 @@ export class ServerFacade implements EtcdServerFacade {
   v2Watch: EtcdServerFacade['v2Watch'] = (key, opts) => this.v2.v2Watch(key, opts);
   v2Index = (): number => this.v2.v2Index();
   v2AuthProbe = (): boolean => this.v2.v2AuthProbe();
-  v2MembershipProbe = (): void => this.v2.v2MembershipProbe();
   v2StoreStats: EtcdServerFacade['v2StoreStats'] = () => this.v2.v2StoreStats();
   v2Header: EtcdServerFacade['v2Header'] = () => this.v2.v2Header();
   v2Members: EtcdServerFacade['v2Members'] = () => this.v2.v2Members();

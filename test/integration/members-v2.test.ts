@@ -1,5 +1,6 @@
 // /v2/members POST, PUT and DELETE make the same changes as the Cluster service, and answer as etcd
-// 3.4's do (status and body, ids and ports masked) for the same steps on a 3-member cluster.
+// 3.4's do (status and body, ids and ports masked) for the same steps on a 3-member cluster: changes,
+// conflicts (409), unknown ids (404) and a removed member's id (410 on DELETE, 500 on PUT).
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanup } from './harness.js';
 import { startCluster } from './cluster-harness.js';
@@ -24,7 +25,11 @@ async function steps(impl: 'ours' | 'etcd'): Promise<string[]> {
   await note(await fetch(`${base}/${added.id}`, { method: 'PUT', headers: json, body: '{"peerURLs":["http://127.0.0.1:2"]}' }));
   await note(await fetch(`${base}/${added.id}`, { method: 'PUT', headers: json, body: `{"peerURLs":["${ms[1]!.peerUrl}"]}` }));
   await note(await fetch(`${base}/${added.id}`, { method: 'DELETE' }));
-  // not compared yet: a second DELETE, which etcd answers 410 "Member permanently removed: <id>" (ours: 404)
+  // a removed id: DELETE is 410 "Member permanently removed", PUT a plain 500; an unknown id 404 for both
+  await note(await fetch(`${base}/${added.id}`, { method: 'DELETE' }));
+  await note(await fetch(`${base}/${added.id}`, { method: 'PUT', headers: json, body: '{"peerURLs":["http://127.0.0.1:3"]}' }));
+  await note(await fetch(`${base}/abcdef0123456789`, { method: 'DELETE' }));
+  await note(await fetch(`${base}/abcdef0123456789`, { method: 'PUT', headers: json, body: '{"peerURLs":["http://127.0.0.1:3"]}' }));
   const list = await (await fetch(base)).text();
   out.push(String((JSON.parse(list) as { members: unknown[] }).members.length));
   for (const m of ms) await m.kill();

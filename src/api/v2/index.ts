@@ -43,7 +43,7 @@ export interface V2PluginOptions {
 }
 
 export type V2PluginFacade = Pick<EtcdServerFacade,
-  'v2Keys' | 'v2Watch' | 'v2Index' | 'v2AuthProbe' | 'v2MembershipProbe' | 'v2StoreStats' | 'v2Header' | 'v2Members' | 'v2SelfStats' |
+  'v2Keys' | 'v2Watch' | 'v2Index' | 'v2AuthProbe' | 'v2StoreStats' | 'v2Header' | 'v2Members' | 'v2SelfStats' |
   'v2LeaderStats' | 'memberAdd' | 'memberRemove' | 'memberUpdate'>;
 
 export interface V2Api {

@@ -7,7 +7,7 @@
  * Bad input is answered as etcd answers it (400 URL messages, 404 "No such member: <id>", 409
  * "membership: peerURL exists"); a change the server refuses otherwise (strict reconfiguration: not
  * enough started members, unhealthy cluster) is etcd's 500 {"message":"Internal Server Error"}.
- * Not yet as etcd: a removed member's id answers 404, where etcd says 410 "Member permanently removed".
+ * A removed member's id: DELETE 410 "Member permanently removed: <id>", PUT 500, as etcd's.
  * POST, PUT and DELETE make the v2 auth lookup (counted in /v2/stats/store), as etcd's do.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -19,7 +19,7 @@ import { clusterIdHex, methodNotAllowed, sendJson, sendMessage, writeGo } from '
 export { checkUrls } from './member-body.js';
 
 export type MembersFacade = Pick<EtcdServerFacade, 'memberAdd' | 'memberRemove' | 'memberUpdate' | 'v2Members' | 'v2Header' | 'v2AuthProbe' |
-  'v2MembershipProbe' | 'v2SelfStats'>;
+  'v2SelfStats'>;
 
 const strings = (xs: readonly string[]): string => `[${xs.map(goJsonString).join(',')}]`;
 
@@ -40,9 +40,11 @@ function readPeerUrls(request: FastifyRequest): { urls: string[] } | { status: n
   return 'urls' in r ? r : { status: 400, message: r.message };
 }
 
-function memberError(reply: FastifyReply, err: unknown, id?: string): FastifyReply {
+function memberError(reply: FastifyReply, err: unknown, id?: string, method?: string): FastifyReply {
   const code = (err as { code?: unknown } | null)?.code;
   if (code === 'MemberNotFound' && id !== undefined) return sendMessage(reply, 404, `No such member: ${id}`);
+  // etcd's DELETE names a removed id (ErrIDRemoved); its PUT has no case for it: a plain 500
+  if (code === 'MemberRemoved' && method === 'DELETE') return sendMessage(reply, 410, `Member permanently removed: ${id ?? ''}`);
   if (code === 'PeerURLExist') return sendMessage(reply, 409, 'membership: peerURL exists');
   if (code === 'MemberExist') return sendMessage(reply, 409, 'membership: ID exists');
   return sendMessage(reply, 500, 'Internal Server Error');
@@ -75,24 +77,17 @@ async function handleMembers(facade: MembersFacade, request: FastifyRequest, rep
   if (rest === '') return methodNotAllowed(reply);
   const id = parseId(rest);
   if (id === undefined) return sendMessage(reply, 404, `No such member: ${rest}`);
-  const known = facade.v2Members().some((x) => x.id === id);
-  // etcd proposes the change and refuses an unknown member when validating it, which reads the member lists
-  const unknown = (): FastifyReply => {
-    facade.v2MembershipProbe();
-    return sendMessage(reply, 404, `No such member: ${id.toString(16)}`);
-  };
+  // an unknown or removed id is proposed all the same: etcd's validation refuses it when it applies
   if (m === 'DELETE') {
-    if (!known) return unknown();
     try {
       await facade.memberRemove({ ID: id.toString() });
       return writeGo(reply, 204, {}, '');
     } catch (err) {
-      return memberError(reply, err, id.toString(16));
+      return memberError(reply, err, id.toString(16), 'DELETE');
     }
   }
   const body = readPeerUrls(request);
   if ('status' in body) return sendMessage(reply, body.status, body.message);
-  if (!known) return unknown();
   try {
     await facade.memberUpdate({ ID: id.toString(), peerURLs: body.urls });
     return writeGo(reply, 204, {}, '');

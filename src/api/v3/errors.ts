@@ -34,9 +34,11 @@ const TABLE: Record<EtcdErrorCode, readonly [Status, string]> = {
   WatchCanceled: e(S.CANCELLED, 'watch canceled'),
   MemberExist: e(S.FAILED_PRECONDITION, 'member ID already exist'),
   PeerURLExist: e(S.FAILED_PRECONDITION, 'Peer URLs already exists'),
-  MemberNotEnoughStarted: e(S.FAILED_PRECONDITION, 're-configuration failed due to not enough started members'),
+  // etcd's table maps it to rpctypes.ErrMemberNotEnoughStarted, not a gRPC status: it goes out as Unknown
+  MemberNotEnoughStarted: e(S.UNKNOWN, 're-configuration failed due to not enough started members'),
   MemberBadURLs: e(S.INVALID_ARGUMENT, 'given member URLs are invalid'),
   MemberNotFound: e(S.NOT_FOUND, 'member not found'),
+  MemberRemoved: e(S.NOT_FOUND, 'member not found'),
   MemberNotLearner: e(S.FAILED_PRECONDITION, 'can only promote a learner member'),
   LearnerNotReady: e(S.FAILED_PRECONDITION, 'can only promote a learner member which is in sync with leader'),
   TooManyLearners: e(S.FAILED_PRECONDITION, 'too many learner members in cluster'),

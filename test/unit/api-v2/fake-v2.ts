@@ -51,7 +51,6 @@ export function fakeFacade(): { facade: EtcdServerFacade; fake: FakeV2 } {
     v2Watch: (key, opts) => fake.store.watch(key, opts),
     v2Index: () => fake.store.index(),
     v2AuthProbe: () => fake.store.authEnabledProbe(),
-    v2MembershipProbe: () => fake.store.membershipReadProbe(),
     v2StoreStats: () => fake.store.statsJson(),
     v2Header: () => ({ clusterId: CLUSTER_ID, raftIndex: fake.raftIndex, raftTerm: 2 }),
     v2Members: () => [member],
@@ -59,8 +58,15 @@ export function fakeFacade(): { facade: EtcdServerFacade; fake: FakeV2 } {
       leaderStartTimeMs: fake.now - 500, recvAppendRequestCnt: 0, sendAppendRequestCnt: 0 }),
     v2LeaderStats: () => ({ leader: MEMBER_ID, followers: [] }),
     memberAdd: async () => { throw fake.memberAddError ?? Object.assign(new Error('MemberNotEnoughStarted'), { name: 'EtcdError', code: 'MemberNotEnoughStarted' }); },
-    memberRemove: async () => { throw Object.assign(new Error('MemberNotFound'), { name: 'EtcdError', code: 'MemberNotFound' }); },
-    memberUpdate: async () => { throw Object.assign(new Error('MemberNotFound'), { name: 'EtcdError', code: 'MemberNotFound' }); },
+    // the server proposes a change of an unknown member, whose validation reads the member lists and refuses it
+    memberRemove: async () => {
+      fake.store.membershipReadProbe();
+      throw Object.assign(new Error('MemberNotFound'), { name: 'EtcdError', code: 'MemberNotFound' });
+    },
+    memberUpdate: async () => {
+      fake.store.membershipReadProbe();
+      throw Object.assign(new Error('MemberNotFound'), { name: 'EtcdError', code: 'MemberNotFound' });
+    },
     version: () => ({ etcdserver: '3.4.23', etcdcluster: '3.4.0' }),
   };
   return { facade: impl as EtcdServerFacade, fake };
