@@ -26,6 +26,8 @@ export interface ClusterOpts {
   certs?: Certs;
   /** Extra flags for every member. */
   args?: string[];
+  /** Extra flags for one member, by its index in `impls` (after `args`). */
+  memberArgs?: Record<number, string[]>;
   token?: string;
   /** Extra environment for every member. */
   env?: Record<string, string>;
@@ -116,12 +118,12 @@ export async function startCluster(impls: Impl[], opts: ClusterOpts = {}): Promi
     impl, name: `m${i}`, clientUrl: `${scheme}://127.0.0.1:${p[2 * i]}`, peerUrl: `${scheme}://127.0.0.1:${p[2 * i + 1]}`, dataDir: join(dir, `m${i}`),
   }));
   const initialCluster = defs.map((d) => `${d.name}=${d.peerUrl}`).join(',');
-  const members = defs.map((d) => {
+  const members = defs.map((d, i) => {
     const args = [
       '--name', d.name, '--data-dir', d.dataDir, '--listen-client-urls', d.clientUrl, '--advertise-client-urls', d.clientUrl,
       '--listen-peer-urls', d.peerUrl, '--initial-advertise-peer-urls', d.peerUrl, '--initial-cluster', initialCluster,
       '--initial-cluster-state', 'new', '--initial-cluster-token', opts.token ?? 'it-cluster',
-      ...(opts.certs ? tlsFlags(opts.certs) : []), ...(opts.args ?? []),
+      ...(opts.certs ? tlsFlags(opts.certs) : []), ...(opts.args ?? []), ...(opts.memberArgs?.[i] ?? []),
     ];
     return clusterMember(d.impl, { ...d, endpoint: d.clientUrl.replace(/^https?:\/\//, '') }, args, { env: opts.env, certs: opts.certs });
   });
