@@ -19,6 +19,7 @@ import { sdNotify } from '../platform/sd-notify.js';
 import { buildTlsOptions } from '../platform/tls.js';
 import type { ServerConfig } from '../server/config.js';
 import { EtcdServer, SERVER_VERSION } from '../server/server.js';
+import { BootstrapError } from '../server/join-existing.js';
 import { MemberRemovedError } from '../server/errors.js';
 import { MembershipChanges } from '../server/membership-changes.js';
 import { ServerFacade } from '../server/v3-facade.js';
@@ -199,6 +200,11 @@ main(process.argv.slice(2)).then(
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);
       process.exit(err.exitCode);
+    }
+    if (err instanceof BootstrapError) {
+      // etcd's plog.Fatalf: its text alone on the last line, status 1
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
     }
     process.stderr.write(`etcd: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);

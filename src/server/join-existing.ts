@@ -39,7 +39,7 @@ export async function fetchExistingCluster(urls: string[], tls: PeerClientTls | 
   } finally {
     dialer.close();
   }
-  throw new Error('cannot fetch cluster info from peer urls: could not retrieve cluster information from the given URLs');
+  throw new BootstrapError('cannot fetch cluster info from peer urls: could not retrieve cluster information from the given URLs');
 }
 
 /** Go's %+v of a *membership.Member, as etcd's RaftCluster.String() lists them. */
@@ -52,16 +52,44 @@ function goCluster(c: ExistingCluster): string {
   return `{ClusterID:${c.clusterId.toString(16)} Members:[${c.members.map(goMember).join(' ')}] RemovedMemberIDs:[]}`;
 }
 
-const sameUrls = (a: string[], b: string[]): boolean => a.length === b.length && [...a].sort().join(' ') === [...b].sort().join(' ');
+/** A start-up refusal of the join, in etcd's words: printed as the one line the member exits with. */
+export class BootstrapError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BootstrapError';
+  }
+}
 
-/** etcd's ValidateClusterAndAssignIDs: the local members (from --initial-cluster) with the existing ids. */
+const goQuoted = (xs: string[]): string => `[${xs.map((x) => JSON.stringify(x)).join(' ')}]`;
+
+/**
+ * etcd's netutil.URLStringsEqual for URLs that need no name resolution: undefined when they are the
+ * same set, else its error text (the lengths, or the first pair that differs once both are sorted).
+ */
+function urlsDiffer(a: string[], b: string[]): string | undefined {
+  if (a.length !== b.length) return `len(${goQuoted(a)}) != len(${goQuoted(b)})`;
+  const [x, y] = [[...a].sort(), [...b].sort()];
+  const i = x.findIndex((u, k) => u !== y[k]);
+  return i < 0 ? undefined : `resolved urls: ${JSON.stringify(x[i])} != ${JSON.stringify(y[i])}`;
+}
+
+const byId = (a: Member, b: Member): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+/**
+ * etcd's ValidateClusterAndAssignIDs: the local members (from --initial-cluster) with the existing ids.
+ * Both lists are walked in id order (the local ids are those --initial-cluster-token gives), so the
+ * "last resolver error" is the comparison with the local member of the highest id, as etcd's.
+ */
 export function assignExistingIds(local: Member[], existing: ExistingCluster): Member[] {
-  const fail = (why: string): Error => new Error(`error validating peerURLs ${goCluster(existing)}: ${why}`);
+  const fail = (why: string): Error => new BootstrapError(`error validating peerURLs ${goCluster(existing)}: ${why}`);
   if (existing.members.length !== local.length) throw fail('member count is unequal');
-  const out = local.map((m) => ({ ...m }));
-  for (const e of existing.members) {
-    const match = out.find((m) => sameUrls(m.peerURLs, e.peerURLs));
-    if (!match) throw fail(`PeerURLs: no match found for existing member (${e.id.toString(16)}, [${e.peerURLs.join(' ')}]), last resolver error (<nil>)`);
+  const out = local.map((m) => ({ ...m })).sort(byId);
+  for (const e of [...existing.members].sort(byId)) {
+    let last: string | undefined;
+    const match = out.find((m) => (last = urlsDiffer(e.peerURLs, m.peerURLs)) === undefined);
+    if (!match) {
+      throw fail(`PeerURLs: no match found for existing member (${e.id.toString(16)}, [${e.peerURLs.join(' ')}]), last resolver error (${last ?? '<nil>'})`);
+    }
     match.id = e.id;
   }
   return out;

@@ -6,10 +6,9 @@ import { writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanup, daemonCommand, freePort, memberFlags, run, tempDir, type Impl, type Run } from './harness.js';
+import { cleanup, daemonCommand, failureLine, freePort, memberFlags, run, tempDir, type Impl, type Run } from './harness.js';
 
 const RUN_TIMEOUT_MS = 30_000; // hang guard: a daemon that starts instead of failing is killed
-const CAPNSLOG_PREFIX = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ [CE] \| etcdmain: /;
 
 afterAll(cleanup);
 
@@ -18,11 +17,7 @@ function daemon(impl: Impl, args: string[]): Promise<Run> {
   return run(cmd, [...pre, ...args], { timeoutMs: RUN_TIMEOUT_MS });
 }
 
-/** The line that explains the failure: the last non-empty stderr line that is not a JSON or info log. */
-function reason(r: Run): string {
-  const lines = r.stderr.split('\n').filter((l) => l !== '' && !l.startsWith('{') && !/ [IWN] \| |^\[WARNING\]|^raft/.test(l));
-  return lines.at(-1)?.replace(CAPNSLOG_PREFIX, '') ?? '';
-}
+const reason = (r: Run): string => failureLine(r.stderr);
 
 describe('bad configuration: exit code and message, ours vs etcd 3.4.23', () => {
   let dir: string;

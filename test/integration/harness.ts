@@ -331,6 +331,17 @@ export function run(cmd: string, args: string[], opts: CtlOpts = {}): Promise<Ru
   });
 }
 
+const CAPNSLOG_ERROR_PREFIX = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ [CE] \| etcdmain: /;
+
+/**
+ * The line that explains why a daemon exited: the last non-empty line of its output that is not a
+ * JSON or info log, without capnslog's fatal or error prefix (etcd's plog.Fatalf, plog.Errorf).
+ */
+export function failureLine(output: string): string {
+  const lines = output.split('\n').filter((l) => l !== '' && !l.startsWith('{') && !/ [IWN] \| |^\[WARNING\]|^raft/.test(l));
+  return lines.at(-1)?.replace(CAPNSLOG_ERROR_PREFIX, '') ?? '';
+}
+
 /** etcdctl that must succeed; returns stdout. */
 export async function ctlOk(endpoint: string | Member, args: string[], opts: CtlOpts = {}): Promise<string> {
   const r = await etcdctl(endpoint, args, opts);
