@@ -120,8 +120,11 @@ export class MembershipChanges {
     return this.s.cluster.members();
   }
 
-  /** etcd's PromoteMember: at the leader, or forwarded to it over the peer URLs. */
-  async promote(id: bigint): Promise<Member[]> {
+  /**
+   * etcd's PromoteMember: at the leader, or forwarded to it over the peer URLs until it answers, the
+   * request timeout passes or the caller goes away (`signal`: etcd's request context).
+   */
+  async promote(id: bigint, signal?: AbortSignal): Promise<Member[]> {
     try {
       return await this.promoteAtLeader(id);
     } catch (err) {
@@ -129,6 +132,7 @@ export class MembershipChanges {
     }
     const deadline = Date.now() + this.s.cfg.requestTimeoutMs;
     while (Date.now() < deadline) {
+      if (signal?.aborted === true) throw new EtcdError('Canceled');
       const leader = await this.s.waitLeader(deadline);
       const r = await this.s.peers
         .postToMember(leader, `/members/promote/${id.toString()}`, new Uint8Array(0), Math.max(1, deadline - Date.now()))

@@ -108,8 +108,8 @@ export class ServerFacade implements EtcdServerFacade {
   isLearner(): boolean {
     return this.s.cluster.member(this.s.memberId)?.isLearner === true;
   }
-  memberPromote: EtcdServerFacade['memberPromote'] = async (req) => {
-    const members = await this.changes.promote(big(req.ID));
+  memberPromote: EtcdServerFacade['memberPromote'] = async (req, ctx) => {
+    const members = await this.changes.promote(big(req.ID), ctx?.signal);
     return { header: this.clusterHeader(), members: members.map(toPbMember) };
   };
 

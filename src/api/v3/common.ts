@@ -71,6 +71,18 @@ export function abortableCtx(call: AnyCall & { on(ev: 'cancelled', f: () => void
   return token === undefined ? { signal: ac.signal } : { token, signal: ac.signal };
 }
 
+type Cancellable = { metadata: grpc.Metadata; on(ev: 'cancelled', f: () => void): unknown };
+
+/** A unary handler whose facade call may block: passes an AbortSignal that fires when the client goes away. */
+export function blocking<Req, Res>(fn: (req: Req, ctx: CallContext) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
+  return (call, callback) => {
+    fn(call.request, abortableCtx(call as unknown as Cancellable)).then(
+      (res) => callback(null, res),
+      (err: unknown) => callback(toGrpcError(err)),
+    );
+  };
+}
+
 /** A request check: returns an error code to refuse the request before it reaches the facade. */
 export type Check<Req> = (req: Req) => EtcdErrorCode | undefined;
 

@@ -10,20 +10,9 @@ import type { ElectionHandlers } from '../../pb/v3electionpb/Election.js';
 import type { HealthHandlers } from '../../pb/grpc/health/v1/Health.js';
 import type { HealthCheckRequest__Output } from '../../pb/grpc/health/v1/HealthCheckRequest.js';
 import type { HealthCheckResponse } from '../../pb/grpc/health/v1/HealthCheckResponse.js';
-import { abortableCtx, ctxOf } from './common.js';
+import { abortableCtx, blocking, ctxOf } from './common.js';
 import { toGrpcError } from './errors.js';
 
-type Cancellable = { metadata: grpc.Metadata; on(ev: 'cancelled', f: () => void): unknown };
-
-/** A unary handler whose facade call may block: passes an AbortSignal. */
-function blocking<Req, Res>(fn: (req: Req, ctx: CallContext) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
-  return (call, callback) => {
-    fn(call.request, abortableCtx(call as unknown as Cancellable)).then(
-      (res) => callback(null, res),
-      (err: unknown) => callback(toGrpcError(err)),
-    );
-  };
-}
 
 function plain<Req, Res>(fn: (req: Req, ctx?: CallContext) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {

@@ -6,7 +6,7 @@ import type { MaintenanceHandlers } from '../../pb/etcdserverpb/Maintenance.js';
 import type { ClusterHandlers } from '../../pb/etcdserverpb/Cluster.js';
 import type { SnapshotRequest__Output } from '../../pb/etcdserverpb/SnapshotRequest.js';
 import type { SnapshotResponse } from '../../pb/etcdserverpb/SnapshotResponse.js';
-import { abortableCtx, sizeGuard, unary } from './common.js';
+import { abortableCtx, blocking, sizeGuard, unary } from './common.js';
 import { toGrpcError } from './errors.js';
 import { checkPeerURLs } from './validate.js';
 
@@ -79,6 +79,7 @@ export function clusterHandlers(facade: EtcdServerFacade): ClusterHandlers {
       (r) => checkPeerURLs(r.peerURLs),
     ),
     MemberList: unary((r, ctx) => facade.memberList(r, ctx)),
-    MemberPromote: unary((r, ctx) => facade.memberPromote(r, ctx)),
+    // a follower forwards it to the leader until it is answered or the client gives up, as etcd's
+    MemberPromote: blocking((r, ctx) => facade.memberPromote(r, ctx)),
   };
 }
