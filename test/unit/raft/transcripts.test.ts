@@ -88,6 +88,21 @@ describe('transcripts', () => {
     expect(l.prs.progress.get(3n)!.stateName()).toBe('StateReplicate');
   });
 
+  it('a learner is never asked for a vote, and outlives its leader without campaigning', () => {
+    const nw = new Network(3, { learners: [3] });
+    nw.campaign(1);
+    expect(nw.take().filter((m) => m.startsWith('n1 -> n3'))).toEqual([
+      'n1 -> n3 MsgApp term=1 index=0 logTerm=0 entries=[1..1] commit=0', // appends only: no MsgPreVote, no MsgVote
+      'n1 -> n3 MsgApp term=1 index=1 logTerm=1 entries=[] commit=1',
+    ]);
+    nw.isolate(1);
+    nw.tick(3, 100); // far past its election timeout: a learner does not campaign
+    expect(nw.take()).toEqual([]);
+    expect([nw.get(3).state, nw.get(3).term]).toEqual([StateType.StateFollower, 1]);
+    nw.tick(2, 100); // the voter left campaigns; the learner is not one of the voters it asks
+    expect(nw.take().filter((m) => /Vote/.test(m) && m.includes('n3'))).toEqual([]);
+  });
+
   it('learner promotion', () => {
     const nw = new Network(3, { learners: [3] });
     nw.campaign(1);
