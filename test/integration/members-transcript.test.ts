@@ -3,13 +3,14 @@
 // masked and member lists put in one order (ids differ between the runs, and etcd lists by id): add
 // (voter and --learner), list (plain, json, table), promote (an unstarted learner, a voter, an unknown
 // id), update, remove, and the refusals (member not found, Peer URLs already exists, too many
-// learners, not enough started members, unhealthy cluster). m2 runs --strict-reconfig-check=false so
+// learners, not enough started members, unhealthy cluster), move-leader to a learner, and what a running
+// learner serves and refuses until it is promoted. m2 runs --strict-reconfig-check=false so
 // the cluster can be given more unstarted voters than m0's strict checks allow.
 import { afterAll, describe, expect, it } from 'vitest';
-import { cleanup, etcdctl, freePort } from './harness.js';
+import { cleanup, ctlOk, etcdctl, freePort, type Impl } from './harness.js';
 import { leaderOf, startCluster, type ClusterMember } from './cluster-harness.js';
 import { lineDiff } from './mask.js';
-import { memberIdOf, sleep } from './members-harness.js';
+import { initialClusterOf, memberIdOf, planJoiner, sleep, startJoiner } from './members-harness.js';
 
 afterAll(cleanup);
 
@@ -40,7 +41,9 @@ async function step(r: Run, at: number | 'leader' | 'follower', args: string[]):
 
 /** Learns the id of the member with this peer URL, so it is masked by name. */
 async function learnId(r: Run, name: string, peerUrl: string): Promise<string> {
-  const id = await memberIdOf(r.ms[0]!.endpoint, peerUrl);
+  const id = await memberIdOf(r.ms[0]!.endpoint, peerUrl).catch((err: unknown) => {
+    throw new Error(`${String(err)}; the transcript so far:\n${r.lines.join('\n')}`);
+  });
   r.ids.set(id, `<ID-${name}>`);
   return id;
 }
@@ -51,7 +54,8 @@ function maskIds(text: string, ids: Map<string, string>): string {
     t = t.replace(new RegExp(` *\\b${hex}\\b`, 'g'), (m) => (m.startsWith(' ') ? ` ${tag}` : tag));
     t = t.split(BigInt(`0x${hex}`).toString()).join(tag);
   }
-  return t.replace(/ *\b[0-9a-f]{16}\b|\b[0-9a-f]{12,15}\b/g, (m) => (m.startsWith(' ') ? ' <ID>' : '<ID>')).replace(/\b\d{12,}\b/g, '<ID>');
+  // etcdctl pads ids to 16 columns (%16x): one leading zero is one more space
+  return t.replace(/ *\b[0-9a-f]{12,16}\b/g, (m) => (m.startsWith(' ') ? ' <ID>' : '<ID>')).replace(/\b\d{12,}\b/g, '<ID>');
 }
 
 /** Member lists in one order: plain lines sorted, table rows sorted, json members sorted. */
@@ -87,6 +91,28 @@ function mask(r: Run): string {
     .join('\n');
 }
 
+/**
+ * A learner that runs: what it serves and refuses (linearizable reads, writes, the member list), that
+ * leadership cannot move to it, and its promotion once it has caught up. It joins r.ms as index 3.
+ */
+async function startedLearner(r: Run, impl: Impl): Promise<void> {
+  const j = await planJoiner('l4');
+  await step(r, 0, ['member', 'add', 'l4', '--learner', `--peer-urls=${j.peerUrl}`]);
+  const id = await learnId(r, 'l4', j.peerUrl);
+  const learner = await startJoiner(impl, j, initialClusterOf([...r.ms, j]));
+  r.ms.push(learner);
+  await ctlOk(r.ms[0]!.endpoint, ['put', 'k', 'v']);
+  for (let i = 0; i < 100 && (await etcdctl(learner.endpoint, ['get', 'k', '--consistency=s'])).stdout !== 'k\nv\n'; i++) await sleep(200);
+  await step(r, 3, ['get', 'k']);
+  await step(r, 3, ['get', 'k', '--consistency=s']);
+  await step(r, 3, ['put', 'k', 'v2']);
+  await step(r, 3, ['member', 'list']);
+  await step(r, 'leader', ['move-leader', id]);
+  for (let i = 0; i < 50 && (await etcdctl(r.ms[0]!.endpoint, ['member', 'promote', id])).code !== 0; i++) await sleep(200);
+  await step(r, 3, ['get', 'k']);
+  await step(r, 0, ['member', 'list']);
+}
+
 async function transcript(impl: 'ours' | 'etcd'): Promise<string> {
   const ms = await startCluster([impl, impl, impl], { memberArgs: { 2: ['--strict-reconfig-check=false'] } });
   const r: Run = { ms, planned: new Map(), ids: new Map(), lines: [] };
@@ -100,6 +126,9 @@ async function transcript(impl: 'ours' | 'etcd'): Promise<string> {
   await step(r, 0, ['member', 'add', 'l1', '--learner', `--peer-urls=${url('l1')}`]);
   await learnId(r, 'l1', url('l1'));
   await step(r, 1, ['member', 'add', 'l2', '--learner', `--peer-urls=${url('l2')}`]);
+  await step(r, 'leader', ['move-leader', id('l1')]);
+  await step(r, 'leader', ['move-leader', UNKNOWN_ID]);
+  await step(r, 'follower', ['move-leader', id('m0')]);
   for (const w of [[], ['-w', 'json'], ['-w', 'table']]) await step(r, 1, ['member', 'list', ...w]);
   await step(r, 0, ['member', 'promote', id('l1')]);
   await step(r, 1, ['member', 'promote', id('l1')]);
@@ -132,6 +161,7 @@ async function transcript(impl: 'ours' | 'etcd'): Promise<string> {
   await step(r, 0, ['member', 'remove', id('v1')]);
   await step(r, 1, ['member', 'remove', id('v2')]);
   for (const w of [[], ['-w', 'json']]) await step(r, 2, ['member', 'list', ...w]);
+  await startedLearner(r, impl);
   for (const m of ms) await m.kill();
   return mask(r);
 }
