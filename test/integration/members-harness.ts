@@ -17,18 +17,18 @@ export async function planJoiner(name: string, scheme: 'http' | 'https' = 'http'
 }
 
 /**
- * Starts a planned member with --initial-cluster-state existing (over mutual TLS with certs); waits
- * for health unless told not to.
+ * Starts a planned member with --initial-cluster-state existing (over mutual TLS with certs, with
+ * more environment with env); waits for health unless told not to.
  */
 export async function startJoiner(
-  impl: Impl, j: Joiner, initialCluster: string, opts: { wait?: boolean; args?: string[]; certs?: Certs } = {},
+  impl: Impl, j: Joiner, initialCluster: string, opts: { wait?: boolean; args?: string[]; certs?: Certs; env?: Record<string, string> } = {},
 ): Promise<ClusterMember> {
   const args = [
     '--name', j.name, '--data-dir', j.dataDir, '--listen-client-urls', j.clientUrl, '--advertise-client-urls', j.clientUrl,
     '--listen-peer-urls', j.peerUrl, '--initial-advertise-peer-urls', j.peerUrl, '--initial-cluster', initialCluster,
     '--initial-cluster-state', 'existing', ...(opts.certs ? tlsFlags(opts.certs) : []), ...(opts.args ?? []),
   ];
-  const m = clusterMember(impl, j, args, { certs: opts.certs });
+  const m = clusterMember(impl, j, args, { certs: opts.certs, env: opts.env });
   if (opts.wait !== false) await waitHealthy([m], opts.certs);
   return m;
 }
