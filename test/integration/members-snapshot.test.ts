@@ -4,13 +4,14 @@
 // ends with the same keys and hashkv as the others; added as a learner, the same, then promoted.
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanup, ctlOk, etcdctl } from './harness.js';
-import { leaderOf, startCluster, type ClusterMember } from './cluster-harness.js';
+import { leaderOf, startCluster, waitHealthy, type ClusterMember } from './cluster-harness.js';
 import { hashes, initialClusterOf, memberIdOf, planJoiner, sleep, startJoiner } from './members-harness.js';
 
 afterAll(cleanup);
 
 const ARGS = ['--snapshot-count', '100'];
 const ENV = { ETCD_TS_SNAPSHOT_CATCHUP_ENTRIES: '20' };
+const JOIN_TIMEOUT_MS = 90_000; // start, join and install on a loaded machine
 
 async function putMany(m: ClusterMember, prefix: string, n: number): Promise<void> {
   let next = 0;
@@ -47,7 +48,8 @@ describe('a member added after the leader compacted its log', () => {
 
     const j = await planJoiner('m3');
     await ctlOk(ms[0]!.endpoint, ['member', 'add', 'm3', `--peer-urls=${j.peerUrl}`]);
-    const voter = await startJoiner('ours', j, initialClusterOf([...ms, j]), { args: ARGS, env: ENV });
+    const voter = await startJoiner('ours', j, initialClusterOf([...ms, j]), { args: ARGS, env: ENV, wait: false });
+    await waitHealthy([voter], undefined, JOIN_TIMEOUT_MS);
     await eventually(async () => (await ctlOk(voter.endpoint, ['get', 'k299', '--consistency=s'])) === 'k299\nv299\n', 'k299 on the new voter');
     expect(voter.logs()).toContain('"msg":"applied snapshot"');
     expect(snapshotsSent(ms)).toBeGreaterThanOrEqual(1);
@@ -59,7 +61,8 @@ describe('a member added after the leader compacted its log', () => {
     await sleep(5500);
     const l = await planJoiner('m4');
     await ctlOk(ms[1]!.endpoint, ['member', 'add', 'm4', '--learner', `--peer-urls=${l.peerUrl}`]);
-    const learner = await startJoiner('ours', l, initialClusterOf([...all, l]), { args: ARGS, env: ENV });
+    const learner = await startJoiner('ours', l, initialClusterOf([...all, l]), { args: ARGS, env: ENV, wait: false });
+    await waitHealthy([learner], undefined, JOIN_TIMEOUT_MS);
     await eventually(async () => (await ctlOk(learner.endpoint, ['get', 'more199', '--consistency=s'])) === 'more199\nv199\n', 'more199 on the learner');
     expect(learner.logs()).toContain('"msg":"applied snapshot"');
     const id = await memberIdOf(ms[0]!.endpoint, l.peerUrl);
@@ -67,5 +70,5 @@ describe('a member added after the leader compacted its log', () => {
     await ctlOk(learner.endpoint, ['put', 'from-learner', 'y']);
     await eventually(async () => new Set(await hashes([...all, learner].map((m) => m.endpoint))).size === 1, 'equal hashkv with the promoted learner');
     for (const m of [...all, learner]) await m.kill();
-  }, 150_000);
+  }, 240_000);
 });
