@@ -47,6 +47,12 @@ async function step(r: Run, at: number | 'leader' | 'follower', args: string[], 
   r.lines.push(`$ [${tag}] etcdctl ${args.join(' ')}`, res.stdout, `[stderr] ${stderr}`, `[exit ${res.code}]`);
 }
 
+/** An HTTP request to member `at`'s client URL: status and body. */
+async function httpStep(r: Run, at: number, method: string, path: string, body?: string): Promise<void> {
+  const res = await fetch(`${r.ms[at]!.clientUrl}${path}`, { method, body, signal: AbortSignal.timeout(20_000) });
+  r.lines.push(`$ [m${at}] ${method} ${path} ${body ?? ''}`, `${res.status} ${await res.text()}`);
+}
+
 /** Learns the id of the member with this peer URL, so it is masked by name. */
 async function learnId(r: Run, name: string, peerUrl: string): Promise<string> {
   const id = await memberIdOf(r.ms[0]!.endpoint, peerUrl).catch((err: unknown) => {
@@ -115,6 +121,10 @@ async function startedLearner(r: Run, impl: Impl): Promise<void> {
   await step(r, 3, ['get', 'k', '--consistency=s']);
   await step(r, 3, ['put', 'k', 'v2']);
   await step(r, 3, ['member', 'list']);
+  const key = Buffer.from('k').toString('base64');
+  await httpStep(r, 3, 'POST', '/v3/kv/range', `{"key":"${key}"}`);
+  await httpStep(r, 3, 'POST', '/v3/kv/range', `{"key":"${key}","serializable":true}`);
+  await httpStep(r, 3, 'POST', '/v3/kv/put', `{"key":"${key}","value":"${key}"}`);
   await step(r, 'leader', ['move-leader', id]);
   for (let i = 0; i < 50 && (await etcdctl(r.ms[0]!.endpoint, ['member', 'promote', id])).code !== 0; i++) await sleep(200);
   await step(r, 3, ['get', 'k']);

@@ -8,6 +8,7 @@ import type { PackageDefinition } from '@grpc/proto-loader';
 import type { CallContext, EtcdServerFacade } from '../../server/facade.js';
 import { countRpcHandled, countRpcStarted, type EtcdMetrics } from '../../pkg/metrics.js';
 import { errorInfo, toErrorInfo } from '../v3/errors.js';
+import { supportedForLearner } from '../v3/learner.js';
 import { UNARY_ROUTES, type GatewayLimits, type UnaryRoute } from './gateway-routes.js';
 import { readBody, sendError, StreamWriter } from './gateway-io.js';
 import { sizeRefusal } from './gateway-size.js';
@@ -108,7 +109,9 @@ async function unary(route: UnaryRoute, o: GatewayOptions, request: FastifyReque
   if (o.metrics) countRpcStarted(o.metrics, 'unary', route.service, route.method);
   let resp: object;
   try {
-    const code = route.check?.(req as never, o.limits) ?? (refusal ? refusal.code : undefined);
+    // etcd's gateway calls its own gRPC server: the learner interceptor refuses before any check
+    const learner = o.facade.isLearner?.() === true && !supportedForLearner(route.service.split('.').pop()!, route.method, req);
+    const code = learner ? 'NotSupportedForLearner' : route.check?.(req as never, o.limits) ?? (refusal ? refusal.code : undefined);
     if (code !== undefined) throw Object.assign(new Error(code), { name: 'EtcdError', code });
     resp = await route.call(o.facade, req as never, route.blocking ? abortableContext(request, reply) : callContext(request));
   } catch (err) {

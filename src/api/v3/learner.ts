@@ -1,7 +1,8 @@
 /*
  * A learner serves only what etcd 3.4's interceptors let it (isRPCSupportedForLearner): Status and
  * serializable Range among unary calls, no stream at all; everything else is refused with
- * "etcdserver: rpc not supported for learner" before the handler runs.
+ * "etcdserver: rpc not supported for learner" before the handler runs. The JSON gateway, which etcd
+ * serves through the same gRPC server, asks supportedForLearner too.
  */
 import type * as grpc from '@grpc/grpc-js';
 import { grpcErrorOf } from './errors.js';
@@ -9,7 +10,8 @@ import { grpcErrorOf } from './errors.js';
 type AnyMethod = grpc.MethodDefinition<object, object>;
 type Call = { request?: object; emit(e: 'error', err: unknown): boolean };
 
-function supported(service: string, method: string, req: object | undefined): boolean {
+/** etcd's isRPCSupportedForLearner for a unary call (`service` without its package). */
+export function supportedForLearner(service: string, method: string, req: object | undefined): boolean {
   if (service === 'Maintenance' && method === 'Status') return true;
   return service === 'KV' && method === 'Range' && (req as { serializable?: boolean } | undefined)?.serializable === true;
 }
@@ -27,7 +29,7 @@ export function learnerGate(
     if (h === undefined) continue;
     const unaryCall = !md.requestStream && !md.responseStream;
     out[method] = ((call: Call, cb?: (err: unknown) => void) => {
-      if (!isLearner() || (unaryCall && supported(service, method, call.request))) return h(call, cb);
+      if (!isLearner() || (unaryCall && supportedForLearner(service, method, call.request))) return h(call, cb);
       const err = grpcErrorOf('NotSupportedForLearner');
       if (cb !== undefined) cb(err);
       else call.emit('error', err);
