@@ -113,7 +113,7 @@ async function startedLearner(r: Run, impl: Impl): Promise<void> {
   const j = await planJoiner('l4');
   await step(r, 0, ['member', 'add', 'l4', '--learner', `--peer-urls=${j.peerUrl}`]);
   const id = await learnId(r, 'l4', j.peerUrl);
-  const learner = await startJoiner(impl, j, initialClusterOf([...r.ms, j]));
+  const learner = await startJoiner(impl, j, initialClusterOf([...r.ms, j]), { args: ['--enable-v2'] });
   r.ms.push(learner);
   await ctlOk(r.ms[0]!.endpoint, ['put', 'k', 'v']);
   for (let i = 0; i < 100 && (await etcdctl(learner.endpoint, ['get', 'k', '--consistency=s'])).stdout !== 'k\nv\n'; i++) await sleep(200);
@@ -125,6 +125,9 @@ async function startedLearner(r: Run, impl: Impl): Promise<void> {
   await httpStep(r, 3, 'POST', '/v3/kv/range', `{"key":"${key}"}`);
   await httpStep(r, 3, 'POST', '/v3/kv/range', `{"key":"${key}","serializable":true}`);
   await httpStep(r, 3, 'POST', '/v3/kv/put', `{"key":"${key}","value":"${key}"}`);
+  await httpStep(r, 3, 'PUT', '/v2/keys/v2k?value=1');
+  await httpStep(r, 3, 'GET', '/v2/keys/v2k?quorum=true');
+  await httpStep(r, 3, 'GET', '/v2/keys/v2k');
   await step(r, 'leader', ['move-leader', id]);
   for (let i = 0; i < 50 && (await etcdctl(r.ms[0]!.endpoint, ['member', 'promote', id])).code !== 0; i++) await sleep(200);
   await step(r, 3, ['get', 'k']);
