@@ -4,7 +4,7 @@
 // added (member count is unequal), one started with other peer URLs than were added (no match
 // found), none of the peers reachable; a joiner whose --initial-cluster-token differs joins all the
 // same (the cluster id comes from the peers); and once its data dir exists, the bootstrap flags are
-// ignored on a restart.
+// ignored on a restart; a data dir made by another cluster makes the member that cluster's.
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanup, ctlOk, failureLine, freePort, tempDir, type Impl } from './harness.js';
 import { clusterMember, startCluster, waitHealthy, type ClusterMember } from './cluster-harness.js';
@@ -85,7 +85,39 @@ async function scenarios(impl: Impl): Promise<string[]> {
   const again = await restartWith(impl, fresh, bogus);
   out.push(`restart with other bootstrap flags: ${(await ctlOk(again.endpoint, ['get', 'k', '--consistency=s'])).trim().replace('\n', '=')}`);
   out.push(`members after: ${(await ctlOk(again.endpoint, ['member', 'list'])).trim().split('\n').length}`);
-  for (const m of [...ms, again]) await m.kill();
+  await again.kill();
+  out.push(...(await otherClustersDataDir(impl, ms, fresh)));
+  for (const m of ms) await m.kill();
+  return out;
+}
+
+const clusterIdAt = async (endpoint: string): Promise<string> =>
+  /"cluster_id":(\d+)/.exec(await ctlOk(endpoint, ['endpoint', 'status', '-w', 'json']))![1]!;
+
+/**
+ * j2's place (name, URLs) started with the data dir of another cluster, a one-member cluster made
+ * there first: it is that cluster's member, whatever the flags say, and the cluster it was added to
+ * still lists it as its own.
+ */
+async function otherClustersDataDir(impl: Impl, ms: ClusterMember[], j2: Joiner): Promise<string[]> {
+  const dataDir = `${await tempDir('it-other-')}/j2`;
+  const flags = (initialCluster: string, token: string): string[] => [
+    '--name', 'j2', '--data-dir', dataDir, '--listen-client-urls', j2.clientUrl, '--advertise-client-urls', j2.clientUrl,
+    '--listen-peer-urls', j2.peerUrl, '--initial-advertise-peer-urls', j2.peerUrl, '--initial-cluster', initialCluster,
+    '--initial-cluster-state', 'new', '--initial-cluster-token', token,
+  ];
+  const other = await restartWith(impl, { ...j2, dataDir }, flags(`j2=${j2.peerUrl}`, 'other-cluster'));
+  await ctlOk(other.endpoint, ['put', 'only-there', '1']);
+  await other.kill();
+  const m = await restartWith(impl, { ...j2, dataDir }, [...flags(initialClusterOf([...ms, j2]), 'it-cluster').slice(0, -4), '--initial-cluster-state', 'existing']);
+  await ctlOk(ms[0]!.endpoint, ['put', 'k2', 'v2']);
+  const out = [
+    `other cluster's data dir: same cluster id ${(await clusterIdAt(m.endpoint)) === (await clusterIdAt(ms[0]!.endpoint))}`,
+    `its members: ${(await ctlOk(m.endpoint, ['member', 'list'])).trim().split('\n').length}`,
+    `its keys: ${(await ctlOk(m.endpoint, ['get', '', '--prefix', '--keys-only', '--consistency=s'])).trim()}`,
+    `the cluster still lists it: ${(await ctlOk(ms[0]!.endpoint, ['member', 'list'])).includes(`, j2, ${j2.peerUrl}, `)}`,
+  ];
+  await m.kill();
   return out;
 }
 
@@ -98,6 +130,9 @@ async function restartWith(impl: Impl, j: Joiner, args: string[]): Promise<Clust
 describe('--initial-cluster-state existing', () => {
   it('refuses, joins and restarts as etcd 3.4 does', async () => {
     const etcd = await scenarios('etcd');
+    expect(etcd.slice(-4)).toEqual([
+      'other cluster\'s data dir: same cluster id false', 'its members: 1', 'its keys: only-there', 'the cluster still lists it: true',
+    ]);
     const ours = await scenarios('ours');
     expect(ours).toEqual(etcd);
   }, 180_000);
