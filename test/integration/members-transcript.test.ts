@@ -47,10 +47,17 @@ async function step(r: Run, at: number | 'leader' | 'follower', args: string[], 
   r.lines.push(`$ [${tag}] etcdctl ${args.join(' ')}`, res.stdout, `[stderr] ${stderr}`, `[exit ${res.code}]`);
 }
 
-/** An HTTP request to member `at`'s client URL: status and body. */
-async function httpStep(r: Run, at: number, method: string, path: string, body?: string): Promise<void> {
-  const res = await fetch(`${r.ms[at]!.clientUrl}${path}`, { method, body, signal: AbortSignal.timeout(20_000) });
-  r.lines.push(`$ [m${at}] ${method} ${path} ${body ?? ''}`, `${res.status} ${await res.text()}`);
+/** An HTTP request to member `at`'s client URL: status and body (what came within `timeoutMs`, for a stream). */
+async function httpStep(r: Run, at: number, method: string, path: string, body?: string, timeoutMs = 20_000): Promise<void> {
+  let answer = '';
+  try {
+    const res = await fetch(`${r.ms[at]!.clientUrl}${path}`, { method, body, signal: AbortSignal.timeout(timeoutMs) });
+    answer = `${res.status} `;
+    for await (const chunk of res.body ?? []) answer += Buffer.from(chunk as Uint8Array).toString();
+  } catch {
+    answer += `[still open after ${timeoutMs} ms]`;
+  }
+  r.lines.push(`$ [m${at}] ${method} ${path} ${body ?? ''}`, answer);
 }
 
 /** Learns the id of the member with this peer URL, so it is masked by name. */
@@ -128,6 +135,7 @@ async function startedLearner(r: Run, impl: Impl): Promise<void> {
   await httpStep(r, 3, 'PUT', '/v2/keys/v2k?value=1');
   await httpStep(r, 3, 'GET', '/v2/keys/v2k?quorum=true');
   await httpStep(r, 3, 'GET', '/v2/keys/v2k');
+  await httpStep(r, 3, 'POST', '/v3/watch', `{"create_request":{"key":"${key}"}}`, 3000);
   await step(r, 'leader', ['move-leader', id]);
   for (let i = 0; i < 50 && (await etcdctl(r.ms[0]!.endpoint, ['member', 'promote', id])).code !== 0; i++) await sleep(200);
   await step(r, 3, ['get', 'k']);

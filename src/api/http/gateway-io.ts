@@ -84,6 +84,18 @@ export class StreamWriter {
     this.ended = true;
   }
 
+  /**
+   * The stream's first receive failed (grpc-gateway's handleForwardResponseStreamError before any
+   * message): the stream head with the error's HTTP status, then the error chunk alone.
+   */
+  refuse(grpcCode: number, message: string, httpStatus = httpStatusOf(grpcCode)): void {
+    if (this.closed) return;
+    this.head(httpStatus);
+    const error = { grpc_code: grpcCode, http_code: httpStatus, message, http_status: statusText(httpStatus) };
+    this.res.end(JSON.stringify({ error }));
+    this.ended = true;
+  }
+
   end(): void {
     if (this.closed) return;
     this.head(200);

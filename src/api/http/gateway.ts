@@ -81,9 +81,18 @@ export async function gatewayPlugin(app: FastifyInstance, opts: GatewayOptions):
     app.post(route.path, (req, reply) => unary(route, opts, req, reply));
     app.route({ method: [...OTHER_METHODS], url: route.path, handler: notAllowed });
   }
-  app.post('/watch', (req, reply) => watch(opts, req, streamWriter(reply)));
-  app.post('/lease/keepalive', (req, reply) => keepAlive(opts, req, streamWriter(reply)));
-  app.post('/maintenance/snapshot', (req, reply) => snapshot(opts, req, streamWriter(reply)));
+  // a learner serves no stream: etcd's interceptor refuses it, and its gateway relays the first receive's error
+  const gated = (serve: (o: GatewayOptions, req: FastifyRequest, w: StreamWriter) => Promise<void>) =>
+    (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+      const w = streamWriter(reply);
+      if (opts.facade.isLearner?.() !== true) return serve(opts, req, w);
+      const info = errorInfo('NotSupportedForLearner');
+      w.refuse(info.grpcCode, info.message, info.httpStatus);
+      return Promise.resolve();
+    };
+  app.post('/watch', gated(watch));
+  app.post('/lease/keepalive', gated(keepAlive));
+  app.post('/maintenance/snapshot', gated(snapshot));
   for (const path of ['/watch', '/lease/keepalive', '/maintenance/snapshot']) app.route({ method: [...OTHER_METHODS], url: path, handler: notAllowed });
 }
 
