@@ -41,7 +41,9 @@ async function step(r: Run, at: number | 'leader' | 'follower', args: string[], 
   const tag = typeof at === 'number' ? `m${at}` : at;
   let stderr = typeof at === 'number' ? res.stderr : res.stderr.split(m.endpoint).join(`127.0.0.1:<C-${tag}>`);
   if (raceTimeout) {
+    // grpc-js, whose own deadline may answer first, says "Deadline exceeded" where grpc-go's client says "context deadline exceeded"
     stderr = stderr.replace('code = Unavailable desc = etcdserver: request timed out', 'code = DeadlineExceeded desc = context deadline exceeded')
+      .replace('code = DeadlineExceeded desc = Deadline exceeded', 'code = DeadlineExceeded desc = context deadline exceeded')
       .replace('Error: etcdserver: request timed out', 'Error: context deadline exceeded');
   }
   r.lines.push(`$ [${tag}] etcdctl ${args.join(' ')}`, res.stdout, `[stderr] ${stderr}`, `[exit ${res.code}]`);
