@@ -102,19 +102,23 @@ else
     run ln -s "$SRC/bin/etcd" "$ROOT/usr/local/bin/etcd"
 fi
 
+# install_shipped SRC DST MODE: install a shipped file unless DST exists (then say whether it differs)
+install_shipped() {
+    if [ -e "$2" ]; then
+        if cmp -s "$2" "$1"; then say "$2 is up to date"; else say "$2 exists and differs: kept (the shipped one is $1)"; fi
+    else
+        run mkdir -p "$(dirname "$2")"
+        run install -m "$3" "$1" "$2"
+    fi
+}
+
 # The service: systemd's where it runs (under --root: wherever systemctl exists), else SysV
 use_systemd=
 if [ -z "$FORCE_SYSV" ] && command -v systemctl >/dev/null 2>&1; then
     if [ -n "$ROOT" ] || [ -d /run/systemd/system ]; then use_systemd=1; fi
 fi
 if [ -n "$use_systemd" ]; then
-    unit="$ROOT/etc/systemd/system/etcd.service"
-    if [ -e "$unit" ]; then
-        if cmp -s "$unit" "$SRC/systemd/etcd.service"; then say "$unit is up to date"; else say "$unit exists and differs: kept (the shipped one is $SRC/systemd/etcd.service)"; fi
-    else
-        run mkdir -p "$ROOT/etc/systemd/system"
-        run install -m 0644 "$SRC/systemd/etcd.service" "$unit"
-    fi
+    install_shipped "$SRC/systemd/etcd.service" "$ROOT/etc/systemd/system/etcd.service" 0644
     if [ -n "$ROOT" ]; then
         run systemctl --root="$ROOT" enable etcd.service
     else
@@ -124,12 +128,7 @@ if [ -n "$use_systemd" ]; then
     say "done: start it with systemctl start etcd"
 else
     script="$ROOT/etc/init.d/etcd"
-    if [ -e "$script" ]; then
-        if cmp -s "$script" "$SRC/init.d/etcd"; then say "$script is up to date"; else say "$script exists and differs: kept (the shipped one is $SRC/init.d/etcd)"; fi
-    else
-        run mkdir -p "$ROOT/etc/init.d"
-        run install -m 0755 "$SRC/init.d/etcd" "$script"
-    fi
+    install_shipped "$SRC/init.d/etcd" "$script" 0755
     if [ -n "$ROOT" ]; then
         say "not enabling the SysV script under --root (chkconfig and update-rc.d act on /)"
     elif command -v chkconfig >/dev/null 2>&1; then
