@@ -64,6 +64,8 @@ export function toServerConfig(c: Config, logger: Logger, peerClientTls?: PeerCl
     autoCompactionRetention: c.autoCompactionRetention,
     backendBatchIntervalMs: c.backendBatchIntervalMs,
     backendBatchLimit: c.backendBatchLimit,
+    bcryptCost: c.bcryptCost,
+    authTokenTtlSec: c.authTokenTtlSec,
     logger,
     peerClientTls,
   };

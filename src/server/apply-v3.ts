@@ -7,6 +7,7 @@
  * Wrapped as etcd wraps its applier: a NOSPACE alarm (or a request that would pass the quota) makes
  * writes fail with NoSpace; deletes, compactions and revokes still apply (they free space).
  */
+import type { KeyPermission } from '../auth/index.js';
 import type { Backend } from '../backend/index.js';
 import type { Logger } from '../pkg/logger.js';
 import type { Lessor } from '../lease/index.js';
@@ -26,7 +27,16 @@ export type V3Result =
   | { kind: 'leaseGrant'; id: bigint; ttl: number }
   | { kind: 'leaseRevoke'; revision: number }
   | { kind: 'alarm'; alarms: Array<{ memberId: bigint; alarm: AlarmType }> }
+  | AuthResult
   | { kind: 'none' };
+
+/** What an applied auth request answers (the facade builds the response from it). */
+export interface AuthResult {
+  kind: 'auth';
+  token?: string;
+  names?: string[];
+  perms?: KeyPermission[];
+}
 
 export interface V3ApplierDeps {
   kv: KvStore;

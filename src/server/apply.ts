@@ -17,10 +17,10 @@ import {
   mirrorClusterVersion, mirrorMemberAdd, mirrorMemberAttributes, mirrorMemberRaftAttributes, mirrorMemberRemove, type V2Store,
 } from '../v2store/index.js';
 import { applyV2, type V2Outcome } from './apply-v2.js';
-import type { V3Applier, V3Result } from './apply-v3.js';
+import type { V3Result } from './apply-v3.js';
 import { EtcdError } from './errors.js';
 import { validateConfChange } from './conf-change-check.js';
-import { decodeEntry, onlyBackendState, type V2Request } from './internal-request.js';
+import { decodeEntry, onlyBackendState, type InternalRaftRequest, type V2Request } from './internal-request.js';
 import { CLUSTER_VERSION_KEY } from './stores.js';
 
 export type ApplyOutcome = V3Result | V2Outcome;
@@ -35,7 +35,8 @@ export interface ApplyDeps {
   backend: Backend;
   cluster: RaftCluster;
   v2: V2Store;
-  v3: V3Applier;
+  /** The v3 applier (auth checks around quota around the stores). */
+  v3: { apply(index: number, req: InternalRaftRequest): V3Result | EtcdError };
   lessor: Lessor;
   /** Proposals' waiters: a result resolves one, an EtcdError the apply refused with rejects it. */
   waits: WaitRegistry<ApplyOutcome>;

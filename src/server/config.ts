@@ -36,6 +36,10 @@ export interface ServerConfig {
   logger: Logger;
   /** What this member presents and trusts when it dials its peers (https peer URLs). */
   peerClientTls?: PeerClientTls;
+  /** bcrypt cost of password hashes (etcd's --bcrypt-cost; default 10). */
+  bcryptCost?: number;
+  /** Life of a simple auth token after its last use, in seconds (--auth-token-ttl; default 300). */
+  authTokenTtlSec?: number;
   /** Wall clock in ms (leases, v2 TTLs); injectable for tests. */
   now?: () => number;
 }

@@ -56,6 +56,7 @@ export type EtcdErrorCode =
   | 'InvalidAuthToken'
   | 'InvalidAuthMgmt'
   | 'AuthOldRevision'
+  | 'NoPasswordUser' // not in etcd's gRPC table: Unknown with the auth store's text
   // raft / server availability
   | 'NoLeader'
   | 'NotLeader'

@@ -7,6 +7,7 @@
  * raft (its configuration is rebuilt from the log). A waiter (the proposing client) is triggered
  * with the applied result: a V3Result or an EtcdError.
  */
+import type { AuthInfo, AuthStore, SimpleTokenProvider } from '../auth/index.js';
 import type { Backend } from '../backend/index.js';
 import { LeaseError, isLeaseError, type Lessor } from '../lease/index.js';
 import { RaftCluster, idToHex } from '../membership/index.js';
@@ -21,7 +22,9 @@ import type { SnapshotToSend } from '../transport/index.js';
 import { V2Store } from '../v2store/index.js';
 import type { AlarmStore } from './alarms.js';
 import { EntryApplier, type ApplyOutcome } from './apply.js';
+import { AuthApplier } from './apply-auth.js';
 import { V3Applier } from './apply-v3.js';
+import { AppliedWait } from './applied-wait.js';
 import { bootstrapRaft, type RaftBootstrap } from './bootstrap.js';
 import { DEFAULT_QUOTA_BYTES, type ServerConfig } from './config.js';
 import { EtcdError, MemberRemovedError } from './errors.js';
@@ -68,6 +71,10 @@ export class EtcdServer {
   readonly kv: KvStore;
   readonly lessor: Lessor;
   readonly alarms: AlarmStore;
+  readonly auth: AuthStore;
+  /** Simple tokens: assigned when Authenticate applies, looked up for each request carrying one. */
+  readonly tokens: SimpleTokenProvider;
+  private readonly appliedWait = new AppliedWait();
   /** Set while a snapshot from the leader replaces the state: local reads wait for it. */
   restoring: Promise<void> | undefined;
   private readonly leaseStore: BackendLeaseStore;
@@ -100,7 +107,9 @@ export class EtcdServer {
     boot: RaftBootstrap,
     stores: Stores,
   ) {
-    const { backend, leaseStore, kv, lessor, alarms } = stores;
+    const { backend, leaseStore, kv, lessor, alarms, auth, tokens } = stores;
+    this.auth = auth;
+    this.tokens = tokens;
     this.backend = backend;
     this.leaseStore = leaseStore;
     this.kv = kv;
@@ -113,6 +122,7 @@ export class EtcdServer {
     this.idGen = new IdGenerator(boot.memberId, this.now());
     const quotaBytes = cfg.quotaBackendBytes > 0 ? cfg.quotaBackendBytes : DEFAULT_QUOTA_BYTES;
     this.applier = new V3Applier({ kv, lessor, backend, alarms, quotaBytes, now: () => this.now(), logger });
+    const authApplier = new AuthApplier({ inner: this.applier, auth, tokens, lessor, backend, now: () => this.now() });
     this.readIndexer = new ReadIndexer({
       requestReadIndex: (ctx) => {
         this.raftNode.node.readIndex(ctx);
@@ -132,7 +142,7 @@ export class EtcdServer {
         backend,
         cluster: this.cluster,
         v2: this.v2,
-        v3: this.applier,
+        v3: authApplier,
         lessor,
         waits: this.proposals.waits,
         leadsInTerm: (term) => this.isLeader() && term === this.term,
@@ -261,10 +271,11 @@ export class EtcdServer {
    * its applied result (EtcdError rejects). As etcd's processInternalRaftRequestOnce, a request whose
    * marshalled bytes (what encodeRequest gives) exceed --max-request-bytes is refused.
    */
-  propose(req: Omit<InternalRaftRequest, 'header'>): Promise<ApplyOutcome> {
+  propose(req: Omit<InternalRaftRequest, 'header'>, ai?: AuthInfo): Promise<ApplyOutcome> {
     if (this.stopping) return Promise.reject(new EtcdError('Stopped'));
     const id = this.idGen.next();
-    const data = encodeRequest({ header: { ID: id.toString() }, ...req });
+    const header: InternalRaftRequest['header'] = ai ? { ID: id.toString(), username: ai.username, auth_revision: String(ai.revision) } : { ID: id.toString() };
+    const data = encodeRequest({ header, ...req });
     if (data.length > this.cfg.maxRequestBytes) return Promise.reject(new EtcdError('RequestTooLarge'));
     const result = this.proposals.register(id, this.now());
     this.submit(id, data);
@@ -420,9 +431,10 @@ export class EtcdServer {
 
   /** A snapshot from the leader, persisted by raft: the state becomes it (snapshot-install.ts). */
   private async applySnapshot(snap: Snapshot): Promise<void> {
-    const { cfg, logger, backend, leaseStore, lessor, kv, alarms, cluster, v2, entries, snapshots } = this;
+    const { cfg, logger, backend, leaseStore, lessor, kv, alarms, auth, cluster, v2, entries, snapshots } = this;
     const holdReads = (until: Promise<void> | undefined): void => void (this.restoring = until);
-    await installSnapshot({ cfg, logger, backend, leaseStore, lessor, kv, alarms, cluster, v2, entries, snapshots, holdReads }, snap);
+    await installSnapshot({ cfg, logger, backend, leaseStore, lessor, kv, alarms, auth, cluster, v2, entries, snapshots, holdReads }, snap);
+    this.appliedWait.onApplied(this.appliedIndex);
     this.peers.sync();
     this.metrics.proposalsApplied.set(this.appliedIndex);
     this.readIndexer.onApplied(this.appliedIndex);
@@ -475,6 +487,7 @@ export class EtcdServer {
     this.metrics.proposalsFailed.inc(this.proposals.expire(now));
     // sampled here rather than counted per proposal (a promise and two updates per write)
     this.metrics.proposalsPending.set(this.proposals.waits.size);
+    this.tokens.sweep(now);
     this.metrics.dbTotalSizeBytes.set(this.backend.size());
     this.metrics.dbTotalSizeInUseBytes.set(this.backend.sizeInUse());
     // etcd's publish retries until it succeeds (a proposal can time out: e.g. its entry came in a snapshot)
@@ -522,6 +535,13 @@ export class EtcdServer {
     this.metrics.proposalsApplied.set(this.appliedIndex);
     this.metrics.proposalsCommitted.set(this.appliedIndex);
     this.readIndexer.onApplied(this.appliedIndex);
+    this.appliedWait.onApplied(this.appliedIndex);
+  }
+
+  /** Resolves once this member has applied `index` (etcd's applyWait), or rejects at the deadline. */
+  waitApplied(index: number, timeoutMs = this.cfg.requestTimeoutMs): Promise<void> {
+    if (index <= this.appliedIndex) return Promise.resolve();
+    return this.appliedWait.wait(index, timeoutMs, () => new EtcdError('Timeout'));
   }
 
   // ---- stopping ----
@@ -537,6 +557,7 @@ export class EtcdServer {
     await this.peers.close();
     this.proposals.failAll(new EtcdError('Stopped'));
     this.readIndexer.failAll(new EtcdError('Stopped'));
+    this.appliedWait.failAll(new EtcdError('Stopped'));
     await this.kv.settle();
     await this.backend.commit({ sync: true });
     // The backend now holds everything the index describes: the next start can load the index from

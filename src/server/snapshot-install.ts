@@ -10,6 +10,7 @@
  *   3. the .snap.db files up to it, WAL segments and older snapshot files are released.
  * A failure is fatal: the restart settles what was left (snapshot-db.ts openBackend).
  */
+import type { AuthStore } from '../auth/index.js';
 import type { Backend } from '../backend/index.js';
 import type { Lessor } from '../lease/index.js';
 import type { RaftCluster } from '../membership/index.js';
@@ -34,6 +35,7 @@ export interface InstallTarget {
   lessor: Lessor;
   kv: KvStore;
   alarms: AlarmStore;
+  auth: AuthStore;
   cluster: RaftCluster;
   v2: V2Store;
   entries: EntryApplier;
@@ -57,6 +59,7 @@ export async function installSnapshot(t: InstallTarget, snap: Snapshot): Promise
       t.lessor.recover();
     });
     await t.alarms.load();
+    await t.auth.reload();
     const membership = await loadMembership(t.backend);
     t.cluster.recover(membership.members, membership.removed);
     t.entries.clusterVersion = membership.clusterVersion;

@@ -2,6 +2,8 @@
 // stores of the lease and membership rooms (same pending batch as the entry being applied) and the
 // loading of their state; and the MVCC store's key index image: written at a graceful stop, read
 // (then removed) at the next start.
+import { randomInt } from 'node:crypto';
+import { AuthStore, DEFAULT_BCRYPT_COST, SimpleTokenProvider } from '../auth/index.js';
 import { Bucket, type Backend } from '../backend/index.js';
 import { Lessor, leaseIdFromKey, leaseKey, minLeaseTTLSeconds, type LeaseStore } from '../lease/index.js';
 import { decodeMember, encodeMember, type Member, type MembershipStore } from '../membership/index.js';
@@ -21,6 +23,8 @@ export interface Stores {
   lessor: Lessor;
   kv: KvStore;
   alarms: AlarmStore;
+  auth: AuthStore;
+  tokens: SimpleTokenProvider;
 }
 
 /**
@@ -48,7 +52,19 @@ export async function openStores(cfg: ServerConfig, snapshot: Snapshot | undefin
   });
   const alarms = new AlarmStore(backend);
   await alarms.load();
-  return { backend, leaseStore, lessor, kv, alarms };
+  const { auth, tokens } = await openAuth(backend, cfg);
+  return { backend, leaseStore, lessor, kv, alarms, auth, tokens };
+}
+
+/** The auth store and the simple token provider it starts, stops and prunes. */
+export async function openAuth(backend: Backend, cfg: Pick<ServerConfig, 'bcryptCost' | 'authTokenTtlSec'>): Promise<{ auth: AuthStore; tokens: SimpleTokenProvider }> {
+  const tokens = new SimpleTokenProvider((cfg.authTokenTtlSec ?? 300) * 1000, (n) => randomInt(n));
+  const auth = await AuthStore.open(backend, {
+    bcryptCost: cfg.bcryptCost ?? DEFAULT_BCRYPT_COST,
+    onEnabledChange: (on) => (on ? tokens.enable() : tokens.disable()),
+    onUserInvalidated: (user) => tokens.invalidateUser(user),
+  });
+  return { auth, tokens };
 }
 
 function idKey(id: bigint): Buffer {

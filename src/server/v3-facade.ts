@@ -1,9 +1,10 @@
 /*
  * The facade the API layers call (src/server/facade.ts), implemented over one EtcdServer.
  * KV and Lease live in v3-kv.ts, watch streams in v3-watch.ts; cluster and maintenance here.
- * Membership changes are membership-changes.ts's. Not yet served (etcd's "not capable" error until
- * their issues land): auth management.
+ * Membership changes are membership-changes.ts's; the Auth service and the caller's identity
+ * v3-auth.ts's. A call without a token while auth is disabled skips every auth step.
  */
+import type { AuthInfo } from '../auth/index.js';
 import { snapshotStream } from '../backend/index.js';
 import type { AlarmRequest__Output } from '../pb/etcdserverpb/AlarmRequest.js';
 import type { AlarmResponse } from '../pb/etcdserverpb/AlarmResponse.js';
@@ -24,7 +25,9 @@ import type { CallContext, EtcdServerFacade, HeaderInfo, ServingStatus, Snapshot
 import { SERVER_VERSION, type EtcdServer } from './server.js';
 import { big } from './v3-convert.js';
 import { V2Api } from './v2-api.js';
-import { V3Kv } from './v3-kv.js';
+import { checkTxnAuth } from './auth-checks.js';
+import { NO_USER, V3Auth } from './v3-auth.js';
+import { V3Kv, isReadOnlyTxn } from './v3-kv.js';
 import { openWatchStream } from './v3-watch.js';
 import { campaign, leader, observe, proclaim, resign } from './v3-election.js';
 import { lock, unlock } from './v3-lock.js';
@@ -36,50 +39,72 @@ const toPbMember = (m: Member): Member__Output => ({
   ID: m.id.toString(), name: m.name, peerURLs: m.peerURLs, clientURLs: m.clientURLs, isLearner: m.isLearner,
 });
 
-const notCapable = (): Promise<never> => Promise.reject(new EtcdError('NotCapable'));
-
-/**
- * Auth is never enabled here, so no token is valid: etcd then refuses every request that carries one
- * with "invalid auth token" on the paths that read the caller's auth info (KV, lease grant/revoke,
- * alarm: its doSerialize and raft request paths), and serves the others.
- */
-function refuseToken(ctx: CallContext | undefined): Promise<never> | undefined {
-  return ctx?.token === undefined ? undefined : Promise.reject(new EtcdError('InvalidAuthToken'));
-}
+/** A watch refused at creation: etcd's cancel_reason is the gRPC error's text. */
+const WATCH_REFUSALS: Partial<Record<string, string>> = {
+  InvalidAuthToken: 'rpc error: code = Unauthenticated desc = etcdserver: invalid auth token',
+  AuthOldRevision: 'rpc error: code = InvalidArgument desc = etcdserver: revision of auth store is old',
+  UserEmpty: 'rpc error: code = InvalidArgument desc = etcdserver: user name is empty',
+};
+const WATCH_DENIED = 'rpc error: code = PermissionDenied desc = etcdserver: permission denied';
 
 export class ServerFacade implements EtcdServerFacade {
   private readonly v3: V3Kv;
   private readonly v2: V2Api;
   private readonly changes: MembershipChanges;
+  private readonly auth: V3Auth;
 
   constructor(private readonly s: EtcdServer) {
     this.v3 = new V3Kv(s);
     this.v2 = new V2Api(s);
     this.changes = new MembershipChanges(s);
+    this.auth = new V3Auth(s, () => this.v3.header());
+    Object.assign(this, this.auth.handlers());
   }
 
   // ---- KV, watch, lease ----
-  range: EtcdServerFacade['range'] = (req, ctx) => refuseToken(ctx) ?? this.v3.range(req);
-  put: EtcdServerFacade['put'] = (req, ctx) => refuseToken(ctx) ?? this.v3.put(req);
-  deleteRange: EtcdServerFacade['deleteRange'] = (req, ctx) => refuseToken(ctx) ?? this.v3.deleteRange(req);
-  txn: EtcdServerFacade['txn'] = (req, ctx) => refuseToken(ctx) ?? this.v3.txn(req);
-  compact: EtcdServerFacade['compact'] = (req, ctx) => refuseToken(ctx) ?? this.v3.compact(req);
+  range: EtcdServerFacade['range'] = (req, ctx) => {
+    if (this.auth.bypass(ctx)) return this.v3.range(req);
+    const end = req.range_end.length === 0 ? undefined : req.range_end;
+    return this.auth.serialized(ctx, (ai) => this.s.auth.isRangePermitted(ai, req.key, end), () => this.v3.range(req));
+  };
+  put: EtcdServerFacade['put'] = (req, ctx) => (this.auth.bypass(ctx) ? this.v3.put(req) : this.auth.authInfo(ctx).then((ai) => this.v3.put(req, ai)));
+  deleteRange: EtcdServerFacade['deleteRange'] = (req, ctx) =>
+    this.auth.bypass(ctx) ? this.v3.deleteRange(req) : this.auth.authInfo(ctx).then((ai) => this.v3.deleteRange(req, ai));
+  txn: EtcdServerFacade['txn'] = (req, ctx) => {
+    if (this.auth.bypass(ctx)) return this.v3.txn(req);
+    if (isReadOnlyTxn(req)) return this.auth.serialized(ctx, (ai) => checkTxnAuth(this.s.auth, ai, req), () => this.v3.txn(req));
+    return this.auth.authInfo(ctx).then((ai) => this.v3.txn(req, ai));
+  };
+  compact: EtcdServerFacade['compact'] = (req, ctx) =>
+    this.auth.bypass(ctx) ? this.v3.compact(req) : this.auth.authInfo(ctx).then((ai) => this.v3.compact(req, ai));
   openWatchStream(sink: WatchSink, ctx?: CallContext): WatchStream {
     if (this.s.stopped) throw new EtcdError('Stopped');
     const ws = openWatchStream(this.s, sink);
-    if (ctx?.token === undefined) return ws;
-    // with a token (never valid here: auth is off) etcd refuses every create with this cancel_reason
     return {
-      watch: () => {
-        throw new Error('rpc error: code = Unauthenticated desc = etcdserver: invalid auth token');
+      watch: (spec) => {
+        if (!this.auth.bypass(ctx)) this.watchPermitted(spec.key, spec.rangeEnd, ctx);
+        return ws.watch(spec);
       },
       cancel: (id) => ws.cancel(id),
       revision: () => ws.revision(),
       close: () => ws.close(),
     };
   }
-  leaseGrant: EtcdServerFacade['leaseGrant'] = (req, ctx) => refuseToken(ctx) ?? this.v3.leaseGrant(req);
-  leaseRevoke: EtcdServerFacade['leaseRevoke'] = (req, ctx) => refuseToken(ctx) ?? this.v3.leaseRevoke(req);
+  /** etcd's isWatchPermitted, on the key and range end as its watch server rewrites them ("\0" → a point). */
+  private watchPermitted(key: Buffer, rangeEnd: Buffer, ctx: CallContext | undefined): void {
+    try {
+      const ai = this.auth.authInfoNow(ctx?.token) ?? NO_USER;
+      const end = rangeEnd.length === 0 || (rangeEnd.length === 1 && rangeEnd[0] === 0) ? undefined : rangeEnd;
+      this.s.auth.isRangePermitted(ai, key, end);
+    } catch (e) {
+      const code = (e as { code?: string }).code ?? '';
+      throw new Error(WATCH_REFUSALS[code] ?? WATCH_DENIED);
+    }
+  }
+  leaseGrant: EtcdServerFacade['leaseGrant'] = (req, ctx) =>
+    this.auth.bypass(ctx) ? this.v3.leaseGrant(req) : this.auth.authInfo(ctx).then((ai) => this.v3.leaseGrant(req, ai));
+  leaseRevoke: EtcdServerFacade['leaseRevoke'] = (req, ctx) =>
+    this.auth.bypass(ctx) ? this.v3.leaseRevoke(req) : this.auth.authInfo(ctx).then((ai) => this.v3.leaseRevoke(req, ai));
   leaseKeepAlive: EtcdServerFacade['leaseKeepAlive'] = (req) => this.v3.leaseKeepAlive(req);
   leaseTimeToLive: EtcdServerFacade['leaseTimeToLive'] = (req) => this.v3.leaseTimeToLive(req);
   leaseLeases: EtcdServerFacade['leaseLeases'] = () => this.v3.leaseLeases();
@@ -92,16 +117,19 @@ export class ServerFacade implements EtcdServerFacade {
   async memberList(): Promise<MemberListResponse> {
     return { header: this.clusterHeader(), members: this.s.cluster.members().map(toPbMember) };
   }
-  memberAdd: EtcdServerFacade['memberAdd'] = async (req) => {
+  memberAdd: EtcdServerFacade['memberAdd'] = async (req, ctx) => {
+    await this.auth.admin(ctx);
     const r = await this.changes.add(req.peerURLs, req.isLearner);
     const { ID, peerURLs, isLearner } = toPbMember(r.member);
     return { header: this.clusterHeader(), member: { ID, peerURLs, isLearner }, members: r.members.map(toPbMember) };
   };
-  memberRemove: EtcdServerFacade['memberRemove'] = async (req) => {
+  memberRemove: EtcdServerFacade['memberRemove'] = async (req, ctx) => {
+    await this.auth.admin(ctx);
     const members = await this.changes.remove(big(req.ID));
     return { header: this.clusterHeader(), members: members.map(toPbMember) };
   };
-  memberUpdate: EtcdServerFacade['memberUpdate'] = async (req) => {
+  memberUpdate: EtcdServerFacade['memberUpdate'] = async (req, ctx) => {
+    await this.auth.admin(ctx);
     const members = await this.changes.update(big(req.ID), req.peerURLs);
     return { header: this.clusterHeader(), members: members.map(toPbMember) };
   };
@@ -109,18 +137,20 @@ export class ServerFacade implements EtcdServerFacade {
     return this.s.cluster.member(this.s.memberId)?.isLearner === true;
   }
   memberPromote: EtcdServerFacade['memberPromote'] = async (req, ctx) => {
+    await this.auth.admin(ctx);
     const members = await this.changes.promote(big(req.ID), ctx?.signal);
     return { header: this.clusterHeader(), members: members.map(toPbMember) };
   };
 
   // ---- maintenance ----
-  alarm: EtcdServerFacade['alarm'] = (req, ctx) => refuseToken(ctx) ?? this.alarmAsEtcd(req);
+  alarm: EtcdServerFacade['alarm'] = (req, ctx) =>
+    this.auth.bypass(ctx) ? this.alarmAsEtcd(req) : this.auth.authInfo(ctx).then((ai) => this.alarmAsEtcd(req, ai));
 
-  private async alarmAsEtcd(req: AlarmRequest__Output): Promise<AlarmResponse> {
+  private async alarmAsEtcd(req: AlarmRequest__Output, ai?: AuthInfo): Promise<AlarmResponse> {
     const toPb = (a: { memberId: bigint; alarm: AlarmType }) => ({ memberID: a.memberId.toString(), alarm: a.alarm });
     // Every Alarm request goes through raft, GET included, and the answer has no response header at
     // all (`etcdctl alarm list -w json` prints {}), as etcd's.
-    const r = await this.s.propose({ alarm: req });
+    const r = await this.s.propose({ alarm: req }, ai);
     return { alarms: r.kind === 'alarm' ? r.alarms.map(toPb) : [] };
   }
 
@@ -142,18 +172,21 @@ export class ServerFacade implements EtcdServerFacade {
 
   /** Member-local, as etcd's: LevelDB compacts its whole key range (space of deleted data returns). */
   /** etcd's maintenance server answers an empty DefragmentResponse: no header. */
-  async defragment(): Promise<Record<string, never>> {
+  async defragment(_req?: unknown, ctx?: CallContext): Promise<Record<string, never>> {
+    await this.auth.admin(ctx);
     if (this.s.restoring) await this.s.restoring;
     await this.s.backend.defragment();
     return {};
   }
 
-  async hash(): Promise<{ header: ReturnType<V3Kv['header']>; hash: number }> {
+  async hash(_req?: unknown, ctx?: CallContext): Promise<{ header: ReturnType<V3Kv['header']>; hash: number }> {
+    await this.auth.admin(ctx);
     if (this.s.restoring) await this.s.restoring;
     return { header: this.v3.header(), hash: await this.s.kv.hash() };
   }
 
-  async hashKV(req: HashKVRequest__Output): Promise<HashKVResponse> {
+  async hashKV(req: HashKVRequest__Output, ctx?: CallContext): Promise<HashKVResponse> {
+    await this.auth.admin(ctx);
     if (this.s.restoring) await this.s.restoring;
     try {
       const r = await this.s.kv.hashKV(Number(req.revision));
@@ -173,7 +206,8 @@ export class ServerFacade implements EtcdServerFacade {
    * The backend image, zero-padded to a multiple of 512 bytes: etcdctl checks that the stream minus
    * its sha256 trailer is sector-aligned (as a bbolt file is). Our format ends with its own end mark.
    */
-  async snapshot(): Promise<SnapshotSource> {
+  async snapshot(ctx?: CallContext): Promise<SnapshotSource> {
+    await this.auth.admin(ctx);
     if (this.s.restoring) await this.s.restoring;
     const chunks: Buffer[] = [];
     for await (const c of snapshotStream(this.s.backend)) chunks.push(c);
@@ -192,22 +226,23 @@ export class ServerFacade implements EtcdServerFacade {
   leader: EtcdServerFacade['leader'] = (req) => asRecipeCall(leader(this.v3, req));
   resign: EtcdServerFacade['resign'] = (req) => asRecipeCall(resign(this.v3, req));
   observe: EtcdServerFacade['observe'] = (req, ctx) => observe(this.s, this.v3, req, ctx?.signal);
-  authEnable = notCapable;
-  authDisable = notCapable;
-  authenticate = (): Promise<never> => Promise.reject(new EtcdError('AuthNotEnabled'));
-  userAdd = notCapable;
-  userGet = notCapable;
-  userList = notCapable;
-  userDelete = notCapable;
-  userChangePassword = notCapable;
-  userGrantRole = notCapable;
-  userRevokeRole = notCapable;
-  roleAdd = notCapable;
-  roleGet = notCapable;
-  roleList = notCapable;
-  roleDelete = notCapable;
-  roleGrantPermission = notCapable;
-  roleRevokePermission = notCapable;
+  // ---- auth (the rest of the service is assigned from V3Auth.handlers() in the constructor) ----
+  authenticate: EtcdServerFacade['authenticate'] = (req, ctx) => this.auth.authenticate(req, ctx);
+  declare authEnable: EtcdServerFacade['authEnable'];
+  declare authDisable: EtcdServerFacade['authDisable'];
+  declare userAdd: EtcdServerFacade['userAdd'];
+  declare userGet: EtcdServerFacade['userGet'];
+  declare userList: EtcdServerFacade['userList'];
+  declare userDelete: EtcdServerFacade['userDelete'];
+  declare userChangePassword: EtcdServerFacade['userChangePassword'];
+  declare userGrantRole: EtcdServerFacade['userGrantRole'];
+  declare userRevokeRole: EtcdServerFacade['userRevokeRole'];
+  declare roleAdd: EtcdServerFacade['roleAdd'];
+  declare roleGet: EtcdServerFacade['roleGet'];
+  declare roleList: EtcdServerFacade['roleList'];
+  declare roleDelete: EtcdServerFacade['roleDelete'];
+  declare roleGrantPermission: EtcdServerFacade['roleGrantPermission'];
+  declare roleRevokePermission: EtcdServerFacade['roleRevokePermission'];
 
   // ---- v2 ----
   v2Keys: EtcdServerFacade['v2Keys'] = (req) => this.v2.v2Keys(req);

@@ -2,6 +2,7 @@
  * The KV and Lease halves of the facade: admission (quota), proposal or local read, and the pb
  * response with its header. Reads are linearizable through ReadIndex unless `serializable`.
  */
+import type { AuthInfo } from '../auth/index.js';
 import { LeaseError, isLeaseError, pickLeaseId } from '../lease/index.js';
 import { MvccError } from '../mvcc/index.js';
 import type { CompactionRequest__Output } from '../pb/etcdserverpb/CompactionRequest.js';
@@ -35,7 +36,7 @@ function expect<K extends ApplyOutcome['kind']>(r: ApplyOutcome, kind: K): Extra
   return r as Extract<ApplyOutcome, { kind: K }>;
 }
 
-function isReadOnlyTxn(t: TxnRequest__Output): boolean {
+export function isReadOnlyTxn(t: TxnRequest__Output): boolean {
   const ops = [...t.success, ...t.failure];
   return ops.every((op) => op.request_range || (op.request_txn && isReadOnlyTxn(op.request_txn)));
 }
@@ -53,13 +54,13 @@ export class V3Kv {
   }
 
   /** Quota admission before proposing (etcd's quota KV server): over quota raises NOSPACE. */
-  private proposeWrite(req: Omit<InternalRaftRequest, 'header'>): Promise<ApplyOutcome> {
+  private proposeWrite(req: Omit<InternalRaftRequest, 'header'>, ai?: AuthInfo): Promise<ApplyOutcome> {
     if (this.s.alarms.has('NOSPACE')) return Promise.reject(new EtcdError('NoSpace'));
     if (this.s.overQuota(requestCost(req))) {
       this.s.propose({ alarm: { action: 'ACTIVATE', memberID: this.s.memberId.toString(), alarm: 'NOSPACE' } }).catch(() => undefined);
       return Promise.reject(new EtcdError('NoSpace'));
     }
-    return this.s.propose(req);
+    return this.s.propose(req, ai);
   }
 
   async range(req: RangeRequest__Output): Promise<RangeResponse> {
@@ -73,17 +74,17 @@ export class V3Kv {
     }
   }
 
-  async put(req: PutRequest__Output): Promise<PutResponse> {
-    const r = expect(await this.proposeWrite({ put: req }), 'put');
+  async put(req: PutRequest__Output, ai?: AuthInfo): Promise<PutResponse> {
+    const r = expect(await this.proposeWrite({ put: req }, ai), 'put');
     return putToPb(r.result, this.header(r.result.revision));
   }
 
-  async deleteRange(req: DeleteRangeRequest__Output): Promise<DeleteRangeResponse> {
-    const r = expect(await this.s.propose({ delete_range: req }), 'delete');
+  async deleteRange(req: DeleteRangeRequest__Output, ai?: AuthInfo): Promise<DeleteRangeResponse> {
+    const r = expect(await this.s.propose({ delete_range: req }, ai), 'delete');
     return deleteToPb(r.result, this.header(r.result.revision));
   }
 
-  async txn(req: TxnRequest__Output): Promise<TxnResponse> {
+  async txn(req: TxnRequest__Output, ai?: AuthInfo): Promise<TxnResponse> {
     if (isReadOnlyTxn(req)) {
       if (!isSerializableTxn(req)) await this.s.readIndexer.waitLinearizable();
       if (this.s.restoring) await this.s.restoring;
@@ -94,13 +95,13 @@ export class V3Kv {
         throw mvccToEtcdError(e);
       }
     }
-    const r = expect(await this.proposeWrite({ txn: req }), 'txn');
+    const r = expect(await this.proposeWrite({ txn: req }, ai), 'txn');
     return txnToPb(r.result, this.header(r.result.revision));
   }
 
-  async compact(req: CompactionRequest__Output): Promise<CompactionResponse> {
+  async compact(req: CompactionRequest__Output, ai?: AuthInfo): Promise<CompactionResponse> {
     // Checked when applied, as etcd does (a refused compaction still takes a raft entry).
-    const r = expect(await this.s.propose({ compaction: req }), 'compact');
+    const r = expect(await this.s.propose({ compaction: req }, ai), 'compact');
     if (req.physical) {
       // `physical` resolves once the deletions are queued in the pending batch; then make them durable.
       await r.physical.catch((e: unknown) => (e instanceof MvccError ? undefined : Promise.reject(e)));
@@ -111,15 +112,15 @@ export class V3Kv {
 
   // ---- leases ----
 
-  async leaseGrant(req: LeaseGrantRequest__Output): Promise<LeaseGrantResponse> {
+  async leaseGrant(req: LeaseGrantRequest__Output, ai?: AuthInfo): Promise<LeaseGrantResponse> {
     let id = big(req.ID);
     if (id === 0n) id = pickLeaseId(() => this.s.nextRequestId(), (x) => this.s.lessor.has(x));
-    const r = expect(await this.proposeWrite({ lease_grant: { ID: BigInt.asIntN(64, id).toString(), TTL: req.TTL } }), 'leaseGrant');
+    const r = expect(await this.proposeWrite({ lease_grant: { ID: BigInt.asIntN(64, id).toString(), TTL: req.TTL } }, ai), 'leaseGrant');
     return { header: this.header(), ID: leaseIdToWire(r.id), TTL: r.ttl, error: '' };
   }
 
-  async leaseRevoke(req: LeaseRevokeRequest__Output): Promise<LeaseRevokeResponse> {
-    const r = expect(await this.s.propose({ lease_revoke: req }), 'leaseRevoke');
+  async leaseRevoke(req: LeaseRevokeRequest__Output, ai?: AuthInfo): Promise<LeaseRevokeResponse> {
+    const r = expect(await this.s.propose({ lease_revoke: req }, ai), 'leaseRevoke');
     return { header: this.header(r.revision) };
   }
 

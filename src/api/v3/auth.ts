@@ -1,7 +1,8 @@
 /**
- * etcdserverpb.Auth: every RPC goes through raft in etcd, so each has the size guard.
+ * etcdserverpb.Auth: every RPC goes through raft in etcd, so each has the size guard. The server's
+ * facade serves them all (server/v3-auth.ts).
  *
- * A server without an auth store (the facade rejects with 'NotCapable') answers as etcd 3.4 with
+ * A facade without an auth store (one that rejects with 'NotCapable': test fakes) answers as etcd 3.4 with
  * auth disabled and no users or roles (checked against etcd 3.4.23): AuthEnable -> "root user does
  * not exist", AuthDisable -> OK, Authenticate -> "authentication is not enabled", lists empty,
  * any named user -> "user name not found", any named role -> "role name not found". Adding a

@@ -74,6 +74,7 @@ const TABLE: Record<EtcdErrorCode, readonly [Status, string]> = {
   NotSupportedForLearner: e(S.UNAVAILABLE, 'rpc not supported for learner'),
   BadLeaderTransferee: e(S.FAILED_PRECONDITION, 'bad leader transferee'),
   // not in etcd's gRPC error table: it reaches the client as Unknown with the server's text
+  NoPasswordUser: [S.UNKNOWN, 'auth: authentication failed, password was given for no password user'],
   TimeoutLeaderTransfer: [S.UNKNOWN, 'etcdserver: request timed out, leader transfer took too long'],
   // Plain Go errors in etcd's lock/election servers: gRPC Unknown, no "etcdserver: " prefix.
   ElectionNoLeader: [S.UNKNOWN, 'election: no leader'],
