@@ -17,7 +17,7 @@
  * (user and auth revision) of the request's token. Tokens (simple-token.ts) are the server's: it
  * draws the prefix, the apply assigns "<prefix>.<index>", expiry is swept with the server's clock.
  */
-export { AuthError, AuthStore, DEFAULT_BCRYPT_COST, ROOT_ROLE, ROOT_USER } from './store.js';
+export { AUTH_ERROR_TEXT, AuthError, AuthStore, DEFAULT_BCRYPT_COST, ROOT_ROLE, ROOT_USER } from './store.js';
 export type { AuthBackend, AuthErrorCode, AuthInfo, AuthStoreOptions, PermissionRequest, UserAddRequest } from './store.js';
 export { RangePermissions, type KeyPermission, type PermType } from './permissions.js';
 export { decodeRole, decodeUser, encodeRole, encodeUser, type Role, type User } from './records.js';

@@ -42,10 +42,31 @@ export type AuthErrorCode =
   | 'InvalidAuthToken'
   | 'InvalidAuthMgmt';
 
+/** The auth store's own texts (etcd's auth.Err*), which reach a client unmapped on a few paths. */
+export const AUTH_ERROR_TEXT: Record<AuthErrorCode, string> = {
+  RootUserNotExist: 'auth: root user does not exist',
+  RootRoleNotExist: 'auth: root user does not have root role',
+  UserAlreadyExist: 'auth: user already exists',
+  UserEmpty: 'auth: user name is empty',
+  UserNotFound: 'auth: user not found',
+  RoleAlreadyExist: 'auth: role already exists',
+  RoleNotFound: 'auth: role not found',
+  RoleEmpty: 'auth: role name is empty',
+  AuthFailed: 'auth: authentication failed, invalid user ID or password',
+  NoPasswordUser: 'auth: authentication failed, password was given for no password user',
+  PermissionDenied: 'auth: permission denied',
+  RoleNotGranted: 'auth: role is not granted to the user',
+  PermissionNotGranted: 'auth: permission is not granted to the role',
+  AuthNotEnabled: 'auth: authentication is not enabled',
+  AuthOldRevision: 'auth: revision in header is old',
+  InvalidAuthToken: 'auth: invalid auth token',
+  InvalidAuthMgmt: 'auth: invalid auth management',
+};
+
 export class AuthError extends Error {
   override readonly name = 'AuthError';
   constructor(readonly code: AuthErrorCode) {
-    super(code);
+    super(AUTH_ERROR_TEXT[code]);
   }
 }
 

@@ -76,7 +76,7 @@ export class V3Auth {
     return r;
   }
 
-  /** Root only, when auth is enabled (maintenance calls, membership changes). */
+  /** Root only, when auth is enabled (membership changes: etcd's errors, mapped). */
   async admin(ctx: CallContext | undefined): Promise<void> {
     if (this.bypass(ctx)) return;
     const ai = await this.authInfo(ctx);
@@ -84,6 +84,23 @@ export class V3Auth {
       this.s.auth.isAdminPermitted(ai);
     } catch (e) {
       throw authToEtcdError(e);
+    }
+  }
+
+  /**
+   * Root only, for defragment, hash, hashKV and snapshot: etcd's authMaintenanceServer returns the
+   * auth store's errors unmapped, so the client sees gRPC Unknown and "auth: permission denied".
+   */
+  async maintenanceAdmin(ctx: CallContext | undefined): Promise<void> {
+    if (this.bypass(ctx)) return;
+    try {
+      const ai = (await this.authInfo(ctx).catch((e: unknown) => {
+        throw (e as { code?: string }).code === 'InvalidAuthToken' ? new AuthError('InvalidAuthToken') : e;
+      }));
+      this.s.auth.isAdminPermitted(ai);
+    } catch (e) {
+      if (e instanceof AuthError) throw new Error(e.message);
+      throw e;
     }
   }
 

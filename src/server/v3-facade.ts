@@ -173,20 +173,20 @@ export class ServerFacade implements EtcdServerFacade {
   /** Member-local, as etcd's: LevelDB compacts its whole key range (space of deleted data returns). */
   /** etcd's maintenance server answers an empty DefragmentResponse: no header. */
   async defragment(_req?: unknown, ctx?: CallContext): Promise<Record<string, never>> {
-    await this.auth.admin(ctx);
+    await this.auth.maintenanceAdmin(ctx);
     if (this.s.restoring) await this.s.restoring;
     await this.s.backend.defragment();
     return {};
   }
 
   async hash(_req?: unknown, ctx?: CallContext): Promise<{ header: ReturnType<V3Kv['header']>; hash: number }> {
-    await this.auth.admin(ctx);
+    await this.auth.maintenanceAdmin(ctx);
     if (this.s.restoring) await this.s.restoring;
     return { header: this.v3.header(), hash: await this.s.kv.hash() };
   }
 
   async hashKV(req: HashKVRequest__Output, ctx?: CallContext): Promise<HashKVResponse> {
-    await this.auth.admin(ctx);
+    await this.auth.maintenanceAdmin(ctx);
     if (this.s.restoring) await this.s.restoring;
     try {
       const r = await this.s.kv.hashKV(Number(req.revision));
@@ -207,7 +207,7 @@ export class ServerFacade implements EtcdServerFacade {
    * its sha256 trailer is sector-aligned (as a bbolt file is). Our format ends with its own end mark.
    */
   async snapshot(ctx?: CallContext): Promise<SnapshotSource> {
-    await this.auth.admin(ctx);
+    await this.auth.maintenanceAdmin(ctx);
     if (this.s.restoring) await this.s.restoring;
     const chunks: Buffer[] = [];
     for await (const c of snapshotStream(this.s.backend)) chunks.push(c);
