@@ -21,4 +21,4 @@ export { AUTH_ERROR_TEXT, AuthError, AuthStore, DEFAULT_BCRYPT_COST, ROOT_ROLE, 
 export type { AuthBackend, AuthErrorCode, AuthInfo, AuthStoreOptions, PermissionRequest, UserAddRequest } from './store.js';
 export { RangePermissions, type KeyPermission, type PermType } from './permissions.js';
 export { decodeRole, decodeUser, encodeRole, encodeUser, type Role, type User } from './records.js';
-export { DEFAULT_SIMPLE_TOKEN_TTL_MS, SimpleTokenProvider, simpleTokenIndex } from './simple-token.js';
+export { DEFAULT_SIMPLE_TOKEN_TTL_MS, NopTokenProvider, SimpleTokenProvider, newTokenProvider, simpleTokenIndex, type TokenProvider } from './simple-token.js';

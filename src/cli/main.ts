@@ -64,6 +64,7 @@ export function toServerConfig(c: Config, logger: Logger, peerClientTls?: PeerCl
     autoCompactionRetention: c.autoCompactionRetention,
     backendBatchIntervalMs: c.backendBatchIntervalMs,
     backendBatchLimit: c.backendBatchLimit,
+    authToken: c.authToken,
     bcryptCost: c.bcryptCost,
     authTokenTtlSec: c.authTokenTtlSec,
     logger,

@@ -11,7 +11,7 @@
  *   - everything else goes to the inner applier unchanged (it sets the consistent index itself).
  * A refusal still consumes the entry: the consistent index is set here.
  */
-import { AuthError, type AuthInfo, type AuthStore, type SimpleTokenProvider } from '../auth/index.js';
+import { AuthError, type AuthInfo, type AuthStore, type TokenProvider } from '../auth/index.js';
 import type { Backend } from '../backend/index.js';
 import type { Lessor } from '../lease/index.js';
 import { permTypeName } from './auth-convert.js';
@@ -24,7 +24,7 @@ import { big } from './v3-convert.js';
 export interface AuthApplierDeps {
   inner: V3Applier;
   auth: AuthStore;
-  tokens: SimpleTokenProvider;
+  tokens: TokenProvider;
   lessor: Lessor;
   backend: Backend;
   now(): number;

@@ -36,6 +36,8 @@ export interface ServerConfig {
   logger: Logger;
   /** What this member presents and trusts when it dials its peers (https peer URLs). */
   peerClientTls?: PeerClientTls;
+  /** Token provider and its options, as etcd's --auth-token ('simple', '', 'jwt,...'); default 'simple'. */
+  authToken?: string;
   /** bcrypt cost of password hashes (etcd's --bcrypt-cost; default 10). */
   bcryptCost?: number;
   /** Life of a simple auth token after its last use, in seconds (--auth-token-ttl; default 300). */

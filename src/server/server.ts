@@ -7,7 +7,7 @@
  * raft (its configuration is rebuilt from the log). A waiter (the proposing client) is triggered
  * with the applied result: a V3Result or an EtcdError.
  */
-import type { AuthInfo, AuthStore, SimpleTokenProvider } from '../auth/index.js';
+import type { AuthInfo, AuthStore, TokenProvider } from '../auth/index.js';
 import type { Backend } from '../backend/index.js';
 import { LeaseError, isLeaseError, type Lessor } from '../lease/index.js';
 import { RaftCluster, idToHex } from '../membership/index.js';
@@ -73,7 +73,7 @@ export class EtcdServer {
   readonly alarms: AlarmStore;
   readonly auth: AuthStore;
   /** Simple tokens: assigned when Authenticate applies, looked up for each request carrying one. */
-  readonly tokens: SimpleTokenProvider;
+  readonly tokens: TokenProvider;
   private readonly appliedWait = new AppliedWait();
   /** Set while a snapshot from the leader replaces the state: local reads wait for it. */
   restoring: Promise<void> | undefined;

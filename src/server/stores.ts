@@ -3,7 +3,7 @@
 // loading of their state; and the MVCC store's key index image: written at a graceful stop, read
 // (then removed) at the next start.
 import { randomInt } from 'node:crypto';
-import { AuthStore, DEFAULT_BCRYPT_COST, SimpleTokenProvider } from '../auth/index.js';
+import { AuthStore, DEFAULT_BCRYPT_COST, newTokenProvider, type TokenProvider } from '../auth/index.js';
 import { Bucket, type Backend } from '../backend/index.js';
 import { Lessor, leaseIdFromKey, leaseKey, minLeaseTTLSeconds, type LeaseStore } from '../lease/index.js';
 import { decodeMember, encodeMember, type Member, type MembershipStore } from '../membership/index.js';
@@ -24,7 +24,7 @@ export interface Stores {
   kv: KvStore;
   alarms: AlarmStore;
   auth: AuthStore;
-  tokens: SimpleTokenProvider;
+  tokens: TokenProvider;
 }
 
 /**
@@ -57,8 +57,8 @@ export async function openStores(cfg: ServerConfig, snapshot: Snapshot | undefin
 }
 
 /** The auth store and the simple token provider it starts, stops and prunes. */
-export async function openAuth(backend: Backend, cfg: Pick<ServerConfig, 'bcryptCost' | 'authTokenTtlSec'>): Promise<{ auth: AuthStore; tokens: SimpleTokenProvider }> {
-  const tokens = new SimpleTokenProvider((cfg.authTokenTtlSec ?? 300) * 1000, (n) => randomInt(n));
+export async function openAuth(backend: Backend, cfg: Pick<ServerConfig, 'authToken' | 'bcryptCost' | 'authTokenTtlSec'>): Promise<{ auth: AuthStore; tokens: TokenProvider }> {
+  const tokens = newTokenProvider(cfg.authToken ?? 'simple', (cfg.authTokenTtlSec ?? 300) * 1000, (n) => randomInt(n));
   const auth = await AuthStore.open(backend, {
     bcryptCost: cfg.bcryptCost ?? DEFAULT_BCRYPT_COST,
     onEnabledChange: (on) => (on ? tokens.enable() : tokens.disable()),

@@ -181,3 +181,44 @@ describe('AuthStore', () => {
     expect(role.toString('hex')).toBe('0a0172' + '120808021201611a0162' + '1203120163');
   });
 });
+
+describe('token providers', () => {
+  it('simple tokens: <16 letters>.<index>, known once assigned, alive ttl after their last use', async () => {
+    const { SimpleTokenProvider, simpleTokenIndex } = await import('../../../src/auth/index.js');
+    let i = 0;
+    const p = new SimpleTokenProvider(1000, (n) => i++ % n);
+    const prefix = p.genTokenPrefix();
+    expect(prefix).toMatch(/^[a-zA-Z]{16}$/);
+    p.assign('alice', prefix, 42, 0); // disabled: the token is made but not kept (etcd's tokenSimple)
+    expect(p.user(`${prefix}.42`, 0)).toBeUndefined();
+    p.enable();
+    const t = p.assign('alice', prefix, 43, 0);
+    expect(t).toBe(`${prefix}.43`);
+    expect(simpleTokenIndex(t)).toBe(43);
+    expect(simpleTokenIndex('nodot')).toBeUndefined();
+    expect(simpleTokenIndex('a.b.1')).toBeUndefined();
+    expect(p.user(t, 900)).toBe('alice'); // used at 900: lives until 1900
+    expect(p.user(t, 1800)).toBe('alice');
+    expect(p.sweep(2700)).toBe(0);
+    expect(p.sweep(2801)).toBe(1);
+    expect(p.user(t, 2801)).toBeUndefined();
+    const u = p.assign('bob', 'x', 44, 0);
+    p.invalidateUser('bob');
+    expect(p.user(u, 1)).toBeUndefined();
+    const v = p.assign('bob', 'y', 45, 0);
+    p.disable();
+    expect(p.user(v, 1)).toBeUndefined();
+  });
+
+  it('--auth-token as etcd parses it: simple, "" (no tokens), jwt refused by name, anything else invalid', async () => {
+    const { newTokenProvider, NopTokenProvider, SimpleTokenProvider } = await import('../../../src/auth/index.js');
+    expect(newTokenProvider('simple', 1000, () => 0)).toBeInstanceOf(SimpleTokenProvider);
+    const nop = newTokenProvider('', 1000, () => 0);
+    expect(nop).toBeInstanceOf(NopTokenProvider);
+    expect(() => nop.assign('root', '', 5, 0)).toThrow('auth: authentication failed, invalid user ID or password');
+    expect(() => newTokenProvider('foo', 1000, () => 0)).toThrow('auth: invalid auth options');
+    expect(() => newTokenProvider('simple,a', 1000, () => 0)).toThrow('auth: invalid auth options');
+    expect(() => newTokenProvider('jwt,a=1,a=2', 1000, () => 0)).toThrow('auth: invalid auth options');
+    expect(() => newTokenProvider('jwt,sign-method=RS256', 1000, () => 0)).toThrow(/jwt is not supported/);
+  });
+});
