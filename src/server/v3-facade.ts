@@ -219,13 +219,30 @@ export class ServerFacade implements EtcdServerFacade {
   }
 
   // ---- lock and election (etcd's recipes inside the server); auth: a later issue ----
-  lock: EtcdServerFacade['lock'] = (req, ctx) => asRecipeCall(lock(this.s, this.v3, req, ctx?.signal));
-  unlock: EtcdServerFacade['unlock'] = (req) => asRecipeCall(unlock(this.v3, req));
-  campaign: EtcdServerFacade['campaign'] = (req, ctx) => asRecipeCall(campaign(this.s, this.v3, req, ctx?.signal));
-  proclaim: EtcdServerFacade['proclaim'] = (req) => asRecipeCall(proclaim(this.v3, req));
-  leader: EtcdServerFacade['leader'] = (req) => asRecipeCall(leader(this.v3, req));
-  resign: EtcdServerFacade['resign'] = (req) => asRecipeCall(resign(this.v3, req));
-  observe: EtcdServerFacade['observe'] = (req, ctx) => observe(this.s, this.v3, req, ctx?.signal);
+  lock: EtcdServerFacade['lock'] = (req, ctx) => asRecipeCall(lock(this.s, this.kvAs(ctx), req, ctx?.signal));
+  unlock: EtcdServerFacade['unlock'] = (req, ctx) => asRecipeCall(unlock(this.kvAs(ctx), req));
+  campaign: EtcdServerFacade['campaign'] = (req, ctx) => asRecipeCall(campaign(this.s, this.kvAs(ctx), req, ctx?.signal));
+  proclaim: EtcdServerFacade['proclaim'] = (req, ctx) => asRecipeCall(proclaim(this.kvAs(ctx), req));
+  leader: EtcdServerFacade['leader'] = (req, ctx) => asRecipeCall(leader(this.kvAs(ctx), req));
+  resign: EtcdServerFacade['resign'] = (req, ctx) => asRecipeCall(resign(this.kvAs(ctx), req));
+  observe: EtcdServerFacade['observe'] = (req, ctx) => observe(this.s, this.kvAs(ctx), req, ctx?.signal);
+
+  /**
+   * The KV the recipes use, as the caller: etcd's lock and election servers run their client calls
+   * with the caller's context, so its token (and permissions) apply to every read and write they make.
+   */
+  private kvAs(ctx: CallContext | undefined): V3Kv {
+    if (ctx?.token === undefined && !this.s.auth.enabled) return this.v3;
+    const as: Partial<V3Kv> = {
+      range: (req) => this.range(req, ctx),
+      put: (req) => this.put(req, ctx),
+      deleteRange: (req) => this.deleteRange(req, ctx),
+      txn: (req) => this.txn(req, ctx),
+      leaseGrant: (req) => this.leaseGrant(req, ctx),
+      leaseRevoke: (req) => this.leaseRevoke(req, ctx),
+    };
+    return Object.assign(Object.create(this.v3) as V3Kv, as);
+  }
   // ---- auth (the rest of the service is assigned from V3Auth.handlers() in the constructor) ----
   authenticate: EtcdServerFacade['authenticate'] = (req, ctx) => this.auth.authenticate(req, ctx);
   declare authEnable: EtcdServerFacade['authEnable'];

@@ -134,6 +134,18 @@ describe('auth', () => {
     expect(await code(f.range(rangeReq('foo1'), alice))).toBe('InvalidAuthToken');
   });
 
+  it('lock and election run as their caller: its permissions apply to the keys they touch', async () => {
+    const { f, root, alice } = await setUp();
+    const held = await f.lock({ name: b('foo-lock'), lease: '0' }, alice);
+    expect(Buffer.from(held.key as Buffer).toString()).toMatch(/^foo-lock\//);
+    await f.unlock({ key: held.key as Buffer }, alice);
+    const refused = await code(f.lock({ name: b('other-lock'), lease: '0' }, alice));
+    expect(refused).toBe('PermissionDenied');
+    expect(await code(f.lock({ name: b('any-lock'), lease: '0' }))).toBe('UserEmpty');
+    const mine = await f.lock({ name: b('any-lock'), lease: '0' }, root);
+    await f.unlock({ key: mine.key as Buffer }, root);
+  });
+
   it('a request checked at an auth revision that moved before it applied is refused as old', async () => {
     const { f, root, alice } = await setUp();
     const revoke = f.roleRevokePermission({ role: 'foo', key: b('foo'), range_end: b('fop') }, root);
