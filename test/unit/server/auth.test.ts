@@ -4,6 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CallContext, WatchSink } from '../../../src/server/facade.js';
 import { decodeEntry, encodeRequest } from '../../../src/server/internal-request.js';
+import { rng } from '../mvcc/helpers.js';
 import { removeDir, startMember, tempDir, type TestMember } from './helpers.js';
 
 const b = (s: string): Buffer => Buffer.from(s);
@@ -144,6 +145,45 @@ describe('auth', () => {
     expect(await code(f.lock({ name: b('any-lock'), lease: '0' }))).toBe('UserEmpty');
     const mine = await f.lock({ name: b('any-lock'), lease: '0' }, root);
     await f.unlock({ key: mine.key as Buffer }, root);
+  });
+
+  it('random requests through the facade as a restricted user: refused exactly outside its permissions', async () => {
+    const { f, root } = await setUp();
+    await f.userAdd({ name: 'carol', password: 'c', options: null } as never, root);
+    await f.roleAdd({ name: 'mix' }, root);
+    await f.roleGrantPermission({ ...perm('READWRITE', 'a', 'b'), name: 'mix' } as never, root); // prefix a
+    await f.roleGrantPermission({ ...perm('READ', 'b', 'c'), name: 'mix' } as never, root); // prefix b, read only
+    await f.roleGrantPermission({ ...perm('WRITE', 'd'), name: 'mix' } as never, root); // key d, write only
+    await f.userGrantRole({ user: 'carol', role: 'mix' }, root);
+    const carol = { token: (await f.authenticate({ name: 'carol', password: 'c' })).token as string };
+    const rand = rng(17);
+    const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)]!;
+    const keys = ['a', 'a1', 'ab', 'b', 'b1', 'bz', 'c', 'c1', 'd', 'd1', 'e'];
+    const canRead = (k: string): boolean => k.startsWith('a') || k.startsWith('b');
+    const canWrite = (k: string): boolean => k.startsWith('a') || k === 'd';
+    const end = (p: string): string => p.slice(0, -1) + String.fromCharCode(p.charCodeAt(p.length - 1) + 1);
+    for (let n = 0; n < 300; n++) {
+      const k = pick(keys);
+      const op = pick(['get', 'getPrefix', 'put', 'del', 'delPrefix', 'txn']);
+      let allowed: boolean;
+      let p: Promise<unknown>;
+      if (op === 'get') [allowed, p] = [canRead(k), f.range(rangeReq(k), carol)];
+      else if (op === 'getPrefix') [allowed, p] = [canRead(k), f.range(rangeReq(k, end(k)), carol)];
+      else if (op === 'put') [allowed, p] = [canWrite(k), f.put(putReq(k, 'v'), carol)];
+      else if (op === 'del') [allowed, p] = [canWrite(k), f.deleteRange({ key: b(k), range_end: b(''), prev_kv: false } as never, carol)];
+      else if (op === 'delPrefix') [allowed, p] = [k.startsWith('a'), f.deleteRange({ key: b(k), range_end: b(end(k)), prev_kv: false } as never, carol)];
+      else {
+        const [c, w, r] = [pick(keys), pick(keys), pick(keys)];
+        allowed = canRead(c) && canWrite(w) && canRead(r);
+        p = f.txn({
+          compare: [{ result: 'EQUAL', target: 'VERSION', key: b(c), range_end: b(''), version: '0', target_union: 'version' }],
+          success: [{ request_put: putReq(w, 'x'), request: 'request_put' }],
+          failure: [{ request_range: rangeReq(r), request: 'request_range' }],
+        } as never, carol);
+      }
+      const got = await code(p);
+      expect(got, `${op} ${k}`).toBe(allowed ? undefined : 'PermissionDenied');
+    }
   });
 
   it('a request checked at an auth revision that moved before it applied is refused as old', async () => {
