@@ -303,12 +303,24 @@ export class AuthStore {
   async checkPassword(name: string, password: string): Promise<number> {
     if (!this.enabledFlag) throw new AuthError('AuthNotEnabled');
     const u = this.users.get(name);
-    if (!u) throw new AuthError('AuthFailed');
+    if (!u) {
+      // as long as a wrong password for a real user: the answer's timing does not tell who exists
+      await verify(password, this.decoyHash()).catch(() => false);
+      throw new AuthError('AuthFailed');
+    }
     if (u.noPassword === true) throw new AuthError('NoPasswordUser');
     const rev = this.rev;
     const ok = await verify(password, u.password).catch(() => false);
     if (!ok) throw new AuthError('AuthFailed');
     return rev;
+  }
+
+  private decoy: string | undefined;
+
+  /** A hash of the store's cost that no password is checked against for real. */
+  private decoyHash(): string {
+    this.decoy ??= hashSync('decoy', { cost: this.bcryptCost, version: '2a' }); // the result is AuthFailed whatever it says
+    return this.decoy;
   }
 
   /** etcd's Authenticate at apply: the user must still exist and have a password. */
