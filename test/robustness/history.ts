@@ -1,0 +1,94 @@
+// The recorded history of a robustness run: every client operation with its invocation and return
+// time and its result, and every watch response. Shared by the runner (which records) and the
+// checkers (which judge). Times are milliseconds on one monotonic clock (performance.now()).
+
+/** A request of the key-value workload: all single-key, so the history can be checked per key. */
+export type Req =
+  | { type: 'put'; key: string; value: string }
+  | { type: 'get'; key: string }
+  | { type: 'delete'; key: string }
+  /** if mod_revision(key) == expectModRev then put(key, value) else get(key) */
+  | { type: 'txn'; key: string; expectModRev: number; value: string };
+
+/** What the server answered (only for status 'ok'). */
+export interface Resp {
+  /** header.revision */
+  revision: number;
+  /** get, and txn when not succeeded: the key's value and mod_revision, or null when absent */
+  kv?: { value: string; modRev: number } | null;
+  /** delete: how many keys were deleted (0 or 1) */
+  deleted?: number;
+  /** txn: whether the compare held */
+  succeeded?: boolean;
+}
+
+/**
+ * ok: answered; failed: definitely not applied (rejected before it could be proposed);
+ * unknown: no answer (timeout, connection lost, error after proposing) — possibly applied at any
+ * point after its invocation, or never.
+ */
+export type Status = 'ok' | 'failed' | 'unknown';
+
+export interface Op {
+  id: number;
+  client: number;
+  req: Req;
+  call: number;
+  /** return time; Infinity for unknown */
+  ret: number;
+  status: Status;
+  resp?: Resp;
+  /** the member the client talked to, the error text (for reports) */
+  member?: string;
+  error?: string;
+}
+
+export interface WatchEvent {
+  type: 'PUT' | 'DELETE';
+  key: string;
+  value: string;
+  modRev: number;
+  createRev: number;
+  version: number;
+  prevKv?: { value: string; modRev: number; createRev: number; version: number };
+}
+
+export interface WatchResponse {
+  /** header.revision */
+  revision: number;
+  events: WatchEvent[];
+  compactRevision?: number;
+  canceled?: boolean;
+  /** receive time */
+  at: number;
+}
+
+export interface WatchLog {
+  id: string;
+  member: string;
+  /** the watch covers keys with this prefix */
+  prefix: string;
+  /** start_revision asked for */
+  startRevision: number;
+  prevKv: boolean;
+  responses: WatchResponse[];
+  /**
+   * True when the member stayed up and the stream was never broken for the whole run: then every
+   * acknowledged write from startRevision on must be in it.
+   */
+  complete: boolean;
+}
+
+export interface History {
+  ops: Op[];
+  watches: WatchLog[];
+}
+
+/** Does this ok op write (create a new revision)? */
+export function isWrite(op: Op): boolean {
+  const r = op.req;
+  if (r.type === 'put') return true;
+  if (r.type === 'delete') return op.status !== 'ok' || (op.resp?.deleted ?? 0) > 0;
+  if (r.type === 'txn') return op.status !== 'ok' || op.resp?.succeeded === true;
+  return false;
+}

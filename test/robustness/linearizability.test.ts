@@ -1,0 +1,170 @@
+import { describe, expect, it } from 'vitest';
+import type { Op, Req, Resp } from './history.js';
+import { checkLinearizable, checkRevisions } from './linearizability.js';
+
+let nextId = 0;
+function op(client: number, call: number, ret: number, req: Req, resp?: Resp, status: Op['status'] = 'ok'): Op {
+  return { id: nextId++, client, call, ret: status === 'unknown' ? Infinity : ret, req, resp: status === 'ok' ? resp : undefined, status };
+}
+const put = (c: number, t0: number, t1: number, key: string, value: string, revision: number) => op(c, t0, t1, { type: 'put', key, value }, { revision });
+const get = (c: number, t0: number, t1: number, key: string, revision: number, kv: { value: string; modRev: number } | null) =>
+  op(c, t0, t1, { type: 'get', key }, { revision, kv });
+const del = (c: number, t0: number, t1: number, key: string, revision: number, deleted: number) => op(c, t0, t1, { type: 'delete', key }, { revision, deleted });
+const cas = (c: number, t0: number, t1: number, key: string, expectModRev: number, value: string, resp?: Resp, status: Op['status'] = 'ok') =>
+  op(c, t0, t1, { type: 'txn', key, expectModRev, value }, resp, status);
+
+function both(ops: Op[]) {
+  return { lin: checkLinearizable({ ops }), rev: checkRevisions({ ops }) };
+}
+
+describe('linearizability checker: good histories', () => {
+  it('sequential put/get/delete', () => {
+    const r = both([put(0, 0, 1, 'a', 'v1', 2), get(0, 2, 3, 'a', 2, { value: 'v1', modRev: 2 }), del(0, 4, 5, 'a', 3, 1), get(0, 6, 7, 'a', 3, null), del(0, 8, 9, 'a', 3, 0)]);
+    expect(r.lin.anomalies).toEqual([]);
+    expect(r.rev).toEqual([]);
+  });
+
+  it('concurrent reads may see either side of an overlapping write', () => {
+    const r = both([
+      put(0, 0, 1, 'a', 'v1', 2),
+      put(1, 2, 10, 'a', 'v2', 3),
+      get(2, 3, 4, 'a', 2, { value: 'v1', modRev: 2 }), // before v2 took effect
+      get(3, 5, 6, 'a', 3, { value: 'v2', modRev: 3 }),
+      get(2, 7, 8, 'a', 3, { value: 'v2', modRev: 3 }),
+    ]);
+    expect(r.lin.anomalies).toEqual([]);
+    expect(r.rev).toEqual([]);
+  });
+
+  it('compare-and-swap on mod_revision: success and failure', () => {
+    const r = both([
+      cas(0, 0, 1, 'k', 0, 'c1', { revision: 2, succeeded: true }), // create if absent
+      cas(1, 2, 3, 'k', 0, 'c2', { revision: 2, succeeded: false, kv: { value: 'c1', modRev: 2 } }),
+      cas(1, 4, 5, 'k', 2, 'c3', { revision: 3, succeeded: true }),
+    ]);
+    expect(r.lin.anomalies).toEqual([]);
+    expect(r.rev).toEqual([]);
+  });
+
+  it('an unknown put that was seen later is taken as applied, with the revision it was read at', () => {
+    const r = both([put(0, 0, 0, 'a', 'lost?', 0), get(1, 5, 6, 'a', 2, { value: 'lost?', modRev: 2 })].map((o, i) => (i === 0 ? { ...o, status: 'unknown' as const, ret: Infinity, resp: undefined } : o)));
+    expect(r.lin.anomalies).toEqual([]);
+    expect(r.rev).toEqual([]);
+  });
+
+  it('an unknown put that nobody saw may never have happened', () => {
+    const ops = [put(0, 0, 1, 'a', 'v1', 2), { ...put(1, 2, 0, 'a', 'maybe', 0), status: 'unknown' as const, ret: Infinity, resp: undefined }, get(2, 10, 11, 'a', 2, { value: 'v1', modRev: 2 })];
+    const r = both(ops);
+    expect(r.lin.anomalies).toEqual([]);
+    expect(r.rev).toEqual([]);
+  });
+
+  it('an unknown put may take effect long after its invocation', () => {
+    const ops = [
+      { ...put(1, 0, 0, 'a', 'late', 0), status: 'unknown' as const, ret: Infinity, resp: undefined },
+      put(0, 5, 6, 'a', 'v1', 2),
+      get(2, 10, 11, 'a', 3, { value: 'late', modRev: 3 }),
+    ];
+    const r = both(ops);
+    expect(r.lin.anomalies).toEqual([]);
+    expect(r.rev).toEqual([]);
+  });
+
+  it('failed ops and unanswered reads are ignored', () => {
+    const ops = [put(0, 0, 1, 'a', 'v1', 2), { ...put(1, 2, 3, 'a', 'no', 0), status: 'failed' as const, resp: undefined }, { ...get(2, 2, 3, 'a', 0, null), status: 'unknown' as const, ret: Infinity, resp: undefined }, get(2, 4, 5, 'a', 2, { value: 'v1', modRev: 2 })];
+    const r = both(ops);
+    expect(r.lin.anomalies).toEqual([]);
+    expect(r.rev).toEqual([]);
+  });
+
+  it('many concurrent clients on a few keys stay fast (memoization)', () => {
+    // a sequential register history executed by 8 overlapping clients; every op overlaps its neighbours
+    const ops: Op[] = [];
+    let rev = 1;
+    const state = new Map<string, { value: string; modRev: number } | null>();
+    for (let i = 0; i < 600; i++) {
+      const key = `k${i % 3}`;
+      const t = i * 10;
+      const c = i % 8;
+      if (i % 3 === 0) {
+        rev++;
+        ops.push(put(c, t, t + 45, key, `v${i}`, rev));
+        state.set(key, { value: `v${i}`, modRev: rev });
+      } else ops.push(get(c, t, t + 45, key, rev, state.get(key) ?? null));
+    }
+    const t0 = Date.now();
+    const r = both(ops);
+    expect(r.lin.anomalies).toEqual([]);
+    expect(r.lin.undecided).toBeUndefined();
+    expect(r.rev).toEqual([]);
+    expect(Date.now() - t0).toBeLessThan(20_000);
+  });
+});
+
+describe('linearizability checker: bad histories are rejected', () => {
+  it('a stale read after a write returned', () => {
+    const r = both([put(0, 0, 1, 'a', 'v1', 2), put(0, 2, 3, 'a', 'v2', 3), get(1, 4, 5, 'a', 2, { value: 'v1', modRev: 2 })]);
+    expect(r.lin.ok).toBe(false);
+    expect(r.lin.anomalies[0]).toMatch(/key a: not linearizable/);
+    expect(r.rev.join('\n')).toMatch(/went back in real time/);
+  });
+
+  it('a lost acknowledged write (read does not see it)', () => {
+    const r = both([put(0, 0, 1, 'a', 'v1', 2), get(1, 4, 5, 'a', 2, null)]);
+    expect(r.lin.ok).toBe(false);
+    expect(r.rev.join('\n')).toMatch(/found a absent, but it was written at 2/);
+  });
+
+  it('a read of a value never written', () => {
+    const r = both([put(0, 0, 1, 'a', 'v1', 2), get(1, 4, 5, 'a', 2, { value: 'ghost', modRev: 2 })]);
+    expect(r.lin.ok).toBe(false);
+    expect(r.rev.length).toBeGreaterThan(0);
+  });
+
+  it('reads that flip back (v2 then v1) between concurrent writes', () => {
+    const r = both([
+      put(0, 0, 1, 'a', 'v1', 2),
+      put(1, 2, 20, 'a', 'v2', 3),
+      get(2, 3, 4, 'a', 3, { value: 'v2', modRev: 3 }),
+      get(2, 5, 6, 'a', 2, { value: 'v1', modRev: 2 }),
+    ]);
+    expect(r.lin.ok).toBe(false);
+    expect(r.rev.length).toBeGreaterThan(0);
+  });
+
+  it('two compare-and-swaps both succeeding on the same mod_revision', () => {
+    const r = both([
+      put(0, 0, 1, 'a', 'v1', 2),
+      cas(1, 2, 5, 'a', 2, 'x', { revision: 3, succeeded: true }),
+      cas(2, 2, 5, 'a', 2, 'y', { revision: 4, succeeded: true }),
+    ]);
+    expect(r.lin.ok).toBe(false);
+  });
+
+  it('a failed compare-and-swap that reports the state it compared equal to', () => {
+    const r = both([put(0, 0, 1, 'a', 'v1', 2), cas(1, 2, 3, 'a', 2, 'x', { revision: 2, succeeded: false, kv: { value: 'v1', modRev: 2 } })]);
+    expect(r.lin.ok).toBe(false);
+  });
+
+  it('a delete that deleted a key that was absent', () => {
+    const r = both([del(0, 0, 1, 'a', 2, 1)]);
+    expect(r.lin.ok).toBe(false);
+  });
+
+  it('two acknowledged writes at one revision', () => {
+    const r = both([put(0, 0, 1, 'a', 'v1', 2), put(1, 0, 1, 'b', 'w1', 2)]);
+    expect(r.lin.ok).toBe(true); // per key, each alone is fine ...
+    expect(r.rev.join('\n')).toMatch(/two acknowledged writes at revision 2/); // ... the revisions tell
+  });
+
+  it('an unknown delete cannot explain a read that brings the value back', () => {
+    const ops = [
+      put(0, 0, 1, 'a', 'v1', 2),
+      { ...del(1, 2, 0, 'a', 0, 0), status: 'unknown' as const, ret: Infinity, resp: undefined },
+      get(2, 5, 6, 'a', 3, null),
+      get(2, 7, 8, 'a', 3, { value: 'v1', modRev: 2 }),
+    ];
+    const r = both(ops);
+    expect(r.lin.ok).toBe(false);
+  });
+});
