@@ -1,0 +1,189 @@
+// The watch guarantees as etcd states them (api_guarantees.md), checked over the recorded watch
+// responses together with the key-value history:
+//   ordered   — within a watch, event revisions never decrease;
+//   unique    — no (revision, key) twice in a watch;
+//   atomic    — the events of one revision (a txn) come in one response: a response never starts at
+//               the revision the previous one ended with; all watches agree on what each revision holds;
+//   reliable  — between a watch's start and the last revision it heard of, no revision that any other
+//               watch or any acknowledged write shows (for its keys) is missing, unless the watch was
+//               cancelled by a compaction first;
+//   filter    — events are for the watched prefix and at or after the start revision;
+//   prev_kv   — when asked for, prev_kv is the key's previous version (absent after a delete or for a
+//               creation); a PUT's version is 1 exactly when it creates the key;
+//   complete  — a watch on a member that stayed up (and a stream never broken) holds every
+//               acknowledged write from its start revision on, with the value written;
+//   agreement — an event's revision is the revision its write was acknowledged with.
+import { isWrite, type History, type WatchEvent, type WatchLog } from './history.js';
+
+interface RefEvent {
+  type: 'PUT' | 'DELETE';
+  key: string;
+  value: string;
+  version: number;
+  from: string;
+}
+
+function evKey(e: { key: string }, rev: number): string {
+  return `${rev}\0${e.key}`;
+}
+
+function fmtEv(e: WatchEvent): string {
+  return `${e.type} ${e.key}=${JSON.stringify(e.value)} mod=${e.modRev} ver=${e.version}${e.prevKv ? ` prev=${JSON.stringify(e.prevKv.value)}@${e.prevKv.modRev}` : ''}`;
+}
+
+export function checkWatches(h: History): string[] {
+  const out: string[] = [];
+  // the reference: (revision, key) → event, from every watch and every acknowledged write
+  const ref = new Map<string, RefEvent>();
+  const revKeys = new Map<number, Set<string>>(); // revision → keys written at it
+  const note = (rev: number, e: RefEvent) => {
+    const k = evKey(e, rev);
+    const prev = ref.get(k);
+    if (prev) {
+      const same = prev.type === e.type && (e.type === 'DELETE' || prev.value === e.value);
+      if (!same) out.push(`disagreement at revision ${rev} key ${e.key}: ${prev.from} says ${prev.type} ${JSON.stringify(prev.value)}, ${e.from} says ${e.type} ${JSON.stringify(e.value)}`);
+      else if (prev.version === -1) prev.version = e.version;
+      return;
+    }
+    ref.set(k, e);
+    const s = revKeys.get(rev) ?? new Set();
+    s.add(e.key);
+    revKeys.set(rev, s);
+  };
+  for (const op of h.ops) {
+    if (op.status !== 'ok' || !isWrite(op)) continue;
+    const r = op.req;
+    note(op.resp!.revision, { type: r.type === 'delete' ? 'DELETE' : 'PUT', key: r.key, value: r.type === 'delete' ? '' : (r as { value: string }).value, version: -1, from: `op #${op.id}` });
+  }
+  for (const w of h.watches) for (const resp of w.responses) for (const e of resp.events) note(e.modRev, { ...e, from: `watch ${w.id}` });
+
+  // agreement: a value (unique per write) shows up at the revision its write was acknowledged with
+  const ackRev = new Map<string, number>();
+  for (const op of h.ops) {
+    const r = op.req;
+    if (op.status === 'ok' && isWrite(op) && r.type !== 'delete') ackRev.set(`${r.key}\0${(r as { value: string }).value}`, op.resp!.revision);
+  }
+  for (const w of h.watches) {
+    for (const resp of w.responses) {
+      for (const e of resp.events) {
+        const a = e.type === 'PUT' ? ackRev.get(`${e.key}\0${e.value}`) : undefined;
+        if (a !== undefined && a !== e.modRev) out.push(`watch ${w.id}: ${fmtEv(e)} but the write was acknowledged at revision ${a}`);
+      }
+    }
+  }
+
+  // every key's timeline, by revision
+  const timeline = new Map<string, number[]>();
+  for (const k of ref.keys()) {
+    const [rev, key] = [Number(k.slice(0, k.indexOf('\0'))), k.slice(k.indexOf('\0') + 1)];
+    const l = timeline.get(key) ?? [];
+    l.push(rev);
+    timeline.set(key, l);
+  }
+  for (const l of timeline.values()) l.sort((a, b) => a - b);
+  const previous = (key: string, rev: number): number | undefined => {
+    const l = timeline.get(key) ?? [];
+    let p: number | undefined;
+    for (const r of l) if (r < rev) p = r;
+    return p;
+  };
+
+  for (const w of h.watches) out.push(...checkOne(w, ref, revKeys, previous, h));
+  return out;
+}
+
+function checkOne(
+  w: WatchLog,
+  ref: Map<string, RefEvent>,
+  revKeys: Map<number, Set<string>>,
+  previous: (key: string, rev: number) => number | undefined,
+  h: History,
+): string[] {
+  const out: string[] = [];
+  const tag = `watch ${w.id} (${w.member})`;
+  const seen = new Set<string>();
+  let lastRev = 0;
+  let lastHeader = 0;
+  let compacted: number | undefined;
+  for (const resp of w.responses) {
+    if (resp.compactRevision) compacted = resp.compactRevision;
+    if (resp.events.length === 0) continue;
+    const first = resp.events[0]!.modRev;
+    if (first <= lastRev) {
+      out.push(
+        first === lastRev
+          ? `${tag}: not atomic — revision ${first} split over two responses`
+          : `${tag}: not ordered — response starts at revision ${first} after ${lastRev}`,
+      );
+    }
+    let prevInResp = first;
+    for (const e of resp.events) {
+      if (e.modRev < prevInResp) out.push(`${tag}: not ordered — ${fmtEv(e)} after revision ${prevInResp}`);
+      prevInResp = e.modRev;
+      const k = evKey(e, e.modRev);
+      if (seen.has(k)) out.push(`${tag}: not unique — ${fmtEv(e)} twice`);
+      seen.add(k);
+      if (!e.key.startsWith(w.prefix)) out.push(`${tag}: filter — ${fmtEv(e)} outside prefix ${JSON.stringify(w.prefix)}`);
+      if (w.startRevision > 0 && e.modRev < w.startRevision) out.push(`${tag}: ${fmtEv(e)} before start revision ${w.startRevision}`);
+      if (e.type === 'PUT' && e.modRev !== 0) {
+        // version / create and prev_kv against the key's timeline
+        const p = previous(e.key, e.modRev);
+        const pe = p === undefined ? undefined : ref.get(evKey(e, p));
+        if (pe?.type === 'PUT' && e.version === 1) out.push(`${tag}: ${fmtEv(e)} claims to create the key, but it was put at ${p}`);
+        if (pe?.type === 'DELETE' && e.version !== 1) out.push(`${tag}: ${fmtEv(e)} follows a delete at ${p} but has version ${e.version}`);
+        if (pe?.type === 'PUT' && pe.version > 0 && e.version !== pe.version + 1) out.push(`${tag}: ${fmtEv(e)} follows version ${pe.version} at ${p}`);
+      }
+      if (w.prevKv && e.modRev !== 0) {
+        const p = previous(e.key, e.modRev);
+        const pe = p === undefined ? undefined : ref.get(evKey(e, p));
+        if (e.prevKv) {
+          if (pe === undefined) {
+            // the previous write is before anything recorded: it must at least be older
+            if (e.prevKv.modRev >= e.modRev) out.push(`${tag}: ${fmtEv(e)} has prev_kv from revision ${e.prevKv.modRev}`);
+          } else if (pe.type !== 'PUT' || p !== e.prevKv.modRev || pe.value !== e.prevKv.value) {
+            out.push(`${tag}: wrong prev_kv on ${fmtEv(e)}: the key's previous event is ${pe.type} ${JSON.stringify(pe.value)} at ${p}`);
+          }
+        } else if (pe?.type === 'PUT' && (compacted === undefined || p! > compacted)) {
+          out.push(`${tag}: prev_kv missing on ${fmtEv(e)}: the key was put at ${p} with ${JSON.stringify(pe.value)}`);
+        }
+      }
+    }
+    lastRev = resp.events[resp.events.length - 1]!.modRev;
+    if (resp.revision < lastRev) out.push(`${tag}: response header revision ${resp.revision} below its last event ${lastRev}`);
+    lastHeader = Math.max(lastHeader, resp.revision);
+  }
+
+  // reliable: nothing missing between the start and the last revision heard of (events only: a header
+  // revision may run ahead of the events the watch has been sent)
+  const from = w.startRevision > 0 ? w.startRevision : firstRev(w);
+  if (from !== undefined) {
+    const to = compacted !== undefined ? Math.min(lastRev, compacted) : lastRev;
+    for (const [rev, keys] of revKeys) {
+      if (rev < from || rev > to) continue;
+      for (const key of keys) {
+        if (!key.startsWith(w.prefix)) continue;
+        if (!seen.has(`${rev}\0${key}`)) {
+          const e = ref.get(`${rev}\0${key}`)!;
+          out.push(`${tag}: not reliable — missing ${e.type} ${key}=${JSON.stringify(e.value)} at revision ${rev} (known from ${e.from}) while it delivered up to ${lastRev}`);
+        }
+      }
+    }
+  }
+
+  // complete: a watch that stayed up all run holds every acknowledged write since its start
+  if (w.complete && compacted === undefined) {
+    for (const op of h.ops) {
+      if (op.status !== 'ok' || !isWrite(op)) continue;
+      const rev = op.resp!.revision;
+      if (!op.req.key.startsWith(w.prefix) || rev < w.startRevision) continue;
+      if (!seen.has(`${rev}\0${op.req.key}`)) out.push(`${tag}: acknowledged write missing from a watch that stayed up: op #${op.id} ${op.req.type} ${op.req.key} at revision ${rev}`);
+    }
+  }
+  void lastHeader;
+  return out;
+}
+
+function firstRev(w: WatchLog): number | undefined {
+  for (const r of w.responses) if (r.events.length) return r.events[0]!.modRev;
+  return undefined;
+}
