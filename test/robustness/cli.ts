@@ -1,0 +1,25 @@
+// npm run robustness -- --profile NAME --seconds N --seed S
+import { Command } from 'commander';
+import { PROFILES, runRobustness } from './runner.js';
+
+const cmd = new Command('robustness')
+  .option('--profile <name>', `fault profile: ${Object.keys(PROFILES).join(', ')}`, 'all')
+  .option('--seconds <n>', 'seconds of traffic', '30')
+  .option('--seed <n>', 'seed of the fault schedule and the traffic', String(Date.now() % 100000))
+  .option('--clients <n>', 'concurrent clients', '4')
+  .option('--keys <n>', 'keys in the key space', '5')
+  .parse();
+const o = cmd.opts<{ profile: string; seconds: string; seed: string; clients: string; keys: string }>();
+const profile = o.profile, seconds = Number(o.seconds), seed = Number(o.seed);
+console.log(`robustness: profile ${profile}, ${seconds} s, seed ${seed}`);
+const r = await runRobustness({ profile, seconds, seed, clients: Number(o.clients), keys: Number(o.keys) });
+console.log(`stats: ${JSON.stringify(r.stats)}`);
+if (r.ok) {
+  console.log(`PASS (profile ${profile}, seed ${seed})`);
+  process.exit(0);
+}
+console.log(`FAIL: profile ${profile}, seed ${seed}, ${seconds} s`);
+console.log(`fault schedule:\n  ${r.schedule.join('\n  ')}`);
+console.log(`anomalies (${r.anomalies.length}):\n${r.anomalies.slice(0, 20).join('\n\n')}`);
+console.log(`history, anomalies and members' logs kept in ${r.folder}`);
+process.exit(1);
