@@ -332,6 +332,8 @@ export async function runRobustness(o: RunOpts): Promise<RunResult> {
         }
         // let the cluster settle before the next fault
         await sleep(1000 + rng() * 1500);
+        const l2 = await leader();
+        sched(`leader was ${l.name}, now ${l2?.name ?? 'none'}; proxy ${JSON.stringify(net.stats)}`);
       }
     };
     await faultLoop();
