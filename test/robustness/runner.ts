@@ -43,6 +43,11 @@ export interface RunOpts {
   /** where run folders go (default $TMPDIR/etcd-robustness) */
   outDir?: string;
   log?: (s: string) => void;
+  /**
+   * Reads with serializable=true (served from the member's own store, possibly stale). Not a
+   * correct configuration: it exists to show that the checkers catch the stale reads it allows.
+   */
+  serializable?: boolean;
 }
 
 export interface RunResult {
@@ -226,7 +231,7 @@ export async function runRobustness(o: RunOpts): Promise<RunResult> {
             const r: Any = await call(kv, 'Put', { key: k, value: Buffer.from(req.value) });
             resp = { revision: Number(r.header.revision) };
           } else if (req.type === 'get') {
-            const r: Any = await call(kv, 'Range', { key: k });
+            const r: Any = await call(kv, 'Range', { key: k, serializable: !!o.serializable });
             const kvs = r.kvs?.[0];
             resp = { revision: Number(r.header.revision), kv: kvs ? { value: kvs.value.toString(), modRev: Number(kvs.mod_revision) } : null };
           } else if (req.type === 'delete') {
