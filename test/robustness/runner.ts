@@ -307,7 +307,9 @@ export async function runRobustness(o: RunOpts): Promise<RunResult> {
           await target.member.kill();
           await sleep(hold);
           await target.member.restart({ wait: false });
-          sched(`restarted ${target.name}`);
+          const t1 = now();
+          const healthy = await waitHealthy([target.member], undefined, 60_000).then(() => true, () => false);
+          sched(`restarted ${target.name}: ${healthy ? `healthy after ${(now() - t1).toFixed(0)} ms` : 'NOT healthy within 60 s'}`);
         } else if (kind.startsWith('pause')) {
           sched(`${kind}: SIGSTOP ${target.name} for ${hold.toFixed(0)} ms`);
           target.paused = true;
