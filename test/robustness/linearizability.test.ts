@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Op, Req, Resp } from './history.js';
-import { checkLinearizable, checkRevisions } from './linearizability.js';
+import { checkLinearizable, checkRevisions, observedRevisions, shrink } from './linearizability.js';
 
 let nextId = 0;
 function op(client: number, call: number, ret: number, req: Req, resp?: Resp, status: Op['status'] = 'ok'): Op {
@@ -166,5 +166,20 @@ describe('linearizability checker: bad histories are rejected', () => {
     ];
     const r = both(ops);
     expect(r.lin.ok).toBe(false);
+  });
+
+  it('shrinks a failing history to the reads that show it', () => {
+    const ops = [
+      put(0, 0, 1, 'a', 'v1', 2),
+      get(1, 1.5, 1.8, 'a', 2, { value: 'v1', modRev: 2 }),
+      put(0, 2, 3, 'a', 'v2', 3),
+      get(1, 3.5, 3.8, 'a', 3, { value: 'v2', modRev: 3 }),
+      get(1, 4, 5, 'a', 2, { value: 'v1', modRev: 2 }), // stale
+      get(2, 6, 7, 'a', 3, { value: 'v2', modRev: 3 }),
+    ];
+    const small = shrink(ops, observedRevisions(ops));
+    expect(small.map((o) => o.req.type)).toEqual(['put', 'put', 'get']);
+    expect(small[2]!.resp!.kv!.value).toBe('v1');
+    expect(checkLinearizable({ ops }).anomalies[0]).toMatch(/smaller failing sub-history \(3 ops/);
   });
 });

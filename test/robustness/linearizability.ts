@@ -152,6 +152,24 @@ export function fmtOp(o: Op): string {
   return `#${o.id} c${o.client} [${o.call.toFixed(1)}, ${ret}] ${req} -> ${res}${o.member ? ` @${o.member}` : ''}`;
 }
 
+/**
+ * A smaller failing history of one key: drop reads (gets, and txns that answered with their failure
+ * branch) one at a time while the rest still fails. Dropping a read can never make a linearizable
+ * history fail, so what is left still shows the violation; writes stay, since dropping a write could
+ * make a read of its value fail for a reason of our own making.
+ */
+export function shrink(ops: Op[], seen: Map<string, number>, budget?: number): Op[] {
+  let cur = ops.filter(relevant);
+  const isRead = (o: Op) => o.req.type === 'get' || (o.req.type === 'txn' && o.status === 'ok' && o.resp?.succeeded === false);
+  for (let i = cur.length - 1; i >= 0; i--) {
+    if (!isRead(cur[i]!)) continue;
+    const next = cur.filter((_, j) => j !== i);
+    const r = checkKey(next, seen, budget);
+    if (!r.ok && !r.undecided) cur = next;
+  }
+  return cur.sort((a, b) => a.call - b.call);
+}
+
 /** Linearizability of the whole history, key by key (the reference check). */
 export function checkLinearizable(h: Pick<History, 'ops'>, budget?: number): LinResult {
   const byKey = new Map<string, Op[]>();
@@ -170,10 +188,12 @@ export function checkLinearizable(h: Pick<History, 'ops'>, budget?: number): Lin
       undecided.push(key);
       continue;
     }
+    const small = shrink(ops, seen, budget);
     const tail = r.prefix!.slice(-5).map(fmtOp).join('\n    ');
     anomalies.push(
       `key ${key}: not linearizable (${ops.length} ops); longest linearization has ${r.prefix!.length} ops, ending\n    ${tail}\n` +
-        `  and none of these can follow it:\n    ${r.stuck!.map(fmtOp).join('\n    ')}`,
+        `  and none of these can follow it:\n    ${r.stuck!.map(fmtOp).join('\n    ')}\n` +
+        `  a smaller failing sub-history (${small.length} ops, reads dropped while it still fails):\n    ${small.slice(0, 30).map(fmtOp).join('\n    ')}${small.length > 30 ? '\n    …' : ''}`,
     );
   }
   return { ok: anomalies.length === 0, anomalies, ...(undecided.length ? { undecided } : {}) };
