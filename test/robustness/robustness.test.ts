@@ -2,7 +2,39 @@
 // peer proxies, recorded traffic and watches, faults on a fixed seed, then every checker
 // (docs/robustness.md). Longer runs: npm run robustness -- --profile all --seconds 600.
 import { describe, expect, it } from 'vitest';
+import type { History } from './history.js';
+import { checkLinearizable, checkRevisions } from './linearizability.js';
 import { runRobustness } from './runner.js';
+import { checkWatches } from './watch-checker.js';
+
+/** The recorded history, tampered three ways: each must be caught (the checkers see real histories). */
+function tamperedAreCaught(h: History): void {
+  const clone = (): History => structuredClone(h);
+  // 1. an acknowledged write dropped from a final watch
+  const a = clone();
+  const fw = a.watches.find((w) => w.id.startsWith('final'))!;
+  const r = fw.responses.find((x) => x.events.length > 0)!;
+  r.events = r.events.slice(1);
+  expect(checkWatches(a).join('\n')).toMatch(/missing/);
+  // 2. a read answered with the value of the previous write to its key
+  const b = clone();
+  const gets = b.ops.filter((o) => o.status === 'ok' && o.req.type === 'get' && o.resp?.kv);
+  let caught = false;
+  for (const g of gets) {
+    const prev = b.ops.find((o) => o.status === 'ok' && o.req.type === 'put' && o.req.key === g.req.key && o.ret < g.call && o.resp!.revision < g.resp!.kv!.modRev);
+    const seen = b.ops.find((o) => o.status === 'ok' && o.resp!.revision === g.resp!.kv!.modRev && o.req.type !== 'get');
+    if (!prev || prev.req.type !== 'put' || !seen || seen.ret >= g.call) continue;
+    g.resp!.kv = { value: prev.req.value, modRev: prev.resp!.revision };
+    caught = !checkLinearizable(b).ok && checkRevisions(b).length > 0;
+    break;
+  }
+  expect(caught).toBe(true);
+  // 3. two acknowledged writes claiming one revision
+  const c = clone();
+  const puts = c.ops.filter((o) => o.status === 'ok' && o.req.type === 'put');
+  puts[1]!.resp!.revision = puts[0]!.resp!.revision;
+  expect(checkRevisions(c).join('\n')).toMatch(/two acknowledged writes|went back/);
+}
 
 const SECONDS = Number(process.env.ROBUSTNESS_SECONDS ?? 15);
 
@@ -14,6 +46,7 @@ describe('robustness (short)', () => {
       expect(report).toBe('');
       expect(r.stats.ok).toBeGreaterThan(50);
       expect(r.stats.writes).toBeGreaterThan(20);
+      tamperedAreCaught(r.history!);
     }, 150_000);
   }
 });

@@ -55,6 +55,7 @@ export interface RunResult {
   anomalies: string[];
   schedule: string[];
   folder: string;
+  history?: History;
   stats: { ops: number; ok: number; failed: number; unknown: number; writes: number; watchEvents: number; finalRevision: number };
 }
 
@@ -430,7 +431,7 @@ export async function runRobustness(o: RunOpts): Promise<RunResult> {
       writeFileSync(join(folder, 'anomalies.txt'), anomalies.join('\n\n'));
       writeFileSync(join(folder, 'schedule.txt'), schedule.join('\n'));
     }
-    return { ok, anomalies, schedule, folder, stats };
+    return { ok, anomalies, schedule, folder, stats, history };
   } finally {
     stopTraffic = true;
     stopWatches = true;
