@@ -30,8 +30,15 @@ export const PROFILES: Record<string, FaultKind[]> = {
   kill: ['kill-leader', 'kill-follower'],
   pause: ['pause-leader', 'pause-follower'],
   partition: ['isolate-leader', 'one-way-leader', 'isolate-follower', 'delay'],
+  /** followers fall behind the leader's compacted log and must be sent a snapshot (see PROFILE_CLUSTER) */
+  snapshot: ['kill-follower', 'isolate-follower'],
   none: [],
   all: ['kill-leader', 'kill-follower', 'pause-leader', 'pause-follower', 'isolate-leader', 'one-way-leader', 'isolate-follower', 'delay'],
+};
+
+/** Cluster settings of a profile: `snapshot` snapshots every 100 entries and keeps only 50 behind. */
+const PROFILE_CLUSTER: Record<string, { args: string[]; env: Record<string, string> }> = {
+  snapshot: { args: ['--snapshot-count', '100'], env: { ETCD_TS_SNAPSHOT_CATCHUP_ENTRIES: '50' } },
 };
 
 export interface RunOpts {
@@ -131,8 +138,9 @@ export async function runRobustness(o: RunOpts): Promise<RunResult> {
       '--listen-peer-urls', `http://127.0.0.1:${d.peer}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${d.proxy}`,
       '--initial-cluster', initialCluster, '--initial-cluster-state', 'new', '--initial-cluster-token', `robust-${o.seed}`,
       '--heartbeat-interval', '100', '--election-timeout', String(ELECTION_MS), '--snapshot-count', '500',
+      ...(PROFILE_CLUSTER[o.profile]?.args ?? []),
     ];
-    const member = clusterMember('ours', { name: d.name, clientUrl: c, peerUrl: `http://127.0.0.1:${d.proxy}`, endpoint: `127.0.0.1:${d.client}`, dataDir: join(folder, d.name) }, args);
+    const member = clusterMember('ours', { name: d.name, clientUrl: c, peerUrl: `http://127.0.0.1:${d.proxy}`, endpoint: `127.0.0.1:${d.client}`, dataDir: join(folder, d.name) }, args, { env: PROFILE_CLUSTER[o.profile]?.env });
     return { name: d.name, member, clientPort: d.client, pastLogs: [], paused: false };
   });
   const clients = nodes.map((nd) => client(nd.clientPort));
