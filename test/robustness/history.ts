@@ -82,6 +82,8 @@ export interface WatchLog {
 export interface History {
   ops: Op[];
   watches: WatchLog[];
+  /** revisions of the compactions requested (answered or not) */
+  compactions?: number[];
 }
 
 /** Does this ok op write (create a new revision)? */

@@ -39,9 +39,9 @@ function tamperedAreCaught(h: History): void {
 const SECONDS = Number(process.env.ROBUSTNESS_SECONDS ?? 15);
 
 describe('robustness (short)', () => {
-  for (const [profile, seed] of [['kill', 11], ['partition', 12]] as const) {
-    it(`profile ${profile}, seed ${seed}: no anomalies`, async () => {
-      const r = await runRobustness({ profile, seconds: SECONDS, seed, log: () => {} });
+  for (const [profile, seed, compact] of [['kill', 11, false], ['partition', 12, true]] as const) {
+    it(`profile ${profile}, seed ${seed}${compact ? ', with compaction' : ''}: no anomalies`, async () => {
+      const r = await runRobustness({ profile, seconds: SECONDS, seed, compact, log: () => {} });
       const report = r.ok ? '' : `seed ${seed}, profile ${profile}\nschedule:\n${r.schedule.join('\n')}\nanomalies:\n${r.anomalies.slice(0, 10).join('\n\n')}\nkept in ${r.folder}`;
       expect(report).toBe('');
       expect(r.stats.ok).toBeGreaterThan(50);

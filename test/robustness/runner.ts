@@ -55,6 +55,8 @@ export interface RunOpts {
    * correct configuration: it exists to show that the checkers catch the stale reads it allows.
    */
   serializable?: boolean;
+  /** Compact every 2–3 s to 30 revisions below the highest acknowledged one (watch cancel/resume paths). */
+  compact?: boolean;
 }
 
 export interface RunResult {
@@ -207,6 +209,8 @@ export async function runRobustness(o: RunOpts): Promise<RunResult> {
         const w = openWatch(i, start, `m${i}.${gen++}`);
         await w.done;
         start = Math.max(start, lastRev(w.log) + 1);
+        // cancelled by a compaction: resume from the compacted revision (the oldest one still there)
+        for (const r of w.log.responses) if (r.compactRevision) start = Math.max(start, r.compactRevision);
         if (!stopWatches) await sleep(500);
       }
     });
@@ -352,11 +356,33 @@ export async function runRobustness(o: RunOpts): Promise<RunResult> {
         sched(`leader was ${l.name}, now ${l2?.name ?? 'none'}; proxy ${JSON.stringify(net.stats)}`);
       }
     };
+    let compactedTo = 0;
+    const compactions: number[] = [];
+    const compactLoop = (async () => {
+      while (o.compact && !stopTraffic) {
+        await sleep(2000 + rng() * 1000);
+        let maxRev = 0;
+        for (const op of ops) if (op.status === 'ok') maxRev = Math.max(maxRev, op.resp!.revision);
+        const rev = maxRev - 30;
+        if (rev <= compactedTo) continue;
+        const i = Math.floor(rng() * n);
+        if (!nodes[i]!.member.alive() || nodes[i]!.paused) continue;
+        compactions.push(rev);
+        try {
+          await call(clients[i].kv, 'Compact', { revision: String(rev) });
+          compactedTo = rev;
+        } catch {
+          /* an unknown compaction: harmless, the next one goes further */
+        }
+      }
+    })();
     await faultLoop();
     const remain = trafficEnd - now();
     if (remain > 0) await sleep(remain);
     stopTraffic = true;
     await Promise.all(trafficLoops);
+    await compactLoop;
+    if (compactedTo) sched(`last compaction acknowledged at revision ${compactedTo}`);
     net.healAll();
     for (const nd of nodes) {
       if (nd.paused) process.kill(nd.member.pid, 'SIGCONT');
@@ -409,7 +435,7 @@ export async function runRobustness(o: RunOpts): Promise<RunResult> {
     stopWatches = false;
     const finals = nodes.map((_, i) => {
       const holder: { w?: WatchLog } = {};
-      const w = openWatch(i, 1, `final-m${i}`, () => (holder.w ? lastRev(holder.w) >= finalRev : false));
+      const w = openWatch(i, Math.max(1, compactedTo), `final-m${i}`, () => (holder.w ? lastRev(holder.w) >= finalRev : false));
       holder.w = w.log;
       return w;
     });
@@ -420,7 +446,7 @@ export async function runRobustness(o: RunOpts): Promise<RunResult> {
     for (const f of finals) f.log.complete = true; // judged as complete: every acknowledged write must be in it
 
     // --- the checkers
-    const history: History = { ops, watches };
+    const history: History = { ops, watches, compactions };
     const lin = checkLinearizable(history);
     anomalies.push(...lin.anomalies);
     if (lin.undecided) anomalies.push(`linearizability search gave up on keys ${lin.undecided.join(', ')} (undecided)`);

@@ -82,6 +82,9 @@ describe('watch checker: bad histories are rejected', () => {
     const r2 = goodResponses();
     r2[4] = R(6, D('a', 6));
     expect(check(watch(r2)).join('\n')).toMatch(/prev_kv missing/);
+    // ... unless a compaction at or above the event's revision removed the previous version
+    expect(checkWatches({ ops, watches: [watch(r2)], compactions: [6] })).toEqual([]);
+    expect(checkWatches({ ops, watches: [watch(r2)], compactions: [5] }).join('\n')).toMatch(/prev_kv missing/);
   });
   it('a wrong version / create flag', () => {
     const r = goodResponses();

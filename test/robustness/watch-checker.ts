@@ -9,7 +9,8 @@
 //               cancelled by a compaction first;
 //   filter    — events are for the watched prefix and at or after the start revision;
 //   prev_kv   — when asked for, prev_kv is the key's previous version (absent after a delete or for a
-//               creation); a PUT's version is 1 exactly when it creates the key;
+//               creation, and allowed to be absent once a compaction at or above the event's
+//               revision removed it); a PUT's version is 1 exactly when it creates the key;
 //   complete  — a watch on a member that stayed up (and a stream never broken) holds every
 //               acknowledged write from its start revision on, with the value written;
 //   agreement — an event's revision is the revision its write was acknowledged with.
@@ -101,6 +102,7 @@ function checkOne(
 ): string[] {
   const out: string[] = [];
   const tag = `watch ${w.id} (${w.member})`;
+  const maxCompaction = Math.max(0, ...(h.compactions ?? []));
   const seen = new Set<string>();
   let lastRev = 0;
   let lastHeader = 0;
@@ -143,7 +145,9 @@ function checkOne(
           } else if (pe.type !== 'PUT' || p !== e.prevKv.modRev || pe.value !== e.prevKv.value) {
             out.push(`${tag}: wrong prev_kv on ${fmtEv(e)}: the key's previous event is ${pe.type} ${JSON.stringify(pe.value)} at ${p}`);
           }
-        } else if (pe?.type === 'PUT' && (compacted === undefined || p! > compacted)) {
+        } else if (pe?.type === 'PUT' && e.modRev > maxCompaction) {
+          // (a compaction at or above this event's revision removes the version before it: "If the
+          // previous KV is already compacted, nothing will be returned")
           out.push(`${tag}: prev_kv missing on ${fmtEv(e)}: the key was put at ${p} with ${JSON.stringify(pe.value)}`);
         }
       }
