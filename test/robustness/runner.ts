@@ -24,7 +24,7 @@ import { checkWatches } from './watch-checker.js';
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Any = any;
 
-export type FaultKind = 'kill-leader' | 'kill-follower' | 'pause-leader' | 'pause-follower' | 'isolate-leader' | 'one-way-leader' | 'isolate-follower' | 'delay';
+export type FaultKind = 'kill-all' | 'isolate-kill-leader' | 'kill-leader' | 'kill-follower' | 'pause-leader' | 'pause-follower' | 'isolate-leader' | 'one-way-leader' | 'isolate-follower' | 'delay';
 
 export const PROFILES: Record<string, FaultKind[]> = {
   kill: ['kill-leader', 'kill-follower'],
@@ -32,8 +32,10 @@ export const PROFILES: Record<string, FaultKind[]> = {
   partition: ['isolate-leader', 'one-way-leader', 'isolate-follower', 'delay'],
   /** followers fall behind the leader's compacted log and must be sent a snapshot (see PROFILE_CLUSTER) */
   snapshot: ['kill-follower', 'isolate-follower'],
+  /** every member killed at once; the leader killed while it is cut off */
+  crash: ['kill-all', 'isolate-kill-leader', 'kill-leader'],
   none: [],
-  all: ['kill-leader', 'kill-follower', 'pause-leader', 'pause-follower', 'isolate-leader', 'one-way-leader', 'isolate-follower', 'delay'],
+  all: ['kill-all', 'isolate-kill-leader', 'kill-leader', 'kill-follower', 'pause-leader', 'pause-follower', 'isolate-leader', 'one-way-leader', 'isolate-follower', 'delay'],
 };
 
 /** Cluster settings of a profile: `snapshot` snapshots every 100 entries and keeps only 50 behind. */
@@ -314,7 +316,33 @@ export async function runRobustness(o: RunOpts): Promise<RunResult> {
         }
         const followers = nodes.filter((x) => x !== l);
         const target = kind.endsWith('leader') ? l : pick(followers);
-        if (kind.startsWith('kill')) {
+        const restartHealthy = async (nd: Node) => {
+          await nd.member.restart({ wait: false });
+          const t1 = now();
+          const healthy = await waitHealthy([nd.member], undefined, 60_000).then(() => true, () => false);
+          sched(`restarted ${nd.name}: ${healthy ? `healthy after ${(now() - t1).toFixed(0)} ms` : 'NOT healthy within 60 s'}`);
+        };
+        if (kind === 'kill-all') {
+          sched(`kill-all: SIGKILL every member, restart after ${hold.toFixed(0)} ms`);
+          for (const x of nodes) x.pastLogs.push(x.member.logs());
+          await Promise.all(nodes.map((x) => x.member.kill()));
+          await sleep(hold);
+          for (const x of nodes) await x.member.restart({ wait: false });
+          const healthy = await waitHealthy(nodes.map((x) => x.member), undefined, 90_000).then(() => true, () => false);
+          sched(`restarted all: ${healthy ? 'healthy' : 'NOT healthy within 90 s'}`);
+        } else if (kind === 'isolate-kill-leader') {
+          sched(`isolate-kill-leader: drop every link of ${target.name}, SIGKILL it 1 s later, restart it still cut off, heal after ${hold.toFixed(0)} ms`);
+          for (const x of nodes) if (x !== target) net.setPair(target.name, x.name, { mode: 'drop' });
+          await sleep(1000);
+          target.pastLogs.push(target.member.logs());
+          await target.member.kill();
+          await target.member.restart({ wait: false });
+          await sleep(hold);
+          net.healAll();
+          sched('healed');
+          const healthy = await waitHealthy([target.member], undefined, 60_000).then(() => true, () => false);
+          sched(`${target.name} ${healthy ? 'healthy' : 'NOT healthy within 60 s'}`);
+        } else if (kind.startsWith('kill')) {
           sched(`${kind}: SIGKILL ${target.name}, restart after ${hold.toFixed(0)} ms`);
           target.pastLogs.push(target.member.logs());
           await target.member.kill();
