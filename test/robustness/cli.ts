@@ -1,6 +1,12 @@
 // npm run robustness -- --profile NAME --seconds N --seed S
 import { Command } from 'commander';
+import { cleanup } from '../integration/harness.js';
 import { PROFILES, runRobustness } from './runner.js';
+
+// Ctrl-C: kill the members this run started (SIGKILL also ends a SIGSTOPped one)
+process.once('SIGINT', () => {
+  void cleanup().finally(() => process.exit(130));
+});
 
 const cmd = new Command('robustness')
   .option('--profile <name>', `fault profile: ${Object.keys(PROFILES).join(', ')}`, 'all')
