@@ -77,6 +77,8 @@ export interface WatchLog {
    * acknowledged write from startRevision on must be in it.
    */
   complete: boolean;
+  /** why the stream ended, when it broke */
+  error?: string;
 }
 
 export interface History {

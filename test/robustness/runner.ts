@@ -59,6 +59,8 @@ export interface RunOpts {
   serializable?: boolean;
   /** Compact every 2–3 s to 30 revisions below the highest acknowledged one (watch cancel/resume paths). */
   compact?: boolean;
+  /** The last member is real etcd 3.4 (/usr/bin/etcd) instead of ours. */
+  mixed?: boolean;
 }
 
 export interface RunResult {
@@ -144,7 +146,8 @@ export async function runRobustness(o: RunOpts): Promise<RunResult> {
       '--heartbeat-interval', '100', '--election-timeout', String(ELECTION_MS), '--snapshot-count', '500',
       ...(PROFILE_CLUSTER[o.profile]?.args ?? []),
     ];
-    const member = clusterMember('ours', { name: d.name, clientUrl: c, peerUrl: `http://127.0.0.1:${d.proxy}`, endpoint: `127.0.0.1:${d.client}`, dataDir: join(folder, d.name) }, args, { env: PROFILE_CLUSTER[o.profile]?.env });
+    const impl = o.mixed && d.name === `m${n - 1}` ? 'etcd' : 'ours';
+    const member = clusterMember(impl, { name: d.name, clientUrl: c, peerUrl: `http://127.0.0.1:${d.proxy}`, endpoint: `127.0.0.1:${d.client}`, dataDir: join(folder, d.name) }, args, { env: PROFILE_CLUSTER[o.profile]?.env });
     return { name: d.name, member, clientPort: d.client, pastLogs: [], paused: false };
   });
   const clients = nodes.map((nd) => client(nd.clientPort));
@@ -164,7 +167,7 @@ export async function runRobustness(o: RunOpts): Promise<RunResult> {
       if (nd) nd.idHex = idHex;
       net.nameId(idHex, m.name);
     }
-    log(`cluster up: ${nodes.map((nd) => `${nd.name}=${nd.idHex}`).join(' ')}; folder ${folder}`);
+    log(`cluster up: ${nodes.map((nd) => `${nd.name}=${nd.idHex}${nd.member.impl === 'etcd' ? ' (etcd 3.4)' : ''}`).join(' ')}; folder ${folder}`);
 
     // --- watches: one per member, all keys of the workload, from revision 1, with prev_kv
     const openWatch = (i: number, startRevision: number, id: string, until?: () => boolean): { log: WatchLog; done: Promise<void> } => {
@@ -190,7 +193,8 @@ export async function runRobustness(o: RunOpts): Promise<RunResult> {
             wl.responses.push({ revision: Number(r.header?.revision ?? 0), events, at: now(), ...(Number(r.compact_revision) ? { compactRevision: Number(r.compact_revision) } : {}), ...(r.canceled ? { canceled: true } : {}) });
           }
         });
-        stream.on('error', () => {
+        stream.on('error', (e: Error) => {
+          wl.error = e.message;
           wl.complete = false;
           finish();
         });
@@ -486,6 +490,12 @@ export async function runRobustness(o: RunOpts): Promise<RunResult> {
       ops: ops.length, ok: okOps.length, failed: ops.filter((x) => x.status === 'failed').length, unknown: ops.filter((x) => x.status === 'unknown').length, writes: okOps.filter(isWrite).length,
       watchEvents: watches.reduce((s, w) => s + w.responses.reduce((t, r) => t + r.events.length, 0), 0), finalRevision: finalRev,
     };
+    // coverage, not correctness: how far each member's live watches got (a watch that never delivers
+    // proves nothing, so a member whose watches stalled is worth a look)
+    for (const nd of nodes) {
+      const got = watches.filter((w) => w.member === nd.name && !w.id.startsWith('final')).reduce((m, w) => Math.max(m, lastRev(w)), 0);
+      if (got < finalRev) log(`  [coverage] live watches on ${nd.name} reached revision ${got} of ${finalRev}`);
+    }
     const ok = anomalies.length === 0;
     keep = !ok;
     writeFileSync(join(folder, 'history.json'), JSON.stringify({ seed: o.seed, profile: o.profile, seconds: o.seconds, schedule, stats, history }, (_, v) => (v === Infinity ? 'Infinity' : v)));
