@@ -323,12 +323,6 @@ export async function runRobustness(o: RunOpts): Promise<RunResult> {
         }
         const followers = nodes.filter((x) => x !== l);
         const target = kind.endsWith('leader') ? l : pick(followers);
-        const restartHealthy = async (nd: Node) => {
-          await nd.member.restart({ wait: false });
-          const t1 = now();
-          const healthy = await waitHealthy([nd.member], undefined, 60_000).then(() => true, () => false);
-          sched(`restarted ${nd.name}: ${healthy ? `healthy after ${(now() - t1).toFixed(0)} ms` : 'NOT healthy within 60 s'}`);
-        };
         if (kind === 'kill-all') {
           sched(`kill-all: SIGKILL every member, restart after ${hold.toFixed(0)} ms`);
           for (const x of nodes) x.pastLogs.push(x.member.logs());
