@@ -14,13 +14,14 @@ const cmd = new Command('robustness')
   .option('--seed <n>', 'seed of the fault schedule and the traffic', String(Date.now() % 100000))
   .option('--clients <n>', 'concurrent clients', '4')
   .option('--keys <n>', 'keys in the key space', '5')
+  .option('--mixed', 'the third member is real etcd 3.4')
   .option('--compact', 'compact every 2–3 s, 30 revisions behind')
   .option('--serializable', 'serializable (possibly stale) reads: a self-check that the checkers catch them')
   .parse();
-const o = cmd.opts<{ profile: string; seconds: string; seed: string; clients: string; keys: string; serializable?: boolean; compact?: boolean }>();
+const o = cmd.opts<{ profile: string; seconds: string; seed: string; clients: string; keys: string; serializable?: boolean; compact?: boolean; mixed?: boolean }>();
 const profile = o.profile, seconds = Number(o.seconds), seed = Number(o.seed);
 console.log(`robustness: profile ${profile}, ${seconds} s, seed ${seed}`);
-const r = await runRobustness({ profile, seconds, seed, clients: Number(o.clients), keys: Number(o.keys), serializable: !!o.serializable, compact: !!o.compact });
+const r = await runRobustness({ profile, seconds, seed, clients: Number(o.clients), keys: Number(o.keys), serializable: !!o.serializable, compact: !!o.compact, mixed: !!o.mixed });
 console.log(`stats: ${JSON.stringify(r.stats)}`);
 if (r.ok) {
   console.log(`PASS (profile ${profile}, seed ${seed})`);
