@@ -3,21 +3,24 @@
 // updates them and api/http only renders `registry.metrics()` at GET /metrics.
 //
 // One registry per member (never prom-client's global one), so several members or tests can live
-// in one process. Help texts are our own words; names, types, label names and histogram buckets
-// are etcd's (observed on etcd 3.4.23, see test/unit/api-http/observed-etcd.md):
+// in one process. Names, HELP texts, types, label names and histogram buckets are etcd 3.4.23's
+// (the table in metrics-spec.ts; test/integration/metrics-compare.test.ts holds them to a real etcd):
 //
 //   etcd_server_has_leader 1
 //   etcd_disk_wal_fsync_duration_seconds_bucket{le="0.001"} 37
 //   grpc_server_handled_total{grpc_code="OK",grpc_method="Range",grpc_service="etcdserverpb.KV",grpc_type="unary"} 8
 //
-// Contract: the server sets the gauges and observes the histograms (seconds); both API rooms call
+// Most values are read when scraped (`sample`: a function per family, called by prom-client's collect
+// hook), so the paths that do the work only bump plain numbers. Contract: the server sets the gauges and observes the histograms (seconds); both API rooms call
 // countRpcStarted / countRpcHandled for every RPC, including the ones that arrive through the JSON
 // gateway (etcd's gateway is a gRPC client of its own server, so its calls are counted there too).
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { ETCD_METRIC_SPECS } from './metrics-spec.js';
 
 export type GrpcType = 'unary' | 'client_stream' | 'server_stream' | 'bidi_stream';
 
 type RpcLabels = 'grpc_type' | 'grpc_service' | 'grpc_method';
+type AnyMetric = Counter<string> | Gauge<string> | Histogram<string>;
 
 export interface EtcdMetrics {
   readonly registry: Registry;
@@ -45,6 +48,19 @@ export interface EtcdMetrics {
   readonly peerSentFailures: Counter<'To'>;
   readonly peerRoundTripSeconds: Histogram<'To'>;
   readonly activePeers: Gauge<'Local' | 'Remote'>;
+  /** Bytes of gRPC messages received from and sent to clients (etcd counts them in its codec). */
+  readonly grpcBytes: { sent: number; received: number };
+  /** One RPC started, by the client's `client-api-version` metadata ('unknown' without). */
+  countClientRequest(type: 'unary' | 'stream', version: string): void;
+  /** The v2 API's request counters for one method (GET, QGET, PUT, POST, DELETE), cached. */
+  v2Requests(method: string): { received: Tally; succeeded: Observer };
+  /** Every family by its etcd name. */
+  readonly byName: ReadonlyMap<string, AnyMetric>;
+  /**
+   * Reads the value of an unlabelled gauge or counter when /metrics is scraped (a counter's
+   * function returns its running total), or of labelled series (`labels` → value, all replaced).
+   */
+  sample(name: string, read: () => number | readonly (readonly [Record<string, string>, number])[]): void;
 }
 
 /** gRPC status code numbers → the names etcd's grpc_code label uses. */
@@ -74,7 +90,7 @@ const tallies = new WeakMap<Counter<string>, PendingTally<string>[]>();
 /**
  * A series of `counter` counted in a plain number and added to the counter when it is read (a scrape):
  * prom-client hashes the labels on every increment, even of a child from labels(), which cost ~2% of a
- * gRPC call's CPU. The counter must be created with `collect: flushTallies`.
+ * gRPC call's CPU. Every counter made by createMetrics flushes its tallies when collected.
  */
 export function tally<T extends string>(counter: Counter<T>, labels: Partial<Record<T, string | number>>): Tally {
   const t: PendingTally<T> = { labels, n: 0, inc() { this.n++; } };
@@ -84,54 +100,142 @@ export function tally<T extends string>(counter: Counter<T>, labels: Partial<Rec
   return t;
 }
 
-/** prom-client's collect hook of a counter with tallies: adds what they counted since the last read. */
-function flushTallies(this: Counter<string>): void {
-  for (const t of tallies.get(this) ?? []) {
-    if (t.n === 0) continue;
-    this.inc(t.labels, t.n);
-    t.n = 0;
-  }
+/** Observations of one labelled histogram series, handed to prom-client when read (as tallies are). */
+export interface Observer {
+  observe(value: number): void;
+}
+
+const OBSERVER_PENDING_MAX = 4096; // between scrapes, flushed at once past this
+
+interface PendingObserver {
+  labels: Record<string, string>;
+  values: number[];
+}
+
+const observers = new WeakMap<Histogram<string>, PendingObserver[]>();
+
+/** A series of `histogram` (labels fixed) that costs an array push per observation. */
+export function observer(histogram: Histogram<string>, labels: Record<string, string>): Observer {
+  const p: PendingObserver = { labels, values: [] };
+  const list = observers.get(histogram) ?? [];
+  list.push(p);
+  observers.set(histogram, list);
+  return {
+    observe(v: number): void {
+      p.values.push(v);
+      if (p.values.length >= OBSERVER_PENDING_MAX) flushObserver(histogram, p);
+    },
+  };
+}
+
+function flushObserver(h: Histogram<string>, p: PendingObserver): void {
+  for (const v of p.values) h.observe(p.labels, v);
+  p.values.length = 0;
+}
+
+function flushObservers(this: Histogram<string>): void {
+  for (const p of observers.get(this) ?? []) flushObserver(this, p);
+}
+
+type Sampler = () => number | readonly (readonly [Record<string, string>, number])[];
+
+/** prom-client's collect hook: adds what the tallies counted since the last read, then the sampler. */
+function collectFrom(samplers: Map<string, Sampler>) {
+  return function collect(this: Counter<string> | Gauge<string>): void {
+    const name = (this as unknown as { name: string }).name;
+    if (this instanceof Counter) {
+      for (const t of tallies.get(this) ?? []) {
+        if (t.n === 0) continue;
+        this.inc(t.labels, t.n);
+        t.n = 0;
+      }
+    }
+    const read = samplers.get(name);
+    if (read === undefined) return;
+    const v = read();
+    if (typeof v === 'number') {
+      if (this instanceof Gauge) this.set(v);
+      else { this.reset(); this.inc(v); }
+      return;
+    }
+    this.reset();
+    for (const [labels, n] of v) (this instanceof Gauge ? this.set(labels, n) : this.inc(labels, n));
+  };
 }
 
 export function createMetrics(opts: { serverVersion?: string } = {}): EtcdMetrics {
   const registry = new Registry();
   const registers = [registry];
-  const gauge = (name: string, help: string) => new Gauge({ name, help, registers });
-  const counter = (name: string, help: string) => new Counter({ name, help, registers });
-  const histogram = (name: string, help: string) =>
-    new Histogram({ name, help, registers, buckets: [...DISK_LATENCY_BUCKETS_SECONDS] });
-  // Label names in etcd's (alphabetical) order, so series print as etcd prints them.
-  const rpcLabels: RpcLabels[] = ['grpc_method', 'grpc_service', 'grpc_type'];
+  const samplers = new Map<string, Sampler>();
+  const collect = collectFrom(samplers);
+  const byName = new Map<string, AnyMetric>();
+  for (const [kind, name, help, labels = [], buckets] of ETCD_METRIC_SPECS) {
+    const labelNames = [...labels];
+    byName.set(name, kind === 'h'
+      ? new Histogram({ name, help, labelNames, registers, buckets: [...(buckets ?? [])], collect: flushObservers })
+      : kind === 'c' ? new Counter({ name, help, labelNames, registers, collect })
+      : new Gauge({ name, help, labelNames, registers, collect }));
+  }
+  const get = <T>(name: string): T => {
+    const metric = byName.get(name);
+    if (metric === undefined) throw new Error(`metric ${name} is not in ETCD_METRIC_SPECS`);
+    return metric as T;
+  };
+  const grpcBytes = { sent: 0, received: 0 };
+  const clientRequests = { unary: new Map<string, Tally>(), stream: new Map<string, Tally>() };
+  const clientRequestsTotal = get<Counter<string>>('etcd_server_client_requests_total');
+  const v2 = new Map<string, { received: Tally; succeeded: Observer }>();
   const m: EtcdMetrics = {
     registry,
-    hasLeader: gauge('etcd_server_has_leader', 'Set to 1 while this member knows a leader, 0 otherwise.'),
-    isLeader: gauge('etcd_server_is_leader', 'Set to 1 while this member is the leader, 0 otherwise.'),
-    leaderChangesSeen: counter('etcd_server_leader_changes_seen_total', 'How many times this member saw the leader change.'),
-    proposalsCommitted: gauge('etcd_server_proposals_committed_total', 'Raft log index committed so far (proposals agreed by a quorum).'),
-    proposalsApplied: gauge('etcd_server_proposals_applied_total', 'Raft log index applied to the state machine so far.'),
-    proposalsPending: gauge('etcd_server_proposals_pending', 'Proposals submitted by this member and not yet applied.'),
-    proposalsFailed: counter('etcd_server_proposals_failed_total', 'Proposals that failed (timed out, dropped or lost leadership).'),
-    dbTotalSizeBytes: gauge('etcd_mvcc_db_total_size_in_bytes', 'Bytes taken on disk by the key-value backend.'),
-    dbTotalSizeInUseBytes: gauge('etcd_mvcc_db_total_size_in_use_in_bytes', 'Bytes of the key-value backend holding live data.'),
-    walFsyncSeconds: histogram('etcd_disk_wal_fsync_duration_seconds', 'Time spent in each WAL fdatasync, in seconds.'),
-    backendCommitSeconds: histogram('etcd_disk_backend_commit_duration_seconds', 'Time spent committing each backend write batch, in seconds.'),
-    healthSuccess: counter('etcd_server_health_success', 'GET /health checks that found this member healthy.'),
-    healthFailures: counter('etcd_server_health_failures', 'GET /health checks that found this member unhealthy.'),
-    peerSentBytes: new Counter({ name: 'etcd_network_peer_sent_bytes_total', help: 'The total number of bytes sent to peers.', labelNames: ['To'], registers }),
-    peerReceivedBytes: new Counter({ name: 'etcd_network_peer_received_bytes_total', help: 'The total number of bytes received from peers.', labelNames: ['From'], registers }),
-    peerSentFailures: new Counter({ name: 'etcd_network_peer_sent_failures_total', help: 'The total number of send failures to peers.', labelNames: ['To'], registers }),
-    peerRoundTripSeconds: new Histogram({
-      name: 'etcd_network_peer_round_trip_time_seconds', help: 'Round-Trip-Time histogram between peers', labelNames: ['To'], registers,
-      buckets: Array.from({ length: 16 }, (_, k) => 0.0001 * 2 ** k),
-    }),
-    activePeers: new Gauge({ name: 'etcd_network_active_peers', help: 'The current number of active peer connections.', labelNames: ['Local', 'Remote'], registers }),
-    serverVersion: new Gauge({ name: 'etcd_server_version', help: 'The etcd API version this member reports; the value is always 1.', labelNames: ['server_version'], registers }),
-    serverId: new Gauge({ name: 'etcd_server_id', help: 'The member id in hex; the value is always 1.', labelNames: ['server_id'], registers }),
-    grpcStarted: new Counter({ name: 'grpc_server_started_total', help: 'RPCs started on the server.', labelNames: rpcLabels, registers, collect: flushTallies }),
-    grpcHandled: new Counter({ name: 'grpc_server_handled_total', help: 'RPCs finished on the server, by status code.', labelNames: ['grpc_code', ...rpcLabels], registers, collect: flushTallies }),
-    grpcMsgReceived: new Counter({ name: 'grpc_server_msg_received_total', help: 'Stream messages received from clients.', labelNames: rpcLabels, registers, collect: flushTallies }),
-    grpcMsgSent: new Counter({ name: 'grpc_server_msg_sent_total', help: 'Stream messages sent to clients.', labelNames: rpcLabels, registers, collect: flushTallies }),
+    byName,
+    grpcBytes,
+    v2Requests: (method) => {
+      let c = v2.get(method);
+      if (c === undefined) {
+        c = {
+          received: tally(get<Counter<string>>('etcd_http_received_total'), { method }),
+          succeeded: observer(get<Histogram<string>>('etcd_http_successful_duration_seconds'), { method }),
+        };
+        v2.set(method, c);
+      }
+      return c;
+    },
+    countClientRequest: (type, version) => {
+      let t = clientRequests[type].get(version);
+      if (t === undefined) {
+        t = tally(clientRequestsTotal, { client_api_version: version, type });
+        clientRequests[type].set(version, t);
+      }
+      t.inc();
+    },
+    sample: (name, read) => { get(name); samplers.set(name, read); },
+    hasLeader: get('etcd_server_has_leader'),
+    isLeader: get('etcd_server_is_leader'),
+    leaderChangesSeen: get('etcd_server_leader_changes_seen_total'),
+    proposalsCommitted: get('etcd_server_proposals_committed_total'),
+    proposalsApplied: get('etcd_server_proposals_applied_total'),
+    proposalsPending: get('etcd_server_proposals_pending'),
+    proposalsFailed: get('etcd_server_proposals_failed_total'),
+    dbTotalSizeBytes: get('etcd_mvcc_db_total_size_in_bytes'),
+    dbTotalSizeInUseBytes: get('etcd_mvcc_db_total_size_in_use_in_bytes'),
+    walFsyncSeconds: get('etcd_disk_wal_fsync_duration_seconds'),
+    backendCommitSeconds: get('etcd_disk_backend_commit_duration_seconds'),
+    healthSuccess: get('etcd_server_health_success'),
+    healthFailures: get('etcd_server_health_failures'),
+    peerSentBytes: get('etcd_network_peer_sent_bytes_total'),
+    peerReceivedBytes: get('etcd_network_peer_received_bytes_total'),
+    peerSentFailures: get('etcd_network_peer_sent_failures_total'),
+    peerRoundTripSeconds: get('etcd_network_peer_round_trip_time_seconds'),
+    activePeers: get('etcd_network_active_peers'),
+    serverVersion: get('etcd_server_version'),
+    serverId: get('etcd_server_id'),
+    grpcStarted: get('grpc_server_started_total'),
+    grpcHandled: get('grpc_server_handled_total'),
+    grpcMsgReceived: get('grpc_server_msg_received_total'),
+    grpcMsgSent: get('grpc_server_msg_sent_total'),
   };
+  m.sample('etcd_network_client_grpc_sent_bytes_total', () => grpcBytes.sent);
+  m.sample('etcd_network_client_grpc_received_bytes_total', () => grpcBytes.received);
   m.hasLeader.set(0);
   m.isLeader.set(0);
   m.serverVersion.set({ server_version: opts.serverVersion ?? '3.4.23' }, 1);
