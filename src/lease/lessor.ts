@@ -89,6 +89,10 @@ export class Lessor {
   private primary = false;
   private revokeTokens: number;
   private tokensAtMs: number | undefined;
+  /** Leases granted, revoked and renewed (by this member as leader) so far, for /metrics. */
+  readonly counts = { granted: 0, revoked: 0, renewed: 0 };
+  /** Called with each granted lease's TTL in seconds (etcd's lease TTL histogram). */
+  onGrant: ((ttlSeconds: number) => void) | undefined;
 
   constructor(opts: LessorOptions) {
     this.store = opts.store;
@@ -129,6 +133,8 @@ export class Lessor {
       this.scheduleCheckpoint(l, nowMs);
     }
     this.persist(l);
+    this.counts.granted++;
+    this.onGrant?.(ttl);
     return view(l);
   }
 
@@ -145,6 +151,7 @@ export class Lessor {
     this.expiries.delete(id);
     this.checkpoints.delete(id);
     this.store.delete(id);
+    this.counts.revoked++;
     return keys;
   }
 
@@ -238,6 +245,7 @@ export class Lessor {
     if (!l) return LeaseError.notFound;
     if (l.expiryMs <= nowMs) return LeaseError.expired;
     this.setExpiry(l, nowMs + l.ttl * 1000);
+    this.counts.renewed++;
     return { ttl: l.ttl, clearCheckpoint: this.checkpointIntervalMs !== undefined && l.remainingTTL > 0 };
   }
 

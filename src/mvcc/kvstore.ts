@@ -94,7 +94,12 @@ export class KvStore {
       if (scheduledRev !== finishedRev) this.compaction = this.guard(scheduledRev, physicalCompact(backend, scheduledRev, keep, this.compactionBatch));
     }
     const leases = core.leases;
-    if (leases) for (const ki of core.index.all()) if (ki.hasValue() && ki.lease !== 0n) leases.attach(ki.lease, Buffer.from(ki.key, 'latin1'));
+    core.liveKeys = 0;
+    for (const ki of core.index.all()) {
+      if (!ki.hasValue()) continue;
+      core.liveKeys++;
+      if (leases && ki.lease !== 0n) leases.attach(ki.lease, Buffer.from(ki.key, 'latin1'));
+    }
     core.logger?.info({ keys: core.index.size, revision: core.currentRev, compactRevision: core.compactRev, from }, `mvcc store ${why}`);
   }
 
@@ -131,6 +136,7 @@ export class KvStore {
   /** Range with etcd's RangeRequest semantics. Throws MvccError compacted / future-rev. Synchronous. */
   range(key: Buffer, rangeEnd: Buffer | undefined, opts: RangeOptions = {}): RangeResult {
     const c = this.core;
+    c.ops.ranges++;
     return rangeAt({ index: c.index, backend: c.backend, viewRev: c.currentRev, compactRev: c.compactRev }, toSpan(key, rangeEnd), opts);
   }
 
@@ -208,6 +214,11 @@ export class KvStore {
     const keep = c.index.keep(at);
     const hash = await hashKvAt(c.backend, at, compactRev, keep);
     return { hash, compactRevision: compactRev, revision: cur };
+  }
+
+  /** Counts for /metrics: operations so far (StoreCore.ops) and the watch hub's. */
+  metricsStats(): StoreCore['ops'] & ReturnType<WatchHub['stats']> & { liveKeys: number; streams: number; eventsSent: number } {
+    return { ...this.core.ops, ...this.hub.stats(), liveKeys: this.core.liveKeys, streams: this.hub.streams.size, eventsSent: this.hub.eventsSent };
   }
 
   watchStream(): WatchStream {

@@ -13,6 +13,10 @@ export class StoreCore {
   /** -1 until the first compaction, as etcd. */
   compactRev = -1;
   private txnOpen = false;
+  /** Operations so far, as etcd's mvcc metrics count them (a txn: more than one operation). */
+  readonly ops = { puts: 0, ranges: 0, deletes: 0, txns: 0, putBytes: 0 };
+  /** Keys with a live value (etcd's etcd_debugging_mvcc_keys_total); recounted when the store loads. */
+  liveKeys = 0;
   readonly listeners: CommitListener[] = [];
 
   constructor(

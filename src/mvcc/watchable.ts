@@ -42,13 +42,33 @@ export class WatchHub {
   private syncRound: Promise<void> = Promise.resolve();
   /** While the store is restored: no catch-up round starts (they read the backend being replaced). */
   private paused = false;
+  /** Open streams, and events handed to streams so far (etcd's watch_stream_total, events_total). */
+  readonly streams = new Set<WatchStream>();
+  eventsSent = 0;
 
   constructor(private readonly store: StoreCore) {
     store.listeners.push((events, rev) => this.notify(events, rev));
   }
 
   newStream(): WatchStream {
-    return new WatchStream(this);
+    const stream = new WatchStream(this);
+    this.streams.add(stream);
+    return stream;
+  }
+
+  /** Counts for /metrics: watchers, unsynced (slow) watchers, events held for victim watchers. */
+  stats(): { watchers: number; slowWatchers: number; pendingEvents: number } {
+    let watchers = 0;
+    let pendingEvents = 0;
+    for (const s of this.streams) {
+      watchers += s.watchers.size;
+      for (const v of s.victims) pendingEvents += v.pending?.events.length ?? 0;
+    }
+    return { watchers, slowWatchers: this.unsynced.size, pendingEvents };
+  }
+
+  closed(stream: WatchStream): void {
+    this.streams.delete(stream);
   }
 
   add(w: Watcher, startRev: number): void {
@@ -311,10 +331,12 @@ export class WatchStream {
     if (this.waiter) {
       const wake = this.waiter;
       this.waiter = null;
+      this.hub.eventsSent += resp.events.length;
       wake(resp);
       return true;
     }
     if (this.queue.length >= watchStreamQueueLimit) return false;
+    this.hub.eventsSent += resp.events.length;
     this.queue.push(resp);
     return true;
   }
@@ -364,6 +386,7 @@ export class WatchStream {
     if (this.closed) return;
     for (const id of [...this.watchers.keys()]) this.drop(id);
     this.closed = true;
+    this.hub.closed(this);
     this.queue.length = 0;
     this.waiter?.(null);
     this.waiter = null;

@@ -14,6 +14,8 @@ export class WriteTxn {
   readonly beginRev: number;
   private readonly changes: Event[] = [];
   private ended = false;
+  /** Ranges, puts and deletes in this txn (for the store's ops counts). */
+  private opCount = 0;
   private readonly release: () => void;
   /**
    * Each changed key's value before this txn, for watch events' prev_kv (etcd reads it at the
@@ -42,6 +44,8 @@ export class WriteTxn {
 
   range(key: Buffer, rangeEnd: Buffer | undefined, opts: RangeOptions = {}): RangeResult {
     this.assertOpen();
+    this.opCount++;
+    this.store.ops.ranges++;
     return rangeAt(this.view(), toSpan(key, rangeEnd), opts);
   }
 
@@ -72,6 +76,10 @@ export class WriteTxn {
     }
     const watchPrev = this.prevForWatch(key, prev);
     this.changes.push(watchPrev ? { type: 'PUT', kv, prevKv: watchPrev } : { type: 'PUT', kv });
+    this.opCount++;
+    if (!prev) this.store.liveKeys++;
+    this.store.ops.puts++;
+    this.store.ops.putBytes += key.length + value.length;
     return opts.prevKv && prev ? { revision: rev, prevKv: prev } : { revision: rev };
   }
 
@@ -79,6 +87,9 @@ export class WriteTxn {
     this.assertWritable();
     const { index, backend, leases } = this.store;
     const live = [...index.range(toSpan(key, rangeEnd))].filter((ki) => ki.hasValue());
+    this.opCount++;
+    this.store.liveKeys -= live.length;
+    this.store.ops.deletes++;
     const prevKvs: KeyValue[] = [];
     const rev = this.beginRev + 1;
     for (const ki of live) {
@@ -101,6 +112,7 @@ export class WriteTxn {
   end(): number {
     this.assertOpen();
     this.ended = true;
+    if (this.opCount > 1) this.store.ops.txns++;
     try {
       if (this.raftIndex !== null) this.store.backend.setConsistentIndex(this.raftIndex);
       if (this.changes.length === 0) return this.beginRev;

@@ -41,6 +41,8 @@ export class ReadIndexer {
   private inFlight: Round | undefined;
   private next: Round['waiters'] = [];
   private appliedWaiters: AppliedWaiter[] = [];
+  /** Rounds that could not be requested, and rounds retried (unanswered in time or leader changed), for /metrics. */
+  readonly counts = { failed: 0, slow: 0 };
 
   constructor(private readonly deps: ReadIndexDeps) {}
 
@@ -73,6 +75,7 @@ export class ReadIndexer {
   /** Leadership changed or the request could not be sent: retry the round in flight. */
   retry(): void {
     if (!this.inFlight) return;
+    this.counts.slow++;
     let waiting = this.inFlight.waiters;
     const { timeoutMs, timeoutError } = this.deps;
     if (timeoutMs !== undefined && timeoutError) {
@@ -108,6 +111,7 @@ export class ReadIndexer {
       this.deps.requestReadIndex(ctx);
     } catch (err) {
       this.inFlight = undefined;
+      this.counts.failed++;
       waiters.forEach((w) => w.reject(err));
       return;
     }

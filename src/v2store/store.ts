@@ -42,6 +42,8 @@ export class V2Store {
   root: V2Node;
   currentIndex = 0;
   stats: V2StoreStats = newStats();
+  /** Watch requests so far (etcd's etcd_debugging_store_watch_requests_total). */
+  watchRequests = 0;
   readonly hub: WatcherHub;
   protected ttlHeap = new TtlHeap();
   private readonly readonly = new Set(['/', CLUSTER_PREFIX, KEYS_PREFIX]);
@@ -165,6 +167,7 @@ export class V2Store {
 
   /** Watches a user key. Throws 401 when sinceIndex is older than the history. */
   watch(key: string, opts: V2WatchOptions): V2Watcher {
+    this.watchRequests++;
     return this.watchPath(internalPath(key), opts);
   }
 

@@ -51,6 +51,8 @@ export class WAL {
    * write (etcd_disk_wal_fsync_duration_seconds: the disk's part of a save, nothing queued before it).
    */
   observeSync: ((seconds: number) => void) | undefined;
+  /** Bytes of records written so far (etcd's etcd_disk_wal_write_bytes_total). */
+  bytesWritten = 0;
 
   private constructor(
     private readonly s: WalState,
@@ -275,6 +277,7 @@ export class WAL {
     }
     failpoint('walAfterSync');
     t.offset += n;
+    this.bytesWritten += n;
     this.s.crc = this.encoder.crc;
   }
 
