@@ -77,12 +77,14 @@ export const DISK_LATENCY_BUCKETS_SECONDS: readonly number[] =
 /** A labelled series of a counter that is bumped on a hot path (see tally). */
 export interface Tally {
   inc(): void;
+  add(n: number): void;
 }
 
 interface PendingTally<T extends string> {
   labels: Partial<Record<T, string | number>>;
   n: number;
   inc(): void;
+  add(n: number): void;
 }
 
 const tallies = new WeakMap<Counter<string>, PendingTally<string>[]>();
@@ -93,7 +95,7 @@ const tallies = new WeakMap<Counter<string>, PendingTally<string>[]>();
  * gRPC call's CPU. Every counter made by createMetrics flushes its tallies when collected.
  */
 export function tally<T extends string>(counter: Counter<T>, labels: Partial<Record<T, string | number>>): Tally {
-  const t: PendingTally<T> = { labels, n: 0, inc() { this.n++; } };
+  const t: PendingTally<T> = { labels, n: 0, inc() { this.n++; }, add(n: number) { this.n += n; } };
   const list = tallies.get(counter as Counter<string>) ?? [];
   list.push(t as PendingTally<string>);
   tallies.set(counter as Counter<string>, list);

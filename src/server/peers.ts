@@ -4,7 +4,8 @@
  * over the peer URLs (lease renewals and time-to-live, as etcd's leasehttp does).
  */
 import type { Logger } from '../pkg/logger.js';
-import type { EtcdMetrics } from '../pkg/metrics.js';
+import type { Counter } from 'prom-client';
+import { observer, tally, type EtcdMetrics, type Observer, type Tally } from '../pkg/metrics.js';
 import type { RawNode } from '../raft/index.js';
 import { MessageType, type Message, type NodeId } from '../raft/types.js';
 import type { Member, RaftCluster } from '../membership/index.js';
@@ -35,11 +36,31 @@ export interface PeersDeps {
 /** The transport's observations as etcd's etcd_network_* metrics (peers labelled by hex id). */
 export function peerMetrics(m: EtcdMetrics, localId: bigint): TransportObserver {
   const hex = (id: bigint): string => id.toString(16);
+  // one set of series per peer, made on its first use (no label hashing per message)
+  const perPeer = new Map<bigint, { sent: Tally; received: Tally; failures: Tally; rtt: Observer; disconnected: Tally }>();
+  const of = (peer: bigint) => {
+    let p = perPeer.get(peer);
+    if (p === undefined) {
+      const to = { To: hex(peer) };
+      p = {
+        sent: tally(m.peerSentBytes, to),
+        received: tally(m.peerReceivedBytes, { From: hex(peer) }),
+        failures: tally(m.peerSentFailures, to),
+        rtt: observer(m.peerRoundTripSeconds, to),
+        disconnected: tally(m.byName.get('etcd_network_disconnected_peers_total') as Counter<string>, { Local: hex(localId), Remote: hex(peer) }),
+      };
+      perPeer.set(peer, p);
+    }
+    return p;
+  };
   return {
-    bytes: (peer, dir, n) => (dir === 'sent' ? m.peerSentBytes.inc({ To: hex(peer) }, n) : m.peerReceivedBytes.inc({ From: hex(peer) }, n)),
-    sendFailure: (peer) => m.peerSentFailures.inc({ To: hex(peer) }),
-    roundTrip: (peer, s) => m.peerRoundTripSeconds.observe({ To: hex(peer) }, s),
-    active: (peer, up) => m.activePeers.inc({ Local: hex(localId), Remote: hex(peer) }, up ? 1 : -1),
+    bytes: (peer, dir, n) => (dir === 'sent' ? of(peer).sent.add(n) : of(peer).received.add(n)),
+    sendFailure: (peer) => of(peer).failures.inc(),
+    roundTrip: (peer, s) => of(peer).rtt.observe(s),
+    active: (peer, up) => {
+      m.activePeers.inc({ Local: hex(localId), Remote: hex(peer) }, up ? 1 : -1);
+      if (!up) of(peer).disconnected.inc();
+    },
   };
 }
 

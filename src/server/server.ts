@@ -33,6 +33,7 @@ import {
   clusterVersionRequest, encodeRequest, encodeV2Request, publishRequest, syncRequest, type InternalRaftRequest, type V2Request,
 } from './internal-request.js';
 import { LeaseForwarder } from './lease-forward.js';
+import { wireMetrics, type ServerCounts } from './metrics-wiring.js';
 import { Peers, peerMetrics } from './peers.js';
 import { Proposals } from './proposals.js';
 import { RaftNode } from './raft-node.js';
@@ -99,6 +100,7 @@ export class EtcdServer {
   private stopping = false;
   private removedNoticed = false;
   private fatal: ((err: unknown) => void) | undefined;
+  private readonly counts: ServerCounts;
 
   private constructor(
     readonly cfg: ServerConfig,
@@ -162,6 +164,10 @@ export class EtcdServer {
     });
     this.startTimeMs = this.now();
     this.snapshots = new Snapshots(boot, backend, cfg, logger, this.appliedIndex, () => this.v2.save());
+    this.counts = wireMetrics(metrics, {
+      memberId: this.memberId, quotaBytes, kv, lessor, v2: this.v2, backend, cluster: this.cluster,
+      readIndexer: this.readIndexer, clusterVersion: () => this.clusterVersion,
+    });
   }
 
   static async start(cfg: ServerConfig): Promise<EtcdServer> {
@@ -352,6 +358,7 @@ export class EtcdServer {
     // etcd's --initial-election-tick-advance: a member starts with its election clock nearly run out,
     // so a cluster of one elects itself one tick or so after start instead of a full timeout.
     for (let i = 0; i < electionTick - 1; i++) node.tick();
+    this.metrics.sample('etcd_disk_wal_write_bytes_total', () => boot.wal.bytesWritten);
     boot.wal.observeSync = (s) => {
       this.metrics.walFsyncSeconds.observe(s);
       if (s > SLOW_FDATASYNC_SECONDS) this.logger.warn({ tookMs: Math.round(s * 1000), expectedDuration: '1s' }, 'slow fdatasync');
@@ -433,7 +440,12 @@ export class EtcdServer {
   private async applySnapshot(snap: Snapshot): Promise<void> {
     const { cfg, logger, backend, leaseStore, lessor, kv, alarms, auth, cluster, v2, entries, snapshots } = this;
     const holdReads = (until: Promise<void> | undefined): void => void (this.restoring = until);
-    await installSnapshot({ cfg, logger, backend, leaseStore, lessor, kv, alarms, auth, cluster, v2, entries, snapshots, holdReads }, snap);
+    this.counts.snapshotApplying = 1;
+    try {
+      await installSnapshot({ cfg, logger, backend, leaseStore, lessor, kv, alarms, auth, cluster, v2, entries, snapshots, holdReads }, snap);
+    } finally {
+      this.counts.snapshotApplying = 0;
+    }
     this.appliedWait.onApplied(this.appliedIndex);
     this.peers.sync();
     this.metrics.proposalsApplied.set(this.appliedIndex);
@@ -500,7 +512,7 @@ export class EtcdServer {
         .finally(() => (this.syncInFlight = false));
     }
     for (const id of this.lessor.findExpired(now)) {
-      this.propose({ lease_revoke: { ID: id.toString() } }).catch(() => undefined);
+      this.propose({ lease_revoke: { ID: id.toString() } }).then(() => this.counts.leasesExpired++, () => undefined);
     }
   }
 
@@ -530,6 +542,7 @@ export class EtcdServer {
     const t0 = performance.now();
     this.entries.applyEntries(entries);
     const took = performance.now() - t0;
+    if (took > SLOW_APPLY_MS) this.counts.slowApplies++;
     if (took > SLOW_APPLY_MS) this.logger.warn({ tookMs: Math.round(took), expectedDuration: '100ms', entries: entries.length }, 'apply request took too long');
     if (entries.some((e) => e.type === EntryType.EntryConfChange)) this.peers.sync();
     this.metrics.proposalsApplied.set(this.appliedIndex);
