@@ -75,7 +75,7 @@ export function toServerConfig(c: Config, logger: Logger, peerClientTls?: PeerCl
 async function serveClients(c: Config, server: EtcdServer, logger: Logger): Promise<ClientListener[]> {
   const facade = new ServerFacade(server);
   const grpcServer = createGrpcServer(facade, { maxRequestBytes: c.maxRequestBytes, maxTxnOps: c.maxTxnOps, metrics: server.metrics });
-  const v2 = v2Api(facade);
+  const v2 = v2Api(facade, { metrics: server.metrics });
   const app = createHttpApp(facade, {
     logger,
     maxRequestBytes: c.maxRequestBytes,

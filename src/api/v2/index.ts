@@ -23,6 +23,7 @@
  * Internal Error" (500) with etcd's text of the error. Watches hold the connection open (stream=true:
  * one event per line) for at most WATCH_TIMEOUT_MS and remove their watcher when the client goes away.
  */
+import type { EtcdMetrics } from '../../pkg/metrics.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { EtcdServerFacade } from '../../server/facade.js';
@@ -40,6 +41,8 @@ export const V2_BODY_BYTES_MAX = FORM_BODY_BYTES_MAX + 1024 * 1024;
 export interface V2PluginOptions {
   /** How long a watch request stays open (etcd: 5 minutes). */
   readonly watchTimeoutMs?: number;
+  /** The member's metrics: /v2/keys requests are counted in etcd_http_* when given. */
+  readonly metrics?: EtcdMetrics;
 }
 
 export type V2PluginFacade = Pick<EtcdServerFacade,
@@ -60,5 +63,5 @@ export function v2Api(facade: V2PluginFacade, opts: V2PluginOptions = {}): V2Api
     registerMembers(app, facade);
     registerStats(app, facade);
   };
-  return { plugin, keys: keysHandler(facade, { watchTimeoutMs: opts.watchTimeoutMs ?? WATCH_TIMEOUT_MS }) };
+  return { plugin, keys: keysHandler(facade, { watchTimeoutMs: opts.watchTimeoutMs ?? WATCH_TIMEOUT_MS, metrics: opts.metrics }) };
 }

@@ -7,6 +7,7 @@
  * X-Raft-Index, X-Raft-Term), a watch (200, headers flushed at once, one JSON event per line) or an
  * error. A watch ends after WATCH_TIMEOUT_MS as etcd's does (an empty 200 for a long poll).
  */
+import type { EtcdMetrics } from '../../pkg/metrics.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { V2Facade } from '../../server/facade.js';
 import { goBadRequest } from '../http/app.js';
@@ -24,6 +25,7 @@ const UPDATE_ACTIONS = new Set(['set', 'compareAndSwap', 'create', 'update']);
 
 export interface KeysOptions {
   readonly watchTimeoutMs?: number;
+  readonly metrics?: EtcdMetrics;
 }
 
 /** Splits req.url into the decoded path and the raw query; undefined path for a bad escape. */
@@ -56,6 +58,7 @@ function isKeysUrl(url: string): boolean {
  */
 export function keysHandler(facade: V2Facade, opts: KeysOptions = {}) {
   const watchTimeoutMs = opts.watchTimeoutMs ?? WATCH_TIMEOUT_MS;
+  const metrics = opts.metrics;
   return (req: IncomingMessage, res: ServerResponse, cors: Readonly<Record<string, string>>): boolean => {
     const url = req.url ?? '';
     const method = req.method ?? 'GET';
@@ -72,7 +75,7 @@ export function keysHandler(facade: V2Facade, opts: KeysOptions = {}) {
     const fail = (err: unknown): void => void (res.headersSent ? res.destroy() : sendKeysError(reply, err));
     const answer = (body: Buffer | undefined): void => {
       try {
-        const out = handleKeys(facade, watchTimeoutMs, { method, url, contentType: req.headers['content-type'], body }, reply);
+        const out = handleKeys(facade, watchTimeoutMs, metrics, { method, url, contentType: req.headers['content-type'], body }, reply);
         if (out instanceof Promise) out.catch(fail);
       } catch (err) {
         fail(err);
@@ -96,7 +99,8 @@ function readBody(req: IncomingMessage, keep: number, done: (body: Buffer) => vo
   req.on('end', () => done(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
 }
 
-function handleKeys(facade: V2Facade, watchTimeoutMs: number, request: KeysRequest, reply: GoReply): unknown {
+function handleKeys(facade: V2Facade, watchTimeoutMs: number, metrics: EtcdMetrics | undefined, request: KeysRequest, reply: GoReply): unknown {
+  const started = performance.now();
   const method = request.method;
   const { path, rawQuery } = splitUrl(request.url);
   if (path === undefined) return badRequestLine(reply);
@@ -113,9 +117,15 @@ function handleKeys(facade: V2Facade, watchTimeoutMs: number, request: KeysReque
     return sendKeysError(reply, err);
   }
   facade.v2AuthProbe();
+  // etcd's etcd_http_* count requests parsed (a quorum GET as QGET), and time the successful non-watches
+  const counts = metrics?.v2Requests(parsed.req.method === 'GET' && parsed.req.quorum ? 'QGET' : parsed.req.method);
+  counts?.received.inc();
   if (parsed.wait) return startWatch(facade, parsed, watchTimeoutMs, reply);
   return facade.v2Keys(parsed.req).then(
-    (ev) => sendEvent(facade, reply, ev, parsed.noValueOnSuccess),
+    (ev) => {
+      counts?.succeeded.observe((performance.now() - started) / 1000);
+      return sendEvent(facade, reply, ev, parsed.noValueOnSuccess);
+    },
     (err: unknown) => sendKeysError(reply, err),
   );
 }

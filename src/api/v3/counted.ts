@@ -28,6 +28,32 @@ function children(m: EtcdMetrics, type: GrpcType, service: string, method: strin
   };
 }
 
+function clientVersion(call: { metadata?: { get(key: string): (string | Buffer)[] } }): string {
+  const v = call.metadata?.get('client-api-version')[0];
+  return v === undefined ? 'unknown' : String(v);
+}
+
+/** The same service with the bytes of each message received and sent added to etcd's client byte counters. */
+export function countingBytes(m: EtcdMetrics, def: grpc.ServiceDefinition): grpc.ServiceDefinition {
+  const out: Record<string, AnyMethod> = {};
+  for (const [method, md] of Object.entries(def) as [string, AnyMethod][]) {
+    const { requestDeserialize: decode, responseSerialize: encode } = md;
+    out[method] = {
+      ...md,
+      requestDeserialize: (buf: Buffer) => {
+        m.grpcBytes.received += buf.length;
+        return decode(buf);
+      },
+      responseSerialize: (res: object) => {
+        const buf = encode(res);
+        m.grpcBytes.sent += buf.length;
+        return buf;
+      },
+    };
+  }
+  return out;
+}
+
 export function counted(
   m: EtcdMetrics,
   service: string,
@@ -43,6 +69,7 @@ export function counted(
     if (type === 'unary') {
       out[method] = ((call: never, callback: grpc.sendUnaryData<object>) => {
         c.started.inc();
+        m.countClientRequest('unary', clientVersion(call));
         c.received.inc();
         handler(call, ((err: grpc.ServiceError | null, res?: object) => {
           if (!err) c.sent.inc();
@@ -53,6 +80,7 @@ export function counted(
     } else {
       out[method] = ((call: grpc.ServerDuplexStream<object, object>) => {
         c.started.inc();
+        m.countClientRequest('stream', clientVersion(call));
         let code = 0;
         call.on('data', () => c.received.inc());
         call.once('error', (e: { code?: number }) => (code = e.code ?? 2));

@@ -4,7 +4,7 @@ import type { EtcdServerFacade } from '../../server/facade.js';
 import type { EtcdMetrics } from '../../pkg/metrics.js';
 import { type ApiLimits, GRPC_OVERHEAD_BYTES, GRPC_REFUSED, OVERSIZED, type Refusal, grpcRefusal, refusedRequest } from './common.js';
 import { learnerGate } from './learner.js';
-import { counted } from './counted.js';
+import { counted, countingBytes } from './counted.js';
 import { GogoRules } from './gogo-check.js';
 import { etcdGrpc, packageDefinition } from './proto.js';
 import { kvHandlers } from './kv.js';
@@ -144,7 +144,8 @@ export function createGrpcServer(facade: EtcdServerFacade, opts: GrpcServerOptio
   const unaryPath = new UnaryPath(limits.maxRequestBytes + GRPC_OVERHEAD_BYTES);
   const add = (name: string, def: grpc.ServiceDefinition, impl: grpc.UntypedServiceImplementation): void => {
     const full = SERVICE_NAMES[name] ?? `etcdserverpb.${name}`;
-    const d = guarded(full, name, def, limits.maxRequestBytes, rules);
+    const g = guarded(full, name, def, limits.maxRequestBytes, rules);
+    const d = opts.metrics ? countingBytes(opts.metrics, g) : g;
     const gated = learnerGate(name, def, impl, () => facade.isLearner?.() === true);
     const i = refusing(def, opts.metrics ? counted(opts.metrics, full, def, gated) : gated);
     server.addService(d, i);
