@@ -13,7 +13,9 @@ function mainRevEnd(rev: number): Buffer {
 }
 
 /** Delete every revision key with main <= rev that is not in `keep`, then record finishedCompactRev. */
-export async function physicalCompact(backend: Backend, rev: number, keep: Set<string>, batch = compactionBatchLimit): Promise<number | undefined> {
+export async function physicalCompact(
+  backend: Backend, rev: number, keep: Set<string>, batch = compactionBatchLimit, onPauseMs?: (ms: number) => void,
+): Promise<number | undefined> {
   let from: Buffer = revToBytes(0, 0);
   let deleted = 0;
   const end = mainRevEnd(rev);
@@ -27,6 +29,7 @@ export async function physicalCompact(backend: Backend, rev: number, keep: Set<s
     failpoint('mvccCompactBatch');
     if (backend.isClosed()) return undefined;
     let last = { main: 0, sub: 0 };
+    const paused = performance.now();
     for (const k of keys) {
       last = bytesToRev(k);
       if (!keep.has(revId(last.main, last.sub))) {
@@ -34,6 +37,7 @@ export async function physicalCompact(backend: Backend, rev: number, keep: Set<s
         deleted++;
       }
     }
+    onPauseMs?.(Math.floor(performance.now() - paused));
     if (keys.length < batch) {
       backend.put(Bucket.meta, MetaKey.finishedCompactRev, revToBytes(rev, 0));
       return deleted;

@@ -91,7 +91,7 @@ export class KvStore {
     // An image holds the index as compacted in memory: only an unfinished compaction needs its keep set.
     if (scheduledRev > 0 && (from === 'scan' || scheduledRev !== finishedRev)) {
       const keep = core.index.compact(scheduledRev);
-      if (scheduledRev !== finishedRev) this.compaction = this.guard(scheduledRev, physicalCompact(backend, scheduledRev, keep, this.compactionBatch));
+      if (scheduledRev !== finishedRev) this.compaction = this.guard(scheduledRev, physicalCompact(backend, scheduledRev, keep, this.compactionBatch, this.onPauseMs));
     }
     const leases = core.leases;
     core.liveKeys = 0;
@@ -190,8 +190,10 @@ export class KvStore {
       if (rev > c.currentRev) throw new MvccError('future-rev');
       c.compactRev = rev;
       c.backend.put(Bucket.meta, MetaKey.scheduledCompactRev, revToBytes(rev, 0));
+      const indexStarted = performance.now();
       const keep = c.index.compact(rev);
-      this.compaction = this.compaction.then(() => this.guard(rev, physicalCompact(c.backend, rev, keep, this.compactionBatch)));
+      c.metricsHook?.('etcd_debugging_mvcc_index_compaction_pause_duration_milliseconds', Math.floor(performance.now() - indexStarted));
+      this.compaction = this.compaction.then(() => this.guard(rev, physicalCompact(c.backend, rev, keep, this.compactionBatch, this.onPauseMs)));
       return { done: this.compaction };
     } finally {
       release();
@@ -199,8 +201,11 @@ export class KvStore {
   }
 
   /** crc32c over the whole backend (Maintenance.Hash). */
-  hash(): Promise<number> {
-    return hashBackend(this.core.backend);
+  async hash(): Promise<number> {
+    const started = performance.now();
+    const h = await hashBackend(this.core.backend);
+    this.core.metricsHook?.('etcd_mvcc_hash_duration_seconds', (performance.now() - started) / 1000);
+    return h;
   }
 
   /** etcd's HashKV at rev (0 = current). Throws MvccError compacted / future-rev. */
@@ -212,7 +217,9 @@ export class KvStore {
     if (rev > cur) throw new MvccError('future-rev');
     const at = rev > 0 ? rev : cur;
     const keep = c.index.keep(at);
+    const started = performance.now();
     const hash = await hashKvAt(c.backend, at, compactRev, keep);
+    c.metricsHook?.('etcd_mvcc_hash_rev_duration_seconds', (performance.now() - started) / 1000);
     return { hash, compactRevision: compactRev, revision: cur };
   }
 
@@ -220,6 +227,13 @@ export class KvStore {
   metricsStats(): StoreCore['ops'] & ReturnType<WatchHub['stats']> & { liveKeys: number; streams: number; eventsSent: number } {
     return { ...this.core.ops, ...this.hub.stats(), liveKeys: this.core.liveKeys, streams: this.hub.streams.size, eventsSent: this.hub.eventsSent };
   }
+
+  /** Where compaction and hash timings go (etcd's family name, value in its unit). */
+  set metricsHook(hook: ((family: string, value: number) => void) | undefined) {
+    this.core.metricsHook = hook;
+  }
+
+  private readonly onPauseMs = (ms: number): void => this.core.metricsHook?.('etcd_debugging_mvcc_db_compaction_pause_duration_milliseconds', ms);
 
   watchStream(): WatchStream {
     return this.hub.newStream();
@@ -233,6 +247,8 @@ export class KvStore {
     const t0 = performance.now();
     return p.then((deleted) => {
       if (deleted !== undefined) {
+        this.core.metricsHook?.('etcd_debugging_mvcc_db_compaction_total_duration_milliseconds', Math.floor(performance.now() - t0));
+        this.core.metricsHook?.('etcd_debugging_mvcc_db_compaction_keys_total', deleted);
         this.core.logger?.info({ compactRevision: rev, deletedRevisions: deleted, tookMs: Math.round(performance.now() - t0) }, 'finished scheduled compaction');
       }
     }, (err: unknown) => {

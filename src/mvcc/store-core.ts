@@ -17,6 +17,8 @@ export class StoreCore {
   readonly ops = { puts: 0, ranges: 0, deletes: 0, txns: 0, putBytes: 0 };
   /** Keys with a live value (etcd's etcd_debugging_mvcc_keys_total); recounted when the store loads. */
   liveKeys = 0;
+  /** Told the timings and counts of rare operations (compaction, hash) by etcd's family name. */
+  metricsHook: ((family: string, value: number) => void) | undefined;
   readonly listeners: CommitListener[] = [];
 
   constructor(

@@ -87,6 +87,12 @@ export function wireMetrics(m: EtcdMetrics, s: MetricSources): ServerCounts {
   m.sample('etcd_debugging_store_expires_total', () => v2().expireCount);
   m.sample('etcd_debugging_store_watchers', () => s.v2.statsJson().watchers);
   m.sample('etcd_debugging_store_watch_requests_total', () => s.v2.watchRequests);
+  const compactedKeys = m.byName.get('etcd_debugging_mvcc_db_compaction_keys_total') as { inc(n: number): void };
+  s.kv.metricsHook = (family, value) => {
+    const metric = m.byName.get(family);
+    if (family === 'etcd_debugging_mvcc_db_compaction_keys_total') compactedKeys.inc(value);
+    else (metric as { observe(v: number): void } | undefined)?.observe(value);
+  };
   sampleProcessMetrics(m);
   return counts;
 }

@@ -175,7 +175,15 @@ export class ServerFacade implements EtcdServerFacade {
   async defragment(_req?: unknown, ctx?: CallContext): Promise<Record<string, never>> {
     await this.auth.maintenanceAdmin(ctx);
     if (this.s.restoring) await this.s.restoring;
-    await this.s.backend.defragment();
+    const inflight = this.s.metrics.byName.get('etcd_disk_defrag_inflight') as { set(v: number): void };
+    const started = performance.now();
+    inflight.set(1);
+    try {
+      await this.s.backend.defragment();
+    } finally {
+      inflight.set(0);
+    }
+    (this.s.metrics.byName.get('etcd_disk_backend_defrag_duration_seconds') as { observe(v: number): void }).observe((performance.now() - started) / 1000);
     return {};
   }
 
