@@ -30,13 +30,11 @@ const V2_STAT_OF = { set: 'sets', update: 'update', create: 'create', delete: 'd
 export interface ServerCounts {
   slowApplies: number;
   leasesExpired: number;
-  heartbeatSendFailures: number;
-  learnerPromotes: number;
   snapshotApplying: number;
 }
 
 export function wireMetrics(m: EtcdMetrics, s: MetricSources): ServerCounts {
-  const counts: ServerCounts = { slowApplies: 0, leasesExpired: 0, heartbeatSendFailures: 0, learnerPromotes: 0, snapshotApplying: 0 };
+  const counts: ServerCounts = { slowApplies: 0, leasesExpired: 0, snapshotApplying: 0 };
   const mvcc = (): ReturnType<KvStore['metricsStats']> => s.kv.metricsStats();
   m.serverId.set({ server_id: s.memberId.toString(16) }, 1);
   m.sample('etcd_server_quota_backend_bytes', () => s.quotaBytes);
@@ -69,8 +67,6 @@ export function wireMetrics(m: EtcdMetrics, s: MetricSources): ServerCounts {
   s.lessor.onGrant = (seconds) => ttl.observe(seconds);
   m.sample('etcd_debugging_server_lease_expired_total', () => counts.leasesExpired);
   m.sample('etcd_server_slow_apply_total', () => counts.slowApplies);
-  m.sample('etcd_server_heartbeat_send_failures_total', () => counts.heartbeatSendFailures);
-  m.sample('etcd_server_learner_promote_successes', () => counts.learnerPromotes);
   m.sample('etcd_server_snapshot_apply_in_progress_total', () => counts.snapshotApplying);
   m.sample('etcd_server_read_indexes_failed_total', () => s.readIndexer.counts.failed);
   m.sample('etcd_server_slow_read_indexes_total', () => s.readIndexer.counts.slow);

@@ -8,6 +8,7 @@
  * with the applied result: a V3Result or an EtcdError.
  */
 import type { AuthInfo, AuthStore, TokenProvider } from '../auth/index.js';
+import type { Histogram } from 'prom-client';
 import type { Backend } from '../backend/index.js';
 import { LeaseError, isLeaseError, type Lessor } from '../lease/index.js';
 import { RaftCluster, idToHex } from '../membership/index.js';
@@ -18,7 +19,7 @@ import type { Logger } from '../pkg/logger.js';
 import { createMetrics, type EtcdMetrics } from '../pkg/metrics.js';
 import { ErrProposalDropped, RawNode, StateType, type ReadState, type SoftState } from '../raft/index.js';
 import { EntryType, None, type ConfChange, type Entry, type Message, type Snapshot } from '../raft/types.js';
-import type { SnapshotToSend } from '../transport/index.js';
+import type { SnapshotToSend, Transport } from '../transport/index.js';
 import { V2Store } from '../v2store/index.js';
 import type { AlarmStore } from './alarms.js';
 import { EntryApplier, type ApplyOutcome } from './apply.js';
@@ -33,6 +34,7 @@ import {
   clusterVersionRequest, encodeRequest, encodeV2Request, publishRequest, syncRequest, type InternalRaftRequest, type V2Request,
 } from './internal-request.js';
 import { LeaseForwarder } from './lease-forward.js';
+import { HeartbeatWatch } from './heartbeat-watch.js';
 import { wireMetrics, type ServerCounts } from './metrics-wiring.js';
 import { Peers, peerMetrics } from './peers.js';
 import { Proposals } from './proposals.js';
@@ -101,6 +103,7 @@ export class EtcdServer {
   private removedNoticed = false;
   private fatal: ((err: unknown) => void) | undefined;
   private readonly counts: ServerCounts;
+  private readonly heartbeats: HeartbeatWatch;
 
   private constructor(
     readonly cfg: ServerConfig,
@@ -164,6 +167,7 @@ export class EtcdServer {
     });
     this.startTimeMs = this.now();
     this.snapshots = new Snapshots(boot, backend, cfg, logger, this.appliedIndex, () => this.v2.save());
+    this.heartbeats = new HeartbeatWatch(cfg.heartbeatIntervalMs, logger);
     this.counts = wireMetrics(metrics, {
       memberId: this.memberId, quotaBytes, kv, lessor, v2: this.v2, backend, cluster: this.cluster,
       readIndexer: this.readIndexer, clusterVersion: () => this.clusterVersion,
@@ -359,6 +363,10 @@ export class EtcdServer {
     // so a cluster of one elects itself one tick or so after start instead of a full timeout.
     for (let i = 0; i < electionTick - 1; i++) node.tick();
     this.metrics.sample('etcd_disk_wal_write_bytes_total', () => boot.wal.bytesWritten);
+    boot.snapshotter.observeSave = (marshal, total) => {
+      (this.metrics.byName.get('etcd_debugging_snap_save_marshalling_duration_seconds') as Histogram).observe(marshal);
+      (this.metrics.byName.get('etcd_debugging_snap_save_total_duration_seconds') as Histogram).observe(total);
+    };
     boot.wal.observeSync = (s) => {
       this.metrics.walFsyncSeconds.observe(s);
       if (s > SLOW_FDATASYNC_SECONDS) this.logger.warn({ tookMs: Math.round(s * 1000), expectedDuration: '1s' }, 'slow fdatasync');
@@ -373,13 +381,31 @@ export class EtcdServer {
       node: () => this.raftNode.node,
       kick: () => this.raftNode.kick(),
       step: (m) => this.raftNode.step(m),
-      receiveSnapshot: (m, db) => saveSnapshotDb(this.cfg, m.snapshot?.metadata.index ?? 0, db, this.logger).then(() => undefined),
+      receiveSnapshot: (m, db) => {
+        const started = performance.now();
+        return saveSnapshotDb(this.cfg, m.snapshot?.metadata.index ?? 0, db, this.logger).then(() => {
+          (this.metrics.byName.get('etcd_snap_db_save_total_duration_seconds') as Histogram).observe((performance.now() - started) / 1000);
+        });
+      },
       snapshotDb: (m) => this.mergedSnapshot(m),
       onRemoved: () => this.stopRemoved(0),
       observe: peerMetrics(this.metrics, this.memberId),
     });
     this.peers.addRemotes(boot.remotes ?? []);
-    this.raftNode = new RaftNode(node, boot.storage, boot.wal, boot.snapshotter, this.peers.transport, {
+    const transport = this.peers.transport;
+    const heartbeats = this.heartbeats;
+    this.metrics.sample('etcd_server_heartbeat_send_failures_total', () => heartbeats.failures);
+    const watched: Transport = {
+      send: (ms) => {
+        heartbeats.observe(ms);
+        transport.send(ms);
+      },
+      addPeer: (id, urls) => transport.addPeer(id, urls),
+      removePeer: (id) => transport.removePeer(id),
+      updatePeer: (id, urls) => transport.updatePeer(id, urls),
+      close: () => transport.close(),
+    };
+    this.raftNode = new RaftNode(node, boot.storage, boot.wal, boot.snapshotter, watched, {
       applyEntries: (entries) => this.applyEntries(entries),
       applySnapshot: (snap) => this.applySnapshot(snap),
       onSoftState: (soft) => this.onSoftState(soft),
@@ -467,6 +493,7 @@ export class EtcdServer {
     this.metrics.hasLeader.set(this.lead === None ? 0 : 1);
     this.metrics.isLeader.set(this.isLeader() ? 1 : 0);
     if (wasLeader && !this.isLeader()) this.lessor.demote();
+    if (!wasLeader && this.isLeader()) this.heartbeats.reset();
     if (this.lead !== None) {
       for (const h of this.proposals.takeHeld()) this.submit(h.id, h.data);
       this.readIndexer.retry();
