@@ -7,6 +7,7 @@
  * peer URL, POST /members/promote/<id>, as etcd does.
  */
 import { computeMemberId, encodeConfChangeMember, encodePromoteContext, type Member, type RaftCluster } from '../membership/index.js';
+import type { EtcdMetrics } from '../pkg/metrics.js';
 import type { Status } from '../raft/index.js';
 import { ConfChangeType, type ConfChange } from '../raft/types.js';
 import { EtcdError } from './errors.js';
@@ -22,6 +23,8 @@ export interface MembershipChangeHost {
   readonly lead: bigint;
   readonly raftStatus: Status;
   readonly cfg: { strictReconfigCheck?: boolean; requestTimeoutMs: number };
+  /** Counts etcd_server_learner_promote_successes when given. */
+  readonly metrics?: EtcdMetrics;
   readonly peers: {
     transport: { activeSince(id: bigint): number };
     postToMember(id: bigint, path: string, body: Uint8Array, timeoutMs: number): Promise<{ status: number; body: Buffer }>;
@@ -156,6 +159,7 @@ export class MembershipChanges {
     if (learner && learner.match < leaderMatch * LEARNER_READY_PERCENT) throw new EtcdError('LearnerNotReady');
     if (this.strict && !readyToPromote(this.s.cluster)) throw new EtcdError('MemberNotEnoughStarted');
     await this.s.proposeConfChange({ type: ConfChangeType.ConfChangeAddNode, nodeId: id, context: encodePromoteContext(id) });
+    (this.s.metrics?.byName.get('etcd_server_learner_promote_successes') as { inc(): void } | undefined)?.inc();
     return this.s.cluster.members();
   }
 }
