@@ -20,6 +20,7 @@ export interface MetricSources {
   cluster: RaftCluster;
   readIndexer: ReadIndexer;
   clusterVersion(): string;
+  authRevision(): number;
 }
 
 /** The v2 store's write actions, as etcd's etcd_debugging_store_writes_total labels them. */
@@ -43,7 +44,7 @@ export function wireMetrics(m: EtcdMetrics, s: MetricSources): ServerCounts {
     return v === '' ? [] : [[{ cluster_version: v.split('.').slice(0, 2).join('.') }, 1]];
   });
   m.sample('etcd_server_is_learner', () => (s.cluster.member(s.memberId)?.isLearner ? 1 : 0));
-  m.sample('etcd_debugging_auth_revision', () => 1); // auth is not built: its revision stays the initial 1
+  m.sample('etcd_debugging_auth_revision', () => s.authRevision());
   for (const prefix of ['etcd_mvcc_', 'etcd_debugging_mvcc_']) {
     m.sample(`${prefix}put_total`, () => mvcc().puts);
     m.sample(`${prefix}range_total`, () => mvcc().ranges);

@@ -170,7 +170,7 @@ export class EtcdServer {
     this.heartbeats = new HeartbeatWatch(cfg.heartbeatIntervalMs, logger);
     this.counts = wireMetrics(metrics, {
       memberId: this.memberId, quotaBytes, kv, lessor, v2: this.v2, backend, cluster: this.cluster,
-      readIndexer: this.readIndexer, clusterVersion: () => this.clusterVersion,
+      readIndexer: this.readIndexer, clusterVersion: () => this.clusterVersion, authRevision: () => this.auth.revision,
     });
   }
 
