@@ -125,8 +125,10 @@ export function refuseStream(stream: http2.ServerHttp2Stream, st: RecvStatus): v
   if (stream.destroyed || stream.closed || stream.writableEnded) return;
   if (!stream.headersSent) {
     stream.respond({ ':status': 200, 'content-type': 'application/grpc', ...statusFields(st) }, TRAILERS_ONLY);
-    // the reset a turn later: Node 22 and 24 send a reset asked for in the same turn before the
-    // headers, and the client then sees no answer at all
+    // the owner's later answers are dropped (they would respond twice); the reset a turn later:
+    // Node 22 and 24 send a reset asked for in the same turn before the headers, and the client
+    // then sees no answer at all
+    silence(stream);
     setImmediate(() => stream.close(h2c.NGHTTP2_NO_ERROR));
     return;
   }
