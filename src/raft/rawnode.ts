@@ -174,6 +174,15 @@ export class RawNode {
     return rd;
   }
 
+  /**
+   * Committed entries of the current Ready up to `index` are applied already, ahead of advance():
+   * raft's applied index moves now, so a conf change proposed by a client answered from them is not
+   * taken for one proposed while the previous is unapplied.
+   */
+  appliedTo(index: number): void {
+    if (index > this.raft.raftLog.applied) this.raft.raftLog.appliedTo(index);
+  }
+
   /** The Ready has been persisted, its messages sent and its committed entries applied. */
   advance(rd: Ready): void {
     const r = this.raft;

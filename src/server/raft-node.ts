@@ -167,7 +167,12 @@ export class RaftNode {
     const firstUnsaved = rd.entries.length > 0 ? rd.entries[0]!.index : Number.POSITIVE_INFINITY;
     let early = 0;
     if (!rd.snapshot) while (early < rd.committedEntries.length && rd.committedEntries[early]!.index < firstUnsaved) early++;
-    if (early > 0) this.hooks.applyEntries(early === rd.committedEntries.length ? rd.committedEntries : rd.committedEntries.slice(0, early));
+    if (early > 0) {
+      this.hooks.applyEntries(early === rd.committedEntries.length ? rd.committedEntries : rd.committedEntries.slice(0, early));
+      // their clients may be answered (and propose again) while this Ready's save is in flight: raft
+      // must know them applied now, or a conf change proposed then is dropped as if one were pending
+      this.node.appliedTo(rd.committedEntries[early - 1]!.index);
+    }
     if (saving) {
       await saving;
       this.idleAtSave = eventLoopUtilization().idle;
