@@ -8,6 +8,7 @@
  *
  * The codes are etcd 3.4's error names (rpctypes) without the `ErrGRPC` prefix.
  */
+import type { AuthErrorCode } from '../auth/index.js';
 
 export type EtcdErrorCode =
   // KV requests
@@ -39,24 +40,8 @@ export type EtcdErrorCode =
   // request admission
   | 'RequestTooLarge'
   | 'TooManyRequests'
-  // auth
-  | 'RootUserNotExist'
-  | 'RootRoleNotExist'
-  | 'UserAlreadyExist'
-  | 'UserEmpty'
-  | 'UserNotFound'
-  | 'RoleAlreadyExist'
-  | 'RoleNotFound'
-  | 'RoleEmpty'
-  | 'AuthFailed'
-  | 'PermissionDenied'
-  | 'RoleNotGranted'
-  | 'PermissionNotGranted'
-  | 'AuthNotEnabled'
-  | 'InvalidAuthToken'
-  | 'InvalidAuthMgmt'
-  | 'AuthOldRevision'
-  | 'NoPasswordUser' // not in etcd's gRPC table: Unknown with the auth store's text
+  // auth (NoPasswordUser is not in etcd's gRPC table: Unknown with the auth store's text)
+  | AuthErrorCode
   // raft / server availability
   | 'NoLeader'
   | 'NotLeader'

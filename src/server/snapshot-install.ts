@@ -10,32 +10,21 @@
  *   3. the .snap.db files up to it, WAL segments and older snapshot files are released.
  * A failure is fatal: the restart settles what was left (snapshot-db.ts openBackend).
  */
-import type { AuthStore } from '../auth/index.js';
-import type { Backend } from '../backend/index.js';
-import type { Lessor } from '../lease/index.js';
 import type { RaftCluster } from '../membership/index.js';
-import type { KvStore } from '../mvcc/index.js';
 import { failpoint } from '../pkg/failpoints.js';
 import type { Logger } from '../pkg/logger.js';
 import type { Snapshot } from '../raft/types.js';
 import type { V2Store } from '../v2store/index.js';
-import type { AlarmStore } from './alarms.js';
 import type { EntryApplier } from './apply.js';
 import type { ServerConfig } from './config.js';
 import { prepareSnapshotDb, removeSnapshotDbs, swapSnapshotDb } from './snapshot-db.js';
 import type { Snapshots } from './snapshots.js';
-import { loadMembership, type BackendLeaseStore } from './stores.js';
+import { loadMembership, type Stores } from './stores.js';
 
 /** The member's state a snapshot replaces, and where local reads wait meanwhile. */
-export interface InstallTarget {
+export interface InstallTarget extends Omit<Stores, 'tokens'> {
   cfg: Pick<ServerConfig, 'dataDir'>;
   logger: Logger;
-  backend: Backend;
-  leaseStore: BackendLeaseStore;
-  lessor: Lessor;
-  kv: KvStore;
-  alarms: AlarmStore;
-  auth: AuthStore;
   cluster: RaftCluster;
   v2: V2Store;
   entries: EntryApplier;
