@@ -2,7 +2,7 @@
 //
 //   npm run bench -- --endpoints 127.0.0.1:2379 [--conns N --clients N --total N --key-size B
 //       --val-size B --key-space N --sequential-keys --consistency l|s --watchers N --watch-streams N
-//       --put-rate N --watch-grace MS --workers N --pid PID[,PID...] --driver node|wrk --duration S --json FILE] <case>
+//       --put-rate N --watch-grace MS --workers N --pid PID[,PID...] --driver node|wrk|etcd --duration S --json FILE] <case>
 //   npm run bench:compare -- [--rounds 3 --scale 1 --only case,case --json FILE --cluster]
 //
 // Cases: put, range, txn-put, watch, lease-keepalive, v2-get, v2-put (and `raft`, the in-process
@@ -49,7 +49,7 @@ export function parseBenchArgs(argv: string[]): { opts: BenchOptions; json?: str
     .option('--watch-grace <ms>', 'watch: wait this long after the last put for missing events', int, 10_000)
     .option('--workers <n>', 'worker threads (0: choose)', int, 0)
     .option('--pid <pids>', "the server's pid, for its CPU and RSS (pid,pid,...: a cluster's members, summed)", pids)
-    .option('--driver <d>', 'v2 cases: node (HTTP client in worker threads) or wrk (/usr/bin/wrk)', 'node')
+    .option('--driver <d>', 'node (clients in worker threads), wrk (/usr/bin/wrk, v2 cases) or etcd (etcd\'s benchmark tool: put, txn-put, range)', 'node')
     .option('--duration <s>', 'wrk driver: seconds to run (instead of --total)', int, WRK_DEFAULT_DURATION_S)
     .option('--json <file>', 'also write the result as JSON');
   p.parse(argv, { from: 'user' });
@@ -57,7 +57,7 @@ export function parseBenchArgs(argv: string[]): { opts: BenchOptions; json?: str
   const name = p.args[0] as CaseName;
   if (!CASES.includes(name)) throw new Error(`unknown case ${name}: one of ${CASES.join(', ')}`);
   if (c.consistency !== 'l' && c.consistency !== 's') throw new Error('--consistency is l or s');
-  if (c.driver !== 'node' && c.driver !== 'wrk') throw new Error('--driver is node or wrk');
+  if (c.driver !== 'node' && c.driver !== 'wrk' && c.driver !== 'etcd') throw new Error('--driver is node, wrk or etcd');
   const opts: BenchOptions = {
     case: name, endpoints: String(c.endpoints).split(',').map((s) => s.replace(/^https?:\/\//, '')),
     conns: Math.max(1, c.conns), clients: Math.max(1, c.clients), total: c.total, keySize: c.keySize, valSize: c.valSize,

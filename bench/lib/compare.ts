@@ -1,9 +1,11 @@
-// bench:compare: a fresh member of ours and a fresh real etcd 3.4 (same flags, loopback), every case
-// run against each in turn for --rounds rounds (ours then etcd in odd rounds, etcd then ours in even
-// ones), then one table of medians: case, metric, ours, etcd, ours/etcd. The memory and restart
+// bench:compare: every case run against a fresh member of ours and a fresh real etcd 3.4 (same flags,
+// loopback), in turn, for --rounds rounds (ours then etcd in odd rounds, etcd then ours in even
+// ones), then one table of medians: case, metric, ours, etcd, ours/etcd. put, txn-put and range are
+// driven by etcd's own benchmark tool when bench/build-etcd-benchmark.sh has built it. The memory and restart
 // phase uses a fresh pair each round: RSS when empty, load --restart-keys keys of 256 bytes (peak
 // RSS), restart, seconds until a linearizable range is served. `--json FILE` writes
-// [{"case","metric","ours","etcd"}] with metric req_per_s | p50_ms | p99_ms | rss_mb | restart_s.
+// [{"case","metric","ours","etcd"}] with metric req_per_s | p50_ms | p99_ms | cpu_us_per_req (the
+// server's) | gen_cpu_us_per_req (the generator's) | peak_rss_mb | rss_mb | restart_s.
 // `--check-perf LOAD` instead runs `etcdctl check perf --load=LOAD` against a fresh member of each;
 // `--cluster` compares 3-member clusters instead (cluster-compare.ts).
 import { writeFileSync } from 'node:fs';
@@ -18,6 +20,7 @@ import { checkPerf } from './check-perf.js';
 import { runClusterCompare } from './cluster-compare.js';
 import { BASE, singleMemberCases, type CaseSpec } from './specs.js';
 import { wrkAvailable } from './wrk.js';
+import { etcdBenchmarkAvailable, etcdBenchmarkBin } from './etcd-benchmark.js';
 
 export type { Metric, Row } from './rows.js';
 export { singleMemberCases } from './specs.js';
@@ -44,24 +47,27 @@ export function parseArgs(argv: string[]): Args {
   return a;
 }
 
+/**
+ * Every case against a fresh member of each (started, measured, stopped), ours first in odd rounds
+ * and etcd first in even ones: each run starts cold, as a user's first load does.
+ */
 async function perfRounds(a: Args, samples: Samples): Promise<void> {
   const specs = singleMemberCases(a.scale).filter((c) => !a.only || a.only.includes(c.name));
   if (specs.length === 0) return;
-  const d: Record<Impl, Daemon> = { ours: await startDaemon('ours'), etcd: await startDaemon('etcd') };
-  try {
-    for (const impl of ['ours', 'etcd'] as const) await runBench(benchOpts(d[impl], { case: 'put', total: 2000, conns: 10, clients: 100 }));
-    for (let r = 1; r <= a.rounds; r++) {
-      const order: Impl[] = r % 2 ? ['ours', 'etcd'] : ['etcd', 'ours'];
-      for (const spec of specs) {
-        for (const impl of order) {
-          const res = await runBench(benchOpts(d[impl], spec.opts));
+  for (let r = 1; r <= a.rounds; r++) {
+    const order: Impl[] = r % 2 ? ['ours', 'etcd'] : ['etcd', 'ours'];
+    for (const spec of specs) {
+      for (const impl of order) {
+        const d = await startDaemon(impl);
+        try {
+          const res = await runBench(benchOpts(d, spec.opts));
           addSample(samples, spec.name, impl, res);
           console.log(roundLine(r, spec.name, impl, res));
+        } finally {
+          await d.stop();
         }
       }
     }
-  } finally {
-    await Promise.all([d.ours.stop(), d.etcd.stop()]);
   }
 }
 
@@ -87,7 +93,7 @@ async function memoryRound(impl: Impl, keys: number): Promise<MemorySample> {
 }
 
 function rowsOf(samples: Samples, mem: Record<Impl, MemorySample[]>, keys: number): Row[] {
-  const rows = sampleRows(samples);
+  const rows = sampleRows(samples, true);
   if (mem.ours.length && mem.etcd.length) {
     const mm = (impl: Impl, f: (x: MemorySample) => number): number => median(mem[impl].map(f));
     const k = keys >= 1000 ? `${keys / 1000}k` : String(keys);
@@ -107,6 +113,8 @@ export async function runCompare(argv: string[]): Promise<number> {
     return 1;
   }
   const runner = oursRunner();
+  if (!a.cluster) console.log(etcdBenchmarkAvailable() ? `put, txn-put and range driven by etcd's benchmark tool (${etcdBenchmarkBin()})`
+    : "put, txn-put and range driven by the Node generator (sudo bash bench/build-etcd-benchmark.sh builds etcd's own, lighter one)");
   if (!a.cluster) console.log(`v2 cases driven by ${wrkAvailable() ? 'wrk' : "Node's HTTP client (apt-get install -y wrk for a lighter generator)"}`);
   const node = process.env.ETCD_TS_NODE_FLAGS ? `node ${process.env.ETCD_TS_NODE_FLAGS}` : 'node';
   console.log(`ours: ${process.env.ETCD_TS_MAIN ? `${node} ${process.env.ETCD_TS_MAIN}` : runner === 'dist' ? `${node} bin/etcd (dist/)` : `${node} --import tsx src/cli/main.ts (dist/ is older than src/: run npm run build for the real thing)`}; etcd: ${ETCD_BIN}; ${a.rounds} rounds, scale ${a.scale}`);

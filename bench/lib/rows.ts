@@ -5,7 +5,7 @@ import type { Impl } from './daemons.js';
 import { median } from './stats.js';
 import type { BenchResult } from './types.js';
 
-export type Metric = 'req_per_s' | 'p50_ms' | 'p99_ms' | 'rss_mb' | 'restart_s' | 'cpu_us_per_req' | 'failover_s';
+export type Metric = 'req_per_s' | 'p50_ms' | 'p99_ms' | 'rss_mb' | 'restart_s' | 'cpu_us_per_req' | 'gen_cpu_us_per_req' | 'peak_rss_mb' | 'failover_s';
 export interface Row { case: string; metric: Metric; ours: number; etcd: number }
 
 /** Each case's results, per implementation, in the order the cases first ran. */
@@ -22,6 +22,11 @@ export function cpuPerRequestUs(r: BenchResult): number | undefined {
   return s === undefined || r.ok === 0 ? undefined : (s * 1e6) / r.ok;
 }
 
+/** The generator's CPU per answered request in µs: what the load cost to make. */
+export function genCpuPerRequestUs(r: BenchResult): number | undefined {
+  return r.ok === 0 ? undefined : (r.generatorCpuS * 1e6) / r.ok;
+}
+
 export function serverCpu(r: BenchResult): string {
   const us = cpuPerRequestUs(r);
   return us === undefined ? '' : `, server CPU ${us.toFixed(0)} µs/req`;
@@ -29,10 +34,11 @@ export function serverCpu(r: BenchResult): string {
 
 /** One progress line per run of a case. */
 export function roundLine(round: number, name: string, impl: Impl, res: BenchResult): string {
-  return `round ${round} ${name.padEnd(20)} ${impl.padEnd(4)} ${res.reqPerS.toFixed(0).padStart(7)}/s p50 ${res.latencyMs.p50.toFixed(2)} p99 ${res.latencyMs.p99.toFixed(2)} ms, errors ${res.errors}${res.case === 'watch' ? `, lost ${res.lost}` : ''}, generator CPU ${res.generatorCpuPct.toFixed(0)}%${serverCpu(res)}`;
+  return `round ${round} ${name.padEnd(20)} ${impl.padEnd(4)} ${res.reqPerS.toFixed(0).padStart(7)}/s p50 ${res.latencyMs.p50.toFixed(2)} p99 ${res.latencyMs.p99.toFixed(2)} ms, errors ${res.errors}${res.case === 'watch' ? `, lost ${res.lost}` : ''}, generator CPU ${res.generatorCpuPct.toFixed(0)}% (${genCpuPerRequestUs(res)?.toFixed(0) ?? '-'} µs/req)${serverCpu(res)}${res.server?.peakRssMb ? `, peak RSS ${res.server.peakRssMb.toFixed(0)} MB` : ''}`;
 }
 
-/** req_per_s, p50_ms and p99_ms per case (and cpu_us_per_req when asked), medians over the rounds. */
+/** req_per_s, p50_ms and p99_ms per case (with the server's and generator's CPU per request and the
+ * server's peak RSS when asked), medians over the rounds. */
 export function sampleRows(samples: Samples, withCpu = false): Row[] {
   const rows: Row[] = [];
   // a side that answered nothing (e.g. v2 not served) has no figures: NaN, printed '-', null in JSON
@@ -42,7 +48,11 @@ export function sampleRows(samples: Samples, withCpu = false): Row[] {
     rows.push({ case: name, metric: 'req_per_s', ours: m(s.ours, (r) => r.reqPerS), etcd: m(s.etcd, (r) => r.reqPerS) });
     rows.push({ case: name, metric: 'p50_ms', ours: m(s.ours, (r) => r.latencyMs.p50), etcd: m(s.etcd, (r) => r.latencyMs.p50) });
     rows.push({ case: name, metric: 'p99_ms', ours: m(s.ours, (r) => r.latencyMs.p99), etcd: m(s.etcd, (r) => r.latencyMs.p99) });
-    if (withCpu) rows.push({ case: name, metric: 'cpu_us_per_req', ours: m(s.ours, cpuPerRequestUs), etcd: m(s.etcd, cpuPerRequestUs) });
+    if (!withCpu) continue;
+    rows.push({ case: name, metric: 'cpu_us_per_req', ours: m(s.ours, cpuPerRequestUs), etcd: m(s.etcd, cpuPerRequestUs) });
+    rows.push({ case: name, metric: 'gen_cpu_us_per_req', ours: m(s.ours, genCpuPerRequestUs), etcd: m(s.etcd, genCpuPerRequestUs) });
+    const peak = (r: BenchResult): number | undefined => r.server?.peakRssMb;
+    rows.push({ case: name, metric: 'peak_rss_mb', ours: m(s.ours, peak), etcd: m(s.etcd, peak) });
   }
   return rows;
 }

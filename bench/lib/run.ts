@@ -12,6 +12,7 @@ import { keyOf, valueOf } from './keys.js';
 import { v2Request } from './cases.js';
 import { concat, summarize } from './stats.js';
 import { runWrk } from './wrk.js';
+import { ETCD_DRIVER_CASES, runEtcdBenchmark } from './etcd-benchmark.js';
 import type { BenchOptions, BenchResult, WorkerResult, WorkerTask } from './types.js';
 
 const PREFILL_MAX = 100_000; // keys written before a read case; a larger key space is only partly filled
@@ -92,8 +93,10 @@ type Msg = { type: 'ready' } | { type: 'done'; result: WorkerResult } | { type: 
 /** Run one case to completion; throws if a worker fails to set up or run. */
 export async function runBench(o: BenchOptions): Promise<BenchResult> {
   if (o.driver === 'wrk' && o.case !== 'v2-get' && o.case !== 'v2-put') throw new Error('--driver wrk drives the v2 cases only');
+  if (o.driver === 'etcd' && !ETCD_DRIVER_CASES.includes(o.case)) throw new Error(`--driver etcd drives ${ETCD_DRIVER_CASES.join(', ')} only`);
   await prefill(o);
   if (o.driver === 'wrk') return runWrk(o);
+  if (o.driver === 'etcd') return runEtcdBenchmark(o);
   const tasks = planTasks(o);
   const workers = tasks.map(spawnWorker);
   const waiting = new Map<string, { n: number; resolve: () => void; reject: (e: Error) => void }>();

@@ -1,6 +1,7 @@
 // The cases bench:compare runs, with their totals at --scale 1: the single-member set and the
 // subset run against 3-member clusters (--cluster).
 import type { BenchOptions } from './types.js';
+import { etcdBenchmarkAvailable } from './etcd-benchmark.js';
 import { wrkAvailable } from './wrk.js';
 
 export interface CaseSpec { name: string; opts: Partial<BenchOptions> & Pick<BenchOptions, 'case' | 'total'> }
@@ -13,17 +14,25 @@ export const BASE: Omit<BenchOptions, 'case' | 'total' | 'endpoints'> = {
 /** A total at --scale: at least 20 (or x when smaller), so that a tiny scale still measures something. */
 export const scaled = (x: number, scale: number): number => Math.max(Math.min(x, 20), Math.round(x * scale));
 
-/** The single-member cases, with totals at scale 1 (about 1–2 s each on etcd on a quiet 2-core box). */
-export function singleMemberCases(scale: number, v2Driver: 'node' | 'wrk' = wrkAvailable() ? 'wrk' : 'node'): CaseSpec[] {
+/**
+ * The single-member cases, with totals at scale 1 (each about 2–6 s on etcd on a quiet 2-core box).
+ * put, txn-put and range run with etcd's own benchmark tool when it is built (lib/etcd-benchmark.ts)
+ * with the flags of etcd's performance guide (8-byte keys, 256-byte values, sequential keys), else
+ * with the Node driver; the other cases are what the tool lacks.
+ */
+export function singleMemberCases(scale: number, v2Driver: 'node' | 'wrk' = wrkAvailable() ? 'wrk' : 'node',
+  grpcDriver: 'node' | 'etcd' = etcdBenchmarkAvailable() ? 'etcd' : 'node'): CaseSpec[] {
   const n = (x: number): number => scaled(x, scale);
-  const many = { conns: 100, clients: 1000 };
+  const many = { conns: 100, clients: 1000, driver: grpcDriver };
   const v2 = { driver: v2Driver, durationS: Math.max(1, 3 * scale) }; // wrk runs for a time
+  const seq = { sequentialKeys: grpcDriver === 'etcd' };
   return [
-    { name: 'put-1', opts: { case: 'put', total: n(2000) } },
-    { name: 'put-1000', opts: { case: 'put', total: n(20_000), ...many } },
+    { name: 'put-1', opts: { case: 'put', total: n(5000), driver: grpcDriver, ...seq } },
+    { name: 'put-1000', opts: { case: 'put', total: n(50_000), ...many, ...seq } },
+    { name: 'put-1000-100k-keys', opts: { case: 'put', total: n(100_000), ...many, keySpace: 100_000, sequentialKeys: true } },
     { name: 'txn-put-1000', opts: { case: 'txn-put', total: n(20_000), ...many, keySpace: 1000 } },
-    { name: 'range-l-1000', opts: { case: 'range', total: n(20_000), ...many } },
-    { name: 'range-s-1000', opts: { case: 'range', total: n(20_000), ...many, consistency: 's' } },
+    { name: 'range-l-1000', opts: { case: 'range', total: n(50_000), ...many } },
+    { name: 'range-s-1000', opts: { case: 'range', total: n(50_000), ...many, consistency: 's' } },
     { name: 'watch-1', opts: { case: 'watch', total: n(100), watchers: 1, watchStreams: 1 } },
     // put rates keep the events/s (watchers x rate) well below what the generator decodes (~50k/s)
     { name: 'watch-100', opts: { case: 'watch', total: n(100), watchers: 100, watchStreams: 10, conns: 10, putRate: 50 } },
@@ -47,6 +56,6 @@ export const CLUSTER_TOTALS: Record<string, number> = {
 };
 
 export function clusterCases(scale: number): CaseSpec[] {
-  return singleMemberCases(1, 'node').filter((c) => c.name in CLUSTER_TOTALS)
+  return singleMemberCases(1, 'node', 'node').filter((c) => c.name in CLUSTER_TOTALS)
     .map((c) => ({ name: c.name, opts: { ...c.opts, total: scaled(CLUSTER_TOTALS[c.name]!, scale) } }));
 }

@@ -28,8 +28,9 @@ export interface BenchOptions {
   workers: number;
   /** The server's pid, for its CPU seconds and peak RSS; a cluster's pids: their figures are summed. */
   pid?: number | number[];
-  /** v2 cases: Node's HTTP client in worker threads (default) or wrk (lib/wrk.ts). */
-  driver?: 'node' | 'wrk';
+  /** Node's clients in worker threads (default), wrk for the v2 cases (lib/wrk.ts), or etcd's own
+   * benchmark tool for put, txn-put and range (lib/etcd-benchmark.ts). */
+  driver?: 'node' | 'wrk' | 'etcd';
   /** wrk driver: seconds to run (wrk cannot stop at a count; --total is not used). */
   durationS?: number;
 }
