@@ -82,7 +82,8 @@ async function memoryRound(impl: Impl, keys: number): Promise<MemorySample> {
   try {
     await new Promise((r) => setTimeout(r, 1000));
     const emptyMb = rssMb(d.pid) ?? NaN;
-    const load = await runBench(benchOpts(d, { case: 'put', total: keys, conns: 100, clients: 1000, keySpace: keys, sequentialKeys: true }));
+    const load = await runBench(benchOpts(d, { case: 'put', total: keys, conns: 100, clients: 1000, keySpace: keys, sequentialKeys: true,
+      driver: etcdBenchmarkAvailable() ? 'etcd' : 'node' }));
     const loadedMb = load.server?.peakRssMb ?? load.server?.rssMb ?? NaN;
     const restartS = await d.restart();
     console.log(`memory ${impl.padEnd(4)} empty ${emptyMb.toFixed(1)} MB, ${keys} keys loaded at ${load.reqPerS.toFixed(0)}/s (errors ${load.errors}), peak ${loadedMb.toFixed(1)} MB, restart ${restartS.toFixed(2)} s`);
