@@ -124,7 +124,8 @@ describe('bench command line', () => {
       const file = join(dir, 'cluster.json');
       expect(await runCompare(['--cluster', '--rounds', '1', '--scale', '0.001', '--only', 'put-1,failover', '--json', file])).toBe(0);
       const rows = JSON.parse(await readFile(file, 'utf8')) as { case: string; metric: string; ours: number; etcd: number }[];
-      expect(rows.map((r) => `${r.case}/${r.metric}`)).toEqual(['put-1/req_per_s', 'put-1/p50_ms', 'put-1/p99_ms', 'put-1/cpu_us_per_req', 'failover/failover_s']);
+      expect(rows.map((r) => `${r.case}/${r.metric}`)).toEqual(['put-1/req_per_s', 'put-1/p50_ms', 'put-1/p99_ms', 'put-1/cpu_us_per_req',
+        'put-1/gen_cpu_us_per_req', 'put-1/peak_rss_mb', 'failover/failover_s']);
       for (const r of rows) expect([r.ours, r.etcd].every((x) => typeof x === 'number' && x > 0), JSON.stringify(r)).toBe(true);
     } finally {
       await rm(dir, { recursive: true, force: true });
