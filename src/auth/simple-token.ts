@@ -29,14 +29,28 @@ export function simpleTokenIndex(token: string): number | undefined {
   return Number.isSafeInteger(n) ? n : undefined;
 }
 
+/** Who a token names: the user, and the auth revision its checks are made at. */
+export interface TokenInfo {
+  username: string;
+  revision: number;
+  /** Set by self-contained tokens (JWT): the last ms of their life. */
+  expiresAtMs?: number;
+}
+
+/** An applied Authenticate's token: a simple token at once, a JWT as a function the proposer calls to sign it. */
+export type AssignedToken = string | (() => Promise<string>);
+
 /** What the server asks of a token provider (etcd's TokenProvider). */
 export interface TokenProvider {
   genTokenPrefix(): string;
   enable(): void;
   disable(): void;
-  /** Applied Authenticate at `index`: the token (throws AuthError where the provider gives none). */
-  assign(user: string, prefix: string, index: number, nowMs: number): string;
-  user(token: string, nowMs: number): string | undefined;
+  /** Applied Authenticate at `index` (auth revision `revision`): the token (throws AuthError where the provider gives none). */
+  assign(user: string, prefix: string, index: number, nowMs: number, revision: number): AssignedToken;
+  /** The raft index a token waits for before this member can know it (simple tokens), or undefined. */
+  indexOf(token: string): number | undefined;
+  /** Who a token names (undefined: invalid); `revision` is the store's now. Synchronous when it can be. */
+  info(token: string, nowMs: number, revision: number): TokenInfo | undefined | Promise<TokenInfo | undefined>;
   invalidateUser(user: string): void;
   sweep(nowMs: number): number;
 }
@@ -51,32 +65,16 @@ export class NopTokenProvider implements TokenProvider {
   assign(): string {
     throw new AuthError('AuthFailed');
   }
-  user(): undefined {
+  indexOf(): undefined {
+    return undefined;
+  }
+  info(): undefined {
     return undefined;
   }
   invalidateUser(): void {}
   sweep(): number {
     return 0;
   }
-}
-
-/**
- * etcd's --auth-token parsing (decomposeOpts, NewTokenProvider): "simple", "" (none) or
- * "jwt,key=value,..."; a malformed option list or an unknown type is "auth: invalid auth options".
- * JWT is not built yet: it is refused by name rather than silently replaced.
- */
-export function newTokenProvider(opts: string, ttlMs: number, randomInt: (n: number) => number): TokenProvider {
-  const [type, ...rest] = opts.split(',');
-  const seen = new Set<string>();
-  for (const o of rest) {
-    const pair = o.split('=');
-    if (pair.length !== 2 || seen.has(pair[0]!)) throw new Error('auth: invalid auth options');
-    seen.add(pair[0]!);
-  }
-  if (type === 'simple') return new SimpleTokenProvider(ttlMs, randomInt);
-  if (type === '') return new NopTokenProvider();
-  if (type === 'jwt') throw new Error('auth: --auth-token=jwt is not supported by this server yet (use simple)');
-  throw new Error('auth: invalid auth options');
 }
 
 export class SimpleTokenProvider implements TokenProvider {
@@ -124,6 +122,15 @@ export class SimpleTokenProvider implements TokenProvider {
     }
     e.expiresAtMs = nowMs + this.ttlMs;
     return e.user;
+  }
+
+  indexOf(token: string): number | undefined {
+    return simpleTokenIndex(token);
+  }
+
+  info(token: string, nowMs: number, revision: number): TokenInfo | undefined {
+    const username = this.user(token, nowMs);
+    return username === undefined ? undefined : { username, revision };
   }
 
   invalidateUser(user: string): void {

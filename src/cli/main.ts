@@ -67,6 +67,7 @@ export function toServerConfig(c: Config, logger: Logger, peerClientTls?: PeerCl
     authToken: c.authToken,
     bcryptCost: c.bcryptCost,
     authTokenTtlSec: c.authTokenTtlSec,
+    clientCertAuth: c.clientTls.clientCertAuth,
     logger,
     peerClientTls,
   };

@@ -97,7 +97,7 @@ export class AuthApplier {
       const a = req.authenticate as R;
       const name = str(a.name);
       as.authenticate(name);
-      return { kind: 'auth', token: this.d.tokens.assign(name, str(a.simple_token), index, this.d.now()) };
+      return { kind: 'auth', token: this.d.tokens.assign(name, str(a.simple_token), index, this.d.now(), as.revision) };
     } else if (req.auth_user_add) {
       const a = req.auth_user_add as R;
       as.userAdd({ name: str(a.name), password: str(a.password), options: a.options as { no_password?: boolean } | null });

@@ -7,7 +7,7 @@
  * Wrapped as etcd wraps its applier: a NOSPACE alarm (or a request that would pass the quota) makes
  * writes fail with NoSpace; deletes, compactions and revokes still apply (they free space).
  */
-import type { KeyPermission } from '../auth/index.js';
+import type { AssignedToken, KeyPermission } from '../auth/index.js';
 import type { Backend } from '../backend/index.js';
 import type { Logger } from '../pkg/logger.js';
 import type { Lessor } from '../lease/index.js';
@@ -33,7 +33,8 @@ export type V3Result =
 /** What an applied auth request answers (the facade builds the response from it). */
 export interface AuthResult {
   kind: 'auth';
-  token?: string;
+  /** Authenticate's token; a JWT is signed by the proposer calling it. */
+  token?: AssignedToken;
   names?: string[];
   perms?: KeyPermission[];
 }

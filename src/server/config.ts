@@ -42,6 +42,8 @@ export interface ServerConfig {
   bcryptCost?: number;
   /** Life of a simple auth token after its last use, in seconds (--auth-token-ttl; default 300). */
   authTokenTtlSec?: number;
+  /** --client-cert-auth: a request without a token runs as its certificate's common name. */
+  clientCertAuth?: boolean;
   /** Wall clock in ms (leases, v2 TTLs); injectable for tests. */
   now?: () => number;
 }

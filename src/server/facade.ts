@@ -110,6 +110,8 @@ import type { V2Event, V2StoreStats, V2Watcher } from '../v2store/index.js';
 /** Per-call context. `token`: the auth token (gRPC metadata "token" / HTTP "Authorization"). */
 export interface CallContext {
   readonly token?: string;
+  /** The common name of the client's verified TLS certificate (gRPC only; the gateway never sets it). */
+  readonly commonName?: string;
   /** Aborted when the client goes away; given to calls that may block (lock, campaign, observe, snapshot). */
   readonly signal?: AbortSignal;
 }
@@ -199,6 +201,8 @@ export interface WatchStream {
   revision(): number;
   /** Drop every watcher of this stream (client went away). Idempotent. */
   close(): void;
+  /** When set, the stream's identity is being resolved: the API holds its requests, in order, until it settles. */
+  readonly ready?: Promise<void>;
 }
 
 export type ServingStatus = 'SERVING' | 'NOT_SERVING';

@@ -3,6 +3,7 @@
 // loading of their state; and the MVCC store's key index image: written at a graceful stop, read
 // (then removed) at the next start.
 import { randomInt } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { AuthStore, DEFAULT_BCRYPT_COST, newTokenProvider, type TokenProvider } from '../auth/index.js';
 import { Bucket, type Backend } from '../backend/index.js';
 import { Lessor, leaseIdFromKey, leaseKey, minLeaseTTLSeconds, type LeaseStore } from '../lease/index.js';
@@ -57,8 +58,20 @@ export async function openStores(cfg: ServerConfig, snapshot: Snapshot | undefin
 }
 
 /** The auth store and the simple token provider it starts, stops and prunes. */
-export async function openAuth(backend: Backend, cfg: Pick<ServerConfig, 'authToken' | 'bcryptCost' | 'authTokenTtlSec'>): Promise<{ auth: AuthStore; tokens: TokenProvider }> {
-  const tokens = newTokenProvider(cfg.authToken ?? 'simple', (cfg.authTokenTtlSec ?? 300) * 1000, (n) => randomInt(n));
+export async function openAuth(backend: Backend, cfg: Pick<ServerConfig, 'authToken' | 'bcryptCost' | 'authTokenTtlSec' | 'logger'>): Promise<{ auth: AuthStore; tokens: TokenProvider }> {
+  const logger = cfg.logger.child({ room: 'auth' });
+  let tokens: TokenProvider;
+  try {
+    tokens = newTokenProvider(cfg.authToken ?? 'simple', {
+      ttlMs: (cfg.authTokenTtlSec ?? 300) * 1000,
+      randomInt: (n) => randomInt(n),
+      readFile: (p) => readFileSync(p),
+      warn: (fields, msg) => logger.warn(fields, msg),
+    });
+  } catch (e) {
+    logger.warn({ error: (e as Error).message }, 'failed to create token provider');
+    throw e;
+  }
   const auth = await AuthStore.open(backend, {
     bcryptCost: cfg.bcryptCost ?? DEFAULT_BCRYPT_COST,
     onEnabledChange: (on) => (on ? tokens.enable() : tokens.disable()),

@@ -1,9 +1,10 @@
 /*
  * The Auth service and the caller's identity, for the facade (etcd's v3_server.go auth parts):
- *  - authInfo: the user and auth revision of the call's token (etcd's AuthInfoFromCtx). A simple token
+ *  - authInfo: the user and auth revision of the call's token (etcd's AuthInfoFromCtx), else of its
+ *    client certificate's common name under --client-cert-auth (AuthInfoFromTLS). A simple token
  *    names the raft index of the Authenticate that made it; it is looked up once this member has
- *    applied that index. A token this member does not know is "invalid auth token", whether or not
- *    auth is enabled.
+ *    applied that index; a JWT carries its user and revision. A token this member does not know is
+ *    "invalid auth token", whether or not auth is enabled.
  *  - authenticate: password checked here with bcrypt (off the event loop), then an Authenticate entry
  *    carrying only the name and a fresh random token prefix, so the password never enters the log;
  *    retried if the auth revision moved meanwhile.
@@ -12,7 +13,7 @@
  *  - the read side's checks: a range or read-only txn is checked here before it is served, and
  *    refused afterwards if the auth revision moved while it ran (etcd's doSerialize).
  */
-import { AuthError, simpleTokenIndex, type AuthInfo } from '../auth/index.js';
+import { AuthError, type AuthInfo, type TokenInfo } from '../auth/index.js';
 import type { AuthenticateRequest__Output } from '../pb/etcdserverpb/AuthenticateRequest.js';
 import type { AuthenticateResponse } from '../pb/etcdserverpb/AuthenticateResponse.js';
 import type { ResponseHeader } from '../pb/etcdserverpb/ResponseHeader.js';
@@ -35,27 +36,60 @@ export class V3Auth {
     private readonly header: () => ResponseHeader,
   ) {}
 
-  /** Whether a call without a token may skip every auth step (the hot path). */
+  /** Whether a call without a token (nor a certificate name that counts) may skip every auth step (the hot path). */
   bypass(ctx: CallContext | undefined): boolean {
-    return ctx?.token === undefined && !this.s.auth.enabled;
+    return ctx === undefined ? !this.s.auth.enabled : ctx.token === undefined && !this.s.auth.enabled && this.tlsName(ctx) === undefined;
   }
 
-  /** etcd's AuthInfoFromCtx: undefined without a token; 'InvalidAuthToken' for one not known here. */
+  /** The client certificate's common name, when --client-cert-auth makes it count (etcd's AuthInfoFromTLS). */
+  private tlsName(ctx: CallContext | undefined): string | undefined {
+    return this.s.cfg.clientCertAuth === true ? ctx?.commonName : undefined;
+  }
+
+  /**
+   * etcd's AuthInfoFromCtx, then AuthInfoFromTLS: the token's user (a simple token once this member
+   * has applied the index it names), 'InvalidAuthToken' for a token not known here; without a token,
+   * the certificate's common name at the store's revision; else undefined.
+   */
   async authInfo(ctx: CallContext | undefined): Promise<AuthInfo | undefined> {
     const token = ctx?.token;
-    if (token === undefined) return undefined;
-    const index = simpleTokenIndex(token);
-    if (index === undefined) throw this.invalidToken(token);
-    if (index > this.s.appliedIndex) await this.s.waitApplied(index).catch(() => undefined);
-    return this.authInfoNow(token);
+    if (token === undefined) return this.tlsInfo(ctx);
+    const index = this.s.tokens.indexOf(token);
+    if (index !== undefined && index > this.s.appliedIndex) await this.s.waitApplied(index).catch(() => undefined);
+    const r = this.s.tokens.info(token, this.s.now(), this.s.auth.revision);
+    const info = r instanceof Promise ? await r : r;
+    if (info === undefined) throw this.invalidToken(token);
+    return { username: info.username, revision: info.revision };
   }
 
-  /** As authInfo, without waiting (watch creation): a token from an index not applied yet is invalid. */
-  authInfoNow(token: string | undefined): AuthInfo | undefined {
-    if (token === undefined) return undefined;
-    const user = this.s.tokens.user(token, this.s.now());
-    if (user === undefined) throw this.invalidToken(token);
-    return { username: user, revision: this.s.auth.revision };
+  private tlsInfo(ctx: CallContext | undefined): AuthInfo | undefined {
+    const cn = this.tlsName(ctx);
+    return cn === undefined ? undefined : { username: cn, revision: this.s.auth.revision };
+  }
+
+  /**
+   * A watch stream's identity, read synchronously at each watch creation (etcd's isWatchPermitted):
+   * `ready`, when set, is what the stream's requests wait for first (a simple token's index not yet
+   * applied here, a JWT not yet verified); a JWT's claims are then kept by the stream, to their exp.
+   */
+  watchIdentity(ctx: CallContext | undefined): { ready?: Promise<void>; now(): AuthInfo | undefined } {
+    const token = ctx?.token;
+    if (token === undefined) return { now: () => this.tlsInfo(ctx) };
+    let kept: TokenInfo | undefined;
+    const now = (): AuthInfo => {
+      if (kept?.expiresAtMs !== undefined && this.s.now() <= kept.expiresAtMs) return { username: kept.username, revision: kept.revision };
+      const r = this.s.tokens.info(token, this.s.now(), this.s.auth.revision);
+      if (r === undefined || r instanceof Promise) throw this.invalidToken(token);
+      return { username: r.username, revision: r.revision };
+    };
+    const index = this.s.tokens.indexOf(token);
+    if (index !== undefined) return index > this.s.appliedIndex ? { ready: this.s.waitApplied(index).then(() => undefined, () => undefined), now } : { now };
+    const r = this.s.tokens.info(token, this.s.now(), this.s.auth.revision);
+    if (!(r instanceof Promise)) {
+      kept = r;
+      return { now };
+    }
+    return { ready: r.then((i) => void (kept = i)), now };
   }
 
   private invalidToken(token: string): EtcdError {
@@ -123,7 +157,8 @@ export class V3Auth {
       }
       const prefix = this.s.tokens.genTokenPrefix();
       const r = await this.proposeAuth('authenticate', { name: req.name, simple_token: prefix }, ctx);
-      if (checked === this.s.auth.revision) return { header: this.header(), token: r.token ?? '' };
+      const token = typeof r.token === 'function' ? await r.token() : (r.token ?? '');
+      if (checked === this.s.auth.revision) return { header: this.header(), token };
       this.s.logger.info('revision when password checked became stale; retrying');
     }
   }

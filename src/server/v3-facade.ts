@@ -80,20 +80,31 @@ export class ServerFacade implements EtcdServerFacade {
   openWatchStream(sink: WatchSink, ctx?: CallContext): WatchStream {
     if (this.s.stopped) throw new EtcdError('Stopped');
     const ws = openWatchStream(this.s, sink);
-    return {
-      watch: (spec) => {
-        if (!this.auth.bypass(ctx)) this.watchPermitted(spec.key, spec.rangeEnd, ctx);
-        return ws.watch(spec);
-      },
+    const stream: WatchStream = {
+      watch: (spec) => ws.watch(spec),
       cancel: (id) => ws.cancel(id),
       revision: () => ws.revision(),
       close: () => ws.close(),
     };
+    if (ctx === undefined) {
+      // no token, no certificate name: auth may still be enabled when a watch is created
+      stream.watch = (spec) => {
+        if (this.s.auth.enabled) this.watchPermitted(spec.key, spec.rangeEnd, () => NO_USER);
+        return ws.watch(spec);
+      };
+      return stream;
+    }
+    const who = this.auth.watchIdentity(ctx);
+    stream.watch = (spec) => {
+      if (!this.auth.bypass(ctx)) this.watchPermitted(spec.key, spec.rangeEnd, () => who.now() ?? NO_USER);
+      return ws.watch(spec);
+    };
+    return who.ready === undefined ? stream : { ...stream, ready: who.ready };
   }
   /** etcd's isWatchPermitted, on the key and range end as its watch server rewrites them ("\0" → a point). */
-  private watchPermitted(key: Buffer, rangeEnd: Buffer, ctx: CallContext | undefined): void {
+  private watchPermitted(key: Buffer, rangeEnd: Buffer, who: () => AuthInfo): void {
     try {
-      const ai = this.auth.authInfoNow(ctx?.token) ?? NO_USER;
+      const ai = who();
       const end = rangeEnd.length === 0 || (rangeEnd.length === 1 && rangeEnd[0] === 0) ? undefined : rangeEnd;
       this.s.auth.isRangePermitted(ai, key, end);
     } catch (e) {

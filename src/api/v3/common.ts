@@ -43,8 +43,27 @@ export function isOversized(req: object): boolean {
   return (req as { [OVERSIZED]?: true })[OVERSIZED] === true;
 }
 
+/** grpc-js's AuthContext, as far as it is read here. */
+export interface PeerAuthContext {
+  sslPeerCertificate?: { subject?: { CN?: string | string[] } };
+}
+
 interface AnyCall {
-  readonly metadata: grpc.Metadata;
+  readonly metadata: Pick<grpc.Metadata, 'get'>;
+  getAuthContext?(): PeerAuthContext | null;
+}
+
+/**
+ * The common name of the call's verified client certificate ('' when it has none), as etcd's
+ * AuthInfoFromTLS reads it; undefined without one, or when the call says it comes through a gRPC
+ * gateway (etcd ignores the name then).
+ */
+function commonNameOf(call: AnyCall): string | undefined {
+  const cert = call.getAuthContext?.()?.sslPeerCertificate;
+  if (cert === undefined) return undefined;
+  if (call.metadata.get('grpcgateway-accept').length > 0) return undefined;
+  const cn = cert.subject?.CN;
+  return (Array.isArray(cn) ? cn[0] : cn) ?? '';
 }
 
 /**
@@ -57,9 +76,11 @@ function tokenOf(call: AnyCall): string | undefined {
   return t.length === 0 ? undefined : String(t[0]);
 }
 
-/** The call's context: its auth token; no allocation when there is none. */
+/** The call's context: its auth token and certificate name; no allocation when there is neither. */
 export function ctxOf(call: AnyCall): CallContext | undefined {
   const token = tokenOf(call);
+  const commonName = commonNameOf(call);
+  if (commonName !== undefined) return token === undefined ? { commonName } : { token, commonName };
   return token === undefined ? undefined : { token };
 }
 
@@ -68,7 +89,8 @@ export function abortableCtx(call: AnyCall & { on(ev: 'cancelled', f: () => void
   const ac = new AbortController();
   call.on('cancelled', () => ac.abort());
   const token = tokenOf(call);
-  return token === undefined ? { signal: ac.signal } : { token, signal: ac.signal };
+  const commonName = commonNameOf(call);
+  return { signal: ac.signal, ...(token === undefined ? {} : { token }), ...(commonName === undefined ? {} : { commonName }) };
 }
 
 type Cancellable = { metadata: grpc.Metadata; on(ev: 'cancelled', f: () => void): unknown };

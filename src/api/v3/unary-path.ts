@@ -25,8 +25,10 @@
  * the method, install() returns false and every call goes through grpc-js as before.
  */
 import * as http2 from 'node:http2';
+import * as tls from 'node:tls';
 import type * as grpc from '@grpc/grpc-js';
 import { status as Status } from '@grpc/grpc-js';
+import type { PeerAuthContext } from './common.js';
 import { RecvCheck, encodeGrpcMessage, encodingRefusal, guardStream, refuseStream, statusFields, type RecvStatus } from './grpc-receive.js';
 
 export { encodeGrpcMessage };
@@ -149,6 +151,8 @@ export class UnaryPath {
 }
 
 const CALL: unique symbol = Symbol('unaryCall');
+/** Each connection's client certificate, as grpc-js's getAuthContext gives it. */
+const PEER_AUTH = new WeakMap<http2.Http2Session, PeerAuthContext>();
 type CallStream = http2.ServerHttp2Stream & { [CALL]: Call };
 
 // The stream's listeners are shared functions that find their call on the stream (`this` is the
@@ -187,6 +191,19 @@ class Call implements UnaryCall {
     stream.on('end', onStreamEnd);
     const timeout = headers['grpc-timeout'];
     if (timeout !== undefined) this.deadline(String(timeout));
+  }
+
+  /** grpc-js's getAuthContext (the verified client certificate), read once per connection. */
+  getAuthContext(): PeerAuthContext {
+    const session = this.stream.session;
+    if (session === undefined) return {};
+    let a = PEER_AUTH.get(session);
+    if (a === undefined) {
+      const socket = session.socket;
+      a = socket instanceof tls.TLSSocket && socket.authorized ? { sslPeerCertificate: socket.getPeerCertificate() } : {};
+      PEER_AUTH.set(session, a);
+    }
+    return a;
   }
 
   /** The call is its own metadata: handlers read `call.metadata.get(key)`. */

@@ -12,6 +12,7 @@
  * put foo at 6 -> {watch_id:0, header.revision:6, events:[PUT foo mod 6]}.
  */
 import type * as grpc from '@grpc/grpc-js';
+import { status as Status } from '@grpc/grpc-js';
 import type { EtcdServerFacade, WatchBatch, WatchSink, WatchStream } from '../../server/facade.js';
 import type { WatchHandlers } from '../../pb/etcdserverpb/Watch.js';
 import type { WatchRequest__Output } from '../../pb/etcdserverpb/WatchRequest.js';
@@ -35,6 +36,8 @@ interface WatcherState {
 const EMPTY_RANGE = 'mvcc: watcher range is empty';
 const DUPLICATE_ID = 'mvcc: duplicate watch ID provided on the WatchStream';
 const ZERO_KEY = Buffer.from([0]);
+/** Requests held while a stream's token is verified (a client that floods before that is cut). */
+export const WATCH_HELD_MAX = 1024;
 
 /** The size on the wire, as etcd's Size() (the encoder the Watch service uses). */
 function encodedSize(r: WatchResponse): number {
@@ -98,6 +101,8 @@ export class WatchServerStream implements WatchSink {
   private readonly stream: WatchStream;
   private nextId = 0;
   private closed = false;
+  /** Requests that arrived while the stream's identity was resolved (at most WATCH_HELD_MAX). */
+  private held: WatchRequest__Output[] | undefined;
 
   constructor(
     private readonly call: WatchCall,
@@ -107,11 +112,30 @@ export class WatchServerStream implements WatchSink {
   ) {
     (call as unknown as { _writev: typeof writeAll })._writev = writeAll;
     this.stream = facade.openWatchStream(this, ctxOf(call));
-    call.on('data', (req: WatchRequest__Output) => this.onRequest(req));
+    const ready = this.stream.ready;
+    if (ready !== undefined) {
+      // the stream's identity is being resolved: its requests wait, in order
+      const held: WatchRequest__Output[] = [];
+      this.held = held;
+      void ready.finally(() => {
+        this.held = undefined;
+        for (const r of held) this.onRequest(r);
+      });
+    }
+    call.on('data', (req: WatchRequest__Output) => (this.held === undefined ? this.onRequest(req) : this.hold(req)));
     // A client that half-closes keeps receiving events (etcd's recv loop returns on EOF but the
     // stream lives until the client cancels); only cancellation or a transport error ends it.
     call.on('cancelled', () => this.close());
     call.on('error', () => this.close());
+  }
+
+  private hold(req: WatchRequest__Output): void {
+    if (this.held!.length >= WATCH_HELD_MAX) {
+      this.close();
+      this.call.emit('error', { code: Status.RESOURCE_EXHAUSTED, details: 'too many watch requests before the stream was authenticated' });
+      return;
+    }
+    this.held!.push(req);
   }
 
   /** WatchSink: called by the server. */
