@@ -31,6 +31,12 @@ function makeCa(dir: string, name: string): void {
   openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.crt`, '-days', '2', '-subj', `/CN=${name}`], dir);
 }
 
+/** One more client certificate from the CA of makeCerts(dir), with common name `cn` (auth's certificate users). */
+export function issueClientCert(dir: string, name: string, cn: string): { cert: string; key: string } {
+  issue(dir, name, 'ca', cn, 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n');
+  return { cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) };
+}
+
 export function makeCerts(dir: string): Certs {
   if (!existsSync(OPENSSL)) throw new Error(`${OPENSSL} missing: apt-get install -y openssl`);
   makeCa(dir, 'ca');
