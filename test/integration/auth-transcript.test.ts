@@ -1,5 +1,6 @@
 // etcdctl 3.4's user, role and auth commands, and requests made under them as permitted and refused
-// users, against real etcd 3.4.23 and ours, each a fresh single member, step by step: every output
+// users (by etcdctl, and through the JSON gateway with the Authorization header; /v2/keys, which v3
+// auth leaves open), against real etcd 3.4.23 and ours, each a fresh single member, step by step: every output
 // (stdout, stderr, exit code) must be the same after masking ids, ports, timings (and tokens, which
 // etcdctl never prints). A failure prints a line diff per differing step.
 import { writeFile } from 'node:fs/promises';
@@ -15,11 +16,18 @@ interface Step {
   timeoutMs?: number;
 }
 
+/** A request to the JSON gateway (or /v2), with the Authorization header of a token of `who`. */
+interface HttpStep {
+  http: [method: string, path: string, body: string, who?: 'alice' | 'root' | 'bogus'];
+}
+
+const b64 = (s: string): string => Buffer.from(s).toString('base64');
+
 const root = ['--user', 'root:rootpw'];
 const alice = ['--user', 'alice:alicepw'];
 const bob = ['--user', 'bob:bobpw'];
 
-const STEPS: Step[] = [
+const STEPS: (Step | HttpStep)[] = [
   { args: ['auth', 'enable'] },
   { args: ['user', 'add', 'root', '--new-user-password=rootpw'] },
   { args: ['role', 'add', 'reader'] },
@@ -69,6 +77,21 @@ const STEPS: Step[] = [
   { args: ['role', 'get', 'reader', ...root] },
   { args: ['user', 'list', ...root] },
   { args: ['endpoint', 'hashkv', ...alice] },
+  // the JSON gateway: the token in the Authorization header, etcd's error bodies and statuses
+  { http: ['POST', '/v3/kv/range', `{"key":"${b64('foo1')}"}`] },
+  { http: ['POST', '/v3/auth/authenticate', '{"name":"alice","password":"bad"}'] },
+  { http: ['POST', '/v3/kv/range', `{"key":"${b64('foo1')}"}`, 'alice'] },
+  { http: ['POST', '/v3/kv/put', `{"key":"${b64('foo/gw')}","value":"${b64('v')}"}`, 'alice'] },
+  { http: ['POST', '/v3/kv/put', `{"key":"${b64('bar')}","value":"${b64('v')}"}`, 'alice'] },
+  { http: ['POST', '/v3/kv/range', `{"key":"${b64('foo1')}"}`, 'bogus'] },
+  { http: ['POST', '/v3/kv/txn', `{"success":[{"request_put":{"key":"${b64('zzz')}"}}]}`, 'alice'] },
+  { http: ['POST', '/v3/auth/user/list', '{}', 'alice'] },
+  { http: ['POST', '/v3/auth/user/list', '{}', 'root'] },
+  { http: ['POST', '/v3/auth/role/get', '{"role":"reader"}', 'alice'] },
+  { http: ['POST', '/v3/maintenance/hash', '{}', 'alice'] },
+  // etcd 3.4's v2 keys are not under v3 auth
+  { http: ['PUT', '/v2/keys/v2key', 'value=v2'] },
+  { http: ['GET', '/v2/keys/v2key', ''] },
   { args: ['user', 'delete', 'root', ...root] },
   { args: ['user', 'revoke-role', 'root', 'root', ...root] },
   { args: ['role', 'revoke-permission', 'reader', 'foo', '--prefix', ...root] },
@@ -87,9 +110,26 @@ const STEPS: Step[] = [
   { args: ['user', 'list'] },
 ];
 
+async function gateway(m: Member, s: HttpStep): Promise<string> {
+  const [method, path, body, who] = s.http;
+  const headers: Record<string, string> = { 'content-type': path.startsWith('/v2/') ? 'application/x-www-form-urlencoded' : 'application/json' };
+  if (who === 'bogus') headers.authorization = 'bogus';
+  else if (who !== undefined) {
+    const a = await fetch(`${m.clientUrl}/v3/auth/authenticate`, { method: 'POST', body: JSON.stringify({ name: who, password: `${who}pw` }) });
+    headers.authorization = ((await a.json()) as { token: string }).token;
+  }
+  const r = await fetch(`${m.clientUrl}${path}`, { method, headers, ...(method === 'GET' ? {} : { body }) });
+  const text = (await r.text()).replace(/"(cluster_id|member_id)":"\d+"/g, '"$1":"ID"').replace(/"(modifiedIndex|createdIndex)":\d+/g, '"$1":N');
+  return maskOutput(`$ ${method} ${path} ${body}${who ? ` (token of ${who})` : ''}\n[${r.status}]\n${text}\n`, m);
+}
+
 async function play(m: Member): Promise<string[]> {
   const blocks: string[] = [];
   for (const s of STEPS) {
+    if ('http' in s) {
+      blocks.push(await gateway(m, s));
+      continue;
+    }
     const r = await etcdctl(m, s.args, { input: s.input, killWhen: s.killWhen, timeoutMs: s.timeoutMs });
     const code = r.code === null ? 'killed' : String(r.code);
     const out = `$ etcdctl ${s.args.join(' ')}${s.input ? ` <<< ${JSON.stringify(s.input)}` : ''}\n[exit ${code}]\n${r.stdout}${r.stderr ? `--- stderr\n${r.stderr}` : ''}`;
@@ -102,7 +142,7 @@ describe('etcdctl auth transcript: ours vs etcd 3.4.23', () => {
   let ours: Member;
   let etcd: Member;
   beforeAll(async () => {
-    [ours, etcd] = await Promise.all([startMember({ ready: 'status', args: ['--bcrypt-cost', '4'] }), startEtcd({ ready: 'status', args: ['--bcrypt-cost', '4'] })]);
+    [ours, etcd] = await Promise.all([startMember({ ready: 'status', args: ['--bcrypt-cost', '4'] }), startEtcd({ ready: 'status', args: ['--bcrypt-cost', '4', '--enable-v2=true'] })]);
   });
   afterAll(cleanup);
 
