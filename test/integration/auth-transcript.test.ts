@@ -82,7 +82,7 @@ const STEPS: (Step | HttpStep)[] = [
   { http: ['POST', '/v3/auth/authenticate', '{"name":"alice","password":"bad"}'] },
   { http: ['POST', '/v3/kv/range', `{"key":"${b64('foo1')}"}`, 'alice'] },
   { http: ['POST', '/v3/kv/put', `{"key":"${b64('foo/gw')}","value":"${b64('v')}"}`, 'alice'] },
-  { http: ['POST', '/v3/kv/put', `{"key":"${b64('bar')}","value":"${b64('v')}"}`, 'alice'] },
+  { http: ['POST', '/v3/kv/put', `{"key":"${b64('zzz')}","value":"${b64('v')}"}`, 'alice'] },
   { http: ['POST', '/v3/kv/range', `{"key":"${b64('foo1')}"}`, 'bogus'] },
   { http: ['POST', '/v3/kv/txn', `{"success":[{"request_put":{"key":"${b64('zzz')}"}}]}`, 'alice'] },
   { http: ['POST', '/v3/auth/user/list', '{}', 'alice'] },
