@@ -2,7 +2,7 @@
 // v2-put. Each returns a CaseRun whose setup() opens the worker's connections (and, for leases, its
 // leases and streams) and whose run() drives the closed loop; close() releases everything.
 import { Agent, request } from 'node:http';
-import { call, closeConn, connect, encodePut, encodeRange, rawUnary, type Conn } from './proto.js';
+import { call, closeConn, connect, encodePut, encodeRange, rawUnary, tokenMeta, type Conn } from './proto.js';
 import { closedLoop, type Recorder } from './recorder.js';
 import { keyGen, keyOf, valueOf } from './keys.js';
 import type { WorkerTask } from './types.js';
@@ -41,9 +41,10 @@ export function putCase(task: WorkerTask): CaseRun {
   const o = task.opts;
   const keys = keyGen(o.keySize, o.keySpace, o.sequentialKeys, task.keyStart);
   const value = valueOf(o.valSize);
+  const md = tokenMeta(o.token);
   return grpcCase(task, (conns) => async (c) => {
     const conn = conns[c % conns.length]!;
-    await rawUnary(conn.kv, '/etcdserverpb.KV/Put', encodePut(keys.next(), value));
+    await rawUnary(conn.kv, '/etcdserverpb.KV/Put', encodePut(keys.next(), value), md);
   });
 }
 
@@ -51,9 +52,10 @@ export function rangeCase(task: WorkerTask): CaseRun {
   const o = task.opts;
   const keys = keyGen(o.keySize, o.keySpace, o.sequentialKeys, task.keyStart);
   const serializable = o.consistency === 's';
+  const md = tokenMeta(o.token);
   return grpcCase(task, (conns) => async (c) => {
     const conn = conns[c % conns.length]!;
-    await rawUnary(conn.kv, '/etcdserverpb.KV/Range', encodeRange(keys.next(), serializable));
+    await rawUnary(conn.kv, '/etcdserverpb.KV/Range', encodeRange(keys.next(), serializable), md);
   });
 }
 

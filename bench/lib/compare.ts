@@ -17,6 +17,7 @@ import { median } from './stats.js';
 import type { BenchOptions } from './types.js';
 import { existsSync } from 'node:fs';
 import { checkPerf } from './check-perf.js';
+import { benchToken, enableAuth } from './auth-setup.js';
 import { runClusterCompare } from './cluster-compare.js';
 import { BASE, singleMemberCases, type CaseSpec } from './specs.js';
 import { wrkAvailable } from './wrk.js';
@@ -58,9 +59,11 @@ async function perfRounds(a: Args, samples: Samples): Promise<void> {
     const order: Impl[] = r % 2 ? ['ours', 'etcd'] : ['etcd', 'ours'];
     for (const spec of specs) {
       for (const impl of order) {
-        const d = await startDaemon(impl);
+        // the auth cases: auth enabled on the fresh member, a fresh simple token of a restricted user
+        const d = spec.opts.auth ? await authDaemon(impl) : await startDaemon(impl);
         try {
-          const res = await runBench(benchOpts(d, spec.opts));
+          const token = spec.opts.auth ? await benchToken(d.endpoint) : undefined;
+          const res = await runBench(benchOpts(d, { ...spec.opts, token }));
           addSample(samples, spec.name, impl, res);
           console.log(roundLine(r, spec.name, impl, res));
         } finally {
@@ -69,6 +72,13 @@ async function perfRounds(a: Args, samples: Samples): Promise<void> {
       }
     }
   }
+}
+
+/** A fresh member with auth enabled, bcrypt at its cheapest (only Authenticate pays it). */
+async function authDaemon(impl: Impl): Promise<Daemon> {
+  const d = await startDaemon(impl, ['--bcrypt-cost', '4']);
+  await enableAuth(d.endpoint);
+  return d;
 }
 
 export function benchOpts(d: Daemon, o: CaseSpec['opts']): BenchOptions {

@@ -96,8 +96,16 @@ export function encodeRange(key: Buffer, serializable: boolean): Buffer {
   return Buffer.concat([...field(0x0a, key), ...(serializable ? [Buffer.from([0x38, 1])] : [])]);
 }
 
+/** The metadata of every request of a run: its auth token, if any. */
+export function tokenMeta(token: string | undefined): grpc.Metadata {
+  if (token === undefined) return emptyMeta;
+  const md = new grpc.Metadata();
+  md.set('token', token);
+  return md;
+}
+
 /** A unary call with an encoded request; resolves with the undecoded reply bytes. */
-export function rawUnary(client: grpc.Client, method: '/etcdserverpb.KV/Put' | '/etcdserverpb.KV/Range', req: Buffer): Promise<Buffer> {
+export function rawUnary(client: grpc.Client, method: '/etcdserverpb.KV/Put' | '/etcdserverpb.KV/Range', req: Buffer, md = emptyMeta): Promise<Buffer> {
   return new Promise((resolve, reject) =>
-    client.makeUnaryRequest(method, identity, identity, req, emptyMeta, (err, res) => (err ? reject(err) : resolve(res!))));
+    client.makeUnaryRequest(method, identity, identity, req, md, (err, res) => (err ? reject(err) : resolve(res!))));
 }

@@ -6,7 +6,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { call, closeConn, connect } from './proto.js';
+import { closeConn, connect, encodePut, rawUnary, tokenMeta } from './proto.js';
 import { endUsage, startUsage, withCpuPct, type ServerUsage } from './proc.js';
 import { keyOf, valueOf } from './keys.js';
 import { v2Request } from './cases.js';
@@ -59,8 +59,9 @@ export async function prefill(o: BenchOptions): Promise<void> {
   let next = 0;
   if (o.case === 'range') {
     const conn = await connect(o.endpoints[0]!);
+    const md = tokenMeta(o.token);
     const one = async (): Promise<void> => {
-      while (next < n) await call(conn.kv.Put, conn.kv, { key: keyOf(next++, o.keySize), value });
+      while (next < n) await rawUnary(conn.kv, '/etcdserverpb.KV/Put', encodePut(keyOf(next++, o.keySize), value), md);
     };
     await Promise.all(Array.from({ length: PREFILL_CONCURRENCY }, one));
     closeConn(conn);

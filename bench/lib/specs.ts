@@ -33,6 +33,9 @@ export function singleMemberCases(scale: number, v2Driver: 'node' | 'wrk' = wrkA
     { name: 'txn-put-1000', opts: { case: 'txn-put', total: n(20_000), ...many, keySpace: 1000 } },
     { name: 'range-l-1000', opts: { case: 'range', total: n(50_000), ...many } },
     { name: 'range-s-1000', opts: { case: 'range', total: n(50_000), ...many, consistency: 's' } },
+    // issue 17: the same with a simple token of a user whose role permits the keys (a member with auth enabled)
+    { name: 'auth-put-1000', opts: { case: 'put', total: n(20_000), ...many, driver: 'node', auth: true } },
+    { name: 'auth-range-l-1000', opts: { case: 'range', total: n(20_000), ...many, driver: 'node', auth: true } },
     { name: 'watch-1', opts: { case: 'watch', total: n(100), watchers: 1, watchStreams: 1 } },
     // put rates keep the events/s (watchers x rate) well below what the generator decodes (~50k/s)
     { name: 'watch-100', opts: { case: 'watch', total: n(100), watchers: 100, watchStreams: 10, conns: 10, putRate: 50 } },

@@ -33,6 +33,10 @@ export interface BenchOptions {
   driver?: 'node' | 'wrk' | 'etcd';
   /** wrk driver: seconds to run (wrk cannot stop at a count; --total is not used). */
   durationS?: number;
+  /** bench:compare: run against a member with auth enabled (auth-setup.ts), as a user with permissions. */
+  auth?: boolean;
+  /** put and range: the auth token each request carries. */
+  token?: string;
 }
 
 /** What one worker thread is asked to do: its share of the connections, clients and requests. */

@@ -535,6 +535,11 @@ function readBytes(): Buffer {
   return n === 0 ? EMPTY : rbuf.subarray(start, end);
 }
 
+/** A proto3 string field's value (UTF-8). */
+export function readString(): string {
+  return readBytes().toString('utf8');
+}
+
 function readRangeEnd(): Buffer {
   const b = readBytes();
   return b.length === 0 ? SENT_EMPTY : b;

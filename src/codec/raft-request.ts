@@ -15,7 +15,7 @@
  *   22 0a 0a 03 "foo" 12 03 "bar"  a2 06 0b 08 <ID varint>
  * Decoding: the object protobufjs's toObject gives (the sub-request as kv.ts's gRPC decoders read it,
  * the header's uint64s as unsigned decimal strings). Input with anything else on the wire (another
- * field, a username, two sub-requests) or that does not parse gives undefined: the caller decodes it
+ * field, two sub-requests) or that does not parse gives undefined: the caller decodes it
  * with protobufjs.
  *
  * scanInternalRaftRequest is gogoproto's decision on whether bytes are an InternalRaftRequest at all
@@ -37,6 +37,7 @@ import {
   messageEnd,
   readDelete,
   readPut,
+  readString,
   readTxn,
   readUint32,
   readUint64,
@@ -216,6 +217,7 @@ const DELETE_RANGE_TAG = (DELETE_RANGE << 3) | 2;
 const TXN_TAG = (TXN << 3) | 2;
 const HEADER_TAG = (HEADER << 3) | 2;
 const ID_TAG = 1 << 3;
+const USERNAME_TAG = (2 << 3) | 2;
 const AUTH_REVISION_TAG = 3 << 3;
 
 /** A RequestHeader with every field at its default, as protobufjs's toObject gives an empty one. */
@@ -226,6 +228,7 @@ function readHeader(end: number): RaftHeader | undefined {
   while (readingBefore(end)) {
     const t = readUint32();
     if (t === ID_TAG) h.ID = readUint64();
+    else if (t === USERNAME_TAG) h.username = readString();
     else if (t === AUTH_REVISION_TAG) h.auth_revision = readUint64();
     else return undefined;
   }

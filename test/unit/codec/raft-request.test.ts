@@ -77,7 +77,6 @@ describe('raft-request codec', () => {
   it('reads anything but a header and one write as undefined, for protobufjs to decode', () => {
     const put = { key: Buffer.from('k') };
     const cases: Array<[string, Buffer]> = [
-      ['a username in the header', theirEncode({ header: { ID: '1', username: 'root' }, put })],
       ['a v2 request', theirEncode({ header: { ID: '1' }, v2: { Method: 'PUT' } })],
       ['a compaction', theirEncode({ header: { ID: '1' }, compaction: { revision: 5 } })],
       ['a put and a txn', theirEncode({ header: { ID: '1' }, put, txn: {} })],
@@ -88,6 +87,14 @@ describe('raft-request codec', () => {
       ['nothing', Buffer.alloc(0)],
     ];
     for (const [what, data] of cases) expect(decodeRaftWrite(data), what).toBeUndefined();
+  });
+
+  it('reads the header of an authenticated request (username, auth revision) as protobufjs does', () => {
+    const data = theirEncode({ header: { ID: '7', username: 'alice', auth_revision: '12' }, put: { key: Buffer.from('k'), value: Buffer.from('v') } });
+    expectSameWrite(decodeRaftWrite(data), theirDecode(data));
+    expect(decodeRaftWrite(data)!.header).toEqual({ ID: '7', username: 'alice', auth_revision: '12' });
+    const ours = encodeRaftWrite({ header: { ID: '7', username: 'alice', auth_revision: '12' }, put: { key: Buffer.from('k'), value: Buffer.from('v') } } as unknown as RaftWrite);
+    expect(ours.equals(data)).toBe(true);
   });
 
   it('reads a repeated header or write as protobufjs does: the last one', () => {
