@@ -142,6 +142,7 @@ export class GatewayWatchSession implements WatchSink {
   /** Reads request messages until the body ends; the response stays open for events. */
   async serve(body: Readable): Promise<void> {
     const reqSpec = this.codec.message('etcdserverpb.WatchRequest');
+    if (this.stream.ready !== undefined) await this.stream.ready; // the token is being resolved: the body waits
     await forEachJsonMessage(body, this.writer, (json) => {
       this.handle(this.codec.decode(reqSpec, json) as unknown as WatchRequest__Output);
     });
