@@ -151,5 +151,9 @@ export function parseJwtOptions(opts: ReadonlyMap<string, string>, readFile: (pa
     return { alg, signKey: prv, verifyKey: prv, ttlMs, unknownOptions };
   }
   const kind = alg.startsWith('ES') ? 'ec' : 'rsa';
-  return { alg, ...asymmetricKeys(kind, pub, prv), ttlMs, unknownOptions };
+  const keys = asymmetricKeys(kind, pub, prv);
+  // jose signs and verifies with RSA keys of 2048 bits or more only (etcd takes smaller ones): refused at start, not at each Authenticate
+  const bits = (keys.verifyKey as KeyObject).asymmetricKeyDetails?.modulusLength;
+  if (kind === 'rsa' && bits !== undefined && bits < 2048) throw new Error(`auth: ${alg} needs an RSA key of 2048 bits or more (this one has ${bits})`);
+  return { alg, ...keys, ttlMs, unknownOptions };
 }

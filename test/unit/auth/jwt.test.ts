@@ -17,6 +17,7 @@ beforeAll(() => {
   openssl('rsa', '-in', f('rsa.pem'), '-pubout', '-out', f('rsa.pub'));
   openssl('rsa', '-in', f('rsa.pem'), '-traditional', '-out', f('rsa1.pem'));
   openssl('genrsa', '-out', f('rsa2.pem'), '2048');
+  openssl('genrsa', '-out', f('rsa1024.pem'), '1024');
   openssl('rsa', '-in', f('rsa2.pem'), '-pubout', '-out', f('rsa2.pub'));
   openssl('ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', f('ec.pem'));
   openssl('ec', '-in', f('ec.pem'), '-pubout', '-out', f('ec.pub'));
@@ -54,6 +55,8 @@ describe('--auth-token=jwt options', () => {
     ['sign-method=RS256,pub-key=rsa.pem', 'x509: malformed tbs certificate'],
     ['sign-method=none,priv-key=rsa.pem', 'unsupported signing method: *jwt.signingMethodNone'],
     ['sign-method=EdDSA,priv-key=ec.pem', 'unsupported signing method: *jwt.SigningMethodEd25519'],
+    // ours only: jose takes no RSA key under 2048 bits
+    ['sign-method=RS256,priv-key=rsa1024.pem', 'auth: RS256 needs an RSA key of 2048 bits or more (this one has 1024)'],
   ])('%s: %s', (opts, text) => {
     expect(() => provider(opts)).toThrow(text);
   });
