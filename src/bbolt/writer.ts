@@ -1,0 +1,214 @@
+// Writing a bbolt file from scratch, bottom-up: every bucket's entries arrive in ascending key order,
+// leaf pages are cut as they fill (a larger element gets a page of its own with overflow pages),
+// then branch levels above them; a small bucket without sub-buckets stays inline in its parent's
+// leaf as bbolt keeps it (at most a quarter page). Pages 0 and 1 are the meta pages; like etcd 3.4
+// on Linux (NoFreelistSync) no freelist page is written, and every page is reachable.
+import {
+  BUCKET_HEADER_BYTES,
+  BUCKET_LEAF_FLAG,
+  BoltFormatError,
+  ELEMENT_BYTES,
+  ETCD_PAGE_BYTES,
+  INLINE_DIVISOR,
+  PAGE_HEADER_BYTES,
+  PageFlag,
+  writeMeta,
+  writePageHeader,
+} from './format.js';
+
+const NO_FREELIST = 0xffffffffffffffffn;
+/** txids of meta pages 0 and 1 (the newer one is used). */
+const META_TXIDS = [2n, 3n] as const;
+
+interface Element {
+  key: Buffer;
+  value: Buffer;
+  flags: number;
+}
+
+interface ChildRef {
+  key: Buffer;
+  pgid: bigint;
+}
+
+/** Builds one file; the caller reads `chunks` (file order) after finish(). */
+export class BoltWriter {
+  readonly pageSize = ETCD_PAGE_BYTES;
+  readonly chunks: Buffer[] = [];
+  private nextPgid = 2n;
+  private readonly metaPages = Buffer.alloc(2 * ETCD_PAGE_BYTES);
+  private done = false;
+
+  constructor() {
+    this.chunks.push(this.metaPages);
+  }
+
+  /** A new bucket (top-level, nested or the root); fill it, then give it to its parent (or finish). */
+  bucket(): BucketBuilder {
+    return new BucketBuilder(this);
+  }
+
+  /** Ends the file with `root` as the root bucket (its entries should be buckets). Returns the file size. */
+  finish(root: BucketBuilder): number {
+    if (this.done) throw new Error('bbolt writer already finished');
+    const rootPgid = root.finishTree();
+    this.done = true;
+    for (const [i, txid] of META_TXIDS.entries()) {
+      const off = i * this.pageSize;
+      writePageHeader(this.metaPages, off, { id: BigInt(i), flags: PageFlag.meta, count: 0, overflow: 0 });
+      writeMeta(this.metaPages, off + PAGE_HEADER_BYTES, {
+        pageSize: this.pageSize,
+        flags: 0,
+        root: rootPgid,
+        sequence: 0n,
+        freelist: NO_FREELIST,
+        pgid: this.nextPgid,
+        txid,
+      });
+    }
+    return Number(this.nextPgid) * this.pageSize;
+  }
+
+  /** Lays `elements` out as one page (with overflow pages when needed) and appends it; its id. */
+  writePage(flags: number, elements: readonly Element[] | readonly ChildRef[]): bigint {
+    const bytes = pageBytes(flags, elements);
+    const pages = Math.max(1, Math.ceil(bytes / this.pageSize));
+    const buf = Buffer.alloc(pages * this.pageSize);
+    const id = this.nextPgid;
+    this.nextPgid += BigInt(pages);
+    layoutPage(buf, id, flags, elements);
+    writePageHeader(buf, 0, { id, flags, count: elements.length, overflow: pages - 1 });
+    this.chunks.push(buf);
+    return id;
+  }
+}
+
+function elementBytes(e: Element | ChildRef): number {
+  return ELEMENT_BYTES + e.key.length + ('value' in e ? e.value.length : 0);
+}
+
+function pageBytes(_flags: number, elements: readonly (Element | ChildRef)[]): number {
+  let n = PAGE_HEADER_BYTES;
+  for (const e of elements) n += elementBytes(e);
+  return n;
+}
+
+/** Elements, then their keys (and values) in the same order; `pos` counts from each element. */
+function layoutPage(buf: Buffer, id: bigint, flags: number, elements: readonly (Element | ChildRef)[]): void {
+  if (elements.length > 0xffff) throw new BoltFormatError(`bbolt: too many elements for page ${id}`);
+  let data = PAGE_HEADER_BYTES + elements.length * ELEMENT_BYTES;
+  for (const [i, e] of elements.entries()) {
+    const el = PAGE_HEADER_BYTES + i * ELEMENT_BYTES;
+    if (flags === PageFlag.branch) {
+      const c = e as ChildRef;
+      buf.writeUInt32LE(data - el, el);
+      buf.writeUInt32LE(c.key.length, el + 4);
+      buf.writeBigUInt64LE(c.pgid, el + 8);
+      data += c.key.copy(buf, data);
+    } else {
+      const l = e as Element;
+      buf.writeUInt32LE(l.flags, el);
+      buf.writeUInt32LE(data - el, el + 4);
+      buf.writeUInt32LE(l.key.length, el + 8);
+      buf.writeUInt32LE(l.value.length, el + 12);
+      data += l.key.copy(buf, data);
+      data += l.value.copy(buf, data);
+    }
+  }
+}
+
+/**
+ * One bucket being written: put() and putBucket() in strictly ascending key order, then finish()
+ * for its value in the parent (or BoltWriter.finish for the root).
+ */
+export class BucketBuilder {
+  /** Elements not yet on a page: all of them while the bucket may still be inline. */
+  private pending: Element[] = [];
+  private pendingBytes = PAGE_HEADER_BYTES;
+  private paged = false;
+  private hasBuckets = false;
+  private leaves: ChildRef[] = [];
+  private lastKey: Buffer | undefined;
+  private finished = false;
+
+  constructor(private readonly w: BoltWriter) {}
+
+  put(key: Buffer, value: Buffer): void {
+    this.add({ key, value, flags: 0 });
+  }
+
+  /** Adds a finished sub-bucket under `key`. */
+  putBucket(key: Buffer, child: BucketBuilder): void {
+    this.hasBuckets = true;
+    this.add({ key, value: child.finish(), flags: BUCKET_LEAF_FLAG });
+  }
+
+  /** The bucket's value in its parent: a header {root, sequence 0}, with the page when inline. */
+  finish(): Buffer {
+    if (!this.paged && !this.hasBuckets && this.pendingBytes <= this.w.pageSize / INLINE_DIVISOR) {
+      this.finished = true;
+      const out = Buffer.alloc(BUCKET_HEADER_BYTES + this.pendingBytes);
+      const page = out.subarray(BUCKET_HEADER_BYTES);
+      layoutPage(page, 0n, PageFlag.leaf, this.pending);
+      writePageHeader(page, 0, { id: 0n, flags: PageFlag.leaf, count: this.pending.length, overflow: 0 });
+      return out;
+    }
+    const root = this.finishTree();
+    const out = Buffer.alloc(BUCKET_HEADER_BYTES);
+    out.writeBigUInt64LE(root, 0);
+    return out;
+  }
+
+  /** Puts everything on pages and builds the branch levels: the root page id. */
+  finishTree(): bigint {
+    if (this.finished) throw new Error('bbolt bucket already finished');
+    this.finished = true;
+    this.paged = true;
+    if (this.pending.length > 0 || this.leaves.length === 0) this.flushLeaf();
+    let level = this.leaves;
+    while (level.length > 1) level = this.branchLevel(level);
+    return (level[0] as ChildRef).pgid;
+  }
+
+  private add(e: Element): void {
+    if (this.finished) throw new Error('bbolt bucket already finished');
+    if (this.lastKey !== undefined && Buffer.compare(this.lastKey, e.key) >= 0) {
+      throw new BoltFormatError(`bbolt: keys must be added in ascending order (${e.key.toString('hex')} after ${this.lastKey.toString('hex')})`);
+    }
+    if (e.key.length === 0) throw new BoltFormatError('bbolt: empty key');
+    this.lastKey = e.key;
+    const size = elementBytes(e);
+    if (!this.paged && (this.hasBuckets || this.pendingBytes + size > this.w.pageSize / INLINE_DIVISOR)) this.paged = true;
+    if (this.paged && this.pending.length > 0 && this.pendingBytes + size > this.w.pageSize) this.flushLeaf();
+    this.pending.push(e);
+    this.pendingBytes += size;
+  }
+
+  private flushLeaf(): void {
+    const first = this.pending[0];
+    const pgid = this.w.writePage(PageFlag.leaf, this.pending);
+    this.leaves.push({ key: first ? Buffer.from(first.key) : Buffer.alloc(0), pgid });
+    this.pending = [];
+    this.pendingBytes = PAGE_HEADER_BYTES;
+  }
+
+  private branchLevel(children: ChildRef[]): ChildRef[] {
+    const out: ChildRef[] = [];
+    let page: ChildRef[] = [];
+    let bytes = PAGE_HEADER_BYTES;
+    const flush = (): void => {
+      out.push({ key: (page[0] as ChildRef).key, pgid: this.w.writePage(PageFlag.branch, page) });
+      page = [];
+      bytes = PAGE_HEADER_BYTES;
+    };
+    for (const c of children) {
+      const size = elementBytes(c);
+      // At least two children a page (bbolt's minKeysPerPage), so every level is smaller than the one below.
+      if (page.length >= 2 && bytes + size > this.w.pageSize) flush();
+      page.push(c);
+      bytes += size;
+    }
+    flush();
+    return out;
+  }
+}
