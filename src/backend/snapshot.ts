@@ -169,3 +169,18 @@ export async function restoreSnapshot(path: string, source: AsyncIterable<Uint8A
     await db.close();
   }
 }
+
+/** Create a LevelDB database at `path` (which must not hold one) from chunks of full keys and values, synced. */
+export async function restoreEntries(
+  path: string,
+  source: AsyncIterable<Array<[Buffer, Buffer]>> | Iterable<Array<[Buffer, Buffer]>>,
+): Promise<void> {
+  const db = new ClassicLevel<Buffer, Buffer>(path, { keyEncoding: 'buffer', valueEncoding: 'buffer', errorIfExists: true });
+  await db.open();
+  try {
+    for await (const chunk of source) await db.batch(chunk.map(([key, value]) => ({ type: 'put' as const, key, value })));
+    await db.batch([], { sync: true });
+  } finally {
+    await db.close();
+  }
+}

@@ -5,7 +5,6 @@
  * v3-auth.ts's. A call without a token while auth is disabled skips every auth step.
  */
 import type { AuthInfo } from '../auth/index.js';
-import { snapshotStream } from '../backend/index.js';
 import type { AlarmRequest__Output } from '../pb/etcdserverpb/AlarmRequest.js';
 import type { AlarmResponse } from '../pb/etcdserverpb/AlarmResponse.js';
 import type { HashKVRequest__Output } from '../pb/etcdserverpb/HashKVRequest.js';
@@ -31,9 +30,7 @@ import { V3Kv, isReadOnlyTxn } from './v3-kv.js';
 import { openWatchStream } from './v3-watch.js';
 import { campaign, leader, observe, proclaim, resign } from './v3-election.js';
 import { lock, unlock } from './v3-lock.js';
-
-/** etcdctl snapshot save wants (size - 32) % 512 == 0. */
-export const SNAPSHOT_ALIGN_BYTES = 512;
+import { etcdDbImage } from './etcd-db.js';
 
 const toPbMember = (m: Member): Member__Output => ({
   ID: m.id.toString(), name: m.name, peerURLs: m.peerURLs, clientURLs: m.clientURLs, isLearner: m.isLearner,
@@ -222,19 +219,14 @@ export class ServerFacade implements EtcdServerFacade {
   }
 
   /**
-   * The backend image, zero-padded to a multiple of 512 bytes: etcdctl checks that the stream minus
-   * its sha256 trailer is sector-aligned (as a bbolt file is). Our format ends with its own end mark.
+   * The backend as etcd 3.4's bbolt database file (server/etcd-db.ts): a whole number of 4096-byte
+   * pages, so etcdctl's check that the stream minus its sha256 trailer is 512-byte aligned holds.
    */
   async snapshot(ctx?: CallContext): Promise<SnapshotSource> {
     await this.auth.maintenanceAdmin(ctx);
     if (this.s.restoring) await this.s.restoring;
-    const chunks: Buffer[] = [];
-    for await (const c of snapshotStream(this.s.backend)) chunks.push(c);
-    const unpadded = chunks.reduce((n, c) => n + c.length, 0);
-    const pad = (SNAPSHOT_ALIGN_BYTES - (unpadded % SNAPSHOT_ALIGN_BYTES)) % SNAPSHOT_ALIGN_BYTES;
-    if (pad > 0) chunks.push(Buffer.alloc(pad));
-    const size = unpadded + pad;
-    return { size, chunks: (async function* () { yield* chunks; })() };
+    const image = await etcdDbImage(this.s.backend);
+    return { size: image.size, chunks: (async function* () { yield* image.chunks; })() };
   }
 
   // ---- lock and election (etcd's recipes inside the server); auth: a later issue ----

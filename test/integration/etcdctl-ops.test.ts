@@ -2,8 +2,8 @@
 // assertions against real etcd 3.4.23 (so each expected output is etcd's): live watch with prev-kv,
 // watch from history and from a compacted revision, lease grant/attach/keep-alive/timetolive/list/
 // revoke and expiry (a 2 s TTL deletes its key), endpoint health/status/hashkv, member list, alarm
-// list, defrag, move-leader to itself and to a stranger, snapshot save. (`etcdctl snapshot status`
-// reads the file as a bbolt database: it cannot read ours, "Error: invalid database"; not tested.)
+// list, defrag, move-leader to itself and to a stranger, snapshot save (what is in the file:
+// snapshot-bbolt.test.ts).
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
