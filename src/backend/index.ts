@@ -34,4 +34,4 @@
 export { Backend, BackendFatalError, defaultBatchIntervalMs, defaultBatchLimit, type BackendOptions } from './backend.js';
 export { Bucket, MetaKey, bucketPrefix, dbKey, type BucketName } from './schema.js';
 export { snapshotStream, restoreSnapshot, restoreEntries, verifiedSnapshot, SnapshotDecoder, SnapshotFormatError, snapshotMagic } from './snapshot.js';
-export { prepareRestore, swapInRestored, recoverSwap, restorePathOf, oldPathOf, SWAP_FAILPOINTS, type SwapRecovery } from './install.js';
+export { prepareRestore, prepareRestoreWith, swapInRestored, recoverSwap, restorePathOf, oldPathOf, SWAP_FAILPOINTS, type SwapRecovery } from './install.js';

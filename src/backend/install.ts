@@ -49,10 +49,15 @@ async function syncDir(dir: string): Promise<void> {
 
 /** Step 1: builds the database of a snapshot image at `<db>.restore`, durably. The live `db` is untouched. */
 export async function prepareRestore(db: string, image: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<void> {
+  await prepareRestoreWith(db, (restore) => restoreSnapshot(restore, image));
+}
+
+/** prepareRestore with the new database made by `build` (given the path it must create). */
+export async function prepareRestoreWith(db: string, build: (restorePath: string) => Promise<void>): Promise<void> {
   const restore = restorePathOf(db);
   await removeDir(restore);
   try {
-    await restoreSnapshot(restore, image);
+    await build(restore);
     await syncDir(restore);
     await fsyncDir(path.dirname(restore));
   } catch (err) {

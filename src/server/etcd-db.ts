@@ -37,11 +37,27 @@ function toEtcdEntry(bucket: BucketName, key: Buffer, value: Buffer): [Buffer, B
  * The backend as of this call (pending writes included: Backend.dump) as etcd 3.4's bbolt file,
  * with etcd's ten buckets. Held in memory.
  */
-export async function etcdDbImage(backend: Backend): Promise<EtcdDbImage> {
+export function etcdDbImage(backend: Backend): Promise<EtcdDbImage> {
+  return imageOfDump(backend.dump());
+}
+
+/**
+ * The same as a stream (a raft snapshot's database between members): the dump is captured now,
+ * the chunks follow once the whole image is built.
+ */
+export function etcdDbStream(backend: Backend): AsyncGenerator<Uint8Array> {
+  const image = etcdDbImage(backend);
+  image.catch(() => undefined); // the consumer sees the error; none is left unhandled if it never reads
+  return (async function* () {
+    yield* (await image).chunks;
+  })();
+}
+
+async function imageOfDump(dump: AsyncGenerator<[Buffer, Buffer][]>): Promise<EtcdDbImage> {
   const w = new BoltWriter();
   const builders = new Map<string, BucketBuilder>(ETCD_BUCKETS.map((b) => [b, w.bucket()]));
   const resorted = new Map<string, [Buffer, Buffer][]>([[Bucket.members, []], [Bucket.membersRemoved, []]]);
-  for await (const chunk of backend.dump()) {
+  for await (const chunk of dump) {
     for (const [full, value] of chunk) {
       const slash = full.indexOf(0x2f);
       const bucket = full.subarray(0, slash).toString() as BucketName;

@@ -1,6 +1,8 @@
 /*
  * The database half of a raft snapshot sent between members, as etcd does it (snapshot_merge.go,
- * snap/db.go, backend.go), with our LevelDB image as the database (backend/snapshot.ts):
+ * snap/db.go, backend.go), with etcd 3.4's bbolt file as the database (server/etcd-db.ts), so members
+ * of ours and of etcd exchange snapshots in both directions; a follower also takes our older LevelDB
+ * image (backend/snapshot.ts, told apart by its magic) from a member not yet upgraded:
  *
  *   leader    a MsgSnap from raft is sent as a merged snapshot (mergedSnapshot): its metadata becomes
  *             this member's applied index, term and conf state, its data the v2 store, and the backend's
@@ -17,11 +19,15 @@
  */
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { Backend, prepareRestore, recoverSwap, snapshotStream, swapInRestored, verifiedSnapshot, type BackendOptions } from '../backend/index.js';
+import {
+  Backend, prepareRestore, prepareRestoreWith, recoverSwap, restoreEntries, snapshotMagic, swapInRestored, verifiedSnapshot, type BackendOptions,
+} from '../backend/index.js';
+import { BoltDb, checkDb } from '../bbolt/index.js';
 import type { Logger } from '../pkg/logger.js';
 import { fileExists, fsyncDir, readChunks, writeChunksDurable } from '../platform/fs.js';
 import type { ConfState, Message, Snapshot } from '../raft/types.js';
 import { backendPathOf, snapDirOf, type ServerConfig } from './config.js';
+import { backendEntriesOfEtcdDb, etcdDbStream } from './etcd-db.js';
 
 type Dirs = Pick<ServerConfig, 'dataDir'>;
 
@@ -50,21 +56,62 @@ export interface SnapshotSource {
 export function mergedSnapshot(m: Message, s: SnapshotSource): { message: Message; db: AsyncIterable<Uint8Array>; dbBytes: number } {
   const index = s.appliedIndex;
   const snapshot: Snapshot = { data: s.v2Data(), metadata: { index, term: s.term(index), confState: s.confState } };
-  return { message: { ...m, snapshot }, db: snapshotStream(s.backend), dbBytes: s.backend.size() };
+  return { message: { ...m, snapshot }, db: etcdDbStream(s.backend), dbBytes: s.backend.size() };
 }
 
-/** Saves the database that came with a MsgSnap (verified as it arrives); resolves with its size. */
+/**
+ * Our LevelDB image is checked as it arrives; anything else is taken for etcd's bbolt file, checked
+ * once whole (saveSnapshotDb). Passes the bytes through.
+ */
+async function* checkedAsItArrives(db: AsyncIterable<Uint8Array>, kind: { bbolt: boolean }): AsyncGenerator<Uint8Array> {
+  const it = (async function* () {
+    yield* db; // an async iterable, or in tests an array
+  })();
+  let head = Buffer.alloc(0);
+  const held: Uint8Array[] = [];
+  while (head.length < snapshotMagic.length) {
+    const r = await it.next();
+    if (r.done) break;
+    held.push(r.value);
+    head = Buffer.concat([head, r.value]);
+  }
+  const rest = (async function* () {
+    yield* held;
+    for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
+  })();
+  kind.bbolt = !head.subarray(0, snapshotMagic.length).equals(snapshotMagic);
+  yield* kind.bbolt ? rest : verifiedSnapshot(rest);
+}
+
+/** etcd's bbolt file at `file`, checked as bbolt's Tx.Check would (throws when it is not one). */
+async function openBoltFile(file: string): Promise<BoltDb> {
+  const db = BoltDb.open(await fsp.readFile(file));
+  const problems = checkDb(db);
+  if (problems.length > 0) throw new Error(`database snapshot ${file} is damaged: ${problems.slice(0, 3).join('; ')}`);
+  return db;
+}
+
+/** Saves the database that came with a MsgSnap (verified); resolves with its size. */
 export async function saveSnapshotDb(cfg: Dirs, index: number, db: AsyncIterable<Uint8Array>, logger: Logger): Promise<number> {
   const file = snapDbPathOf(cfg, index);
   let bytes = 0;
+  const kind = { bbolt: false };
   const counted = async function* (): AsyncGenerator<Uint8Array> {
-    for await (const c of verifiedSnapshot(db)) {
+    for await (const c of checkedAsItArrives(db, kind)) {
       bytes += c.length;
       yield c;
     }
   };
   await writeChunksDurable(file, counted());
-  logger.info({ path: file, bytes }, 'saved database snapshot to disk');
+  if (kind.bbolt) {
+    try {
+      await openBoltFile(file);
+    } catch (err) {
+      await fsp.rm(file, { force: true });
+      throw err;
+    }
+  }
+  logger.info({ path: file, bytes, format: kind.bbolt ? 'bbolt' : 'leveldb-image' }, 'saved database snapshot to disk');
   return bytes;
 }
 
@@ -72,7 +119,19 @@ export async function saveSnapshotDb(cfg: Dirs, index: number, db: AsyncIterable
 export async function prepareSnapshotDb(cfg: Dirs, index: number): Promise<void> {
   const file = snapDbPathOf(cfg, index);
   if (!(await fileExists(file))) throw new Error(`failed to find database snapshot file ${file}`);
-  await prepareRestore(backendPathOf(cfg), readChunks(file));
+  const head = Buffer.alloc(snapshotMagic.length);
+  const fh = await fsp.open(file, 'r');
+  try {
+    await fh.read(head, 0, head.length, 0);
+  } finally {
+    await fh.close();
+  }
+  if (head.equals(snapshotMagic)) {
+    await prepareRestore(backendPathOf(cfg), readChunks(file));
+    return;
+  }
+  const db = await openBoltFile(file);
+  await prepareRestoreWith(backendPathOf(cfg), (restore) => restoreEntries(restore, backendEntriesOfEtcdDb(db)));
 }
 
 /** Swaps the prepared database in; `backend` is reopened on it. */

@@ -3,14 +3,18 @@
 // every bucket holds etcd's exact keys and values (members in etcd's hex keys and JSON included),
 // so the hash etcdctl snapshot status prints is etcd's.
 import { readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Backend, Bucket, restoreEntries } from '../../../src/backend/index.js';
+import { Backend, Bucket, restoreEntries, restorePathOf } from '../../../src/backend/index.js';
+import { KvStore } from '../../../src/mvcc/index.js';
+import { backendPathOf, snapDirOf } from '../../../src/server/config.js';
+import { prepareSnapshotDb, snapDbPathOf } from '../../../src/server/snapshot-db.js';
 import { BoltDb, checkDb, etcdDbStatus } from '../../../src/bbolt/index.js';
 import { loadMembership } from '../../../src/server/stores.js';
 import { backendEntriesOfEtcdDb, etcdDbImage } from '../../../src/server/etcd-db.js';
-import { removeDir, tempDir } from './helpers.js';
+import { removeDir, tempDir, testConfig } from './helpers.js';
 
 const fixture = readFileSync(fileURLToPath(new URL('../../fixtures/bbolt/etcd34.db', import.meta.url)));
 const etcdDb = BoltDb.open(fixture.subarray(0, fixture.length - 32));
@@ -49,6 +53,24 @@ describe("etcd's database file and our backend", () => {
       backend.del(Bucket.membersRemoved, Buffer.from('000000000000abcd', 'hex'));
       const again = BoltDb.open(Buffer.concat((await etcdDbImage(backend)).chunks));
       expect({ ...etcdDbStatus(again), totalSize: 0 }).toEqual({ ...etcdDbStatus(etcdDb), totalSize: 0 });
+    } finally {
+      await backend.close();
+    }
+  });
+
+  it("installs the database of a raft snapshot sent by etcd (its bbolt file as a .snap.db)", async () => {
+    const dir = await tempDir();
+    dirs.push(dir);
+    const cfg = testConfig(dir);
+    await mkdir(snapDirOf(cfg), { recursive: true });
+    await writeFile(snapDbPathOf(cfg, 7), fixture.subarray(0, fixture.length - 32));
+    await prepareSnapshotDb(cfg, 7);
+    const backend = await Backend.open(restorePathOf(backendPathOf(cfg)));
+    try {
+      const kv = await KvStore.open(backend);
+      expect(kv.range(Buffer.from('k1'), undefined).kvs[0]?.value.toString()).toBe('value 1');
+      expect(kv.range(Buffer.from('k3'), undefined).kvs).toEqual([]);
+      expect((await loadMembership(backend)).members.map((m) => m.name)).toEqual(['fx']);
     } finally {
       await backend.close();
     }

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Bucket, SWAP_FAILPOINTS, oldPathOf, restorePathOf } from '../../../src/backend/index.js';
+import { Bucket, SWAP_FAILPOINTS, oldPathOf, restorePathOf, snapshotStream } from '../../../src/backend/index.js';
 import { RaftCluster } from '../../../src/membership/index.js';
 import { disableAllFailpoints, enableFailpoint, FailpointError } from '../../../src/pkg/failpoints.js';
 import { createMetrics } from '../../../src/pkg/metrics.js';
@@ -44,7 +44,7 @@ async function stores(cfg: ServerConfig, snapshot?: Snapshot): Promise<Stores> {
 }
 
 /** A leader's state at raft index 50: a leased key, more keys, an alarm, a member, the cluster version, v2. */
-async function leader(): Promise<{ msg: Message; db: AsyncIterable<Uint8Array> }> {
+async function leader(): Promise<{ msg: Message; db: AsyncIterable<Uint8Array>; backend: Stores['backend'] }> {
   const s = await stores(testConfig(`${dir}/leader`));
   s.lessor.grant(7n, 60, 0);
   s.kv.put(10, { key: B('leased'), value: B('x'), lease: 7n });
@@ -58,7 +58,7 @@ async function leader(): Promise<{ msg: Message; db: AsyncIterable<Uint8Array> }
   const raftMsg: Message = { type: MessageType.MsgSnap, to: 2n, from: 1n, term: 2, logTerm: 0, index: 0, entries: [], commit: 0, reject: false, rejectHint: 0 } as unknown as Message;
   const { message, db } = mergedSnapshot(raftMsg, { appliedIndex: LEADER_INDEX, term: () => 2, confState: conf, v2Data: () => v2.save(), backend: s.backend });
   s.kv.put(60, { key: B('later'), value: B('not in the snapshot') }); // after the capture
-  return { msg: message, db };
+  return { msg: message, db, backend: s.backend };
 }
 
 interface Follower {
@@ -116,14 +116,26 @@ describe('a snapshot between members', () => {
   });
 
   it('refuses a damaged database on receipt and leaves no file behind', async () => {
-    const { db } = await leader();
+    const { db, backend } = await leader();
     const chunks: Uint8Array[] = [];
     for await (const c of db) chunks.push(c);
-    const bad = Buffer.concat(chunks);
-    bad[bad.length - 1]! ^= 1;
+    const whole = Buffer.concat(chunks);
+    const imageChunks: Uint8Array[] = [];
+    for await (const c of snapshotStream(backend)) imageChunks.push(c);
     const cfg = testConfig(`${dir}/follower`);
     await mkdir(snapDirOf(cfg), { recursive: true });
+    // etcd's bbolt file: both meta pages damaged, or cut short
+    const bad = Buffer.from(whole);
+    bad[16 + 20]! ^= 1;
+    bad[4096 + 16 + 20]! ^= 1;
     await expect(saveSnapshotDb(cfg, 9, [bad] as unknown as AsyncIterable<Uint8Array>, logger)).rejects.toThrow(/checksum/);
+    expect(await readdir(snapDirOf(cfg))).toEqual([]);
+    await expect(saveSnapshotDb(cfg, 9, [whole.subarray(0, whole.length - 4096)] as unknown as AsyncIterable<Uint8Array>, logger)).rejects.toThrow(/truncated/);
+    expect(await readdir(snapDirOf(cfg))).toEqual([]);
+    // our older LevelDB image, checked as it arrives
+    const image = Buffer.concat(imageChunks);
+    image[image.length - 1]! ^= 1;
+    await expect(saveSnapshotDb(cfg, 9, [image] as unknown as AsyncIterable<Uint8Array>, logger)).rejects.toThrow(/checksum/);
     expect(await readdir(snapDirOf(cfg))).toEqual([]);
   });
 
