@@ -3,6 +3,7 @@
  * URLs (gRPC and HTTP on each), tell systemd we are ready, and stop cleanly on SIGTERM/SIGINT
  * (stop accepting, finish the Ready in flight, flush the backend, close the WAL, exit 0).
  */
+import './hold-young-generation.js'; // first: before the other modules are evaluated
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -11,6 +12,7 @@ import { peerApi } from '../api/peer/index.js';
 import { v2Api } from '../api/v2/index.js';
 import { createGrpcServer } from '../api/v3/server.js';
 import { capHeapGrowth } from '../platform/heap-growth.js';
+import { releaseYoungGeneration } from '../platform/young-generation.js';
 import { listenClient, type ClientListener } from '../platform/listen.js';
 import { listenPeer, type PeerListener } from '../platform/listen-peer.js';
 import { peerTlsOptions, type PeerTls } from '../platform/peer-tls.js';
@@ -26,6 +28,7 @@ import { ServerFacade } from '../server/v3-facade.js';
 import { ConfigError, earlyAction, parseConfig, type Config } from './config.js';
 import { snapshotCatchUpEntries } from './env.js';
 import { makeLogger } from './logger.js';
+import { startSteps } from '../pkg/start-steps.js';
 import { flagsText, usageText, versionText } from './help.js';
 import { readWalMetadata } from '../wal/index.js';
 import { validateEnvironment, type ExistingData } from './validate.js';
@@ -141,6 +144,13 @@ async function servePeers(c: Config, server: EtcdServer, tls: PeerTls, logger: L
   return listeners;
 }
 
+/** The process's memory in MB, as process.memoryUsage() splits it (for the debug start steps). */
+function memoryFields(): Record<string, number> {
+  const m = process.memoryUsage();
+  const mb = (n: number): number => Math.round(n / 1e5) / 10;
+  return { rssMb: mb(m.rss), heapTotalMb: mb(m.heapTotal), heapUsedMb: mb(m.heapUsed), externalMb: mb(m.external), arrayBuffersMb: mb(m.arrayBuffers) };
+}
+
 async function main(argv: string[]): Promise<number> {
   const early = earlyAction(argv);
   if (early === 'version') {
@@ -155,25 +165,32 @@ async function main(argv: string[]): Promise<number> {
   const { config, warnings, notices } = parseConfig(argv, process.env);
   capHeapGrowth();
   const logger = makeLogger(config);
+  const steps = startSteps(logger);
+  steps.mark('modules imported');
   logger.info({ etcdVersion: SERVER_VERSION, nodeVersion: process.version, os: process.platform, arch: process.arch, name: config.name, dataDir: config.dataDir }, 'starting an etcd server');
   for (const n of notices) logger.info(n);
   for (const w of warnings) logger.warn(w);
   for (const w of await validateEnvironment(config, probeDataDir)) logger.warn(w);
   const peerTls = await peerTlsOf(config, logger);
-  const server = await EtcdServer.start(toServerConfig(config, logger, peerTls.client));
+  steps.mark('checked the environment');
+  const server = await EtcdServer.start({ ...toServerConfig(config, logger, peerTls.client), steps });
   // A fatal error from here on ends the process with status 1 (systemd restarts it), even before
   // the member is ready; a removed member exits 0 as etcd's does.
   let fatal: (err: unknown) => void = () => undefined;
   const failed = new Promise<number>((resolve) => (fatal = (err) => resolve(err instanceof MemberRemovedError ? 0 : 1)));
   server.onFatal((err) => fatal(err));
   const peerListeners = await servePeers(config, server, peerTls, logger);
+  steps.mark('peer listeners up');
   const listeners = await serveClients(config, server, logger);
+  steps.mark('client listeners up');
   // (a removed member's status is 0 too: it is told apart from ready, so it never says it is ready)
   const first = await Promise.race([server.ready().then(() => 'ready' as const), failed]);
   if (first !== 'ready') {
     logger.flush();
     return first;
   }
+  steps.mark('published to the cluster', memoryFields());
+  releaseYoungGeneration();
   await sdNotify('READY=1', { onError: (why) => logger.warn({ why }, 'could not notify systemd') });
   logger.info({ name: config.name, dataDir: config.dataDir }, 'ready to serve client requests');
   return new Promise<number>((resolve) => {

@@ -1,5 +1,6 @@
 // What the server needs to know, in the server's own terms (cli/ maps its Config onto this).
 import type { Logger } from '../pkg/logger.js';
+import type { StartSteps } from '../pkg/start-steps.js';
 import type { PeerClientTls } from '../transport/dial.js';
 
 export interface ServerConfig {
@@ -46,6 +47,8 @@ export interface ServerConfig {
   clientCertAuth?: boolean;
   /** Wall clock in ms (leases, v2 TTLs); injectable for tests. */
   now?: () => number;
+  /** Marks each step of the start (`--log-level debug`); none when absent. */
+  steps?: StartSteps;
 }
 
 export const DEFAULT_QUOTA_BYTES = 2 * 1024 * 1024 * 1024;

@@ -178,12 +178,14 @@ export class EtcdServer {
     const logger = cfg.logger.child({ room: 'server' });
     const metrics = createMetrics({ serverVersion: SERVER_VERSION });
     const boot = await bootstrapRaft(cfg, cfg.logger);
+    cfg.steps?.mark('read WAL', { entries: boot.storage.lastIndex() - boot.storage.firstIndex() + 1 });
     const stores = await openStores(cfg, boot.snapshot, metrics);
     const server = new EtcdServer(cfg, logger, metrics, boot, stores);
     const membership = await loadMembership(stores.backend);
     server.cluster.recover(membership.members, membership.removed);
     server.entries.clusterVersion = membership.clusterVersion;
     server.startRaft(boot);
+    cfg.steps?.mark('raft started');
     return server;
   }
 

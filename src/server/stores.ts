@@ -39,10 +39,12 @@ export async function openStores(cfg: ServerConfig, snapshot: Snapshot | undefin
     batchLimit: cfg.backendBatchLimit || undefined,
     observeCommit: (seconds) => metrics.backendCommitSeconds.observe(seconds),
   });
+  cfg.steps?.mark('open backend');
   const leaseStore = await backendLeaseStore(backend);
   const electionTicks = Math.round(cfg.electionTimeoutMs / cfg.heartbeatIntervalMs);
   const lessor = new Lessor({ store: leaseStore, minTTLSeconds: minLeaseTTLSeconds(electionTicks, cfg.heartbeatIntervalMs) });
   lessor.recover();
+  cfg.steps?.mark('load leases');
   const kv = await openKvStore(backend, keyIndexImagePathOf(cfg), {
     logger: cfg.logger,
     leases: {
@@ -51,9 +53,11 @@ export async function openStores(cfg: ServerConfig, snapshot: Snapshot | undefin
       detach: (id, key) => void lessor.detach(id, [key]),
     },
   });
+  cfg.steps?.mark('load key index', { keys: kv.indexedKeys() });
   const alarms = new AlarmStore(backend);
   await alarms.load();
   const { auth, tokens } = await openAuth(backend, cfg);
+  cfg.steps?.mark('load alarms and auth');
   return { backend, leaseStore, lessor, kv, alarms, auth, tokens };
 }
 
