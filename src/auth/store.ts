@@ -9,11 +9,18 @@
  * checked against an older revision is refused at apply. Refusals are thrown as AuthError, whose
  * codes are the server's EtcdErrorCode names.
  */
-import { hashSync, verify } from '@node-rs/bcrypt';
+import { createRequire } from 'node:module';
 import { Bucket, type Backend } from '../backend/index.js';
 import { compareBytes } from '../pkg/bytes.js';
 import { RangePermissions, type KeyPermission } from './permissions.js';
 import { decodeRole, decodeUser, encodeRole, encodeUser, type Role, type User } from './records.js';
+
+type Bcrypt = typeof import('@node-rs/bcrypt');
+let bcryptModule: Bcrypt | undefined;
+/** bcrypt, loaded at its first use: a member without auth users never needs it (a native addon). */
+function bcrypt(): Bcrypt {
+  return (bcryptModule ??= createRequire(import.meta.url)('@node-rs/bcrypt') as Bcrypt);
+}
 
 export const ROOT_USER = 'root';
 export const ROOT_ROLE = 'root';
@@ -181,7 +188,7 @@ export class AuthStore {
   userAdd(r: UserAddRequest): void {
     if (r.name.length === 0) throw new AuthError('UserEmpty');
     const noPassword = r.options?.no_password === true;
-    const password = noPassword ? Buffer.alloc(0) : Buffer.from(hashSync(r.password, { cost: this.bcryptCost, version: '2a' }));
+    const password = noPassword ? Buffer.alloc(0) : Buffer.from(bcrypt().hashSync(r.password, { cost: this.bcryptCost, version: '2a' }));
     if (this.users.has(r.name)) throw new AuthError('UserAlreadyExist');
     this.putUser({ name: r.name, password, roles: [], noPassword });
     this.changed();
@@ -197,7 +204,7 @@ export class AuthStore {
   }
 
   userChangePassword(name: string, password: string): void {
-    const hashed = Buffer.from(hashSync(password, { cost: this.bcryptCost, version: '2a' }));
+    const hashed = Buffer.from(bcrypt().hashSync(password, { cost: this.bcryptCost, version: '2a' }));
     const u = this.users.get(name);
     if (!u) throw new AuthError('UserNotFound');
     this.putUser({ ...u, password: hashed });
@@ -305,12 +312,12 @@ export class AuthStore {
     const u = this.users.get(name);
     if (!u) {
       // as long as a wrong password for a real user: the answer's timing does not tell who exists
-      await verify(password, this.decoyHash()).catch(() => false);
+      await bcrypt().verify(password, this.decoyHash()).catch(() => false);
       throw new AuthError('AuthFailed');
     }
     if (u.noPassword === true) throw new AuthError('NoPasswordUser');
     const rev = this.rev;
-    const ok = await verify(password, u.password).catch(() => false);
+    const ok = await bcrypt().verify(password, u.password).catch(() => false);
     if (!ok) throw new AuthError('AuthFailed');
     return rev;
   }
@@ -319,7 +326,7 @@ export class AuthStore {
 
   /** A hash of the store's cost that no password is checked against for real. */
   private decoyHash(): string {
-    this.decoy ??= hashSync('decoy', { cost: this.bcryptCost, version: '2a' }); // the result is AuthFailed whatever it says
+    this.decoy ??= bcrypt().hashSync('decoy', { cost: this.bcryptCost, version: '2a' }); // the result is AuthFailed whatever it says
     return this.decoy;
   }
 

@@ -11,7 +11,7 @@
 //
 // Returns raw strings per flag name; values are typed by the same parsers as flags and ETCD_*.
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import { createRequire } from 'node:module';
 import { flagSpec } from './flags.js';
 import { verifyError } from './errors.js';
 
@@ -55,7 +55,7 @@ export function readConfigFile(path: string): FileValues {
   }
   let doc: unknown;
   try {
-    doc = parseYaml(text);
+    doc = (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse(text); // loaded only for --config-file
   } catch (e) {
     throw verifyError(`error converting YAML to JSON: ${path}: ${(e as Error).message.split('\n')[0]}`);
   }

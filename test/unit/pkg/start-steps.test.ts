@@ -1,13 +1,13 @@
 // The debug log of a start's steps: each step's own time and the time since the process started.
 import { Writable } from 'node:stream';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { startSteps } from '../../../src/pkg/start-steps.js';
 
-function capture(level: string): { lines: Record<string, unknown>[]; logger: ReturnType<typeof pino> } {
+function capture(level: string): { lines: Record<string, unknown>[]; logger: Logger } {
   const lines: Record<string, unknown>[] = [];
   const sink = new Writable({ write: (c, _e, cb) => (lines.push(JSON.parse(String(c))), cb()) });
-  return { lines, logger: pino({ level }, sink) };
+  return { lines, logger: pino({ level }, sink) as unknown as Logger };
 }
 
 describe('startSteps', () => {
