@@ -1,6 +1,6 @@
 // Segment files: names, listing, and the verifying scan that tells a torn tail from corruption.
 import type { Disk } from '../pkg/disk.js';
-import { crc32c } from '../pkg/crc32c.js';
+import { crc32cRange } from '../pkg/crc32c.js';
 import { HEADER_BYTES, MAX_PAYLOAD_BYTES, expectedPayloadBytes, headerCheck, isKnownType, RecordType, TRAILER_BYTES } from './record.js';
 import { WalCorruptError } from './types.js';
 
@@ -43,11 +43,23 @@ export function searchIndex(segments: SegmentName[], index: number): number {
   return -1;
 }
 
-export interface ScannedRecord {
-  type: RecordType;
+/**
+ * One verified record: where its payload lies in the segment buffer. The view (`payload`) is made
+ * only when asked for: a restart reads ~100,000 records before the snapshot only for their index.
+ */
+export class ScannedRecord {
+  constructor(
+    readonly buf: Buffer,
+    readonly type: RecordType,
+    readonly offset: number,
+    readonly payloadStart: number,
+    readonly payloadEnd: number,
+  ) {}
+
   /** A view into the segment buffer. */
-  payload: Buffer;
-  offset: number;
+  get payload(): Buffer {
+    return this.buf.subarray(this.payloadStart, this.payloadEnd);
+  }
 }
 
 export interface SegmentScan {
@@ -145,7 +157,7 @@ export function scanSegment(buf: Buffer, file: string, previousCrc: number | und
     } else if (rec.type === RecordType.Crc) {
       throw new WalCorruptError(file, pos, 'CRC record inside a segment');
     }
-    if (crc32c(buf.subarray(pos, rec.end - TRAILER_BYTES), seed) !== stored) {
+    if (crc32cRange(buf, pos, rec.end - TRAILER_BYTES, seed) !== stored) {
       const reason = 'record checksum mismatch';
       damaged(ctx, pos, reason, unwrittenSectorIn(buf, pos, rec.end));
       return { records, end: pos, crc, tail: 'torn', reason };
@@ -153,7 +165,7 @@ export function scanSegment(buf: Buffer, file: string, previousCrc: number | und
     if (pos === 0 && previousCrc !== undefined && seed !== previousCrc) {
       throw new WalCorruptError(file, pos, `CRC chain broken: segment continues from ${seed}, previous segment ended at ${previousCrc}`);
     }
-    records.push({ type: rec.type, payload: buf.subarray(pos + HEADER_BYTES, rec.end - TRAILER_BYTES), offset: pos });
+    records.push(new ScannedRecord(buf, rec.type, pos, pos + HEADER_BYTES, rec.end - TRAILER_BYTES));
     crc = stored;
     pos = rec.end;
   }

@@ -20,9 +20,10 @@ describe('startSteps', () => {
     steps.mark('read WAL', { entries: 3 });
     await new Promise((r) => setImmediate(r));
     expect(lines.map((l) => [l.msg, l.step, l.level])).toEqual([['start step', 'modules imported', 20], ['start step', 'read WAL', 20]]);
-    const [a, b] = lines as { ms: number; sinceStartMs: number; entries?: number }[];
+    const [a, b] = lines as { ms: number; cpuMs: number; sinceStartMs: number; entries?: number }[];
     expect(a!.ms).toBe(a!.sinceStartMs); // the first step counts from the process start
     expect(b!.ms).toBeGreaterThanOrEqual(14);
+    expect(b!.cpuMs).toBeGreaterThanOrEqual(1); // it spun
     expect(b!.sinceStartMs).toBeGreaterThanOrEqual(a!.sinceStartMs + b!.ms - 1);
     expect(b!.entries).toBe(3);
   });
