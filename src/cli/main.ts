@@ -7,10 +7,7 @@ import './hold-young-generation.js'; // first: before the other modules are eval
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createHttpApp } from '../api/http/index.js';
 import { peerApi } from '../api/peer/index.js';
-import { v2Api } from '../api/v2/index.js';
-import { createGrpcServer } from '../api/v3/server.js';
 import { capHeapGrowth } from '../platform/heap-growth.js';
 import { releaseYoungGeneration } from '../platform/young-generation.js';
 import { listenClient, type ClientListener } from '../platform/listen.js';
@@ -76,7 +73,20 @@ export function toServerConfig(c: Config, logger: Logger, peerClientTls?: PeerCl
   };
 }
 
-async function serveClients(c: Config, server: EtcdServer, logger: Logger): Promise<ClientListener[]> {
+/**
+ * The client APIs' modules (gRPC, fastify and the JSON gateway, v2: about half of what a start
+ * imports), loaded while the member reads its WAL and opens its stores (the file reads and LevelDB
+ * work off the main thread meanwhile) instead of before anything else.
+ */
+type ClientApiModules = [typeof import('../api/http/index.js'), typeof import('../api/v2/index.js'), typeof import('../api/v3/server.js')];
+function importClientApis(): Promise<ClientApiModules> {
+  const p = Promise.all([import('../api/http/index.js'), import('../api/v2/index.js'), import('../api/v3/server.js')]);
+  p.catch(() => undefined); // awaited (and its failure thrown) by serveClients
+  return p;
+}
+
+async function serveClients(c: Config, server: EtcdServer, logger: Logger, apis: Promise<ClientApiModules>): Promise<ClientListener[]> {
+  const [{ createHttpApp }, { v2Api }, { createGrpcServer }] = await apis;
   const facade = new ServerFacade(server);
   const grpcServer = createGrpcServer(facade, { maxRequestBytes: c.maxRequestBytes, maxTxnOps: c.maxTxnOps, metrics: server.metrics });
   const v2 = v2Api(facade, { metrics: server.metrics });
@@ -163,6 +173,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const { config, warnings, notices } = parseConfig(argv, process.env);
+  const clientApis = importClientApis();
   capHeapGrowth();
   const logger = makeLogger(config);
   const steps = startSteps(logger);
@@ -181,7 +192,7 @@ async function main(argv: string[]): Promise<number> {
   server.onFatal((err) => fatal(err));
   const peerListeners = await servePeers(config, server, peerTls, logger);
   steps.mark('peer listeners up');
-  const listeners = await serveClients(config, server, logger);
+  const listeners = await serveClients(config, server, logger, clientApis);
   steps.mark('client listeners up');
   // (a removed member's status is 0 too: it is told apart from ready, so it never says it is ready)
   const first = await Promise.race([server.ready().then(() => 'ready' as const), failed]);
