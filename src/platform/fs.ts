@@ -15,6 +15,7 @@ import { constants as fsConstants, fdatasyncSync, writeSync } from 'node:fs';
 import fsp, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { Disk, DiskFile, FileLock, OpenMode } from '../pkg/disk.js';
+import { readFileZeroTail, ZERO_TAIL_MIN_BYTES } from './read-zero-tail.js';
 
 export type { FileLock } from '../pkg/disk.js';
 
@@ -306,7 +307,7 @@ export const nodeDisk: Disk = {
   async open(file: string, mode: OpenMode): Promise<DiskFile> {
     return new NodeDiskFile(await fsp.open(file, OPEN_FLAGS[mode]));
   },
-  readFile: (file) => fsp.readFile(file),
+  readFile: async (file) => ((await fsp.stat(file)).size >= ZERO_TAIL_MIN_BYTES ? readFileZeroTail(file) : fsp.readFile(file)),
   rename: (from, to) => fsp.rename(from, to),
   rm: (target, opts) => fsp.rm(target, opts),
   readdir: (dir) => fsp.readdir(dir),

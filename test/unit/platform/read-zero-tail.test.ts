@@ -1,0 +1,33 @@
+// readFileZeroTail returns what fs.readFile returns, whatever mix of data and zero chunks the file has.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readFileZeroTail } from '../../../src/platform/read-zero-tail.js';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'zero-tail-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const MB = 1 << 20;
+
+function fileOf(name: string, size: number, dataAt: [number, number][]): string {
+  const b = Buffer.alloc(size);
+  for (const [from, to] of dataAt) for (let i = from; i < to; i++) b[i] = (i % 251) + 1;
+  const f = path.join(dir, name);
+  writeFileSync(f, b);
+  return f;
+}
+
+describe('readFileZeroTail', () => {
+  it.each([
+    ['data then a zero tail (a preallocated segment)', 9 * MB + 123, [[0, 3 * MB + 17]]],
+    ['data after zero chunks (a dirty tail), then zeros', 10 * MB, [[0, 100], [5 * MB + 3, 5 * MB + 9], [8 * MB - 1, 8 * MB + 1]]],
+    ['data ending in a partial last chunk', 4 * MB + 5, [[4 * MB, 4 * MB + 5]]],
+    ['all zeros', 2 * MB, []],
+    ['empty', 0, []],
+  ] as [string, number, [number, number][]][])('%s', async (name, size, dataAt) => {
+    const f = fileOf(name.replace(/\W+/g, '-'), size, dataAt);
+    const got = await readFileZeroTail(f);
+    expect(got.length).toBe(size);
+    expect(got.equals(readFileSync(f))).toBe(true);
+  });
+});
