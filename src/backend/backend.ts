@@ -357,7 +357,9 @@ export class Backend {
   /** LevelDB compaction of the whole key space (Maintenance.Defragment). */
   async defragment(): Promise<void> {
     await this.commit();
+    failpoint('defragBeforeCompact');
     await this.db.compactRange(Buffer.alloc(0), Buffer.from([0xff, 0xff, 0xff, 0xff]));
+    failpoint('defragAfterCompact');
     await this.refreshSize();
   }
 

@@ -40,6 +40,7 @@ export async function physicalCompact(
     onPauseMs?.(Math.floor(performance.now() - paused));
     if (keys.length < batch) {
       backend.put(Bucket.meta, MetaKey.finishedCompactRev, revToBytes(rev, 0));
+      failpoint('mvccCompactDone');
       return deleted;
     }
     from = revToBytes(last.main, last.sub + 1);

@@ -2,7 +2,14 @@
  * Failpoints: named places in the code where a test can make the process die or fail, as etcd's gofail.
  * Off (a single Map lookup on an empty map) unless ETCD_FAILPOINTS is set when the process starts:
  *
- *   ETCD_FAILPOINTS='walBeforeFsync=kill;backendBeforeCommit=panic@3'
+ *   ETCD_FAILPOINTS='walAfterWrite=kill;backendBeforeCommit=panic@3'
+ *
+ * The points: WAL save walBeforeWrite, walAfterWrite, walAfterSync, walCutBeforeRename; backend batch
+ * backendBeforeCommit, backendAfterCommit; snapshots raftBeforeSaveSnap, raftAfterSaveSnap,
+ * raftBeforeApplySnap, raftAfterApplySnap, snapshotBeforeSendDb (the leader, the message sent and not
+ * the database), snapshotReceiveMidDb (a follower, a database partly read), backendBeforeSwap,
+ * backendAfterRenameOld, backendAfterRenameNew, applyAfterBackendSwap; compaction mvccCompactBatch,
+ * mvccCompactDone; defragment defragBeforeCompact, defragAfterCompact.
  *
  * Actions: `kill` (SIGKILL this process: nothing after this line happens, as a power cut for the
  * process), `panic` (throw FailpointError). `@N` fires on the Nth hit only (1-based); without it, the

@@ -1,5 +1,6 @@
 // The peer transport: a Peer per remote member, and the /raft handlers of the peer listener.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { failpoint } from '../pkg/failpoints.js';
 import type { Logger } from '../pkg/logger.js';
 import { decodeMessage } from '../raft/raftpb.js';
 import { MessageType, type Message, type NodeId } from '../raft/types.js';
@@ -235,7 +236,7 @@ export class PeerTransport implements Transport {
     this.logger.info({ remoteSnapshotSenderId: idHex(m.from), incomingSnapshotIndex: m.snapshot?.metadata.index }, 'receiving database snapshot');
     try {
       if (!this.opts.receiveSnapshot) throw new Error('this member cannot take a database snapshot');
-      await this.opts.receiveSnapshot(m, frame.rest);
+      await this.opts.receiveSnapshot(m, afterFirstChunk(frame.rest, 'snapshotReceiveMidDb'));
     } catch (err) {
       return httpError(res, 500, `failed to save KV snapshot (${(err as Error).message})`);
     }
@@ -288,4 +289,14 @@ async function readBody(req: IncomingMessage, max: number): Promise<Uint8Array> 
     chunks.push(c);
   }
   return Buffer.concat(chunks);
+}
+
+/** The body, with a failpoint once its first chunk was read (a crash while a database arrives). */
+async function* afterFirstChunk(body: AsyncIterable<Uint8Array>, point: string): AsyncIterable<Uint8Array> {
+  let first = true;
+  for await (const c of body) {
+    yield c;
+    if (first) failpoint(point);
+    first = false;
+  }
 }

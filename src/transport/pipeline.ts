@@ -2,6 +2,7 @@
 // the messages no stream can carry yet (before the peer has dialed our streams, or after they broke).
 // And the snapshot sender: POST /raft/snapshot with the framed MsgSnap followed by the database.
 import type { ClientRequest, IncomingMessage } from 'node:http';
+import { failpoint } from '../pkg/failpoints.js';
 import type { Logger } from '../pkg/logger.js';
 import { encodeMessage } from '../raft/raftpb.js';
 import { MessageType, type Message, type NodeId } from '../raft/types.js';
@@ -167,6 +168,7 @@ export async function sendSnapshot(ctx: PostContext, m: Message, db: AsyncIterab
       const frame = frameMessage(m);
       bytes += frame.length;
       yield frame;
+      failpoint('snapshotBeforeSendDb');
       for await (const c of db) {
         bytes += c.length;
         yield c;
