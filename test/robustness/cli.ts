@@ -14,14 +14,16 @@ const cmd = new Command('robustness')
   .option('--seed <n>', 'seed of the fault schedule and the traffic', String(Date.now() % 100000))
   .option('--clients <n>', 'concurrent clients', '4')
   .option('--keys <n>', 'keys in the key space', '5')
+  .option('--members <n>', 'members (5 makes majority and minority partitions and bridges differ)', '3')
+  .option('--traffic <kind>', 'etcd | kubernetes | mixed', 'mixed')
   .option('--mixed', 'the third member is real etcd 3.4')
   .option('--compact', 'compact every 2–3 s, 30 revisions behind')
   .option('--serializable', 'serializable (possibly stale) reads: a self-check that the checkers catch them')
   .parse();
-const o = cmd.opts<{ profile: string; seconds: string; seed: string; clients: string; keys: string; serializable?: boolean; compact?: boolean; mixed?: boolean }>();
+const o = cmd.opts<{ profile: string; seconds: string; seed: string; clients: string; keys: string; members: string; traffic: 'etcd' | 'kubernetes' | 'mixed'; serializable?: boolean; compact?: boolean; mixed?: boolean }>();
 const profile = o.profile, seconds = Number(o.seconds), seed = Number(o.seed);
 console.log(`robustness: profile ${profile}, ${seconds} s, seed ${seed}`);
-const r = await runRobustness({ profile, seconds, seed, clients: Number(o.clients), keys: Number(o.keys), serializable: !!o.serializable, compact: !!o.compact, mixed: !!o.mixed });
+const r = await runRobustness({ profile, seconds, seed, clients: Number(o.clients), keys: Number(o.keys), members: Number(o.members), traffic: o.traffic, serializable: !!o.serializable, compact: !!o.compact, mixed: !!o.mixed });
 console.log(`stats: ${JSON.stringify(r.stats)}`);
 if (r.ok) {
   console.log(`PASS (profile ${profile}, seed ${seed})`);

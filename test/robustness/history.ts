@@ -2,13 +2,28 @@
 // time and its result, and every watch response. Shared by the runner (which records) and the
 // checkers (which judge). Times are milliseconds on one monotonic clock (performance.now()).
 
-/** A request of the key-value workload: all single-key, so the history can be checked per key. */
+/**
+ * A request of the key-value workload. All but 'range' touch one key, so the history can be checked
+ * per key; a range (a list with a limit, as Kubernetes pages through a prefix) is checked by the
+ * revision checks only.
+ */
 export type Req =
   | { type: 'put'; key: string; value: string }
   | { type: 'get'; key: string }
   | { type: 'delete'; key: string }
-  /** if mod_revision(key) == expectModRev then put(key, value) else get(key) */
-  | { type: 'txn'; key: string; expectModRev: number; value: string };
+  /**
+   * if mod_revision(key) == expectModRev then put(key, value) (or delete(key) when `then` is
+   * 'delete': Kubernetes' guarded delete, sent only for a key last seen present) else get(key)
+   */
+  | { type: 'txn'; key: string; expectModRev: number; value: string; then?: 'delete' }
+  /** keys in [key, end) with at most `limit` answers, at revision `atRevision` (0: the newest) */
+  | { type: 'range'; key: string; end: string; limit: number; atRevision: number };
+
+/** The value a write op leaves (null: the key is deleted). */
+export function writtenValue(req: Req): string | null {
+  if (req.type === 'delete' || (req.type === 'txn' && req.then === 'delete')) return null;
+  return req.type === 'put' || req.type === 'txn' ? req.value : null;
+}
 
 /** What the server answered (only for status 'ok'). */
 export interface Resp {
@@ -16,6 +31,9 @@ export interface Resp {
   revision: number;
   /** get, and txn when not succeeded: the key's value and mod_revision, or null when absent */
   kv?: { value: string; modRev: number } | null;
+  /** range: the keys found, in key order, and whether more were left out by the limit */
+  kvs?: Array<{ key: string; value: string; modRev: number }>;
+  more?: boolean;
   /** delete: how many keys were deleted (0 or 1) */
   deleted?: number;
   /** txn: whether the compare held */

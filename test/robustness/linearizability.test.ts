@@ -183,3 +183,39 @@ describe('linearizability checker: bad histories are rejected', () => {
     expect(checkLinearizable({ ops }).anomalies[0]).toMatch(/smaller failing sub-history \(3 ops/);
   });
 });
+
+describe('Kubernetes-like ops: guarded deletes and ranges with a limit', () => {
+  const casDel = (c: number, t0: number, t1: number, key: string, expectModRev: number, resp: Resp) => op(c, t0, t1, { type: 'txn', key, expectModRev, value: `del${nextId}`, then: 'delete' }, resp);
+  const range = (c: number, t0: number, t1: number, limit: number, atRevision: number, revision: number, kvs: Array<{ key: string; value: string; modRev: number }>, more: boolean) =>
+    op(c, t0, t1, { type: 'range', key: 'p/', end: 'p0', limit, atRevision }, { revision, kvs, more });
+
+  it('a guarded delete on the mod_revision last seen removes the key; a range at an older revision sees it', () => {
+    const r = both([
+      put(0, 0, 1, 'p/a', 'v1', 2),
+      put(0, 2, 3, 'p/b', 'v2', 3),
+      casDel(1, 4, 5, 'p/a', 2, { revision: 4, succeeded: true }),
+      get(1, 6, 7, 'p/a', 4, null),
+      range(2, 8, 9, 10, 0, 4, [{ key: 'p/b', value: 'v2', modRev: 3 }], false),
+      range(2, 10, 11, 1, 3, 4, [{ key: 'p/a', value: 'v1', modRev: 2 }], true), // page at revision 3, limit 1
+    ]);
+    expect(r.lin.anomalies).toEqual([]);
+    expect(r.rev).toEqual([]);
+  });
+
+  it('a guarded delete that succeeded on a stale mod_revision is caught', () => {
+    const r = both([put(0, 0, 1, 'p/a', 'v1', 2), put(0, 2, 3, 'p/a', 'v2', 3), casDel(1, 4, 5, 'p/a', 2, { revision: 4, succeeded: true })]);
+    expect(r.lin.ok).toBe(false);
+  });
+
+  it('a range that misses a key written before it (below the limit cut) is caught', () => {
+    const r = both([put(0, 0, 1, 'p/a', 'v1', 2), put(0, 2, 3, 'p/b', 'v2', 3), range(1, 4, 5, 10, 0, 3, [{ key: 'p/b', value: 'v2', modRev: 3 }], false)]);
+    expect(r.rev.join('\n')).toMatch(/found p\/a absent/);
+  });
+
+  it('a range that returns a stale value of a key is caught; keys past the limit cut are not required', () => {
+    const stale = both([put(0, 0, 1, 'p/a', 'v1', 2), put(0, 2, 3, 'p/a', 'v2', 3), range(1, 4, 5, 10, 0, 3, [{ key: 'p/a', value: 'v1', modRev: 2 }], false)]);
+    expect(stale.rev.join('\n')).toMatch(/saw p\/a=/);
+    const cut = both([put(0, 0, 1, 'p/a', 'v1', 2), put(0, 2, 3, 'p/b', 'v2', 3), range(1, 4, 5, 1, 0, 3, [{ key: 'p/a', value: 'v1', modRev: 2 }], true)]);
+    expect(cut.rev).toEqual([]);
+  });
+});

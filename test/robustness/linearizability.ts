@@ -15,7 +15,7 @@
 // Workload assumption both rely on: every put/txn writes a value never written before, so a read's
 // value names the write it saw; an unknown write whose value was read gets the mod_revision it was
 // read with.
-import { isWrite, type History, type Op } from './history.js';
+import { isWrite, writtenValue, type History, type Op } from './history.js';
 
 interface KeyState {
   /** null: absent */
@@ -38,6 +38,7 @@ export function observedRevisions(ops: Op[]): Map<string, number> {
     if (op.status !== 'ok' || !op.resp) continue;
     const kv = op.resp.kv;
     if (kv && !seen.has(`${op.req.key}\0${kv.value}`)) seen.set(`${op.req.key}\0${kv.value}`, kv.modRev);
+    for (const x of op.resp.kvs ?? []) if (!seen.has(`${x.key}\0${x.value}`)) seen.set(`${x.key}\0${x.value}`, x.modRev);
   }
   return seen;
 }
@@ -61,20 +62,23 @@ export function step(s: KeyState, op: Op, seen: Map<string, number>): KeyState |
       if (!ok) return s.v === null ? s : { v: null, m: 0 };
       if ((op.resp!.deleted ?? 0) > 0) return s.v !== null ? { v: null, m: 0 } : null;
       return s.v === null ? s : null;
+    case 'range':
+      return s; // not checked per key (relevant() leaves ranges out)
     case 'txn': {
       // an unknown-revision state (-1) never equals a compared revision: compared revisions come from answers,
       // and an answer showing that write's revision would have named it (unique values).
       const cmp = s.v === null ? r.expectModRev === 0 : s.m !== -1 && s.m === r.expectModRev;
-      if (!ok) return cmp ? { v: r.value, m: seen.get(`${r.key}\0${r.value}`) ?? -1 } : s;
+      const del = r.then === 'delete';
+      if (!ok) return cmp ? (del ? { v: null, m: 0 } : { v: r.value, m: seen.get(`${r.key}\0${r.value}`) ?? -1 }) : s;
       if (op.resp!.succeeded !== cmp) return null;
-      if (cmp) return { v: r.value, m: op.resp!.revision };
+      if (cmp) return del ? { v: null, m: 0 } : { v: r.value, m: op.resp!.revision };
       return readMatches(s, op.resp!.kv) ? s : null;
     }
   }
 }
 
 function relevant(op: Op): boolean {
-  if (op.status === 'failed') return false;
+  if (op.status === 'failed' || op.req.type === 'range') return false;
   if (op.status === 'unknown' && (op.req.type === 'get')) return false;
   return true;
 }
@@ -146,7 +150,8 @@ export function fmtOp(o: Op): string {
     r.type === 'put' ? `put(${r.key}, ${r.value})`
     : r.type === 'get' ? `get(${r.key})`
     : r.type === 'delete' ? `delete(${r.key})`
-    : `txn(${r.key} mod==${r.expectModRev} ? put ${r.value} : get)`;
+    : r.type === 'range' ? `range([${r.key}, ${r.end}) limit ${r.limit}${r.atRevision ? ` at ${r.atRevision}` : ''})`
+    : `txn(${r.key} mod==${r.expectModRev} ? ${r.then === 'delete' ? 'delete' : `put ${r.value}`} : get)`;
   const res = o.status !== 'ok' ? o.status : JSON.stringify(o.resp);
   const ret = o.ret === Infinity ? '∞' : o.ret.toFixed(1);
   return `#${o.id} c${o.client} [${o.call.toFixed(1)}, ${ret}] ${req} -> ${res}${o.member ? ` @${o.member}` : ''}`;
@@ -174,6 +179,7 @@ export function shrink(ops: Op[], seen: Map<string, number>, budget?: number): O
 export function checkLinearizable(h: Pick<History, 'ops'>, budget?: number): LinResult {
   const byKey = new Map<string, Op[]>();
   for (const op of h.ops) {
+    if (op.req.type === 'range') continue;
     const l = byKey.get(op.req.key) ?? [];
     l.push(op);
     byKey.set(op.req.key, l);
@@ -244,35 +250,52 @@ export function checkRevisions(h: Pick<History, 'ops'>): string[] {
   };
   for (const o of h.ops) {
     const r = o.req;
-    if (o.status === 'ok' && isWrite(o)) add(r.key, o.resp!.revision, r.type === 'delete' ? null : (r as { value: string }).value, o);
-    else if (o.status === 'unknown' && (r.type === 'put' || r.type === 'txn')) {
+    if (o.status === 'ok' && isWrite(o)) add(r.key, o.resp!.revision, writtenValue(r), o);
+    else if (o.status === 'unknown' && (r.type === 'put' || (r.type === 'txn' && r.then !== 'delete'))) {
       const rev = seen.get(`${r.key}\0${r.value}`);
       if (rev !== undefined) add(r.key, rev, r.value, o);
-    } else if (o.status === 'unknown' && r.type === 'delete') {
+    } else if (o.status === 'unknown' && writtenValue(r) === null && r.type !== 'get' && r.type !== 'range') {
       const l = unknownDeletes.get(r.key) ?? [];
       l.push(o);
       unknownDeletes.set(r.key, l);
     }
   }
   for (const l of writes.values()) l.sort((a, b) => a.rev - b.rev);
-  for (const o of okOps) {
-    const kv = o.resp!.kv;
-    if (kv === undefined) continue;
-    const R = o.resp!.revision;
-    const l = writes.get(o.req.key) ?? [];
+  const readOne = (o: Op, key: string, R: number, kv: { value: string; modRev: number } | null) => {
+    const l = writes.get(key) ?? [];
     let last: { rev: number; v: string | null; op: Op } | undefined;
     for (const w of l) if (w.rev <= R) last = w;
     const expV = last?.v ?? null;
     if (kv === null) {
-      if (expV === null) continue;
-      const ud = (unknownDeletes.get(o.req.key) ?? []).some((d) => d.call < o.ret);
-      if (!ud) out.push(`read at revision ${R} found ${o.req.key} absent, but it was written at ${last!.rev} by ${fmtOp(last!.op)}: ${fmtOp(o)}`);
+      if (expV === null) return;
+      const ud = (unknownDeletes.get(key) ?? []).some((d) => d.call < o.ret);
+      if (!ud) out.push(`read at revision ${R} found ${key} absent, but it was written at ${last!.rev} by ${fmtOp(last!.op)}: ${fmtOp(o)}`);
+      return;
+    }
+    if (kv.modRev > R) out.push(`read at revision ${R} returned ${key} with mod_revision ${kv.modRev} from the future: ${fmtOp(o)}`);
+    else if (expV !== kv.value || last!.rev !== kv.modRev) {
+      out.push(`read at revision ${R} saw ${key}=${JSON.stringify(kv)}, but the last write to ${key} at or below ${R} is ${last ? `${JSON.stringify(last.v)}@${last.rev} by ${fmtOp(last.op)}` : 'none'}: ${fmtOp(o)}`);
+    }
+  };
+  for (const o of okOps) {
+    const r = o.req;
+    if (r.type === 'range') {
+      // every key found is the last write at or below R; every written key of the range not found
+      // (before the limit cut the answer off) is absent at R
+      const R = r.atRevision || o.resp!.revision;
+      const kvs = o.resp!.kvs ?? [];
+      const found = new Map(kvs.map((x) => [x.key, x]));
+      const cut = o.resp!.more && kvs.length ? kvs[kvs.length - 1]!.key : undefined;
+      for (const x of kvs) readOne(o, x.key, R, x);
+      for (const key of writes.keys()) {
+        if (key < r.key || key >= r.end || found.has(key) || (cut !== undefined && key > cut)) continue;
+        readOne(o, key, R, null);
+      }
       continue;
     }
-    if (kv.modRev > R) out.push(`read at revision ${R} returned mod_revision ${kv.modRev} from the future: ${fmtOp(o)}`);
-    else if (expV !== kv.value || last!.rev !== kv.modRev) {
-      out.push(`read at revision ${R} saw ${JSON.stringify(kv)}, but the last write to ${o.req.key} at or below ${R} is ${last ? `${JSON.stringify(last.v)}@${last.rev} by ${fmtOp(last.op)}` : 'none'}: ${fmtOp(o)}`);
-    }
+    const kv = o.resp!.kv;
+    if (kv === undefined) continue;
+    readOne(o, r.key, o.resp!.revision, kv);
   }
   return out;
 }

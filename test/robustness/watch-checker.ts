@@ -14,7 +14,7 @@
 //   complete  — a watch on a member that stayed up (and a stream never broken) holds every
 //               acknowledged write from its start revision on, with the value written;
 //   agreement — an event's revision is the revision its write was acknowledged with.
-import { isWrite, type History, type WatchEvent, type WatchLog } from './history.js';
+import { isWrite, writtenValue, type History, type WatchEvent, type WatchLog } from './history.js';
 
 interface RefEvent {
   type: 'PUT' | 'DELETE';
@@ -54,7 +54,8 @@ export function checkWatches(h: History): string[] {
   for (const op of h.ops) {
     if (op.status !== 'ok' || !isWrite(op)) continue;
     const r = op.req;
-    note(op.resp!.revision, { type: r.type === 'delete' ? 'DELETE' : 'PUT', key: r.key, value: r.type === 'delete' ? '' : (r as { value: string }).value, version: -1, from: `op #${op.id}` });
+    const v = writtenValue(r);
+    note(op.resp!.revision, { type: v === null ? 'DELETE' : 'PUT', key: r.key, value: v ?? '', version: -1, from: `op #${op.id}` });
   }
   for (const w of h.watches) for (const resp of w.responses) for (const e of resp.events) note(e.modRev, { ...e, from: `watch ${w.id}` });
 
@@ -62,7 +63,8 @@ export function checkWatches(h: History): string[] {
   const ackRev = new Map<string, number>();
   for (const op of h.ops) {
     const r = op.req;
-    if (op.status === 'ok' && isWrite(op) && r.type !== 'delete') ackRev.set(`${r.key}\0${(r as { value: string }).value}`, op.resp!.revision);
+    const v = writtenValue(r);
+    if (op.status === 'ok' && isWrite(op) && v !== null) ackRev.set(`${r.key}\0${v}`, op.resp!.revision);
   }
   for (const w of h.watches) {
     for (const resp of w.responses) {
