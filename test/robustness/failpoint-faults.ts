@@ -72,7 +72,9 @@ async function trigger(ctx: FaultCtx, spec: FailpointSpec, target: Node, l: Node
     ctx.sched(`isolating ${other.name} for 8 s (it will need a snapshot)`);
     await isolate(c, other, 8000);
   } else if (spec.trigger === 'compact') {
-    await call(c.clients[i]!.kv, 'Compact', { revision: String(Math.max(1, ctx.highestRevision() - 5)) }).catch(swallow);
+    const rev = Math.max(1, ctx.highestRevision() - 5);
+    ctx.compacting(rev);
+    await call(c.clients[i]!.kv, 'Compact', { revision: String(rev) }).then(() => ctx.compacted(rev), swallow);
   } else if (spec.trigger === 'defrag') {
     await call(c.clients[i]!.maint, 'Defragment', {}, 10_000).catch(swallow);
   }

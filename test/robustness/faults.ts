@@ -23,6 +23,8 @@ export const PROFILES: Record<string, FaultKind[]> = {
   /** every member killed at once; the leader killed while it is cut off; a killed follower's WAL torn */
   crash: ['kill-all', 'isolate-kill-leader', 'kill-leader', 'kill-follower-torn-wal'],
   membership: ['replace-follower', 'replace-leader'],
+  /** the short CI run: kills, one of them tearing the follower's WAL tail */
+  ci: ['kill-leader', 'kill-follower-torn-wal'],
   failpoint: ['failpoint'],
   none: [],
   all: ['kill-all', 'isolate-kill-leader', 'kill-leader', 'kill-follower', 'kill-follower-torn-wal', 'pause-leader', 'pause-follower', ...PARTITIONS, 'replace-follower', 'replace-leader', 'failpoint'],
@@ -44,6 +46,10 @@ export interface FaultCtx {
   anomalies: string[];
   /** the highest revision acknowledged so far (compaction triggers) */
   highestRevision: () => number;
+  /** a compaction to this revision was requested (the checkers allow for what it removes) */
+  compacting: (rev: number) => void;
+  /** ...and acknowledged (the final watches start at it) */
+  compacted: (rev: number) => void;
 }
 
 const others = (c: Cluster, nd: Node) => c.nodes.filter((x) => x !== nd);

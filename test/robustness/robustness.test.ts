@@ -36,10 +36,10 @@ function tamperedAreCaught(h: History): void {
   expect(checkRevisions(c).join('\n')).toMatch(/two acknowledged writes|went back/);
 }
 
-const SECONDS = Number(process.env.ROBUSTNESS_SECONDS ?? 15);
+const SECONDS = Number(process.env.ROBUSTNESS_SECONDS ?? 12);
 
 describe('robustness (short)', () => {
-  for (const [profile, seed, compact] of [['kill', 11, false], ['partition', 12, true]] as const) {
+  for (const [profile, seed, compact] of [['ci', 11, false], ['partition', 12, true]] as const) {
     it(`profile ${profile}, seed ${seed}${compact ? ', with compaction' : ''}: no anomalies`, async () => {
       const r = await runRobustness({ profile, seconds: SECONDS, seed, compact, log: () => {} });
       const report = r.ok ? '' : `seed ${seed}, profile ${profile}\nschedule:\n${r.schedule.join('\n')}\nanomalies:\n${r.anomalies.slice(0, 10).join('\n\n')}\nkept in ${r.folder}`;

@@ -105,7 +105,13 @@ export async function runRobustness(o: RunOpts): Promise<RunResult> {
     if (traffic !== 'etcd') trafficLoops.push(leaseChurnClient(cluster, () => stopTraffic, o.seed, anomalies));
 
     // --- faults
-    const fctx: FaultCtx = { cluster, rng, sched, anomalies, highestRevision: () => highest(ops) };
+    let compactedTo = 0;
+    const compactions: number[] = [];
+    const fctx: FaultCtx = {
+      cluster, rng, sched, anomalies, highestRevision: () => highest(ops),
+      compacting: (rev) => compactions.push(rev),
+      compacted: (rev) => (compactedTo = Math.max(compactedTo, rev)),
+    };
     const faultLoop = async () => {
       await sleep(1500);
       while (now() < trafficEnd && kinds.length) {
@@ -123,8 +129,6 @@ export async function runRobustness(o: RunOpts): Promise<RunResult> {
         sched(`leader was ${l.name}, now ${l2?.name ?? 'none'}; proxy ${JSON.stringify(cluster.net.stats)}`);
       }
     };
-    let compactedTo = 0;
-    const compactions: number[] = [];
     const compactLoop = (async () => {
       while (o.compact && !stopTraffic) {
         await sleep(2000 + rng() * 1000);
@@ -135,7 +139,7 @@ export async function runRobustness(o: RunOpts): Promise<RunResult> {
         compactions.push(rev);
         try {
           await call(cluster.clients[i]!.kv, 'Compact', { revision: String(rev) });
-          compactedTo = rev;
+          compactedTo = Math.max(compactedTo, rev);
         } catch {
           /* an unknown compaction: harmless, the next one goes further */
         }
@@ -205,7 +209,7 @@ export async function runRobustness(o: RunOpts): Promise<RunResult> {
     stopWatches = false;
     const finals = nodes.map((_, i) => {
       const holder: { w?: WatchLog } = {};
-      const w = openWatch(wctx, i, Math.max(1, compactedTo), `final-m${i}`, () => (holder.w ? lastRev(holder.w) >= finalRev : false));
+      const w = openWatch(wctx, i, Math.max(1, compactedTo, ...compactions), `final-m${i}`, () => (holder.w ? lastRev(holder.w) >= finalRev : false));
       holder.w = w.log;
       return w;
     });
