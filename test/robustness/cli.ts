@@ -23,14 +23,26 @@ const cmd = new Command('robustness')
 const o = cmd.opts<{ profile: string; seconds: string; seed: string; clients: string; keys: string; members: string; traffic: 'etcd' | 'kubernetes' | 'mixed'; serializable?: boolean; compact?: boolean; mixed?: boolean }>();
 const profile = o.profile, seconds = Number(o.seconds), seed = Number(o.seed);
 console.log(`robustness: profile ${profile}, ${seconds} s, seed ${seed}`);
-const r = await runRobustness({ profile, seconds, seed, clients: Number(o.clients), keys: Number(o.keys), members: Number(o.members), traffic: o.traffic, serializable: !!o.serializable, compact: !!o.compact, mixed: !!o.mixed });
+const args = { profile, seconds, seed, clients: Number(o.clients), keys: Number(o.keys), members: Number(o.members), traffic: o.traffic, serializable: !!o.serializable, compact: !!o.compact, mixed: !!o.mixed };
+const fail = (schedule: string[], anomalies: string[], folder: string) => {
+  console.log(`FAIL: profile ${profile}, seed ${seed}, ${seconds} s`);
+  console.log(`fault schedule:\n  ${schedule.join('\n  ')}`);
+  console.log(`anomalies (${anomalies.length}):\n${anomalies.slice(0, 20).join('\n\n')}`);
+  console.log(`history, anomalies and members' logs kept in ${folder}`);
+  process.exit(1);
+};
+let r: Awaited<ReturnType<typeof runRobustness>>;
+try {
+  r = await runRobustness(args);
+} catch (e) {
+  // the run broke off (a member that never came back): the same report, from what the error carries
+  const x = e as Error & { schedule?: string[]; anomalies?: string[]; folder?: string };
+  fail(x.schedule ?? [], [...(x.anomalies ?? []), `run aborted: ${x.message}`], x.folder ?? '?');
+  throw e;
+}
 console.log(`stats: ${JSON.stringify(r.stats)}`);
 if (r.ok) {
   console.log(`PASS (profile ${profile}, seed ${seed})`);
   process.exit(0);
 }
-console.log(`FAIL: profile ${profile}, seed ${seed}, ${seconds} s`);
-console.log(`fault schedule:\n  ${r.schedule.join('\n  ')}`);
-console.log(`anomalies (${r.anomalies.length}):\n${r.anomalies.slice(0, 20).join('\n\n')}`);
-console.log(`history, anomalies and members' logs kept in ${r.folder}`);
-process.exit(1);
+fail(r.schedule, r.anomalies, r.folder);

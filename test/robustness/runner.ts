@@ -249,7 +249,8 @@ export async function runRobustness(o: RunOpts): Promise<RunResult> {
   } catch (e) {
     // the run itself broke (a member that never came back): keep everything for a look
     writeFileSync(join(folder, 'schedule.txt'), schedule.join('\n'));
-    throw e;
+    writeFileSync(join(folder, 'anomalies.txt'), [...anomalies, `run aborted: ${(e as Error).message}`].join('\n\n'));
+    throw Object.assign(e as Error, { schedule, folder, anomalies });
   } finally {
     stopTraffic = true;
     stopWatches = true;
