@@ -38,6 +38,9 @@ export function openWatch(ctx: WatchCtx, i: number, startRevision: number, id: s
       if (events.length || Number(r.compact_revision) || r.canceled) {
         wl.responses.push({ revision: Number(r.header?.revision ?? 0), events, at: ctx.now(), ...(Number(r.compact_revision) ? { compactRevision: Number(r.compact_revision) } : {}), ...(r.canceled ? { canceled: true } : {}) });
       }
+      // the stream's only watch was cancelled (by a compaction): the stream stays open in etcd, so
+      // end it here, or the loop would wait on it until the member goes down
+      if (r.canceled) finish();
     });
     stream.on('error', (e: Error) => {
       wl.error = e.message;
