@@ -176,7 +176,11 @@ export async function runFault(ctx: FaultCtx, kind: FaultKind, l: Node): Promise
       }
       return expectHealthy(ctx, [target], kind, 90_000);
     }
-    case 'failpoint':
-      return runFailpoint(ctx, pick(FAILPOINTS), l, pick(others(c, l)));
+    case 'failpoint': {
+      // ROBUSTNESS_FAILPOINTS=a,b narrows the draw to those points
+      const only = process.env.ROBUSTNESS_FAILPOINTS?.split(',');
+      const specs = only ? FAILPOINTS.filter((f) => only.includes(f.point)) : FAILPOINTS;
+      return runFailpoint(ctx, pick(specs.length ? specs : FAILPOINTS), l, pick(others(c, l)));
+    }
   }
 }
