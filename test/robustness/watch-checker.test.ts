@@ -106,3 +106,14 @@ describe('watch checker: bad histories are rejected', () => {
     expect(check(watch(goodResponses(), { startRevision: 3 })).join('\n')).toMatch(/before start revision 3/);
   });
 });
+
+describe('watch checker: a tombstone at the compacted revision', () => {
+  // resumed at revision 6, where a was deleted; a compaction at 6 drops that tombstone (as in etcd)
+  const resumed = (compactions: number[]) => checkWatches({ ops, watches: [watch([], { startRevision: 6 })], compactions } as History);
+  it('may be missing from a watch that starts there, once a compaction at or above it was asked for', () => {
+    expect(resumed([6])).toEqual([]);
+  });
+  it('must be there without that compaction', () => {
+    expect(resumed([5]).join('\n')).toMatch(/acknowledged write missing .* delete a at revision 6/);
+  });
+});
