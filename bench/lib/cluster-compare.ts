@@ -1,7 +1,8 @@
 // bench:compare --cluster: three members of ours against three of real etcd 3.4 on this machine,
 // one cluster at a time, ours then etcd in odd rounds and etcd then ours in even ones, a new cluster
 // (fresh data dirs) per implementation and round. Each round: find the leader (Maintenance.Status),
-// warm up, run every case of specs.ts' clusterCases() with the load on the leader, the server's CPU
+// warm up, run every case of specs.ts' clusterCases() (etcd's benchmark tool when built, else the
+// Node generator) with its connections on the leader or spread over every member, the server's CPU
 // being the sum of the three members' (the leader's share is printed), then kill -9 the leader and
 // time the first put a survivor acknowledges (`failover_s`). Rows: medians over the rounds.
 import { writeFileSync } from 'node:fs';
@@ -10,16 +11,18 @@ import { startCluster, type Cluster, type Member } from './cluster.js';
 import type { Impl } from './daemons.js';
 import { addSample, formatTable, notes, roundLine, sampleRows, type Row, type Samples } from './rows.js';
 import { runBench } from './run.js';
-import { BASE, clusterCases, scaled, type CaseSpec } from './specs.js';
+import { etcdBenchmarkAvailable, etcdBenchmarkBin } from './etcd-benchmark.js';
+import { BASE, clusterCases, scaled, type CaseSpec, type ClusterCaseSpec, type ClusterTarget } from './specs.js';
 import { median } from './stats.js';
 import type { BenchOptions, BenchResult } from './types.js';
 
 interface Rounds { samples: Samples; failover: Record<Impl, number[]>; leaderChanges: number }
 
-function clusterOpts(spec: CaseSpec['opts'], leader: Member, c: Cluster): BenchOptions {
-  // the leader's pid first, so that cpuSByPid[0] is its share
-  const pids = [leader.pid, ...c.members.filter((m) => m !== leader && m.alive()).map((m) => m.pid)];
-  return { ...BASE, ...spec, endpoints: [leader.endpoint], pid: pids };
+function clusterOpts(spec: CaseSpec['opts'], target: ClusterTarget, leader: Member, c: Cluster): BenchOptions {
+  // the leader first, so that cpuSByPid[0] is its share (and the first connection is the leader's)
+  const live = [leader, ...c.members.filter((m) => m !== leader && m.alive())];
+  const endpoints = target === 'leader' ? [leader.endpoint] : live.map((m) => m.endpoint);
+  return { ...BASE, ...spec, endpoints, pid: live.map((m) => m.pid) };
 }
 
 /** ", leader 61% of the members' CPU" from a result's per-pid CPU. */
@@ -30,15 +33,15 @@ function leaderShare(r: BenchResult): string {
 }
 
 /** One implementation's round: a new cluster, every case on its leader, then the failover. */
-async function clusterRound(r: number, impl: Impl, a: Args, specs: CaseSpec[], failover: boolean, acc: Rounds): Promise<void> {
+async function clusterRound(r: number, impl: Impl, a: Args, specs: ClusterCaseSpec[], failover: boolean, acc: Rounds): Promise<void> {
   const t0 = performance.now();
   const c = await startCluster(impl);
   try {
     let leader = await c.leader();
     console.log(`round ${r} ${impl}: 3 members ready in ${secondsSince(t0)} s, leader ${leader.name} (pids ${c.members.map((m) => m.pid).join(', ')})`);
     const t = performance.now();
-    const warmup = { case: 'put', total: scaled(1000, a.scale), conns: 10, clients: 100 } as const;
-    await runBench(clusterOpts(warmup, leader, c));
+    const warmup = { case: 'put', total: scaled(1000, a.scale), conns: 10, clients: 100, driver: specs[0]?.opts.driver } as const;
+    await runBench(clusterOpts(warmup, 'all', leader, c));
     console.log(`round ${r} ${impl}: warm-up ${warmup.total} puts in ${secondsSince(t)} s`);
     for (const spec of specs) {
       const now = await c.leader();
@@ -48,7 +51,7 @@ async function clusterRound(r: number, impl: Impl, a: Args, specs: CaseSpec[], f
       }
       leader = now;
       const t = performance.now();
-      const res = await runBench(clusterOpts(spec.opts, leader, c));
+      const res = await runBench(clusterOpts(spec.opts, spec.target, leader, c));
       addSample(acc.samples, spec.name, impl, res);
       console.log(roundLine(r, spec.name, impl, res) + leaderShare(res) + ` [${secondsSince(t)} s with setup]`);
     }
@@ -69,6 +72,8 @@ export async function runClusterCompare(a: Args): Promise<number> {
   const specs = clusterCases(a.scale).filter((s) => !a.only || a.only.includes(s.name));
   const withFailover = !a.only || a.only.includes('failover');
   const acc: Rounds = { samples: new Map(), failover: { ours: [], etcd: [] }, leaderChanges: 0 };
+  console.log(etcdBenchmarkAvailable() ? `put and range driven by etcd's benchmark tool (${etcdBenchmarkBin()})`
+    : "put and range driven by the Node generator (sudo bash bench/build-etcd-benchmark.sh builds etcd's own, lighter one)");
   const t0 = performance.now();
   for (let r = 1; r <= a.rounds; r++) {
     for (const impl of (r % 2 ? ['ours', 'etcd'] : ['etcd', 'ours']) as Impl[]) await clusterRound(r, impl, a, specs, withFailover, acc);
@@ -77,7 +82,7 @@ export async function runClusterCompare(a: Args): Promise<number> {
   // a failover with no acknowledged put within 30 s is NaN: listed in the notes, left out of the median
   const fo = (impl: Impl): number => median(acc.failover[impl].filter((x) => !Number.isNaN(x)));
   if (withFailover) rows.push({ case: 'failover', metric: 'failover_s', ours: fo('ours'), etcd: fo('etcd') });
-  console.log(`\n3-member clusters, load on the leader; medians of ${a.rounds} rounds in ${((performance.now() - t0) / 1000).toFixed(0)} s` +
+  console.log(`\n3-member clusters, load on the leader (-leader, put-1) or on every member (-all, range); medians of ${a.rounds} rounds in ${((performance.now() - t0) / 1000).toFixed(0)} s` +
     ` (ours/etcd: > 1 is better for req_per_s, < 1 for the others; cpu_us_per_req: the three members' CPU summed)\n`);
   console.log(formatTable(rows));
   console.log('\n' + notes(acc.samples));

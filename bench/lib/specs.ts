@@ -49,16 +49,31 @@ export function singleMemberCases(scale: number, v2Driver: 'node' | 'wrk' = wrkA
 }
 
 /**
- * The cases of `bench:compare --cluster`, load on the leader: the single-member shapes with smaller
- * totals (put-1 1,000 puts, the 1,000-client cases 5,000 requests each; the watch cases unchanged),
- * so that 3 default rounds (6 clusters started, loaded, failed over and stopped) stay within about
- * 10 minutes on the shared 2-core machine, where a 3-member cluster does ~100–1,000 puts/s.
+ * The cases of `bench:compare --cluster`, as etcd's performance guide (op-guide/performance.md) runs
+ * them against three members: put with one client on the leader; put with 1,000 clients over 100
+ * connections, the connections spread over every member (followers forward to the leader) and, in
+ * a second case, all on the leader (the guide's --target-leader); range l / s with 1,000 clients over
+ * every member. Driven by etcd's benchmark tool when it is built, else by the Node generator (CI).
+ * Totals at scale 1 keep 3 default rounds (6 clusters started, loaded, failed over and stopped)
+ * within about 10 minutes on the shared 2-core machine.
  */
 export const CLUSTER_TOTALS: Record<string, number> = {
-  'put-1': 1000, 'put-1000': 5000, 'txn-put-1000': 5000, 'range-l-1000': 5000, 'range-s-1000': 5000, 'watch-100': 100, 'watch-10000': 10,
+  'put-1': 1000, 'put-1000-all': 10_000, 'put-1000-leader': 10_000, 'range-l-1000': 10_000, 'range-s-1000': 10_000,
 };
 
-export function clusterCases(scale: number): CaseSpec[] {
-  return singleMemberCases(1, 'node', 'node').filter((c) => c.name in CLUSTER_TOTALS)
-    .map((c) => ({ name: c.name, opts: { ...c.opts, total: scaled(CLUSTER_TOTALS[c.name]!, scale) } }));
+/** Where a cluster case's connections go: the leader only, or every member round-robin. */
+export type ClusterTarget = 'leader' | 'all';
+export interface ClusterCaseSpec extends CaseSpec { target: ClusterTarget }
+
+export function clusterCases(scale: number, driver: 'node' | 'etcd' = etcdBenchmarkAvailable() ? 'etcd' : 'node'): ClusterCaseSpec[] {
+  const n = (name: string): number => scaled(CLUSTER_TOTALS[name]!, scale);
+  const many = { conns: 100, clients: 1000, driver };
+  const seq = { sequentialKeys: driver === 'etcd' };
+  return [
+    { name: 'put-1', target: 'leader', opts: { case: 'put', total: n('put-1'), driver, ...seq } },
+    { name: 'put-1000-all', target: 'all', opts: { case: 'put', total: n('put-1000-all'), ...many, ...seq } },
+    { name: 'put-1000-leader', target: 'leader', opts: { case: 'put', total: n('put-1000-leader'), ...many, ...seq } },
+    { name: 'range-l-1000', target: 'all', opts: { case: 'range', total: n('range-l-1000'), ...many } },
+    { name: 'range-s-1000', target: 'all', opts: { case: 'range', total: n('range-s-1000'), ...many, consistency: 's' } },
+  ];
 }

@@ -3,7 +3,8 @@
 // (ok + errors = total; no errors where the API is served; every watch event delivered). No timing
 // is asserted. Also: the CLI (`tsx bench/index.ts ... put`) end to end, one tiny bench:compare round
 // against real etcd 3.4 (/usr/bin/etcd) writing its JSON rows, and one tiny `bench:compare --cluster`
-// round (3 members of each, put-1 and the leader's kill -9) writing its rows.
+// round (3 members of each, put-1 and the leader's kill -9) writing its rows; both bench:compare rounds
+// use etcd's benchmark tool when bench/build-etcd-benchmark.sh has built it, else the Node generator.
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -126,7 +127,9 @@ describe('bench command line', () => {
       const rows = JSON.parse(await readFile(file, 'utf8')) as { case: string; metric: string; ours: number; etcd: number }[];
       expect(rows.map((r) => `${r.case}/${r.metric}`)).toEqual(['put-1/req_per_s', 'put-1/p50_ms', 'put-1/p99_ms', 'put-1/cpu_us_per_req',
         'put-1/gen_cpu_us_per_req', 'put-1/peak_rss_mb', 'failover/failover_s']);
-      for (const r of rows) expect([r.ours, r.etcd].every((x) => typeof x === 'number' && x > 0), JSON.stringify(r)).toBe(true);
+      // CPU in 10 ms ticks: 20 puts by etcd's tool (when built; else the Node generator, as in CI) may show 0
+      const cpu = (m: string): boolean => m.includes('cpu');
+      for (const r of rows) expect([r.ours, r.etcd].every((x) => typeof x === 'number' && (cpu(r.metric) ? x >= 0 : x > 0)), JSON.stringify(r)).toBe(true);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
