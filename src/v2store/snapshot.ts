@@ -1,5 +1,7 @@
 /*
- * The whole store as bytes for a raft snapshot: UTF-8 JSON (our own format, versioned), e.g.
+ * Reading a raft snapshot's store: etcd's JSON (etcd-snapshot.ts, what save() writes) or our own
+ * older format, which .snap files written before still hold (read on restart and from older leaders;
+ * encodeSnapshot stays to test that). The older format is UTF-8 JSON, versioned, e.g.
  *   {"v":1,"index":4,"stats":{"getsSuccess":0,...},
  *    "root":{"n":"","c":0,"m":0,"k":[{"n":"0","c":0,"m":0,"k":[...]},{"n":"1","c":0,"m":0,"k":[
  *            {"n":"x","c":4,"m":4,"v":"1","e":1700000000000}]}]},
@@ -8,6 +10,7 @@
  * e: expiry ms (TTL'd nodes)}. The history keeps its events (so waitIndex works after a restore) and the
  * counters come back too, as etcd's snapshot does. Live watchers are not part of a snapshot.
  */
+import { decodeEtcdSnapshot, isEtcdStoreJson, type DecodedSnapshot } from './etcd-snapshot.js';
 import { V2Event } from './event.js';
 import type { V2Action, V2NodeJson } from './json.js';
 import { V2Node } from './node.js';
@@ -54,11 +57,10 @@ export function encodeSnapshot(index: number, stats: V2StoreStats, root: V2Node,
   return Buffer.from(JSON.stringify(rec), 'utf8');
 }
 
-export interface DecodedSnapshot { index: number; stats: V2StoreStats; root: V2Node; ttlNodes: V2Node[];
-  history: V2Event[] }
-
 export function decodeSnapshot(data: Uint8Array): DecodedSnapshot {
-  const rec = JSON.parse(Buffer.from(data).toString('utf8')) as SnapshotRecord;
+  const parsed = JSON.parse(Buffer.from(data).toString('utf8')) as object;
+  if (isEtcdStoreJson(parsed)) return decodeEtcdSnapshot(parsed);
+  const rec = parsed as SnapshotRecord;
   if (rec.v !== SNAPSHOT_FORMAT_VERSION) throw new Error(`v2store: unknown snapshot format ${String(rec.v)}`);
   const ttlNodes: V2Node[] = [];
   const root = nodeFromRecord(rec.root, undefined, (n) => ttlNodes.push(n));

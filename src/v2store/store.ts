@@ -9,7 +9,8 @@ import { MIN_EXPIRE_MS, type V2Action } from './json.js';
 import { CLUSTER_PREFIX, KEYS_PREFIX, userKey, V2Node } from './node.js';
 import { newStats, type V2StoreStats, type V2StatField } from './stats.js';
 import { ensureDir, internalPath, joinPath, lookup, splitPath, uniqueName } from './tree.js';
-import { decodeSnapshot, encodeSnapshot } from './snapshot.js';
+import { encodeEtcdSnapshot } from './etcd-snapshot.js';
+import { decodeSnapshot } from './snapshot.js';
 import { TtlHeap } from './ttl-heap.js';
 import { V2Watcher, WatcherHub } from './watcher-hub.js';
 
@@ -187,12 +188,13 @@ export class V2Store {
     return w;
   }
 
-  /** The whole store (tree, index, history, counters) for a raft snapshot. */
+  /** The whole store (tree, index, history, counters) for a raft snapshot, as etcd 3.4 writes it. */
   save(): Buffer {
-    return encodeSnapshot(this.currentIndex, this.stats, this.root, this.hub.history.events());
+    return encodeEtcdSnapshot(this.currentIndex, this.stats, this.root, this.hub.history.events(),
+      this.hub.history.capacity);
   }
 
-  /** Replaces the state with a snapshot's; live watchers stay registered and keep waiting. */
+  /** Replaces the state with a snapshot's (etcd's JSON or our older format); live watchers stay registered. */
   restore(data: Uint8Array): void {
     const snap = decodeSnapshot(data);
     this.root = snap.root;
