@@ -46,16 +46,34 @@ export interface DecodedSnapshot { index: number; stats: V2StoreStats; root: V2N
 
 const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-function writeNode(n: V2Node, out: string[]): void {
+/** Pieces joined into one chunk at a time (few short strings alive at once, as json.ts does). */
+const CHUNK_PIECES = 4096;
+
+class Pieces {
+  readonly chunks: string[] = [];
+  private out: string[] = [];
+
+  push(s: string): void {
+    this.out.push(s);
+    if (this.out.length >= CHUNK_PIECES) this.flush();
+  }
+
+  flush(): void {
+    this.chunks.push(this.out.join(''));
+    this.out = [];
+  }
+}
+
+function writeNode(n: V2Node, out: Pieces): void {
   const expire = n.expireMs === undefined ? GO_ZERO_TIME : formatRfc3339Nano(n.expireMs);
-  out.push(`{"Path":${goJsonString(n.path)},"CreatedIndex":${n.createdIndex},"ModifiedIndex":${n.modifiedIndex},`
-    + `"ExpireTime":"${expire}","Value":${goJsonString(n.children === undefined ? n.value : '')},"Children":`);
+  const head = `{"Path":${goJsonString(n.path)},"CreatedIndex":${n.createdIndex},"ModifiedIndex":${n.modifiedIndex},`
+    + `"ExpireTime":"${expire}","Value":${goJsonString(n.children === undefined ? n.value : '')},"Children":`;
   if (n.children === undefined) {
-    out.push('null}');
+    out.push(`${head}null}`);
     return;
   }
+  out.push(`${head}{`);
   const names = [...n.children.keys()].sort(byName);
-  out.push('{');
   names.forEach((name, i) => {
     out.push(`${i > 0 ? ',' : ''}${goJsonString(name)}:`);
     writeNode(n.children!.get(name)!, out);
@@ -80,19 +98,22 @@ function writeEvent(e: V2Event): string {
 
 export function encodeEtcdSnapshot(index: number, stats: V2StoreStats, root: V2Node, history: V2Event[],
   capacity: number): Buffer {
-  const out: string[] = ['{"Root":'];
+  const out = new Pieces();
+  out.push('{"Root":');
   writeNode(root, out);
   // The ring laid out from slot 0: etcd's insert writes at Back and moves Front once full.
   const events = history.slice(-capacity);
-  const slots = events.map(writeEvent);
-  for (let i = events.length; i < capacity; i++) slots.push('null');
+  out.push(',"WatcherHub":{"EventHistory":{"Queue":{"Events":[');
+  events.forEach((e, i) => out.push(`${i > 0 ? ',' : ''}${writeEvent(e)}`));
+  if (capacity > events.length) out.push(`${events.length > 0 ? ',' : ''}${'null,'.repeat(capacity - events.length - 1)}null`);
   const start = events[0]?.index() ?? 0;
   const last = events[events.length - 1]?.index() ?? 0;
-  out.push(`,"WatcherHub":{"EventHistory":{"Queue":{"Events":[${slots.join(',')}],"Size":${events.length},`
-    + `"Front":0,"Back":${events.length % capacity},"Capacity":${capacity}},"StartIndex":${start},"LastIndex":${last}}},`);
+  out.push(`],"Size":${events.length},"Front":0,"Back":${events.length % capacity},"Capacity":${capacity}},`
+    + `"StartIndex":${start},"LastIndex":${last}}},`);
   const counters = { ...stats, watchers: 0 };
   out.push(`"CurrentIndex":${index},"Stats":${JSON.stringify(counters)},"CurrentVersion":${STORE_VERSION}}`);
-  return Buffer.from(out.join(''), 'utf8');
+  out.flush();
+  return Buffer.from(out.chunks.join(''), 'utf8');
 }
 
 // ---- reading ----
@@ -101,6 +122,7 @@ const RFC3339 = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?(Z|(
 
 /** Go's time JSON (RFC 3339, any offset, up to ns) as unix ms; undefined for Go's zero time (permanent). */
 export function parseGoTimeMs(s: string): number | undefined {
+  if (s === GO_ZERO_TIME) return undefined; // nearly every node
   const m = RFC3339.exec(s);
   if (m === null) throw new Error(`v2store: bad ExpireTime ${JSON.stringify(s)} in etcd's snapshot`);
   const [, y, mo, d, h, mi, sec, frac, , sign, oh, om] = m;
