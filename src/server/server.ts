@@ -10,16 +10,15 @@
 import type { AuthInfo, AuthStore, TokenProvider } from '../auth/index.js';
 import type { Histogram } from 'prom-client';
 import type { Backend } from '../backend/index.js';
-import { LeaseError, isLeaseError, type Lessor } from '../lease/index.js';
+import type { Lessor } from '../lease/index.js';
 import { RaftCluster, idToHex } from '../membership/index.js';
 import type { KvStore } from '../mvcc/index.js';
 import { IdGenerator } from '../pkg/idgen.js';
-import { seededRng } from '../pkg/rng.js';
 import type { Logger } from '../pkg/logger.js';
 import { createMetrics, type EtcdMetrics } from '../pkg/metrics.js';
-import { ErrProposalDropped, RawNode, StateType, type ReadState, type SoftState } from '../raft/index.js';
+import { StateType, type RawNode, type ReadState, type SoftState } from '../raft/index.js';
 import { EntryType, None, type ConfChange, type Entry, type Message, type Snapshot } from '../raft/types.js';
-import type { SnapshotToSend, Transport } from '../transport/index.js';
+import type { SnapshotToSend } from '../transport/index.js';
 import { V2Store } from '../v2store/index.js';
 import type { AlarmStore } from './alarms.js';
 import { EntryApplier, type ApplyOutcome } from './apply.js';
@@ -30,31 +29,31 @@ import { bootstrapRaft, type RaftBootstrap } from './bootstrap.js';
 import { DEFAULT_QUOTA_BYTES, type ServerConfig } from './config.js';
 import { EtcdError, MemberRemovedError } from './errors.js';
 import { Compactor } from './compactor.js';
-import {
-  clusterVersionRequest, encodeRequest, encodeV2Request, publishRequest, syncRequest, type InternalRaftRequest, type V2Request,
-} from './internal-request.js';
+import type { InternalRaftRequest, V2Request } from './internal-request.js';
 import { LeaseForwarder } from './lease-forward.js';
 import { HeartbeatWatch } from './heartbeat-watch.js';
+import { Housekeeping } from './housekeeping.js';
+import * as leadership from './leadership.js';
 import { wireMetrics, type ServerCounts } from './metrics-wiring.js';
 import { Peers, peerMetrics } from './peers.js';
 import { Proposals } from './proposals.js';
+import { Proposer } from './proposer.js';
+import { Publication } from './publication.js';
 import { RaftNode } from './raft-node.js';
+import { heartbeatWatched, newRawNode, observeRaftStorage } from './raft-start.js';
 import { ReadIndexer } from './read-index.js';
 import { mergedSnapshot, saveSnapshotDb } from './snapshot-db.js';
 import { installSnapshot } from './snapshot-install.js';
 import { Snapshots } from './snapshots.js';
 import { backendMembershipStore, keyIndexImagePathOf, loadMembership, openStores, saveKvImage, type BackendLeaseStore, type Stores } from './stores.js';
 
-/** The cluster version a member of ours sets (etcd 3.4's). */
-export const CLUSTER_VERSION = '3.4.0';
+export { CLUSTER_VERSION } from './publication.js';
 export const SERVER_VERSION = '3.4.23';
-/** How often leader housekeeping runs (lease expiry, proposal deadlines): etcd's 500 ms. */
-export const HOUSEKEEPING_MS = 500;
+export { HOUSEKEEPING_MS } from './housekeeping.js';
 
 /** Unflushed backend operations at which the apply loop waits for a batch write (memory bound). */
 export const BACKEND_PENDING_OPS_MAX = 100_000;
-/** etcd's thresholds for its "slow fdatasync" and "apply request took too long" warnings. */
-const SLOW_FDATASYNC_SECONDS = 1;
+/** etcd's threshold for its "apply request took too long" warning. */
 const SLOW_APPLY_MS = 100;
 
 export type { ApplyOutcome } from './apply.js';
@@ -91,14 +90,12 @@ export class EtcdServer {
   private readonly applier: V3Applier;
   private readonly snapshots: Snapshots;
   private readonly entries: EntryApplier;
-  private housekeeping: NodeJS.Timeout | undefined;
+  private readonly proposer: Proposer;
+  private readonly leadership: leadership.LeadershipDeps;
+  private housekeeping: Housekeeping | undefined;
   private compactor: Compactor | undefined;
-  private unproposed: Array<{ id: bigint; data: Uint8Array }> = [];
-  private published = false;
+  private readonly publication: Publication;
   private soleVoterCampaign = false;
-  private syncInFlight = false;
-  private markPublished!: () => void;
-  private readonly publishedSignal = new Promise<void>((resolve) => (this.markPublished = resolve));
   private stopping = false;
   private removedNoticed = false;
   private fatal: ((err: unknown) => void) | undefined;
@@ -172,6 +169,39 @@ export class EtcdServer {
       memberId: this.memberId, quotaBytes, kv, lessor, v2: this.v2, backend, cluster: this.cluster,
       readIndexer: this.readIndexer, clusterVersion: () => this.clusterVersion, authRevision: () => this.auth.revision,
     });
+    this.proposer = new Proposer({
+      idGen: this.idGen,
+      proposals: this.proposals,
+      maxRequestBytes: cfg.maxRequestBytes,
+      requestTimeoutMs: cfg.requestTimeoutMs,
+      now: () => this.now(),
+      hasLeader: () => this.lead !== None,
+      stopping: () => this.stopping,
+      waitLeader: (deadlineMs) => this.waitLeader(deadlineMs),
+      proposeBatch: (datas) => this.raftNode.proposeBatch(datas),
+      proposeConfChange: (cc) => this.raftNode.node.proposeConfChange(cc),
+      kick: () => this.raftNode.kick(),
+    });
+    this.publication = new Publication({
+      memberId: this.memberId, name: cfg.name, clientUrls: cfg.advertiseClientUrls, logger,
+      isLeader: () => this.isLeader(),
+      clusterVersion: () => this.clusterVersion,
+      proposeV2: (req) => this.proposeV2(req),
+    });
+    this.leadership = {
+      memberId: this.memberId,
+      cluster: this.cluster,
+      logger,
+      heartbeatIntervalMs: cfg.heartbeatIntervalMs,
+      lead: () => this.lead,
+      term: () => this.term,
+      stopping: () => this.stopping,
+      transferLeader: (transferee) => {
+        this.raftNode.node.transferLeader(transferee);
+        this.raftNode.kick();
+      },
+      activeSince: (id) => this.peers.transport.activeSince(id),
+    };
   }
 
   static async start(cfg: ServerConfig): Promise<EtcdServer> {
@@ -191,7 +221,7 @@ export class EtcdServer {
 
   /** Resolves once this member has published its attributes through raft (etcd's ReadyNotify). */
   ready(): Promise<void> {
-    return this.publishedSignal;
+    return this.publication.published;
   }
 
   now(): number {
@@ -218,161 +248,52 @@ export class EtcdServer {
 
   /** A keep-alive forwarded to us by a follower (we answer only as the primary lessor). */
   async leaseRenewAtLeader(id: bigint): Promise<{ ttl: number } | 'notFound' | 'notPrimary'> {
-    const r = this.lessor.renew(id, this.now());
-    if (r === LeaseError.notPrimary) return 'notPrimary';
-    if (isLeaseError(r)) return 'notFound';
-    return { ttl: r.ttl };
+    return leadership.leaseRenewAtLeader(this.lessor, id, this.now());
   }
 
   /** A time-to-live question forwarded to us by a follower. */
   async leaseTimeToLiveAtLeader(id: bigint, keys: boolean): Promise<{ id: bigint; ttl: number; grantedTTL: number; keys: Uint8Array[] } | 'notFound'> {
-    const r = this.lessor.timeToLive(id, this.now());
-    if (isLeaseError(r)) return 'notFound';
-    return { id, ttl: r.ttl, grantedTTL: r.grantedTTL, keys: keys ? r.keys.map((k) => Uint8Array.from(k)) : [] };
+    return leadership.leaseTimeToLiveAtLeader(this.lessor, id, keys, this.now());
   }
 
   /**
    * Hands leadership to a voter and waits until it leads (etcd's MoveLeader): BadLeaderTransferee for
    * a stranger or a learner, TimeoutLeaderTransfer when it has not happened in time.
    */
-  async moveLeader(transferee: bigint, timeoutMs: number): Promise<void> {
-    const m = this.cluster.member(transferee);
-    if (!m || m.isLearner) throw new EtcdError('BadLeaderTransferee');
-    const deadline = Date.now() + timeoutMs;
-    this.logger.info({ from: idToHex(this.memberId), to: idToHex(transferee), term: this.term }, 'leadership transfer starting');
-    this.raftNode.node.transferLeader(transferee);
-    this.raftNode.kick();
-    while (this.lead !== transferee) {
-      if (Date.now() >= deadline) throw new EtcdError('TimeoutLeaderTransfer');
-      await new Promise((resolve) => setTimeout(resolve, this.cfg.heartbeatIntervalMs));
-    }
-    this.logger.info({ to: idToHex(transferee), tookMs: timeoutMs - (deadline - Date.now()) }, 'leadership transfer finished');
-  }
-
-  /**
-   * On a graceful stop the leader hands over to the voter its link has been up with longest, so the
-   * cluster need not wait out an election timeout (etcd's TransferLeadership).
-   */
-  private async transferLeadershipOnStop(): Promise<void> {
-    if (!this.isLeader()) return;
-    const voters = this.cluster.members().filter((m) => m.id !== this.memberId && !m.isLearner);
-    const since = (id: bigint): number => this.peers.transport.activeSince(id) || Number.POSITIVE_INFINITY;
-    const target = voters.filter((m) => since(m.id) !== Number.POSITIVE_INFINITY).sort((a, b) => since(a.id) - since(b.id))[0];
-    if (!target) return;
-    try {
-      await this.moveLeader(target.id, this.cfg.requestTimeoutMs + 2 * this.cfg.electionTimeoutMs);
-    } catch (err) {
-      this.logger.warn({ err: String(err) }, 'leadership transfer failed');
-    }
+  moveLeader(transferee: bigint, timeoutMs: number): Promise<void> {
+    return leadership.moveLeader(this.leadership, transferee, timeoutMs);
   }
 
   /** The leader once one is known; rejects with etcd's request timeout after the deadline (ms). */
-  async waitLeader(deadlineMs: number): Promise<bigint> {
-    while (this.lead === None) {
-      if (this.stopping) throw new EtcdError('Stopped');
-      if (Date.now() >= deadlineMs) throw new EtcdError('Timeout');
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    return this.lead;
+  waitLeader(deadlineMs: number): Promise<bigint> {
+    return leadership.waitLeader(this.leadership, deadlineMs);
   }
 
   // ---- proposing ----
 
   /**
-   * Proposes a v3 request (an InternalRaftRequest, its header's ID the request id) and resolves with
-   * its applied result (EtcdError rejects). As etcd's processInternalRaftRequestOnce, a request whose
-   * marshalled bytes (what encodeRequest gives) exceed --max-request-bytes is refused.
+   * Proposes a v3 request and resolves with its applied result (EtcdError rejects); refused when its
+   * bytes exceed --max-request-bytes (proposer.ts).
    */
   propose(req: Omit<InternalRaftRequest, 'header'>, ai?: AuthInfo): Promise<ApplyOutcome> {
-    if (this.stopping) return Promise.reject(new EtcdError('Stopped'));
-    const id = this.idGen.next();
-    const header: InternalRaftRequest['header'] = ai ? { ID: id.toString(), username: ai.username, auth_revision: String(ai.revision) } : { ID: id.toString() };
-    const data = encodeRequest({ header, ...req });
-    if (data.length > this.cfg.maxRequestBytes) return Promise.reject(new EtcdError('RequestTooLarge'));
-    const result = this.proposals.register(id, this.now());
-    this.submit(id, data);
-    return result;
+    return this.proposer.propose(req, ai);
   }
 
-  /**
-   * Proposes a bare v2 Request (its ID the request id), as etcd does for /v2/keys writes, SYNC, the
-   * member's publication and the cluster version: never refused for its size (etcd's v2 path is not).
-   */
+  /** Proposes a bare v2 Request (its ID the request id), as etcd does for /v2/keys writes and the rest. */
   proposeV2(req: V2Request): Promise<ApplyOutcome> {
-    if (this.stopping) return Promise.reject(new EtcdError('Stopped'));
-    const id = this.idGen.next();
-    const data = encodeV2Request({ ...req, ID: id });
-    const result = this.proposals.register(id, this.now());
-    this.submit(id, data);
-    return result;
+    return this.proposer.proposeV2(req);
   }
 
   /** Proposes a conf change under a fresh proposal id; resolves once applied (an EtcdError: refused). */
-  async proposeConfChange(cc: ConfChange): Promise<void> {
-    if (this.stopping) throw new EtcdError('Stopped');
-    await this.waitLeader(Date.now() + this.cfg.requestTimeoutMs);
-    const id = this.idGen.next();
-    const result = this.proposals.register(id, this.now());
-    try {
-      this.raftNode.node.proposeConfChange({ ...cc, id });
-    } catch (err) {
-      if (!(err instanceof ErrProposalDropped)) throw err; // etcd: the caller's wait runs out
-    }
-    this.raftNode.kick();
-    await result;
-  }
-
-  /**
-   * Queues a proposal; every proposal made in the same turn of the event loop goes to raft as one
-   * batch (one MsgProp), which is most of raft's cost per write.
-   */
-  private submit(id: bigint, data: Uint8Array): void {
-    if (this.lead === None) {
-      this.proposals.hold(id, data);
-      return;
-    }
-    this.unproposed.push({ id, data });
-    if (this.unproposed.length === 1) queueMicrotask(() => this.proposeQueued());
-  }
-
-  private proposeQueued(): void {
-    const batch = this.unproposed;
-    this.unproposed = [];
-    if (batch.length === 0 || this.stopping) return;
-    try {
-      this.raftNode.proposeBatch(batch.map((p) => p.data));
-    } catch (err) {
-      if (!(err instanceof ErrProposalDropped)) throw err;
-      for (const p of batch) this.proposals.hold(p.id, p.data);
-    }
+  proposeConfChange(cc: ConfChange): Promise<void> {
+    return this.proposer.proposeConfChange(cc);
   }
 
   // ---- raft wiring ----
 
   private startRaft(boot: RaftBootstrap): void {
-    const electionTick = Math.max(2, Math.round(this.cfg.electionTimeoutMs / this.cfg.heartbeatIntervalMs));
-    const node = new RawNode({
-      id: boot.memberId,
-      electionTick,
-      heartbeatTick: 1,
-      storage: boot.storage,
-      applied: this.appliedIndex,
-      preVote: this.cfg.preVote,
-      checkQuorum: true,
-      rng: seededRng(boot.memberId ^ BigInt(this.now())),
-    });
-    // etcd's --initial-election-tick-advance: a member starts with its election clock nearly run out,
-    // so a cluster of one elects itself one tick or so after start instead of a full timeout.
-    for (let i = 0; i < electionTick - 1; i++) node.tick();
-    this.metrics.sample('etcd_disk_wal_write_bytes_total', () => boot.wal.bytesWritten);
-    boot.snapshotter.observeSave = (marshal, total) => {
-      (this.metrics.byName.get('etcd_debugging_snap_save_marshalling_duration_seconds') as Histogram).observe(marshal);
-      (this.metrics.byName.get('etcd_debugging_snap_save_total_duration_seconds') as Histogram).observe(total);
-    };
-    boot.wal.observeSync = (s) => {
-      this.metrics.walFsyncSeconds.observe(s);
-      if (s > SLOW_FDATASYNC_SECONDS) this.logger.warn({ tookMs: Math.round(s * 1000), expectedDuration: '1s' }, 'slow fdatasync');
-    };
+    const node = newRawNode(this.cfg, boot, this.appliedIndex, this.now());
+    observeRaftStorage(boot, this.metrics, this.logger);
     this.peers = new Peers({
       localId: this.memberId,
       clusterId: this.clusterId,
@@ -394,19 +315,7 @@ export class EtcdServer {
       observe: peerMetrics(this.metrics, this.memberId),
     });
     this.peers.addRemotes(boot.remotes ?? []);
-    const transport = this.peers.transport;
-    const heartbeats = this.heartbeats;
-    this.metrics.sample('etcd_server_heartbeat_send_failures_total', () => heartbeats.failures);
-    const watched: Transport = {
-      send: (ms) => {
-        heartbeats.observe(ms);
-        transport.send(ms);
-      },
-      addPeer: (id, urls) => transport.addPeer(id, urls),
-      removePeer: (id) => transport.removePeer(id),
-      updatePeer: (id, urls) => transport.updatePeer(id, urls),
-      close: () => transport.close(),
-    };
+    const watched = heartbeatWatched(this.peers.transport, this.heartbeats, this.metrics);
     this.raftNode = new RaftNode(node, boot.storage, boot.wal, boot.snapshotter, watched, {
       applyEntries: (entries) => this.applyEntries(entries),
       applySnapshot: (snap) => this.applySnapshot(snap),
@@ -431,8 +340,18 @@ export class EtcdServer {
       logger: this.logger,
     });
     this.compactor.start();
-    this.housekeeping = setInterval(() => this.housekeep(), HOUSEKEEPING_MS);
-    this.housekeeping.unref();
+    this.housekeeping = new Housekeeping({
+      metrics: this.metrics, proposals: this.proposals, tokens: this.tokens, backend: this.backend, v2: this.v2,
+      lessor: this.lessor, counts: this.counts,
+      now: () => this.now(),
+      hasLeader: () => this.lead !== None,
+      isLeader: () => this.isLeader(),
+      stopping: () => this.stopping,
+      publishOnce: () => this.publication.publishOnce(),
+      propose: (req) => this.propose(req),
+      proposeV2: (req) => this.proposeV2(req),
+    });
+    this.housekeeping.start();
   }
 
   /**
@@ -497,52 +416,14 @@ export class EtcdServer {
     if (wasLeader && !this.isLeader()) this.lessor.demote();
     if (!wasLeader && this.isLeader()) this.heartbeats.reset();
     if (this.lead !== None) {
-      for (const h of this.proposals.takeHeld()) this.submit(h.id, h.data);
+      this.proposer.releaseHeld();
       this.readIndexer.retry();
-      this.publishOnce();
+      this.publication.publishOnce();
     }
   }
 
   private onReadStates(states: ReadState[]): void {
     for (const rs of states) this.readIndexer.onReadState(rs.requestCtx, rs.index);
-  }
-
-  /** Announces name and client URLs (etcd's publish), then the leader sets the cluster version. */
-  private publishOnce(): void {
-    if (this.published) return;
-    this.published = true;
-    this.proposeV2(publishRequest(this.memberId, { name: this.cfg.name, clientURLs: this.cfg.advertiseClientUrls }))
-      .then(() => {
-        this.logger.info({ name: this.cfg.name, clientUrls: this.cfg.advertiseClientUrls }, 'published local member to cluster through raft');
-        this.markPublished();
-      })
-      .then(() => (this.isLeader() && this.clusterVersion === '' ? this.proposeV2(clusterVersionRequest(CLUSTER_VERSION)) : undefined))
-      .catch((err: unknown) => {
-        this.published = false;
-        this.logger.warn({ err: String(err) }, 'failed to publish member attributes; will retry');
-      });
-  }
-
-  private housekeep(): void {
-    const now = this.now();
-    this.metrics.proposalsFailed.inc(this.proposals.expire(now));
-    // sampled here rather than counted per proposal (a promise and two updates per write)
-    this.metrics.proposalsPending.set(this.proposals.waits.size);
-    this.tokens.sweep(now);
-    this.metrics.dbTotalSizeBytes.set(this.backend.size());
-    this.metrics.dbTotalSizeInUseBytes.set(this.backend.sizeInUse());
-    // etcd's publish retries until it succeeds (a proposal can time out: e.g. its entry came in a snapshot)
-    if (this.lead !== None && !this.stopping) this.publishOnce();
-    if (!this.isLeader()) return;
-    if (this.v2.hasTtlKeys() && !this.syncInFlight) {
-      this.syncInFlight = true;
-      this.proposeV2(syncRequest(now))
-        .catch(() => undefined)
-        .finally(() => (this.syncInFlight = false));
-    }
-    for (const id of this.lessor.findExpired(now)) {
-      this.propose({ lease_revoke: { ID: id.toString() } }).then(() => this.counts.leasesExpired++, () => undefined);
-    }
   }
 
   /** This member was removed: as etcd, it stops (a second after applying it: the answer gets out). */
@@ -591,9 +472,9 @@ export class EtcdServer {
   /** Stops raft, flushes the backend and the WAL. Requests in flight fail with 'Stopped'. */
   async stop(): Promise<void> {
     if (this.stopping) return;
-    await this.transferLeadershipOnStop();
+    await leadership.transferLeadershipOnStop(this.leadership, this.cfg.requestTimeoutMs + 2 * this.cfg.electionTimeoutMs);
     this.stopping = true;
-    if (this.housekeeping) clearInterval(this.housekeeping);
+    this.housekeeping?.stop();
     this.compactor?.stop();
     await this.raftNode.stop();
     await this.peers.close();
