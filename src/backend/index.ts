@@ -34,4 +34,5 @@
 export { Backend, BackendFatalError, defaultBatchIntervalMs, defaultBatchLimit, type BackendOptions } from './backend.js';
 export { Bucket, MetaKey, bucketPrefix, dbKey, type BucketName } from './schema.js';
 export { snapshotStream, restoreSnapshot, restoreEntries, verifiedSnapshot, SnapshotDecoder, SnapshotFormatError, snapshotMagic } from './snapshot.js';
-export { prepareRestore, prepareRestoreWith, swapInRestored, recoverSwap, restorePathOf, oldPathOf, SWAP_FAILPOINTS, type SwapRecovery } from './install.js';
+export { prepareRestore, prepareRestoreWith, swapInRestored, recoverSwap, restorePathOf, oldPathOf, SWAP_FAILPOINTS, type StoreIo, type SwapRecovery } from './install.js';
+export type { Engine, EngineIterator, EngineOp, Engines } from './engine.js';

@@ -15,11 +15,21 @@
  *     begun: the old state stands) are removed. The server keeps the snapshot image until the swap is
  *     done and installs it again (etcd's recoverSnapshotBackend rule: see server/snapshot-db.ts).
  */
-import fsp from 'node:fs/promises';
-import path from 'node:path';
+import { exists, removeDirDurable, renameDurable, type Disk } from '../pkg/disk.js';
+import { dirnamePath } from '../pkg/path.js';
 import { failpoint } from '../pkg/failpoints.js';
-import { fileExists, fsyncDir, renameDurable } from '../platform/fs.js';
+import { nodeDisk } from '../platform/fs.js';
+import { levelEngines } from '../platform/level.js';
+import type { Engines } from './engine.js';
 import { restoreSnapshot } from './snapshot.js';
+
+/** The files and the store the install works on (default: Node's file system and LevelDB). */
+export interface StoreIo {
+  disk: Disk;
+  engines: Engines;
+}
+
+const nodeStoreIo: StoreIo = { disk: nodeDisk, engines: levelEngines };
 
 export const restorePathOf = (db: string): string => `${db}.restore`;
 export const oldPathOf = (db: string): string => `${db}.old`;
@@ -27,75 +37,56 @@ export const oldPathOf = (db: string): string => `${db}.old`;
 /** The failpoints of the swap, in order (tests crash at each). */
 export const SWAP_FAILPOINTS = ['backendBeforeSwap', 'backendAfterRenameOld', 'backendAfterRenameNew'] as const;
 
-async function removeDir(dir: string): Promise<boolean> {
-  if (!(await fileExists(dir))) return false;
-  await fsp.rm(dir, { recursive: true, force: true });
-  await fsyncDir(path.dirname(dir));
-  return true;
-}
-
-/** fsync every file of a directory, then the directory (LevelDB leaves unsynced writes behind on close). */
-async function syncDir(dir: string): Promise<void> {
-  for (const name of await fsp.readdir(dir)) {
-    const fh = await fsp.open(path.join(dir, name), 'r');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-  }
-  await fsyncDir(dir);
-}
-
 /** Step 1: builds the database of a snapshot image at `<db>.restore`, durably. The live `db` is untouched. */
-export async function prepareRestore(db: string, image: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<void> {
-  await prepareRestoreWith(db, (restore) => restoreSnapshot(restore, image));
+export async function prepareRestore(db: string, image: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, io: StoreIo = nodeStoreIo): Promise<void> {
+  await prepareRestoreWith(db, (restore) => restoreSnapshot(restore, image, io.engines), io);
 }
 
 /** prepareRestore with the new database made by `build` (given the path it must create). */
-export async function prepareRestoreWith(db: string, build: (restorePath: string) => Promise<void>): Promise<void> {
+export async function prepareRestoreWith(db: string, build: (restorePath: string) => Promise<void>, io: StoreIo = nodeStoreIo): Promise<void> {
   const restore = restorePathOf(db);
-  await removeDir(restore);
+  await removeDirDurable(io.disk, restore);
   try {
     await build(restore);
-    await syncDir(restore);
-    await fsyncDir(path.dirname(restore));
+    await io.engines.syncFiles(restore);
+    await io.disk.fsyncDir(dirnamePath(restore));
   } catch (err) {
-    await removeDir(restore);
+    await removeDirDurable(io.disk, restore);
     throw err;
   }
 }
 
 /** Steps 2-4: puts the prepared database in place of `db`. Nothing may have `db` open. */
-export async function swapInRestored(db: string): Promise<void> {
+export async function swapInRestored(db: string, io: StoreIo = nodeStoreIo): Promise<void> {
   failpoint('backendBeforeSwap');
-  await renameDurable(db, oldPathOf(db));
+  await renameDurable(io.disk, db, oldPathOf(db));
   failpoint('backendAfterRenameOld');
-  await renameDurable(restorePathOf(db), db);
+  await renameDurable(io.disk, restorePathOf(db), db);
   failpoint('backendAfterRenameNew');
-  await removeDir(oldPathOf(db));
+  await removeDirDurable(io.disk, oldPathOf(db));
 }
 
 /** What recoverSwap found and did. */
 export type SwapRecovery = 'none' | 'finished' | 'rolled-back' | 'cleaned';
 
 /** At start-up, before `db` is opened: settles an interrupted prepare or swap (see the top of this file). */
-export async function recoverSwap(db: string): Promise<SwapRecovery> {
+export async function recoverSwap(db: string, io: StoreIo = nodeStoreIo): Promise<SwapRecovery> {
+  const { disk } = io;
   const restore = restorePathOf(db);
   const old = oldPathOf(db);
-  if (!(await fileExists(db))) {
-    if (await fileExists(restore)) {
-      await renameDurable(restore, db);
-      await removeDir(old);
+  if (!(await exists(disk, db))) {
+    if (await exists(disk, restore)) {
+      await renameDurable(disk, restore, db);
+      await removeDirDurable(disk, old);
       return 'finished';
     }
-    if (await fileExists(old)) {
-      await renameDurable(old, db);
+    if (await exists(disk, old)) {
+      await renameDurable(disk, old, db);
       return 'rolled-back';
     }
     return 'none';
   }
-  const removedOld = await removeDir(old);
-  const removedRestore = await removeDir(restore);
+  const removedOld = await removeDirDurable(disk, old);
+  const removedRestore = await removeDirDurable(disk, restore);
   return removedOld || removedRestore ? 'cleaned' : 'none';
 }

@@ -1,11 +1,9 @@
 // Reading LevelDB through the backend's pending writes: an iterator's chunks with the pending batch
 // merged over them, and a generator whose return() releases what it holds even if it never started.
-import type { ClassicLevel, Iterator } from 'classic-level';
-
-type LevelIterator = Iterator<ClassicLevel<Buffer, Buffer>, Buffer, Buffer>;
+import type { EngineIterator } from './engine.js';
 
 /** An iterator's chunks with the pending writes (null: deleted) merged over them; keys lose `strip` bytes. */
-export async function* mergeChunks(it: LevelIterator, overlay: [Buffer, Buffer | null][], strip: number, batchSize: number): AsyncGenerator<[Buffer, Buffer][]> {
+export async function* mergeChunks(it: EngineIterator, overlay: [Buffer, Buffer | null][], strip: number, batchSize: number): AsyncGenerator<[Buffer, Buffer][]> {
   let oi = 0;
   let next = it.nextv(batchSize);
   try {

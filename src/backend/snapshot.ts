@@ -4,9 +4,10 @@
 // Format: magic "ETSNAP01", then records [u32 BE key length][key][u32 BE value length][value] in key
 // order, then the end mark 0xffffffff and the u32 BE crc32c of every byte before it. Example: one key
 // "meta/a" = "1" → "ETSNAP01" 00000006 "meta/a" 00000001 "1" ffffffff <crc>.
-import { ClassicLevel } from 'classic-level';
 import { crc32c } from '../pkg/crc32c.js';
 import type { Backend } from './backend.js';
+import { levelEngines } from '../platform/level.js';
+import type { EngineOp, Engines } from './engine.js';
 import { closingOnReturn } from './merge.js';
 
 export const snapshotMagic = Buffer.from('ETSNAP01');
@@ -150,21 +151,20 @@ export async function* verifiedSnapshot(source: AsyncIterable<Uint8Array> | Iter
 }
 
 /** Create a LevelDB database at `path` (which must not hold one) from a snapshot byte stream, synced. */
-export async function restoreSnapshot(path: string, source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<void> {
-  const db = new ClassicLevel<Buffer, Buffer>(path, { keyEncoding: 'buffer', valueEncoding: 'buffer', errorIfExists: true });
-  await db.open();
+export async function restoreSnapshot(path: string, source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, engines: Engines = levelEngines): Promise<void> {
+  const db = await engines.open(path, { errorIfExists: true });
   try {
     const dec = new SnapshotDecoder();
-    let ops: { type: 'put'; key: Buffer; value: Buffer }[] = [];
+    let ops: EngineOp[] = [];
     for await (const chunk of source) {
       for (const [key, value] of dec.push(chunk)) ops.push({ type: 'put', key, value });
       if (ops.length >= restoreBatchRecords) {
-        await db.batch(ops);
+        await db.batch(ops, false);
         ops = [];
       }
     }
     dec.end();
-    await db.batch(ops, { sync: true });
+    await db.batch(ops, true);
   } finally {
     await db.close();
   }
@@ -174,12 +174,12 @@ export async function restoreSnapshot(path: string, source: AsyncIterable<Uint8A
 export async function restoreEntries(
   path: string,
   source: AsyncIterable<Array<[Buffer, Buffer]>> | Iterable<Array<[Buffer, Buffer]>>,
+  engines: Engines = levelEngines,
 ): Promise<void> {
-  const db = new ClassicLevel<Buffer, Buffer>(path, { keyEncoding: 'buffer', valueEncoding: 'buffer', errorIfExists: true });
-  await db.open();
+  const db = await engines.open(path, { errorIfExists: true });
   try {
-    for await (const chunk of source) await db.batch(chunk.map(([key, value]) => ({ type: 'put' as const, key, value })));
-    await db.batch([], { sync: true });
+    for await (const chunk of source) await db.batch(chunk.map(([key, value]) => ({ type: 'put' as const, key, value })), false);
+    await db.batch([], true);
   } finally {
     await db.close();
   }

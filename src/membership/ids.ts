@@ -1,6 +1,6 @@
 // Member and cluster ids exactly as etcd derives them, so a member of ours and of etcd started with the
 // same flags report the same ids (the default member is 8e9e05c52164694d, cluster cdf818194e3a8c32).
-import { createHash } from 'node:crypto';
+import { sha1 } from '../platform/sha1.js';
 
 function first8BigEndian(digest: Buffer): bigint {
   return digest.readBigUInt64BE(0);
@@ -8,11 +8,9 @@ function first8BigEndian(digest: Buffer): bigint {
 
 /** sha1(sorted peer URLs ‖ cluster token ‖ [unix seconds, for members added at run time]), first 8 bytes. */
 export function computeMemberId(peerUrls: string[], clusterToken: string, addedAtUnixSeconds?: number): bigint {
-  const h = createHash('sha1');
-  h.update([...peerUrls].sort().join(''));
-  h.update(clusterToken);
-  if (addedAtUnixSeconds !== undefined) h.update(String(addedAtUnixSeconds));
-  return first8BigEndian(h.digest());
+  const parts = [[...peerUrls].sort().join(''), clusterToken];
+  if (addedAtUnixSeconds !== undefined) parts.push(String(addedAtUnixSeconds));
+  return first8BigEndian(sha1(...parts));
 }
 
 /** sha1 of the sorted member ids as 8-byte big-endian values, first 8 bytes. */
@@ -20,7 +18,7 @@ export function computeClusterId(memberIds: bigint[]): bigint {
   const sorted = [...memberIds].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const buf = Buffer.alloc(8 * sorted.length);
   sorted.forEach((id, i) => buf.writeBigUInt64BE(id, i * 8));
-  return first8BigEndian(createHash('sha1').update(buf).digest());
+  return first8BigEndian(sha1(buf));
 }
 
 /** Ids print as etcd prints them: lower-case hex without padding. */

@@ -63,8 +63,8 @@ export interface Disk {
   rm(target: string, opts?: { recursive?: boolean; force?: boolean }): Promise<void>;
   /** Names in a directory (unordered). */
   readdir(dir: string): Promise<string[]>;
-  /** Create a directory, and with recursive its missing parents (no error if it exists). */
-  mkdir(dir: string, opts?: { recursive?: boolean }): Promise<void>;
+  /** Create a directory, and with recursive its missing parents (no error if it exists); mode: its permission bits. */
+  mkdir(dir: string, opts?: { recursive?: boolean; mode?: number }): Promise<void>;
   /** Make the entries created, renamed or removed in `dir` durable. */
   fsyncDir(dir: string): Promise<void>;
   /**
@@ -108,4 +108,87 @@ export async function writeFileDurable(disk: Disk, file: string, data: Uint8Arra
 export async function truncateAndZeroFill(fh: DiskFile, length: number, bytes: number): Promise<void> {
   await fh.truncate(length);
   await fh.preallocate(bytes);
+}
+
+/** True when `file` (or a directory) exists. */
+export async function exists(disk: Disk, file: string): Promise<boolean> {
+  try {
+    return (await disk.readdir(dirnamePath(file))).includes(file.slice(file.lastIndexOf('/') + 1));
+  } catch (err) {
+    if (isNotFound(err)) return false;
+    throw err;
+  }
+}
+
+/** Remove `file` and `<file>.tmp` (a write cut by a crash) if they exist; durable when it returns. */
+export async function removeDurable(disk: Disk, file: string): Promise<void> {
+  const found = await Promise.all([file, `${file}.tmp`].map((f) => exists(disk, f)));
+  if (!found.includes(true)) return;
+  await disk.rm(file, { force: true });
+  await disk.rm(`${file}.tmp`, { force: true });
+  await disk.fsyncDir(dirnamePath(file));
+}
+
+/** Remove a directory tree if it exists, durably; true when there was one. */
+export async function removeDirDurable(disk: Disk, dir: string): Promise<boolean> {
+  if (!(await exists(disk, dir))) return false;
+  await disk.rm(dir, { recursive: true, force: true });
+  await disk.fsyncDir(dirnamePath(dir));
+  return true;
+}
+
+/**
+ * Write a whole file durably from chunks (never held whole in memory): to `<file>.tmp`, datasync,
+ * rename over `file`, fsync the directory. On error (the source's included) the temp file is removed.
+ */
+export async function writeChunksDurable(disk: Disk, file: string, chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<void> {
+  const tmp = `${file}.tmp`;
+  try {
+    const fh = await disk.open(tmp, 'create');
+    try {
+      let pos = 0;
+      for await (const c of chunks) {
+        await fh.write(c, 0, c.length, pos);
+        pos += c.length;
+      }
+      await fh.datasync();
+    } finally {
+      await fh.close();
+    }
+    await renameDurable(disk, tmp, file);
+  } catch (err) {
+    await disk.rm(tmp, { force: true }).catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Size of the reads of readChunks. */
+export const READ_CHUNK_BYTES = 4 << 20;
+
+/**
+ * A file's bytes in chunks of up to READ_CHUNK_BYTES; nothing if it does not exist. With reuse, every
+ * chunk is the same Buffer, valid only until the next one is asked for.
+ */
+export async function* readChunks(disk: Disk, file: string, reuse = false): AsyncGenerator<Buffer> {
+  let fh: DiskFile;
+  try {
+    fh = await disk.open(file, 'read');
+  } catch (err) {
+    if (isNotFound(err)) return;
+    throw err;
+  }
+  try {
+    const size = await fh.size();
+    let pos = 0;
+    let b = Buffer.allocUnsafe(Math.min(READ_CHUNK_BYTES, Math.max(1, size)));
+    while (pos < size) {
+      if (!reuse) b = Buffer.allocUnsafe(Math.min(READ_CHUNK_BYTES, size - pos));
+      const n = await fh.read(b, 0, Math.min(b.length, size - pos), pos);
+      if (n === 0) return;
+      pos += n;
+      yield n === b.length ? b : b.subarray(0, n);
+    }
+  } finally {
+    await fh.close();
+  }
 }

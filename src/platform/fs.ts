@@ -11,7 +11,7 @@
  *    process start time; stale if that process is gone); advisory, between our own processes.
  * Errors are passed through: an operational fault (EIO, ENOSPC) is fatal for the caller's writes.
  */
-import { constants as fsConstants, fdatasyncSync, writeSync } from 'node:fs';
+import { constants as fsConstants, fdatasyncSync, readFileSync, writeSync } from 'node:fs';
 import fsp, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { Disk, DiskFile, FileLock, OpenMode } from '../pkg/disk.js';
@@ -305,7 +305,7 @@ class NodeDiskFile implements DiskFile {
 /** Node's file system as pkg/disk's Disk (the contract above is the one it promises). */
 export const nodeDisk: Disk = {
   async open(file: string, mode: OpenMode): Promise<DiskFile> {
-    return new NodeDiskFile(await fsp.open(file, OPEN_FLAGS[mode]));
+    return new NodeDiskFile(await fsp.open(file, OPEN_FLAGS[mode], 0o600)); // etcd's PrivateFileMode
   },
   readFile: async (file) => ((await fsp.stat(file)).size >= ZERO_TAIL_MIN_BYTES ? readFileZeroTail(file) : fsp.readFile(file)),
   rename: (from, to) => fsp.rename(from, to),
@@ -317,3 +317,6 @@ export const nodeDisk: Disk = {
   fsyncDir,
   lock: acquireLockFile,
 };
+
+/** A whole file, read synchronously (key files read once at start-up). */
+export const readFileNow = (file: string): Buffer => readFileSync(file);

@@ -8,16 +8,18 @@
  * first boot and on every restart alike.
  * Restart: newest usable snapshot (snap/ files the WAL has markers for), then the WAL after it.
  */
-import { mkdir } from 'node:fs/promises';
 import { ByteArena } from '../pkg/byte-arena.js';
+import type { Disk } from '../pkg/disk.js';
+import { dirnamePath } from '../pkg/path.js';
 import type { Logger } from '../pkg/logger.js';
 import { computeClusterId, computeMemberId, encodeConfChangeMember, idToHex, type Member } from '../membership/index.js';
 import { MemoryStorage, encodeConfChange, type Snapshot } from '../raft/index.js';
 import { ConfChangeType, EntryType, type Entry, type HardState } from '../raft/types.js';
-import { Snapshotter, WAL } from '../wal/index.js';
+import { Snapshotter, WAL, type WalOptions } from '../wal/index.js';
 import { forceStandalone } from './force-new-cluster.js';
 import { assignExistingIds, fetchExistingCluster } from './join-existing.js';
 import { snapDirOf, walDirOf, type ServerConfig } from './config.js';
+import { ioOf } from './io.js';
 
 export interface RaftBootstrap {
   memberId: bigint;
@@ -65,12 +67,27 @@ function newLogStorage(): MemoryStorage {
   return new MemoryStorage((data) => arena.copy(data));
 }
 
+/** fsync every directory from `dir`'s parent up to the root, so the entries leading to `dir` survive a crash. */
+async function fsyncParents(disk: Disk, dir: string): Promise<void> {
+  for (let d = dirnamePath(dir); ; d = dirnamePath(d)) {
+    await disk.fsyncDir(d);
+    if (d === '/' || d === '.' || d === dirnamePath(d)) return;
+  }
+}
+
+function walOptions(cfg: ServerConfig, logger: Logger): WalOptions {
+  return { logger, disk: ioOf(cfg).disk, ...(cfg.walSegmentBytes ? { segmentBytes: cfg.walSegmentBytes } : {}) };
+}
+
 export async function bootstrapRaft(cfg: ServerConfig, logger: Logger): Promise<RaftBootstrap> {
   const walDir = walDirOf(cfg);
   const snapDir = snapDirOf(cfg);
-  await mkdir(snapDir, { recursive: true, mode: 0o700 });
-  const snapshotter = new Snapshotter(snapDir, logger);
-  if (await WAL.exists(walDir)) return restart(walDir, snapshotter, logger, cfg.forceNewCluster === true);
+  const { disk } = ioOf(cfg);
+  await disk.mkdir(snapDir, { recursive: true, mode: 0o700 });
+  const snapshotter = new Snapshotter(snapDir, logger, disk);
+  if (await WAL.exists(walDir, disk)) return restart(cfg, walDir, snapshotter, logger, cfg.forceNewCluster === true);
+  // a new member: the directories just made (the data dir itself, maybe) are durable before the WAL is
+  await fsyncParents(disk, snapDir);
   if (cfg.initialClusterState === 'existing') return joinExisting(cfg, walDir, snapshotter, logger);
   return firstBoot(cfg, walDir, snapshotter, logger);
 }
@@ -82,7 +99,7 @@ async function joinExisting(cfg: ServerConfig, walDir: string, snapshotter: Snap
   const remoteUrls = local.filter((m) => m.name !== cfg.name).flatMap((m) => m.peerURLs).sort();
   const existing = await fetchExistingCluster(remoteUrls, cfg.peerClientTls);
   const self = assignExistingIds(local, existing).find((m) => m.name === cfg.name)!;
-  const wal = await WAL.create(walDir, { memberId: self.id, clusterId: existing.clusterId, name: cfg.name }, { logger });
+  const wal = await WAL.create(walDir, { memberId: self.id, clusterId: existing.clusterId, name: cfg.name }, walOptions(cfg, logger));
   logger.info({ memberId: idToHex(self.id), clusterId: idToHex(existing.clusterId), members: existing.members.length }, 'joining an existing cluster');
   const remotes = existing.members.filter((m) => m.id !== self.id);
   return { memberId: self.id, clusterId: existing.clusterId, wal, snapshotter, storage: newLogStorage(), snapshot: undefined, isNew: true, remotes };
@@ -93,7 +110,7 @@ async function firstBoot(cfg: ServerConfig, walDir: string, snapshotter: Snapsho
   const self = members.find((m) => m.name === cfg.name);
   if (!self) throw new Error(`couldn't find local name "${cfg.name}" in the initial cluster configuration`);
   const clusterId = computeClusterId(members.map((m) => m.id));
-  const wal = await WAL.create(walDir, { memberId: self.id, clusterId, name: cfg.name }, { logger });
+  const wal = await WAL.create(walDir, { memberId: self.id, clusterId, name: cfg.name }, walOptions(cfg, logger));
   const entries = bootstrapEntries(members);
   const hardState: HardState = { term: 1, vote: 0n, commit: entries.length };
   await wal.save(hardState, entries, true);
@@ -104,11 +121,11 @@ async function firstBoot(cfg: ServerConfig, walDir: string, snapshotter: Snapsho
   return { memberId: self.id, clusterId, wal, snapshotter, storage, snapshot: undefined, isNew: true };
 }
 
-async function restart(walDir: string, snapshotter: Snapshotter, logger: Logger, force: boolean): Promise<RaftBootstrap> {
-  const markers = await WAL.snapshotMarkers(walDir);
+async function restart(cfg: ServerConfig, walDir: string, snapshotter: Snapshotter, logger: Logger, force: boolean): Promise<RaftBootstrap> {
+  const markers = await WAL.snapshotMarkers(walDir, ioOf(cfg).disk);
   const snapshot = await snapshotter.loadNewestAvailable(markers);
   const from = snapshot ? { index: snapshot.metadata.index, term: snapshot.metadata.term } : { index: 0, term: 0 };
-  const opened = await WAL.open(walDir, from, { logger });
+  const opened = await WAL.open(walDir, from, walOptions(cfg, logger));
   const { wal, metadata } = opened;
   let { hardState, entries } = opened;
   if (force) {

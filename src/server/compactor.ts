@@ -5,7 +5,9 @@
  *  - revision (retention N): every 5 minutes, compact to (current revision - N).
  * A compaction is an ordinary Compaction request proposed through raft.
  */
+import type { Clock, TimerHandle } from '../pkg/clock.js';
 import type { Logger } from '../pkg/logger.js';
+import { systemClock } from '../platform/clock.js';
 
 export const REVISION_MODE_INTERVAL_MS = 5 * 60 * 1000;
 const HOUR_MS = 60 * 60 * 1000;
@@ -19,10 +21,12 @@ export interface CompactorDeps {
   compactRevision(): number;
   compact(rev: number): Promise<void>;
   logger: Logger;
+  /** Default the system clock. */
+  clock?: Clock;
 }
 
 export class Compactor {
-  private timer: NodeJS.Timeout | undefined;
+  private timer: TimerHandle | undefined;
   private samples: number[] = [];
 
   constructor(private readonly d: CompactorDeps) {}
@@ -37,12 +41,11 @@ export class Compactor {
   start(): void {
     const every = this.intervalMs();
     if (every === undefined) return;
-    this.timer = setInterval(() => this.tick(), every);
-    this.timer.unref();
+    this.timer = (this.d.clock ?? systemClock).setInterval(() => this.tick(), every, true);
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
+    (this.d.clock ?? systemClock).clearInterval(this.timer);
   }
 
   /** One step; public so tests drive it without timers. */

@@ -2,6 +2,7 @@
 import type { Logger } from '../pkg/logger.js';
 import type { StartSteps } from '../pkg/start-steps.js';
 import type { PeerClientTls } from '../transport/dial.js';
+import type { MemberIo } from './io.js';
 
 export interface ServerConfig {
   name: string;
@@ -45,10 +46,14 @@ export interface ServerConfig {
   authTokenTtlSec?: number;
   /** --client-cert-auth: a request without a token runs as its certificate's common name. */
   clientCertAuth?: boolean;
-  /** Wall clock in ms (leases, v2 TTLs); injectable for tests. */
+  /** Wall clock in ms (leases, v2 TTLs); injectable for tests (default io.clock.now). */
   now?: () => number;
   /** Marks each step of the start (`--log-level debug`); none when absent. */
   steps?: StartSteps;
+  /** WAL segment size (default 64 MiB; the simulation's members use small ones). */
+  walSegmentBytes?: number;
+  /** The member's disk, store, transport, clock and randomness (default nodeIo: io.ts). */
+  io?: MemberIo;
 }
 
 export const DEFAULT_QUOTA_BYTES = 2 * 1024 * 1024 * 1024;

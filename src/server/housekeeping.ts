@@ -6,6 +6,7 @@
 import type { TokenProvider } from '../auth/index.js';
 import type { Backend } from '../backend/index.js';
 import type { Lessor } from '../lease/index.js';
+import type { Clock, TimerHandle } from '../pkg/clock.js';
 import type { EtcdMetrics } from '../pkg/metrics.js';
 import type { V2Store } from '../v2store/index.js';
 import type { ApplyOutcome } from './apply.js';
@@ -24,6 +25,7 @@ export interface HousekeepingDeps {
   readonly v2: V2Store;
   readonly lessor: Lessor;
   readonly counts: ServerCounts;
+  readonly clock: Clock;
   now(): number;
   hasLeader(): boolean;
   isLeader(): boolean;
@@ -34,18 +36,17 @@ export interface HousekeepingDeps {
 }
 
 export class Housekeeping {
-  private timer: NodeJS.Timeout | undefined;
+  private timer: TimerHandle | undefined;
   private syncInFlight = false;
 
   constructor(private readonly d: HousekeepingDeps) {}
 
   start(): void {
-    this.timer = setInterval(() => this.run(), HOUSEKEEPING_MS);
-    this.timer.unref();
+    this.timer = this.d.clock.setInterval(() => this.run(), HOUSEKEEPING_MS, true);
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
+    this.d.clock.clearInterval(this.timer);
   }
 
   run(): void {

@@ -14,12 +14,12 @@
  * hands us (proto-loader's keepCase / longs=String / enums=String / bytes=Buffer), so what apply sees
  * equals what the client sent.
  */
-import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 import { decodeRaftWrite, encodeRaftWrite, scanInternalRaftRequest, type RaftWrite } from '../codec/raft-request.js';
 import { decodeV2Request, newV2Request, readV2Request, type V2Request } from '../codec/v2-request.js';
 import { encodeMemberAttributes, idToHex } from '../membership/index.js';
 import { encodeWithoutZeros } from '../pkg/proto3-zeros.js';
+import { protoDir } from '../platform/proto-dir.js';
 import type { AlarmRequest__Output } from '../pb/etcdserverpb/AlarmRequest.js';
 import type { CompactionRequest__Output } from '../pb/etcdserverpb/CompactionRequest.js';
 import type { DeleteRangeRequest__Output } from '../pb/etcdserverpb/DeleteRangeRequest.js';
@@ -55,7 +55,6 @@ export interface InternalRaftRequest extends AuthRequests {
 /** One entry's request as apply sees it, with the id whose waiter it triggers. */
 export type EntryRequest = { kind: 'v3'; id: bigint; req: InternalRaftRequest } | { kind: 'v2'; id: bigint; req: V2Request };
 
-const protoDir = fileURLToPath(new URL('../../proto/', import.meta.url));
 
 function loadType(): protobuf.Type {
   const root = new protobuf.Root();

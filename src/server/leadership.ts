@@ -5,6 +5,7 @@
  */
 import { LeaseError, isLeaseError, type Lessor } from '../lease/index.js';
 import { idToHex, type RaftCluster } from '../membership/index.js';
+import { sleep, type Clock } from '../pkg/clock.js';
 import type { Logger } from '../pkg/logger.js';
 import { None } from '../raft/types.js';
 import { EtcdError } from './errors.js';
@@ -14,6 +15,7 @@ export interface LeadershipDeps {
   readonly cluster: RaftCluster;
   readonly logger: Logger;
   readonly heartbeatIntervalMs: number;
+  readonly clock: Clock;
   lead(): bigint;
   term(): number;
   stopping(): boolean;
@@ -26,8 +28,8 @@ export interface LeadershipDeps {
 export async function waitLeader(d: LeadershipDeps, deadlineMs: number): Promise<bigint> {
   while (d.lead() === None) {
     if (d.stopping()) throw new EtcdError('Stopped');
-    if (Date.now() >= deadlineMs) throw new EtcdError('Timeout');
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    if (d.clock.now() >= deadlineMs) throw new EtcdError('Timeout');
+    await sleep(d.clock, 50);
   }
   return d.lead();
 }
@@ -39,14 +41,14 @@ export async function waitLeader(d: LeadershipDeps, deadlineMs: number): Promise
 export async function moveLeader(d: LeadershipDeps, transferee: bigint, timeoutMs: number): Promise<void> {
   const m = d.cluster.member(transferee);
   if (!m || m.isLearner) throw new EtcdError('BadLeaderTransferee');
-  const deadline = Date.now() + timeoutMs;
+  const deadline = d.clock.now() + timeoutMs;
   d.logger.info({ from: idToHex(d.memberId), to: idToHex(transferee), term: d.term() }, 'leadership transfer starting');
   d.transferLeader(transferee);
   while (d.lead() !== transferee) {
-    if (Date.now() >= deadline) throw new EtcdError('TimeoutLeaderTransfer');
-    await new Promise((resolve) => setTimeout(resolve, d.heartbeatIntervalMs));
+    if (d.clock.now() >= deadline) throw new EtcdError('TimeoutLeaderTransfer');
+    await sleep(d.clock, d.heartbeatIntervalMs);
   }
-  d.logger.info({ to: idToHex(transferee), tookMs: timeoutMs - (deadline - Date.now()) }, 'leadership transfer finished');
+  d.logger.info({ to: idToHex(transferee), tookMs: timeoutMs - (deadline - d.clock.now()) }, 'leadership transfer finished');
 }
 
 /**

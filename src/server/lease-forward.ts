@@ -6,6 +6,7 @@
 import {
   decodeLeaseInternalResponse, decodeLeaseKeepAliveResponse, encodeLeaseInternalRequest, encodeLeaseKeepAliveRequest, type LeaseTimeToLive,
 } from '../codec/lease-peer.js';
+import { sleep, type Clock } from '../pkg/clock.js';
 import { None } from '../raft/types.js';
 import { EtcdError } from './errors.js';
 import type { Peers } from './peers.js';
@@ -17,6 +18,7 @@ export interface LeaseForwardDeps {
   requestTimeoutMs: number;
   /** Resolves when a leader is known (or rejects with the request timeout). */
   waitLeader(deadlineMs: number): Promise<bigint>;
+  clock: Clock;
 }
 
 const RETRY_MS = 50;
@@ -35,19 +37,19 @@ export class LeaseForwarder {
   }
 
   private async forward(path: string, body: Uint8Array): Promise<Uint8Array> {
-    const deadline = Date.now() + this.d.requestTimeoutMs;
-    while (Date.now() < deadline) {
+    const deadline = this.d.clock.now() + this.d.requestTimeoutMs;
+    while (this.d.clock.now() < deadline) {
       const leader = await this.d.waitLeader(deadline);
       if (leader !== None && leader !== this.d.memberId) {
         try {
-          const r = await this.d.peers().postToMember(leader, path, body, Math.max(1, deadline - Date.now()));
+          const r = await this.d.peers().postToMember(leader, path, body, Math.max(1, deadline - this.d.clock.now()));
           if (r.status === 200) return r.body;
           if (r.status === 404) throw new EtcdError('LeaseNotFound');
         } catch (err) {
           if (err instanceof EtcdError) throw err;
         }
       }
-      await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+      await sleep(this.d.clock, RETRY_MS);
     }
     throw new EtcdError('Timeout');
   }

@@ -6,6 +6,8 @@
  * only (its raft progress tells whether the learner caught up); a follower forwards it to the leader's
  * peer URL, POST /members/promote/<id>, as etcd does.
  */
+import { sleep, type Clock } from '../pkg/clock.js';
+import { systemClock } from '../platform/clock.js';
 import { computeMemberId, encodeConfChangeMember, encodePromoteContext, type Member, type RaftCluster } from '../membership/index.js';
 import type { EtcdMetrics } from '../pkg/metrics.js';
 import type { Status } from '../raft/index.js';
@@ -31,6 +33,8 @@ export interface MembershipChangeHost {
   };
   proposeConfChange(cc: ConfChange): Promise<void>;
   waitLeader(deadlineMs: number): Promise<bigint>;
+  /** The member's clock (default the system's). */
+  readonly io?: { clock: Clock };
 }
 
 const voters = (c: RaftCluster): Member[] => c.members().filter((m) => !m.isLearner);
@@ -70,13 +74,17 @@ export function parseMembersJson(text: string): Member[] {
 export class MembershipChanges {
   constructor(private readonly s: MembershipChangeHost) {}
 
+  private get clock(): Clock {
+    return this.s.io?.clock ?? systemClock;
+  }
+
   private get strict(): boolean {
     return this.s.cfg.strictReconfigCheck !== false;
   }
 
   /** Peers (and this member) whose links have been up for HEALTH_INTERVAL_MS (etcd's numConnectedSince). */
   private connected(members: Member[]): number {
-    const before = Date.now() - HEALTH_INTERVAL_MS;
+    const before = this.clock.now() - HEALTH_INTERVAL_MS;
     return members.filter((m) => {
       if (m.id === this.s.memberId) return true;
       const since = this.s.peers.transport.activeSince(m.id);
@@ -88,7 +96,7 @@ export class MembershipChanges {
   async add(peerURLs: string[], isLearner: boolean): Promise<{ member: Member; members: Member[] }> {
     const urls = [...peerURLs].sort();
     const member: Member = {
-      id: computeMemberId(urls, '', Math.floor(Date.now() / 1000)), name: '', peerURLs: urls, clientURLs: [], isLearner,
+      id: computeMemberId(urls, '', Math.floor(this.clock.now() / 1000)), name: '', peerURLs: urls, clientURLs: [], isLearner,
     };
     if (this.strict) {
       if (!isLearner && !readyToAddVoter(this.s.cluster)) throw new EtcdError('MemberNotEnoughStarted');
@@ -133,19 +141,19 @@ export class MembershipChanges {
     } catch (err) {
       if (!(err instanceof EtcdError && err.code === 'NotLeader')) throw err;
     }
-    const deadline = Date.now() + this.s.cfg.requestTimeoutMs;
-    while (Date.now() < deadline) {
+    const deadline = this.clock.now() + this.s.cfg.requestTimeoutMs;
+    while (this.clock.now() < deadline) {
       if (signal?.aborted === true) throw new EtcdError('Canceled');
       const leader = await this.s.waitLeader(deadline);
       const r = await this.s.peers
-        .postToMember(leader, `/members/promote/${id.toString()}`, new Uint8Array(0), Math.max(1, deadline - Date.now()))
+        .postToMember(leader, `/members/promote/${id.toString()}`, new Uint8Array(0), Math.max(1, deadline - this.clock.now()))
         .catch(() => undefined);
       if (r?.status === 200) return parseMembersJson(r.body.toString('utf8'));
       const text = r?.body.toString('utf8') ?? '';
       if (r?.status === 404) throw new EtcdError('MemberNotFound');
       if (r?.status === 412 && text.includes('in sync with leader')) throw new EtcdError('LearnerNotReady');
       if (r?.status === 412 && text.includes('can only promote a learner member')) throw new EtcdError('MemberNotLearner');
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await sleep(this.clock, 100);
     }
     throw new EtcdError('Timeout');
   }

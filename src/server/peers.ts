@@ -9,7 +9,7 @@ import { observer, tally, type EtcdMetrics, type Observer, type Tally } from '..
 import type { RawNode } from '../raft/index.js';
 import { MessageType, type Message, type NodeId } from '../raft/types.js';
 import type { Member, RaftCluster } from '../membership/index.js';
-import { PeerTransport, RemovedMemberError, type Receiver, type SnapshotToSend, type TransportObserver } from '../transport/index.js';
+import { PeerTransport, RemovedMemberError, type MemberTransport, type PeerTransportOptions, type Receiver, type SnapshotToSend, type TransportObserver } from '../transport/index.js';
 import type { PeerClientTls } from '../transport/dial.js';
 
 export interface PeersDeps {
@@ -31,6 +31,8 @@ export interface PeersDeps {
   /** A peer told us we were removed: the member stops. */
   onRemoved(): void;
   observe?: TransportObserver;
+  /** Makes the transport (default etcd's peer protocol over HTTP: PeerTransport). */
+  newTransport?(opts: PeerTransportOptions): MemberTransport;
 }
 
 /** The transport's observations as etcd's etcd_network_* metrics (peers labelled by hex id). */
@@ -65,13 +67,14 @@ export function peerMetrics(m: EtcdMetrics, localId: bigint): TransportObserver 
 }
 
 export class Peers implements Receiver {
-  readonly transport: PeerTransport;
+  readonly transport: MemberTransport;
   private known = new Map<bigint, string>();
   /** A joining member's view of the running cluster, kept until the applied membership includes us. */
   private remotes: Member[] = [];
 
   constructor(private readonly d: PeersDeps) {
-    this.transport = new PeerTransport({
+    const newTransport = d.newTransport ?? ((opts: PeerTransportOptions) => new PeerTransport(opts));
+    this.transport = newTransport({
       local: { id: d.localId, clusterId: d.clusterId, peerUrls: d.peerUrls },
       receiver: this,
       logger: d.logger,

@@ -17,7 +17,10 @@ export interface ProposerDeps {
   readonly proposals: Proposals<ApplyOutcome>;
   readonly maxRequestBytes: number;
   readonly requestTimeoutMs: number;
+  /** The clock of proposal deadlines (ms). */
   now(): number;
+  /** The clock of the wait for a leader (ms). */
+  clockNow(): number;
   hasLeader(): boolean;
   stopping(): boolean;
   /** Resolves once a leader is known; rejects at the deadline (ms). */
@@ -65,7 +68,7 @@ export class Proposer {
   /** Proposes a conf change under a fresh proposal id; resolves once applied (an EtcdError: refused). */
   async proposeConfChange(cc: ConfChange): Promise<void> {
     if (this.d.stopping()) throw new EtcdError('Stopped');
-    await this.d.waitLeader(Date.now() + this.d.requestTimeoutMs);
+    await this.d.waitLeader(this.d.clockNow() + this.d.requestTimeoutMs);
     const id = this.d.idGen.next();
     const result = this.d.proposals.register(id, this.d.now());
     try {

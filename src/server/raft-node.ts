@@ -17,15 +17,15 @@
  * the thread pool, except one entry from a lone client, which is written on the loop's own thread
  * (see handle: the pool's hand-offs cost more than the wait they free the loop for).
  */
-import { performance } from 'node:perf_hooks';
+import type { Clock, TimerHandle } from '../pkg/clock.js';
 import { failpoint } from '../pkg/failpoints.js';
+import { systemClock } from '../platform/clock.js';
 import type { Logger } from '../pkg/logger.js';
 import { MemoryStorage, RawNode, StateType, type Ready, type ReadState, type SoftState } from '../raft/index.js';
 import type { Entry, Message, Snapshot } from '../raft/types.js';
 import type { Transport } from '../transport/index.js';
 import type { Snapshotter, WAL } from '../wal/index.js';
 
-const eventLoopUtilization = performance.eventLoopUtilization.bind(performance);
 /** Idle time that counts as waiting for a client (a poll that finds work ready takes a few µs). */
 const WAITED_MS = 0.02;
 
@@ -48,6 +48,10 @@ export interface RaftNodeHooks {
 export interface RaftNodeOptions {
   tickMs: number;
   logger: Logger;
+  /** The ticker's timers (default the system clock). */
+  clock?: Clock;
+  /** The event loop's cumulative idle time in ms (default Node's; null: a save is never written inline). */
+  idleMs?: (() => number) | null;
   /**
    * Whether nothing but the proposal being saved is waiting on this member (one client, no peers):
    * a save of one entry is then written on the event loop's thread (see handle).
@@ -58,13 +62,15 @@ export interface RaftNodeOptions {
 export class RaftNode {
   private running = false;
   private stopped = false;
-  private ticker: NodeJS.Timeout | undefined;
+  private ticker: TimerHandle | undefined;
   private idle: Promise<void> = Promise.resolve();
   private isLeader = false;
   /** Committed entries made durable by the last save, not applied yet (see applyDurable). */
   private durable: Entry[] = [];
   /** The event loop's idle time (ms, cumulative) when the last save completed. */
   private idleAtSave = 0;
+  private readonly clock: Clock;
+  private readonly idleMs: (() => number) | null;
 
   constructor(
     readonly node: RawNode,
@@ -74,14 +80,16 @@ export class RaftNode {
     private readonly transport: Transport,
     private readonly hooks: RaftNodeHooks,
     private readonly opts: RaftNodeOptions,
-  ) {}
+  ) {
+    this.clock = opts.clock ?? systemClock;
+    this.idleMs = opts.idleMs === undefined ? systemClock.idleMs : opts.idleMs;
+  }
 
   start(): void {
-    this.ticker = setInterval(() => {
+    this.ticker = this.clock.setInterval(() => {
       this.node.tick();
       this.kick();
-    }, this.opts.tickMs);
-    this.ticker.unref();
+    }, this.opts.tickMs, true);
     this.kick();
   }
 
@@ -112,7 +120,7 @@ export class RaftNode {
   /** Stops ticking and waits for the Ready being processed to finish (its entries are then durable). */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.ticker) clearInterval(this.ticker);
+    this.clock.clearInterval(this.ticker);
     await this.idle;
   }
 
@@ -128,7 +136,7 @@ export class RaftNode {
       this.applyDurable(); // stopped: what is durable is answered
     } catch (err) {
       this.stopped = true;
-      if (this.ticker) clearInterval(this.ticker);
+      this.clock.clearInterval(this.ticker);
       this.hooks.onFatal(err);
     } finally {
       this.running = false;
@@ -175,7 +183,7 @@ export class RaftNode {
     }
     if (saving) {
       await saving;
-      this.idleAtSave = eventLoopUtilization().idle;
+      this.idleAtSave = this.idleMs?.() ?? 0;
     }
     if (rd.hardState) this.storage.setHardState(rd.hardState);
     if (rd.snapshot) {
@@ -192,7 +200,7 @@ export class RaftNode {
 
   /** Whether the event loop has waited for I/O since the last save (more than a poll that found work). */
   private waitedSinceSave(): boolean {
-    return eventLoopUtilization().idle - this.idleAtSave >= WAITED_MS;
+    return this.idleMs !== null && this.idleMs() - this.idleAtSave >= WAITED_MS;
   }
 
   /** Applies the committed entries the last save made durable, if any (in order, once). */

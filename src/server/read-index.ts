@@ -3,6 +3,8 @@
  * while a ReadIndex round is in flight waits for the next round, and one round serves them all.
  * A read is released once the applied index reaches the read index the leader confirmed.
  */
+import type { Clock, TimerHandle } from '../pkg/clock.js';
+import { systemClock } from '../platform/clock.js';
 
 export interface ReadIndexDeps {
   /** Asks raft for a read index; the answer arrives through onReadState with the same context. */
@@ -18,6 +20,8 @@ export interface ReadIndexDeps {
   /** A read still unanswered after this long fails with timeoutError() (etcd's ReqTimeout). */
   timeoutMs?: number;
   timeoutError?(): unknown;
+  /** Default the system clock. */
+  clock?: Clock;
 }
 
 /** etcd 3.5's readIndexRetryTime. */
@@ -25,7 +29,7 @@ export const READ_INDEX_RETRY_MS = 500;
 
 interface Round {
   ctx: Buffer;
-  timer?: ReturnType<typeof setTimeout>;
+  timer?: TimerHandle;
   waiters: Array<{ resolve: () => void; reject: (e: unknown) => void; sinceMs: number }>;
 }
 
@@ -44,12 +48,16 @@ export class ReadIndexer {
   /** Rounds that could not be requested, and rounds retried (unanswered in time or leader changed), for /metrics. */
   readonly counts = { failed: 0, slow: 0 };
 
-  constructor(private readonly deps: ReadIndexDeps) {}
+  private readonly clock: Clock;
+
+  constructor(private readonly deps: ReadIndexDeps) {
+    this.clock = deps.clock ?? systemClock;
+  }
 
   /** Resolves when a read at this moment may be served from the local store. */
   waitLinearizable(): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.next.push({ resolve, reject, sinceMs: Date.now() });
+      this.next.push({ resolve, reject, sinceMs: this.clock.now() });
       if (!this.inFlight) this.startRound();
     });
   }
@@ -79,7 +87,7 @@ export class ReadIndexer {
     let waiting = this.inFlight.waiters;
     const { timeoutMs, timeoutError } = this.deps;
     if (timeoutMs !== undefined && timeoutError) {
-      const oldest = Date.now() - timeoutMs;
+      const oldest = this.clock.now() - timeoutMs;
       for (const w of waiting) if (w.sinceMs <= oldest) w.reject(timeoutError());
       waiting = waiting.filter((w) => w.sinceMs > oldest);
     }
@@ -96,7 +104,7 @@ export class ReadIndexer {
   }
 
   private clearInFlight(): void {
-    if (this.inFlight?.timer) clearTimeout(this.inFlight.timer);
+    if (this.inFlight?.timer) this.clock.clearTimeout(this.inFlight.timer);
     this.inFlight = undefined;
   }
 
@@ -117,9 +125,8 @@ export class ReadIndexer {
     }
     // No answer in time (the request or its answer was dropped): send the round again, under a new
     // context, so a late answer to the old one is not mistaken for it.
-    round.timer = setTimeout(() => {
+    round.timer = this.clock.setTimeout(() => {
       if (this.inFlight === round) this.retry();
-    }, this.deps.retryMs ?? READ_INDEX_RETRY_MS);
-    round.timer.unref?.();
+    }, this.deps.retryMs ?? READ_INDEX_RETRY_MS, true);
   }
 }

@@ -32,6 +32,7 @@ import { Compactor } from './compactor.js';
 import type { InternalRaftRequest, V2Request } from './internal-request.js';
 import { LeaseForwarder } from './lease-forward.js';
 import { HeartbeatWatch } from './heartbeat-watch.js';
+import { ioOf, type MemberIo } from './io.js';
 import { Housekeeping } from './housekeeping.js';
 import * as leadership from './leadership.js';
 import { wireMetrics, type ServerCounts } from './metrics-wiring.js';
@@ -76,7 +77,9 @@ export class EtcdServer {
   readonly auth: AuthStore;
   /** Simple tokens: assigned when Authenticate applies, looked up for each request carrying one. */
   readonly tokens: TokenProvider;
-  private readonly appliedWait = new AppliedWait();
+  private readonly appliedWait: AppliedWait;
+  /** The disk, store, transport, clock and randomness this member was given (io.ts). */
+  readonly io: MemberIo;
   /** Set while a snapshot from the leader replaces the state: local reads wait for it. */
   restoring: Promise<void> | undefined;
   private readonly leaseStore: BackendLeaseStore;
@@ -110,6 +113,9 @@ export class EtcdServer {
     stores: Stores,
   ) {
     const { backend, leaseStore, kv, lessor, alarms, auth, tokens } = stores;
+    this.io = ioOf(cfg);
+    const clock = this.io.clock;
+    this.appliedWait = new AppliedWait(clock);
     this.auth = auth;
     this.tokens = tokens;
     this.backend = backend;
@@ -134,6 +140,7 @@ export class EtcdServer {
       nextContext: () => this.idGen.next(),
       timeoutMs: cfg.requestTimeoutMs, // etcd's ReqTimeout: 5 s and two election timeouts
       timeoutError: () => new EtcdError('Timeout'),
+      clock,
     });
     this.v2 = boot.snapshot && boot.snapshot.data.length > 0 ? V2Store.recover(boot.snapshot.data) : new V2Store();
     // (a fresh etcd's getsFail 1 is the validation of its bootstrap conf change: conf-change-check.ts)
@@ -161,10 +168,11 @@ export class EtcdServer {
       memberId: this.memberId,
       requestTimeoutMs: cfg.requestTimeoutMs,
       waitLeader: (deadlineMs) => this.waitLeader(deadlineMs),
+      clock,
     });
     this.startTimeMs = this.now();
     this.snapshots = new Snapshots(boot, backend, cfg, logger, this.appliedIndex, () => this.v2.save());
-    this.heartbeats = new HeartbeatWatch(cfg.heartbeatIntervalMs, logger);
+    this.heartbeats = new HeartbeatWatch(cfg.heartbeatIntervalMs, logger, () => clock.now());
     this.counts = wireMetrics(metrics, {
       memberId: this.memberId, quotaBytes, kv, lessor, v2: this.v2, backend, cluster: this.cluster,
       readIndexer: this.readIndexer, clusterVersion: () => this.clusterVersion, authRevision: () => this.auth.revision,
@@ -175,6 +183,7 @@ export class EtcdServer {
       maxRequestBytes: cfg.maxRequestBytes,
       requestTimeoutMs: cfg.requestTimeoutMs,
       now: () => this.now(),
+      clockNow: () => clock.now(),
       hasLeader: () => this.lead !== None,
       stopping: () => this.stopping,
       waitLeader: (deadlineMs) => this.waitLeader(deadlineMs),
@@ -193,6 +202,7 @@ export class EtcdServer {
       cluster: this.cluster,
       logger,
       heartbeatIntervalMs: cfg.heartbeatIntervalMs,
+      clock,
       lead: () => this.lead,
       term: () => this.term,
       stopping: () => this.stopping,
@@ -225,7 +235,7 @@ export class EtcdServer {
   }
 
   now(): number {
-    return this.cfg.now ? this.cfg.now() : Date.now();
+    return this.cfg.now ? this.cfg.now() : this.io.clock.now();
   }
 
   /** Called with the error that stopped the member (fsync failure, backend failure). */
@@ -305,14 +315,15 @@ export class EtcdServer {
       kick: () => this.raftNode.kick(),
       step: (m) => this.raftNode.step(m),
       receiveSnapshot: (m, db) => {
-        const started = performance.now();
+        const started = this.io.clock.monoMs();
         return saveSnapshotDb(this.cfg, m.snapshot?.metadata.index ?? 0, db, this.logger).then(() => {
-          (this.metrics.byName.get('etcd_snap_db_save_total_duration_seconds') as Histogram).observe((performance.now() - started) / 1000);
+          (this.metrics.byName.get('etcd_snap_db_save_total_duration_seconds') as Histogram).observe((this.io.clock.monoMs() - started) / 1000);
         });
       },
       snapshotDb: (m) => this.mergedSnapshot(m),
       onRemoved: () => this.stopRemoved(0),
       observe: peerMetrics(this.metrics, this.memberId),
+      newTransport: (opts) => this.io.newTransport(opts),
     });
     this.peers.addRemotes(boot.remotes ?? []);
     const watched = heartbeatWatched(this.peers.transport, this.heartbeats, this.metrics);
@@ -326,6 +337,8 @@ export class EtcdServer {
     }, {
       tickMs: this.cfg.heartbeatIntervalMs,
       logger: this.logger,
+      clock: this.io.clock,
+      idleMs: this.io.idleMs ?? null,
       alone: () => this.proposals.waits.size <= 1 && this.cluster.size === 1,
     });
     this.raftNode.start();
@@ -338,11 +351,12 @@ export class EtcdServer {
       compactRevision: () => this.kv.compactRevision(),
       compact: async (rev) => void (await this.propose({ compaction: { revision: String(rev), physical: false } })),
       logger: this.logger,
+      clock: this.io.clock,
     });
     this.compactor.start();
     this.housekeeping = new Housekeeping({
       metrics: this.metrics, proposals: this.proposals, tokens: this.tokens, backend: this.backend, v2: this.v2,
-      lessor: this.lessor, counts: this.counts,
+      lessor: this.lessor, counts: this.counts, clock: this.io.clock,
       now: () => this.now(),
       hasLeader: () => this.lead !== None,
       isLeader: () => this.isLeader(),
@@ -431,12 +445,12 @@ export class EtcdServer {
     // once: every refused stream and post reports it, and the removal may also be applied meanwhile
     if (this.stopping || this.removedNoticed) return;
     this.removedNoticed = true;
-    setTimeout(() => {
+    this.io.clock.setTimeout(() => {
       // etcd logs these two (an error, then a notice) and exits 0: not a fatal error
       this.logger.error('the member has been permanently removed from the cluster');
       this.logger.info('the data-dir used by this member must be removed');
       this.die(new MemberRemovedError());
-    }, delayMs).unref();
+    }, delayMs, true);
   }
 
   private die(err: unknown): void {
@@ -449,9 +463,9 @@ export class EtcdServer {
   }
 
   private applyEntries(entries: Entry[]): void {
-    const t0 = performance.now();
+    const t0 = this.io.clock.monoMs();
     this.entries.applyEntries(entries);
-    const took = performance.now() - t0;
+    const took = this.io.clock.monoMs() - t0;
     if (took > SLOW_APPLY_MS) this.counts.slowApplies++;
     if (took > SLOW_APPLY_MS) this.logger.warn({ tookMs: Math.round(took), expectedDuration: '100ms', entries: entries.length }, 'apply request took too long');
     if (entries.some((e) => e.type === EntryType.EntryConfChange)) this.peers.sync();
@@ -485,7 +499,7 @@ export class EtcdServer {
     await this.backend.commit({ sync: true });
     // The backend now holds everything the index describes: the next start can load the index from
     // this image instead of scanning the backend (a crash before this leaves no image: it scans).
-    await saveKvImage(this.kv, keyIndexImagePathOf(this.cfg), this.logger);
+    await saveKvImage(this.kv, keyIndexImagePathOf(this.cfg), this.logger, this.io.disk, () => this.io.clock.monoMs());
     await this.backend.close();
     await this.snapshots.close();
   }

@@ -17,25 +17,30 @@
  *             its .snap.db is installed before anything reads the backend. It must exist then: without
  *             it the member refuses to start, as etcd does.
  */
-import fsp from 'node:fs/promises';
-import path from 'node:path';
 import {
-  Backend, prepareRestore, prepareRestoreWith, recoverSwap, restoreEntries, snapshotMagic, swapInRestored, verifiedSnapshot, type BackendOptions,
+  Backend, prepareRestore, prepareRestoreWith, recoverSwap, restoreEntries, snapshotMagic, swapInRestored, verifiedSnapshot, type BackendOptions, type StoreIo,
 } from '../backend/index.js';
 import { BoltDb, checkDb } from '../bbolt/index.js';
+import { exists, readChunks, writeChunksDurable, type Disk } from '../pkg/disk.js';
 import type { Logger } from '../pkg/logger.js';
-import { fileExists, fsyncDir, readChunks, writeChunksDurable } from '../platform/fs.js';
+import { joinPath } from '../pkg/path.js';
 import type { ConfState, Message, Snapshot } from '../raft/types.js';
 import { backendPathOf, snapDirOf, type ServerConfig } from './config.js';
 import { backendEntriesOfEtcdDb, etcdDbStream } from './etcd-db.js';
+import { ioOf } from './io.js';
 
-type Dirs = Pick<ServerConfig, 'dataDir'>;
+type Dirs = Pick<ServerConfig, 'dataDir' | 'io'>;
+
+function storeIo(cfg: Dirs): StoreIo {
+  const io = ioOf(cfg);
+  return { disk: io.disk, engines: io.engines };
+}
 
 const SNAP_DB = /^([0-9a-f]{16})\.snap\.db(\.tmp)?$/;
 
 /** etcd's DBFilePath: `<snap dir>/<index as %016x>.snap.db`. */
 export function snapDbPathOf(cfg: Dirs, index: number): string {
-  return path.join(snapDirOf(cfg), `${index.toString(16).padStart(16, '0')}.snap.db`);
+  return joinPath(snapDirOf(cfg), `${index.toString(16).padStart(16, '0')}.snap.db`);
 }
 
 /** What a leader's snapshot message is made of: the state applied here, all at one moment. */
@@ -84,8 +89,8 @@ async function* checkedAsItArrives(db: AsyncIterable<Uint8Array>, kind: { bbolt:
 }
 
 /** etcd's bbolt file at `file`, checked as bbolt's Tx.Check would (throws when it is not one). */
-async function openBoltFile(file: string): Promise<BoltDb> {
-  const db = BoltDb.open(await fsp.readFile(file));
+async function openBoltFile(disk: Disk, file: string): Promise<BoltDb> {
+  const db = BoltDb.open(await disk.readFile(file));
   const problems = checkDb(db);
   if (problems.length > 0) throw new Error(`database snapshot ${file} is damaged: ${problems.slice(0, 3).join('; ')}`);
   return db;
@@ -102,12 +107,13 @@ export async function saveSnapshotDb(cfg: Dirs, index: number, db: AsyncIterable
       yield c;
     }
   };
-  await writeChunksDurable(file, counted());
+  const { disk } = ioOf(cfg);
+  await writeChunksDurable(disk, file, counted());
   if (kind.bbolt) {
     try {
-      await openBoltFile(file);
+      await openBoltFile(disk, file);
     } catch (err) {
-      await fsp.rm(file, { force: true });
+      await disk.rm(file, { force: true });
       throw err;
     }
   }
@@ -118,47 +124,51 @@ export async function saveSnapshotDb(cfg: Dirs, index: number, db: AsyncIterable
 /** Builds the database of the snapshot at `index` beside the live one (db.restore): the slow half of an install. */
 export async function prepareSnapshotDb(cfg: Dirs, index: number): Promise<void> {
   const file = snapDbPathOf(cfg, index);
-  if (!(await fileExists(file))) throw new Error(`failed to find database snapshot file ${file}`);
+  const { disk } = ioOf(cfg);
+  if (!(await exists(disk, file))) throw new Error(`failed to find database snapshot file ${file}`);
   const head = Buffer.alloc(snapshotMagic.length);
-  const fh = await fsp.open(file, 'r');
+  const fh = await disk.open(file, 'read');
   try {
     await fh.read(head, 0, head.length, 0);
   } finally {
     await fh.close();
   }
   if (head.equals(snapshotMagic)) {
-    await prepareRestore(backendPathOf(cfg), readChunks(file));
+    await prepareRestore(backendPathOf(cfg), readChunks(disk, file), storeIo(cfg));
     return;
   }
-  const db = await openBoltFile(file);
-  await prepareRestoreWith(backendPathOf(cfg), (restore) => restoreEntries(restore, backendEntriesOfEtcdDb(db)));
+  const db = await openBoltFile(disk, file);
+  const io = storeIo(cfg);
+  await prepareRestoreWith(backendPathOf(cfg), (restore) => restoreEntries(restore, backendEntriesOfEtcdDb(db), io.engines), io);
 }
 
 /** Swaps the prepared database in; `backend` is reopened on it. */
 export function swapSnapshotDb(cfg: Dirs, backend: Backend): Promise<void> {
-  return backend.reopen(() => swapInRestored(backendPathOf(cfg)));
+  return backend.reopen(() => swapInRestored(backendPathOf(cfg), storeIo(cfg)));
 }
 
 /** Removes the .snap.db files at or below `upTo`, and with `tmp` the leftovers of interrupted receives. */
 export async function removeSnapshotDbs(cfg: Dirs, upTo: number, tmp = false): Promise<void> {
   const dir = snapDirOf(cfg);
+  const { disk } = ioOf(cfg);
   let removed = 0;
-  for (const name of await fsp.readdir(dir).catch(() => [] as string[])) {
+  for (const name of await disk.readdir(dir).catch(() => [] as string[])) {
     const m = SNAP_DB.exec(name);
     if (!m || (m[2] ? !tmp : Number.parseInt(m[1]!, 16) > upTo)) continue;
-    await fsp.rm(path.join(dir, name), { force: true });
+    await disk.rm(joinPath(dir, name), { force: true });
     removed++;
   }
-  if (removed > 0) await fsyncDir(dir);
+  if (removed > 0) await disk.fsyncDir(dir);
 }
 
 /** Opens the backend at start-up, installing the snapshot's database first when the backend is behind it. */
 export async function openBackend(cfg: Dirs, snapshot: Snapshot | undefined, opts: BackendOptions & { logger: Logger }): Promise<Backend> {
   const dbPath = backendPathOf(cfg);
   const logger = opts.logger.child({ room: 'server' });
-  const recovered = await recoverSwap(dbPath);
+  const recovered = await recoverSwap(dbPath, storeIo(cfg));
   if (recovered !== 'none') logger.warn({ path: dbPath, recovered }, 'settled a backend swap interrupted by a crash');
-  const backend = await Backend.open(dbPath, opts);
+  const io = ioOf(cfg);
+  const backend = await Backend.open(dbPath, { engines: io.engines, clock: io.clock, ...opts });
   const index = snapshot?.metadata.index ?? 0;
   if (index > backend.consistentIndex()) {
     logger.info({ snapshotIndex: index, consistentIndex: backend.consistentIndex() }, 'installing the database of the raft snapshot (the backend is behind it)');

@@ -2,8 +2,6 @@
 // stores of the lease and membership rooms (same pending batch as the entry being applied) and the
 // loading of their state; and the MVCC store's key index image: written at a graceful stop, read
 // (then removed) at the next start.
-import { randomInt } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { AuthStore, DEFAULT_BCRYPT_COST, newTokenProvider, type TokenProvider } from '../auth/index.js';
 import { Bucket, type Backend } from '../backend/index.js';
 import { Lessor, leaseIdFromKey, leaseKey, minLeaseTTLSeconds, type LeaseStore } from '../lease/index.js';
@@ -11,10 +9,12 @@ import { decodeMember, encodeMember, type Member, type MembershipStore } from '.
 import { KvStore, type KvStoreOptions } from '../mvcc/index.js';
 import type { Logger } from '../pkg/logger.js';
 import type { EtcdMetrics } from '../pkg/metrics.js';
-import { fileExists, readChunks, removeDurable, writeChunksDurable } from '../platform/fs.js';
+import { exists, readChunks, removeDurable, writeChunksDurable, type Disk } from '../pkg/disk.js';
+import { nodeDisk } from '../platform/fs.js';
 import type { Snapshot } from '../raft/types.js';
 import { AlarmStore } from './alarms.js';
 import { snapDirOf, type ServerConfig } from './config.js';
+import { ioOf } from './io.js';
 import { openBackend } from './snapshot-db.js';
 
 /** Everything the member keeps in its backend, opened. */
@@ -52,7 +52,7 @@ export async function openStores(cfg: ServerConfig, snapshot: Snapshot | undefin
       attach: (id, key) => void lessor.attach(id, [key]),
       detach: (id, key) => void lessor.detach(id, [key]),
     },
-  });
+  }, ioOf(cfg).disk);
   cfg.steps?.mark('load key index', { keys: kv.indexedKeys() });
   const alarms = new AlarmStore(backend);
   await alarms.load();
@@ -62,14 +62,18 @@ export async function openStores(cfg: ServerConfig, snapshot: Snapshot | undefin
 }
 
 /** The auth store and the simple token provider it starts, stops and prunes. */
-export async function openAuth(backend: Backend, cfg: Pick<ServerConfig, 'authToken' | 'bcryptCost' | 'authTokenTtlSec' | 'logger'>): Promise<{ auth: AuthStore; tokens: TokenProvider }> {
+export async function openAuth(backend: Backend, cfg: Pick<ServerConfig, 'authToken' | 'bcryptCost' | 'authTokenTtlSec' | 'logger' | 'io'>): Promise<{ auth: AuthStore; tokens: TokenProvider }> {
   const logger = cfg.logger.child({ room: 'auth' });
+  const io = ioOf(cfg);
   let tokens: TokenProvider;
   try {
     tokens = newTokenProvider(cfg.authToken ?? 'simple', {
       ttlMs: (cfg.authTokenTtlSec ?? 300) * 1000,
-      randomInt: (n) => randomInt(n),
-      readFile: (p) => readFileSync(p),
+      randomInt: (n) => io.randomInt(n),
+      readFile: (p) => {
+        if (!io.readFileSync) throw new Error(`cannot read ${p}: this member has no file system`);
+        return io.readFileSync(p);
+      },
       warn: (fields, msg) => logger.warn(fields, msg),
     });
   } catch (e) {
@@ -144,21 +148,21 @@ export function keyIndexImagePathOf(cfg: Pick<ServerConfig, 'dataDir'>): string 
  * decides), else by scanning the backend. The image is removed before this returns, used or not: it
  * describes one state of the backend, and the member is about to move on from it.
  */
-export async function openKvStore(backend: Backend, imagePath: string, opts: KvStoreOptions): Promise<KvStore> {
-  const image = (await fileExists(imagePath)) ? readChunks(imagePath, true) : undefined; // decodeImage keeps no chunk
+export async function openKvStore(backend: Backend, imagePath: string, opts: KvStoreOptions, disk: Disk = nodeDisk): Promise<KvStore> {
+  const image = (await exists(disk, imagePath)) ? readChunks(disk, imagePath, true) : undefined; // decodeImage keeps no chunk
   try {
     return await KvStore.open(backend, { ...opts, image });
   } finally {
-    await removeDurable(imagePath);
+    await removeDurable(disk, imagePath);
   }
 }
 
 /** Write the key index image; call after the backend's final commit, with the apply loop stopped. Never throws. */
-export async function saveKvImage(kv: KvStore, imagePath: string, logger: Logger): Promise<void> {
-  const t0 = performance.now();
+export async function saveKvImage(kv: KvStore, imagePath: string, logger: Logger, disk: Disk = nodeDisk, monoMs = () => performance.now()): Promise<void> {
+  const t0 = monoMs();
   try {
-    await writeChunksDurable(imagePath, kv.image());
-    logger.info({ path: imagePath, keys: kv.indexedKeys(), ms: Math.round(performance.now() - t0) }, 'key index image written');
+    await writeChunksDurable(disk, imagePath, kv.image());
+    logger.info({ path: imagePath, keys: kv.indexedKeys(), ms: Math.round(monoMs() - t0) }, 'key index image written');
   } catch (err) {
     logger.warn({ err: String(err), path: imagePath }, 'key index image not written; the next start scans the backend');
   }

@@ -1,5 +1,7 @@
 // The transport contract (see index.ts): what the server implements (Receiver) and calls (Transport).
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Message, NodeId } from '../raft/types.js';
+import type { LinkStats } from './stats.js';
 
 export interface Receiver {
   /** A raft message from a peer (already authenticated by mTLS). Throws RemovedMemberError. */
@@ -16,6 +18,20 @@ export interface Transport {
   removePeer(id: NodeId): void;
   updatePeer(id: NodeId, peerUrls: string[]): void;
   close(): Promise<void>;
+}
+
+/**
+ * The transport as the member holds it: the Transport the Ready loop sends through, plus the link
+ * state and statistics, raw posts to a peer's URLs (lease forwarding, promotions) and the peer HTTP
+ * handler. PeerTransport (http-transport.ts) is it over HTTP; the simulation has its own.
+ */
+export interface MemberTransport extends Transport {
+  readonly stats: LinkStats;
+  /** When the link to a peer came up (ms since the epoch; 0 = down). */
+  activeSince(id: NodeId): number;
+  postRaw(url: string, path: string, body: Uint8Array, timeoutMs: number): Promise<{ status: number; body: Buffer }>;
+  /** Serves a request on the peer port; false when it is not the transport's. */
+  handle(req: IncomingMessage, res: ServerResponse): boolean;
 }
 
 /** Thrown by Receiver.process for a message from a removed member (answered 403, as etcd does). */

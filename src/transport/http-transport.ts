@@ -5,7 +5,7 @@ import type { Logger } from '../pkg/logger.js';
 import { decodeMessage } from '../raft/raftpb.js';
 import { MessageType, type Message, type NodeId } from '../raft/types.js';
 import { Dialer, type PeerClientTls } from './dial.js';
-import { RemovedMemberError, type Receiver, type Transport } from './contract.js';
+import { RemovedMemberError, type MemberTransport, type Receiver } from './contract.js';
 import { Peer } from './peer.js';
 import { checkCompatibility, httpError, idHex, methodNotAllowed, parseIdHex, SERVER_VERSION, type LocalIdentity } from './peer-http.js';
 import { LinkStats } from './stats.js';
@@ -46,7 +46,7 @@ export interface TransportObserver {
   active(peer: NodeId, up: boolean): void;
 }
 
-export class PeerTransport implements Transport {
+export class PeerTransport implements MemberTransport {
   private readonly peers = new Map<NodeId, Peer>();
   /** etcd's v2 link statistics (/v2/stats/leader and /v2/stats/self). */
   readonly stats = new LinkStats();

@@ -20,5 +20,6 @@
  * X-Min-Cluster-Version, X-Etcd-Cluster-ID (and X-Raft-To, X-PeerURLs); a request from another
  * cluster or an incompatible version is refused with 412, from a removed member with 410/403.
  */
-export { NoPeersTransport, RemovedMemberError, type Receiver, type Transport } from './contract.js';
+export { NoPeersTransport, RemovedMemberError, type MemberTransport, type Receiver, type Transport } from './contract.js';
+export { LinkStats } from './stats.js';
 export { PeerTransport, type PeerTransportOptions, type SnapshotToSend, type TransportObserver } from './http-transport.js';
