@@ -1,6 +1,8 @@
 // npm run sim -- --seed N                         replay one seed and print its event trace
 // npm run sim -- --seeds 20000 --first-seed 100000   run a range (exit 1 on any violation, seeds printed)
 // options: --nodes 3|5 (default: drawn per seed), --fault-ticks N
+// npm run sim -- --members [--seed N | --seeds N]   whole members instead of the raft core (member/cli.ts)
+import { memberCli } from './member/cli.js';
 import { runSeed } from './run.js';
 
 function arg(name: string): string | undefined {
@@ -12,7 +14,9 @@ const nodes = arg('nodes') !== undefined ? Number(arg('nodes')) : undefined;
 const faultTicks = arg('fault-ticks') !== undefined ? Number(arg('fault-ticks')) : undefined;
 const one = arg('seed');
 
-if (one !== undefined) {
+if (process.argv.includes('--members')) {
+  await memberCli();
+} else if (one !== undefined) {
   const res = runSeed({ seed: Number(one), nodes, faultTicks, trace: true });
   process.stdout.write(res.trace.join('\n') + '\n');
   console.log(JSON.stringify({ seed: res.seed, nodes: res.nodes, ok: res.ok, stats: res.stats }));
