@@ -1,5 +1,5 @@
 // npm run sim -- --members --seed N              replay one seed of the whole-member simulation (trace)
-// npm run sim -- --members --seeds 2000 [--first-seed S] [--size 1|3|5]   run a range
+// npm run sim -- --members --seeds 2000 [--first-seed S] [--size 1|3|5] [--stop]   run a range (--stop: at the first failure)
 import { runMemberSeed } from './run.js';
 
 function arg(name: string): string | undefined {
@@ -25,17 +25,21 @@ export async function memberCli(): Promise<void> {
   const failed: number[] = [];
   const totals: Record<string, number> = {};
   const started = performance.now();
+  let ran = 0;
   for (let s = first; s < first + count; s++) {
+    ran++;
     const res = await runMemberSeed({ seed: s, members: size });
     for (const [k, v] of Object.entries(res.stats)) totals[k] = (totals[k] ?? 0) + v;
     if (!res.ok) {
       failed.push(s);
       console.log(`seed ${s} (${res.members} members): ${res.error?.split('\n')[0]}`);
+      if (process.argv.includes('--stop')) break;
     }
   }
   const secs = (performance.now() - started) / 1000;
   console.log(`totals: ${JSON.stringify(totals)}`);
-  console.log(`${count - failed.length} passed, ${failed.length} failed (${secs.toFixed(1)} s)`);
+  const cpu = process.cpuUsage();
+  console.log(`${ran - failed.length} passed, ${failed.length} failed (${secs.toFixed(1)} s, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU)`);
   if (failed.length > 0) {
     console.log(`failing seeds: ${failed.join(' ')}`);
     process.exitCode = 1;

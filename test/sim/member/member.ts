@@ -127,5 +127,6 @@ export class SimMember {
     this.kv = undefined;
     this.transport = undefined;
     this.starting = false;
+    this.fatal = undefined;
   }
 }

@@ -9,6 +9,7 @@ import type { PutRequest__Output } from '../../../src/pb/etcdserverpb/PutRequest
 import type { RangeRequest__Output } from '../../../src/pb/etcdserverpb/RangeRequest.js';
 import type { Entry } from '../../../src/raft/types.js';
 import { crc32c } from '../../../src/pkg/crc32c.js';
+import { SimCrash } from '../disk.js';
 import { Rng } from '../rng.js';
 import { SimClock } from './clock.js';
 import { History } from './history.js';
@@ -75,7 +76,28 @@ export async function runMemberSeed(opts: MemberSimOptions): Promise<MemberSimRe
   const history = new History();
   const leadersByTerm = new Map<number, bigint>();
 
+  const restartLater = (m: SimMember): void => {
+    sys.setTimeout(() => {
+      if (m.up || m.starting) return;
+      stats.restarts!++;
+      log(`restart ${m.name}`);
+      void m.start();
+    }, rng.int(50, 1500));
+  };
+
   const observe = (): void => {
+    for (const m of members) {
+      // a crash at a disk operation, in the middle of the member's work: it is down from here on
+      if (m.disk.isCrashed && (m.server || m.starting)) {
+        log(`crashed ${m.name}: ${m.disk.crashNote}`);
+        m.crash();
+        if (!healing) restartLater(m);
+      } else if (m.fatal !== undefined && !m.disk.isCrashed && !(m.fatal instanceof SimCrash)) {
+        fail(`${m.name} stopped by an error of its own: ${String((m.fatal as Error)?.stack ?? m.fatal).slice(0, 300)}`);
+        m.crash();
+        if (!healing) restartLater(m);
+      }
+    }
     for (const m of members) {
       const s = m.server;
       if (!m.up || !s) continue;
@@ -91,6 +113,7 @@ export async function runMemberSeed(opts: MemberSimOptions): Promise<MemberSimRe
   };
 
   let valueSeq = 0;
+  let healing = false;
   const clientOp = (): void => {
     const live = members.filter((m) => m.up && m.kv);
     if (live.length === 0) return;
@@ -139,15 +162,16 @@ export async function runMemberSeed(opts: MemberSimOptions): Promise<MemberSimRe
     const m = rng.pick(members);
     if (r < 0.35) {
       if (!m.up && !m.starting) return;
-      m.crash();
       stats.crashes!++;
+      if (rng.chance(0.5)) {
+        // at one of its next disk operations (before, inside or after it): mid-save, mid-apply, mid-install
+        m.disk.crashAtOp = m.disk.opCount + rng.int(1, 30);
+        log(`crash ${m.name} at disk op ${m.disk.crashAtOp}`);
+        return;
+      }
+      m.crash();
       log(`crash ${m.name}`);
-      sys.setTimeout(() => {
-        if (m.up || m.starting) return;
-        stats.restarts!++;
-        log(`restart ${m.name}`);
-        void m.start();
-      }, rng.int(50, 1500));
+      restartLater(m);
     } else if (r < 0.55 && n > 1) {
       const shuffled = [...members].sort(() => rng.next() - 0.5);
       const cut = rng.int(1, n - 1);
@@ -185,11 +209,13 @@ export async function runMemberSeed(opts: MemberSimOptions): Promise<MemberSimRe
     }
     stats.loadMs = Math.round(performance.now() - wall0);
     // heal: network whole and quiet, every member up, until they agree
+    healing = true;
+    for (const m of members) m.disk.crashAtOp = undefined;
     net.heal();
     net.faults = { dropRate: 0, dupRate: 0, maxDelayMs: 5 };
-    for (const m of members) if (!m.up && !m.starting) {
-      if (m.server === undefined && m.fatal !== undefined) m.crash();
-      void m.start();
+    for (const m of members) {
+      if (m.disk.isCrashed || (m.fatal !== undefined && !m.starting)) m.crash();
+      if (!m.up && !m.starting) void m.start();
     }
     const deadline = clock.nowMs + 20_000;
     let agreed = false;
