@@ -44,7 +44,8 @@ function settle(): Promise<void> {
 export async function runMemberSeed(opts: MemberSimOptions): Promise<MemberSimResult> {
   const rng = new Rng(opts.seed);
   const n = opts.members ?? rng.pick([1, 3, 3, 5]);
-  const duration = opts.durationMs ?? 2000;
+  const duration = opts.durationMs ?? 1600;
+  const powerCut = rng.chance(0.5);
   const clock = new SimClock();
   const sys = clock.forOwner(0);
   const net = new SimNet(rng.fork(), sys, { dropRate: rng.pick([0, 0.02, 0.1]), dupRate: rng.pick([0, 0.02]), maxDelayMs: rng.pick([5, 20, 60]) });
@@ -229,15 +230,56 @@ export async function runMemberSeed(opts: MemberSimOptions): Promise<MemberSimRe
     stats.healMs = Math.round(performance.now() - wall0) - stats.loadMs!;
     stats.healVirtualMs = clock.nowMs - t0 - duration;
     if (!agreed) fail(`no convergence: applied ${members.map((m) => `${m.name}=${m.up ? m.server!.appliedIndex : m.fatal ? `fatal(${String(m.fatal).slice(0, 80)})` : 'down'}`).join(' ')}`);
-    else await finalChecks(members, history, fail);
+    else {
+      await finalChecks(members, history, fail);
+      // in half the seeds the whole cluster then loses power at once, comes back, and serves reads at every member
+      if (!powerCut) return finish();
+      for (const m of members) m.crash();
+      stats.powerCuts = 1;
+      for (const m of members) void m.start();
+      const back = clock.nowMs + 20_000;
+      agreed = false;
+      while (clock.step(back)) {
+        await settle();
+        if (clock.nowMs % 250 < 50 && (agreed = converged(members))) break;
+      }
+      if (!agreed) fail('no convergence after a power cut of the whole cluster');
+      else {
+        log(`converged after the power cut: ${members.map((m) => `${m.name} lead=${m.server!.lead.toString(16)} applied=${m.server!.appliedIndex}`).join(' ')}`);
+        await finalChecks(members, history, fail);
+        await readsEverywhere(members, clock, fail);
+      }
+    }
   } catch (err) {
     fail(`simulation error: ${(err as Error).stack ?? String(err)}`);
   }
-  const h = history.check();
-  if (h) fail(`linearizability: ${h}`);
-  stats.snapshotsSent = net.snapshots;
-  for (const m of members) m.crash();
-  return { seed: opts.seed, members: n, ok: errors.length === 0, error: errors.join('; ') || undefined, stats, trace };
+  return finish();
+
+  function finish(): MemberSimResult {
+    const h = history.check();
+    if (h) fail(`linearizability: ${h}`);
+    stats.snapshotsSent = net.snapshots;
+    for (const m of members) m.crash();
+    return { seed: opts.seed, members: n, ok: errors.length === 0, error: errors.join('; ') || undefined, stats, trace };
+  }
+}
+
+/**
+ * Linearizable reads at every member at once, a few rounds, in a healthy quiet cluster: each must be
+ * answered well within one ReadIndex retry (500 ms): a context two members share, say, shows here.
+ */
+async function readsEverywhere(members: SimMember[], clock: SimClock, fail: (e: string) => void): Promise<void> {
+  const req = {
+    key: Buffer.from('a'), range_end: Buffer.alloc(0), limit: '0', revision: '0', sort_order: 'NONE', sort_target: 'KEY', serializable: false,
+    keys_only: false, count_only: false, min_mod_revision: '0', max_mod_revision: '0', min_create_revision: '0', max_create_revision: '0',
+  } as unknown as RangeRequest__Output;
+  for (let round = 0; round < 3; round++) {
+    const start = clock.nowMs;
+    const pending = new Set(members.map((m) => m.name));
+    for (const m of members) m.kv!.range(req).then(() => pending.delete(m.name), () => undefined);
+    while (pending.size > 0 && clock.nowMs - start < 400 && clock.step(start + 400)) await settle();
+    if (pending.size > 0) return fail(`reads in a healthy cluster not answered within 400 ms at ${[...pending].join(', ')}`);
+  }
 }
 
 /** Every member up, one leader, the same applied index as the leader's commit. */
@@ -246,6 +288,9 @@ function converged(members: SimMember[]): boolean {
   const leader = members.find((m) => m.server!.isLeader());
   if (!leader) return false;
   const commit = leader.server!.raftStatus.hardState.commit;
+  // everything in the leader's log committed (a new leader's own first entry included)
+  const last = (leader.server as unknown as { raftNode: { storage: { lastIndex(): number } } }).raftNode.storage.lastIndex();
+  if (commit < last) return false;
   return members.every((m) => m.server!.appliedIndex === commit && m.server!.raftStatus.hardState.commit === commit);
 }
 
@@ -265,7 +310,7 @@ async function finalChecks(members: SimMember[], history: History, fail: (e: str
       const modRev = kv ? Number(kv.modRevision) : 0;
       const value = kv ? Buffer.from(kv.value).toString() : '';
       if (modRev < p.rev || (modRev === p.rev && value !== p.value)) {
-        fail(`acknowledged write lost: ${key}=${p.value} (rev ${p.rev}) but ${m.name} has ${value || 'nothing'} (mod rev ${modRev})`);
+        fail(`acknowledged write lost: ${key}=${p.value} (rev ${p.rev}) but ${m.name} has ${value || "nothing"} (mod rev ${modRev}; rev ${m.server!.kv.rev()}, ci ${m.server!.backend.consistentIndex()}, applied ${m.server!.appliedIndex})`);
       }
     }
   }
