@@ -124,7 +124,8 @@ export async function runMemberSeed(opts: MemberSimOptions): Promise<MemberSimRe
     const key = rng.pick(KEYS);
     const start = clock.nowMs;
     if (rng.chance(0.6)) {
-      const value = `v${++valueSeq}`;
+      // some values span several 512-byte sectors, so a crash can tear the WAL write holding them
+      const value = `v${++valueSeq}${rng.chance(0.3) ? '.'.repeat(rng.int(300, 1500)) : ''}`;
       history.issued.set(value, start);
       stats.puts!++;
       const req = { key: Buffer.from(key), value: Buffer.from(value), lease: '0', prev_kv: false, ignore_value: false, ignore_lease: false } as unknown as PutRequest__Output;
