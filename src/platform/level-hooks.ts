@@ -1,8 +1,8 @@
 /*
- * classic-level's private internals we rely on, fenced (one module for this dependency): `_batch`,
- * the method abstract-level's public batch() ends in. The public batch() clones and re-validates every
- * op (about 7 µs per op: 0.7 s per 100,000 puts); our keys and values are already Buffers.
- * Without the hook (or with ETCD_TS_NO_PRIVATE_HOOKS set) the public batch() is used.
+ * classic-level's private internal we rely on, in one place: `_batch`, the method abstract-level's
+ * public batch() ends in. The public batch() clones and re-validates every op (about 7 µs per op:
+ * 0.7 s per 100,000 puts); our keys and values are already Buffers. Without the hook the public
+ * batch() is used. (Not fenced yet: no version check, switch or metric.)
  */
 import type { ClassicLevel } from 'classic-level';
 import type { EngineOp } from '../backend/engine.js';
