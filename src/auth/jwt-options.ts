@@ -5,7 +5,7 @@
  * key file or an unknown method is "auth: invalid auth options"; the key errors are returned as the
  * key parser words them (the x509/asn1 texts of Go for undecodable DER are approximated by one text).
  */
-import { X509Certificate, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { X509Certificate, createPrivateKey, createPublicKey, type KeyObject } from '../platform/crypto-keys.js';
 
 export const INVALID_AUTH_OPTS = 'auth: invalid auth options';
 const MISSING_KEY = 'auth: missing key data';

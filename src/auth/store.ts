@@ -9,18 +9,12 @@
  * checked against an older revision is refused at apply. Refusals are thrown as AuthError, whose
  * codes are the server's EtcdErrorCode names.
  */
-import { createRequire } from 'node:module';
 import { Bucket, type Backend } from '../backend/index.js';
 import { compareBytes } from '../pkg/bytes.js';
+import { bcrypt } from '../platform/bcrypt.js';
 import { RangePermissions, type KeyPermission } from './permissions.js';
 import { decodeRole, decodeUser, encodeRole, encodeUser, type Role, type User } from './records.js';
 
-type Bcrypt = typeof import('@node-rs/bcrypt');
-let bcryptModule: Bcrypt | undefined;
-/** bcrypt, loaded at its first use: a member without auth users never needs it (a native addon). */
-function bcrypt(): Bcrypt {
-  return (bcryptModule ??= createRequire(import.meta.url)('@node-rs/bcrypt') as Bcrypt);
-}
 
 export const ROOT_USER = 'root';
 export const ROOT_ROLE = 'root';

@@ -9,7 +9,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { BoltDb, checkDb, etcdDbStatus } from '../bbolt/index.js';
-import { restoreSnapshot } from '../server/snapshot-restore.js';
+import { restoreSnapshot } from './snapshot-restore.js';
 import { parseInitialCluster } from './build.js';
 import { makeLogger } from './logger.js';
 import { formatStatus, type WriteOut } from './etcdutl-format.js';

@@ -17,8 +17,8 @@ import { BoltDb } from '../bbolt/index.js';
 import type { Logger } from '../pkg/logger.js';
 import { computeClusterId, computeMemberId, encodeMember, type Member } from '../membership/index.js';
 import { WAL } from '../wal/index.js';
-import { bootstrapEntries } from './bootstrap.js';
-import { backendEntriesOfEtcdDb } from './etcd-db.js';
+import { bootstrapEntries } from '../server/bootstrap.js';
+import { backendEntriesOfEtcdDb } from '../server/etcd-db.js';
 
 export interface RestoreOptions {
   snapshotPath: string;
