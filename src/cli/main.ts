@@ -27,12 +27,15 @@ import { snapshotCatchUpEntries } from './env.js';
 import { makeLogger } from './logger.js';
 import { startSteps } from '../pkg/start-steps.js';
 import { flagsText, usageText, versionText } from './help.js';
+import { isEtcdDataDir } from '../server/etcd-takeover.js';
 import { readWalMetadata } from '../wal/index.js';
 import { validateEnvironment, type ExistingData } from './validate.js';
 import { formatUrl } from './values.js';
 
 /** Whether the data dir holds a member already, and the --name it was created with (from its WAL). */
 async function probeDataDir(c: Config): Promise<ExistingData> {
+  // etcd 3.4's own data dir (taken over at start, server/etcd-takeover.ts): its WAL names no member
+  if (!c.walDir && (await isEtcdDataDir(c.dataDir))) return { exists: true };
   const walDir = c.walDir || path.join(c.dataDir, 'member', 'wal');
   const metadata = await readWalMetadata(walDir);
   return metadata ? { exists: true, memberName: metadata.name } : { exists: false };

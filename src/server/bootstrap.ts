@@ -16,6 +16,7 @@ import { computeClusterId, computeMemberId, encodeConfChangeMember, idToHex, typ
 import { MemoryStorage, encodeConfChange, type Snapshot } from '../raft/index.js';
 import { ConfChangeType, EntryType, type Entry, type HardState } from '../raft/types.js';
 import { Snapshotter, WAL, type WalOptions } from '../wal/index.js';
+import { maybeTakeOverEtcdDataDir } from './etcd-takeover.js';
 import { forceStandalone } from './force-new-cluster.js';
 import { assignExistingIds, fetchExistingCluster } from './join-existing.js';
 import { snapDirOf, walDirOf, type ServerConfig } from './config.js';
@@ -82,6 +83,7 @@ function walOptions(cfg: ServerConfig, logger: Logger): WalOptions {
 export async function bootstrapRaft(cfg: ServerConfig, logger: Logger): Promise<RaftBootstrap> {
   const walDir = walDirOf(cfg);
   const snapDir = snapDirOf(cfg);
+  await maybeTakeOverEtcdDataDir(cfg.dataDir, cfg.name, Boolean(cfg.walDir), logger);
   const { disk } = ioOf(cfg);
   await disk.mkdir(snapDir, { recursive: true, mode: 0o700 });
   const snapshotter = new Snapshotter(snapDir, logger, disk);

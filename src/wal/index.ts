@@ -74,3 +74,4 @@ export {
   type WalSnapshotMarker,
   type WalSyncMode,
 } from './types.js';
+export { readEtcdWal, readEtcdSnap, type EtcdWal, type EtcdWalEntry } from './etcd-wal-reader.js';

@@ -1,0 +1,127 @@
+// Taking over a data dir that etcd 3.4 wrote: our member started on it converts it in place and
+// keeps etcd's files aside. Detected by member/snap/db being a bbolt FILE (ours is a LevelDB
+// directory) and member/wal holding etcd's segments.
+//
+// The new member dir is built in <data-dir>/member.takeover: the bbolt buckets into LevelDB
+// (etcd-db.ts, consistent index included), etcd's newest .snap the WAL has a record of as our
+// snapshot file (its index, term and conf state; its data, etcd's v2 store JSON, is NOT read: our v2
+// store gets the membership mirror rebuilt from the database's members and cluster version, so v2
+// keys written through etcd's v2 API are not carried over), and our WAL with the same member and
+// cluster ids: a snapshot marker at that index, etcd's entries after it (their bytes are etcd's
+// InternalRaftRequest / ConfChange, applied as they are; those at or below the database's
+// consistent index are skipped by the backend as on any restart), and etcd's hard state. Then
+// member/ is renamed to member.etcd34-<UTC time> and member.takeover to member/. A start that finds
+// member.takeover left by a crash starts over (member/ still etcd's) or finishes the rename.
+import { existsSync } from 'node:fs';
+import { open, readFile, readdir, rm, stat, mkdir, rename } from 'node:fs/promises';
+import path from 'node:path';
+import { restoreEntries } from '../backend/index.js';
+import { BoltDb } from '../bbolt/index.js';
+import { decodeConfChangeContext, idToHex } from '../membership/index.js';
+import type { Logger } from '../pkg/logger.js';
+import { fsyncDir } from '../platform/fs.js';
+import type { Entry, Snapshot } from '../raft/types.js';
+import { V2Store, mirrorClusterVersion, mirrorMemberAdd, mirrorMemberAttributes } from '../v2store/index.js';
+import { Snapshotter, WAL, readEtcdSnap, readEtcdWal } from '../wal/index.js';
+import { backendEntriesOfEtcdDb } from './etcd-db.js';
+
+const BOLT_MAGIC = 0xed0cdaed;
+const SNAP_NAME = /^([0-9a-f]{16})-([0-9a-f]{16})\.snap$/;
+
+/** True if <data-dir>/member is etcd's: member/snap/db a bbolt file (its first meta page's magic). */
+export async function isEtcdDataDir(dataDir: string): Promise<boolean> {
+  const db = path.join(dataDir, 'member', 'snap', 'db');
+  const st = await stat(db).catch(() => undefined);
+  if (!st?.isFile() || st.size < 4096) return false;
+  const fh = await open(db, 'r');
+  try {
+    const head = Buffer.alloc(20);
+    await fh.read(head, 0, 20, 0);
+    return head.readUInt32LE(16) === BOLT_MAGIC;
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Finishes or discards a takeover a crash interrupted; then takes over member/ if it is etcd's. */
+export async function maybeTakeOverEtcdDataDir(dataDir: string, name: string, customWalDir: boolean, logger: Logger): Promise<void> {
+  const memberDir = path.join(dataDir, 'member');
+  const tmpDir = path.join(dataDir, 'member.takeover');
+  if (existsSync(tmpDir) && !existsSync(memberDir)) {
+    await rename(tmpDir, memberDir);
+    await fsyncDir(dataDir);
+    logger.warn({ dataDir }, 'finished taking over an etcd 3.4 data directory (interrupted after etcd\'s files were set aside)');
+    return;
+  }
+  if (!(await isEtcdDataDir(dataDir))) return;
+  if (customWalDir) throw new Error('taking over an etcd 3.4 data directory with --wal-dir set is not supported: start once without --wal-dir');
+  await takeOver(dataDir, name, logger);
+}
+
+async function takeOver(dataDir: string, name: string, logger: Logger): Promise<void> {
+  const memberDir = path.join(dataDir, 'member');
+  const tmpDir = path.join(dataDir, 'member.takeover');
+  const walNames = (await readdir(path.join(memberDir, 'wal'))).filter((f) => f.endsWith('.wal')).sort();
+  if (walNames.length === 0) throw new Error(`etcd data directory ${dataDir} has a database but no WAL in member/wal`);
+  const wal = readEtcdWal(await Promise.all(walNames.map((f) => readFile(path.join(memberDir, 'wal', f)))), walNames);
+  const snap = await newestEtcdSnap(path.join(memberDir, 'snap'), wal.snapshots, logger);
+  const db = BoltDb.open(await readFile(path.join(memberDir, 'snap', 'db')));
+  const from = snap?.metadata.index ?? 0;
+  const entries: Entry[] = wal.entries.filter((e) => e.index > from).map((e) => ({ index: e.index, term: e.term, type: e.type, data: e.data }));
+  const lastIndex = entries.at(-1)?.index ?? from;
+  logger.info(
+    { dataDir, memberId: idToHex(wal.metadata.nodeId), clusterId: idToHex(wal.metadata.clusterId), walSegments: walNames.length, snapshotIndex: from,
+      entries: entries.length, commit: wal.hardState.commit, tornBytes: wal.tornBytes },
+    'taking over an etcd 3.4 data directory',
+  );
+  if (entries.length > 0 && (entries[0] as Entry).index !== from + 1) throw new Error(`etcd WAL does not continue its snapshot at ${from}: first entry ${(entries[0] as Entry).index}`);
+
+  await rm(tmpDir, { recursive: true, force: true });
+  await mkdir(path.join(tmpDir, 'snap'), { recursive: true, mode: 0o700 });
+  await restoreEntries(path.join(tmpDir, 'snap', 'db'), backendEntriesOfEtcdDb(db));
+  if (snap) await new Snapshotter(path.join(tmpDir, 'snap'), logger).save({ ...snap, data: v2MirrorOf(db) });
+  const ours = await WAL.create(path.join(tmpDir, 'wal'), { memberId: wal.metadata.nodeId, clusterId: wal.metadata.clusterId, name }, { logger });
+  if (snap) await ours.saveSnapshot({ index: snap.metadata.index, term: snap.metadata.term });
+  const hs = { ...wal.hardState, commit: Math.min(Math.max(wal.hardState.commit, from), lastIndex) };
+  await ours.save(hs, entries, true);
+  await ours.close();
+  await fsyncDir(tmpDir);
+
+  const aside = path.join(dataDir, `member.etcd34-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+  await rename(memberDir, aside);
+  await rename(tmpDir, memberDir);
+  await fsyncDir(dataDir);
+  logger.info({ dataDir, keptAside: aside }, 'took over the etcd 3.4 data directory; etcd\'s original files are kept aside until removed by the operator');
+}
+
+/** etcd's newest .snap the WAL has a record of and that passes its crc (etcd's snapshotter.LoadNewestAvailable). */
+async function newestEtcdSnap(snapDir: string, recorded: Array<{ index: number; term: number }>, logger: Logger): Promise<Snapshot | undefined> {
+  const names = (await readdir(snapDir)).filter((f) => SNAP_NAME.test(f)).sort().reverse();
+  for (const f of names) {
+    const m = SNAP_NAME.exec(f) as RegExpExecArray;
+    const term = Number.parseInt(m[1] as string, 16);
+    const index = Number.parseInt(m[2] as string, 16);
+    if (!recorded.some((r) => r.index === index && r.term === term)) continue;
+    try {
+      return readEtcdSnap(await readFile(path.join(snapDir, f)));
+    } catch (e) {
+      logger.warn({ file: f, err: (e as Error).message }, 'skipping an unreadable etcd snapshot file');
+    }
+  }
+  return undefined;
+}
+
+/** Our v2 store with the membership mirror of the database's members and cluster version. */
+function v2MirrorOf(db: BoltDb): Uint8Array {
+  const v2 = new V2Store();
+  for (const e of db.bucket('members')?.entries() ?? []) {
+    const { member } = decodeConfChangeContext(e.value);
+    const idHex = idToHex(member.id);
+    mirrorMemberAdd(v2, idHex, { peerURLs: member.peerURLs, isLearner: member.isLearner }, 0);
+    if (member.name || member.clientURLs.length > 0) mirrorMemberAttributes(v2, idHex, { name: member.name, clientURLs: member.clientURLs }, 0);
+  }
+  for (const e of db.bucket('cluster')?.entries() ?? []) {
+    if (e.key.toString() === 'clusterVersion') mirrorClusterVersion(v2, e.value.toString(), 0);
+  }
+  return v2.save();
+}
