@@ -19,12 +19,13 @@ async function allKeys(m: Member): Promise<Kvs> {
   return JSON.parse(await ctlOk(m, ['get', '', '--from-key', '-w', 'json'])) as Kvs;
 }
 
-/** Writes spread over several etcd snapshots (--snapshot-count 10), a lease, a user, deletes. */
+/** Writes spread over several etcd snapshots (--snapshot-count 10), a lease, a user, deletes, a compaction. */
 async function write(etcd: Member): Promise<string> {
   const lease = (await ctlOk(etcd, ['lease', 'grant', '900'])).split(' ')[1] as string;
   for (let i = 0; i < 25; i++) await ctlOk(etcd, ['put', `k${i}`, `v${i}`]);
   await ctlOk(etcd, ['put', 'leased', 'x', `--lease=${lease}`]);
   await ctlOk(etcd, ['del', 'k3']);
+  await ctlOk(etcd, ['compact', '6']);
   await ctlOk(etcd, ['del', 'k1', 'k19']);
   await ctlOk(etcd, ['user', 'add', 'alice:pw']);
   await ctlOk(etcd, ['put', 'k0', 'last']);
@@ -52,6 +53,7 @@ async function takeOver(stopEtcd: (m: Member) => Promise<unknown>, etcdArgs: str
   expect(ml.members.map((m) => m.ID)).toEqual((JSON.parse(members) as { members: Array<{ ID: unknown }> }).members.map((m) => m.ID));
   expect(await ctlOk(ours, ['lease', 'list'])).toContain(lease);
   expect(await ctlOk(ours, ['user', 'list'])).toBe('alice\n');
+  expect(await ctlOk(ours, ['get', 'k2', '--rev', '5']).catch((e: Error) => e.message)).toMatch(/required revision has been compacted/);
   // still writable, and a restart is an ordinary restart of ours
   await ctlOk(ours, ['put', 'after', 'takeover']);
   await ours.restart();
