@@ -22,7 +22,11 @@ async function allKeys(m: Member): Promise<Kvs> {
 /** Writes spread over several etcd snapshots (--snapshot-count 10), a lease, a user, deletes, a compaction. */
 async function write(etcd: Member): Promise<string> {
   const lease = (await ctlOk(etcd, ['lease', 'grant', '900'])).split(' ')[1] as string;
-  for (let i = 0; i < 25; i++) await ctlOk(etcd, ['put', `k${i}`, `v${i}`]);
+  const b64 = (x: string): string => Buffer.from(x).toString('base64');
+  for (let i = 0; i < 25; i++) {
+    const r = await fetch(`${etcd.clientUrl}/v3/kv/put`, { method: 'POST', body: JSON.stringify({ key: b64(`k${i}`), value: b64(`v${i}`) }) });
+    expect(r.status).toBe(200);
+  }
   await ctlOk(etcd, ['put', 'leased', 'x', `--lease=${lease}`]);
   await ctlOk(etcd, ['del', 'k3']);
   await ctlOk(etcd, ['compact', '6']);
@@ -54,8 +58,12 @@ async function takeOver(stopEtcd: (m: Member) => Promise<unknown>, etcdArgs: str
   expect(await ctlOk(ours, ['lease', 'list'])).toContain(lease);
   expect(await ctlOk(ours, ['user', 'list'])).toBe('alice\n');
   expect(await ctlOk(ours, ['get', 'k2', '--rev', '5']).catch((e: Error) => e.message)).toMatch(/required revision has been compacted/);
-  // still writable, and a restart is an ordinary restart of ours
+  // still writable (v3 and v2: the v2 store restored from our snapshot file), and a restart is an ordinary restart of ours
   await ctlOk(ours, ['put', 'after', 'takeover']);
+  const v2 = await fetch(`${ours.clientUrl}/v2/keys/v2after`, { method: 'PUT', body: 'value=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  expect(v2.status).toBe(201);
+  const v2members = (await (await fetch(`${ours.clientUrl}/v2/members`)).json()) as { members: Array<{ id: string }> };
+  expect(v2members.members).toHaveLength(1);
   await ours.restart();
   expect(await ctlOk(ours, ['get', 'after', '--print-value-only'])).toBe('takeover\n');
   expect(ours.logs()).not.toContain('taking over');
