@@ -4,9 +4,9 @@
 //
 // The new member dir is built in <data-dir>/member.takeover: the bbolt buckets into LevelDB
 // (etcd-db.ts, consistent index included), etcd's newest .snap the WAL has a record of as our
-// snapshot file (its index, term and conf state; its data, etcd's v2 store JSON, is NOT read: our v2
-// store gets the membership mirror rebuilt from the database's members and cluster version, so v2
-// keys written through etcd's v2 API are not carried over), and our WAL with the same member and
+// snapshot file (its index, term and conf state; its data, etcd's v2 store JSON, as is when our v2
+// store reads it, else a v2 store with only the membership mirror rebuilt from the database's members
+// and cluster version: v2 keys written through etcd's v2 API then not carried over), and our WAL with the same member and
 // cluster ids: a snapshot marker at that index, etcd's entries after it (their bytes are etcd's
 // InternalRaftRequest / ConfChange, applied as they are; those at or below the database's
 // consistent index are skipped by the backend as on any restart), and etcd's hard state. Then
@@ -79,7 +79,7 @@ async function takeOver(dataDir: string, name: string, logger: Logger): Promise<
   await rm(tmpDir, { recursive: true, force: true });
   await mkdir(path.join(tmpDir, 'snap'), { recursive: true, mode: 0o700 });
   await restoreEntries(path.join(tmpDir, 'snap', 'db'), backendEntriesOfEtcdDb(db));
-  if (snap) await new Snapshotter(path.join(tmpDir, 'snap'), logger).save({ ...snap, data: v2MirrorOf(db) });
+  if (snap) await new Snapshotter(path.join(tmpDir, 'snap'), logger).save({ ...snap, data: v2DataOf(snap, db, logger) });
   const ours = await WAL.create(path.join(tmpDir, 'wal'), { memberId: wal.metadata.nodeId, clusterId: wal.metadata.clusterId, name }, { logger });
   if (snap) await ours.saveSnapshot({ index: snap.metadata.index, term: snap.metadata.term });
   const hs = { ...wal.hardState, commit: Math.min(Math.max(wal.hardState.commit, from), lastIndex) };
@@ -109,6 +109,17 @@ async function newestEtcdSnap(snapDir: string, recorded: Array<{ index: number; 
     }
   }
   return undefined;
+}
+
+/** etcd's v2 store as is if our v2 store reads it, else one with only the membership mirror. */
+function v2DataOf(snap: Snapshot, db: BoltDb, logger: Logger): Uint8Array {
+  try {
+    V2Store.recover(snap.data);
+    return snap.data;
+  } catch (e) {
+    logger.info({ reason: (e as Error).message }, "etcd's v2 store in its snapshot is not readable here: only the v2 membership mirror is rebuilt, from the database");
+    return v2MirrorOf(db);
+  }
 }
 
 /** Our v2 store with the membership mirror of the database's members and cluster version. */
