@@ -14,6 +14,7 @@ import { listenClient, type ClientListener } from '../platform/listen.js';
 import { listenPeer, type PeerListener } from '../platform/listen-peer.js';
 import { peerTlsOptions, type PeerTls } from '../platform/peer-tls.js';
 import type { PeerClientTls } from '../transport/dial.js';
+import { nodeDisk } from '../platform/fs.js';
 import { sdNotify } from '../platform/sd-notify.js';
 import { buildTlsOptions } from '../platform/tls.js';
 import type { ServerConfig } from '../server/config.js';
@@ -35,7 +36,7 @@ import { formatUrl } from './values.js';
 /** Whether the data dir holds a member already, and the --name it was created with (from its WAL). */
 async function probeDataDir(c: Config): Promise<ExistingData> {
   // etcd 3.4's own data dir (taken over at start, server/etcd-takeover.ts): its WAL names no member
-  if (!c.walDir && (await isEtcdDataDir(c.dataDir))) return { exists: true };
+  if (!c.walDir && (await isEtcdDataDir(nodeDisk, c.dataDir))) return { exists: true };
   const walDir = c.walDir || path.join(c.dataDir, 'member', 'wal');
   const metadata = await readWalMetadata(walDir);
   return metadata ? { exists: true, memberName: metadata.name } : { exists: false };

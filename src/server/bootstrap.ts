@@ -83,7 +83,7 @@ function walOptions(cfg: ServerConfig, logger: Logger): WalOptions {
 export async function bootstrapRaft(cfg: ServerConfig, logger: Logger): Promise<RaftBootstrap> {
   const walDir = walDirOf(cfg);
   const snapDir = snapDirOf(cfg);
-  await maybeTakeOverEtcdDataDir(cfg.dataDir, cfg.name, Boolean(cfg.walDir), logger);
+  await maybeTakeOverEtcdDataDir(ioOf(cfg), cfg.dataDir, cfg.name, Boolean(cfg.walDir), logger);
   const { disk } = ioOf(cfg);
   await disk.mkdir(snapDir, { recursive: true, mode: 0o700 });
   const snapshotter = new Snapshotter(snapDir, logger, disk);

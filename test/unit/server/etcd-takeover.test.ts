@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isEtcdDataDir, maybeTakeOverEtcdDataDir } from '../../../src/server/etcd-takeover.js';
+import { nodeIo } from '../../../src/server/io.js';
+import { nodeDisk } from '../../../src/platform/fs.js';
 import { WAL, readEtcdWal, readWalMetadata } from '../../../src/wal/index.js';
 import { removeDir, tempDir } from './helpers.js';
 
@@ -40,11 +42,11 @@ describe('taking over an etcd 3.4 data dir', () => {
   it("builds our member dir with etcd's ids and keeps etcd's files aside, even over a stale attempt", async () => {
     const d = await etcdDataDir();
     await mkdir(path.join(d, 'member.takeover', 'wal'), { recursive: true }); // a crash before the first rename
-    expect(await isEtcdDataDir(d)).toBe(true);
-    await maybeTakeOverEtcdDataDir(d, 'solo', false, logger);
+    expect(await isEtcdDataDir(nodeDisk, d)).toBe(true);
+    await maybeTakeOverEtcdDataDir(nodeIo, d, 'solo', false, logger);
 
     const etcdWal = readEtcdWal(await readFile(path.join(fixtures, 'etcd-entries', 'solo.wal')));
-    expect(await isEtcdDataDir(d)).toBe(false);
+    expect(await isEtcdDataDir(nodeDisk, d)).toBe(false);
     expect(existsSync(path.join(d, 'member.takeover'))).toBe(false);
     const md = await readWalMetadata(path.join(d, 'member', 'wal'));
     expect(md).toMatchObject({ memberId: etcdWal.metadata.nodeId, clusterId: etcdWal.metadata.clusterId, name: 'solo' });
@@ -63,16 +65,16 @@ describe('taking over an etcd 3.4 data dir', () => {
     await newDir();
     await mkdir(path.join(dir, 'member.takeover', 'wal'), { recursive: true });
     await mkdir(path.join(dir, 'member.etcd34-x'));
-    await maybeTakeOverEtcdDataDir(dir, 'solo', false, logger);
+    await maybeTakeOverEtcdDataDir(nodeIo, dir, 'solo', false, logger);
     expect((await readdir(dir)).sort()).toEqual(['member', 'member.etcd34-x']);
     expect(await readdir(path.join(dir, 'member'))).toEqual(['wal']);
   });
 
   it('leaves a data dir of ours alone and refuses --wal-dir for an etcd one', async () => {
     await newDir();
-    await maybeTakeOverEtcdDataDir(dir, 'solo', false, logger);
+    await maybeTakeOverEtcdDataDir(nodeIo, dir, 'solo', false, logger);
     expect(await readdir(dir)).toEqual([]);
     const d = await etcdDataDir();
-    await expect(maybeTakeOverEtcdDataDir(d, 'solo', true, logger)).rejects.toThrow(/--wal-dir/);
+    await expect(maybeTakeOverEtcdDataDir(nodeIo, d, 'solo', true, logger)).rejects.toThrow(/--wal-dir/);
   });
 });
