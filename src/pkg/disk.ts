@@ -88,20 +88,7 @@ export async function renameDurable(disk: Disk, from: string, to: string): Promi
 
 /** Write a whole file durably: to `<file>.tmp`, datasync, rename over `file`, fsync the directory. */
 export async function writeFileDurable(disk: Disk, file: string, data: Uint8Array): Promise<void> {
-  const tmp = `${file}.tmp`;
-  try {
-    const fh = await disk.open(tmp, 'create');
-    try {
-      await fh.write(data, 0, data.length, 0);
-      await fh.datasync();
-    } finally {
-      await fh.close();
-    }
-    await renameDurable(disk, tmp, file);
-  } catch (err) {
-    await disk.rm(tmp, { force: true }).catch(() => undefined);
-    throw err;
-  }
+  await writeChunksDurable(disk, file, [data]);
 }
 
 /** Cut the file to `length` bytes and zero-fill it back to `bytes` (durable when it returns). */

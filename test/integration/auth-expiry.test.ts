@@ -5,17 +5,9 @@ import * as grpc from '@grpc/grpc-js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { etcdGrpc } from '../../src/api/v3/proto.js';
 import { cleanup, ctlOk, startEtcd, startMember, type Member } from './harness.js';
+import { unary } from './grpc-unary.js';
 
 afterAll(cleanup);
-
-type Unary = (req: object, md: grpc.Metadata, cb: (err: grpc.ServiceError | null, res?: unknown) => void) => unknown;
-
-function unary(client: grpc.Client, method: string, req: object, token?: string): Promise<Record<string, unknown>> {
-  const md = new grpc.Metadata();
-  if (token !== undefined) md.set('token', token);
-  const fn = (client as unknown as Record<string, Unary>)[method]!.bind(client) as Unary;
-  return new Promise((resolve, reject) => fn(req, md, (err, res) => (err ? reject(err) : resolve(res as Record<string, unknown>))));
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
