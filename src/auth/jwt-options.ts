@@ -72,14 +72,43 @@ function tryKey<T>(f: () => T): T | undefined {
 
 const priv = (der: Buffer, type: 'pkcs1' | 'pkcs8' | 'sec1'): KeyObject | undefined => tryKey(() => createPrivateKey({ key: der, format: 'der', type }));
 
-/** jwt.ParseRSAPrivateKeyFromPEM / ParseECPrivateKeyFromPEM. */
+/**
+ * Which private key structure DER bytes hold, from the element after the leading version INTEGER:
+ * an INTEGER (PKCS#1 RSAPrivateKey), a SEQUENCE (PKCS#8's algorithm identifier) or an OCTET STRING
+ * (SEC 1 ECPrivateKey). Read here rather than left to OpenSSL, whose newer releases (Node 22+) also
+ * take a SEC 1 key asked for as PKCS#1, where Go's parsers (and so etcd's messages) tell them apart.
+ */
+function derKind(der: Buffer): 'pkcs1' | 'pkcs8' | 'sec1' | undefined {
+  let p = 0;
+  const header = (tag: number): number | undefined => {
+    if (der[p] !== tag) return undefined;
+    let len = der[p + 1];
+    p += 2;
+    if (len === undefined) return undefined;
+    if (len & 0x80) {
+      const n = len & 0x7f;
+      len = 0;
+      for (let i = 0; i < n; i++) len = len * 256 + (der[p++] ?? 0);
+    }
+    return len;
+  };
+  if (header(0x30) === undefined) return undefined;
+  const v = header(0x02);
+  if (v === undefined) return undefined;
+  p += v;
+  return ({ 0x02: 'pkcs1', 0x30: 'pkcs8', 0x04: 'sec1' } as const)[der[p] as 0x02 | 0x30 | 0x04];
+}
+
+/** jwt.ParseRSAPrivateKeyFromPEM (PKCS#1, else PKCS#8) / ParseECPrivateKeyFromPEM (SEC 1, else PKCS#8). */
 function parsePrivate(pem: Buffer, kind: 'rsa' | 'ec'): KeyObject {
   const der = pemBlock(pem);
   if (der === undefined) throw new Error(NOT_PEM);
-  const k = (kind === 'rsa' ? priv(der, 'pkcs1') : priv(der, 'sec1')) ?? priv(der, 'pkcs8');
+  const form = derKind(der);
+  const own = kind === 'rsa' ? 'pkcs1' : 'sec1';
+  const k = form === own || form === 'pkcs8' ? priv(der, form) : undefined;
   if (k === undefined) {
-    if (kind === 'rsa' && priv(der, 'sec1')) throw new Error('x509: failed to parse private key (use ParseECPrivateKey instead for this key format)');
-    if (kind === 'ec' && priv(der, 'pkcs1')) throw new Error('x509: failed to parse private key (use ParsePKCS1PrivateKey instead for this key format)');
+    if (kind === 'rsa' && form === 'sec1') throw new Error('x509: failed to parse private key (use ParseECPrivateKey instead for this key format)');
+    if (kind === 'ec' && form === 'pkcs1') throw new Error('x509: failed to parse private key (use ParsePKCS1PrivateKey instead for this key format)');
     throw new Error('asn1: structure error: the private key is not PKCS1, PKCS8 or SEC1 DER');
   }
   if (k.asymmetricKeyType !== kind) throw new Error(kind === 'rsa' ? 'key is not a valid RSA private key' : 'key is not a valid ECDSA private key');
