@@ -71,6 +71,29 @@ function newMembers(o: RestoreOptions): Member[] {
   return members.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
+/** etcd's ServerConfig.advertiseMatchesCluster (VerifyBootstrap): its refusal, or undefined when they match. */
+function advertiseMismatch(name: string, advertised: string[], listed: string[]): string | undefined {
+  const ap = [...advertised].sort();
+  const q = (xs: string[]): string => `[${xs.map((x) => JSON.stringify(x)).join(' ')}]`;
+  let err: string | undefined;
+  if (ap.length !== listed.length) err = `len(${q(ap)}) != len(${q(listed)})`;
+  else {
+    const i = ap.findIndex((u, k) => u !== listed[k]);
+    if (i >= 0) err = `resolved urls: ${JSON.stringify(ap[i])} != ${JSON.stringify(listed[i])}`;
+  }
+  if (err === undefined) return undefined;
+  const apSet = new Set(ap);
+  const listedSet = new Set(listed);
+  const umap = [...apSet].map((u) => `${name}=${u}`).sort().join(',');
+  const missing = [...listedSet].filter((u) => !apSet.has(u));
+  if (missing.length > 0) {
+    return `--initial-cluster has ${missing.map((u) => `${name}=${u}`).join(',')} but missing from --initial-advertise-peer-urls=${ap.join(',')} (${err})`;
+  }
+  const extra = [...apSet].filter((u) => !listedSet.has(u));
+  if (extra.length > 0) return `--initial-advertise-peer-urls has ${extra.join(',')} but missing from --initial-cluster=${umap}`;
+  return `failed to resolve ${ap.join(',')} to match --initial-cluster=${umap} (${err})`;
+}
+
 function u64(n: bigint | number): Buffer {
   const b = Buffer.alloc(8);
   b.writeBigUInt64BE(BigInt(n));
@@ -94,6 +117,8 @@ export async function restoreSnapshot(o: RestoreOptions, logger: Logger): Promis
   const members = newMembers(o);
   const self = members.find((m) => m.name === o.name);
   if (!self) throw new RestoreError(`couldn't find local name "${o.name}" in the initial cluster configuration`);
+  const mismatch = advertiseMismatch(o.name, o.peerURLs, self.peerURLs);
+  if (mismatch) throw new RestoreError(mismatch);
   const dataDir = o.dataDir || `${o.name}.etcd`;
   if (existsSync(dataDir)) throw new RestoreError(`data-dir "${dataDir}" exists`);
   const walDir = o.walDir || path.join(dataDir, 'member', 'wal');

@@ -47,6 +47,15 @@ describe('etcdutl snapshot', () => {
     }
     const exists = await etcdutl(['snapshot', 'restore', fixture, '--data-dir', dir]);
     expect([exists.code, lastLine(exists.stderr)]).toEqual([1, `Error: data-dir "${dir}" exists`]);
+    // advertised peer URLs that disagree with --initial-cluster, as etcd's VerifyBootstrap words it
+    for (const [ic, ap] of [['m2=http://127.0.0.1:2390,m1=http://127.0.0.1:2381,m1=http://127.0.0.1:2380', 'http://127.0.0.1:2381,http://127.0.0.1:9999'],
+      ['m1=http://127.0.0.1:2380', 'http://127.0.0.1:2380,http://127.0.0.1:9999'], ['m1=http://127.0.0.1:2380', 'http://127.0.0.1:9999']]) {
+      const args = (d: string) => ['snapshot', 'restore', fixture, '--name', 'm1', '--data-dir', d, '--initial-cluster', ic!, '--initial-advertise-peer-urls', ap!];
+      const [ours, theirs] = await Promise.all([etcdutl(args(join(dir, 'ours'))), etcdctl(args(join(dir, 'theirs')))]);
+      expect([ours.code, lastLine(ours.stderr)]).toEqual([theirs.code, lastLine(theirs.stderr)]);
+      expect(lastLine(ours.stderr)).toMatch(/^Error: --initial-(cluster|advertise-peer-urls) has /);
+      expect(existsSync(join(dir, 'ours'))).toBe(false);
+    }
   }, 30_000);
 
   it("restores real etcd's snapshot into a new 3-member cluster of ours serving its data", async () => {
