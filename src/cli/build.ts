@@ -2,6 +2,7 @@
 // cluster renamed after --name, auto-compaction retention units) and its checks, in its wording.
 import { DEFAULT_NAME } from './flags.js';
 import { ConfigError, verifyError } from './errors.js';
+import { advertiseMismatch } from './advertise-check.js';
 import { checkLogOutputs } from './logger.js';
 import { ValueError, formatUrl, parseDurationMs, parseInteger, parseOneUrl, type FlagValue } from './values.js';
 import type { Config, LogLevel, OperationsConfig } from './config-types.js';
@@ -223,24 +224,11 @@ export function buildConfig(
   return c;
 }
 
-const sameUrlSet = (a: URL[], b: URL[]): boolean => {
-  const s = (x: URL[]) => x.map(formatUrl).sort().join(',');
-  return s(a) === s(b);
-};
-
-/**
- * The bootstrap checks etcd makes only when it creates a new member (no data yet, state 'new'):
- * this member's name is in --initial-cluster with exactly its advertised peer URLs.
- */
 export function checkInitialCluster(c: Config): void {
   const mine = c.initialCluster.get(c.name);
   if (mine === undefined) {
     throw new ConfigError(`couldn't find local name ${JSON.stringify(c.name)} in the initial cluster configuration`);
   }
-  if (!sameUrlSet(mine, c.initialAdvertisePeerUrls)) {
-    const show = (x: URL[]) => x.map((u) => formatUrl(u)).join(',');
-    throw new ConfigError(
-      `--initial-cluster has ${c.name}=${show(mine)} but missing from --initial-advertise-peer-urls=${show(c.initialAdvertisePeerUrls)}`,
-    );
-  }
+  const mismatch = advertiseMismatch(c.name, c.initialAdvertisePeerUrls.map(formatUrl), mine.map(formatUrl).sort());
+  if (mismatch) throw new ConfigError(mismatch);
 }

@@ -99,7 +99,7 @@ describe('validateEnvironment', () => {
     expect(await failure(validateEnvironment(other, noData))).toBe('couldn\'t find local name "infra1" in the initial cluster configuration');
     const wrongUrl = await configFor(d, ['--initial-cluster', 'infra1=http://127.0.0.1:1'], ports);
     expect(await failure(validateEnvironment(wrongUrl, noData))).toBe(
-      `--initial-cluster has infra1=http://127.0.0.1:1 but missing from --initial-advertise-peer-urls=http://127.0.0.1:${peer}`,
+      `--initial-cluster has infra1=http://127.0.0.1:1 but missing from --initial-advertise-peer-urls=http://127.0.0.1:${peer} (resolved urls: "http://127.0.0.1:${peer}" != "http://127.0.0.1:1")`,
     );
   });
 
