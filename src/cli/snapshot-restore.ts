@@ -15,10 +15,10 @@ import path from 'node:path';
 import { Bucket, MetaKey, dbKey, restoreEntries } from '../backend/index.js';
 import { BoltDb } from '../bbolt/index.js';
 import type { Logger } from '../pkg/logger.js';
-import { computeClusterId, computeMemberId, encodeMember, type Member } from '../membership/index.js';
+import { computeClusterId, encodeMember, type Member } from '../membership/index.js';
 import { WAL } from '../wal/index.js';
 import { advertiseMismatch } from './advertise-check.js';
-import { bootstrapEntries } from '../server/bootstrap.js';
+import { bootstrapEntries, initialMembers } from '../server/bootstrap.js';
 import { backendEntriesOfEtcdDb } from '../server/etcd-db.js';
 
 export interface RestoreOptions {
@@ -60,18 +60,6 @@ export async function readSnapshotFile(file: string, skipHashCheck: boolean): Pr
   return db;
 }
 
-/** The new cluster's members as etcd's NewClusterFromURLsMap makes them (peer URLs sorted), by id. */
-function newMembers(o: RestoreOptions): Member[] {
-  const members = [...o.initialCluster].map(([name, urls]) => ({
-    id: computeMemberId(urls, o.initialClusterToken),
-    name,
-    peerURLs: [...urls].sort(),
-    clientURLs: [],
-    isLearner: false,
-  }));
-  return members.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-}
-
 function u64(n: bigint | number): Buffer {
   const b = Buffer.alloc(8);
   b.writeBigUInt64BE(BigInt(n));
@@ -92,7 +80,7 @@ function* restoredEntries(db: BoltDb, members: readonly Member[]): Generator<Arr
 }
 
 export async function restoreSnapshot(o: RestoreOptions, logger: Logger): Promise<void> {
-  const members = newMembers(o);
+  const members = initialMembers(o); // etcd's NewClusterFromURLsMap: as a new member's bootstrap makes them
   const self = members.find((m) => m.name === o.name);
   if (!self) throw new RestoreError(`couldn't find local name "${o.name}" in the initial cluster configuration`);
   const mismatch = advertiseMismatch(o.name, o.peerURLs, self.peerURLs);

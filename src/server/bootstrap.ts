@@ -36,7 +36,7 @@ export interface RaftBootstrap {
 }
 
 /** The members of --initial-cluster as etcd makes them (NewMember: peer URLs sorted), in etcd's order: by id. */
-export function initialMembers(cfg: ServerConfig): Member[] {
+export function initialMembers(cfg: Pick<ServerConfig, 'initialCluster' | 'initialClusterToken'>): Member[] {
   const members = [...cfg.initialCluster].map(([name, urls]) => ({
     id: computeMemberId(urls, cfg.initialClusterToken),
     name,
