@@ -16,7 +16,7 @@ describe('learners, update, strict reconfiguration and removal', () => {
     await sleep(5500); // links up for etcd's HealthInterval
     await ctlOk(ms[0]!.endpoint, ['put', 'k', 'v']);
     const j = await planJoiner('m3');
-    expect(await ctlOk(ms[0]!.endpoint, ['member', 'add', 'm3', '--learner', `--peer-urls=${j.peerUrl}`])).toMatch(/^Member [0-9a-f]+ added to cluster [0-9a-f]+\n/);
+    expect(await ctlOk(ms[0]!.endpoint, ['member', 'add', 'm3', '--learner', `--peer-urls=${j.peerUrl}`])).toMatch(/^Member +[0-9a-f]+ added to cluster +[0-9a-f]+\n/);
     const id = await memberIdOf(ms[0]!.endpoint, j.peerUrl);
     const f = await follower(ms);
     const early = await etcdctl(f.endpoint, ['member', 'promote', id]);
@@ -31,14 +31,14 @@ describe('learners, update, strict reconfiguration and removal', () => {
     expect((await etcdctl(learner.endpoint, ['member', 'list'])).stderr).toContain('rpc not supported for learner'); // as etcd 3.4's
     await eventually(async () => (await ctlOk(ms[0]!.endpoint, ['member', 'list'])).includes(`, started, m3, ${j.peerUrl}, ${j.clientUrl}, true`));
 
-    expect(await ctlOk(f.endpoint, ['member', 'promote', id])).toMatch(new RegExp(`^Member ${id} promoted in cluster [0-9a-f]+\\n$`));
+    expect(await ctlOk(f.endpoint, ['member', 'promote', id])).toMatch(new RegExp(`^Member +${id} promoted in cluster +[0-9a-f]+\\n$`));
     await eventually(async () => (await ctlOk(learner.endpoint, ['member', 'list'])).includes(`, m3, ${j.peerUrl}, ${j.clientUrl}, false`));
     expect(await ctlOk(learner.endpoint, ['put', 'k2', 'v2'])).toBe('OK\n');
     const again = await etcdctl(ms[0]!.endpoint, ['member', 'promote', id]);
     expect(again.stderr).toContain('Error: etcdserver: can only promote a learner member');
 
     const id1 = await memberIdOf(ms[0]!.endpoint, ms[1]!.peerUrl);
-    expect(await ctlOk(ms[2]!.endpoint, ['member', 'update', id1, `--peer-urls=${ms[1]!.peerUrl}`])).toMatch(new RegExp(`^Member ${id1} updated in cluster [0-9a-f]+\\n$`));
+    expect(await ctlOk(ms[2]!.endpoint, ['member', 'update', id1, `--peer-urls=${ms[1]!.peerUrl}`])).toMatch(new RegExp(`^Member +${id1} updated in cluster +[0-9a-f]+\\n$`));
     const taken = await etcdctl(ms[2]!.endpoint, ['member', 'update', id1, `--peer-urls=${ms[0]!.peerUrl}`]);
     expect(taken.stderr).toContain('Error: etcdserver: Peer URLs already exists');
 
