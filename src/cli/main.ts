@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { peerApi } from '../api/peer/index.js';
 import { capHeapGrowth } from '../platform/heap-growth.js';
+import { reportHooksTo } from '../platform/hook-fence.js';
 import { releaseYoungGeneration } from '../platform/young-generation.js';
 import { listenClient, type ClientListener } from '../platform/listen.js';
 import { listenPeer, type PeerListener } from '../platform/listen-peer.js';
@@ -180,6 +181,7 @@ async function main(argv: string[]): Promise<number> {
   const clientApis = importClientApis();
   capHeapGrowth();
   const logger = makeLogger(config);
+  reportHooksTo(logger);
   const steps = startSteps(logger);
   steps.mark('modules imported');
   logger.info({ etcdVersion: SERVER_VERSION, nodeVersion: process.version, os: process.platform, arch: process.arch, name: config.name, dataDir: config.dataDir }, 'starting an etcd server');

@@ -130,3 +130,8 @@ export const EXCLUDED_FAMILIES: readonly (readonly [string, string])[] = [
   ['etcd_grpc_proxy_', 'the gRPC proxy (`etcd grpc-proxy`), linked into the etcd binary; we have no proxy'],
   ['promhttp_metric_handler_', "Go's promhttp handler instrumenting its own scrapes"],
 ];
+
+/** Families of ours that etcd has no counterpart for (named etcd_ts_*, outside etcd's name space). */
+export const OWN_METRIC_SPECS: readonly MetricSpec[] = [
+  ['c', 'etcd_ts_fenced_hook_fallbacks_total', "Times a dependency's private hook was not used and its public path was taken instead (switched off, untested version, or missing).", ['dependency', 'hook']],
+];

@@ -15,7 +15,7 @@
 // countRpcStarted / countRpcHandled for every RPC, including the ones that arrive through the JSON
 // gateway (etcd's gateway is a gRPC client of its own server, so its calls are counted there too).
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { ETCD_METRIC_SPECS } from './metrics-spec.js';
+import { ETCD_METRIC_SPECS, OWN_METRIC_SPECS } from './metrics-spec.js';
 
 export type GrpcType = 'unary' | 'client_stream' | 'server_stream' | 'bidi_stream';
 
@@ -171,7 +171,7 @@ export function createMetrics(opts: { serverVersion?: string } = {}): EtcdMetric
   const samplers = new Map<string, Sampler>();
   const collect = collectFrom(samplers);
   const byName = new Map<string, AnyMetric>();
-  for (const [kind, name, help, labels = [], buckets] of ETCD_METRIC_SPECS) {
+  for (const [kind, name, help, labels = [], buckets] of [...ETCD_METRIC_SPECS, ...OWN_METRIC_SPECS]) {
     const labelNames = [...labels];
     byName.set(name, kind === 'h'
       ? new Histogram({ name, help, labelNames, registers, buckets: [...(buckets ?? [])], collect: flushObservers })
@@ -180,7 +180,7 @@ export function createMetrics(opts: { serverVersion?: string } = {}): EtcdMetric
   }
   const get = <T>(name: string): T => {
     const metric = byName.get(name);
-    if (metric === undefined) throw new Error(`metric ${name} is not in ETCD_METRIC_SPECS`);
+    if (metric === undefined) throw new Error(`metric ${name} is not in ETCD_METRIC_SPECS or OWN_METRIC_SPECS`);
     return metric as T;
   };
   const grpcBytes = { sent: 0, received: 0 };

@@ -6,6 +6,7 @@ import type { Lessor } from '../lease/index.js';
 import type { RaftCluster } from '../membership/index.js';
 import type { KvStore } from '../mvcc/index.js';
 import type { EtcdMetrics } from '../pkg/metrics.js';
+import { hookFallbackSeries } from '../platform/hook-fence.js';
 import { sampleProcessMetrics } from '../platform/process-metrics.js';
 import type { V2Store } from '../v2store/index.js';
 import type { ReadIndexer } from './read-index.js';
@@ -91,5 +92,6 @@ export function wireMetrics(m: EtcdMetrics, s: MetricSources): ServerCounts {
     else (metric as { observe(v: number): void } | undefined)?.observe(value);
   };
   sampleProcessMetrics(m);
+  m.sample('etcd_ts_fenced_hook_fallbacks_total', hookFallbackSeries);
   return counts;
 }

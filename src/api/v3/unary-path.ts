@@ -20,15 +20,17 @@
  * registered) goes to grpc-js's own stream handler unchanged.
  *
  * The hook: grpc-js creates one http2 server per bound port or connection injector in its private
- * `createHttp2Server` and registers its 'stream' listener there. install() wraps that method so the
- * listener it registers is called only for streams this path declines. If a grpc-js release renames
- * the method, install() returns false and every call goes through grpc-js as before.
+ * `createHttp2Server` and registers its 'stream' listener there. install() wraps that method (through
+ * the fence, platform/grpc-hooks.ts) so the listener it registers is called only for streams this
+ * path declines. If the fence keeps the hook off (ETCD_TS_NO_PRIVATE_HOOKS, an untested grpc-js) or
+ * a release renames the method, install() returns false and every call goes through grpc-js.
  */
 import * as http2 from 'node:http2';
 import * as tls from 'node:tls';
 import type * as grpc from '@grpc/grpc-js';
 import { status as Status } from '@grpc/grpc-js';
 import type { PeerAuthContext } from './common.js';
+import { editHttp2ServerOptions, wrapHttp2ServerFactory } from '../../platform/grpc-hooks.js';
 import { RecvCheck, encodeGrpcMessage, encodingRefusal, guardStream, refuseStream, statusFields, type RecvStatus } from './grpc-receive.js';
 
 export { encodeGrpcMessage };
@@ -101,15 +103,13 @@ export class UnaryPath {
     }
   }
 
-  /** Put this path in front of grpc-js's stream handler on every http2 server `server` creates. */
+  /**
+   * Put this path in front of grpc-js's stream handler on every http2 server `server` creates.
+   * False when the hook is fenced off or gone (platform/grpc-hooks.ts): grpc-js then serves all.
+   */
   install(server: grpc.Server): boolean {
-    const s = server as unknown as { createHttp2Server?: (creds: unknown) => http2.Http2Server; commonServerOptions?: http2.ServerOptions };
-    const create = s.createHttp2Server;
-    if (typeof create !== 'function') return false;
-    s.createHttp2Server = (creds: unknown): http2.Http2Server => {
-      // grpc-go counts no headers (its limit is 16 MiB of them); Node's http2 resets a stream past 128
-      if (s.commonServerOptions !== undefined) s.commonServerOptions.maxHeaderListPairs ??= MAX_HEADER_PAIRS;
-      const h2 = create.call(server, creds);
+    const installed = wrapHttp2ServerFactory(server, (create) => (creds: unknown): http2.Http2Server => {
+      const h2 = create(creds);
       const grpcListeners = h2.listeners('stream') as StreamListener[];
       h2.removeAllListeners('stream');
       h2.on('stream', (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, flags: number, raw: string[]) => {
@@ -122,8 +122,10 @@ export class UnaryPath {
         if (before !== undefined) guardStream(stream, new RecvCheck(this.maxReceiveBytes, unary!), before);
       });
       return h2;
-    };
-    return true;
+    });
+    // grpc-go counts no headers (its limit is 16 MiB of them); Node's http2 resets a stream past 128
+    if (installed) editHttp2ServerOptions(server, (o) => (o.maxHeaderListPairs ??= MAX_HEADER_PAIRS));
+    return installed;
   }
 
   /** grpc-go's answer to a gRPC call of a method nobody registered (grpc-js has its own words). */

@@ -21,6 +21,7 @@ import type { WatchCreateRequest__Output } from '../../pb/etcdserverpb/WatchCrea
 import type { Event } from '../../pb/mvccpb/Event.js';
 import { type ApiLimits, GRPC_OVERHEAD_BYTES, HeaderMaker, ctxOf, grpcRefusal } from './common.js';
 import { encodeWatchResponse } from './watch-lease-codec.js';
+import { batchCallWrites, writeAll } from '../../platform/grpc-hooks.js';
 
 /** Responses queued in a stream's send buffer before the server is told to hold (etcd: chanBufLen). */
 export const WATCH_SEND_QUEUE_MAX = 128;
@@ -69,32 +70,16 @@ export function fragmentResponse(r: WatchResponse, maxBytes: number): WatchRespo
   return out;
 }
 
-type WriteCallback = (err?: Error | null) => void;
-type Writer = { _write(chunk: unknown, encoding: string, cb: WriteCallback): void };
-
 /**
- * A Writable's _writev: the queued messages handed to _write all at once, done when all are.
- *
- * Why (for speed): grpc-js's call stream has no _writev, so Node hands it one message at a time and
- * the next waits until the previous one reached the socket, an event-loop turn each: 100 watchers
- * on a stream were 100 turns per put. Handed over together, the HTTP/2 stream buffers them and
- * writes them in one go. Order is kept (HTTP/2 stream writes are ordered) and so is back-pressure
- * (the call's writableLength counts them until they are written). This relies on the server having
- * no grpc-js interceptors (none is installed): an intercepting call holds a single message while its
- * metadata is being processed, so it must not get several at once.
+ * writeAll (platform/grpc-hooks.ts) is each call stream's _writev: the queued messages handed to
+ * the stream at once. Why (for speed): grpc-js's call stream has no _writev, so Node hands it one
+ * message at a time and the next waits until the previous one reached the socket, an event-loop turn
+ * each: 100 watchers on a stream were 100 turns per put. Handed over together, the HTTP/2 stream
+ * buffers them and writes them in one go. This relies on the server having no grpc-js interceptors
+ * (none is installed): an intercepting call holds a single message while its metadata is being
+ * processed, so it must not get several at once.
  */
-export function writeAll(this: Writer, chunks: Array<{ chunk: unknown }>, cb: WriteCallback): void {
-  let left = chunks.length;
-  let failed = false;
-  const one = (err?: Error | null): void => {
-    if (failed) return;
-    if (err) {
-      failed = true;
-      cb(err);
-    } else if (--left === 0) cb();
-  };
-  for (const c of chunks) this._write(c.chunk, 'buffer', one);
-}
+export { writeAll };
 
 export class WatchServerStream implements WatchSink {
   private readonly watchers = new Map<number, WatcherState>();
@@ -110,7 +95,7 @@ export class WatchServerStream implements WatchSink {
     private readonly headers: HeaderMaker,
     private readonly limits: ApiLimits,
   ) {
-    (call as unknown as { _writev: typeof writeAll })._writev = writeAll;
+    batchCallWrites(call);
     this.stream = facade.openWatchStream(this, ctxOf(call));
     const ready = this.stream.ready;
     if (ready !== undefined) {
