@@ -1,5 +1,6 @@
 import type { Clock, TimerHandle } from '../pkg/clock.js';
 import { failpoint } from '../pkg/failpoints.js';
+import { InvariantError } from '../pkg/invariant.js';
 import type { Logger } from '../pkg/logger.js';
 import { levelEngines } from '../platform/level.js';
 import { systemClock } from '../platform/clock.js';
@@ -63,6 +64,9 @@ export class Backend {
   private ci = 0;
   private ciDirty = false;
   private holds = 0;
+  /** The raft index whose apply is in progress (0: none), and whether it has written yet. */
+  private applying = 0;
+  private applyWrote = false;
   private sizeBytes = 0;
   private sizeInUseBytes = 0;
   private sizeRefreshedAt = 0;
@@ -190,8 +194,8 @@ export class Backend {
 
   /** Record the raft index whose changes are in the pending batch: committed atomically with them. */
   setConsistentIndex(index: number): void {
-    if (index < this.ci) throw new Error(`consistent index going back from ${this.ci} to ${index}`);
-    if (this.fatal) throw new BackendFatalError(`backend is not writable: ${this.fatal.message}`);
+    if (index < this.ci) throw new InvariantError('backend', `consistent index going back from ${this.ci} to ${index}`);
+    if (this.fatal) throw this.notWritable();
     // materialized into the batch when it is written (flushes never split an apply step)
     this.ci = index;
     this.ciDirty = true;
@@ -201,6 +205,28 @@ export class Backend {
   /** The last applied raft index, including the pending batch. */
   consistentIndex(): number {
     return this.ci;
+  }
+
+  /**
+   * The apply of raft entry `index` starts (the applier brackets each entry with beginApply and
+   * endApply). Until it ends no batch is written: its writes and its consistent index land in the
+   * same batch, or a crash could keep half of it (InvariantError otherwise; an apply is synchronous,
+   * so only a bug, an apply that awaits or commits, can break it). Costs a compare and a store.
+   */
+  beginApply(index: number): void {
+    if (this.applying !== 0) throw new InvariantError('backend', `apply of entry ${index} began inside the apply of entry ${this.applying}`);
+    this.applying = index;
+    this.applyWrote = false;
+  }
+
+  /** The apply started by beginApply ends: if it wrote, its consistent index must be set. */
+  endApply(): void {
+    const index = this.applying;
+    this.applying = 0;
+    if (this.fatal instanceof InvariantError) throw this.fatal;
+    if (this.applyWrote && this.ci < index) {
+      throw new InvariantError('backend', `the apply of entry ${index} wrote without setting its consistent index (still ${this.ci})`);
+    }
   }
 
   /**
@@ -219,8 +245,9 @@ export class Backend {
   }
 
   private write(k: string, v: Buffer | null): void {
-    if (this.fatal) throw new BackendFatalError(`backend is not writable: ${this.fatal.message}`);
+    if (this.fatal) throw this.notWritable();
     if (this.closed) throw new Error('backend closed');
+    if (this.applying !== 0) this.applyWrote = true;
     this.pending.set(k, v);
     if (this.pending.size >= this.batchLimit) {
       if (!this.flushSoon) this.scheduleFlush(0);
@@ -248,9 +275,21 @@ export class Backend {
     return this.flush(opts.sync ?? true);
   }
 
+  /** The error a write gets once the backend failed: a broken invariant itself, else BackendFatalError. */
+  private notWritable(): Error {
+    const f = this.fatal!;
+    return f instanceof InvariantError ? f : new BackendFatalError(`backend is not writable: ${f.message}`);
+  }
+
   private async flush(sync = false): Promise<void> {
     while (this.flushPromise) await this.flushPromise.catch(() => undefined);
     if (this.fatal) throw this.fatal;
+    if (this.applying !== 0) {
+      // a batch cut now would hold part of an apply without its consistent index
+      this.fatal = new InvariantError('backend', `a batch commit inside the apply of entry ${this.applying} would split it`);
+      this.logger?.fatal({ err: this.fatal.message }, 'backend invariant broken');
+      throw this.fatal;
+    }
     if (this.holds > 0) {
       this.scheduleFlush(1);
       return;

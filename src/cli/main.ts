@@ -25,6 +25,7 @@ import { MemberRemovedError } from '../server/errors.js';
 import { MembershipChanges } from '../server/membership-changes.js';
 import { ServerFacade } from '../server/v3-facade.js';
 import { ConfigError, earlyAction, parseConfig, type Config } from './config.js';
+import { damageOf } from './errors.js';
 import { snapshotCatchUpEntries } from './env.js';
 import { makeLogger } from './logger.js';
 import { startSteps } from '../pkg/start-steps.js';
@@ -166,6 +167,18 @@ function memoryFields(): Record<string, number> {
   return { rssMb: mb(m.rss), heapTotalMb: mb(m.heapTotal), heapUsedMb: mb(m.heapUsed), externalMb: mb(m.external), arrayBuffersMb: mb(m.arrayBuffers) };
 }
 
+/** A rejection handler: damage found in the data dir (damageOf) gets one fatal log line; rethrown (exit 1). */
+function logDamage(logger: Logger): (err: unknown) => never {
+  return (err) => {
+    const damage = damageOf(err);
+    if (damage !== undefined) {
+      logger.fatal({ err: String(err) }, damage);
+      logger.flush();
+    }
+    throw err;
+  };
+}
+
 async function main(argv: string[]): Promise<number> {
   const early = earlyAction(argv);
   if (early === 'version') {
@@ -187,10 +200,10 @@ async function main(argv: string[]): Promise<number> {
   logger.info({ etcdVersion: SERVER_VERSION, nodeVersion: process.version, os: process.platform, arch: process.arch, name: config.name, dataDir: config.dataDir }, 'starting an etcd server');
   for (const n of notices) logger.info(n);
   for (const w of warnings) logger.warn(w);
-  for (const w of await validateEnvironment(config, probeDataDir)) logger.warn(w);
+  for (const w of await validateEnvironment(config, probeDataDir).catch(logDamage(logger))) logger.warn(w);
   const peerTls = await peerTlsOf(config, logger);
   steps.mark('checked the environment');
-  const server = await EtcdServer.start({ ...toServerConfig(config, logger, peerTls.client), steps });
+  const server = await EtcdServer.start({ ...toServerConfig(config, logger, peerTls.client), steps }).catch(logDamage(logger));
   // A fatal error from here on ends the process with status 1 (systemd restarts it), even before
   // the member is ready; a removed member exits 0 as etcd's does.
   let fatal: (err: unknown) => void = () => undefined;

@@ -1,6 +1,7 @@
 // One write transaction = one main revision. Changes apply synchronously to the key index and the
 // backend's pending batch (sub revision = number of changes before it); end() records the raft index
 // in the same batch, advances the store revision if anything changed and notifies watchers.
+import { InvariantError } from '../pkg/invariant.js';
 import { Bucket } from '../backend/index.js';
 import { MvccError } from './errors.js';
 import { encodeKv } from './kv-codec.js';
@@ -116,6 +117,9 @@ export class WriteTxn {
     try {
       if (this.raftIndex !== null) this.store.backend.setConsistentIndex(this.raftIndex);
       if (this.changes.length === 0) return this.beginRev;
+      // revisions only increase: nothing moved the store's revision while this txn was open
+      const current = this.store.currentRev;
+      if (current !== this.beginRev) throw new InvariantError('mvcc', `revision would go from ${current} to ${this.beginRev + 1}`);
       this.store.currentRev = this.beginRev + 1;
       this.store.index.compactValuesIfDue();
       this.store.notify(this.changes, this.beginRev + 1);

@@ -1,4 +1,5 @@
 // The raft library's coded errors, with etcd's texts, so callers and logs read as they do with etcd.
+import { InvariantError } from '../pkg/invariant.js';
 
 /** Storage: the requested index is before the first available entry (compacted away). */
 export class ErrCompacted extends Error {
@@ -50,8 +51,13 @@ export class ErrStepPeerNotFound extends Error {
 }
 
 /** A broken invariant inside raft: the node must stop (as etcd's raft panics). */
-export class RaftInvariantError extends Error {}
+export class RaftInvariantError extends InvariantError {
+  override name = 'RaftInvariantError';
+  constructor(message: string) {
+    super('raft', message);
+  }
+}
 
 export function invariant(cond: boolean, msg: string): asserts cond {
-  if (!cond) throw new RaftInvariantError(`raft: ${msg}`);
+  if (!cond) throw new RaftInvariantError(msg);
 }

@@ -95,7 +95,7 @@ export class RaftLog {
 
   commitTo(tocommit: number): void {
     if (this.committed < tocommit) {
-      invariant(this.lastIndex() >= tocommit, `tocommit(${tocommit}) is out of range [lastIndex(${this.lastIndex()})]`);
+      invariant(this.lastIndex() >= tocommit, `tocommit(${tocommit}) is out of range [lastIndex(${this.lastIndex()})]. Was the raft log corrupted, truncated, or lost?`);
       this.committed = tocommit;
     }
   }

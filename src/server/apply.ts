@@ -58,11 +58,14 @@ export class EntryApplier {
   ) {}
 
   applyEntries(entries: Entry[]): void {
+    const { backend } = this.d;
     for (const e of entries) {
       if (e.index <= this.appliedIndex) continue;
+      backend.beginApply(e.index);
       if (e.type === EntryType.EntryConfChange) this.applyConfChange(e);
       else if (e.data.length === 0) this.applyEmpty(e);
       else this.applyNormal(e);
+      backend.endApply();
       this.appliedIndex = e.index;
     }
   }

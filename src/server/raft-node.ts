@@ -19,9 +19,10 @@
  */
 import type { Clock, TimerHandle } from '../pkg/clock.js';
 import { failpoint } from '../pkg/failpoints.js';
+import { InvariantError } from '../pkg/invariant.js';
 import { systemClock } from '../platform/clock.js';
 import type { Logger } from '../pkg/logger.js';
-import { MemoryStorage, RawNode, StateType, type Ready, type ReadState, type SoftState } from '../raft/index.js';
+import { MemoryStorage, RaftInvariantError, RawNode, StateType, type Ready, type ReadState, type SoftState } from '../raft/index.js';
 import type { Entry, Message, Snapshot } from '../raft/types.js';
 import type { Transport } from '../transport/index.js';
 import type { Snapshotter, WAL } from '../wal/index.js';
@@ -62,6 +63,7 @@ export interface RaftNodeOptions {
 export class RaftNode {
   private running = false;
   private stopped = false;
+  private failed = false;
   private ticker: TimerHandle | undefined;
   private idle: Promise<void> = Promise.resolve();
   private isLeader = false;
@@ -87,7 +89,11 @@ export class RaftNode {
 
   start(): void {
     this.ticker = this.clock.setInterval(() => {
-      this.node.tick();
+      try {
+        this.node.tick();
+      } catch (err) {
+        return this.fail(err);
+      }
       this.kick();
     }, this.opts.tickMs, true);
     this.kick();
@@ -95,19 +101,51 @@ export class RaftNode {
 
   /** Proposes data; throws ErrProposalDropped when there is no leader to take it. */
   propose(data: Uint8Array): void {
-    this.node.propose(data);
+    try {
+      this.node.propose(data);
+    } catch (err) {
+      this.failIfBroken(err);
+    }
     this.kick();
   }
 
   /** Proposes many entries as one message (all or none); throws ErrProposalDropped. */
   proposeBatch(datas: Uint8Array[]): void {
-    this.node.proposeBatch(datas);
+    try {
+      this.node.proposeBatch(datas);
+    } catch (err) {
+      this.failIfBroken(err);
+    }
     this.kick();
   }
 
+  /**
+   * Hands a peer's message to raft. A broken raft invariant (etcd's raft panics: a leader's
+   * `tocommit(X) is out of range [lastIndex(Y)]` when our log lost entries we acknowledged) stops
+   * the member instead of leaving it running on a log it cannot trust.
+   */
   step(m: Message): void {
-    this.node.step(m);
+    try {
+      this.node.step(m);
+    } catch (err) {
+      this.failIfBroken(err);
+    }
     this.kick();
+  }
+
+  /** Rethrows `err`, after stopping the member if it is a broken raft invariant. */
+  private failIfBroken(err: unknown): never {
+    if (err instanceof RaftInvariantError) this.fail(err);
+    throw err;
+  }
+
+  /** The loop stops for good and the member is told to die (once). */
+  private fail(err: unknown): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.stopped = true;
+    this.clock.clearInterval(this.ticker);
+    this.hooks.onFatal(err);
   }
 
   /** Runs the loop if it is not running; a running loop picks new work up by itself. */
@@ -135,9 +173,7 @@ export class RaftNode {
       }
       this.applyDurable(); // stopped: what is durable is answered
     } catch (err) {
-      this.stopped = true;
-      this.clock.clearInterval(this.ticker);
-      this.hooks.onFatal(err);
+      this.fail(err);
     } finally {
       this.running = false;
     }
@@ -176,7 +212,7 @@ export class RaftNode {
     let early = 0;
     if (!rd.snapshot) while (early < rd.committedEntries.length && rd.committedEntries[early]!.index < firstUnsaved) early++;
     if (early > 0) {
-      this.hooks.applyEntries(early === rd.committedEntries.length ? rd.committedEntries : rd.committedEntries.slice(0, early));
+      this.apply(early === rd.committedEntries.length ? rd.committedEntries : rd.committedEntries.slice(0, early));
       // their clients may be answered (and propose again) while this Ready's save is in flight: raft
       // must know them applied now, or a conf change proposed then is dropped as if one were pending
       this.node.appliedTo(rd.committedEntries[early - 1]!.index);
@@ -208,6 +244,18 @@ export class RaftNode {
     if (this.durable.length === 0) return;
     const entries = this.durable;
     this.durable = [];
+    this.apply(entries);
+  }
+
+  /**
+   * Applies committed entries, none past what the WAL made durable here: raft's storage holds only
+   * entries whose save completed (appended after it, restored from the WAL at start), so its last
+   * index is the durable one. Applying beyond it could acknowledge a write a crash then loses.
+   */
+  private apply(entries: Entry[]): void {
+    const last = entries[entries.length - 1]!.index;
+    const durable = this.storage.lastIndex();
+    if (last > durable) throw new InvariantError('server', `applying entry ${last} past the durable log (last durable index ${durable})`);
     this.hooks.applyEntries(entries);
   }
 

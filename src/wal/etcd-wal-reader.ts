@@ -16,7 +16,7 @@
 import { crc32c } from '../pkg/crc32c.js';
 import type { Snapshot } from '../raft/types.js';
 import { fieldBytes, fieldNum, fieldNums, protoFields } from './etcd-proto.js';
-import type { WalSnapshotMarker } from './types.js';
+import { SnapshotCorruptError, WalCorruptError, type WalSnapshotMarker } from './types.js';
 
 export interface EtcdWalEntry {
   type: number;
@@ -50,7 +50,7 @@ export function readEtcdWal(segments: Buffer | Buffer[], names?: string[]): Etcd
   let seenMetadata = false;
   files.forEach((file, i) => {
     const last = i === files.length - 1;
-    const where = (p: number): string => `etcd WAL ${names?.[i] ?? `segment ${i}`} at offset ${p}`;
+    const corrupt = (p: number, reason: string): WalCorruptError => new WalCorruptError(`etcd WAL ${names?.[i] ?? `segment ${i}`}`, p, reason);
     for (let p = 0; p + 8 <= file.length;) {
       const word = file.readBigUInt64LE(p);
       const len = Number(word & 0xffffffffffffffn);
@@ -59,20 +59,20 @@ export function readEtcdWal(segments: Buffer | Buffer[], names?: string[]): Etcd
       const end = p + 8 + len;
       if (end > file.length) {
         if (last) { wal.tornBytes = file.length - p; break; }
-        throw new Error(`${where(p)}: record overruns the segment`);
+        throw corrupt(p, `record overruns the segment`);
       }
       let rec;
       try {
         rec = protoFields(file.subarray(p + 8, end), 'etcd WAL record');
       } catch (e) {
         if (last) { wal.tornBytes = file.length - p; break; }
-        throw new Error(`${where(p)}: ${(e as Error).message}`);
+        throw corrupt(p, `${(e as Error).message}`);
       }
       const type = Number(fieldNum(rec, 1));
       const data = fieldBytes(rec, 3);
       const want = Number(fieldNum(rec, 2));
       if (type === REC_CRC) {
-        if (crc !== 0 && want !== crc) throw new Error(`${where(p)}: crc record ${want} disagrees with the chain ${crc}`);
+        if (crc !== 0 && want !== crc) throw corrupt(p, `crc record ${want} disagrees with the chain ${crc}`);
         crc = want;
         p = end + (top & 0x80 ? top & 7 : 0);
         continue;
@@ -81,14 +81,14 @@ export function readEtcdWal(segments: Buffer | Buffer[], names?: string[]): Etcd
       if (want !== next) {
         // a torn last write: the rest of the last segment is not trusted (etcd repairs the same way)
         if (last) { wal.tornBytes = file.length - p; break; }
-        throw new Error(`${where(p)}: crc mismatch`);
+        throw corrupt(p, `crc mismatch`);
       }
       crc = next;
       p = end + (top & 0x80 ? top & 7 : 0);
       const m = protoFields(data, 'etcd WAL record data');
       if (type === REC_METADATA) {
         const md = { nodeId: fieldNum(m, 1), clusterId: fieldNum(m, 2) };
-        if (seenMetadata && (md.nodeId !== wal.metadata.nodeId || md.clusterId !== wal.metadata.clusterId)) throw new Error(`${where(p)}: metadata differs between segments`);
+        if (seenMetadata && (md.nodeId !== wal.metadata.nodeId || md.clusterId !== wal.metadata.clusterId)) throw corrupt(p, `metadata differs between segments`);
         wal.metadata = md;
         seenMetadata = true;
       } else if (type === REC_ENTRY) {
@@ -101,19 +101,27 @@ export function readEtcdWal(segments: Buffer | Buffer[], names?: string[]): Etcd
         if (data.length > 0) wal.hardState = { term: Number(fieldNum(m, 1)), vote: fieldNum(m, 2), commit: Number(fieldNum(m, 3)) };
       } else if (type === REC_SNAPSHOT) {
         wal.snapshots.push({ index: Number(fieldNum(m, 1)), term: Number(fieldNum(m, 2)) });
-      } else throw new Error(`${where(p)}: unknown record type ${type}`);
+      } else throw corrupt(p, `unknown record type ${type}`);
     }
   });
-  if (!seenMetadata) throw new Error('etcd WAL: no metadata record');
+  if (!seenMetadata) throw new WalCorruptError('etcd WAL', 0, 'no metadata record');
   return wal;
 }
 
-/** etcd's .snap file as a raft snapshot (data: etcd's v2 store JSON); throws if it fails its crc. */
+/** etcd's .snap file as a raft snapshot (data: etcd's v2 store JSON); SnapshotCorruptError if it is damaged. */
 export function readEtcdSnap(file: Buffer): Snapshot {
+  try {
+    return decodeEtcdSnap(file);
+  } catch (e) {
+    throw e instanceof SnapshotCorruptError ? e : new SnapshotCorruptError((e as Error).message, 'etcd .snap');
+  }
+}
+
+function decodeEtcdSnap(file: Buffer): Snapshot {
   const outer = protoFields(file, 'etcd .snap');
   const data = fieldBytes(outer, 2);
-  if (data.length === 0) throw new Error('etcd .snap: empty');
-  if (crc32c(data) !== Number(fieldNum(outer, 1))) throw new Error('etcd .snap: crc mismatch');
+  if (data.length === 0) throw new SnapshotCorruptError('empty', 'etcd .snap');
+  if (crc32c(data) !== Number(fieldNum(outer, 1))) throw new SnapshotCorruptError('crc mismatch', 'etcd .snap');
   const snap = protoFields(data, 'raftpb.Snapshot');
   const md = protoFields(fieldBytes(snap, 2), 'raftpb.SnapshotMetadata');
   const cs = protoFields(fieldBytes(md, 1), 'raftpb.ConfState');

@@ -67,6 +67,7 @@ export { readWalMetadata } from './reader.js';
 export type { Disk, DiskFile } from '../pkg/disk.js';
 export {
   DEFAULT_SEGMENT_BYTES,
+  SnapshotCorruptError,
   WalCorruptError,
   WalSnapshotError,
   type WalMetadata,

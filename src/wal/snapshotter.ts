@@ -20,7 +20,7 @@ import { dirnamePath, joinPath } from '../pkg/path.js';
 import { nodeDisk } from '../platform/fs.js';
 import type { ConfState, NodeId, Snapshot } from '../raft/types.js';
 import { readU64, writeU64 } from './record.js';
-import type { WalSnapshotMarker } from './types.js';
+import { SnapshotCorruptError, type WalSnapshotMarker } from './types.js';
 
 const MAGIC = 0x50414e53;
 
@@ -65,11 +65,11 @@ export function encodeSnapFile(snap: Snapshot): Buffer {
   return buf;
 }
 
-/** Decodes a snapshot file; throws with a reason if it is damaged. */
+/** Decodes a snapshot file; throws SnapshotCorruptError with the reason if it is damaged. */
 export function decodeSnapFile(buf: Buffer): Snapshot {
-  if (buf.length < 29) throw new Error(`snapshot file too short (${buf.length} bytes)`);
-  if (crc32c(buf.subarray(4)) !== buf.readUInt32LE(0)) throw new Error('snapshot checksum mismatch');
-  if (buf.readUInt32LE(4) !== MAGIC) throw new Error('not a snapshot file (bad magic)');
+  if (buf.length < 29) throw new SnapshotCorruptError(`file too short (${buf.length} bytes)`);
+  if (crc32c(buf.subarray(4)) !== buf.readUInt32LE(0)) throw new SnapshotCorruptError('checksum mismatch');
+  if (buf.readUInt32LE(4) !== MAGIC) throw new SnapshotCorruptError('not a snapshot file (bad magic)');
   const index = readU64(buf, 8);
   const term = readU64(buf, 16);
   let p = 24;
@@ -77,7 +77,7 @@ export function decodeSnapFile(buf: Buffer): Snapshot {
   for (let l = 0; l < 4; l++) {
     const n = buf.readUInt32LE(p);
     p += 4;
-    if (p + 8 * n > buf.length) throw new Error('snapshot conf state overruns the file');
+    if (p + 8 * n > buf.length) throw new SnapshotCorruptError('conf state overruns the file');
     const ids: NodeId[] = [];
     for (let i = 0; i < n; i++, p += 8) ids.push(buf.readBigUInt64LE(p));
     lists.push(ids);
@@ -130,7 +130,7 @@ export class Snapshotter {
       const file = joinPath(this.snapDir, s.name);
       try {
         const snap = decodeSnapFile(await this.disk.readFile(file));
-        if (snap.metadata.index !== s.index || snap.metadata.term !== s.term) throw new Error('snapshot file name does not match its contents');
+        if (snap.metadata.index !== s.index || snap.metadata.term !== s.term) throw new SnapshotCorruptError('file name does not match its contents', s.name);
         return snap;
       } catch (err) {
         this.logger?.warn({ file, err: (err as Error).message }, 'snapshot file is damaged; renamed to .broken');

@@ -42,6 +42,17 @@ export class WalCorruptError extends Error {
   }
 }
 
+/** A snapshot file fails its checks (checksum, magic, layout, name): it cannot be loaded. */
+export class SnapshotCorruptError extends Error {
+  override name = 'SnapshotCorruptError';
+  constructor(
+    readonly reason: string,
+    readonly file?: string,
+  ) {
+    super(`snapshot corrupt: ${file === undefined ? '' : `${file}: `}${reason}`);
+  }
+}
+
 /** A domain outcome of open(): the caller's snapshot marker is not (or differently) in the log. */
 export class WalSnapshotError extends Error {
   override name = 'WalSnapshotError';

@@ -1,6 +1,7 @@
 // The WAL: appends records to the tail segment, one write and one flush per save (group commit).
 import { isNotFound, renameDurable, truncateAndZeroFill, type Disk, type DiskFile, type FileLock } from '../pkg/disk.js';
 import { failpoint } from '../pkg/failpoints.js';
+import { InvariantError } from '../pkg/invariant.js';
 import type { Logger } from '../pkg/logger.js';
 import { dirnamePath, joinPath } from '../pkg/path.js';
 import { nodeDisk } from '../platform/fs.js';
@@ -243,14 +244,22 @@ export class WAL {
     return p;
   }
 
-  /** Broken invariants (raft hands entries in order): fail loudly rather than write a gap. */
+  /**
+   * Broken invariants (raft hands entries in order, each save continues the chain of the last):
+   * stop rather than write a gap. A compare per entry, nothing allocated unless one fails.
+   */
   private checkEntries(entries: Entry[]): void {
+    const s = this.s;
+    if (this.encoder.crc !== s.crc) throw new InvariantError('wal', `save: the encoder's CRC chain ${this.encoder.crc} is not the log's ${s.crc}`);
     if (entries.length === 0) return;
-    if (entries[0]!.index > this.s.lastIndex + 1 || entries[0]!.index < 1) {
-      throw new Error(`WAL save: entry ${entries[0]!.index} does not follow last index ${this.s.lastIndex}`);
-    }
+    const first = entries[0]!.index;
+    if (first < 1 || first > s.lastIndex + 1) throw new InvariantError('wal', `save: entry ${first} does not follow last index ${s.lastIndex}`);
     for (let i = 1; i < entries.length; i++) {
-      if (entries[i]!.index !== entries[i - 1]!.index + 1) throw new Error(`WAL save: entries not contiguous at ${entries[i]!.index}`);
+      const e = entries[i]!;
+      const prev = entries[i - 1]!;
+      if (e.index !== prev.index + 1 || e.term < prev.term) {
+        throw new InvariantError('wal', `save: entry ${e.index} (term ${e.term}) does not follow entry ${prev.index} (term ${prev.term})`);
+      }
     }
   }
 
