@@ -14,6 +14,7 @@ import { InvariantError } from '../../../src/pkg/invariant.js';
 import { MemoryStorage, MessageType, RaftInvariantError, RawNode } from '../../../src/raft/index.js';
 import { EntryType, type Entry, type HardState, type Message } from '../../../src/raft/types.js';
 import { RaftNode } from '../../../src/server/raft-node.js';
+import { startMember } from './helpers.js';
 import { NoPeersTransport } from '../../../src/transport/index.js';
 import { SnapshotCorruptError, WAL, WalCorruptError, readEtcdSnap, readEtcdWal, type Snapshotter } from '../../../src/wal/index.js';
 import { decodeSnapFile, encodeSnapFile } from '../../../src/wal/snapshotter.js';
@@ -180,6 +181,25 @@ describe('raft: tocommit(X) is out of range [lastIndex(Y)] is fatal', () => {
     expect(() => rn.step(heartbeat)).toThrow(RaftInvariantError); // still refuses, reported once
     expect(fatal).toHaveLength(1);
     await rn.stop();
+  });
+});
+
+describe('a running member told to commit past its log', () => {
+  it('stops with one fatal line carrying etcd\'s text (the process then exits 1, cli/main.ts)', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) });
+    const { server } = await startMember(dir, { logger });
+    const died = new Promise<unknown>((resolve) => server.onFatal(resolve));
+    const lastIndex = server.appliedIndex;
+    const heartbeat = { type: MessageType.MsgHeartbeat, from: 2n, to: server.memberId, term: 99, logTerm: 0, index: 0, entries: [], commit: lastIndex + 50, reject: false, rejectHint: 0 } as Message;
+    expect(() => server.peers.process(heartbeat)).toThrow(RaftInvariantError); // the transport logs it as before
+    const err = await died;
+    expect(err).toBeInstanceOf(RaftInvariantError);
+    const fatal = lines.filter((l) => l.level === 60); // pino's fatal
+    expect(fatal).toHaveLength(1);
+    expect(fatal[0]!.msg).toBe('member stopped by a fatal error');
+    expect(fatal[0]!.err).toBe(`RaftInvariantError: raft: tocommit(${lastIndex + 50}) is out of range [lastIndex(${lastIndex})]. Was the raft log corrupted, truncated, or lost?`);
+    await server.stop();
   });
 });
 
