@@ -11,6 +11,11 @@ export async function* mergeChunks(it: EngineIterator, overlay: [Buffer, Buffer 
       const chunk = await next;
       if (chunk.length === 0) break;
       next = it.nextv(batchSize); // read ahead while the caller processes this chunk
+      // no pending write at or before the chunk's last key: LevelDB's entries as they are
+      if (strip === 0 && (oi === overlay.length || Buffer.compare(overlay[oi]![0], chunk[chunk.length - 1]![0]) > 0)) {
+        yield chunk;
+        continue;
+      }
       const out: [Buffer, Buffer][] = [];
       for (const [k, v] of chunk) {
         while (oi < overlay.length && Buffer.compare(overlay[oi]![0], k) < 0) {

@@ -20,8 +20,11 @@ const NO_FREELIST = 0xffffffffffffffffn;
 /** txids of meta pages 0 and 1 (the newer one is used). */
 const META_TXIDS = [2n, 3n] as const;
 
+/** A leaf element: its key is `klen` bytes of `key` from `koff` (a view without a Buffer of its own). */
 interface Element {
   key: Buffer;
+  koff: number;
+  klen: number;
   value: Buffer;
   flags: number;
 }
@@ -31,12 +34,18 @@ interface ChildRef {
   pgid: bigint;
 }
 
+/** Pages are laid out in blocks of this size (a larger page gets a block of its own). */
+const BLOCK_BYTES = 1 << 20;
+
 /** Builds one file; the caller reads `chunks` (file order) after finish(). */
 export class BoltWriter {
   readonly pageSize = ETCD_PAGE_BYTES;
+  /** The file: the meta pages, then the blocks of pages (views of their written part). */
   readonly chunks: Buffer[] = [];
   private nextPgid = 2n;
   private readonly metaPages = Buffer.alloc(2 * ETCD_PAGE_BYTES);
+  private block = Buffer.alloc(0);
+  private blockUsed = 0;
   private done = false;
 
   constructor() {
@@ -53,6 +62,7 @@ export class BoltWriter {
     if (this.done) throw new Error('bbolt writer already finished');
     const rootPgid = root.finishTree();
     this.done = true;
+    this.closeBlock();
     for (const [i, txid] of META_TXIDS.entries()) {
       const off = i * this.pageSize;
       writePageHeader(this.metaPages, off, { id: BigInt(i), flags: PageFlag.meta, count: 0, overflow: 0 });
@@ -71,48 +81,93 @@ export class BoltWriter {
 
   /** Lays `elements` out as one page (with overflow pages when needed) and appends it; its id. */
   writePage(flags: number, elements: readonly Element[] | readonly ChildRef[]): bigint {
-    const bytes = pageBytes(flags, elements);
+    const bytes = pageBytes(elements);
     const pages = Math.max(1, Math.ceil(bytes / this.pageSize));
-    const buf = Buffer.alloc(pages * this.pageSize);
+    const buf = this.take(pages * this.pageSize);
     const id = this.nextPgid;
     this.nextPgid += BigInt(pages);
     layoutPage(buf, id, flags, elements);
     writePageHeader(buf, 0, { id, flags, count: elements.length, overflow: pages - 1 });
-    this.chunks.push(buf);
     return id;
+  }
+
+  /** `n` zeroed bytes at the end of the file so far (the next page's place). */
+  private take(n: number): Buffer {
+    if (this.blockUsed + n > this.block.length) {
+      this.closeBlock();
+      this.block = Buffer.alloc(Math.max(n, BLOCK_BYTES));
+    }
+    const out = this.block.subarray(this.blockUsed, this.blockUsed + n);
+    this.blockUsed += n;
+    return out;
+  }
+
+  private closeBlock(): void {
+    if (this.blockUsed > 0) this.chunks.push(this.block.subarray(0, this.blockUsed));
+    this.block = Buffer.alloc(0);
+    this.blockUsed = 0;
   }
 }
 
 function elementBytes(e: Element | ChildRef): number {
-  return ELEMENT_BYTES + e.key.length + ('value' in e ? e.value.length : 0);
+  return 'value' in e ? ELEMENT_BYTES + e.klen + e.value.length : ELEMENT_BYTES + e.key.length;
 }
 
-function pageBytes(_flags: number, elements: readonly (Element | ChildRef)[]): number {
+function pageBytes(elements: readonly (Element | ChildRef)[]): number {
   let n = PAGE_HEADER_BYTES;
   for (const e of elements) n += elementBytes(e);
   return n;
+}
+
+/**
+ * Copies src[from, from + len) to dst at `at`: short runs byte by byte, a whole buffer by
+ * TypedArray.set (Buffer.copy makes a view per call, which costs more than the copy at these sizes).
+ */
+function copyBytes(src: Buffer, from: number, len: number, dst: Buffer, at: number): void {
+  if (len <= 32) {
+    for (let i = 0; i < len; i++) dst[at + i] = src[from + i] as number;
+  } else if (from === 0 && len === src.length) {
+    dst.set(src, at);
+  } else {
+    dst.set(src.subarray(from, from + len), at);
+  }
+}
+
+/** Whether key a (`alen` bytes of `a` from `aoff`) sorts after key b, byte-wise as bbolt compares them. */
+function keyAfter(a: Buffer, aoff: number, alen: number, b: Buffer, boff: number, blen: number): boolean {
+  const n = Math.min(alen, blen);
+  for (let i = 0; i < n; i++) {
+    const x = a[aoff + i] as number;
+    const y = b[boff + i] as number;
+    if (x !== y) return x > y;
+  }
+  return alen > blen;
 }
 
 /** Elements, then their keys (and values) in the same order; `pos` counts from each element. */
 function layoutPage(buf: Buffer, id: bigint, flags: number, elements: readonly (Element | ChildRef)[]): void {
   if (elements.length > 0xffff) throw new BoltFormatError(`bbolt: too many elements for page ${id}`);
   let data = PAGE_HEADER_BYTES + elements.length * ELEMENT_BYTES;
-  for (const [i, e] of elements.entries()) {
+  for (let i = 0; i < elements.length; i++) {
     const el = PAGE_HEADER_BYTES + i * ELEMENT_BYTES;
     if (flags === PageFlag.branch) {
-      const c = e as ChildRef;
+      const c = elements[i] as ChildRef;
       buf.writeUInt32LE(data - el, el);
       buf.writeUInt32LE(c.key.length, el + 4);
       buf.writeBigUInt64LE(c.pgid, el + 8);
-      data += c.key.copy(buf, data);
+      copyBytes(c.key, 0, c.key.length, buf, data);
+      data += c.key.length;
     } else {
-      const l = e as Element;
+      const l = elements[i] as Element;
+      const vlen = l.value.length;
       buf.writeUInt32LE(l.flags, el);
       buf.writeUInt32LE(data - el, el + 4);
-      buf.writeUInt32LE(l.key.length, el + 8);
-      buf.writeUInt32LE(l.value.length, el + 12);
-      data += l.key.copy(buf, data);
-      data += l.value.copy(buf, data);
+      buf.writeUInt32LE(l.klen, el + 8);
+      buf.writeUInt32LE(vlen, el + 12);
+      copyBytes(l.key, l.koff, l.klen, buf, data);
+      data += l.klen;
+      copyBytes(l.value, 0, vlen, buf, data);
+      data += vlen;
     }
   }
 }
@@ -128,19 +183,24 @@ export class BucketBuilder {
   private paged = false;
   private hasBuckets = false;
   private leaves: ChildRef[] = [];
-  private lastKey: Buffer | undefined;
+  private last: Element | undefined;
   private finished = false;
 
   constructor(private readonly w: BoltWriter) {}
 
   put(key: Buffer, value: Buffer): void {
-    this.add({ key, value, flags: 0 });
+    this.add({ key, koff: 0, klen: key.length, value, flags: 0 });
+  }
+
+  /** put() of the key `src[keyOffset..]` (no view made of it): the bytes are read when its page is laid out. */
+  putFrom(src: Buffer, keyOffset: number, value: Buffer): void {
+    this.add({ key: src, koff: keyOffset, klen: src.length - keyOffset, value, flags: 0 });
   }
 
   /** Adds a finished sub-bucket under `key`. */
   putBucket(key: Buffer, child: BucketBuilder): void {
     this.hasBuckets = true;
-    this.add({ key, value: child.finish(), flags: BUCKET_LEAF_FLAG });
+    this.add({ key, koff: 0, klen: key.length, value: child.finish(), flags: BUCKET_LEAF_FLAG });
   }
 
   /** The bucket's value in its parent: a header {root, sequence 0}, with the page when inline. */
@@ -172,11 +232,12 @@ export class BucketBuilder {
 
   private add(e: Element): void {
     if (this.finished) throw new Error('bbolt bucket already finished');
-    if (this.lastKey !== undefined && Buffer.compare(this.lastKey, e.key) >= 0) {
-      throw new BoltFormatError(`bbolt: keys must be added in ascending order (${e.key.toString('hex')} after ${this.lastKey.toString('hex')})`);
+    const last = this.last;
+    if (last !== undefined && !keyAfter(e.key, e.koff, e.klen, last.key, last.koff, last.klen)) {
+      throw new BoltFormatError(`bbolt: keys must be added in ascending order (${keyHex(e)} after ${keyHex(last)})`);
     }
-    if (e.key.length === 0) throw new BoltFormatError('bbolt: empty key');
-    this.lastKey = e.key;
+    if (e.klen === 0) throw new BoltFormatError('bbolt: empty key');
+    this.last = e;
     const size = elementBytes(e);
     if (!this.paged && (this.hasBuckets || this.pendingBytes + size > this.w.pageSize / INLINE_DIVISOR)) this.paged = true;
     if (this.paged && this.pending.length > 0 && this.pendingBytes + size > this.w.pageSize) this.flushLeaf();
@@ -187,7 +248,7 @@ export class BucketBuilder {
   private flushLeaf(): void {
     const first = this.pending[0];
     const pgid = this.w.writePage(PageFlag.leaf, this.pending);
-    this.leaves.push({ key: first ? Buffer.from(first.key) : Buffer.alloc(0), pgid });
+    this.leaves.push({ key: first ? Buffer.from(first.key.subarray(first.koff, first.koff + first.klen)) : Buffer.alloc(0), pgid });
     this.pending = [];
     this.pendingBytes = PAGE_HEADER_BYTES;
   }
@@ -211,4 +272,8 @@ export class BucketBuilder {
     flush();
     return out;
   }
+}
+
+function keyHex(e: Element): string {
+  return e.key.toString('hex', e.koff, e.koff + e.klen);
 }

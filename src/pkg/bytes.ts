@@ -30,3 +30,31 @@ export function percentEncode(text: string, keep: (byte: number) => boolean): st
   for (const b of Buffer.from(text, 'utf8')) out += keep(b) ? String.fromCharCode(b) : `%${b < 16 ? '0' : ''}${b.toString(16).toUpperCase()}`;
   return out;
 }
+
+/**
+ * The bytes of `chunks` cut into pieces of `pieceBytes` (the last one shorter): views of a chunk
+ * where a piece lies within one, a copy where it spans two.
+ */
+export async function* fixedPieces(chunks: AsyncIterable<Uint8Array>, pieceBytes: number): AsyncGenerator<Buffer> {
+  let carry: Buffer | undefined; // a piece being filled across chunks
+  let carried = 0;
+  for await (const c of chunks) {
+    const chunk = Buffer.from(c.buffer, c.byteOffset, c.length);
+    let off = 0;
+    if (carry) {
+      const n = Math.min(pieceBytes - carried, chunk.length);
+      chunk.copy(carry, carried, 0, n);
+      carried += n;
+      off = n;
+      if (carried < pieceBytes) continue;
+      yield carry;
+      carry = undefined;
+    }
+    for (; off + pieceBytes <= chunk.length; off += pieceBytes) yield chunk.subarray(off, off + pieceBytes);
+    if (off < chunk.length) {
+      carry = Buffer.allocUnsafe(pieceBytes);
+      carried = chunk.copy(carry, 0, off);
+    }
+  }
+  if (carry) yield carry.subarray(0, carried);
+}

@@ -19,6 +19,14 @@ export interface EtcdDbImage {
   chunks: Buffer[];
 }
 
+/** Whether `buf` starts with the non-empty `prefix` (a few bytes: compared in JavaScript). */
+function hasPrefix(buf: Buffer, prefix: Buffer): boolean {
+  const n = prefix.length;
+  if (n === 0 || buf.length < n) return false;
+  for (let i = 0; i < n; i++) if (buf[i] !== prefix[i]) return false;
+  return true;
+}
+
 function idHex(id: bigint): Buffer {
   return Buffer.from(id.toString(16));
 }
@@ -57,18 +65,22 @@ async function imageOfDump(dump: AsyncGenerator<[Buffer, Buffer][]>): Promise<Et
   const w = new BoltWriter();
   const builders = new Map<string, BucketBuilder>(ETCD_BUCKETS.map((b) => [b, w.bucket()]));
   const resorted = new Map<string, [Buffer, Buffer][]>([[Bucket.members, []], [Bucket.membersRemoved, []]]);
+  // The bucket of the previous entry (`<bucket>/`): entries come in key order, so most share it.
+  let prefix = Buffer.alloc(0);
+  let builder: BucketBuilder | undefined;
+  let later: [Buffer, Buffer][] | undefined;
   for await (const chunk of dump) {
     for (const [full, value] of chunk) {
-      const slash = full.indexOf(0x2f);
-      const bucket = full.subarray(0, slash).toString() as BucketName;
-      const key = full.subarray(slash + 1);
-      const later = resorted.get(bucket);
-      if (later) later.push(toEtcdEntry(bucket, key, value));
-      else {
-        const b = builders.get(bucket);
-        if (!b || slash < 0) throw new Error(`backend key outside etcd's buckets: ${full.toString('hex')}`);
-        b.put(key, value);
+      if (!hasPrefix(full, prefix)) {
+        const slash = full.indexOf(0x2f);
+        const bucket = full.toString('latin1', 0, Math.max(slash, 0));
+        builder = builders.get(bucket);
+        if (!builder || slash < 0) throw new Error(`backend key outside etcd's buckets: ${full.toString('hex')}`);
+        later = resorted.get(bucket);
+        prefix = Buffer.from(full.subarray(0, slash + 1));
       }
+      if (later) later.push(toEtcdEntry(prefix.toString('latin1', 0, prefix.length - 1) as BucketName, full.subarray(prefix.length), value));
+      else (builder as BucketBuilder).putFrom(full, prefix.length, value);
     }
   }
   for (const [bucket, entries] of resorted) {

@@ -15,6 +15,7 @@ import type {
 import type { WatchRequest__Output } from '../../pb/etcdserverpb/WatchRequest.js';
 import type { WatchCreateRequest__Output } from '../../pb/etcdserverpb/WatchCreateRequest.js';
 import type { LeaseKeepAliveRequest__Output } from '../../pb/etcdserverpb/LeaseKeepAliveRequest.js';
+import { fixedPieces } from '../../pkg/bytes.js';
 import { toErrorInfo } from '../v3/errors.js';
 import type { JsonCodec, MessageSpec } from './json-codec.js';
 import { GatewayDecodeError, parseJsonValue, splitJsonValues } from './json-scan.js';
@@ -108,15 +109,12 @@ export async function serveSnapshot(
   const src = await facade.snapshot(ctx);
   const hash = createHash('sha256');
   let remaining = src.size;
-  for await (const chunk of src.chunks) {
-    for (let off = 0; off < chunk.length; off += SNAPSHOT_CHUNK_BYTES) {
-      if (writer.closed) return;
-      const piece = chunk.subarray(off, Math.min(off + SNAPSHOT_CHUNK_BYTES, chunk.length));
-      hash.update(piece);
-      remaining -= piece.length;
-      writer.result(codec.encode(spec, { remaining_bytes: remaining, blob: piece }));
-      await writer.drained();
-    }
+  for await (const piece of fixedPieces(src.chunks, SNAPSHOT_CHUNK_BYTES)) {
+    if (writer.closed) return;
+    hash.update(piece);
+    remaining -= piece.length;
+    writer.result(codec.encode(spec, { remaining_bytes: remaining, blob: piece }));
+    await writer.drained();
   }
   writer.result(codec.encode(spec, { remaining_bytes: 0, blob: hash.digest() }));
   writer.end();

@@ -6,6 +6,7 @@ import type { MaintenanceHandlers } from '../../pb/etcdserverpb/Maintenance.js';
 import type { ClusterHandlers } from '../../pb/etcdserverpb/Cluster.js';
 import type { SnapshotRequest__Output } from '../../pb/etcdserverpb/SnapshotRequest.js';
 import type { SnapshotResponse } from '../../pb/etcdserverpb/SnapshotResponse.js';
+import { fixedPieces } from '../../pkg/bytes.js';
 import { abortableCtx, blocking, sizeGuard, unary } from './common.js';
 import { toGrpcError } from './errors.js';
 import { checkPeerURLs } from './validate.js';
@@ -27,25 +28,65 @@ function waitDrain(call: SnapshotCall): Promise<void> {
   });
 }
 
+function varintBytes(n: number): number {
+  let len = 1;
+  for (let v = n; v >= 0x80; v = Math.floor(v / 0x80)) len++;
+  return len;
+}
+
+function writeVarint(buf: Buffer, at: number, n: number): number {
+  let v = n;
+  while (v >= 0x80) {
+    buf[at++] = (v % 0x80) | 0x80;
+    v = Math.floor(v / 0x80);
+  }
+  buf[at++] = v;
+  return at;
+}
+
 /**
- * The backend image in 32 KiB pieces, remaining_bytes counting down to 0, then one last message
- * whose blob is the sha256 of the image (etcdctl verifies it); no header, as etcd 3.4.
+ * SnapshotResponse as etcd's gogoproto Marshal writes it: no header, remaining_bytes (field 2) and
+ * blob (field 3) left off when zero or empty. Made by hand: the snapshot is thousands of messages
+ * that are all blob, and protobufjs's fromObject/encode costs a copy and several objects each.
+ */
+export function encodeSnapshotResponse(res: SnapshotResponse): Buffer {
+  const remaining = Number(res.remaining_bytes ?? 0);
+  const blob = typeof res.blob === 'string' ? Buffer.from(res.blob, 'base64') : (res.blob ?? Buffer.alloc(0));
+  const size = (remaining > 0 ? 1 + varintBytes(remaining) : 0) + (blob.length > 0 ? 1 + varintBytes(blob.length) + blob.length : 0);
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  if (remaining > 0) {
+    out[at++] = 0x10;
+    at = writeVarint(out, at, remaining);
+  }
+  if (blob.length > 0) {
+    out[at++] = 0x1a;
+    at = writeVarint(out, at, blob.length);
+    out.set(blob, at);
+  }
+  return out;
+}
+
+/** The Maintenance service with Snapshot's responses encoded by encodeSnapshotResponse. */
+export function withSnapshotCodec(def: grpc.ServiceDefinition): grpc.ServiceDefinition {
+  const snapshot = def.Snapshot as grpc.MethodDefinition<object, SnapshotResponse>;
+  return { ...def, Snapshot: { ...snapshot, responseSerialize: encodeSnapshotResponse } };
+}
+
+/**
+ * The backend image in 32 KiB pieces (etcd's), remaining_bytes counting down to 0, then one last
+ * message whose blob is the sha256 of the image (etcdctl verifies it); no header, as etcd 3.4.
  */
 async function streamSnapshot(facade: EtcdServerFacade, call: SnapshotCall): Promise<void> {
   const ctx = abortableCtx(call);
   const src = await facade.snapshot(ctx);
   const hash = createHash('sha256');
   let remaining = src.size;
-  for await (const chunk of src.chunks) {
-    for (let off = 0; off < chunk.length; off += SNAPSHOT_CHUNK_BYTES) {
-      if (call.cancelled) return;
-      const piece = chunk.subarray(off, Math.min(off + SNAPSHOT_CHUNK_BYTES, chunk.length));
-      hash.update(piece);
-      remaining -= piece.length;
-      if (!call.write({ remaining_bytes: remaining, blob: Buffer.from(piece.buffer, piece.byteOffset, piece.length) })) {
-        await waitDrain(call);
-      }
-    }
+  for await (const piece of fixedPieces(src.chunks, SNAPSHOT_CHUNK_BYTES)) {
+    if (call.cancelled) return;
+    hash.update(piece);
+    remaining -= piece.length;
+    if (!call.write({ remaining_bytes: remaining, blob: piece })) await waitDrain(call);
   }
   call.write({ remaining_bytes: 0, blob: hash.digest() });
   call.end();

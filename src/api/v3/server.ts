@@ -13,7 +13,7 @@ import { withLeaseCodecs, withWatchCodecs } from './watch-lease-codec.js';
 import { omitZeros } from './zero-omit.js';
 import { watchHandlers } from './watch.js';
 import { leaseHandlers } from './lease.js';
-import { clusterHandlers, maintenanceHandlers } from './maintenance.js';
+import { clusterHandlers, maintenanceHandlers, withSnapshotCodec } from './maintenance.js';
 import { authHandlers } from './auth.js';
 import { electionHandlers, healthHandlers, lockHandlers } from './lock-election.js';
 import { UnaryPath } from './unary-path.js';
@@ -156,7 +156,7 @@ export function createGrpcServer(facade: EtcdServerFacade, opts: GrpcServerOptio
   add('Watch', withWatchCodecs(e.Watch.service), watchHandlers(facade, limits));
   add('Lease', withLeaseCodecs(omitZeros(e.Lease.service)), leaseHandlers(facade));
   add('Cluster', omitZeros(e.Cluster.service), clusterHandlers(facade));
-  add('Maintenance', omitZeros(e.Maintenance.service), maintenanceHandlers(facade));
+  add('Maintenance', withSnapshotCodec(omitZeros(e.Maintenance.service)), maintenanceHandlers(facade));
   add('Auth', omitZeros(e.Auth.service), authHandlers(facade));
   add('Lock', omitZeros(pb.v3lockpb.Lock.service), lockHandlers(facade));
   add('Election', omitZeros(pb.v3electionpb.Election.service), electionHandlers(facade));
