@@ -95,7 +95,7 @@ async function serveClients(c: Config, server: EtcdServer, logger: Logger, apis:
   const [{ createHttpApp }, { v2Api }, { createGrpcServer }] = await apis;
   const facade = new ServerFacade(server);
   const grpcServer = createGrpcServer(facade, { maxRequestBytes: c.maxRequestBytes, maxTxnOps: c.maxTxnOps, metrics: server.metrics });
-  const v2 = v2Api(facade, { metrics: server.metrics });
+  const v2 = v2Api(facade, { metrics: server.metrics, clientCertAuth: c.clientTls.clientCertAuth, logger });
   const app = createHttpApp(facade, {
     logger,
     maxRequestBytes: c.maxRequestBytes,
@@ -103,7 +103,7 @@ async function serveClients(c: Config, server: EtcdServer, logger: Logger, apis:
     enableV2: c.enableV2,
     metrics: server.metrics,
     plugins: [v2.plugin],
-    rawHandlers: [v2.keys],
+    rawHandlers: [v2.keys, v2.auth],
   });
   await app.ready();
   const hosts = c.listenClientUrls.map((u) => u.host);

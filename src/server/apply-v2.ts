@@ -2,7 +2,8 @@
  * The v2 applier: one etcdserverpb.Request → the v2 store, mapped as etcd's applierV2store maps it
  * (POST: create unique; PUT: by PrevExist, then PrevIndex/PrevValue, else set; DELETE: compare-and-delete
  * or delete; QGET: get; SYNC: expire TTL'd keys at the request's Time). A request's Path is the store
- * path ("/1/<user key>"; etcd's /health reads "" as the root). Expiration and Time are unix
+ * path, cleaned as etcd's store cleans it: "/1/<user key>" for /v2/keys, "/2/users/<name>", "/2/roles/<name>"
+ * and "/2/enabled" for etcd's v2 auth, "" (the root) for etcd's /health. Expiration and Time are unix
  * nanoseconds, the store's times ms (unixNsToMs). `now` (ms) is the time a write's response shows TTLs
  * at: etcd's store reads its clock when it applies; SYNC carries the leader's clock. A member's
  * attribute publication and the cluster version are PUTs under /0, taken apart before (apply.ts).
@@ -22,44 +23,37 @@ function prevIndexOf(r: V2Request): number | bigint {
   return r.PrevIndex <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(r.PrevIndex) : r.PrevIndex;
 }
 
-/** The user key of a store path under /1 ("/1/foo" → "/foo", "/1" → "/"); undefined for any other path. */
-export function userKeyOf(path: string): string | undefined {
-  const p = cleanPath(path);
-  if (p === '/1') return '/';
-  return p.startsWith('/1/') ? p.slice(2) : undefined;
-}
-
-function put(s: V2Store, r: V2Request, key: string, now: number): V2Event {
+function put(s: V2Store, r: V2Request, path: string, now: number): V2Event {
   const value = r.Val;
   const prevIndex = prevIndexOf(r);
   const prevValue = r.PrevValue !== '' ? r.PrevValue : undefined;
   const hasPrev = prevValue !== undefined || prevIndex > 0;
   const refresh = r.Refresh ?? false;
-  const cas = (): V2Event => s.compareAndSwap(key, prevValue, prevIndex > 0 ? prevIndex : undefined, { value, refresh, ...ttl(r) }, now);
-  if (r.PrevExist === true) return hasPrev ? cas() : s.update(key, { value, refresh, ...ttl(r) }, now);
-  if (r.PrevExist === false) return s.create(key, { value, dir: r.Dir, ...ttl(r) }, now);
+  const cas = (): V2Event => s.compareAndSwapAt(path, prevValue, prevIndex > 0 ? prevIndex : undefined, { value, refresh, ...ttl(r) }, now);
+  if (r.PrevExist === true) return hasPrev ? cas() : s.updateAt(path, { value, refresh, ...ttl(r) }, now);
+  if (r.PrevExist === false) return s.createAt(path, { value, dir: r.Dir, ...ttl(r) }, now);
   if (hasPrev) return cas();
-  return s.set(key, { value, dir: r.Dir, refresh, ...ttl(r) }, now);
+  return s.setAt(path, { value, dir: r.Dir, refresh, ...ttl(r) }, now);
 }
 
-function del(s: V2Store, r: V2Request, key: string, now: number): V2Event {
+function del(s: V2Store, r: V2Request, path: string, now: number): V2Event {
   const prevIndex = prevIndexOf(r);
   if (r.PrevValue !== '' || prevIndex > 0) {
-    return s.compareAndDelete(key, r.PrevValue !== '' ? r.PrevValue : undefined, prevIndex > 0 ? prevIndex : undefined, now);
+    return s.compareAndDeleteAt(path, r.PrevValue !== '' ? r.PrevValue : undefined, prevIndex > 0 ? prevIndex : undefined, now);
   }
-  return s.delete(key, { dir: r.Dir, recursive: r.Recursive }, now);
+  return s.deleteAt(path, { dir: r.Dir, recursive: r.Recursive }, now);
 }
 
-function applyToKey(s: V2Store, r: V2Request, key: string, now: number): V2Event {
+function applyToPath(s: V2Store, r: V2Request, path: string, now: number): V2Event {
   switch (r.Method) {
     case 'PUT':
-      return put(s, r, key, now);
+      return put(s, r, path, now);
     case 'POST':
-      return s.create(key, { value: r.Val, dir: r.Dir, unique: true, ...ttl(r) }, now);
+      return s.createAt(path, { value: r.Val, dir: r.Dir, unique: true, ...ttl(r) }, now);
     case 'DELETE':
-      return del(s, r, key, now);
+      return del(s, r, path, now);
     case 'QGET':
-      return s.get(key, { recursive: r.Recursive, sorted: r.Sorted }, now);
+      return s.getAt(path, { recursive: r.Recursive, sorted: r.Sorted }, now);
     default:
       throw new Error(`v2: unknown method ${r.Method} in the log`);
   }
@@ -71,14 +65,8 @@ export function applyV2(s: V2Store, r: V2Request, now: number): V2Outcome {
       s.deleteExpiredKeys(unixNsToMs(r.Time));
       return { kind: 'v2' };
     }
-    const key = userKeyOf(r.Path);
-    if (key !== undefined) return { kind: 'v2', event: applyToKey(s, r, key, now) };
-    if (r.Method === 'QGET') {
-      // etcd's /health: a quorum read of "" (the root)
-      const path = cleanPath(r.Path);
-      return { kind: 'v2', event: s.counted('gets', () => s.getPath(path, { recursive: r.Recursive, sorted: r.Sorted }, now)) };
-    }
-    throw new Error(`v2: ${r.Method} ${JSON.stringify(r.Path)} in the log: a path outside /1 (etcd's v2 auth) is not supported`);
+    // etcd's store cleans every path: "/1/<key>" for /v2/keys, "/2/…" for v2 auth, "" (the root) for /health
+    return { kind: 'v2', event: applyToPath(s, r, cleanPath(r.Path), now) };
   } catch (err) {
     if (err instanceof V2Error) return { kind: 'v2', error: err };
     throw err;

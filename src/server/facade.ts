@@ -332,6 +332,17 @@ export interface V2KeysRequest {
   readonly given?: { readonly refresh: boolean; readonly quorum: boolean; readonly waitIndex: number | bigint; readonly stream: boolean };
 }
 
+/** A request of etcd's v2 auth store on its internal tree under /2 (see V2Facade.v2AuthRequest). */
+export interface V2AuthRequest {
+  readonly method: 'PUT' | 'DELETE' | 'QGET';
+  /** The store path, "/2" or below. */
+  readonly path: string;
+  readonly value?: string;
+  readonly dir?: boolean;
+  /** undefined = not given (etcd's nullable PrevExist). */
+  readonly prevExist?: boolean;
+}
+
 /** Headers of every v2 response (X-Etcd-Cluster-Id, X-Raft-Index, X-Raft-Term). */
 export interface V2HeaderInfo {
   readonly clusterId: bigint;
@@ -358,8 +369,16 @@ export interface V2Facade {
   v2Watch(key: string, opts: { recursive: boolean; stream: boolean; sinceIndex: number }): V2Watcher;
   /** The store index now (X-Etcd-Index for requests that do not produce an event). */
   v2Index(): number;
-  /** Counts etcd's per-request v2 auth lookup in the store stats; false (v2 auth is never enabled). */
+  /** etcd's per-request read of /2/enabled (counted in the store stats): whether v2 auth is on. */
   v2AuthProbe(): boolean;
+  /**
+   * A v2 request on etcd's v2 auth tree (/2, /2/users/<name>, /2/roles/<name>, /2/enabled) through
+   * raft, as etcd's v2auth store sends it: PUT (value, dir, prevExist), DELETE, QGET. Rejects with
+   * V2Error as v2Keys does; a path outside /2 is refused (an Error).
+   */
+  v2AuthRequest(req: V2AuthRequest): Promise<V2Event>;
+  /** A local (non-quorum) read of a path in the v2 auth tree, counted as a get; throws V2Error. */
+  v2AuthGet(path: string): V2Event;
   v2StoreStats(): V2StoreStats;
   v2Header(): V2HeaderInfo;
   v2Members(): V2Member[];

@@ -5,9 +5,10 @@
  */
 import { StateType } from '../raft/index.js';
 import { None } from '../raft/types.js';
-import { etcdExpirationNs, internalPath, type V2Event, type V2StoreStats, type V2Watcher } from '../v2store/index.js';
-import type { V2HeaderInfo, V2KeysRequest, V2LeaderStats, V2Member, V2SelfStats } from './facade.js';
+import { cleanPath, etcdExpirationNs, internalPath, type V2Event, type V2StoreStats, type V2Watcher } from '../v2store/index.js';
+import type { V2AuthRequest, V2HeaderInfo, V2KeysRequest, V2LeaderStats, V2Member, V2SelfStats } from './facade.js';
 import { newV2Request, type V2Request } from './internal-request.js';
+import type { ApplyOutcome } from './apply.js';
 import type { EtcdServer } from './server.js';
 
 /**
@@ -35,17 +36,41 @@ export function v2KeysRequest(req: V2KeysRequest, nowNs: bigint): V2Request {
   });
 }
 
+/** A path of etcd's v2 auth tree, cleaned as etcd's store cleans it; anything outside /2 is a bug of the caller. */
+function authPath(p: string): string {
+  const clean = cleanPath(p);
+  if (clean !== '/2' && !clean.startsWith('/2/')) throw new Error(`v2 auth: ${JSON.stringify(p)} is outside /2`);
+  return clean;
+}
+
+/** The event of an applied v2 request; its V2Error thrown. */
+function eventOf(r: ApplyOutcome): V2Event {
+  if (r.kind !== 'v2') throw new Error(`v2 request applied as ${r.kind}`);
+  if (r.error) throw r.error;
+  if (!r.event) throw new Error('v2 request applied without an event');
+  return r.event;
+}
+
 export class V2Api {
   constructor(private readonly s: EtcdServer) {}
 
   async v2Keys(req: V2KeysRequest): Promise<V2Event> {
     const now = this.s.now();
     if (req.method === 'GET' && !req.quorum) return this.s.v2.get(req.key, { recursive: req.recursive, sorted: req.sorted }, now);
-    const r = await this.s.proposeV2(v2KeysRequest(req, BigInt(Math.floor(now)) * 1_000_000n));
-    if (r.kind !== 'v2') throw new Error(`v2 request applied as ${r.kind}`);
-    if (r.error) throw r.error;
-    if (!r.event) throw new Error('v2 request applied without an event');
-    return r.event;
+    return eventOf(await this.s.proposeV2(v2KeysRequest(req, BigInt(Math.floor(now)) * 1_000_000n)));
+  }
+
+  /** etcd's v2auth store requests: bare Requests on /2 paths, as its setResource/deleteResource/QGET make them. */
+  async v2AuthRequest(req: V2AuthRequest): Promise<V2Event> {
+    authPath(req.path); // refuses a path outside /2
+    return eventOf(await this.s.proposeV2(newV2Request({
+      // the path as etcd's store sends it ("/2/users/" keeps its slash in the entry)
+      Method: req.method, Path: req.path, Val: req.value ?? '', Dir: req.dir ?? false, PrevExist: req.prevExist,
+    })));
+  }
+
+  v2AuthGet(path: string): V2Event {
+    return this.s.v2.getAt(authPath(path), {}, this.s.now());
   }
 
   v2Watch(key: string, opts: { recursive: boolean; stream: boolean; sinceIndex: number }): V2Watcher {

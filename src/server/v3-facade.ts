@@ -277,6 +277,8 @@ export class ServerFacade implements EtcdServerFacade {
   v2Watch: EtcdServerFacade['v2Watch'] = (key, opts) => this.v2.v2Watch(key, opts);
   v2Index = (): number => this.v2.v2Index();
   v2AuthProbe = (): boolean => this.v2.v2AuthProbe();
+  v2AuthRequest: EtcdServerFacade['v2AuthRequest'] = (req) => this.v2.v2AuthRequest(req);
+  v2AuthGet: EtcdServerFacade['v2AuthGet'] = (path) => this.v2.v2AuthGet(path);
   v2StoreStats: EtcdServerFacade['v2StoreStats'] = () => this.v2.v2StoreStats();
   v2Header: EtcdServerFacade['v2Header'] = () => this.v2.v2Header();
   v2Members: EtcdServerFacade['v2Members'] = () => this.v2.v2Members();

@@ -4,8 +4,9 @@
  * Model. A tree of directories and files under an internal root with two namespaces: /1 holds the
  * user's keys (the user key "/foo" is the internal path "/1/foo"; every public method takes user keys
  * and every event, node and error cause shows user keys) and /0 mirrors the cluster (members, version;
- * see membership-mirror.ts). Both namespaces and "/" are read-only (error 107, cause "/"). Keys are
- * cleaned like Go's path.Clean. Names starting with "_" are hidden from directory listings and from
+ * see membership-mirror.ts); /2, made on first use, holds etcd's v2 auth (users, roles, the enabled
+ * switch), written by the same v2 requests on internal paths (the *At operations). Both namespaces
+ * and "/" are read-only (error 107, cause "/"). Keys are cleaned like Go's path.Clean. Names starting with "_" are hidden from directory listings and from
  * recursive watchers above them. Every successful write bumps the store index by one and yields one event;
  * nodes carry createdIndex and modifiedIndex. The last 1000 events (historyLimit) answer waitIndex.
  *
@@ -40,7 +41,9 @@
  *   GET wait=true                      → watch(key, {recursive, stream, sinceIndex: waitIndex}) → V2Watcher:
  *       `await watcher.next()` (undefined = ended) or `watcher.setListener(fn)`; `watcher.remove()` when the
  *       client goes away. A non-stream watcher ends after one event. Writers never wait on watchers.
- *   every /v2/keys request             → authEnabledProbe() (etcd's v2 auth lookup; keeps getsFail etcd's)
+ *   a request on an internal path      → getAt/setAt/createAt/updateAt/compareAndSwapAt/deleteAt/
+ *                                        compareAndDeleteAt(path, …), counted as the user-key calls
+ *   every /v2/keys request             → authEnabledProbe() (etcd's read of /2/enabled, counted as a get)
  *   membership / cluster version apply → mirror* functions (membership-mirror.ts)
  *   raft snapshot                      → save(): Buffer; V2Store.recover(bytes) or store.restore(bytes)
  *   /v2/stats/store                    → statsJson()

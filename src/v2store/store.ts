@@ -65,34 +65,67 @@ export class V2Store {
   }
 
   get(key: string, opts: V2GetOptions, now: V2Now): V2Event {
-    return this.counted('gets', () => this.getPath(internalPath(key), opts, toMs(now)));
+    return this.getAt(internalPath(key), opts, now);
   }
 
   set(key: string, opts: V2SetOptions, now: V2Now): V2Event {
-    return this.counted('sets', () => this.setPath(internalPath(key), opts, toMs(now)));
+    return this.setAt(internalPath(key), opts, now);
   }
 
   create(key: string, opts: V2CreateOptions, now: V2Now): V2Event {
-    return this.counted('create', () => this.createPath(internalPath(key), opts, toMs(now)));
+    return this.createAt(internalPath(key), opts, now);
   }
 
   update(key: string, opts: V2UpdateOptions, now: V2Now): V2Event {
-    // etcd counts a refused root (107) and a value on a directory (102) as updateSuccess: its Update
-    // returns those errors without setting the variable its deferred counter reads (observed on 3.4.23)
-    return this.counted('update', () => this.updatePath(internalPath(key), opts, toMs(now)),
-      [V2ErrorCode.RootROnly, V2ErrorCode.NotFile]);
+    return this.updateAt(internalPath(key), opts, now);
   }
 
   /** prevValue "" or undefined and prevIndex 0 or undefined are not compared (etcd). */
   compareAndSwap(key: string, prevValue: string | undefined, prevIndex: number | bigint | undefined,
     opts: V2UpdateOptions, now: V2Now): V2Event {
-    // a refused root (107) counts as compareAndSwapSuccess, as in etcd (see update)
-    return this.counted('compareAndSwap',
-      () => this.casPath(internalPath(key), prevValue ?? '', prevIndex ?? 0, opts, toMs(now)), [V2ErrorCode.RootROnly]);
+    return this.compareAndSwapAt(internalPath(key), prevValue, prevIndex, opts, now);
   }
 
   delete(key: string, opts: V2DeleteOptions, now: V2Now): V2Event {
-    const path = internalPath(key);
+    return this.deleteAt(internalPath(key), opts, now);
+  }
+
+  compareAndDelete(key: string, prevValue: string | undefined, prevIndex: number | bigint | undefined,
+    now: V2Now): V2Event {
+    return this.compareAndDeleteAt(internalPath(key), prevValue, prevIndex, now);
+  }
+
+  // ---- the same operations on cleaned internal paths ("/1/foo", "/2/users/root"), counted in the
+  // stats as etcd's store counts them: the applier uses these for any request path (etcd's v2 auth
+  // writes its users, roles and switch under /2 as plain v2 requests) ----
+
+  getAt(path: string, opts: V2GetOptions, now: V2Now): V2Event {
+    return this.counted('gets', () => this.getPath(path, opts, toMs(now)));
+  }
+
+  setAt(path: string, opts: V2SetOptions, now: V2Now): V2Event {
+    return this.counted('sets', () => this.setPath(path, opts, toMs(now)));
+  }
+
+  createAt(path: string, opts: V2CreateOptions, now: V2Now): V2Event {
+    return this.counted('create', () => this.createPath(path, opts, toMs(now)));
+  }
+
+  updateAt(path: string, opts: V2UpdateOptions, now: V2Now): V2Event {
+    // etcd counts a refused root (107) and a value on a directory (102) as updateSuccess: its Update
+    // returns those errors without setting the variable its deferred counter reads (observed on 3.4.23)
+    return this.counted('update', () => this.updatePath(path, opts, toMs(now)),
+      [V2ErrorCode.RootROnly, V2ErrorCode.NotFile]);
+  }
+
+  compareAndSwapAt(path: string, prevValue: string | undefined, prevIndex: number | bigint | undefined,
+    opts: V2UpdateOptions, now: V2Now): V2Event {
+    // a refused root (107) counts as compareAndSwapSuccess, as in etcd (see updateAt)
+    return this.counted('compareAndSwap',
+      () => this.casPath(path, prevValue ?? '', prevIndex ?? 0, opts, toMs(now)), [V2ErrorCode.RootROnly]);
+  }
+
+  deleteAt(path: string, opts: V2DeleteOptions, now: V2Now): V2Event {
     if (this.readonly.has(path)) {
       // etcd refuses to delete "/" with 107 but counts it as deleteSuccess (its deferred counter
       // reads another error variable than the one returned): observed on 3.4.23.
@@ -102,10 +135,9 @@ export class V2Store {
     return this.counted('delete', () => this.deletePath(path, opts, toMs(now)));
   }
 
-  compareAndDelete(key: string, prevValue: string | undefined, prevIndex: number | bigint | undefined,
+  compareAndDeleteAt(path: string, prevValue: string | undefined, prevIndex: number | bigint | undefined,
     now: V2Now): V2Event {
     // etcd counts only a failed lookup as compareAndDeleteFail; 101 and 102 count as success (observed).
-    const path = internalPath(key);
     try {
       lookup(this.root, path, this.currentIndex);
     } catch (err) {
@@ -117,9 +149,9 @@ export class V2Store {
   }
 
   /**
-   * etcd's v2 HTTP layer looks up /2/enabled (the v2 auth switch) on every /v2/keys request, which
-   * counts one getsFail each time in /v2/stats/store; call this once per request to keep the counters
-   * etcd's. Returns whether v2 auth is enabled (never, here).
+   * etcd's v2 HTTP layer looks up /2/enabled (the v2 auth switch, written "true" or "false" by the
+   * v2 auth endpoints) on every /v2/keys request, counted as one get in /v2/stats/store (getsFail
+   * while v2 auth was never touched); call this once where etcd does. Returns whether v2 auth is on.
    */
   authEnabledProbe(): boolean {
     // On every v2 request: a direct walk instead of a get that throws (an Error per request cost

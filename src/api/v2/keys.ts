@@ -3,7 +3,8 @@
  * parsing were a fifth of a v2 PUT's CPU): OPTIONS (etcd's CORS answer: 200, no body, any path) → Go
  * ServeMux path cleaning (301) → method check (405, Allow HEAD,GET,PUT,POST,DELETE) → X-Etcd-Cluster-Id →
  * r.ParseForm (210; a body over 10 MiB is "http: POST too large") → field checks (200-series) →
- * the v2 auth lookup (counted in /v2/stats/store) → the facade: an event (200/201 + X-Etcd-Index,
+ * the v2 auth check (auth-access.ts; the read of /2/enabled is counted in /v2/stats/store; refused:
+ * error 110, 401) → the facade: an event (200/201 + X-Etcd-Index,
  * X-Raft-Index, X-Raft-Term), a watch (200, headers flushed at once, one JSON event per line) or an
  * error. A watch ends after WATCH_TIMEOUT_MS as etcd's does (an empty 200 for a long poll).
  */
@@ -11,7 +12,10 @@ import type { EtcdMetrics } from '../../pkg/metrics.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { V2Facade } from '../../server/facade.js';
 import { goBadRequest } from '../http/app.js';
-import { V2Error, type V2Event, type V2Watcher } from '../../v2store/index.js';
+import type { Socket } from 'node:net';
+import { V2Error, V2ErrorCode, type V2Event, type V2Watcher } from '../../v2store/index.js';
+import { V2AuthAccess } from './auth-access.js';
+import { GoPanic, V2AuthStore } from './auth-store.js';
 import { FORM_BODY_BYTES_MAX, parseForm } from './form.js';
 import { parseKeysRequest, type ParsedKeysRequest } from './keys-request.js';
 import { clusterIdHex, goCleanPath, goHeaders, methodNotAllowed, RawReply, redirectClean, sendKeysError, unescapePath, writeGo, type GoReply } from './reply.js';
@@ -26,6 +30,8 @@ const UPDATE_ACTIONS = new Set(['set', 'compareAndSwap', 'create', 'update']);
 export interface KeysOptions {
   readonly watchTimeoutMs?: number;
   readonly metrics?: EtcdMetrics;
+  /** The v2 auth checks (shared with the other v2 handlers); a private one when absent. */
+  readonly access?: V2AuthAccess;
 }
 
 /** Splits req.url into the decoded path and the raw query; undefined path for a bad escape. */
@@ -41,6 +47,10 @@ export interface KeysRequest {
   readonly url: string;
   readonly contentType: string | undefined;
   readonly body: Buffer | undefined;
+  /** The Authorization header, for v2 auth. */
+  readonly authorization?: string;
+  /** The connection, for v2 auth with --client-cert-auth. */
+  readonly socket?: Socket;
 }
 
 const KEYS_METHODS = new Set(['GET', 'HEAD', 'PUT', 'POST', 'DELETE']);
@@ -59,6 +69,7 @@ function isKeysUrl(url: string): boolean {
 export function keysHandler(facade: V2Facade, opts: KeysOptions = {}) {
   const watchTimeoutMs = opts.watchTimeoutMs ?? WATCH_TIMEOUT_MS;
   const metrics = opts.metrics;
+  const access = opts.access ?? new V2AuthAccess(new V2AuthStore(facade), false);
   return (req: IncomingMessage, res: ServerResponse, cors: Readonly<Record<string, string>>): boolean => {
     const url = req.url ?? '';
     const method = req.method ?? 'GET';
@@ -72,10 +83,14 @@ export function keysHandler(facade: V2Facade, opts: KeysOptions = {}) {
       return true;
     }
     // a bug must cost this request only, never the member (fastify's routes have fastify for that)
-    const fail = (err: unknown): void => void (res.headersSent ? res.destroy() : sendKeysError(reply, err));
+    // (and what Go's server answers a panic with, closing the connection, closes it here)
+    const fail = (err: unknown): void => void (res.headersSent || err instanceof GoPanic ? res.destroy() : sendKeysError(reply, err));
     const answer = (body: Buffer | undefined): void => {
       try {
-        const out = handleKeys(facade, watchTimeoutMs, metrics, { method, url, contentType: req.headers['content-type'], body }, reply);
+        const request: KeysRequest = {
+          method, url, contentType: req.headers['content-type'], body, authorization: req.headers.authorization, socket: req.socket,
+        };
+        const out = handleKeys(facade, watchTimeoutMs, metrics, access, request, reply);
         if (out instanceof Promise) out.catch(fail);
       } catch (err) {
         fail(err);
@@ -88,7 +103,7 @@ export function keysHandler(facade: V2Facade, opts: KeysOptions = {}) {
 }
 
 /** The request body, keeping at most `keep` bytes (the rest is read and dropped). */
-function readBody(req: IncomingMessage, keep: number, done: (body: Buffer) => void): void {
+export function readBody(req: IncomingMessage, keep: number, done: (body: Buffer) => void): void {
   const chunks: Buffer[] = [];
   let kept = 0;
   req.on('data', (c: Buffer) => {
@@ -99,7 +114,8 @@ function readBody(req: IncomingMessage, keep: number, done: (body: Buffer) => vo
   req.on('end', () => done(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
 }
 
-function handleKeys(facade: V2Facade, watchTimeoutMs: number, metrics: EtcdMetrics | undefined, request: KeysRequest, reply: GoReply): unknown {
+function handleKeys(facade: V2Facade, watchTimeoutMs: number, metrics: EtcdMetrics | undefined, access: V2AuthAccess,
+  request: KeysRequest, reply: GoReply): unknown {
   const started = performance.now();
   const method = request.method;
   const { path, rawQuery } = splitUrl(request.url);
@@ -116,7 +132,18 @@ function handleKeys(facade: V2Facade, watchTimeoutMs: number, metrics: EtcdMetri
   } catch (err) {
     return sendKeysError(reply, err);
   }
-  facade.v2AuthProbe();
+  // etcd's hasKeyPrefixAccess: the path as requested, after "/v2/keys"
+  const allowed = access.hasKeyPrefixAccess(request, path.slice(KEYS_PREFIX.length), parsed.req.recursive);
+  if (allowed === true) return proceed(facade, watchTimeoutMs, metrics, parsed, reply, started);
+  if (allowed === false) return sendKeysError(reply, noAuth());
+  return allowed.then((ok) => (ok ? proceed(facade, watchTimeoutMs, metrics, parsed, reply, started) : sendKeysError(reply, noAuth())));
+}
+
+/** etcd's writeKeyNoAuth: error 110, 401. */
+const noAuth = (): V2Error => new V2Error(V2ErrorCode.Unauthorized, 'Insufficient credentials', 0);
+
+function proceed(facade: V2Facade, watchTimeoutMs: number, metrics: EtcdMetrics | undefined, parsed: ParsedKeysRequest,
+  reply: GoReply, started: number): unknown {
   // etcd's etcd_http_* count requests parsed (a quorum GET as QGET), and time the successful non-watches
   const counts = metrics?.v2Requests(parsed.req.method === 'GET' && parsed.req.quorum ? 'QGET' : parsed.req.method);
   counts?.received.inc();

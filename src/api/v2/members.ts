@@ -8,11 +8,14 @@
  * "membership: peerURL exists"); a change the server refuses otherwise (strict reconfiguration: not
  * enough started members, unhealthy cluster) is etcd's 500 {"message":"Internal Server Error"}.
  * A removed member's id: DELETE 410 "Member permanently removed: <id>", PUT 500, as etcd's.
- * POST, PUT and DELETE make the v2 auth lookup (counted in /v2/stats/store), as etcd's do.
+ * POST, PUT and DELETE make the v2 auth check (the read of /2/enabled counted in /v2/stats/store; with
+ * v2 auth on, a user with the root role, else 401 {"message":"Insufficient credentials"}), as etcd's do.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { EtcdServerFacade, V2Member } from '../../server/facade.js';
 import { goJsonString } from '../../v2store/index.js';
+import type { V2AuthAccess } from './auth-access.js';
+import { GoPanic } from './auth-store.js';
 import { readPeerUrlsBody } from './member-body.js';
 import { clusterIdHex, methodNotAllowed, sendJson, sendMessage, writeGo } from './reply.js';
 
@@ -55,10 +58,12 @@ function parseId(s: string): bigint | undefined {
   return /^[0-9a-fA-F]{1,16}$/.test(s) ? BigInt(`0x${s}`) : undefined;
 }
 
-async function handleMembers(facade: MembersFacade, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+async function handleMembers(facade: MembersFacade, access: V2AuthAccess, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   const m = request.method;
   if (m === 'PATCH' || m === 'HEAD') return methodNotAllowed(reply, 'GET,POST,DELETE,PUT');
-  if (m !== 'GET') facade.v2AuthProbe();
+  // etcd's hasWriteRootAccess: with v2 auth on, a change needs a user with the root role
+  const allowed = access.hasWriteRootAccess({ method: m, authorization: request.headers.authorization, socket: request.raw.socket });
+  if (allowed !== true && !(allowed !== false && (await allowed))) return sendMessage(reply, 401, 'Insufficient credentials');
   reply.header('X-Etcd-Cluster-Id', clusterIdHex(facade.v2Header()));
   const rest = request.url.split('?')[0]!.slice('/v2/members'.length).replace(/^\//, '');
   if (m === 'GET') return getMembers(facade, rest, reply);
@@ -111,8 +116,17 @@ function getMembers(facade: MembersFacade, rest: string, reply: FastifyReply): F
   return sendMessage(reply, 404, 'Not found');
 }
 
-export function registerMembers(app: FastifyInstance, facade: MembersFacade): void {
-  const handler = (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => handleMembers(facade, request, reply);
+export function registerMembers(app: FastifyInstance, facade: MembersFacade, access: V2AuthAccess): void {
+  const handler = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+    try {
+      return await handleMembers(facade, access, request, reply);
+    } catch (err) {
+      if (!(err instanceof GoPanic)) throw err;
+      reply.hijack(); // Go's server closes the connection of a handler that panicked
+      reply.raw.destroy();
+      return reply;
+    }
+  };
   for (const url of ['/v2/members', '/v2/members/*']) {
     app.route({ method: ['GET', 'HEAD', 'POST', 'DELETE', 'PUT', 'PATCH'], url, handler, exposeHeadRoute: false });
   }

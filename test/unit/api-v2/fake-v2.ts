@@ -6,7 +6,7 @@ import { createHttpApp } from '../../../src/api/http/index.js';
 import { v2Api, type V2PluginOptions } from '../../../src/api/v2/index.js';
 import { inject as lightInject, type InjectOptions, type Response } from 'light-my-request';
 import type { EtcdServerFacade, V2KeysRequest } from '../../../src/server/facade.js';
-import { etcdExpirationMs, V2Store, type V2Event } from '../../../src/v2store/index.js';
+import { cleanPath, etcdExpirationMs, V2Store, type V2Event } from '../../../src/v2store/index.js';
 
 export const CLUSTER_ID = 0xdc50b8daae93b3e0n;
 export const MEMBER_ID = 0x667880157b8812c8n;
@@ -51,6 +51,16 @@ export function fakeFacade(): { facade: EtcdServerFacade; fake: FakeV2 } {
     v2Watch: (key, opts) => fake.store.watch(key, opts),
     v2Index: () => fake.store.index(),
     v2AuthProbe: () => fake.store.authEnabledProbe(),
+    // etcd's v2 auth requests, applied at once as the server's applier would (apply-v2.ts)
+    v2AuthRequest: async (req) => {
+      fake.raftIndex++;
+      const s = fake.store;
+      if (req.method === 'QGET') return s.getAt(cleanPath(req.path), {}, fake.now);
+      if (req.method === 'DELETE') return s.deleteAt(cleanPath(req.path), {}, fake.now);
+      if (req.prevExist === true) return s.updateAt(cleanPath(req.path), { value: req.value }, fake.now);
+      return s.createAt(cleanPath(req.path), { value: req.value, dir: req.dir }, fake.now);
+    },
+    v2AuthGet: (path) => fake.store.getAt(cleanPath(path), {}, fake.now),
     v2StoreStats: () => fake.store.statsJson(),
     v2Header: () => ({ clusterId: CLUSTER_ID, raftIndex: fake.raftIndex, raftTerm: 2 }),
     v2Members: () => [member],
@@ -84,7 +94,7 @@ export async function startApp(opts: { enableV2?: boolean; plugin?: V2PluginOpti
 
 function appV2(facade: EtcdServerFacade, opts?: V2PluginOptions) {
   const v2 = v2Api(facade, opts);
-  return { plugins: [v2.plugin], rawHandlers: [v2.keys] };
+  return { plugins: [v2.plugin], rawHandlers: [v2.keys, v2.auth] };
 }
 
 /**
