@@ -1,14 +1,24 @@
 // Mixed clusters: members of ours and real etcd 3.4.23 bootstrapped together as one new cluster,
 // speaking etcd's peer protocol and entry formats. In each: writes through every member, the same
 // member list from every member, equal hashkv across implementations, identical watch events on a
-// member of ours and one of etcd, and the cluster going on after kill -9 of its leader (ours in one
-// run, etcd's in the other). --snapshot-count stays at its default, so no snapshot crosses over.
+// member of ours and one of etcd, v2 auth (users, roles, the switch: v2 requests under /2) made
+// through either implementation holding on every member, and the cluster going on after kill -9 of
+// its leader (ours in one run, etcd's in the other). --snapshot-count stays at its default, so no
+// snapshot crosses over.
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Impl } from './harness.js';
 import { cleanup, ctlOk, etcdctl } from './harness.js';
 import { startCluster, type ClusterMember } from './cluster-harness.js';
 
 afterAll(cleanup);
+
+/** One v2 request: "<status> <body>" (a body is form data for /v2/keys, JSON for /v2/auth). */
+async function v2(m: ClusterMember, method: string, path: string, body?: string, user?: string): Promise<string> {
+  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
+  if (user !== undefined) headers['authorization'] = `Basic ${Buffer.from(user).toString('base64')}`;
+  const r = await fetch(`${m.clientUrl}${path}`, { method, body, headers, signal: AbortSignal.timeout(10_000) });
+  return `${r.status} ${await r.text()}`;
+}
 
 async function memberIds(m: ClusterMember): Promise<Map<string, string>> {
   const lines = (await ctlOk(m.endpoint, ['member', 'list'])).trim().split('\n');
@@ -53,7 +63,7 @@ function mixed(impls: Impl[], killed: Impl): void {
     let ms: ClusterMember[] = [];
 
     it('bootstraps as one cluster: every member lists the same members', async () => {
-      ms = await startCluster(impls, { token: `mixed-${impls.join('-')}` });
+      ms = await startCluster(impls, { token: `mixed-${impls.join('-')}`, args: ['--enable-v2'] });
       const lists = await Promise.all(ms.map((m) => ctlOk(m.endpoint, ['member', 'list'])));
       for (const l of lists) expect(l).toBe(lists[0]);
       expect(lists[0]!.trim().split('\n')).toHaveLength(3);
@@ -83,6 +93,32 @@ function mixed(impls: Impl[], killed: Impl): void {
       const [a, b] = [(await w1).stdout, (await w2).stdout];
       expect(a).toMatch(expectEnd);
       expect(a).toBe(b);
+    }, 40_000);
+
+    it('v2 auth made through either implementation holds on every member', async () => {
+      const oursM = ms.find((m) => m.impl === 'ours')!;
+      const etcdM = ms.find((m) => m.impl === 'etcd')!;
+      const answers: string[] = [];
+      // both answer 500 "Not capable of accessing auth feature" until they applied the cluster version
+      for (const m of ms) {
+        for (let i = 0; i < 50 && (await v2(m, 'GET', '/version')).includes('not_decided'); i++) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(await v2(oursM, 'PUT', '/v2/auth/users/root', '{"user":"root","password":"rpw"}')).toBe('201 {"user":"root","roles":["root"]}\n');
+      expect(await v2(etcdM, 'PUT', '/v2/auth/roles/reader', '{"role":"reader","permissions":{"kv":{"read":["/foo/*"],"write":[]}}}')).toMatch(/^201 /);
+      expect(await v2(oursM, 'PUT', '/v2/auth/users/alice', '{"user":"alice","password":"apw","roles":["reader"]}')).toMatch(/^200 /);
+      expect(await v2(oursM, 'PUT', '/v2/keys/foo/a', 'value=1')).toMatch(/^201 /);
+      expect(await v2(etcdM, 'PUT', '/v2/auth/enable')).toBe('200 ');
+      for (const m of ms) {
+        // the checks read the member's own store: wait until it applied the switch
+        for (let i = 0; i < 50 && (await v2(m, 'GET', '/v2/auth/enable')) !== '200 {"enabled":true}\n'; i++) await new Promise((r) => setTimeout(r, 100));
+        answers.push(await v2(m, 'GET', '/v2/auth/users', undefined, 'root:rpw'), await v2(m, 'GET', '/v2/keys/foo/a', undefined, 'alice:apw'),
+          await v2(m, 'PUT', '/v2/keys/foo/a', 'value=2', 'alice:apw'), await v2(m, 'GET', '/v2/auth/users'));
+      }
+      expect(answers[0]).toMatch(/^200 \{"users":\[\{"user":"alice","roles":\[\{"role":"reader",/);
+      expect(answers.slice(1, 4)).toEqual([expect.stringMatching(/^200 \{"action":"get"/), expect.stringMatching(/^401 \{"errorCode":110,/),
+        '401 {"message":"Insufficient credentials"}']);
+      for (const i of [4, 8]) expect(answers.slice(i, i + 4)).toEqual(answers.slice(0, 4));
+      expect(await v2(oursM, 'DELETE', '/v2/auth/enable', undefined, 'root:rpw')).toBe('200 ');
     }, 40_000);
 
     it('goes on after kill -9 of its leader, and the old leader catches up', async () => {

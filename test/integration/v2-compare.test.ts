@@ -31,7 +31,7 @@ describe('v2 API transcript', () => {
     const off = ['--enable-v2=false'];
     const [e, o] = await Promise.all([startEtcd({ ready: 'status', args: off }), startMember({ ready: 'status', args: off })]);
     const steps: Step[] = [{ curl: ['/v2/keys/foo'] }, { curl: ['-X', 'PUT', '/v2/keys/foo', '-d', 'value=1'] }, { curl: ['/v2/members'] },
-      { ctl: ['set', '/foo', '1'] }, { ctl: ['get', '/foo'] }];
+      { ctl: ['set', '/foo', '1'] }, { ctl: ['get', '/foo'] }, { curl: ['/v2/auth/enable'] }, { ctl: ['auth', 'enable'] }];
     const [a, b] = await Promise.all([runTranscript(steps, e), runTranscript(steps, o)]);
     if (a !== b) expect.fail(`transcripts differ:\n${lineDiff(a, b, 'etcd', 'ours')}`);
     expect(a).toContain('404 page not found');

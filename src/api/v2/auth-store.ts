@@ -169,11 +169,11 @@ export class V2AuthStore {
     const password = nu.password !== '' ? await this.hashPassword(nu.password) : old.password;
     const roles = new StringSet(old.roles);
     for (const g of nu.grant ?? []) {
-      if (roles.has(g)) throw new AuthError(409, `Granting duplicate role ${g} for user ${nu.user}`);
+      if (roles.has(g)) throw new AuthError(409, sprintfNoArgs(`Granting duplicate role ${g} for user ${nu.user}`));
       roles.add(g);
     }
     for (const r of nu.revoke ?? []) {
-      if (!roles.has(r)) throw new AuthError(409, `Revoking ungranted role ${r} for user ${nu.user}`);
+      if (!roles.has(r)) throw new AuthError(409, sprintfNoArgs(`Revoking ungranted role ${r} for user ${nu.user}`));
       roles.remove(r);
     }
     return { user: old.user, password, roles: roles.sortedValues(), grant: null, revoke: null };
@@ -357,6 +357,18 @@ function parseRole(name: string, value: string): V2Role {
   const r = decodeRole(value);
   if (r === undefined) throw new Error(`v2 auth: the stored role ${name} is not valid JSON`);
   return r;
+}
+
+/**
+ * Go's fmt.Sprintf(s) without arguments: etcd formats these two messages first and passes the result
+ * to authErr as its format, so a "%" in a name reads as a verb ("%d" → "%!d(MISSING)", "%%" → "%").
+ */
+export function sprintfNoArgs(s: string): string {
+  return s.replace(/%([-+# 0]*(?:\d+|\*)?(?:\.(?:\d+|\*)?)?)?(.?)/gsu, (_m, _flags: string | undefined, verb: string) => {
+    if (verb === '%') return '%';
+    if (verb === '') return '%!(NOVERB)';
+    return `%!${verb}(MISSING)`;
+  });
 }
 
 function attachRootRole(u: V2User): V2User {

@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { createHttpApp } from '../../../src/api/http/index.js';
 import { v2Api, type V2PluginOptions } from '../../../src/api/v2/index.js';
 import { inject as lightInject, type InjectOptions, type Response } from 'light-my-request';
-import type { EtcdServerFacade, V2KeysRequest } from '../../../src/server/facade.js';
+import type { EtcdServerFacade, V2AuthRequest, V2KeysRequest } from '../../../src/server/facade.js';
 import { cleanPath, etcdExpirationMs, V2Store, type V2Event } from '../../../src/v2store/index.js';
 
 export const CLUSTER_ID = 0xdc50b8daae93b3e0n;
@@ -19,6 +19,8 @@ export interface FakeV2 {
   failNext?: Error;
   memberAddError?: Error;
   calls: V2KeysRequest[];
+  /** The v2 auth requests proposed, in order. */
+  authCalls: V2AuthRequest[];
 }
 
 function apply(s: V2Store, r: V2KeysRequest, now: number): V2Event {
@@ -38,7 +40,7 @@ function apply(s: V2Store, r: V2KeysRequest, now: number): V2Event {
 }
 
 export function fakeFacade(): { facade: EtcdServerFacade; fake: FakeV2 } {
-  const fake: FakeV2 = { store: new V2Store(), raftIndex: 1, now: Date.UTC(2026, 10, 22, 5, 0, 0), calls: [] };
+  const fake: FakeV2 = { store: new V2Store(), raftIndex: 1, now: Date.UTC(2026, 10, 22, 5, 0, 0), calls: [], authCalls: [] };
   const member = { id: MEMBER_ID, name: 'default', peerURLs: ['http://127.0.0.1:2380'], clientURLs: ['http://127.0.0.1:2379'] };
   const impl: Partial<EtcdServerFacade> = {
     v2Keys: async (req) => {
@@ -53,6 +55,7 @@ export function fakeFacade(): { facade: EtcdServerFacade; fake: FakeV2 } {
     v2AuthProbe: () => fake.store.authEnabledProbe(),
     // etcd's v2 auth requests, applied at once as the server's applier would (apply-v2.ts)
     v2AuthRequest: async (req) => {
+      fake.authCalls.push(req);
       fake.raftIndex++;
       const s = fake.store;
       if (req.method === 'QGET') return s.getAt(cleanPath(req.path), {}, fake.now);
