@@ -3,10 +3,8 @@
 // print the same transcript after masking ids and ports. Indexes (X-Etcd-Index, and X-Raft-Index: the
 // quorum reads etcd's v2 auth makes go through raft) and /v2/stats/store counts are compared as they are.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync } from 'node:fs';
-import { cleanup, ETCD_BIN, startEtcd, startMember, type Member } from './harness.js';
-import { lineDiff } from './mask.js';
-import { runTranscript, type Step } from './v2-transcript.js';
+import { cleanup, type Member } from './harness.js';
+import { expectSameTranscripts, startV2Pair, type Step } from './v2-transcript.js';
 
 const put = (path: string, body: string, ...more: string[]): Step => ({ curl: ['-X', 'PUT', path, '-d', body, ...more] });
 const get = (path: string, ...more: string[]): Step => ({ curl: [path, ...more] });
@@ -51,18 +49,13 @@ let ours: Member;
 let etcd: Member | undefined;
 
 beforeAll(async () => {
-  [ours, etcd] = await Promise.all([
-    startMember({ ready: 'status' }),
-    existsSync(ETCD_BIN) ? startEtcd({ ready: 'status', args: ['--enable-v2'] }) : Promise.resolve(undefined),
-  ]);
+  [ours, etcd] = await startV2Pair();
 }, 60_000);
 afterAll(cleanup);
 
 describe('v2 auth transcript', () => {
   it(`${STEPS.length} steps print the same against ours and etcd 3.4 --enable-v2`, async () => {
-    if (etcd === undefined) throw new Error(`${ETCD_BIN} missing: apt-get install -y etcd-server`);
-    const [a, b] = await Promise.all([runTranscript(STEPS, etcd), runTranscript(STEPS, ours)]);
-    if (a !== b) expect.fail(`transcripts differ:\n${lineDiff(a, b, 'etcd', 'ours')}`);
+    const a = await expectSameTranscripts(STEPS, etcd, ours);
     expect(a).toContain('{"message":"auth: No root user available, please create one"}');
     expect(a).toContain('"cause":"Insufficient credentials"');
     expect(a).toContain('Authentication Enabled');

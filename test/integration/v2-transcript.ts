@@ -5,8 +5,10 @@
 // line by line.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { maskOutput } from './mask.js';
-import { ETCDCTL_BIN, run, tempDir, type Member } from './harness.js';
+import { existsSync } from 'node:fs';
+import { expect } from 'vitest';
+import { lineDiff, maskOutput } from './mask.js';
+import { ETCD_BIN, ETCDCTL_BIN, run, startEtcd, startMember, tempDir, type Member } from './harness.js';
 
 /** One step: `curl <args>` (URL paths start with "/", the member's URL is prefixed), or etcdctl v2. */
 export type Step =
@@ -81,4 +83,20 @@ export async function runTranscript(steps: readonly Step[], m: Member): Promise<
   const st: RunState = { dir, maskRaftIndex: false };
   for (const s of steps) out.push(await runStep(s, m, st));
   return out.join('\n');
+}
+
+/** A fresh member of ours (v2 on by default) and one of etcd 3.4 --enable-v2 (undefined: etcd is not installed). */
+export function startV2Pair(): Promise<[Member, Member | undefined]> {
+  return Promise.all([
+    startMember({ ready: 'status' }),
+    existsSync(ETCD_BIN) ? startEtcd({ ready: 'status', args: ['--enable-v2'] }) : Promise.resolve(undefined),
+  ]);
+}
+
+/** Runs `steps` on both at once; fails with a line diff unless they print the same. Returns etcd's transcript. */
+export async function expectSameTranscripts(steps: readonly Step[], etcd: Member | undefined, ours: Member): Promise<string> {
+  if (etcd === undefined) throw new Error(`${ETCD_BIN} missing: apt-get install -y etcd-server`);
+  const [a, b] = await Promise.all([runTranscript(steps, etcd), runTranscript(steps, ours)]);
+  if (a !== b) expect.fail(`transcripts differ:\n${lineDiff(a, b, 'etcd', 'ours')}`);
+  return a;
 }

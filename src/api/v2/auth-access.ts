@@ -20,6 +20,7 @@ import {
   GoPanic, GUEST_ROLE, hasKeyAccess, hasRecursiveAccess, ROOT_ROLE, SILENT_LOG, type AuthStoreLog, type V2AuthStore,
 } from './auth-store.js';
 import type { V2User } from './auth-json.js';
+import { decodeBase64Std } from '../http/json-scan.js';
 
 /** What the checks read of a request. */
 export interface AccessRequest {
@@ -30,14 +31,15 @@ export interface AccessRequest {
   readonly socket?: Socket;
 }
 
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-
 /** Go's Request.BasicAuth: "Basic " (any case) and standard base64 (padded) of "user:password". */
 export function parseBasicAuth(header: string): { user: string; password: Buffer } | undefined {
   if (header.length < 6 || header.slice(0, 6).toLowerCase() !== 'basic ') return undefined;
-  const b64 = header.slice(6).replace(/[\r\n]/g, '');
-  if (!BASE64.test(b64)) return undefined;
-  const raw = Buffer.from(b64, 'base64');
+  let raw: Buffer;
+  try {
+    raw = decodeBase64Std(header.slice(6));
+  } catch {
+    return undefined;
+  }
   const colon = raw.indexOf(0x3a);
   if (colon < 0) return undefined;
   return { user: raw.subarray(0, colon).toString('utf8'), password: raw.subarray(colon + 1) };

@@ -10,6 +10,7 @@
  * (a slice or pointer: nil), any other type mismatch a failure.
  */
 import { goJsonString } from '../../pkg/go-json.js';
+import { splitJsonValues } from '../http/json-scan.js';
 
 /** A Go []string: null is nil. */
 export type GoStrings = string[] | null;
@@ -69,47 +70,14 @@ export function userWithRolesJson(name: string, roles: readonly V2Role[]): strin
 
 // ---- reading (json.Decoder.Decode into the struct) ----
 
-/** Go's JSON whitespace. */
-const isSpace = (c: string | undefined): boolean => c === ' ' || c === '\t' || c === '\n' || c === '\r';
-
-/** The end (exclusive) of the JSON value starting at `i` (a rough scan; JSON.parse judges the syntax). */
-function valueEnd(s: string, i: number): number {
-  const c = s[i];
-  if (c === '{' || c === '[' || c === '"') {
-    let depth = 0;
-    let inString = false;
-    for (let j = i; j < s.length; j++) {
-      const ch = s[j];
-      if (inString) {
-        if (ch === '\\') j++;
-        else if (ch === '"') {
-          inString = false;
-          if (depth === 0) return j + 1;
-        }
-      } else if (ch === '"') inString = true;
-      else if (ch === '{' || ch === '[') depth++;
-      else if (ch === '}' || ch === ']') {
-        depth--;
-        if (depth === 0) return j + 1;
-      }
-    }
-    return s.length;
-  }
-  let j = i;
-  while (j < s.length && !isSpace(s[j]) && !'{}[],:"'.includes(s[j]!)) j++;
-  return j;
-}
-
 const INVALID = Symbol('invalid JSON');
 
-/** The first JSON value of a body, or INVALID (empty body, bad syntax). */
+/** The first JSON value of a body (json.Decoder.Decode: what follows it is not read), or INVALID. */
 function firstValue(body: Buffer | string): unknown {
-  const s = typeof body === 'string' ? body : body.toString('utf8');
-  let i = 0;
-  while (isSpace(s[i])) i++;
-  if (i >= s.length) return INVALID;
+  const { values } = splitJsonValues(typeof body === 'string' ? body : body.toString('utf8'));
+  if (values.length === 0) return INVALID;
   try {
-    return JSON.parse(s.slice(i, valueEnd(s, i)));
+    return JSON.parse(values[0]!);
   } catch {
     return INVALID;
   }
