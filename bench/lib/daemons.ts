@@ -61,15 +61,18 @@ export function oursRunner(): 'dist' | 'tsx' {
   return (chosenRunner ??= pickRunner());
 }
 
-/** 'dist' when every src/**\/*.ts has a dist/**\/*.js at least as new; else 'tsx'. ETCD_TS_RUNNER forces. */
+/** 'dist' when every src/**\/*.ts has a dist/**\/*.js (and the bundle, if any) at least as new; else 'tsx'. ETCD_TS_RUNNER forces. */
 function pickRunner(): 'dist' | 'tsx' {
   const forced = process.env.ETCD_TS_RUNNER;
   if (forced === 'dist' || forced === 'tsx') return forced;
   const srcs = new Map<string, number>();
   newest(join(ROOT, 'src'), '.ts', srcs);
+  // bin/etcd runs the bundle (dist/bundle/, made from src/ by `npm run build`) when there is one
+  const bundle = join(ROOT, 'dist/bundle/etcd.js');
+  const bundleMs = existsSync(bundle) ? statSync(bundle).mtimeMs : Infinity;
   for (const [p, m] of srcs) {
     const js = join(ROOT, 'dist', relative(join(ROOT, 'src'), p)).replace(/\.ts$/, '.js');
-    if (!existsSync(js) || statSync(js).mtimeMs < m) return 'tsx';
+    if (!existsSync(js) || statSync(js).mtimeMs < m || bundleMs < m) return 'tsx';
   }
   return 'dist';
 }

@@ -8,6 +8,8 @@
 //   Node Version: v20.20.2
 //   Node OS/Arch: linux/amd64
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../platform/proto-dir.js';
 import { FLAGS, type FlagGroup } from './flags.js';
 
 /** The etcd server version whose behaviour we reproduce (also served by GET /version). */
@@ -15,10 +17,10 @@ export const ETCD_COMPAT_VERSION = '3.4.23';
 /** The cluster version etcd 3.4 reports ("etcdcluster" in /version). */
 export const ETCD_CLUSTER_VERSION = '3.4.0';
 
-/** Our package's name and version, read from package.json next to src/ or dist/. */
+/** Our package's name and version, read from the package root's package.json. */
 export function packageVersion(): string {
   try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { name?: string; version?: string };
+    const pkg = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { name?: string; version?: string };
     return `${pkg.name ?? 'etcd-ts'} ${pkg.version ?? 'unknown'}`;
   } catch {
     return 'etcd-ts unknown';

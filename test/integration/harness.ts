@@ -3,8 +3,8 @@
 // until GET /health answers {"health":"true"}, and drive them with the real etcdctl 3.4 (`etcdctl`).
 // `cleanup()` (call it from afterAll) kills only the pids this harness spawned and removes its dirs.
 //
-// Which build of ours runs: `node bin/etcd` (dist/) when every src/**/*.ts has a dist/**/*.js at
-// least as new (fast start, ~1 s), otherwise `node --import tsx src/cli/main.ts` (always the current
+// Which build of ours runs: `node bin/etcd` (dist/bundle/, else dist/) when every src/**/*.ts has a
+// dist/**/*.js and the bundle at least as new (fast start, ~1 s), otherwise `node --import tsx src/cli/main.ts` (always the current
 // source; `npm test` does not build dist first). ETCD_TS_RUNNER=dist|tsx forces one.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, readdirSync, statSync } from 'node:fs';
@@ -116,9 +116,12 @@ export function runner(): 'dist' | 'tsx' {
   const srcs = new Map<string, number>();
   newestMtime(join(ROOT, 'src'), '.ts', srcs);
   runnerChoice = 'dist';
+  // bin/etcd runs the bundle (dist/bundle/, made from src/ by `npm run build`) when there is one
+  const bundle = join(ROOT, 'dist/bundle/etcd.js');
+  const bundleMs = existsSync(bundle) ? statSync(bundle).mtimeMs : Infinity;
   for (const [p, m] of srcs) {
     const js = join(ROOT, 'dist', relative(join(ROOT, 'src'), p)).replace(/\.ts$/, '.js');
-    if (!existsSync(js) || statSync(js).mtimeMs < m) {
+    if (!existsSync(js) || statSync(js).mtimeMs < m || bundleMs < m) {
       runnerChoice = 'tsx';
       break;
     }

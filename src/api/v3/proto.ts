@@ -12,18 +12,17 @@
  *
  * KV's hot methods bypass protobufjs (kv-codec.ts) but read and write these same object shapes.
  *
- * The proto/ directory sits at the package root; this file is at src/api/v3/ (tsx) or
- * dist/api/v3/ (after tsc), three levels below it either way.
+ * The proto/ directory sits at the package root (platform/proto-dir.ts finds it).
  */
-import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import type { ProtoGrpcType as RpcGrpcType } from '../../pb/rpc.js';
 import type { ProtoGrpcType as LockGrpcType } from '../../pb/v3lock.js';
 import type { ProtoGrpcType as ElectionGrpcType } from '../../pb/v3election.js';
 import type { ProtoGrpcType as HealthGrpcType } from '../../pb/health.js';
+import { protoDir } from '../../platform/proto-dir.js';
 
-export const PROTO_DIR = fileURLToPath(new URL('../../../proto/', import.meta.url));
+export const PROTO_DIR = protoDir;
 
 export const PROTO_FILES = ['rpc.proto', 'v3lock.proto', 'v3election.proto', 'health.proto'] as const;
 

@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+// The member's bundled build (`npm run build` runs it after tsc): src/cli/main.ts and its imports as
+// a few ES module files in dist/bundle/ instead of the ~300 modules of dist/ and node_modules/, which
+// Node would resolve, stat, read and compile one by one at every start. The dynamic import()s of
+// the code stay lazy: each becomes a chunk of its own (esbuild's splitting). Packages with native
+// addons or files found at run time (classic-level, @node-rs/*, yaml through createRequire) stay
+// external and are loaded from node_modules/ as before. bin/etcd runs dist/bundle/etcd.js.
+import { build } from 'esbuild';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+await rm(join(root, 'dist/bundle'), { recursive: true, force: true });
+const result = await build({
+  absWorkingDir: root,
+  entryPoints: { etcd: 'src/cli/main.ts', etcdutl: 'src/cli/etcdutl.ts' },
+  outdir: 'dist/bundle',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  packages: 'bundle',
+  external: ['classic-level', '@node-rs/*'],
+  // the CommonJS packages inside call require(): give the ES module one
+  banner: { js: "import { createRequire as __etcdCreateRequire } from 'node:module'; const require = __etcdCreateRequire(import.meta.url);" },
+  chunkNames: 'chunks/[name]-[hash]',
+  legalComments: 'none',
+  // for stack traces that name src/ lines: node --enable-source-maps bin/etcd ...
+  sourcemap: 'linked',
+  sourcesContent: false,
+  logLevel: 'warning',
+  metafile: !!process.env.BUNDLE_META,
+});
+if (process.env.BUNDLE_META) await writeFile(process.env.BUNDLE_META, JSON.stringify(result.metafile));
