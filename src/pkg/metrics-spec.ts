@@ -1,7 +1,7 @@
 // The metric families etcd 3.4.23 exposes at /metrics, as it prints them: type, name, HELP text,
 // label names and histogram buckets (observed on a running etcd 3.4.23 member; the peer families
 // from etcd's rafthttp, which a single member does not print). pkg/metrics.ts builds one
-// prom-client metric per row. Families etcd has and we do not are listed, with the reason, in
+// metric (pkg/prom.ts) per row. Families etcd has and we do not are listed, with the reason, in
 // EXCLUDED_FAMILIES (the integration test metrics-compare.test.ts checks both lists against etcd).
 
 /** Kind (counter, gauge, histogram), name, help, label names, buckets. */

@@ -2,7 +2,7 @@
 // dashboards and alerts work unchanged. Definitions live here (pkg is a leaf) so that server/
 // updates them and api/http only renders `registry.metrics()` at GET /metrics.
 //
-// One registry per member (never prom-client's global one), so several members or tests can live
+// One registry per member (prom.ts; no global one), so several members or tests can live
 // in one process. Names, HELP texts, types, label names and histogram buckets are etcd 3.4.23's
 // (the table in metrics-spec.ts; test/integration/metrics-compare.test.ts holds them to a real etcd):
 //
@@ -10,11 +10,11 @@
 //   etcd_disk_wal_fsync_duration_seconds_bucket{le="0.001"} 37
 //   grpc_server_handled_total{grpc_code="OK",grpc_method="Range",grpc_service="etcdserverpb.KV",grpc_type="unary"} 8
 //
-// Most values are read when scraped (`sample`: a function per family, called by prom-client's collect
-// hook), so the paths that do the work only bump plain numbers. Contract: the server sets the gauges and observes the histograms (seconds); both API rooms call
+// Most values are read when scraped (`sample`: a function per family, called by the family's collect
+// hook, prom.ts), so the paths that do the work only bump plain numbers. Contract: the server sets the gauges and observes the histograms (seconds); both API rooms call
 // countRpcStarted / countRpcHandled for every RPC, including the ones that arrive through the JSON
 // gateway (etcd's gateway is a gRPC client of its own server, so its calls are counted there too).
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from './prom.js';
 import { ETCD_METRIC_SPECS, OWN_METRIC_SPECS } from './metrics-spec.js';
 
 export type GrpcType = 'unary' | 'client_stream' | 'server_stream' | 'bidi_stream';
@@ -91,8 +91,8 @@ const tallies = new WeakMap<Counter<string>, PendingTally<string>[]>();
 
 /**
  * A series of `counter` counted in a plain number and added to the counter when it is read (a scrape):
- * prom-client hashes the labels on every increment, even of a child from labels(), which cost ~2% of a
- * gRPC call's CPU. Every counter made by createMetrics flushes its tallies when collected.
+ * a counter hashes the labels on every increment (prom-client did so too; it cost ~2% of a
+ * gRPC call's CPU). Every counter made by createMetrics flushes its tallies when collected.
  */
 export function tally<T extends string>(counter: Counter<T>, labels: Partial<Record<T, string | number>>): Tally {
   const t: PendingTally<T> = { labels, n: 0, inc() { this.n++; }, add(n: number) { this.n += n; } };
@@ -102,7 +102,7 @@ export function tally<T extends string>(counter: Counter<T>, labels: Partial<Rec
   return t;
 }
 
-/** Observations of one labelled histogram series, handed to prom-client when read (as tallies are). */
+/** Observations of one labelled histogram series, handed to the histogram when read (as tallies are). */
 export interface Observer {
   observe(value: number): void;
 }
@@ -141,7 +141,7 @@ function flushObservers(this: Histogram<string>): void {
 
 type Sampler = () => number | readonly (readonly [Record<string, string>, number])[];
 
-/** prom-client's collect hook: adds what the tallies counted since the last read, then the sampler. */
+/** The families' collect hook: adds what the tallies counted since the last read, then the sampler. */
 function collectFrom(samplers: Map<string, Sampler>) {
   return function collect(this: Counter<string> | Gauge<string>): void {
     const name = (this as unknown as { name: string }).name;

@@ -4,7 +4,7 @@
  * over the peer URLs (lease renewals and time-to-live, as etcd's leasehttp does).
  */
 import type { Logger } from '../pkg/logger.js';
-import type { Counter } from 'prom-client';
+import type { Counter } from '../pkg/prom.js';
 import { observer, tally, type EtcdMetrics, type Observer, type Tally } from '../pkg/metrics.js';
 import type { RawNode } from '../raft/index.js';
 import { MessageType, type Message, type NodeId } from '../raft/types.js';

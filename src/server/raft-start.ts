@@ -3,7 +3,7 @@
  * observers (metrics, slow fdatasync), and the transport as the Ready loop sees it (every batch of
  * messages passes the leader's heartbeat check first).
  */
-import type { Histogram } from 'prom-client';
+import type { Histogram } from '../pkg/prom.js';
 import type { Logger } from '../pkg/logger.js';
 import type { EtcdMetrics } from '../pkg/metrics.js';
 import { seededRng } from '../pkg/rng.js';

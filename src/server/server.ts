@@ -8,7 +8,7 @@
  * with the applied result: a V3Result or an EtcdError.
  */
 import type { AuthInfo, AuthStore, TokenProvider } from '../auth/index.js';
-import type { Histogram } from 'prom-client';
+import type { Histogram } from '../pkg/prom.js';
 import type { Backend } from '../backend/index.js';
 import type { Lessor } from '../lease/index.js';
 import { RaftCluster, idToHex } from '../membership/index.js';

@@ -1,7 +1,7 @@
 /**
  * grpc_server_* metrics for every RPC, as etcd's go-grpc-prometheus interceptors count them: started,
  * handled by status code, and stream messages. Wraps a service implementation; the per-method series
- * are tallies (plain numbers handed to prom-client at scrape time), so a counted call costs a few additions.
+ * are tallies (plain numbers added to the counters at scrape time), so a counted call costs a few additions.
  */
 import type * as grpc from '@grpc/grpc-js';
 import { GRPC_CODE_NAMES, tally, type EtcdMetrics, type GrpcType, type Tally } from '../../pkg/metrics.js';
@@ -15,7 +15,7 @@ function typeOf(md: AnyMethod): GrpcType {
 }
 
 function children(m: EtcdMetrics, type: GrpcType, service: string, method: string) {
-  // prom-client prints labels in the order of this object: etcd's (alphabetical) order.
+  // /metrics prints labels in the order of this object: etcd's (alphabetical) order.
   const labels = { grpc_method: method, grpc_service: service, grpc_type: type };
   const handled: Tally[] = [];
   return {
