@@ -10,7 +10,7 @@
 // and h2 when it offers only h2 (grpc-go, grpc-js); the byte sniff still decides the route (a client
 // that sends no ALPN gets whatever its first bytes say). An HTTP/2 connection then passes through
 // h2-authority.ts, which lets Node's HTTP/2 take the URL authorities grpc-go sends.
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import { promises as dns } from 'node:dns';
 import { promises as fsp } from 'node:fs';
 import * as http from 'node:http';
@@ -222,7 +222,10 @@ export async function listenClient(
   url: URL, handlers: ClientHandlers, tlsOptions?: TlsOptions, opts: { onReject?: RejectionLog } = {},
 ): Promise<ClientListener> {
   const httpServer = httpServerOf(handlers.http);
-  const injector = handlers.grpcServer?.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+  // grpc-js is loaded by whoever made the gRPC server (the client APIs' lazy chunk), not at start
+  // (a CommonJS package: its exports are the default export, bundled or not)
+  const insecure = handlers.grpcServer && (await import('@grpc/grpc-js')).default.ServerCredentials.createInsecure();
+  const injector = insecure && handlers.grpcServer?.createConnectionInjector(insecure);
   const conns = new Connections();
   httpServer.on('request', conns.onRequest);
   const onSocket = (socket: net.Socket): void => {
