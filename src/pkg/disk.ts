@@ -179,3 +179,21 @@ export async function* readChunks(disk: Disk, file: string, reuse = false): Asyn
     await fh.close();
   }
 }
+
+/**
+ * Buffers known to hold only zeros from an offset to their end (a reader that found those bytes zero
+ * while reading the file, and left the zero-filled buffer's pages untouched there: platform/
+ * read-zero-tail.ts). A reader of the buffer may skip checking them, and reading them would fault in
+ * every page of a region nothing wrote (a WAL segment's unwritten half).
+ */
+const zeroTails = new WeakMap<Uint8Array, number>();
+
+/** Records that buf[from, buf.length) is all zeros. */
+export function markZeroTail(buf: Uint8Array, from: number): void {
+  zeroTails.set(buf, from);
+}
+
+/** The offset from which `buf` is known to be all zeros (buf.length when nothing is known). */
+export function knownZeroFrom(buf: Uint8Array): number {
+  return zeroTails.get(buf) ?? buf.length;
+}

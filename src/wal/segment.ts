@@ -1,5 +1,5 @@
 // Segment files: names, listing, and the verifying scan that tells a torn tail from corruption.
-import type { Disk } from '../pkg/disk.js';
+import { knownZeroFrom, type Disk } from '../pkg/disk.js';
 import { crc32cRange } from '../pkg/crc32c.js';
 import { HEADER_BYTES, MAX_PAYLOAD_BYTES, expectedPayloadBytes, headerCheck, isKnownType, RecordType, TRAILER_BYTES } from './record.js';
 import { WalCorruptError } from './types.js';
@@ -75,8 +75,9 @@ export interface SegmentScan {
 
 const zeros = Buffer.alloc(64 * 1024);
 
-/** True if buf[from, to) holds only zero bytes. */
+/** True if buf[from, to) holds only zero bytes (the part its reader found zero is not read again). */
 export function allZero(buf: Buffer, from: number, to: number): boolean {
+  to = Math.max(from, Math.min(to, knownZeroFrom(buf)));
   for (let s = from; s < to; s += zeros.length) {
     const e = Math.min(to, s + zeros.length);
     if (buf.compare(zeros, 0, e - s, s, e) !== 0) return false;
