@@ -223,8 +223,7 @@ export async function listenClient(
 ): Promise<ClientListener> {
   const httpServer = httpServerOf(handlers.http);
   // grpc-js is loaded by whoever made the gRPC server (the client APIs' lazy chunk), not at start
-  // (a CommonJS package: its exports are the default export, bundled or not)
-  const insecure = handlers.grpcServer && (await import('@grpc/grpc-js')).default.ServerCredentials.createInsecure();
+  const insecure = handlers.grpcServer && grpcOf(await import('@grpc/grpc-js')).ServerCredentials.createInsecure();
   const injector = insecure && handlers.grpcServer?.createConnectionInjector(insecure);
   const conns = new Connections();
   httpServer.on('request', conns.onRequest);
@@ -290,4 +289,12 @@ function closeListener(
     }, CLOSE_GRACE_MS);
     timer.unref();
   });
+}
+
+/**
+ * A CommonJS package's exports from import(): the default export in Node's loader and in esbuild's
+ * chunks (the bundle), the namespace itself under tsx.
+ */
+function grpcOf(m: typeof import('@grpc/grpc-js')): typeof import('@grpc/grpc-js') {
+  return (m as { default?: typeof m }).default ?? m;
 }
