@@ -45,7 +45,7 @@ export function parseDurationMs(s: string): number {
   if (rest === '0') return 0;
   if (rest === '') bad();
   let total = 0;
-  const part = /^([0-9]*\.?[0-9]*)(ns|us|µs|μs|ms|s|m|h)/;
+  const part = /^([0-9]*\.?[0-9]*)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)/; // micro sign and Greek mu escaped: see scripts/bundle.mjs
   while (rest.length > 0) {
     const m = part.exec(rest);
     if (!m || m[1] === '' || m[1] === '.') {
