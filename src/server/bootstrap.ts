@@ -99,7 +99,7 @@ async function joinExisting(cfg: ServerConfig, walDir: string, snapshotter: Snap
   const local = initialMembers(cfg);
   if (!local.some((m) => m.name === cfg.name)) throw new Error(`couldn't find local name "${cfg.name}" in the initial cluster configuration`);
   const remoteUrls = local.filter((m) => m.name !== cfg.name).flatMap((m) => m.peerURLs).sort();
-  const existing = await fetchExistingCluster(remoteUrls, cfg.peerClientTls);
+  const existing = await fetchExistingCluster(ioOf(cfg), remoteUrls, cfg.peerClientTls);
   const self = assignExistingIds(local, existing).find((m) => m.name === cfg.name)!;
   const wal = await WAL.create(walDir, { memberId: self.id, clusterId: existing.clusterId, name: cfg.name }, walOptions(cfg, logger));
   logger.info({ memberId: idToHex(self.id), clusterId: idToHex(existing.clusterId), members: existing.members.length }, 'joining an existing cluster');

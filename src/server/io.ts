@@ -13,12 +13,20 @@ import { nodeDisk, readFileNow } from '../platform/fs.js';
 import { levelEngines } from '../platform/level.js';
 import { randomUint } from '../platform/random.js';
 import { PeerTransport, type MemberTransport, type PeerTransportOptions } from '../transport/index.js';
+import { dialGet, type PeerAnswer, type PeerClientTls } from '../transport/dial.js';
 
 export interface MemberIo {
   disk: Disk;
   engines: Engines;
   clock: Clock;
   newTransport(opts: PeerTransportOptions): MemberTransport;
+  /**
+   * One GET to a peer URL, on a connection of its own, and its whole answer: how a member joining a
+   * running cluster asks an existing member for GET /members before it has a transport
+   * (join-existing.ts). Production dials HTTP(S) (transport/dial.ts); the simulation answers from the
+   * peer API of the member the URL reaches over its network.
+   */
+  peerGet(url: string, path: string, tls: PeerClientTls | undefined, timeoutMs: number): Promise<PeerAnswer>;
   /** A uniform integer in [0, n). */
   randomInt(n: number): number;
   /** Reads a file at start-up (the JWT keys of --auth-token); absent where there is no file system. */
@@ -36,6 +44,7 @@ export const nodeIo: MemberIo = {
   engines: levelEngines,
   clock: systemClock,
   newTransport: (opts) => new PeerTransport(opts),
+  peerGet: dialGet,
   randomInt: randomUint,
   readFileSync: readFileNow,
   idleMs: () => systemClock.idleMs(),

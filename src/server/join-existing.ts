@@ -7,7 +7,8 @@
  * membership from the leader's.
  */
 import type { Member } from '../membership/index.js';
-import { Dialer, type PeerClientTls } from '../transport/dial.js';
+import type { PeerClientTls } from '../transport/dial.js';
+import type { MemberIo } from './io.js';
 import { parseMembersJson } from './membership-changes.js';
 
 /** etcd asks each peer URL with this timeout. */
@@ -18,26 +19,24 @@ export interface ExistingCluster {
   members: Member[];
 }
 
-async function getMembers(dialer: Dialer, url: string, timeoutMs: number): Promise<ExistingCluster> {
-  const res = await dialer.exchange(url, { method: 'GET', path: '/members', headers: {}, pooled: false, timeoutMs });
+async function getMembers(io: Pick<MemberIo, 'peerGet'>, url: string, tls: PeerClientTls | undefined, timeoutMs: number): Promise<ExistingCluster> {
+  const res = await io.peerGet(url, '/members', tls, timeoutMs);
   const header = res.headers['x-etcd-cluster-id'];
   if (res.status !== 200 || typeof header !== 'string') throw new Error(`status ${res.status}`);
   return { clusterId: BigInt(`0x${header}`), members: parseMembersJson(res.body.toString('utf8')) };
 }
 
-/** The cluster as the first peer URL that answers describes it; etcd's error when none does. */
-export async function fetchExistingCluster(urls: string[], tls: PeerClientTls | undefined): Promise<ExistingCluster> {
-  const dialer = new Dialer(tls);
-  try {
-    for (const url of urls) {
-      try {
-        return await getMembers(dialer, url, REMOTE_PEERS_TIMEOUT_MS);
-      } catch {
-        // the next URL
-      }
+/**
+ * The cluster as the first peer URL that answers describes it; etcd's error when none does. The GETs
+ * go through the member's io (io.ts peerGet: HTTP in production, the simulated network in the sim).
+ */
+export async function fetchExistingCluster(io: Pick<MemberIo, 'peerGet'>, urls: string[], tls: PeerClientTls | undefined): Promise<ExistingCluster> {
+  for (const url of urls) {
+    try {
+      return await getMembers(io, url, tls, REMOTE_PEERS_TIMEOUT_MS);
+    } catch {
+      // the next URL
     }
-  } finally {
-    dialer.close();
   }
   throw new BootstrapError('cannot fetch cluster info from peer urls: could not retrieve cluster information from the given URLs');
 }

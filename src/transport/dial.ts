@@ -71,3 +71,20 @@ export class Dialer {
     return o;
   }
 }
+
+/** What a peer answered to one request: its status, headers (names in lower case) and whole body. */
+export interface PeerAnswer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/** One GET to a peer URL on a connection of its own, its whole answer read (a joining member's GET /members). */
+export async function dialGet(url: string, path: string, tls: PeerClientTls | undefined, timeoutMs: number): Promise<PeerAnswer> {
+  const dialer = new Dialer(tls);
+  try {
+    return await dialer.exchange(url, { method: 'GET', path, headers: {}, pooled: false, timeoutMs });
+  } finally {
+    dialer.close();
+  }
+}
