@@ -111,6 +111,17 @@ export class Peers implements Receiver {
     this.sync();
   }
 
+  /**
+   * A post from a member we have no link to (etcd's AddRemote from a request): it gets one, so raft's
+   * answers reach it. The next sync drops it again unless the membership (or a joining member's
+   * remotes) names it by then.
+   */
+  addRemote(id: NodeId, peerUrls: string[]): void {
+    if (id === this.d.localId || this.known.has(id) || this.d.cluster.isRemoved(id)) return;
+    this.transport.addPeer(id, peerUrls);
+    this.known.set(id, peerUrls.join(','));
+  }
+
   /** Adds, updates and removes transport peers to match the applied membership. */
   sync(): void {
     const now = new Map<bigint, string>();

@@ -10,6 +10,13 @@ export interface Receiver {
   isIdRemoved(id: NodeId): boolean;
   reportUnreachable(id: NodeId): void;
   reportSnapshot(id: NodeId, failed: boolean): void;
+  /**
+   * A pipeline or snapshot post came from a member with these advertised peer URLs (X-Server-From,
+   * X-PeerURLs), so the receiver can answer a sender no membership of its own names yet (etcd's
+   * addRemoteFromRequest): a member that joined a running cluster and restarted before it applied
+   * the membership has no other way to reach the leader.
+   */
+  addRemote?(id: NodeId, peerUrls: string[]): void;
 }
 
 export interface Transport {

@@ -187,10 +187,18 @@ export class PeerTransport implements MemberTransport {
     return true;
   }
 
+  /** etcd's addRemoteFromRequest: the sender of a pipeline or snapshot post, with its peer URLs. */
+  private addRemoteFromRequest(req: IncomingMessage): void {
+    const from = parseIdHex(String(req.headers['x-server-from'] ?? ''));
+    const urls = req.headers['x-peerurls'];
+    if (from !== undefined && typeof urls === 'string' && urls !== '') this.opts.receiver.addRemote?.(from, urls.split(','));
+  }
+
   private async servePipeline(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (req.method !== 'POST') return methodNotAllowed(res, 'POST');
     res.setHeader('X-Etcd-Cluster-ID', idHex(this.opts.local.clusterId));
     if (this.refusedByHeaders(req, res)) return;
+    this.addRemoteFromRequest(req);
     let m: Message;
     try {
       const body = await readBody(req, PIPELINE_BODY_MAX);
@@ -225,6 +233,7 @@ export class PeerTransport implements MemberTransport {
     if (req.method !== 'POST') return methodNotAllowed(res, 'POST');
     res.setHeader('X-Etcd-Cluster-ID', idHex(this.opts.local.clusterId));
     if (this.refusedByHeaders(req, res)) return;
+    this.addRemoteFromRequest(req);
     let frame: { message: Message; rest: AsyncIterable<Uint8Array> };
     try {
       frame = await readSnapshotFrame(req);

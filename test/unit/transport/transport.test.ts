@@ -22,6 +22,10 @@ class Recorder implements Receiver {
   unreachable: NodeId[] = [];
   snapshots: Array<{ id: NodeId; failed: boolean }> = [];
   removed = new Set<NodeId>();
+  remotes: Array<{ id: NodeId; urls: string[] }> = [];
+  addRemote(id: NodeId, urls: string[]): void {
+    this.remotes.push({ id, urls });
+  }
   process(m: Message): void {
     this.got.push(m);
   }
@@ -108,6 +112,14 @@ describe('PeerTransport', () => {
     a.tr.send([msg({ type: MessageType.MsgVote, to: 2n, from: 1n, term: 3, logTerm: 1, index: 3 })]);
     await until(() => b.rec.got.length === 1);
     expect(b.rec.got[0]!.type).toBe(MessageType.MsgVote);
+  });
+
+  it('names the sender of a pipeline post, with its X-PeerURLs, to the receiver (etcd\'s addRemoteFromRequest)', async () => {
+    const [a, b] = [await node(1n), await node(2n)];
+    a.tr.addPeer(2n, [b.url]); // b has no link to a (a member that restarted before it applied the membership)
+    a.tr.send([msg({ type: MessageType.MsgApp, to: 2n, from: 1n, term: 3, logTerm: 3, index: 9 })]);
+    await until(() => b.rec.got.length === 1);
+    expect(b.rec.remotes).toEqual([{ id: 1n, urls: [a.url] }]);
   });
 
   it('reports a peer that does not answer as unreachable, and a failed snapshot as failed', async () => {
