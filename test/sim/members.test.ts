@@ -1,11 +1,21 @@
 // CI's share of the whole-member simulation (test/sim/member/): 500 seeds of clusters of 1, 3 and 5
-// real members over simulated disks, store, network and clock, in chunks so that a failure names
-// its seeds. Replay one with `npm run sim -- --members --seed N`.
+// real members over simulated disks, store, network and clock, with membership changes in half of
+// them and leases in a third, in chunks so that a failure names its seeds. Replay one with
+// `npm run sim -- --members --seed N`.
 import { describe, expect, it } from 'vitest';
 import { runMemberSeed } from './member/run.js';
 
 const SEEDS = 500;
 const CHUNK = 50;
+
+// Seeds that found a bug in the member, kept by name (as the simulation was when they were found;
+// they also fall within the CI seeds above). The cause is pinned by the unit test cited.
+const regressions: { name: string; seed: number }[] = [
+  // A member that joined a running cluster and crashed after creating its WAL, before applying the
+  // membership, restarted with no peers and could never answer the leader (applied 0 for good). Fixed
+  // by etcd's addRemoteFromRequest (transport.test.ts: "names the sender of a pipeline post").
+  { name: 'a joining member restarted before it applied the membership reaches the leader', seed: 19 },
+];
 
 describe('whole-member simulation', () => {
   for (let first = 1; first <= SEEDS; first += CHUNK) {
@@ -19,12 +29,25 @@ describe('whole-member simulation', () => {
     }, 600_000);
   }
 
-  it('replays a seed exactly, and exercises crashes, partitions, transfers and snapshots', async () => {
+  for (const r of regressions) {
+    it(`regression: ${r.name} (seed ${r.seed})`, async () => {
+      const res = await runMemberSeed({ seed: r.seed });
+      expect(res.error).toBeUndefined();
+      expect(res.stats.joins).toBeGreaterThan(0);
+    }, 60_000);
+  }
+
+  it('replays a seed exactly, and exercises crashes, partitions, transfers, snapshots, membership changes and leases', async () => {
     const a = await runMemberSeed({ seed: 7, members: 3, trace: true });
     const b = await runMemberSeed({ seed: 7, members: 3, trace: true });
     expect(a.trace).toEqual(b.trace);
     const totals: Record<string, number> = {};
     for (let s = 1; s <= 20; s++) for (const [k, v] of Object.entries((await runMemberSeed({ seed: s, members: 3 })).stats)) totals[k] = (totals[k] ?? 0) + v;
-    for (const k of ['crashes', 'restarts', 'partitions', 'transfers', 'snapshotsSent', 'putsAcked', 'getsOk']) expect(totals[k], k).toBeGreaterThan(0);
+    const kinds = [
+      'crashes', 'restarts', 'partitions', 'transfers', 'snapshotsSent', 'putsAcked', 'getsOk',
+      'addsAcked', 'joins', 'peerGetMembers', 'promotesAcked', 'peerPromotes', 'removesAcked', 'removedStops',
+      'leaseGrantsAcked', 'leasePutsAcked', 'keepAlivesAcked', 'peerLeaseRenews', 'leaseRevokesAcked',
+    ];
+    for (const k of kinds) expect(totals[k], k).toBeGreaterThan(0);
   }, 600_000);
 });

@@ -1,10 +1,15 @@
 // One simulated member: its disk (kept across crashes), its incarnations of the real EtcdServer over
-// the simulation's io (disk, store, transport, clock), and how it crashes and restarts.
+// the simulation's io (disk, store, transport, clock, peer HTTP), the peer API it serves on its peer
+// URL (as cli/main.ts's servePeers wires it), and how it crashes and restarts. A member of the first
+// cluster starts with --initial-cluster-state new; one added later joins with `existing` and the
+// --initial-cluster its operator gave it (`initialCluster`).
 import { pino } from 'pino';
 import type { EtcdServer } from '../../../src/server/server.js';
 import { EtcdServer as Server } from '../../../src/server/server.js';
 import type { ServerConfig } from '../../../src/server/config.js';
 import { V3Kv } from '../../../src/server/v3-kv.js';
+import { MembershipChanges } from '../../../src/server/membership-changes.js';
+import { peerApi } from '../../../src/api/peer/index.js';
 import type { Entry } from '../../../src/raft/types.js';
 import { SimDisk } from '../disk.js';
 import type { Rng } from '../rng.js';
@@ -16,11 +21,12 @@ export interface MemberEnv {
   clock: SimClock;
   net: SimNet;
   rng: Rng;
-  initialCluster: Map<string, string[]>;
   snapshotCount: number;
   catchUpEntries: number;
   /** Told of every entry a member applies (state-machine safety). */
   onApply(member: string, entries: Entry[]): void;
+  /** Told of every lease revocation a member applies: after revision `rev`, taking `keys` keys. */
+  onRevoke?(member: string, id: bigint, rev: number, keys: number): void;
   log?(line: string): void;
 }
 
@@ -37,11 +43,21 @@ export class SimMember {
   incarnation = 0;
   starting = false;
   fatal: unknown;
+  /** Its member id, once known (its first start, or the answer to the add that made it). */
+  id: bigint | undefined;
+  /** Stopped for good: removed from the cluster (or never added); never started again. */
+  gone = false;
+  /** Started at least once. */
+  started = false;
 
   constructor(
     readonly name: string,
     private readonly env: MemberEnv,
     seed: number,
+    readonly url: string,
+    /** --initial-cluster (name -> peer URLs), and whether it joins a running cluster. */
+    public initialCluster: Map<string, string[]>,
+    readonly joins: boolean,
   ) {
     this.disk = new SimDisk({ seed, yields: 2 });
   }
@@ -53,7 +69,7 @@ export class SimMember {
   config(): ServerConfig {
     const { env } = this;
     const disk = this.disk;
-    const url = env.initialCluster.get(this.name)![0]!;
+    const url = this.url;
     this.owner = ++owners;
     return {
       name: this.name,
@@ -64,8 +80,9 @@ export class SimMember {
       snapshotCatchUpEntries: env.catchUpEntries,
       heartbeatIntervalMs: 100,
       electionTimeoutMs: 1000,
-      initialCluster: env.initialCluster,
-      initialClusterState: 'new',
+      initialCluster: this.initialCluster,
+      initialClusterState: this.joins ? 'existing' : 'new',
+      strictReconfigCheck: false,
       initialClusterToken: 'sim',
       initialAdvertisePeerUrls: [url],
       advertiseClientUrls: [url.replace('2380', '2379')],
@@ -84,6 +101,7 @@ export class SimMember {
         engines: diskLogEngines(() => disk),
         clock: env.clock.forOwner(this.owner),
         newTransport: (opts) => (this.transport = new SimTransport(env.net, opts)),
+        peerGet: (to, path, _tls, timeoutMs) => env.net.http(this.id ?? 0n, to, 'GET', path, new Uint8Array(0), timeoutMs),
         randomInt: (n) => env.rng.int(0, n - 1),
       },
     };
@@ -105,8 +123,19 @@ export class SimMember {
         if (inc === this.incarnation) this.env.onApply(this.name, es);
         apply(es);
       };
+      const lessor = server.lessor;
+      const revoke = lessor.revoke.bind(lessor);
+      lessor.revoke = (id) => {
+        const rev = server.kv.rev();
+        const keys = revoke(id);
+        if (inc === this.incarnation && Array.isArray(keys)) this.env.onRevoke?.(this.name, id, rev, keys.length);
+        return keys;
+      };
       this.server = server;
       this.kv = new V3Kv(server);
+      this.id = server.memberId;
+      this.started = true;
+      this.serve(server);
       const st = server.raftStatus;
       this.env.log?.(`${this.name} started: term ${st.hardState.term} commit ${st.hardState.commit} applied ${server.appliedIndex} last ${(server as unknown as { raftNode: { storage: { lastIndex(): number } } }).raftNode.storage.lastIndex()} ci ${server.backend.consistentIndex()}`);
     } catch (err) {
@@ -116,9 +145,28 @@ export class SimMember {
     }
   }
 
+  /** The peer API on its peer URL, as cli/main.ts's servePeers wires it. */
+  private serve(server: EtcdServer): void {
+    const changes = new MembershipChanges(server);
+    const api = peerApi({
+      clusterId: () => server.clusterId,
+      members: () => server.cluster.members(),
+      version: () => ({ etcdserver: '3.4.23', etcdcluster: server.clusterVersion === '' ? 'not_decided' : server.clusterVersion }),
+      leaseRenew: (id) => server.leaseRenewAtLeader(id),
+      leaseTimeToLive: (id, keys) => server.leaseTimeToLiveAtLeader(id, keys),
+      promote: (id) => changes.promote(id),
+      hashKV: async (rev) => {
+        if (server.restoring) await server.restoring;
+        return server.kv.hashKV(rev);
+      },
+    });
+    this.env.net.serve(this.url, server.memberId, api);
+  }
+
   /** Power cut: timers stop, the network forgets it, the disk keeps what its contract promises. */
   crash(): void {
     this.incarnation++;
+    if (this.server) this.env.net.unserve(this.url);
     this.env.clock.kill(this.owner);
     this.transport?.kill();
     this.disk.crash();

@@ -2,8 +2,10 @@
  * One seed of the whole-member simulation: a cluster of 1, 3 or 5 real EtcdServers (the Ready loop,
  * WAL, snapshots, v3 apply, MVCC, backend) over simulated disks, store, network and clock; clients
  * put and read linearizably while members crash (their disks keep only what was flushed) and restart,
- * the network drops, delays, duplicates and partitions, and leaders hand over. Then everything heals
- * and the checks run (see check()). Deterministic: a seed replays exactly.
+ * the network drops, delays, duplicates and partitions, and leaders hand over. In half the seeds the
+ * membership changes too (membership.ts): members added (joining as --initial-cluster-state
+ * existing), learners added and promoted, members removed. Then everything heals and the checks run
+ * (finalChecks, checkMembership). Deterministic: a seed replays exactly.
  */
 import type { PutRequest__Output } from '../../../src/pb/etcdserverpb/PutRequest.js';
 import type { RangeRequest__Output } from '../../../src/pb/etcdserverpb/RangeRequest.js';
@@ -14,6 +16,10 @@ import { Rng } from '../rng.js';
 import { SimClock } from './clock.js';
 import { History } from './history.js';
 import { SimMember } from './member.js';
+import { Reconfig } from './reconfig.js';
+import { LeaseLoad } from './leases.js';
+import { BootstrapError } from '../../../src/server/join-existing.js';
+import { MemberRemovedError } from '../../../src/server/errors.js';
 import { SimNet } from './transport.js';
 
 export interface MemberSimOptions {
@@ -58,9 +64,11 @@ export async function runMemberSeed(opts: MemberSimOptions): Promise<MemberSimRe
 
   const names = Array.from({ length: n }, (_, i) => `m${i}`);
   const initialCluster = new Map(names.map((nm, i) => [nm, [`http://10.0.0.${i + 1}:2380`]]));
+  const churn = rng.chance(0.5);
+  const leasing = rng.chance(0.35);
   const applied = new Map<number, string>(); // index -> term:data digest, the first member to apply it
   const env = {
-    clock, net, rng: rng.fork(), initialCluster, log,
+    clock, net, rng: rng.fork(), log,
     snapshotCount: rng.pick([10, 30, 1000]),
     catchUpEntries: rng.pick([5, 20]),
     onApply: (member: string, entries: Entry[]) => {
@@ -72,25 +80,38 @@ export async function runMemberSeed(opts: MemberSimOptions): Promise<MemberSimRe
         else if (had !== d) fail(`state machine safety: ${member} applied a different entry at index ${e.index}`);
       }
     },
+    onRevoke: (member: string, id: bigint, rev: number, keys: number) => leases.onRevoke(member, id, rev, keys),
   };
-  const members = names.map((nm) => new SimMember(nm, env, rng.int(1, 2 ** 30)));
+  const leases = new LeaseLoad({ rng: rng.fork(), now: () => clock.nowMs, log, stats, fail });
+  const members = names.map((nm) => new SimMember(nm, env, rng.int(1, 2 ** 30), initialCluster.get(nm)![0]!, initialCluster, false));
+  const reconfig = new Reconfig({ members, env, rng: rng.fork(), clock: sys, log, stats, fail, diskSeed: () => rng.int(1, 2 ** 30) });
   const history = new History();
   const leadersByTerm = new Map<number, bigint>();
 
   const restartLater = (m: SimMember): void => {
     sys.setTimeout(() => {
-      if (m.up || m.starting) return;
+      if (!reconfig.mayStart(m)) return;
       stats.restarts!++;
       log(`restart ${m.name}`);
-      void m.start();
+      reconfig.start(m);
     }, rng.int(50, 1500));
   };
 
   const observe = (): void => {
     for (const m of members) {
+      if (m.gone) continue;
       // a crash at a disk operation, in the middle of the member's work: it is down from here on
       if (m.disk.isCrashed && (m.server || m.starting)) {
         log(`crashed ${m.name}: ${m.disk.crashNote}`);
+        m.crash();
+        if (!healing) restartLater(m);
+      } else if (m.fatal instanceof MemberRemovedError) {
+        log(`${m.name} stopped: removed from the cluster`);
+        reconfig.stoppedAsRemoved(m);
+      } else if (m.fatal instanceof BootstrapError && m.joins) {
+        // the cluster refused the join (not applied yet where it asked, or nobody answered): as etcd, it exits
+        stats.joinsRefused!++;
+        log(`${m.name} could not join: ${m.fatal.message.slice(0, 100)}`);
         m.crash();
         if (!healing) restartLater(m);
       } else if (m.fatal !== undefined && !m.disk.isCrashed && !(m.fatal instanceof SimCrash)) {
@@ -101,7 +122,8 @@ export async function runMemberSeed(opts: MemberSimOptions): Promise<MemberSimRe
     }
     for (const m of members) {
       const s = m.server;
-      if (!m.up || !s) continue;
+      if (!m.up || !s || m.gone) continue;
+      if (churn) reconfig.observe(m);
       // lead and term as the member took them from raft's soft state
       if (s.lead !== s.memberId) continue;
       const had = leadersByTerm.get(s.term);
@@ -116,11 +138,12 @@ export async function runMemberSeed(opts: MemberSimOptions): Promise<MemberSimRe
   let valueSeq = 0;
   let healing = false;
   const clientOp = (): void => {
-    const live = members.filter((m) => m.up && m.kv);
+    const live = members.filter((m) => m.up && m.kv && !m.gone);
     if (live.length === 0) return;
     const m = rng.pick(live);
     const kv = m.kv!;
     const inc = m.incarnation;
+    if (leasing && rng.chance(0.3)) return leases.op(m);
     const key = rng.pick(KEYS);
     const start = clock.nowMs;
     if (rng.chance(0.6)) {
@@ -140,11 +163,7 @@ export async function runMemberSeed(opts: MemberSimOptions): Promise<MemberSimRe
       );
     } else {
       stats.gets!++;
-      const req = {
-        key: Buffer.from(key), range_end: Buffer.alloc(0), limit: '0', revision: '0', sort_order: 'NONE', sort_target: 'KEY', serializable: false,
-        keys_only: false, count_only: false, min_mod_revision: '0', max_mod_revision: '0', min_create_revision: '0', max_create_revision: '0',
-      } as unknown as RangeRequest__Output;
-      kv.range(req).then(
+      kv.range(rangeOf(key)).then(
         (r) => {
           if (inc !== m.incarnation) return;
           stats.getsOk!++;
@@ -161,8 +180,12 @@ export async function runMemberSeed(opts: MemberSimOptions): Promise<MemberSimRe
 
   const fault = (): void => {
     const r = rng.next();
-    const m = rng.pick(members);
-    if (r < 0.35) {
+    if (churn) reconfig.discover();
+    const candidates = members.filter((x) => !x.gone && x.id !== undefined);
+    if (candidates.length === 0) return;
+    const m = rng.pick(candidates);
+    const size = candidates.length;
+    if (r < 0.3) {
       if (!m.up && !m.starting) return;
       stats.crashes!++;
       if (rng.chance(0.5)) {
@@ -174,28 +197,55 @@ export async function runMemberSeed(opts: MemberSimOptions): Promise<MemberSimRe
       m.crash();
       log(`crash ${m.name}`);
       restartLater(m);
-    } else if (r < 0.55 && n > 1) {
-      const shuffled = [...members].sort(() => rng.next() - 0.5);
-      const cut = rng.int(1, n - 1);
-      const ids = (ms: SimMember[]) => ms.filter((x) => x.server).map((x) => x.server!.memberId);
+    } else if (r < 0.47 && size > 1) {
+      const shuffled = [...candidates].sort(() => rng.next() - 0.5);
+      const cut = rng.int(1, size - 1);
+      const ids = (ms: SimMember[]) => ms.map((x) => x.id!);
       net.partition([ids(shuffled.slice(0, cut)), ids(shuffled.slice(cut))]);
       stats.partitions!++;
-      log('partition');
+      log(`partition ${shuffled.slice(0, cut).map((x) => x.name).join(',')} | ${shuffled.slice(cut).map((x) => x.name).join(',')}`);
       sys.setTimeout(() => net.heal(), rng.int(200, 2000));
-    } else if (r < 0.75 && n > 1) {
-      const leader = members.find((x) => x.up && x.server!.isLeader());
-      const to = members.filter((x) => x.up && x !== leader);
+    } else if (r < 0.64 && size > 1) {
+      const leader = members.find((x) => x.up && !x.gone && x.server!.isLeader());
+      const to = members.filter((x) => x.up && !x.gone && x !== leader);
       if (!leader || to.length === 0) return;
       const target = rng.pick(to);
       stats.transfers!++;
       log(`transfer ${leader.name} -> ${target.name}`);
       leader.server!.moveLeader(target.server!.memberId, 2000).catch(() => undefined);
+    } else if (r < 0.95 && churn) {
+      reconfig.change();
     }
+  };
+
+  /**
+   * Time runs on (members idle meanwhile are kept ticking) until the cluster converges: every member
+   * of the leader's membership up and applied to the leader's commit, the whole log committed, and
+   * no removed member left running. Down members are started, removed ones stopped (reconfig.tidy).
+   */
+  const converge = async (ms: number, notBefore = 0, also: (c: SimMember[]) => boolean = () => true): Promise<SimMember[] | undefined> => {
+    const from = clock.nowMs;
+    const deadline = Math.max(from, notBefore) + ms;
+    while (clock.step(deadline)) {
+      stats.healEvents!++;
+      await settle();
+      observe();
+      if (clock.nowMs % 250 >= 50) continue;
+      const leader = members.find((m) => m.up && !m.gone && m.server!.isLeader());
+      if (leader) reconfig.tidy(leader, clock.nowMs - from > 3000);
+      for (const m of members) if (reconfig.mayStart(m)) reconfig.start(m);
+      if (clock.nowMs < notBefore) continue;
+      const cluster = reconfig.cluster();
+      if (cluster && converged(cluster) && also(cluster)) return cluster;
+    }
+    return undefined;
   };
 
   const wall0 = performance.now();
   stats.events = 0;
   stats.healEvents = 0;
+  for (const k of ['leaseGrants', 'leaseGrantsAcked', 'leasePuts', 'leasePutsAcked', 'keepAlives', 'keepAlivesAcked', 'leaseRevokes', 'leaseRevokesAcked']) stats[k] = 0;
+  for (const k of ['adds', 'addsAcked', 'joins', 'joinsRefused', 'promotes', 'promotesAcked', 'removes', 'removesAcked', 'removedStops', 'removedStoppedByOperator']) stats[k] = 0;
   try {
     await Promise.all(members.map((m) => m.start()));
     stats.bootMs = Math.round(performance.now() - wall0);
@@ -203,6 +253,7 @@ export async function runMemberSeed(opts: MemberSimOptions): Promise<MemberSimRe
     const t0 = clock.nowMs;
     for (let t = 300; t < duration; t += 5 * rng.int(2, 12)) sys.setTimeout(clientOp, t);
     for (let t = 400; t < duration - 300; t += rng.int(150, 700)) sys.setTimeout(fault, t);
+    if (churn) for (let t = 350; t < duration - 300; t += rng.int(200, 600)) sys.setTimeout(() => reconfig.change(), t);
     sys.setTimeout(() => log('faults end'), duration);
     while (clock.step(t0 + duration)) {
       stats.events!++;
@@ -216,39 +267,40 @@ export async function runMemberSeed(opts: MemberSimOptions): Promise<MemberSimRe
     net.heal();
     net.faults = { dropRate: 0, dupRate: 0, maxDelayMs: 5 };
     for (const m of members) {
+      if (m.gone) continue;
       if (m.disk.isCrashed || (m.fatal !== undefined && !m.starting)) m.crash();
-      if (!m.up && !m.starting) void m.start();
     }
-    const deadline = clock.nowMs + 20_000;
-    let agreed = false;
     sys.setInterval(() => undefined, 50); // keeps time moving while members are idle
-    while (clock.step(deadline)) {
-      stats.healEvents!++;
-      await settle();
-      observe();
-      if (clock.nowMs % 250 < 50 && (agreed = converged(members))) break;
-    }
+    let cluster = await converge(20_000);
     stats.healMs = Math.round(performance.now() - wall0) - stats.loadMs!;
     stats.healVirtualMs = clock.nowMs - t0 - duration;
-    if (!agreed) fail(`no convergence: applied ${members.map((m) => `${m.name}=${m.up ? m.server!.appliedIndex : m.fatal ? `fatal(${String(m.fatal).slice(0, 80)})` : 'down'}`).join(' ')}`);
+    if (!cluster) fail(`no convergence: applied ${members.filter((m) => !m.gone).map((m) => `${m.name}=${m.up ? m.server!.appliedIndex : m.fatal ? `fatal(${String(m.fatal).slice(0, 80)})` : 'down'}`).join(' ')}`);
     else {
-      await finalChecks(members, history, fail);
+      await finalChecks(cluster, history, fail);
+      if (churn) reconfig.check(cluster);
+      if (leasing) {
+        // time for every lease to expire (and a new leader's extension of them), nothing kept alive
+        const expired = await converge(20_000, leases.allExpiredBy() + 1500, (c) => !leases.anyLeft(c));
+        if (!expired) {
+          fail(`leases never all expired: ${members.filter((m) => m.up && !m.gone).map((m) => `${m.name} holds ${m.server!.lessor.size}`).join(', ')}`);
+          return finish();
+        }
+        cluster = expired;
+        stats.leaseWaitVirtualMs = clock.nowMs - t0 - duration - stats.healVirtualMs!;
+        leases.check(cluster);
+        await finalChecks(cluster, history, fail);
+      }
       // in half the seeds the whole cluster then loses power at once, comes back, and serves reads at every member
       if (!powerCut) return finish();
-      for (const m of members) m.crash();
+      for (const m of cluster) m.crash();
       stats.powerCuts = 1;
-      for (const m of members) void m.start();
-      const back = clock.nowMs + 20_000;
-      agreed = false;
-      while (clock.step(back)) {
-        await settle();
-        if (clock.nowMs % 250 < 50 && (agreed = converged(members))) break;
-      }
-      if (!agreed) fail('no convergence after a power cut of the whole cluster');
+      cluster = await converge(20_000);
+      if (!cluster) fail('no convergence after a power cut of the whole cluster');
       else {
-        log(`converged after the power cut: ${members.map((m) => `${m.name} lead=${m.server!.lead.toString(16)} applied=${m.server!.appliedIndex}`).join(' ')}`);
-        await finalChecks(members, history, fail);
-        await readsEverywhere(members, clock, fail);
+        log(`converged after the power cut: ${cluster.map((m) => `${m.name} lead=${m.server!.lead.toString(16)} applied=${m.server!.appliedIndex}`).join(' ')}`);
+        await finalChecks(cluster, history, fail);
+        if (churn) reconfig.check(cluster);
+        await readsEverywhere(cluster, clock, fail);
       }
     }
   } catch (err) {
@@ -260,9 +312,20 @@ export async function runMemberSeed(opts: MemberSimOptions): Promise<MemberSimRe
     const h = history.check();
     if (h) fail(`linearizability: ${h}`);
     stats.snapshotsSent = net.snapshots;
+    stats.peerGetMembers = net.requests.get('/members') ?? 0;
+    stats.peerPromotes = net.requests.get('/members/promote') ?? 0;
+    stats.peerLeaseRenews = net.requests.get('/leases') ?? 0;
+    stats.finalMembers = members.filter((m) => !m.gone && m.started).length;
     for (const m of members) m.crash();
     return { seed: opts.seed, members: n, ok: errors.length === 0, error: errors.join('; ') || undefined, stats, trace };
   }
+}
+
+function rangeOf(key: string): RangeRequest__Output {
+  return {
+    key: Buffer.from(key), range_end: Buffer.alloc(0), limit: '0', revision: '0', sort_order: 'NONE', sort_target: 'KEY', serializable: false,
+    keys_only: false, count_only: false, min_mod_revision: '0', max_mod_revision: '0', min_create_revision: '0', max_create_revision: '0',
+  } as unknown as RangeRequest__Output;
 }
 
 /**
@@ -270,10 +333,7 @@ export async function runMemberSeed(opts: MemberSimOptions): Promise<MemberSimRe
  * answered well within one ReadIndex retry (500 ms): a context two members share, say, shows here.
  */
 async function readsEverywhere(members: SimMember[], clock: SimClock, fail: (e: string) => void): Promise<void> {
-  const req = {
-    key: Buffer.from('a'), range_end: Buffer.alloc(0), limit: '0', revision: '0', sort_order: 'NONE', sort_target: 'KEY', serializable: false,
-    keys_only: false, count_only: false, min_mod_revision: '0', max_mod_revision: '0', min_create_revision: '0', max_create_revision: '0',
-  } as unknown as RangeRequest__Output;
+  const req = rangeOf('a');
   for (let round = 0; round < 3; round++) {
     const start = clock.nowMs;
     const pending = new Set(members.map((m) => m.name));
