@@ -186,7 +186,15 @@ export class RaftNode {
       this.isLeader = rd.softState.raftState === StateType.StateLeader;
       this.hooks.onSoftState(rd.softState);
     }
-    if (this.isLeader) this.transport.send(rd.messages);
+    const firstUnsaved = rd.entries.length > 0 ? rd.entries[0]!.index : Number.POSITIVE_INFINITY;
+    // etcd's shouldWaitWALSync: this Ready commits entries it also brings to be saved (a leader counts
+    // its own log as matched on append, so a sole voter commits before its disk has the entries). The
+    // leader's messages then wait for the save, as etcd 3.4's do: they carry that commit index, and a
+    // learner (or a member being added) would apply entries the leader may lose in a crash, and then
+    // differ from the log the leader rebuilds. Otherwise the leader sends while it writes (raft thesis 10.2.1).
+    const commitsUnsaved = rd.committedEntries.length > 0 && rd.committedEntries[rd.committedEntries.length - 1]!.index >= firstUnsaved;
+    const sendFirst = this.isLeader && !commitsUnsaved;
+    if (sendFirst) this.transport.send(rd.messages);
     if (rd.snapshot) {
       this.applyDurable(); // the entries before it, then the snapshot replaces the state
       await this.persistSnapshot(rd.snapshot);
@@ -208,7 +216,6 @@ export class RaftNode {
     // acknowledging it then could lose it in a crash (the durability bug of etcd 3.4's single
     // member, etcd#14370). After a snapshot, everything waits.
     this.applyDurable();
-    const firstUnsaved = rd.entries.length > 0 ? rd.entries[0]!.index : Number.POSITIVE_INFINITY;
     let early = 0;
     if (!rd.snapshot) while (early < rd.committedEntries.length && rd.committedEntries[early]!.index < firstUnsaved) early++;
     if (early > 0) {
@@ -229,7 +236,7 @@ export class RaftNode {
       failpoint('raftAfterApplySnap');
     }
     if (rd.entries.length > 0) this.storage.append(rd.entries);
-    if (!this.isLeader) this.transport.send(rd.messages);
+    if (!sendFirst) this.transport.send(rd.messages);
     if (rd.readStates.length > 0) this.hooks.onReadStates(rd.readStates);
     if (early < rd.committedEntries.length) this.durable = early === 0 ? rd.committedEntries : rd.committedEntries.slice(early);
   }

@@ -1,9 +1,9 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { MemoryStorage, RawNode } from '../../../src/raft/index.js';
-import type { Entry, HardState } from '../../../src/raft/types.js';
+import { MessageType, type Entry, type HardState, type Message } from '../../../src/raft/types.js';
 import { RaftNode } from '../../../src/server/raft-node.js';
-import { NoPeersTransport } from '../../../src/transport/index.js';
+import { NoPeersTransport, type Transport } from '../../../src/transport/index.js';
 import type { Snapshotter, WAL } from '../../../src/wal/index.js';
 
 /** A WAL whose saves complete only when the test says so. */
@@ -44,12 +44,12 @@ const until = async (cond: () => boolean): Promise<void> => {
   }
 };
 
-function singleMember(log: string[] = [], opts: { alone?: () => boolean; onApply?: (e: Entry) => void } = {}) {
-  const storage = MemoryStorage.withConfState({ voters: [1n], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false });
+function singleMember(log: string[] = [], opts: { alone?: () => boolean; onApply?: (e: Entry) => void; learners?: bigint[]; transport?: Transport } = {}) {
+  const storage = MemoryStorage.withConfState({ voters: [1n], learners: opts.learners ?? [], votersOutgoing: [], learnersNext: [], autoLeave: false });
   const node = new RawNode({ id: 1n, electionTick: 10, heartbeatTick: 1, storage, rng: () => 0.5 });
   const wal = new HeldWal(log);
   const applied: Entry[] = [];
-  const rn = new RaftNode(node, storage, wal as unknown as WAL, {} as Snapshotter, new NoPeersTransport(), {
+  const rn = new RaftNode(node, storage, wal as unknown as WAL, {} as Snapshotter, opts.transport ?? new NoPeersTransport(), {
     applyEntries: (es) => {
       applied.push(...es);
       for (const e of es) if (e.data.length > 0) log.push(`apply ${Buffer.from(e.data).toString()}`);
@@ -88,6 +88,31 @@ describe('the Ready loop of a cluster of one', () => {
     await until(() => applied.some((e) => Buffer.from(e.data).toString() === 'x'));
     expect(wal.saved.some((e) => Buffer.from(e.data).toString() === 'x')).toBe(true);
     await rn.stop();
+  });
+});
+
+describe('the Ready loop of a sole voter with a learner', () => {
+  it('sends nothing carrying a commit index before the WAL write of the entries it commits completes (etcd\'s shouldWaitWALSync)', async () => {
+    const sent: Message[] = [];
+    const transport: Transport = { send: (ms) => void sent.push(...ms), addPeer() {}, removePeer() {}, updatePeer() {}, close: async () => undefined };
+    const m = singleMember([], { learners: [2n], transport });
+    m.node.campaign();
+    m.rn.kick();
+    await until(() => m.node.status().softState.lead === 1n && m.applied.length > 0);
+    // the learner has everything: the leader replicates to it at once from now on
+    const last = m.node.raft.raftLog.lastIndex();
+    const term = m.node.status().hardState.term;
+    m.rn.step({ type: MessageType.MsgAppResp, from: 2n, to: 1n, term, logTerm: 0, index: last, entries: [], commit: 0, snapshot: undefined, reject: false, rejectHint: 0, context: undefined });
+    await until(() => m.node.status().progress?.get(2n)?.match === last);
+    m.wal.held = true;
+    sent.length = 0;
+    m.rn.propose(Buffer.from('x'));
+    await new Promise((r) => setTimeout(r, 20)); // the loop now waits on the held write of x
+    // a learner told of the commit would apply x, which a crash now could take from the leader
+    expect(sent.filter((msg) => msg.commit > last)).toEqual([]);
+    m.wal.release();
+    await until(() => sent.some((msg) => msg.type === MessageType.MsgApp && msg.commit > last));
+    await m.rn.stop();
   });
 });
 
