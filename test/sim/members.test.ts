@@ -21,6 +21,13 @@ const regressions: { name: string; seed: number }[] = [
   // (raft-node.test.ts: "sends nothing carrying a commit index before the WAL write").
   { name: 'a sole voter\'s learner never applies entries the voter has not saved', seed: 777 },
   { name: 'a sole voter\'s learner never applies entries the voter has not saved (second history)', seed: 1017 },
+  // Of two voters one was removed and stopped; the other had applied the removal but its commit index
+  // was never synced (raft asks no sync for a commit alone), so after a power cut it restarted counting
+  // the removed member's vote and never led again. A committed conf change's commit is now synced
+  // before it is applied or told (raft-node.test.ts: "a committed conf change").
+  { name: 'the member left after a removal leads again after a power cut', seed: 561 },
+  { name: 'the member left after a removal leads again after a power cut (second history)', seed: 1174 },
+  { name: 'the member left after a removal leads again after a power cut (third history)', seed: 2090 },
 ];
 
 describe('whole-member simulation', () => {
@@ -39,7 +46,7 @@ describe('whole-member simulation', () => {
     it(`regression: ${r.name} (seed ${r.seed})`, async () => {
       const res = await runMemberSeed({ seed: r.seed });
       expect(res.error).toBeUndefined();
-      expect(res.stats.joins).toBeGreaterThan(0);
+      expect(res.stats.adds! + res.stats.removes!).toBeGreaterThan(0);
       expect(res.stats.putsAcked).toBeGreaterThan(0);
     }, 60_000);
   }

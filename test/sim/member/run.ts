@@ -274,7 +274,7 @@ export async function runMemberSeed(opts: MemberSimOptions): Promise<MemberSimRe
     let cluster = await converge(20_000);
     stats.healMs = Math.round(performance.now() - wall0) - stats.loadMs!;
     stats.healVirtualMs = clock.nowMs - t0 - duration;
-    if (!cluster) fail(`no convergence: applied ${members.filter((m) => !m.gone).map((m) => `${m.name}=${m.up ? m.server!.appliedIndex : m.fatal ? `fatal(${String(m.fatal).slice(0, 80)})` : 'down'}`).join(' ')}`);
+    if (!cluster) fail(`no convergence: ${describe(members)}`);
     else {
       await finalChecks(cluster, history, fail);
       if (churn) reconfig.check(cluster);
@@ -295,7 +295,7 @@ export async function runMemberSeed(opts: MemberSimOptions): Promise<MemberSimRe
       for (const m of cluster) m.crash();
       stats.powerCuts = 1;
       cluster = await converge(20_000);
-      if (!cluster) fail('no convergence after a power cut of the whole cluster');
+      if (!cluster) fail(`no convergence after a power cut of the whole cluster: ${describe(members)}`);
       else {
         log(`converged after the power cut: ${cluster.map((m) => `${m.name} lead=${m.server!.lead.toString(16)} applied=${m.server!.appliedIndex}`).join(' ')}`);
         await finalChecks(cluster, history, fail);
@@ -319,6 +319,18 @@ export async function runMemberSeed(opts: MemberSimOptions): Promise<MemberSimRe
     for (const m of members) m.crash();
     return { seed: opts.seed, members: n, ok: errors.length === 0, error: errors.join('; ') || undefined, stats, trace };
   }
+}
+
+/** Where each member stands, for a failure's message. */
+function describe(members: SimMember[]): string {
+  return members.filter((m) => !m.gone).map((m) => {
+    if (!m.up) return `${m.name}=${m.fatal ? `fatal(${String(m.fatal).slice(0, 80)})` : 'down'}`;
+    const s = m.server!;
+    const st = s.raftStatus;
+    const cfg = (s as unknown as { raftNode: { node: { raft: { prs: { confState(): { voters: bigint[]; learners: bigint[] } } } } } }).raftNode.node.raft.prs.confState();
+    const hex = (ids: bigint[]) => ids.map((i) => i.toString(16).slice(0, 4)).join(',');
+    return `${m.name}(${s.memberId.toString(16).slice(0, 4)})=applied ${s.appliedIndex} commit ${st.hardState.commit} term ${st.hardState.term} lead ${s.lead.toString(16).slice(0, 4)} voters ${hex(cfg.voters)} learners ${hex(cfg.learners)} members ${hex(s.cluster.members().map((x) => x.id))}`;
+  }).join('; ');
 }
 
 function rangeOf(key: string): RangeRequest__Output {

@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { MemoryStorage, RawNode } from '../../../src/raft/index.js';
-import { MessageType, type Entry, type HardState, type Message } from '../../../src/raft/types.js';
+import { ConfChangeType, EntryType, MessageType, type Entry, type HardState, type Message } from '../../../src/raft/types.js';
 import { RaftNode } from '../../../src/server/raft-node.js';
 import { NoPeersTransport, type Transport } from '../../../src/transport/index.js';
 import type { Snapshotter, WAL } from '../../../src/wal/index.js';
@@ -10,11 +10,14 @@ import type { Snapshotter, WAL } from '../../../src/wal/index.js';
 class HeldWal {
   held = false;
   saved: Entry[] = [];
+  /** Each save of a hard state alone: the commit it carried and whether it was synced. */
+  commitOnly: Array<{ commit: number; sync: boolean }> = [];
   /** The inline flag of every save that held an entry with data, in order. */
   inlines: boolean[] = [];
   constructor(private readonly log: string[] = []) {}
   private releases: Array<() => void> = [];
-  save(_hs: HardState | undefined, entries: Entry[], _mustSync = true, inline = false): Promise<void> {
+  save(hs: HardState | undefined, entries: Entry[], mustSync = true, inline = false): Promise<void> {
+    if (hs && entries.length === 0) this.commitOnly.push({ commit: hs.commit, sync: mustSync });
     for (const e of entries) if (e.data.length > 0) this.log.push(`save ${Buffer.from(e.data).toString()}`);
     if (entries.some((e) => e.data.length > 0)) this.inlines.push(inline);
     return new Promise((resolve) => {
@@ -44,9 +47,9 @@ const until = async (cond: () => boolean): Promise<void> => {
   }
 };
 
-function singleMember(log: string[] = [], opts: { alone?: () => boolean; onApply?: (e: Entry) => void; learners?: bigint[]; transport?: Transport } = {}) {
-  const storage = MemoryStorage.withConfState({ voters: [1n], learners: opts.learners ?? [], votersOutgoing: [], learnersNext: [], autoLeave: false });
-  const node = new RawNode({ id: 1n, electionTick: 10, heartbeatTick: 1, storage, rng: () => 0.5 });
+function singleMember(log: string[] = [], opts: { alone?: () => boolean; onApply?: (e: Entry) => void; learners?: bigint[]; voters?: bigint[]; transport?: Transport } = {}) {
+  const storage = MemoryStorage.withConfState({ voters: opts.voters ?? [1n], learners: opts.learners ?? [], votersOutgoing: [], learnersNext: [], autoLeave: false });
+  const node = new RawNode({ id: 1n, electionTick: 10, heartbeatTick: 1, storage, rng: () => 0.5, preVote: false });
   const wal = new HeldWal(log);
   const applied: Entry[] = [];
   const rn = new RaftNode(node, storage, wal as unknown as WAL, {} as Snapshotter, opts.transport ?? new NoPeersTransport(), {
@@ -112,6 +115,39 @@ describe('the Ready loop of a sole voter with a learner', () => {
     expect(sent.filter((msg) => msg.commit > last)).toEqual([]);
     m.wal.release();
     await until(() => sent.some((msg) => msg.type === MessageType.MsgApp && msg.commit > last));
+    await m.rn.stop();
+  });
+});
+
+describe('a committed conf change', () => {
+  it('is applied, and the leader tells of its commit, only once that commit is synced to the WAL', async () => {
+    const sent: Message[] = [];
+    const transport: Transport = { send: (ms) => void sent.push(...ms), addPeer() {}, removePeer() {}, updatePeer() {}, close: async () => undefined };
+    const m = singleMember([], { voters: [1n, 2n], transport });
+    const answer = (type: MessageType, index = 0): void =>
+      m.rn.step({ type, from: 2n, to: 1n, term: m.node.status().hardState.term, logTerm: 0, index, entries: [], commit: 0, snapshot: undefined, reject: false, rejectHint: 0, context: undefined });
+    m.node.campaign();
+    m.rn.kick();
+    await until(() => sent.some((msg) => msg.type === MessageType.MsgVote));
+    answer(MessageType.MsgVoteResp);
+    await until(() => m.node.status().softState.lead === 1n);
+    answer(MessageType.MsgAppResp, m.node.raft.raftLog.lastIndex());
+    await until(() => m.applied.length > 0);
+    m.node.proposeConfChange({ type: ConfChangeType.ConfChangeAddLearnerNode, nodeId: 3n });
+    m.rn.kick();
+    const cc = (): Entry | undefined => m.wal.saved.find((e) => e.type === EntryType.EntryConfChange);
+    await until(() => cc() !== undefined);
+    // the follower has it: the next Ready commits it with a hard state alone, whose write is held
+    m.wal.held = true;
+    sent.length = 0;
+    answer(MessageType.MsgAppResp, cc()!.index);
+    await until(() => m.wal.commitOnly.some((h) => h.commit >= cc()!.index));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(m.applied.some((e) => e.type === EntryType.EntryConfChange)).toBe(false);
+    expect(sent.filter((msg) => msg.commit >= cc()!.index)).toEqual([]);
+    expect(m.wal.commitOnly.find((h) => h.commit >= cc()!.index)!.sync).toBe(true);
+    m.wal.release();
+    await until(() => m.applied.some((e) => e.type === EntryType.EntryConfChange));
     await m.rn.stop();
   });
 });
