@@ -3,9 +3,10 @@
  * WAL, snapshots, v3 apply, MVCC, backend) over simulated disks, store, network and clock; clients
  * put and read linearizably while members crash (their disks keep only what was flushed) and restart,
  * the network drops, delays, duplicates and partitions, and leaders hand over. In half the seeds the
- * membership changes too (membership.ts): members added (joining as --initial-cluster-state
- * existing), learners added and promoted, members removed. Then everything heals and the checks run
- * (finalChecks, checkMembership). Deterministic: a seed replays exactly.
+ * membership changes too (reconfig.ts): members added (joining as --initial-cluster-state existing),
+ * learners added and promoted, members removed; in a third clients use leases (leases.ts), left to
+ * expire at the end. Then everything heals and the checks run (finalChecks, Reconfig.check,
+ * LeaseLoad.check). Deterministic: a seed replays exactly.
  */
 import type { PutRequest__Output } from '../../../src/pb/etcdserverpb/PutRequest.js';
 import type { RangeRequest__Output } from '../../../src/pb/etcdserverpb/RangeRequest.js';
@@ -274,7 +275,7 @@ export async function runMemberSeed(opts: MemberSimOptions): Promise<MemberSimRe
     let cluster = await converge(20_000);
     stats.healMs = Math.round(performance.now() - wall0) - stats.loadMs!;
     stats.healVirtualMs = clock.nowMs - t0 - duration;
-    if (!cluster) fail(`no convergence: ${describe(members)}`);
+    if (!cluster) fail(`no convergence: ${standing(members)}`);
     else {
       await finalChecks(cluster, history, fail);
       if (churn) reconfig.check(cluster);
@@ -295,7 +296,7 @@ export async function runMemberSeed(opts: MemberSimOptions): Promise<MemberSimRe
       for (const m of cluster) m.crash();
       stats.powerCuts = 1;
       cluster = await converge(20_000);
-      if (!cluster) fail(`no convergence after a power cut of the whole cluster: ${describe(members)}`);
+      if (!cluster) fail(`no convergence after a power cut of the whole cluster: ${standing(members)}`);
       else {
         log(`converged after the power cut: ${cluster.map((m) => `${m.name} lead=${m.server!.lead.toString(16)} applied=${m.server!.appliedIndex}`).join(' ')}`);
         await finalChecks(cluster, history, fail);
@@ -322,7 +323,7 @@ export async function runMemberSeed(opts: MemberSimOptions): Promise<MemberSimRe
 }
 
 /** Where each member stands, for a failure's message. */
-function describe(members: SimMember[]): string {
+function standing(members: SimMember[]): string {
   return members.filter((m) => !m.gone).map((m) => {
     if (!m.up) return `${m.name}=${m.fatal ? `fatal(${String(m.fatal).slice(0, 80)})` : 'down'}`;
     const s = m.server!;
