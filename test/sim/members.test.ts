@@ -10,7 +10,7 @@ const CHUNK = 50;
 
 // Seeds that found a bug in the member, kept by name (as the simulation was when they were found;
 // they also fall within the CI seeds above). The cause is pinned by the unit test cited.
-const regressions: { name: string; seed: number }[] = [
+const regressions: { name: string; seed: number; restarts?: boolean }[] = [
   // A member that joined a running cluster and crashed after creating its WAL, before applying the
   // membership, restarted with no peers and could never answer the leader (applied 0 for good). Fixed
   // by etcd's addRemoteFromRequest (transport.test.ts: "names the sender of a pipeline post").
@@ -28,6 +28,10 @@ const regressions: { name: string; seed: number }[] = [
   { name: 'the member left after a removal leads again after a power cut', seed: 561 },
   { name: 'the member left after a removal leads again after a power cut (second history)', seed: 1174 },
   { name: 'the member left after a removal leads again after a power cut (third history)', seed: 2090 },
+  // Not a bug found but a mutation check kept: a torn WAL tail left unrepaired at open is overwritten
+  // by later appends only in part, and a later restart reads the rest as a corrupt record. Since
+  // membership changes and leases entered the draws, this is the first seed of 1..2500 to hit it.
+  { name: 'a torn WAL tail is repaired at open, so a second restart reads the log', seed: 1156, restarts: true },
 ];
 
 describe('whole-member simulation', () => {
@@ -46,7 +50,8 @@ describe('whole-member simulation', () => {
     it(`regression: ${r.name} (seed ${r.seed})`, async () => {
       const res = await runMemberSeed({ seed: r.seed });
       expect(res.error).toBeUndefined();
-      expect(res.stats.adds! + res.stats.removes!).toBeGreaterThan(0);
+      if (r.restarts) expect(res.stats.crashes! + res.stats.powerCuts!).toBeGreaterThan(1);
+      else expect(res.stats.adds! + res.stats.removes!).toBeGreaterThan(0);
       expect(res.stats.putsAcked).toBeGreaterThan(0);
     }, 60_000);
   }
