@@ -80,7 +80,12 @@ async function trigger(ctx: FaultCtx, spec: FailpointSpec, target: Node, l: Node
   }
 }
 
-export async function runFailpoint(ctx: FaultCtx, spec: FailpointSpec, l: Node, f: Node): Promise<void> {
+/**
+ * `during`, when given, starts a second fault once the member is armed (before the trigger) and ends it
+ * once the member died or the wait for it is over (before the restart): a failpoint crash inside a
+ * partition.
+ */
+export async function runFailpoint(ctx: FaultCtx, spec: FailpointSpec, l: Node, f: Node, during?: { start: (target: Node) => void; end: () => void }): Promise<void> {
   const c = ctx.cluster;
   const target = spec.role === 'leader' ? l : f;
   if (target.member.impl !== 'ours') return ctx.sched(`failpoint ${spec.point}: ${target.name} is not ours, skipped`);
@@ -90,8 +95,10 @@ export async function runFailpoint(ctx: FaultCtx, spec: FailpointSpec, l: Node, 
   const err = await c.healthy([target], 60_000);
   if (err && target.member.alive()) ctx.anomalies.push(`${target.name} armed with ${spec.point} not healthy within 60 s: ${err}`);
   if (target.member.alive() && spec.role === 'leader') ctx.sched(await moveLeader(c, target));
+  if (during && target.member.alive()) during.start(target);
   if (target.member.alive()) await trigger(ctx, spec, target, l);
   const fired = await exitsWithin(target, spec.trigger === 'traffic' ? 15_000 : 8000);
+  during?.end();
   ctx.sched(fired ? `${target.name} died at ${spec.point}` : `${spec.point} not reached on ${target.name}; restarting it anyway`);
   if (fired) target.pastLogs.push(target.member.logs());
   await c.restart(target);

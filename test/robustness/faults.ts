@@ -2,6 +2,7 @@
 // 2–4 s (a failpoint or a snapshot takes longer), each followed by a pause; the fault loop waits until
 // a restarted member is healthy before the next one (a member that does not start again is an anomaly).
 import { sleep, type Cluster, type Node } from './cluster.js';
+import { runCombined } from './faults-combined.js';
 import { FAILPOINTS, runFailpoint } from './failpoint-faults.js';
 import { tearWalTail } from './wal-tear.js';
 
@@ -10,7 +11,12 @@ export type FaultKind =
   | 'pause-leader' | 'pause-follower'
   | 'isolate-leader' | 'isolate-follower' | 'one-way-leader' | 'one-way-follower' | 'one-way-to-leader'
   | 'partition-leader-minority' | 'partition-leader-majority' | 'bridge' | 'delay'
-  | 'replace-follower' | 'replace-leader' | 'failpoint';
+  | 'replace-follower' | 'replace-leader' | 'failpoint'
+  | CombinedKind;
+
+/** Two faults at once, overlapping in time (faults-combined.ts). */
+export type CombinedKind = 'partition-kill-majority' | 'pause-leader-restart-follower' | 'isolate-follower-kill-leader' | 'one-way-leader-kill-follower' | 'failpoint-during-partition';
+export const COMBINED: CombinedKind[] = ['partition-kill-majority', 'pause-leader-restart-follower', 'isolate-follower-kill-leader', 'one-way-leader-kill-follower', 'failpoint-during-partition'];
 
 const PARTITIONS: FaultKind[] = ['isolate-leader', 'isolate-follower', 'one-way-leader', 'one-way-follower', 'one-way-to-leader', 'partition-leader-minority', 'partition-leader-majority', 'bridge', 'delay'];
 
@@ -26,8 +32,10 @@ export const PROFILES: Record<string, FaultKind[]> = {
   /** the short CI run: kills, one of them tearing the follower's WAL tail */
   ci: ['kill-leader', 'kill-follower-torn-wal'],
   failpoint: ['failpoint'],
+  /** two faults at once, overlapping (faults-combined.ts) */
+  combined: COMBINED,
   none: [],
-  all: ['kill-all', 'isolate-kill-leader', 'kill-leader', 'kill-follower', 'kill-follower-torn-wal', 'pause-leader', 'pause-follower', ...PARTITIONS, 'replace-follower', 'replace-leader', 'failpoint'],
+  all: [...COMBINED, 'kill-all', 'isolate-kill-leader', 'kill-leader', 'kill-follower', 'kill-follower-torn-wal', 'pause-leader', 'pause-follower', ...PARTITIONS, 'replace-follower', 'replace-leader', 'failpoint'],
 };
 
 /** Cluster settings of a profile: snapshots every 100 entries, only 50 kept behind (followers get snapshots). */
@@ -36,6 +44,7 @@ export const PROFILE_CLUSTER: Record<string, { args: string[]; env: Record<strin
   snapshot: SNAPSHOTTING,
   failpoint: SNAPSHOTTING,
   membership: SNAPSHOTTING,
+  combined: SNAPSHOTTING,
   all: SNAPSHOTTING,
 };
 
@@ -52,14 +61,14 @@ export interface FaultCtx {
   compacted: (rev: number) => void;
 }
 
-const others = (c: Cluster, nd: Node) => c.nodes.filter((x) => x !== nd);
+export const others = (c: Cluster, nd: Node) => c.nodes.filter((x) => x !== nd);
 
 /** Cut every link between the groups (both ways). */
-function partition(c: Cluster, groups: Node[][]): void {
+export function partition(c: Cluster, groups: Node[][]): void {
   for (let i = 0; i < groups.length; i++) for (let j = i + 1; j < groups.length; j++) for (const a of groups[i]!) for (const b of groups[j]!) c.net.setPair(a.name, b.name, { mode: 'drop' });
 }
 
-function shuffle<T>(a: T[], rng: () => number): T[] {
+export function shuffle<T>(a: T[], rng: () => number): T[] {
   const r = [...a];
   for (let i = r.length - 1; i > 0; i--) {
     const j = Math.floor(rng() * (i + 1));
@@ -176,6 +185,12 @@ export async function runFault(ctx: FaultCtx, kind: FaultKind, l: Node): Promise
       }
       return expectHealthy(ctx, [target], kind, 90_000);
     }
+    case 'partition-kill-majority':
+    case 'pause-leader-restart-follower':
+    case 'isolate-follower-kill-leader':
+    case 'one-way-leader-kill-follower':
+    case 'failpoint-during-partition':
+      return runCombined(ctx, kind, l);
     case 'failpoint': {
       // ROBUSTNESS_FAILPOINTS=a,b narrows the draw to those points
       const only = process.env.ROBUSTNESS_FAILPOINTS?.split(',');
