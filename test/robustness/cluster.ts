@@ -32,7 +32,7 @@ export interface Node {
  * failing fast ("No connection established") long after it was back, and the rig lost most of its
  * traffic and watches (seed 91, profile all, after kill-all). Reconnect quickly instead.
  */
-const CHANNEL_OPTS = { 'grpc.initial_reconnect_backoff_ms': 100, 'grpc.max_reconnect_backoff_ms': 1000, 'grpc.min_reconnect_backoff_ms': 100 };
+export const CHANNEL_OPTS = { 'grpc.initial_reconnect_backoff_ms': 100, 'grpc.max_reconnect_backoff_ms': 1000, 'grpc.min_reconnect_backoff_ms': 100 };
 
 export interface Client { kv: Any; watch: Any; maint: Any; cluster: Any; lease: Any }
 

@@ -3,9 +3,9 @@
 // checkers (which judge). Times are milliseconds on one monotonic clock (performance.now()).
 
 /**
- * A request of the key-value workload. All but 'range' touch one key, so the history can be checked
- * per key; a range (a list with a limit, as Kubernetes pages through a prefix) is checked by the
- * revision checks only.
+ * A request of the key-value workload. All but 'range' and 'mtxn' touch one key; a range (a list with
+ * a limit, as Kubernetes pages through a prefix) is checked by the revision checks only, and a
+ * multi-key txn joins the keys it touches into one group that the search checks together.
  */
 export type Req =
   | { type: 'put'; key: string; value: string }
@@ -17,10 +17,27 @@ export type Req =
    */
   | { type: 'txn'; key: string; expectModRev: number; value: string; then?: 'delete' }
   /** keys in [key, end) with at most `limit` answers, at revision `atRevision` (0: the newest) */
-  | { type: 'range'; key: string; end: string; limit: number; atRevision: number };
+  | { type: 'range'; key: string; end: string; limit: number; atRevision: number }
+  /**
+   * a multi-key compare-and-swap: if mod_revision(keys[j]) == expectModRevs[j] for every j then
+   * put(keys[j], values[j]) for every j, else get every key (distinct keys)
+   */
+  | { type: 'mtxn'; keys: string[]; expectModRevs: number[]; values: string[] };
+
+/** The keys a request touches (a range: its start key only; ranges are never grouped). */
+export function keysOf(req: Req): string[] {
+  return req.type === 'mtxn' ? req.keys : [req.key];
+}
+
+/** What a write request leaves, key by key (null: deleted); nothing for reads. */
+export function writesOf(req: Req): Array<{ key: string; value: string | null }> {
+  if (req.type === 'mtxn') return req.keys.map((key, j) => ({ key, value: req.values[j]! }));
+  if (req.type === 'get' || req.type === 'range') return [];
+  return [{ key: req.key, value: writtenValue(req) }];
+}
 
 /** The value a write op leaves (null: the key is deleted). */
-export function writtenValue(req: Req): string | null {
+export function writtenValue(req: Exclude<Req, { type: 'mtxn' }>): string | null {
   if (req.type === 'delete' || (req.type === 'txn' && req.then === 'delete')) return null;
   return req.type === 'put' || req.type === 'txn' ? req.value : null;
 }
@@ -38,6 +55,8 @@ export interface Resp {
   deleted?: number;
   /** txn: whether the compare held */
   succeeded?: boolean;
+  /** mtxn when not succeeded: each key's value and mod_revision (null: absent), in the order of keys */
+  mkvs?: Array<{ value: string; modRev: number } | null>;
 }
 
 /**
@@ -111,6 +130,6 @@ export function isWrite(op: Op): boolean {
   const r = op.req;
   if (r.type === 'put') return true;
   if (r.type === 'delete') return op.status !== 'ok' || (op.resp?.deleted ?? 0) > 0;
-  if (r.type === 'txn') return op.status !== 'ok' || op.resp?.succeeded === true;
+  if (r.type === 'txn' || r.type === 'mtxn') return op.status !== 'ok' || op.resp?.succeeded === true;
   return false;
 }

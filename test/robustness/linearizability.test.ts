@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Op, Req, Resp } from './history.js';
-import { checkLinearizable, checkRevisions, observedRevisions, shrink } from './linearizability.js';
+import { checkKey, checkLinearizable, checkRevisions, groupByKeys, observedRevisions, shrink } from './linearizability.js';
 
 let nextId = 0;
 function op(client: number, call: number, ret: number, req: Req, resp?: Resp, status: Op['status'] = 'ok'): Op {
@@ -217,5 +217,90 @@ describe('Kubernetes-like ops: guarded deletes and ranges with a limit', () => {
     expect(stale.rev.join('\n')).toMatch(/saw p\/a=/);
     const cut = both([put(0, 0, 1, 'p/a', 'v1', 2), put(0, 2, 3, 'p/b', 'v2', 3), range(1, 4, 5, 1, 0, 3, [{ key: 'p/a', value: 'v1', modRev: 2 }], true)]);
     expect(cut.rev).toEqual([]);
+  });
+});
+
+// multi-key txns: if every key's mod_revision is as expected, put every key, else get every key
+const mtxn = (c: number, t0: number, t1: number, keys: string[], expect: number[], values: string[], resp?: Resp, status: Op['status'] = 'ok') =>
+  op(c, t0, t1, { type: 'mtxn', keys, expectModRevs: expect, values }, resp, status);
+
+describe('multi-key txns: the keys they join are checked together', () => {
+  it('groups keys joined by a multi-key txn (transitively); the others stay alone', () => {
+    const ops = [mtxn(0, 0, 1, ['a', 'b'], [0, 0], ['x', 'y'], { revision: 2, succeeded: true }), mtxn(0, 2, 3, ['b', 'c'], [2, 0], ['y2', 'z'], { revision: 3, succeeded: true }), put(1, 0, 1, 'd', 'w', 4)];
+    expect(groupByKeys(ops).map((g) => [g.keys, g.ops.length])).toEqual([[['a', 'b', 'c'], 2], [['d'], 1]]);
+  });
+
+  it('good: a swap of two keys, a failed one that shows both, reads of both after', () => {
+    const r = both([
+      put(0, 0, 1, 'a', 'a1', 2),
+      mtxn(1, 2, 3, ['a', 'b'], [2, 0], ['a2', 'b2'], { revision: 3, succeeded: true }),
+      mtxn(0, 4, 5, ['a', 'b'], [2, 0], ['a3', 'b3'], { revision: 3, succeeded: false, mkvs: [{ value: 'a2', modRev: 3 }, { value: 'b2', modRev: 3 }] }),
+      get(0, 6, 7, 'a', 3, { value: 'a2', modRev: 3 }),
+      get(1, 6, 7, 'b', 3, { value: 'b2', modRev: 3 }),
+    ]);
+    expect(r.lin.anomalies).toEqual([]);
+    expect(r.rev).toEqual([]);
+  });
+
+  it('good: an unknown multi-key txn, seen on one key, and another never seen', () => {
+    const r = both([
+      mtxn(0, 0, 0, ['a', 'b'], [0, 0], ['a1', 'b1'], undefined, 'unknown'),
+      mtxn(1, 1, 0, ['a', 'c'], [7, 0], ['a9', 'c9'], undefined, 'unknown'),
+      get(2, 5, 6, 'a', 2, { value: 'a1', modRev: 2 }),
+      get(2, 7, 8, 'b', 2, { value: 'b1', modRev: 2 }),
+      get(2, 9, 10, 'c', 2, null),
+    ]);
+    expect(r.lin.anomalies).toEqual([]);
+    expect(r.rev).toEqual([]);
+  });
+
+  it('bad: a txn seen applied on one key and then not yet applied on the other (not atomic)', () => {
+    // each key alone is linearizable (b's half of the txn could come after the read of b); together not
+    const ops = [
+      mtxn(0, 0, 20, ['a', 'b'], [0, 0], ['a1', 'b1'], { revision: 2, succeeded: true }),
+      get(1, 1, 2, 'a', 2, { value: 'a1', modRev: 2 }),
+      get(1, 3, 4, 'b', 2, null),
+    ];
+    const perKey = ['a', 'b'].map((k) => checkKey(ops.filter((o) => o.req.type !== 'mtxn' ? o.req.key === k : true).map((o) => (o.req.type === 'mtxn' ? { ...o, req: { type: 'put' as const, key: k, value: `${k}1` } } : o)), new Map()).ok);
+    expect(perKey).toEqual([true, true]);
+    const r = both(ops);
+    expect(r.lin.ok).toBe(false);
+    expect(r.lin.anomalies[0]).toMatch(/keys a\+b: not linearizable/);
+    expect(r.rev.join('\n')).toMatch(/found b absent/);
+  });
+
+  it('bad: a txn that succeeded though one compare could not hold', () => {
+    const r = both([
+      put(0, 0, 1, 'a', 'a1', 2),
+      put(0, 2, 3, 'b', 'b1', 3),
+      mtxn(1, 4, 5, ['a', 'b'], [2, 0], ['a2', 'b2'], { revision: 4, succeeded: true }),
+    ]);
+    expect(r.lin.ok).toBe(false);
+  });
+
+  it('bad: a failed txn whose reads show a stale value of one key', () => {
+    const r = both([
+      put(0, 0, 1, 'a', 'a1', 2),
+      put(0, 2, 3, 'b', 'b1', 3),
+      put(0, 4, 5, 'b', 'b2', 4),
+      mtxn(1, 6, 7, ['a', 'b'], [0, 0], ['a3', 'b3'], { revision: 4, succeeded: false, mkvs: [{ value: 'a1', modRev: 2 }, { value: 'b1', modRev: 3 }] }),
+    ]);
+    expect(r.lin.ok).toBe(false);
+    expect(r.rev.join('\n')).toMatch(/saw b=/);
+  });
+});
+
+describe('the search is iterative', () => {
+  it('decides a long sequential history (20000 ops) without overflowing the stack', () => {
+    const ops: Op[] = [];
+    for (let i = 0; i < 10_000; i++) {
+      ops.push(put(0, 4 * i, 4 * i + 1, 'a', `v${i}`, i + 2));
+      ops.push(get(1, 4 * i + 2, 4 * i + 3, 'a', i + 2, { value: `v${i}`, modRev: i + 2 }));
+    }
+    expect(checkLinearizable({ ops }).ok).toBe(true);
+    ops[ops.length - 1]!.resp!.kv = { value: 'v0', modRev: 2 };
+    const r = checkKey(ops, new Map());
+    expect(r.ok).toBe(false);
+    expect(r.prefix!.length).toBe(ops.length - 1);
   });
 });

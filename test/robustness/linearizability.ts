@@ -15,7 +15,7 @@
 // Workload assumption both rely on: every put/txn writes a value never written before, so a read's
 // value names the write it saw; an unknown write whose value was read gets the mod_revision it was
 // read with.
-import { isWrite, writtenValue, type History, type Op } from './history.js';
+import { isWrite, keysOf, writesOf, type History, type Op } from './history.js';
 
 interface KeyState {
   /** null: absent */
@@ -23,6 +23,10 @@ interface KeyState {
   /** mod_revision; 0 when absent; -1 when written by an unknown op whose revision nobody saw */
   m: number;
 }
+
+/** The state of a group of keys (absent keys are left out); never mutated, copied on write. */
+type GroupState = ReadonlyMap<string, KeyState>;
+const ABSENT: KeyState = { v: null, m: 0 };
 
 export interface LinResult {
   ok: boolean;
@@ -34,11 +38,15 @@ export interface LinResult {
 /** Revisions of unknown writes, learnt from the reads that saw their (unique) values. */
 export function observedRevisions(ops: Op[]): Map<string, number> {
   const seen = new Map<string, number>();
+  const saw = (key: string, kv: { value: string; modRev: number } | null | undefined) => {
+    if (kv && !seen.has(`${key}\0${kv.value}`)) seen.set(`${key}\0${kv.value}`, kv.modRev);
+  };
   for (const op of ops) {
     if (op.status !== 'ok' || !op.resp) continue;
-    const kv = op.resp.kv;
-    if (kv && !seen.has(`${op.req.key}\0${kv.value}`)) seen.set(`${op.req.key}\0${kv.value}`, kv.modRev);
-    for (const x of op.resp.kvs ?? []) if (!seen.has(`${x.key}\0${x.value}`)) seen.set(`${x.key}\0${x.value}`, x.modRev);
+    const r = op.req;
+    if (r.type === 'mtxn') r.keys.forEach((k, j) => saw(k, op.resp!.mkvs?.[j]));
+    else saw(r.key, op.resp.kv);
+    for (const x of op.resp.kvs ?? []) saw(x.key, x);
   }
   return seen;
 }
@@ -49,9 +57,17 @@ function readMatches(s: KeyState, kv: { value: string; modRev: number } | null |
   return s.v === kv.value && (s.m === -1 || s.m === kv.modRev);
 }
 
-/** The model: the state after `op` from `s`, or null when `op` cannot happen in `s` with the answer it got. */
+// an unknown-revision state (-1) never equals a compared revision: compared revisions come from
+// answers, and an answer showing that write's revision would have named it (unique values)
+const cmpHolds = (s: KeyState, expect: number) => (s.v === null ? expect === 0 : s.m !== -1 && s.m === expect);
+
+/** The model of one key: the state after `op` from `s`, or null when `op` cannot happen in `s` with the answer it got. */
 export function step(s: KeyState, op: Op, seen: Map<string, number>): KeyState | null {
   const r = op.req;
+  if (r.type === 'mtxn') {
+    const ns = stepGroup(new Map([[r.keys[0]!, s]]), op, seen);
+    return ns ? (ns.get(r.keys[0]!) ?? ABSENT) : null;
+  }
   const ok = op.status === 'ok';
   switch (r.type) {
     case 'put':
@@ -59,22 +75,52 @@ export function step(s: KeyState, op: Op, seen: Map<string, number>): KeyState |
     case 'get':
       return readMatches(s, op.resp?.kv) ? s : null;
     case 'delete':
-      if (!ok) return s.v === null ? s : { v: null, m: 0 };
-      if ((op.resp!.deleted ?? 0) > 0) return s.v !== null ? { v: null, m: 0 } : null;
+      if (!ok) return s.v === null ? s : ABSENT;
+      if ((op.resp!.deleted ?? 0) > 0) return s.v !== null ? ABSENT : null;
       return s.v === null ? s : null;
     case 'range':
       return s; // not checked per key (relevant() leaves ranges out)
     case 'txn': {
-      // an unknown-revision state (-1) never equals a compared revision: compared revisions come from answers,
-      // and an answer showing that write's revision would have named it (unique values).
-      const cmp = s.v === null ? r.expectModRev === 0 : s.m !== -1 && s.m === r.expectModRev;
+      const cmp = cmpHolds(s, r.expectModRev);
       const del = r.then === 'delete';
-      if (!ok) return cmp ? (del ? { v: null, m: 0 } : { v: r.value, m: seen.get(`${r.key}\0${r.value}`) ?? -1 }) : s;
+      if (!ok) return cmp ? (del ? ABSENT : { v: r.value, m: seen.get(`${r.key}\0${r.value}`) ?? -1 }) : s;
       if (op.resp!.succeeded !== cmp) return null;
-      if (cmp) return del ? { v: null, m: 0 } : { v: r.value, m: op.resp!.revision };
+      if (cmp) return del ? ABSENT : { v: r.value, m: op.resp!.revision };
       return readMatches(s, op.resp!.kv) ? s : null;
     }
   }
+}
+
+/** The model of a group of keys: `op` (on any of its keys) applied to `g`, or null. */
+export function stepGroup(g: GroupState, op: Op, seen: Map<string, number>): GroupState | null {
+  const r = op.req;
+  const get = (k: string) => g.get(k) ?? ABSENT;
+  if (r.type !== 'mtxn') {
+    const cur = get(r.key);
+    const ns = step(cur, op, seen);
+    if (!ns) return null;
+    if (ns === cur) return g;
+    const out = new Map(g);
+    if (ns.v === null) out.delete(r.key);
+    else out.set(r.key, ns);
+    return out;
+  }
+  const cmp = r.keys.every((k, j) => cmpHolds(get(k), r.expectModRevs[j]!));
+  const ok = op.status === 'ok';
+  if (ok && op.resp!.succeeded !== cmp) return null;
+  if (!cmp) {
+    if (!ok) return g;
+    return r.keys.every((k, j) => readMatches(get(k), op.resp!.mkvs?.[j])) ? g : null;
+  }
+  const out = new Map(g);
+  r.keys.forEach((k, j) => out.set(k, { v: r.values[j]!, m: ok ? op.resp!.revision : (seen.get(`${k}\0${r.values[j]}`) ?? -1) }));
+  return out;
+}
+
+function stateKey(g: GroupState): string {
+  if (g.size === 0) return '';
+  if (g.size === 1) for (const [k, s] of g) return `${k}\u0001${s.v}\u0001${s.m}`;
+  return [...g].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, s]) => `${k}\u0001${s.v}\u0001${s.m}`).join('\u0002');
 }
 
 function relevant(op: Op): boolean {
@@ -91,56 +137,94 @@ export interface KeyCheck {
   stuck?: Op[];
 }
 
-/** Is the history of one key linearizable? `budget` bounds the configurations explored. */
+/**
+ * Is the history of one key, or of one group of keys that multi-key txns join, linearizable?
+ * `budget` bounds the configurations explored. The search is iterative (a history of thousands of
+ * ops would overflow the stack as recursion).
+ */
 export function checkKey(all: Op[], seen: Map<string, number>, budget = 2_000_000): KeyCheck {
   const ops = all.filter(relevant).sort((a, b) => a.call - b.call || a.id - b.id);
   const n = ops.length;
   const must = ops.filter((o) => o.ret !== Infinity).length;
   const lin = new Uint8Array(n);
-  const words = new Uint32Array(Math.ceil(n / 32) || 1);
+  // the linearized set is memoized by a Zobrist hash (96 bits: three random words per op, XORed in and
+  // out); a collision could only make the search skip a configuration, i.e. report a violation that
+  // is not there, never hide one — at ~10^-20 per pair of configurations
+  const zob = new Uint32Array(3 * n);
+  let z = 0x9e3779b9;
+  for (let i = 0; i < zob.length; i++) {
+    z ^= z << 13;
+    z ^= z >>> 17;
+    z ^= z << 5;
+    zob[i] = z >>> 0;
+  }
+  let h0 = 0, h1 = 0, h2 = 0;
+  let lo = 0; // every op before lo is linearized
   const memo = new Set<string>();
   const order: number[] = [];
   let best: number[] = [];
   let bestStuck: number[] = [];
   let explored = 0;
-  let gaveUp = false;
 
-  const dfs = (s: KeyState, done: number): boolean => {
-    if (done === must) return true;
-    if (++explored > budget) {
-      gaveUp = true;
-      return false;
-    }
-    const key = `${words.join(',')}|${s.v ?? '\u0000'}|${s.m}`;
-    if (memo.has(key)) return false;
+  interface Frame { s: GroupState; done: number; minRet: number; i: number }
+  const mark = (i: number, on: boolean) => {
+    lin[i] = on ? 1 : 0;
+    h0 ^= zob[3 * i]!;
+    h1 ^= zob[3 * i + 1]!;
+    h2 ^= zob[3 * i + 2]!;
+    if (on) while (lo < n && lin[lo]) lo++;
+    else if (i < lo) lo = i;
+  };
+  /** a frame for state s, or undefined when (linearized set, s) was explored already */
+  const enter = (s: GroupState, done: number): Frame | undefined => {
+    const key = `${h0},${h1},${h2},${order.length}|${stateKey(s)}`;
+    if (memo.has(key)) return undefined;
     memo.add(key);
     let minRet = Infinity;
-    for (let i = 0; i < n; i++) if (!lin[i] && ops[i]!.ret < minRet) minRet = ops[i]!.ret;
-    const cands: number[] = [];
-    for (let i = 0; i < n; i++) {
+    for (let i = lo; i < n; i++) {
       if (lin[i]) continue;
-      if (ops[i]!.call > minRet) break;
-      cands.push(i);
-      const ns = step(s, ops[i]!, seen);
-      if (!ns) continue;
-      lin[i] = 1;
-      words[i >> 5]! |= 1 << (i & 31);
-      order.push(i);
-      if (dfs(ns, done + (ops[i]!.ret === Infinity ? 0 : 1))) return true;
-      order.pop();
-      lin[i] = 0;
-      words[i >> 5]! &= ~(1 << (i & 31));
-      if (gaveUp) return false;
+      if (ops[i]!.call > minRet) break; // ops are in call order and ret ≥ call: none further is smaller
+      if (ops[i]!.ret < minRet) minRet = ops[i]!.ret;
     }
+    return { s, done, minRet, i: lo };
+  };
+  const stack: Frame[] = [enter(new Map(), 0)!];
+  while (stack.length) {
+    const f = stack[stack.length - 1]!;
+    if (f.done === must) return { ok: true };
+    let next: Frame | undefined;
+    if (f.i < lo) f.i = lo;
+    for (; f.i < n && !next; f.i++) {
+      const i = f.i;
+      if (lin[i]) continue;
+      if (ops[i]!.call > f.minRet) {
+        f.i = n;
+        break;
+      }
+      const ns = stepGroup(f.s, ops[i]!, seen);
+      if (!ns) continue;
+      mark(i, true);
+      order.push(i);
+      next = enter(ns, f.done + (ops[i]!.ret === Infinity ? 0 : 1));
+      if (!next) {
+        order.pop();
+        mark(i, false);
+      }
+    }
+    if (next) {
+      if (++explored > budget) return { ok: false, undecided: true };
+      stack.push(next);
+      continue;
+    }
+    // every candidate tried from here: back up
     if (order.length >= best.length) {
       best = [...order];
-      bestStuck = cands;
+      bestStuck = [];
+      for (let i = lo; i < n && ops[i]!.call <= f.minRet; i++) if (!lin[i]) bestStuck.push(i);
     }
-    return false;
-  };
-  const ok = dfs({ v: null, m: 0 }, 0);
-  if (ok) return { ok: true };
-  if (gaveUp) return { ok: false, undecided: true };
+    stack.pop();
+    if (stack.length) mark(order.pop()!, false);
+  }
   return { ok: false, prefix: best.map((i) => ops[i]!), stuck: bestStuck.map((i) => ops[i]!) };
 }
 
@@ -151,6 +235,7 @@ export function fmtOp(o: Op): string {
     : r.type === 'get' ? `get(${r.key})`
     : r.type === 'delete' ? `delete(${r.key})`
     : r.type === 'range' ? `range([${r.key}, ${r.end}) limit ${r.limit}${r.atRevision ? ` at ${r.atRevision}` : ''})`
+    : r.type === 'mtxn' ? `txn(${r.keys.map((k, j) => `${k} mod==${r.expectModRevs[j]}`).join(' && ')} ? ${r.keys.map((k, j) => `put ${k} ${r.values[j]}`).join(', ')} : get ${r.keys.join(', ')})`
     : `txn(${r.key} mod==${r.expectModRev} ? ${r.then === 'delete' ? 'delete' : `put ${r.value}`} : get)`;
   const res = o.status !== 'ok' ? o.status : JSON.stringify(o.resp);
   const ret = o.ret === Infinity ? '∞' : o.ret.toFixed(1);
@@ -158,46 +243,85 @@ export function fmtOp(o: Op): string {
 }
 
 /**
- * A smaller failing history of one key: drop reads (gets, and txns that answered with their failure
- * branch) one at a time while the rest still fails. Dropping a read can never make a linearizable
- * history fail, so what is left still shows the violation; writes stay, since dropping a write could
- * make a read of its value fail for a reason of our own making.
+ * A smaller failing history of one key or group. First the shortest failing prefix (the ops invoked
+ * up to some time: if a prefix cannot be linearized neither can the whole, so a binary search finds
+ * it), then reads (gets, and txns that answered with their failure branch) dropped one at a time,
+ * newest first, while the rest still fails, for at most `ms` of searching. Dropping a read can never
+ * make a linearizable history fail, so what is left still shows the violation; writes stay, since
+ * dropping a write could make a read of its value fail for a reason of our own making.
  */
-export function shrink(ops: Op[], seen: Map<string, number>, budget?: number): Op[] {
-  let cur = ops.filter(relevant);
-  const isRead = (o: Op) => o.req.type === 'get' || (o.req.type === 'txn' && o.status === 'ok' && o.resp?.succeeded === false);
-  for (let i = cur.length - 1; i >= 0; i--) {
+export function shrink(ops: Op[], seen: Map<string, number>, budget?: number, ms = 5000): Op[] {
+  let cur = ops.filter(relevant).sort((a, b) => a.call - b.call || a.id - b.id);
+  const fails = (h: Op[]) => {
+    const r = checkKey(h, seen, budget);
+    return !r.ok && !r.undecided;
+  };
+  let [lo, hi] = [0, cur.length]; // the prefix of hi ops fails
+  while (lo + 1 < hi) {
+    const mid = (lo + hi) >> 1;
+    if (fails(cur.slice(0, mid))) hi = mid;
+    else lo = mid;
+  }
+  cur = cur.slice(0, hi);
+  const end = performance.now() + ms;
+  const isRead = (o: Op) => o.req.type === 'get' || ((o.req.type === 'txn' || o.req.type === 'mtxn') && o.status === 'ok' && o.resp?.succeeded === false);
+  for (let i = cur.length - 1; i >= 0 && performance.now() < end; i--) {
     if (!isRead(cur[i]!)) continue;
     const next = cur.filter((_, j) => j !== i);
-    const r = checkKey(next, seen, budget);
-    if (!r.ok && !r.undecided) cur = next;
+    if (fails(next)) cur = next;
   }
-  return cur.sort((a, b) => a.call - b.call);
+  return cur;
 }
 
-/** Linearizability of the whole history, key by key (the reference check). */
-export function checkLinearizable(h: Pick<History, 'ops'>, budget?: number): LinResult {
-  const byKey = new Map<string, Op[]>();
-  for (const op of h.ops) {
-    if (op.req.type === 'range') continue;
-    const l = byKey.get(op.req.key) ?? [];
-    l.push(op);
-    byKey.set(op.req.key, l);
+/**
+ * The groups of keys the search must check together: every key alone, except that the keys of one
+ * multi-key txn are joined (union-find), since an op on several objects makes the per-object
+ * composition of linearizability unsound. Each group with its ops, the group named by its keys.
+ */
+export function groupByKeys(ops: Op[]): Array<{ keys: string[]; ops: Op[] }> {
+  const parent = new Map<string, string>();
+  const find = (k: string): string => {
+    let r = k;
+    while (parent.get(r) !== r) r = parent.get(r) ?? (parent.set(r, r), r);
+    parent.set(k, r);
+    return r;
+  };
+  const kvOps = ops.filter((op) => op.req.type !== 'range');
+  for (const op of kvOps) {
+    const ks = keysOf(op.req);
+    for (const k of ks) find(k);
+    for (const k of ks.slice(1)) parent.set(find(k), find(ks[0]!));
   }
+  const groups = new Map<string, { keys: string[]; ops: Op[] }>();
+  for (const k of parent.keys()) {
+    const root = find(k);
+    const g = groups.get(root) ?? { keys: [], ops: [] };
+    g.keys.push(k);
+    groups.set(root, g);
+  }
+  for (const op of kvOps) groups.get(find(keysOf(op.req)[0]!))!.ops.push(op);
+  const out = [...groups.values()];
+  for (const g of out) g.keys.sort();
+  return out.sort((a, b) => (a.keys[0]! < b.keys[0]! ? -1 : 1));
+}
+
+/** Linearizability of the whole history, key by key or group by group (the reference check). */
+export function checkLinearizable(h: Pick<History, 'ops'>, budget?: number): LinResult {
   const seen = observedRevisions(h.ops);
   const anomalies: string[] = [];
   const undecided: string[] = [];
-  for (const [key, ops] of [...byKey].sort(([a], [b]) => (a < b ? -1 : 1))) {
+  for (const { keys, ops } of groupByKeys(h.ops)) {
+    const name = keys.join('+');
     const r = checkKey(ops, seen, budget);
     if (r.ok) continue;
     if (r.undecided) {
-      undecided.push(key);
+      undecided.push(name);
       continue;
     }
     const small = shrink(ops, seen, budget);
     const tail = r.prefix!.slice(-5).map(fmtOp).join('\n    ');
     anomalies.push(
-      `key ${key}: not linearizable (${ops.length} ops); longest linearization has ${r.prefix!.length} ops, ending\n    ${tail}\n` +
+      `${keys.length > 1 ? 'keys' : 'key'} ${name}: not linearizable (${ops.length} ops); longest linearization has ${r.prefix!.length} ops, ending\n    ${tail}\n` +
         `  and none of these can follow it:\n    ${r.stuck!.map(fmtOp).join('\n    ')}\n` +
         `  a smaller failing sub-history (${small.length} ops, reads dropped while it still fails):\n    ${small.slice(0, 30).map(fmtOp).join('\n    ')}${small.length > 30 ? '\n    …' : ''}`,
     );
@@ -249,15 +373,19 @@ export function checkRevisions(h: Pick<History, 'ops'>): string[] {
     writes.set(key, l);
   };
   for (const o of h.ops) {
-    const r = o.req;
-    if (o.status === 'ok' && isWrite(o)) add(r.key, o.resp!.revision, writtenValue(r), o);
-    else if (o.status === 'unknown' && (r.type === 'put' || (r.type === 'txn' && r.then !== 'delete'))) {
-      const rev = seen.get(`${r.key}\0${r.value}`);
-      if (rev !== undefined) add(r.key, rev, r.value, o);
-    } else if (o.status === 'unknown' && writtenValue(r) === null && r.type !== 'get' && r.type !== 'range') {
-      const l = unknownDeletes.get(r.key) ?? [];
-      l.push(o);
-      unknownDeletes.set(r.key, l);
+    if (o.status === 'ok' && isWrite(o)) {
+      for (const w of writesOf(o.req)) add(w.key, o.resp!.revision, w.value, o);
+    } else if (o.status === 'unknown') {
+      for (const w of writesOf(o.req)) {
+        if (w.value !== null) {
+          const rev = seen.get(`${w.key}\0${w.value}`);
+          if (rev !== undefined) add(w.key, rev, w.value, o);
+        } else {
+          const l = unknownDeletes.get(w.key) ?? [];
+          l.push(o);
+          unknownDeletes.set(w.key, l);
+        }
+      }
     }
   }
   for (const l of writes.values()) l.sort((a, b) => a.rev - b.rev);
@@ -291,6 +419,10 @@ export function checkRevisions(h: Pick<History, 'ops'>): string[] {
         if (key < r.key || key >= r.end || found.has(key) || (cut !== undefined && key > cut)) continue;
         readOne(o, key, R, null);
       }
+      continue;
+    }
+    if (r.type === 'mtxn') {
+      if (!o.resp!.succeeded) r.keys.forEach((k, j) => readOne(o, k, o.resp!.revision, o.resp!.mkvs?.[j] ?? null));
       continue;
     }
     const kv = o.resp!.kv;

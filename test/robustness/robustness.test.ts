@@ -21,7 +21,7 @@ function tamperedAreCaught(h: History): void {
   const gets = b.ops.filter((o) => o.status === 'ok' && o.req.type === 'get' && o.resp?.kv);
   let caught = false;
   for (const g of gets) {
-    const prev = b.ops.find((o) => o.status === 'ok' && o.req.type === 'put' && o.req.key === g.req.key && o.ret < g.call && o.resp!.revision < g.resp!.kv!.modRev);
+    const prev = b.ops.find((o) => o.status === 'ok' && o.req.type === 'put' && g.req.type === 'get' && o.req.key === g.req.key && o.ret < g.call && o.resp!.revision < g.resp!.kv!.modRev);
     const seen = b.ops.find((o) => o.status === 'ok' && o.resp!.revision === g.resp!.kv!.modRev && o.req.type !== 'get');
     if (!prev || prev.req.type !== 'put' || !seen || seen.ret >= g.call) continue;
     g.resp!.kv = { value: prev.req.value, modRev: prev.resp!.revision };

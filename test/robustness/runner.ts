@@ -18,6 +18,7 @@ import type { History, Op, WatchLog } from './history.js';
 import { isWrite } from './history.js';
 import { checkLinearizable, checkRevisions } from './linearizability.js';
 import { etcdClient, type TrafficCtx } from './traffic.js';
+import { etcd3Client } from './traffic-etcd3.js';
 import { kubernetesClient, leaseChurnClient, leaseKeysExpire } from './traffic-k8s.js';
 import { lastRev, openWatch, watchLoop, type WatchCtx } from './watches.js';
 import { checkWatches } from './watch-checker.js';
@@ -29,6 +30,8 @@ export interface RunOpts {
   seconds: number;
   seed: number;
   clients?: number;
+  /** clients of the etcd-like mix through the npm etcd3 client (2), beside the grpc-js ones */
+  etcd3Clients?: number;
   keys?: number;
   /** members of the cluster (3; 5 makes majority/minority partitions and bridges differ) */
   members?: number;
@@ -57,7 +60,7 @@ export interface RunResult {
   schedule: string[];
   folder: string;
   history?: History;
-  stats: { ops: number; ok: number; failed: number; unknown: number; writes: number; watchEvents: number; finalRevision: number };
+  stats: { ops: number; ok: number; failed: number; unknown: number; writes: number; watchEvents: number; finalRevision: number; etcd3Ok: number; mtxnOk: number };
 }
 
 const highest = (ops: Op[]) => ops.reduce((m, op) => (op.status === 'ok' ? Math.max(m, op.resp!.revision) : m), 0);
@@ -101,7 +104,9 @@ export async function runRobustness(o: RunOpts): Promise<RunResult> {
     const tctx: TrafficCtx = { cluster, ops, now, stopped: () => stopTraffic, seed: o.seed, keys: o.keys ?? 5, serializable: o.serializable, nextId: () => opId++ };
     const traffic = o.traffic ?? 'mixed';
     const k8s = (c: number) => traffic === 'kubernetes' || (traffic === 'mixed' && c % 2 === 1);
-    const trafficLoops = Array.from({ length: o.clients ?? 4 }, (_, c) => (k8s(c) ? kubernetesClient(tctx, c) : etcdClient(tctx, c)));
+    const nGrpc = o.clients ?? 4;
+    const trafficLoops = Array.from({ length: nGrpc }, (_, c) => (k8s(c) ? kubernetesClient(tctx, c) : etcdClient(tctx, c)));
+    for (let c = nGrpc; c < nGrpc + (o.etcd3Clients ?? 2); c++) trafficLoops.push(etcd3Client(tctx, c));
     if (traffic !== 'etcd') trafficLoops.push(leaseChurnClient(cluster, () => stopTraffic, o.seed, anomalies));
 
     // --- faults
@@ -231,6 +236,7 @@ export async function runRobustness(o: RunOpts): Promise<RunResult> {
     const stats = {
       ops: ops.length, ok: okOps.length, failed: ops.filter((x) => x.status === 'failed').length, unknown: ops.filter((x) => x.status === 'unknown').length, writes: okOps.filter(isWrite).length,
       watchEvents: watches.reduce((s, w) => s + w.responses.reduce((t, r) => t + r.events.length, 0), 0), finalRevision: finalRev,
+      etcd3Ok: okOps.filter((x) => x.member === 'etcd3').length, mtxnOk: okOps.filter((x) => x.req.type === 'mtxn').length,
     };
     // coverage, not correctness: how far each member's live watches got (a watch that never delivers
     // proves nothing, so a member whose watches stalled is worth a look)

@@ -33,7 +33,7 @@ export async function kubernetesClient(ctx: TrafficCtx, c: number, nKeys = 30): 
       return undefined;
     }
     const r = op.resp!;
-    if (r.kv !== undefined) lastMod.set(req.key, r.kv?.modRev ?? 0);
+    if (r.kv !== undefined && req.type !== 'mtxn') lastMod.set(req.key, r.kv?.modRev ?? 0);
     else if (req.type === 'txn' && r.succeeded) lastMod.set(req.key, req.then === 'delete' ? 0 : r.revision);
     for (const x of r.kvs ?? []) lastMod.set(x.key, x.modRev);
     return r;

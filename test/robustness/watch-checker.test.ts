@@ -117,3 +117,20 @@ describe('watch checker: a tombstone at the compacted revision', () => {
     expect(resumed([5]).join('\n')).toMatch(/acknowledged write missing .* delete a at revision 6/);
   });
 });
+
+describe('watch checker: multi-key txns', () => {
+  // the txn at 5 is an acknowledged multi-key txn (put c=x, d=y)
+  const mops: Op[] = [...ops, { id: 9, client: 2, call: 6, ret: 7, status: 'ok', req: { type: 'mtxn', keys: ['c', 'd'], expectModRevs: [0, 0], values: ['x', 'y'] }, resp: { revision: 5, succeeded: true } }];
+  const mcheck = (...ws: WatchLog[]) => checkWatches({ ops: mops, watches: ws } as History);
+  it('accepts every key of the txn in one response', () => {
+    expect(mcheck(watch(goodResponses()))).toEqual([]);
+  });
+  it('flags one of its keys missing from a watch that stayed up, and a value the txn did not write', () => {
+    const r = goodResponses();
+    r[3] = R(5, P('c', 'x', 5, 1, 5));
+    expect(mcheck(watch(r)).join('\n')).toMatch(/acknowledged write missing .* op #9 mtxn d at revision 5/);
+    const r2 = goodResponses();
+    r2[3] = R(5, P('c', 'x', 5, 1, 5), P('d', 'z', 5, 1, 5));
+    expect(mcheck(watch(r2)).join('\n')).toMatch(/disagreement at revision 5 key d/);
+  });
+});

@@ -14,7 +14,7 @@
 //   complete  — a watch on a member that stayed up (and a stream never broken) holds every
 //               acknowledged write from its start revision on, with the value written;
 //   agreement — an event's revision is the revision its write was acknowledged with.
-import { isWrite, writtenValue, type History, type WatchEvent, type WatchLog } from './history.js';
+import { isWrite, writesOf, type History, type WatchEvent, type WatchLog } from './history.js';
 
 interface RefEvent {
   type: 'PUT' | 'DELETE';
@@ -53,18 +53,15 @@ export function checkWatches(h: History): string[] {
   };
   for (const op of h.ops) {
     if (op.status !== 'ok' || !isWrite(op)) continue;
-    const r = op.req;
-    const v = writtenValue(r);
-    note(op.resp!.revision, { type: v === null ? 'DELETE' : 'PUT', key: r.key, value: v ?? '', version: -1, from: `op #${op.id}` });
+    for (const { key, value: v } of writesOf(op.req)) note(op.resp!.revision, { type: v === null ? 'DELETE' : 'PUT', key, value: v ?? '', version: -1, from: `op #${op.id}` });
   }
   for (const w of h.watches) for (const resp of w.responses) for (const e of resp.events) note(e.modRev, { ...e, from: `watch ${w.id}` });
 
   // agreement: a value (unique per write) shows up at the revision its write was acknowledged with
   const ackRev = new Map<string, number>();
   for (const op of h.ops) {
-    const r = op.req;
-    const v = writtenValue(r);
-    if (op.status === 'ok' && isWrite(op) && v !== null) ackRev.set(`${r.key}\0${v}`, op.resp!.revision);
+    if (op.status !== 'ok' || !isWrite(op)) continue;
+    for (const { key, value: v } of writesOf(op.req)) if (v !== null) ackRev.set(`${key}\0${v}`, op.resp!.revision);
   }
   for (const w of h.watches) {
     for (const resp of w.responses) {
@@ -182,8 +179,10 @@ function checkOne(
     for (const op of h.ops) {
       if (op.status !== 'ok' || !isWrite(op)) continue;
       const rev = op.resp!.revision;
-      if (!op.req.key.startsWith(w.prefix) || rev < w.startRevision) continue;
-      if (!seen.has(`${rev}\0${op.req.key}`) && !tombstoneCompacted(w, h, rev, isDelete(op.req) ? 'DELETE' : 'PUT')) out.push(`${tag}: acknowledged write missing from a watch that stayed up: op #${op.id} ${op.req.type} ${op.req.key} at revision ${rev}`);
+      for (const { key, value } of writesOf(op.req)) {
+        if (!key.startsWith(w.prefix) || rev < w.startRevision) continue;
+        if (!seen.has(`${rev}\0${key}`) && !tombstoneCompacted(w, h, rev, value === null ? 'DELETE' : 'PUT')) out.push(`${tag}: acknowledged write missing from a watch that stayed up: op #${op.id} ${op.req.type} ${key} at revision ${rev}`);
+      }
     }
   }
   void lastHeader;
@@ -199,8 +198,6 @@ function checkOne(
 function tombstoneCompacted(w: WatchLog, h: History, rev: number, type: 'PUT' | 'DELETE'): boolean {
   return type === 'DELETE' && rev === w.startRevision && (h.compactions ?? []).some((c) => c >= rev);
 }
-
-const isDelete = (r: History['ops'][number]['req']) => writtenValue(r) === null;
 
 function firstRev(w: WatchLog): number | undefined {
   for (const r of w.responses) if (r.events.length) return r.events[0]!.modRev;
