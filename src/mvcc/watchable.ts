@@ -100,6 +100,12 @@ export class WatchHub {
       if (!set) this.keyWatchers.set(w.span.key, (set = new Set()));
       set.add(w);
     } else this.rangeWatchers.add(w);
+    w.stream.synced();
+  }
+
+  /** The store's current revision (a progress notification's). */
+  rev(): number {
+    return this.store.currentRev;
   }
 
   private unindex(w: Watcher): void {
@@ -284,6 +290,8 @@ export class WatchStream {
   private closed = false;
   /** Ids of watchers retired by compaction, still taken (see retire). */
   private readonly compacted = new Set<number>();
+  /** A progress notification was asked for and waits until every watcher of the stream is synced. */
+  private progressPending = false;
 
   constructor(private readonly hub: WatchHub) {}
 
@@ -325,6 +333,24 @@ export class WatchStream {
     return true;
   }
 
+  /**
+   * A progress notification for the whole stream (watchId -1, no events) at the store revision, as
+   * etcd answers a WatchProgressRequest since its fix of issue 15220: queued behind every event already
+   * queued, and only once every watcher of the stream is synced (deferred until then), so that it never claims a
+   * revision whose events some watcher of the stream has not been sent yet (etcd 3.4.23 answered at
+   * once with the store revision while a watcher was still catching up: etcd issue 15220).
+   */
+  requestProgress(): void {
+    this.progressPending = true;
+    this.synced();
+  }
+
+  synced(): void {
+    if (!this.progressPending || this.closed) return;
+    for (const w of this.watchers.values()) if (w.state !== 'synced') return;
+    if (this.tryPush({ watchId: -1, events: [], revision: this.hub.rev() })) this.progressPending = false;
+  }
+
   /** Queue a response; false when the queue is full (the caller parks the watcher as a victim). */
   tryPush(resp: WatchResponse): boolean {
     if (this.closed) return true;
@@ -349,6 +375,7 @@ export class WatchStream {
     const r = this.queue.shift();
     if (r) {
       this.hub.retryVictims(this);
+      this.synced();
       return r;
     }
     if (this.closed) return undefined;
@@ -361,6 +388,7 @@ export class WatchStream {
     const r = this.queue.shift();
     if (r) {
       this.hub.retryVictims(this);
+      this.synced();
       return Promise.resolve(r);
     }
     if (this.closed) return Promise.resolve(null);

@@ -8,6 +8,8 @@ export interface WatcherStream {
   readonly victims: Set<Watcher>;
   tryPush(resp: WatchResponse): boolean;
   retire(id: number): void;
+  /** One of the stream's watchers is synced now: a deferred progress notification may go. */
+  synced(): void;
 }
 
 export interface WatchResponse {

@@ -167,7 +167,8 @@ export interface WatcherSpec {
  *    (the store revision when sent);
  *  - compactRevision > 0: the watcher's start revision was compacted; the API sends a canceled
  *    response and the server forgets the watcher;
- *  - events empty and compactRevision 0: a progress notification at `revision`.
+ *  - events empty and compactRevision 0: a progress notification at `revision` (watchId -1: the
+ *    answer to a progress request, for the whole stream).
  */
 export interface WatchBatch {
   readonly watchId: number;
@@ -199,6 +200,12 @@ export interface WatchStream {
   cancel(watchId: number): boolean;
   /** Current store revision (header of cancel / progress answers). */
   revision(): number;
+  /**
+   * A WatchProgressRequest: the server sends a batch with watchId -1 and no events at the store
+   * revision once every watcher of the stream has been sent everything up to it. Without it, the
+   * API answers at once with revision().
+   */
+  requestProgress?(): void;
   /** Drop every watcher of this stream (client went away). Idempotent. */
   close(): void;
   /** When set, the stream's identity is being resolved: the API holds its requests, in order, until it settles. */

@@ -80,6 +80,7 @@ export class ServerFacade implements EtcdServerFacade {
     const stream: WatchStream = {
       watch: (spec) => ws.watch(spec),
       cancel: (id) => ws.cancel(id),
+      requestProgress: () => ws.requestProgress!(),
       revision: () => ws.revision(),
       close: () => ws.close(),
     };

@@ -76,6 +76,7 @@ export function openWatchStream(s: EtcdServer, sink: WatchSink): WatchStream {
       return s.kv.rev();
     },
     cancel: (watchId) => ms.cancel(watchId),
+    requestProgress: () => ms.requestProgress(),
     revision: () => s.kv.rev(),
     close(): void {
       closed = true;

@@ -6,8 +6,8 @@
  * Server -> client, in this order per watcher: {created, watch_id} (header revision = store
  * revision at creation; on failure also canceled + cancel_reason and watch_id -1), then event
  * batches, then either {canceled} (after a cancel request) or {canceled, compact_revision} (the
- * start revision was compacted). A progress_request is answered with watch_id -1 and the current
- * revision; a progress notification of a progress_notify watcher carries its watch_id and no events.
+ * start revision was compacted). A progress_request is answered with watch_id -1 and the store
+ * revision, once every watcher of the stream has been sent everything up to it; a progress notification of a progress_notify watcher carries its watch_id and no events.
  * Example: create{key:"foo", watch_id:0} -> {created, watch_id:0, header.revision:5};
  * put foo at 6 -> {watch_id:0, header.revision:6, events:[PUT foo mod 6]}.
  */
@@ -126,6 +126,12 @@ export class WatchServerStream implements WatchSink {
   /** WatchSink: called by the server. */
   send(batch: WatchBatch): boolean {
     if (this.closed) return true; // nobody listens any more; drop
+    if (batch.watchId === -1) {
+      // the answer to a progress request, for the whole stream
+      if (this.call.writableLength >= WATCH_SEND_QUEUE_MAX) return false;
+      this.call.write({ header: this.headers.make(batch.revision), watch_id: -1 });
+      return true;
+    }
     const w = this.watchers.get(batch.watchId);
     if (w === undefined) return true; // canceled meanwhile
     if (w.pending !== undefined) {
@@ -171,7 +177,8 @@ export class WatchServerStream implements WatchSink {
         this.cancel(Number(req.cancel_request!.watch_id));
         return;
       case 'progress_request':
-        this.call.write({ header: this.headers.make(this.stream.revision()), watch_id: -1 });
+        if (this.stream.requestProgress) this.stream.requestProgress();
+        else this.call.write({ header: this.headers.make(this.stream.revision()), watch_id: -1 });
         return;
       default:
         return; // an empty request is ignored, as etcd does

@@ -124,6 +124,24 @@ describe('watch stream', () => {
     expect((await w.next()).watch_id).toBe('-1');
   });
 
+  it('a server that answers progress requests itself: asked, and its batch with watch id -1 goes out as the answer', async () => {
+    const w = watchClient();
+    w.stream.write({ create_request: { key: Buffer.from('k') } });
+    await w.next();
+    const s = await serverStream(streams.length);
+    let asked = 0;
+    (s as FakeWatchStream & { requestProgress?: () => void }).requestProgress = () => asked++;
+    w.stream.write({ progress_request: {} });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(asked).toBe(1);
+    s.sink.send({ watchId: 0, events: [ev('k', 70)], revision: 70, compactRevision: 0 });
+    expect(s.sink.send({ watchId: -1, events: [], revision: 70, compactRevision: 0 })).toBe(true);
+    expect((await w.next()).events!.length).toBe(1);
+    const p = await w.next();
+    expect(p).toMatchObject({ watch_id: '-1', events: [], canceled: false, created: false });
+    expect(p.header!.revision).toBe('70');
+  });
+
   it('cancels with compact_revision when the start revision was compacted', async () => {
     const w = watchClient();
     w.stream.write({ create_request: { key: Buffer.from('k'), start_revision: 2 } });

@@ -227,3 +227,35 @@ describe('watch: a victim retried while another watcher catches up', () => {
     ws.close();
   });
 });
+
+describe('watch: progress requests (bookmarkable)', () => {
+  it('waits until every watcher of the stream has been sent everything up to the revision it names (regression: it was answered at once with the store revision while a watcher was still catching up, as etcd 3.4.23 did)', async () => {
+    for (let i = 0; i < 40; i++) put(`k${i % 5}`, `${i}`);
+    await backend.commit();
+    const ws = kv.watchStream();
+    ws.watch({ key: B('k'), rangeEnd: B('l'), startRevision: 2 }); // unsynced: 40 revisions to catch up
+    ws.requestProgress();
+    const got: Array<{ id: number; rev: number; last: number }> = [];
+    while (!got.some((r) => r.id === -1)) {
+      const r = (await ws.next())!;
+      got.push({ id: r.watchId, rev: r.revision, last: Math.max(0, ...r.events.map((e) => e.kv.modRevision)) });
+    }
+    const progress = got[got.length - 1]!;
+    expect(progress.rev).toBe(kv.rev());
+    expect(Math.max(...got.slice(0, -1).map((r) => r.last))).toBe(kv.rev()); // every event up to it came first
+    ws.close();
+  });
+
+  it('a stream whose watchers are synced (or that has none) is answered at once, behind the events queued', async () => {
+    const ws = kv.watchStream();
+    ws.requestProgress();
+    expect(brief(await ws.next())).toEqual({ id: -1, compact: undefined, evs: [] });
+    ws.watch({ key: B('a') });
+    put('a', '1');
+    ws.requestProgress();
+    expect(brief(await ws.next())!.evs).toEqual([`PUT a ${kv.rev()}`]);
+    const p = (await ws.next())!;
+    expect([p.watchId, p.revision]).toEqual([-1, kv.rev()]);
+    ws.close();
+  });
+});
