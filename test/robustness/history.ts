@@ -96,6 +96,11 @@ export interface WatchResponse {
   events: WatchEvent[];
   compactRevision?: number;
   canceled?: boolean;
+  /**
+   * A progress notification (no events, not created, not canceled): every event of the watch up to
+   * `revision` has been delivered before it, and none at or below it comes after.
+   */
+  progress?: boolean;
   /** receive time */
   at: number;
 }
@@ -108,6 +113,8 @@ export interface WatchLog {
   /** start_revision asked for */
   startRevision: number;
   prevKv: boolean;
+  /** event types the watch filtered out (etcd's NOPUT / NODELETE) */
+  filters?: Array<'NOPUT' | 'NODELETE'>;
   responses: WatchResponse[];
   /**
    * True when the member stayed up and the stream was never broken for the whole run: then every

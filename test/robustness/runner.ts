@@ -20,7 +20,7 @@ import { checkLinearizable, checkRevisions } from './linearizability.js';
 import { etcdClient, type TrafficCtx } from './traffic.js';
 import { etcd3Client } from './traffic-etcd3.js';
 import { kubernetesClient, leaseChurnClient, leaseKeysExpire } from './traffic-k8s.js';
-import { lastRev, openWatch, watchLoop, type WatchCtx } from './watches.js';
+import { heard, lastRev, openWatch, watchLoop, type WatchCtx } from './watches.js';
 import { checkWatches } from './watch-checker.js';
 
 export { PROFILES } from './faults.js';
@@ -96,7 +96,10 @@ export async function runRobustness(o: RunOpts): Promise<RunResult> {
     const n = cluster.n;
     log(`cluster up: ${nodes.map((nd) => `${nd.name}=${nd.idHex}${nd.member.impl === 'etcd' ? ' (etcd 3.4)' : ''}`).join(' ')}; folder ${folder}`);
     const wctx: WatchCtx = { cluster, watches, now, stopped: () => stopWatches };
-    const watchLoops = nodes.map((_, i) => watchLoop(wctx, i));
+    // per member: a watch with prev_kv, and one asking for progress every 500 ms, filtered NODELETE
+    // on m0, NOPUT on m1, unfiltered on the others
+    const FILTERS: Array<Array<'NOPUT' | 'NODELETE'>> = [['NODELETE'], ['NOPUT']];
+    const watchLoops = nodes.flatMap((_, i) => [watchLoop(wctx, i), watchLoop(wctx, i, { filters: FILTERS[i] ?? [], progressEveryMs: 500 })]);
 
     // --- traffic (the run's seconds count from here, after the cluster is up)
     const trafficEnd = now() + o.seconds * 1000;
@@ -206,7 +209,7 @@ export async function runRobustness(o: RunOpts): Promise<RunResult> {
     const caughtUp = Date.now() + 15_000;
     while (Date.now() < caughtUp) {
       const open = watches.filter((w) => w.complete);
-      if (open.every((w) => lastRev(w) >= finalRev || w.responses.length === 0)) break;
+      if (open.every((w) => heard(w) >= finalRev || w.responses.length === 0)) break;
       await sleep(200);
     }
     stopWatches = true;
@@ -214,7 +217,7 @@ export async function runRobustness(o: RunOpts): Promise<RunResult> {
     stopWatches = false;
     const finals = nodes.map((_, i) => {
       const holder: { w?: WatchLog } = {};
-      const w = openWatch(wctx, i, Math.max(1, compactedTo, ...compactions), `final-m${i}`, () => (holder.w ? lastRev(holder.w) >= finalRev : false));
+      const w = openWatch(wctx, i, Math.max(1, compactedTo, ...compactions), `final-m${i}`, () => (holder.w ? lastRev(holder.w) >= finalRev : false), { progressEveryMs: 100 });
       holder.w = w.log;
       return w;
     });

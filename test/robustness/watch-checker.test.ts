@@ -134,3 +134,46 @@ describe('watch checker: multi-key txns', () => {
     expect(mcheck(watch(r2)).join('\n')).toMatch(/disagreement at revision 5 key d/);
   });
 });
+
+describe('watch checker: filters', () => {
+  const only = (type: 'PUT' | 'DELETE') => goodResponses().map((r) => ({ ...r, events: r.events.filter((e) => e.type === type) })).filter((r) => r.events.length);
+  it('a NODELETE watch without the deletes and a NOPUT watch with only them are complete', () => {
+    expect(check(watch(goodResponses()), watch(only('PUT'), { id: 'nd', filters: ['NODELETE'] }), watch(only('DELETE'), { id: 'np', filters: ['NOPUT'] }))).toEqual([]);
+  });
+  it('an event of a filtered type is flagged', () => {
+    expect(check(watch(goodResponses(), { filters: ['NODELETE'] })).join('\n')).toMatch(/filter — DELETE a="" mod=6 .* NODELETE/);
+    expect(check(watch(goodResponses(), { filters: ['NOPUT'] })).join('\n')).toMatch(/filter — PUT .* NOPUT/);
+  });
+  it('a NODELETE watch still owes the puts', () => {
+    const r = only('PUT').filter((x) => x.revision !== 3);
+    expect(check(watch(goodResponses()), watch(r, { id: 'nd', filters: ['NODELETE'] })).join('\n')).toMatch(/watch nd .*missing PUT b="w1" at revision 3/);
+  });
+});
+
+describe('watch checker: progress notifications (bookmarkable)', () => {
+  const PN = (revision: number): WatchResponse => ({ revision, events: [], at: 0, progress: true });
+  it('accepts notifications between events, at or above what was delivered', () => {
+    const r = goodResponses();
+    r.splice(2, 0, PN(3), PN(3));
+    r.push(PN(6), PN(9));
+    expect(check(watch(r))).toEqual([]);
+  });
+  it('a notification that goes back, or is below an event already delivered', () => {
+    const r = goodResponses();
+    r.splice(3, 0, PN(4), PN(3));
+    expect(check(watch(r)).join('\n')).toMatch(/progress notification went back: revision 3/);
+    const r2 = goodResponses();
+    r2.splice(3, 0, PN(2));
+    expect(check(watch(r2)).join('\n')).toMatch(/progress notification at revision 2 .* after an event at 4/);
+  });
+  it('an event delivered after a notification at or above its revision', () => {
+    const r = goodResponses();
+    r.splice(2, 0, PN(4)); // a@4 comes after it
+    expect(check(watch(r)).join('\n')).toMatch(/not bookmarkable — PUT a="v2" mod=4 .* after a progress notification at revision 4/);
+  });
+  it('a notification past an event that never came (a watch that is not complete)', () => {
+    const r = goodResponses().slice(0, 3);
+    r.push(PN(5));
+    expect(check(watch(goodResponses()), watch(r, { id: 'p', complete: false })).join('\n')).toMatch(/watch p .*not reliable — missing PUT c="x" at revision 5 .* progress up to 5/);
+  });
+});

@@ -7,7 +7,11 @@
 //   reliable  — between a watch's start and the last revision it heard of, no revision that any other
 //               watch or any acknowledged write shows (for its keys) is missing, unless the watch was
 //               cancelled by a compaction first;
-//   filter    — events are for the watched prefix and at or after the start revision;
+//   filter    — events are for the watched prefix, at or after the start revision, and of no type the
+//               watch filtered out (NOPUT, NODELETE); what it filtered out is not expected of it;
+//   bookmarkable — a progress notification (an answer to WatchProgressRequest) at revision P never
+//               goes back (below an earlier one or an event already delivered), no event at or below
+//               P comes after it, and every event up to P must have been delivered (reliable);
 //   prev_kv   — when asked for, prev_kv is the key's previous version (absent after a delete or for a
 //               creation, and allowed to be absent once a compaction at or above the event's
 //               revision removed it); a PUT's version is 1 exactly when it creates the key;
@@ -106,8 +110,18 @@ function checkOne(
   let lastRev = 0;
   let lastHeader = 0;
   let compacted: number | undefined;
-  for (const resp of w.responses) {
+  const filtered = new Set(w.filters?.map((f) => (f === 'NOPUT' ? 'PUT' : 'DELETE')) ?? []);
+  let progressRev = 0; // the highest progress notification so far
+  let progressOp = ''; // ... and where it was
+  for (const [ri, resp] of w.responses.entries()) {
     if (resp.compactRevision) compacted = resp.compactRevision;
+    if (resp.progress) {
+      // bookmarkable: never backwards (below an earlier notification or an event already delivered)
+      if (resp.revision < progressRev) out.push(`${tag}: progress notification went back: revision ${resp.revision} (response ${ri}) after ${progressRev} (${progressOp})`);
+      if (resp.revision < lastRev) out.push(`${tag}: progress notification at revision ${resp.revision} (response ${ri}) after an event at ${lastRev} was delivered`);
+      if (resp.revision > progressRev) [progressRev, progressOp] = [resp.revision, `response ${ri}`];
+      continue;
+    }
     if (resp.events.length === 0) continue;
     const first = resp.events[0]!.modRev;
     if (first <= lastRev) {
@@ -121,6 +135,9 @@ function checkOne(
     for (const e of resp.events) {
       if (e.modRev < prevInResp) out.push(`${tag}: not ordered — ${fmtEv(e)} after revision ${prevInResp}`);
       prevInResp = e.modRev;
+      // bookmarkable: nothing at or below a progress notification comes after it
+      if (e.modRev <= progressRev) out.push(`${tag}: not bookmarkable — ${fmtEv(e)} (response ${ri}) delivered after a progress notification at revision ${progressRev} (${progressOp})`);
+      if (filtered.has(e.type)) out.push(`${tag}: filter — ${fmtEv(e)} delivered to a watch with filter NO${e.type}`);
       const k = evKey(e, e.modRev);
       if (seen.has(k)) out.push(`${tag}: not unique — ${fmtEv(e)} twice`);
       seen.add(k);
@@ -156,19 +173,22 @@ function checkOne(
     lastHeader = Math.max(lastHeader, resp.revision);
   }
 
-  // reliable: nothing missing between the start and the last revision heard of (events only: a header
-  // revision may run ahead of the events the watch has been sent)
+  // reliable: nothing missing between the start and the last revision heard of: the last event, or a
+  // progress notification (which says every event up to it was delivered); a response header's
+  // revision may run ahead of the events the watch has been sent, so it does not count
   const from = w.startRevision > 0 ? w.startRevision : firstRev(w);
   if (from !== undefined) {
-    const to = compacted !== undefined ? Math.min(lastRev, compacted) : lastRev;
+    const upTo = Math.max(lastRev, progressRev);
+    const to = compacted !== undefined ? Math.min(upTo, compacted) : upTo;
     for (const [rev, keys] of revKeys) {
       if (rev < from || rev > to) continue;
       for (const key of keys) {
         if (!key.startsWith(w.prefix)) continue;
         if (!seen.has(`${rev}\0${key}`)) {
           const e = ref.get(`${rev}\0${key}`)!;
+          if (filtered.has(e.type)) continue;
           if (tombstoneCompacted(w, h, rev, e.type)) continue;
-          out.push(`${tag}: not reliable — missing ${e.type} ${key}=${JSON.stringify(e.value)} at revision ${rev} (known from ${e.from}) while it delivered up to ${lastRev}`);
+          out.push(`${tag}: not reliable — missing ${e.type} ${key}=${JSON.stringify(e.value)} at revision ${rev} (known from ${e.from}) while it delivered up to ${lastRev}${progressRev > lastRev ? ` and was told of progress up to ${progressRev}` : ''}`);
         }
       }
     }
@@ -180,7 +200,7 @@ function checkOne(
       if (op.status !== 'ok' || !isWrite(op)) continue;
       const rev = op.resp!.revision;
       for (const { key, value } of writesOf(op.req)) {
-        if (!key.startsWith(w.prefix) || rev < w.startRevision) continue;
+        if (!key.startsWith(w.prefix) || rev < w.startRevision || filtered.has(value === null ? 'DELETE' : 'PUT')) continue;
         if (!seen.has(`${rev}\0${key}`) && !tombstoneCompacted(w, h, rev, value === null ? 'DELETE' : 'PUT')) out.push(`${tag}: acknowledged write missing from a watch that stayed up: op #${op.id} ${op.req.type} ${key} at revision ${rev}`);
       }
     }

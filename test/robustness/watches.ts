@@ -12,6 +12,8 @@ export interface WatchCtx {
 }
 
 export const lastRev = (wl: WatchLog) => wl.responses.reduce((m, r) => Math.max(m, ...r.events.map((e) => e.modRev)), 0);
+/** The revision a watch is known to have delivered everything up to: its last event or progress notification. */
+export const heard = (wl: WatchLog) => wl.responses.reduce((m, r) => Math.max(m, r.progress ? r.revision : 0, ...r.events.map((e) => e.modRev)), 0);
 
 const eventOf = (e: Any): WatchEvent => ({
   type: e.type, key: e.kv.key.toString(), value: e.kv.value.toString(), modRev: Number(e.kv.mod_revision),
@@ -19,14 +21,28 @@ const eventOf = (e: Any): WatchEvent => ({
   ...(e.prev_kv && e.prev_kv.key?.length ? { prevKv: { value: e.prev_kv.value.toString(), modRev: Number(e.prev_kv.mod_revision), createRev: Number(e.prev_kv.create_revision), version: Number(e.prev_kv.version) } } : {}),
 });
 
+export interface WatchOpts {
+  /** NOPUT / NODELETE */
+  filters?: Array<'NOPUT' | 'NODELETE'>;
+  /** send a WatchProgressRequest on the stream every this many ms (its answers are recorded) */
+  progressEveryMs?: number;
+}
+
 /** Open a watch on member i from startRevision; `done` resolves when it ends (stop, `until`, or a broken stream). */
-export function openWatch(ctx: WatchCtx, i: number, startRevision: number, id: string, until?: () => boolean): { log: WatchLog; done: Promise<void> } {
-  const wl: WatchLog = { id, member: ctx.cluster.nodes[i]!.name, prefix: 'k', startRevision, prevKv: true, responses: [], complete: true };
+export function openWatch(ctx: WatchCtx, i: number, startRevision: number, id: string, until?: () => boolean, wo: WatchOpts = {}): { log: WatchLog; done: Promise<void> } {
+  const wl: WatchLog = { id, member: ctx.cluster.nodes[i]!.name, prefix: 'k', startRevision, prevKv: true, responses: [], complete: true, ...(wo.filters?.length ? { filters: wo.filters } : {}) };
   ctx.watches.push(wl);
   const stream = ctx.cluster.clients[i]!.watch.Watch();
   const done = new Promise<void>((resolve) => {
+    let created = false;
+    const progress = wo.progressEveryMs
+      ? setInterval(() => {
+          if (created) stream.write({ progress_request: {} });
+        }, wo.progressEveryMs)
+      : undefined;
     const finish = () => {
       clearInterval(timer);
+      clearInterval(progress);
       stream.cancel();
       resolve();
     };
@@ -37,7 +53,13 @@ export function openWatch(ctx: WatchCtx, i: number, startRevision: number, id: s
       const events = (r.events ?? []).map(eventOf);
       if (events.length || Number(r.compact_revision) || r.canceled) {
         wl.responses.push({ revision: Number(r.header?.revision ?? 0), events, at: ctx.now(), ...(Number(r.compact_revision) ? { compactRevision: Number(r.compact_revision) } : {}), ...(r.canceled ? { canceled: true } : {}) });
+      } else if (r.created) {
+        created = true;
+        // at once, while the watch may still be catching up from its start revision: the notification
+        // must wait for (or stay below) the events it has not delivered yet
+        if (wo.progressEveryMs) stream.write({ progress_request: {} });
       }
+      else wl.responses.push({ revision: Number(r.header?.revision ?? 0), events: [], at: ctx.now(), progress: true });
       // the stream's only watch was cancelled (by a compaction): the stream stays open in etcd, so
       // end it here, or the loop would wait on it until the member goes down
       if (r.canceled) finish();
@@ -52,16 +74,19 @@ export function openWatch(ctx: WatchCtx, i: number, startRevision: number, id: s
       finish();
     });
   });
-  stream.write({ create_request: { key: Buffer.from('k'), range_end: Buffer.from('l'), start_revision: String(startRevision), prev_kv: true } });
+  stream.write({ create_request: { key: Buffer.from('k'), range_end: Buffer.from('l'), start_revision: String(startRevision), prev_kv: true, filters: wo.filters ?? [] } });
   return { log: wl, done };
 }
 
-/** A watch on member i for the whole run, reopened where it stopped whenever its stream breaks. */
-export async function watchLoop(ctx: WatchCtx, i: number): Promise<void> {
+/**
+ * A watch on member i for the whole run, reopened where it stopped whenever its stream breaks. With
+ * `wo`, a second kind: filtered, and asking for progress every so often (its logs are m<i>p.<n>).
+ */
+export async function watchLoop(ctx: WatchCtx, i: number, wo?: WatchOpts): Promise<void> {
   let start = 1;
   let gen = 0;
   while (!ctx.stopped()) {
-    const w = openWatch(ctx, i, start, `m${i}.${gen++}`);
+    const w = openWatch(ctx, i, start, `m${i}${wo ? 'p' : ''}.${gen++}`, undefined, wo);
     await w.done;
     start = Math.max(start, lastRev(w.log) + 1);
     // cancelled by a compaction: resume from the compacted revision (the oldest one still there)
