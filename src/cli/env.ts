@@ -8,7 +8,7 @@ import { FLAGS, flagToEnv, type FlagSpec } from './flags.js';
 import { canonical, parseFlagValue } from './values.js';
 
 /** ETCD_* names that are not flags but are read elsewhere, so they must not draw a warning. */
-const NOT_FLAGS = new Set(['ETCD_CONFIG_FILE', 'ETCD_FAILPOINTS', 'ETCD_UNSUPPORTED_ARCH', 'ETCD_TS_SNAPSHOT_CATCHUP_ENTRIES']);
+const NOT_FLAGS = new Set(['ETCD_CONFIG_FILE', 'ETCD_FAILPOINTS', 'ETCD_UNSUPPORTED_ARCH', 'ETCD_TS_SNAPSHOT_CATCHUP_ENTRIES', 'ETCD_TS_WAL_SEGMENT_BYTES']);
 /** --version and --help have ETCD_* twins in etcd; images that set ETCD_VERSION=3.4.x must still start. */
 const META = new Set(['ETCD_VERSION', 'ETCD_HELP']);
 
@@ -65,5 +65,17 @@ export function snapshotCatchUpEntries(env: NodeJS.ProcessEnv): number {
   const v = env.ETCD_TS_SNAPSHOT_CATCHUP_ENTRIES;
   if (v === undefined || v === '') return SNAPSHOT_CATCH_UP_ENTRIES;
   if (!/^[1-9][0-9]*$/.test(v)) throw new ConfigError(`invalid ETCD_TS_SNAPSHOT_CATCHUP_ENTRIES ${JSON.stringify(v)} (a positive integer)`);
+  return Number(v);
+}
+
+/**
+ * The size of a WAL segment: etcd's 64 MB, unless the internal, test-only ETCD_TS_WAL_SEGMENT_BYTES
+ * (an integer of at least 4096) says otherwise, so that a test reaches a segment cut (and the
+ * walCutBeforeRename failpoint) without writing 64 MB. Undefined: the default.
+ */
+export function walSegmentBytes(env: NodeJS.ProcessEnv): number | undefined {
+  const v = env.ETCD_TS_WAL_SEGMENT_BYTES;
+  if (v === undefined || v === '') return undefined;
+  if (!/^[1-9][0-9]*$/.test(v) || Number(v) < 4096) throw new ConfigError(`invalid ETCD_TS_WAL_SEGMENT_BYTES ${JSON.stringify(v)} (an integer of at least 4096)`);
   return Number(v);
 }

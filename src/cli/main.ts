@@ -26,7 +26,7 @@ import { MembershipChanges } from '../server/membership-changes.js';
 import { ServerFacade } from '../server/v3-facade.js';
 import { ConfigError, earlyAction, parseConfig, type Config } from './config.js';
 import { damageOf } from './errors.js';
-import { snapshotCatchUpEntries } from './env.js';
+import { snapshotCatchUpEntries, walSegmentBytes } from './env.js';
 import { makeLogger } from './logger.js';
 import { startSteps } from '../pkg/start-steps.js';
 import { flagsText, usageText, versionText } from './help.js';
@@ -52,6 +52,7 @@ export function toServerConfig(c: Config, logger: Logger, peerClientTls?: PeerCl
     walDir: c.walDir,
     snapshotCount: c.snapshotCount,
     snapshotCatchUpEntries: snapshotCatchUpEntries(process.env),
+    ...(walSegmentBytes(process.env) ? { walSegmentBytes: walSegmentBytes(process.env) } : {}),
     heartbeatIntervalMs: c.heartbeatIntervalMs,
     electionTimeoutMs: c.electionTimeoutMs,
     initialCluster: new Map([...c.initialCluster].map(([name, us]) => [name, urls(us)])),

@@ -335,10 +335,10 @@ export class WatchStream {
 
   /**
    * A progress notification for the whole stream (watchId -1, no events) at the store revision, as
-   * etcd answers a WatchProgressRequest since its fix of issue 15220: queued behind every event already
-   * queued, and only once every watcher of the stream is synced (deferred until then), so that it never claims a
-   * revision whose events some watcher of the stream has not been sent yet (etcd 3.4.23 answered at
-   * once with the store revision while a watcher was still catching up: etcd issue 15220).
+   * etcd answers a WatchProgressRequest since its fix of issue 15220: queued behind every event
+   * already queued, and only once every watcher of the stream is synced (deferred until then), so
+   * that it never claims a revision whose events some watcher of the stream has not been sent yet
+   * (etcd 3.4.23 answered at once with the store revision while a watcher was still catching up).
    */
   requestProgress(): void {
     this.progressPending = true;

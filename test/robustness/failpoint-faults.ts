@@ -14,7 +14,12 @@ export interface FailpointSpec {
   trigger: Trigger;
   /** N is drawn from 1..maxHit */
   maxHit: number;
+  /** more environment for the armed process (a small WAL segment, so that a cut comes soon) */
+  env?: Record<string, string>;
 }
+
+/** 64 KiB WAL segments for the armed process: a segment cut within seconds of traffic. */
+const SMALL_SEGMENTS = { ETCD_TS_WAL_SEGMENT_BYTES: '65536' };
 
 export const FAILPOINTS: FailpointSpec[] = [
   { point: 'walBeforeWrite', role: 'follower', trigger: 'traffic', maxHit: 100 },
@@ -31,10 +36,18 @@ export const FAILPOINTS: FailpointSpec[] = [
   { point: 'backendAfterRenameOld', role: 'follower', trigger: 'snapshot-to-self', maxHit: 1 },
   { point: 'applyAfterBackendSwap', role: 'follower', trigger: 'snapshot-to-self', maxHit: 1 },
   { point: 'raftAfterApplySnap', role: 'follower', trigger: 'snapshot-to-self', maxHit: 1 },
+  { point: 'backendBeforeSwap', role: 'follower', trigger: 'snapshot-to-self', maxHit: 1 },
+  { point: 'backendAfterRenameNew', role: 'follower', trigger: 'snapshot-to-self', maxHit: 1 },
+  { point: 'walCutBeforeRename', role: 'follower', trigger: 'traffic', maxHit: 2, env: SMALL_SEGMENTS },
+  { point: 'walCutBeforeRename', role: 'leader', trigger: 'traffic', maxHit: 2, env: SMALL_SEGMENTS },
   { point: 'mvccCompactBatch', role: 'follower', trigger: 'compact', maxHit: 1 },
+  { point: 'mvccCompactBatch', role: 'leader', trigger: 'compact', maxHit: 1 },
   { point: 'mvccCompactDone', role: 'leader', trigger: 'compact', maxHit: 1 },
+  { point: 'mvccCompactDone', role: 'follower', trigger: 'compact', maxHit: 1 },
   { point: 'defragBeforeCompact', role: 'follower', trigger: 'defrag', maxHit: 1 },
+  { point: 'defragBeforeCompact', role: 'leader', trigger: 'defrag', maxHit: 1 },
   { point: 'defragAfterCompact', role: 'leader', trigger: 'defrag', maxHit: 1 },
+  { point: 'defragAfterCompact', role: 'follower', trigger: 'defrag', maxHit: 1 },
 ];
 
 /** Resolves true when the member's current process exits within ms. */
@@ -62,6 +75,21 @@ async function moveLeader(c: Cluster, to: Node): Promise<string> {
   }
 }
 
+/**
+ * A call retried while the client has no connection yet (its channel may still be backing off from the
+ * member's restart: seed 302 lost a Compact that way, so the failpoint was never reached).
+ */
+async function retried<T>(f: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await f();
+    } catch (e) {
+      if (attempt >= 10 || !/No connection established|ECONNREFUSED/.test((e as Error).message)) throw e;
+      await sleep(500);
+    }
+  }
+}
+
 async function trigger(ctx: FaultCtx, spec: FailpointSpec, target: Node, l: Node): Promise<void> {
   const c = ctx.cluster;
   const i = c.nodes.indexOf(target);
@@ -74,9 +102,9 @@ async function trigger(ctx: FaultCtx, spec: FailpointSpec, target: Node, l: Node
   } else if (spec.trigger === 'compact') {
     const rev = Math.max(1, ctx.highestRevision() - 5);
     ctx.compacting(rev);
-    await call(c.clients[i]!.kv, 'Compact', { revision: String(rev) }).then(() => ctx.compacted(rev), swallow);
+    await retried(() => call(c.clients[i]!.kv, 'Compact', { revision: String(rev) })).then(() => ctx.compacted(rev), swallow);
   } else if (spec.trigger === 'defrag') {
-    await call(c.clients[i]!.maint, 'Defragment', {}, 10_000).catch(swallow);
+    await retried(() => call(c.clients[i]!.maint, 'Defragment', {}, 10_000)).catch(swallow);
   }
 }
 
@@ -91,7 +119,7 @@ export async function runFailpoint(ctx: FaultCtx, spec: FailpointSpec, l: Node, 
   if (target.member.impl !== 'ours') return ctx.sched(`failpoint ${spec.point}: ${target.name} is not ours, skipped`);
   const hit = 1 + Math.floor(ctx.rng() * spec.maxHit);
   ctx.sched(`failpoint ${spec.point}=kill@${hit} on ${target.name} (${spec.role}), reached by ${spec.trigger}`);
-  await c.restart(target, { ETCD_FAILPOINTS: `${spec.point}=kill@${hit}` });
+  await c.restart(target, { ETCD_FAILPOINTS: `${spec.point}=kill@${hit}`, ...spec.env });
   const err = await c.healthy([target], 60_000);
   if (err && target.member.alive()) ctx.anomalies.push(`${target.name} armed with ${spec.point} not healthy within 60 s: ${err}`);
   if (target.member.alive() && spec.role === 'leader') ctx.sched(await moveLeader(c, target));

@@ -29,8 +29,8 @@ export const PROFILES: Record<string, FaultKind[]> = {
   /** every member killed at once; the leader killed while it is cut off; a killed follower's WAL torn */
   crash: ['kill-all', 'isolate-kill-leader', 'kill-leader', 'kill-follower-torn-wal'],
   membership: ['replace-follower', 'replace-leader'],
-  /** the short CI run: kills, one of them tearing the follower's WAL tail */
-  ci: ['kill-leader', 'kill-follower-torn-wal'],
+  /** the short CI run: kills, one of them tearing the follower's WAL tail, and a combined fault */
+  ci: ['kill-leader', 'kill-follower-torn-wal', 'pause-leader-restart-follower'],
   failpoint: ['failpoint'],
   /** two faults at once, overlapping (faults-combined.ts) */
   combined: COMBINED,

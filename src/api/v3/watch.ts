@@ -7,7 +7,8 @@
  * revision at creation; on failure also canceled + cancel_reason and watch_id -1), then event
  * batches, then either {canceled} (after a cancel request) or {canceled, compact_revision} (the
  * start revision was compacted). A progress_request is answered with watch_id -1 and the store
- * revision, once every watcher of the stream has been sent everything up to it; a progress notification of a progress_notify watcher carries its watch_id and no events.
+ * revision, once every watcher of the stream has been sent everything up to it; a progress
+ * notification of a progress_notify watcher carries its watch_id and no events.
  * Example: create{key:"foo", watch_id:0} -> {created, watch_id:0, header.revision:5};
  * put foo at 6 -> {watch_id:0, header.revision:6, events:[PUT foo mod 6]}.
  */

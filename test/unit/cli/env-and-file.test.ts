@@ -153,3 +153,13 @@ describe('ETCD_TS_SNAPSHOT_CATCHUP_ENTRIES (test-only)', () => {
     expect(parseConfig([], { ETCD_TS_SNAPSHOT_CATCHUP_ENTRIES: '20' }).warnings).toEqual([]);
   });
 });
+
+describe('ETCD_TS_WAL_SEGMENT_BYTES (test-only)', () => {
+  it('keeps the default unless set to an integer of at least 4096, and draws no warning', async () => {
+    const { walSegmentBytes } = await import('../../../src/cli/env.js');
+    expect(walSegmentBytes({})).toBeUndefined();
+    expect(walSegmentBytes({ ETCD_TS_WAL_SEGMENT_BYTES: '65536' })).toBe(65536);
+    for (const bad of ['0', '4095', '-1', '1.5', 'x']) expect(() => walSegmentBytes({ ETCD_TS_WAL_SEGMENT_BYTES: bad })).toThrow(ConfigError);
+    expect(parseConfig([], { ETCD_TS_WAL_SEGMENT_BYTES: '65536' }).warnings).toEqual([]);
+  });
+});
