@@ -29,14 +29,17 @@ export const PROFILES: Record<string, FaultKind[]> = {
   /** every member killed at once; the leader killed while it is cut off; a killed follower's WAL torn */
   crash: ['kill-all', 'isolate-kill-leader', 'kill-leader', 'kill-follower-torn-wal'],
   membership: ['replace-follower', 'replace-leader'],
-  /** the short CI run: kills, one of them tearing the follower's WAL tail, and a combined fault */
-  ci: ['kill-leader', 'kill-follower-torn-wal', 'pause-leader-restart-follower'],
+  /** the short CI run, in this order (SEQUENCED): a combined fault, a follower's WAL tail torn, the leader killed */
+  ci: ['pause-leader-restart-follower', 'kill-follower-torn-wal', 'kill-leader'],
   failpoint: ['failpoint'],
   /** two faults at once, overlapping (faults-combined.ts) */
   combined: COMBINED,
   none: [],
   all: [...COMBINED, 'kill-all', 'isolate-kill-leader', 'kill-leader', 'kill-follower', 'kill-follower-torn-wal', 'pause-leader', 'pause-follower', ...PARTITIONS, 'replace-follower', 'replace-leader', 'failpoint'],
 };
+
+/** Profiles whose faults come in their listed order instead of drawn (a short run gets the first ones). */
+export const SEQUENCED = new Set(['ci']);
 
 /** Cluster settings of a profile: snapshots every 100 entries, only 50 kept behind (followers get snapshots). */
 const SNAPSHOTTING = { args: ['--snapshot-count', '100'], env: { ETCD_TS_SNAPSHOT_CATCHUP_ENTRIES: '50' } };

@@ -34,6 +34,12 @@ function tamperedAreCaught(h: History): void {
   const puts = c.ops.filter((o) => o.status === 'ok' && o.req.type === 'put');
   puts[1]!.resp!.revision = puts[0]!.resp!.revision;
   expect(checkRevisions(c).join('\n')).toMatch(/two acknowledged writes|went back/);
+  // 4. a progress notification moved ahead of the events it vouches for
+  const d = clone();
+  const pw = d.watches.find((w) => w.responses.some((x) => x.progress) && w.responses.some((x) => x.events.length > 1))!;
+  const lastEv = Math.max(...pw.responses.flatMap((x) => x.events.map((e) => e.modRev)));
+  pw.responses.unshift({ revision: lastEv, events: [], at: 0, progress: true });
+  expect(checkWatches(d).join('\n')).toMatch(/not bookmarkable/);
 }
 
 const SECONDS = Number(process.env.ROBUSTNESS_SECONDS ?? 12);
@@ -48,6 +54,9 @@ describe('robustness (short)', () => {
       expect(report).toBe('');
       expect(r.stats.ok).toBeGreaterThan(50);
       expect(r.stats.writes).toBeGreaterThan(20);
+      expect(r.stats.etcd3Ok).toBeGreaterThan(10); // the npm etcd3 clients were heard
+      expect(r.stats.mtxnOk).toBeGreaterThan(3); // and multi-key txns made
+      expect(r.history!.watches.some((w) => w.responses.some((x) => x.progress))).toBe(true);
       tamperedAreCaught(r.history!);
     }, 150_000);
   }

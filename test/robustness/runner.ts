@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { seededRng } from '../../src/pkg/rng.js';
 import { cleanup } from '../integration/harness.js';
 import { call, Cluster, sleep, type Any } from './cluster.js';
-import { PROFILE_CLUSTER, PROFILES, runFault, type FaultCtx } from './faults.js';
+import { PROFILE_CLUSTER, PROFILES, runFault, SEQUENCED, type FaultCtx } from './faults.js';
 import type { History, Op, WatchLog } from './history.js';
 import { isWrite } from './history.js';
 import { checkLinearizable, checkRevisions } from './linearizability.js';
@@ -122,8 +122,9 @@ export async function runRobustness(o: RunOpts): Promise<RunResult> {
     };
     const faultLoop = async () => {
       await sleep(1500);
+      let drawn = 0;
       while (now() < trafficEnd && kinds.length) {
-        const kind = kinds[Math.floor(rng() * kinds.length)]!;
+        const kind = SEQUENCED.has(o.profile) ? kinds[drawn++ % kinds.length]! : kinds[Math.floor(rng() * kinds.length)]!;
         const l = await cluster.leader();
         if (!l) {
           sched(`${kind}: no leader found, skipped`);
