@@ -52,6 +52,7 @@ export function toServerConfig(c: Config, logger: Logger, peerClientTls?: PeerCl
     walDir: c.walDir,
     snapshotCount: c.snapshotCount,
     snapshotCatchUpEntries: snapshotCatchUpEntries(process.env),
+    watchProgressNotifyIntervalMs: c.experimentalWatchProgressNotifyIntervalMs,
     ...(walSegmentBytes(process.env) ? { walSegmentBytes: walSegmentBytes(process.env) } : {}),
     heartbeatIntervalMs: c.heartbeatIntervalMs,
     electionTimeoutMs: c.electionTimeoutMs,

@@ -345,6 +345,16 @@ export class WatchStream {
     this.synced();
   }
 
+  /**
+   * The periodic progress notification of one watcher (etcd's watchableStore.progress): its id, no
+   * events, the store revision; sent only when the watcher is synced (one that is catching up gets
+   * events instead), so it too never passes an event not yet queued.
+   */
+  progress(id: number): void {
+    const w = this.watchers.get(id);
+    if (w?.state === 'synced' && !this.closed) this.tryPush({ watchId: id, events: [], revision: this.hub.rev() });
+  }
+
   synced(): void {
     if (!this.progressPending || this.closed) return;
     for (const w of this.watchers.values()) if (w.state !== 'synced') return;

@@ -12,6 +12,11 @@ export interface ServerConfig {
   snapshotCount: number;
   /** Entries kept behind a snapshot for slow followers (etcd: 5000). */
   snapshotCatchUpEntries: number;
+  /**
+   * Period of the progress notifications of progress_notify watchers
+   * (--experimental-watch-progress-notify-interval; etcd: 10 min, at least 100 ms). Default 10 min.
+   */
+  watchProgressNotifyIntervalMs?: number;
   heartbeatIntervalMs: number;
   electionTimeoutMs: number;
   /** name → peer URLs */

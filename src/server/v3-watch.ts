@@ -46,15 +46,30 @@ function toBatch(r: MvccWatchResponse): WatchBatch {
   return { watchId: r.watchId, events: toPbList(r.events), revision: r.revision, compactRevision: r.compactRevision ?? 0 };
 }
 
+/** etcd's minWatchProgressInterval, and its default --experimental-watch-progress-notify-interval. */
+const MIN_PROGRESS_MS = 100;
+const DEFAULT_PROGRESS_MS = 10 * 60_000;
+
 export function openWatchStream(s: EtcdServer, sink: WatchSink): WatchStream {
   const ms = s.kv.watchStream();
   let closed = false;
+  // progress_notify watchers: id → whether the last period passed without events for it (etcd's
+  // sws.progress: a watcher that was sent events during a period gets no notification at its end)
+  const quiet = new Map<number, boolean>();
+  let ticker: NodeJS.Timeout | undefined;
+  const tick = () => {
+    for (const [id, q] of quiet) {
+      if (q) ms.progress(id);
+      quiet.set(id, true);
+    }
+  };
   const pump = async (): Promise<void> => {
     for (;;) {
       // Drain what is queued without a promise per response (for speed), then wait for more.
       const r = ms.take() ?? (await ms.next());
       if (r === null || closed) return;
       const batch = toBatch(r);
+      if (r.events.length > 0 && quiet.has(r.watchId)) quiet.set(r.watchId, false);
       while (!closed && !sink.send(batch)) await new Promise((res) => setTimeout(res, WATCH_RETRY_MS));
       if (closed) return;
     }
@@ -73,13 +88,24 @@ export function openWatchStream(s: EtcdServer, sink: WatchSink): WatchStream {
         prevKv: spec.prevKv,
         filters,
       });
+      if (spec.progressNotify) {
+        quiet.set(spec.watchId, true);
+        if (!ticker) {
+          ticker = setInterval(tick, Math.max(MIN_PROGRESS_MS, s.cfg.watchProgressNotifyIntervalMs ?? DEFAULT_PROGRESS_MS));
+          ticker.unref();
+        }
+      }
       return s.kv.rev();
     },
-    cancel: (watchId) => ms.cancel(watchId),
+    cancel: (watchId) => {
+      quiet.delete(watchId);
+      return ms.cancel(watchId);
+    },
     requestProgress: () => ms.requestProgress(),
     revision: () => s.kv.rev(),
     close(): void {
       closed = true;
+      clearInterval(ticker);
       ms.close();
     },
   };

@@ -246,6 +246,20 @@ describe('watch: progress requests (bookmarkable)', () => {
     ws.close();
   });
 
+  it("a watcher's own periodic notification goes only when it is synced", async () => {
+    for (let i = 0; i < 10; i++) put('a', `${i}`);
+    const ws = kv.watchStream();
+    const id = ws.watch({ key: B('a'), startRevision: 2 }); // catching up
+    ws.progress(id);
+    const first = (await ws.next())!;
+    expect(first.events.length).toBeGreaterThan(0);
+    expect(Math.max(...first.events.map((e) => e.kv.modRevision))).toBe(kv.rev());
+    ws.progress(id); // synced by now (the catch-up was one round)
+    const p = (await ws.next())!;
+    expect([p.watchId, p.events.length, p.revision]).toEqual([id, 0, kv.rev()]);
+    ws.close();
+  });
+
   it('a stream whose watchers are synced (or that has none) is answered at once, behind the events queued', async () => {
     const ws = kv.watchStream();
     ws.requestProgress();

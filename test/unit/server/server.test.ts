@@ -196,6 +196,25 @@ describe('EtcdServer, a cluster of one', () => {
     expect(byId(0)).toEqual(['PUT w old', 'PUT w new', 'DELETE w ']);
   });
 
+  it('sends progress_notify watchers a progress notification each quiet period (--experimental-watch-progress-notify-interval), none to the others or while events flow', async () => {
+    const m = await start(undefined, { watchProgressNotifyIntervalMs: 300 });
+    await m.facade.put(putReq('p', 'v'));
+    const got: Array<{ id: number; events: number; rev: number }> = [];
+    const stream = m.facade.openWatchStream({ send: (batch) => (got.push({ id: batch.watchId, events: batch.events.length, rev: batch.revision }), true) });
+    const spec = { key: b('p'), rangeEnd: Buffer.alloc(0), startRevision: 0, noPut: false, noDelete: false, prevKv: false };
+    stream.watch({ ...spec, watchId: 1, progressNotify: true });
+    stream.watch({ ...spec, watchId: 2, progressNotify: false });
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(got.length).toBeGreaterThanOrEqual(2);
+    expect(got.every((g) => g.id === 1 && g.events === 0 && g.rev === m.server.kv.rev())).toBe(true);
+    // periods with events for it: no notification at their end (one slow put may leave one quiet)
+    got.length = 0;
+    const until = Date.now() + 1000;
+    while (Date.now() < until) await m.facade.put(putReq('p', 'x'));
+    expect(got.filter((g) => g.id === 1 && g.events === 0).length).toBeLessThanOrEqual(1);
+    stream.close();
+  });
+
   it("serves etcd's bbolt database file, which restores to the same keys", async () => {
     const m = await start();
     await m.facade.put(putReq('snap', 'shot'));
