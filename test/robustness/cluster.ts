@@ -95,7 +95,9 @@ export class Cluster {
       '--name', nd.name, '--data-dir', join(this.o.folder, nd.name), '--listen-client-urls', c, '--advertise-client-urls', c,
       '--listen-peer-urls', `http://127.0.0.1:${nd.peerPort}`, '--initial-advertise-peer-urls', this.proxyUrl(nd),
       '--initial-cluster', initialCluster, '--initial-cluster-state', state, '--initial-cluster-token', `robust-${this.o.seed}`,
-      '--heartbeat-interval', '100', '--election-timeout', String(ELECTION_MS), ...this.o.args,
+      '--heartbeat-interval', '100', '--election-timeout', String(ELECTION_MS),
+      // progress_notify watchers hear of progress every second (etcd's default is 10 min)
+      '--experimental-watch-progress-notify-interval', '1s', ...this.o.args,
     ];
   }
 

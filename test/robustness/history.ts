@@ -101,6 +101,8 @@ export interface WatchResponse {
    * `revision` has been delivered before it, and none at or below it comes after.
    */
   progress?: boolean;
+  /** ... sent by the member on its own to a progress_notify watch (not an answer to a progress request) */
+  periodic?: boolean;
   /** receive time */
   at: number;
 }

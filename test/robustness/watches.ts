@@ -26,6 +26,8 @@ export interface WatchOpts {
   filters?: Array<'NOPUT' | 'NODELETE'>;
   /** send a WatchProgressRequest on the stream every this many ms (its answers are recorded) */
   progressEveryMs?: number;
+  /** create the watch with progress_notify (the member's periodic notifications are recorded) */
+  progressNotify?: boolean;
 }
 
 /** Open a watch on member i from startRevision; `done` resolves when it ends (stop, `until`, or a broken stream). */
@@ -59,7 +61,7 @@ export function openWatch(ctx: WatchCtx, i: number, startRevision: number, id: s
         // must wait for (or stay below) the events it has not delivered yet
         if (wo.progressEveryMs) stream.write({ progress_request: {} });
       }
-      else wl.responses.push({ revision: Number(r.header?.revision ?? 0), events: [], at: ctx.now(), progress: true });
+      else wl.responses.push({ revision: Number(r.header?.revision ?? 0), events: [], at: ctx.now(), progress: true, ...(Number(r.watch_id) >= 0 ? { periodic: true } : {}) });
       // the stream's only watch was cancelled (by a compaction): the stream stays open in etcd, so
       // end it here, or the loop would wait on it until the member goes down
       if (r.canceled) finish();
@@ -74,7 +76,7 @@ export function openWatch(ctx: WatchCtx, i: number, startRevision: number, id: s
       finish();
     });
   });
-  stream.write({ create_request: { key: Buffer.from('k'), range_end: Buffer.from('l'), start_revision: String(startRevision), prev_kv: true, filters: wo.filters ?? [] } });
+  stream.write({ create_request: { key: Buffer.from('k'), range_end: Buffer.from('l'), start_revision: String(startRevision), prev_kv: true, filters: wo.filters ?? [], progress_notify: !!wo.progressNotify } });
   return { log: wl, done };
 }
 
