@@ -224,7 +224,7 @@ export async function runRobustness(o: RunOpts): Promise<RunResult> {
     stopWatches = false;
     const finals = nodes.map((_, i) => {
       const holder: { w?: WatchLog } = {};
-      const w = openWatch(wctx, i, Math.max(1, compactedTo, ...compactions), `final-m${i}`, () => (holder.w ? lastRev(holder.w) >= finalRev : false), { progressEveryMs: 100 });
+      const w = openWatch(wctx, i, Math.max(1, compactedTo, ...compactions), `final-m${i}`, () => (holder.w ? lastRev(holder.w) >= finalRev : false), nodes[i]!.member.impl === 'ours' ? { progressEveryMs: 100 } : {});
       holder.w = w.log;
       return w;
     });
