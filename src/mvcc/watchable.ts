@@ -108,6 +108,14 @@ export class WatchHub {
     return this.store.currentRev;
   }
 
+  /**
+   * While the store is being restored (KvStore.restore, between pause and resume) its revision is
+   * rebuilt from 1 upwards and its watchers still look synced: no progress notification may go then.
+   */
+  restoring(): boolean {
+    return this.paused;
+  }
+
   private unindex(w: Watcher): void {
     if (w.span.end === undefined) {
       const set = this.keyWatchers.get(w.span.key);
@@ -352,11 +360,12 @@ export class WatchStream {
    */
   progress(id: number): void {
     const w = this.watchers.get(id);
-    if (w?.state === 'synced' && !this.closed) this.tryPush({ watchId: id, events: [], revision: this.hub.rev() });
+    if (w?.state === 'synced' && !this.closed && !this.hub.restoring()) this.tryPush({ watchId: id, events: [], revision: this.hub.rev() });
   }
 
   synced(): void {
-    if (!this.progressPending || this.closed) return;
+    // (during a restore it waits: resume() makes every watcher catch up, and their sync releases it)
+    if (!this.progressPending || this.closed || this.hub.restoring()) return;
     for (const w of this.watchers.values()) if (w.state !== 'synced') return;
     if (this.tryPush({ watchId: -1, events: [], revision: this.hub.rev() })) this.progressPending = false;
   }

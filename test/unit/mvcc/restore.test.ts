@@ -93,3 +93,31 @@ describe('KvStore.restore', () => {
     ws.close();
   });
 });
+
+describe('KvStore.restore and progress notifications', () => {
+  it('sends none while the revision is being rebuilt; a requested one goes after, at the new revision (regression: one went out at a revision from the middle of the rebuild, below what the watch had been sent: all 300 s seed 305)', async () => {
+    const follower = await store('follower');
+    const leader = await store('leader');
+    let i = 0;
+    for (let j = 0; j < 20; j++) follower.kv.put(++i, { key: B('a'), value: B(`f${j}`) });
+    for (let j = 0; j < 30; j++) leader.kv.put(j + 1, { key: B('a'), value: B(`l${j}`) });
+    const ws = follower.kv.watchStream();
+    const id = ws.watch({ key: B('a'), startRevision: follower.kv.rev() + 1 }); // synced
+    const chunks: Buffer[] = [];
+    for await (const c of snapshotStream(leader.backend)) chunks.push(c);
+    await prepareRestore(follower.path, chunks);
+    let mid = -1;
+    await follower.kv.restore(async () => {
+      await follower.backend.reopen(() => swapInRestored(follower.path));
+      ws.requestProgress(); // the store is mid-restore: must wait
+      ws.progress(id);
+      mid = ws.pendingResponses();
+    });
+    expect(mid).toBe(0);
+    const got: WatchResponse[] = [];
+    while (!got.some((r) => r.watchId === -1)) got.push((await ws.next())!);
+    for (const r of got) expect(r.revision).toBeGreaterThanOrEqual(21);
+    expect(got[got.length - 1]!.revision).toBe(leader.kv.rev());
+    ws.close();
+  });
+});
