@@ -89,11 +89,13 @@ export async function expectHealthy(ctx: FaultCtx, nds: Node[], why: string, ms 
 }
 
 /** Run one fault of this kind against the current leader `l` (the fault loop found it). */
-export async function runFault(ctx: FaultCtx, kind: FaultKind, l: Node): Promise<void> {
+export async function runFault(ctx: FaultCtx, drawn: FaultKind, l: Node): Promise<void> {
   const { cluster: c, rng, sched } = ctx;
   const pick = <T>(a: T[]): T => a[Math.floor(rng() * a.length)]!;
+  const kind = c.n === 1 ? soleMemberFault(drawn, pick) : drawn;
+  if (kind !== drawn) sched(`${drawn} needs other members; one member: ${kind} instead`);
   const hold = 2000 + rng() * 2000;
-  const target = kind.endsWith('leader') || kind === 'one-way-to-leader' ? l : pick(others(c, l));
+  const target = kind.endsWith('leader') || kind === 'one-way-to-leader' || c.n === 1 ? l : pick(others(c, l));
   const holdThenHeal = async () => {
     await sleep(hold);
     c.net.healAll();
@@ -197,8 +199,22 @@ export async function runFault(ctx: FaultCtx, kind: FaultKind, l: Node): Promise
     case 'failpoint': {
       // ROBUSTNESS_FAILPOINTS=a,b narrows the draw to those points
       const only = process.env.ROBUSTNESS_FAILPOINTS?.split(',');
-      const specs = only ? FAILPOINTS.filter((f) => only.includes(f.point)) : FAILPOINTS;
-      return runFailpoint(ctx, pick(specs.length ? specs : FAILPOINTS), l, pick(others(c, l)));
+      const fits = c.n === 1 ? FAILPOINTS.filter((f) => f.role === 'leader' && f.trigger !== 'snapshot-to-other') : FAILPOINTS;
+      const specs = only ? fits.filter((f) => only.includes(f.point)) : fits;
+      return runFailpoint(ctx, pick(specs.length ? specs : fits), l, c.n === 1 ? l : pick(others(c, l)));
     }
   }
+}
+
+/**
+ * What a fault becomes when the cluster has one member: no link to cut, no follower, no member to
+ * replace it with. Its own kill, pause, torn WAL tail, failpoints and kill-all stay as drawn.
+ */
+export function soleMemberFault(kind: FaultKind, pick: <T>(a: T[]) => T): FaultKind {
+  const stays: FaultKind[] = ['kill-leader', 'pause-leader', 'kill-all', 'kill-follower-torn-wal', 'failpoint'];
+  if (stays.includes(kind)) return kind;
+  if (kind === 'kill-follower' || kind === 'replace-leader' || kind === 'replace-follower') return 'kill-leader';
+  if (kind === 'pause-follower') return 'pause-leader';
+  if (kind === 'failpoint-during-partition') return 'failpoint';
+  return pick(['kill-leader', 'pause-leader', 'kill-follower-torn-wal']);
 }
