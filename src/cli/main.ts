@@ -22,8 +22,8 @@ import type { ServerConfig } from '../server/config.js';
 import { EtcdServer, SERVER_VERSION } from '../server/server.js';
 import { BootstrapError } from '../server/join-existing.js';
 import { MemberRemovedError } from '../server/errors.js';
-import { MembershipChanges } from '../server/membership-changes.js';
 import { ServerFacade } from '../server/v3-facade.js';
+import { peerApiDeps } from '../server/peer-api-deps.js';
 import { ConfigError, earlyAction, parseConfig, type Config } from './config.js';
 import { damageOf } from './errors.js';
 import { snapshotCatchUpEntries, walSegmentBytes } from './env.js';
@@ -134,20 +134,7 @@ async function peerTlsOf(c: Config, logger: Logger): Promise<PeerTls> {
 
 /** Serves the peer URLs: raft's paths (the transport) and the peer API; Go's 404 for the rest. */
 async function servePeers(c: Config, server: EtcdServer, tls: PeerTls, logger: Logger): Promise<PeerListener[]> {
-  // etcd's handler calls PromoteMember, which forwards again when this member no longer leads
-  const changes = new MembershipChanges(server);
-  const api = peerApi({
-    clusterId: () => server.clusterId,
-    members: () => server.cluster.members(),
-    version: () => ({ etcdserver: SERVER_VERSION, etcdcluster: server.clusterVersion === '' ? 'not_decided' : server.clusterVersion }),
-    leaseRenew: (id) => server.leaseRenewAtLeader(id),
-    leaseTimeToLive: (id, keys) => server.leaseTimeToLiveAtLeader(id, keys),
-    promote: (id) => changes.promote(id),
-    hashKV: async (rev) => {
-      if (server.restoring) await server.restoring;
-      return server.kv.hashKV(rev);
-    },
-  });
+  const api = peerApi(peerApiDeps(server));
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     if (server.peers.transport.handle(req, res) || api(req, res)) return;
     res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });

@@ -8,8 +8,8 @@ import type { EtcdServer } from '../../../src/server/server.js';
 import { EtcdServer as Server } from '../../../src/server/server.js';
 import type { ServerConfig } from '../../../src/server/config.js';
 import { V3Kv } from '../../../src/server/v3-kv.js';
-import { MembershipChanges } from '../../../src/server/membership-changes.js';
 import { peerApi } from '../../../src/api/peer/index.js';
+import { peerApiDeps } from '../../../src/server/peer-api-deps.js';
 import type { Entry } from '../../../src/raft/types.js';
 import { SimDisk } from '../disk.js';
 import type { Rng } from '../rng.js';
@@ -147,19 +147,7 @@ export class SimMember {
 
   /** The peer API on its peer URL, as cli/main.ts's servePeers wires it. */
   private serve(server: EtcdServer): void {
-    const changes = new MembershipChanges(server);
-    const api = peerApi({
-      clusterId: () => server.clusterId,
-      members: () => server.cluster.members(),
-      version: () => ({ etcdserver: '3.4.23', etcdcluster: server.clusterVersion === '' ? 'not_decided' : server.clusterVersion }),
-      leaseRenew: (id) => server.leaseRenewAtLeader(id),
-      leaseTimeToLive: (id, keys) => server.leaseTimeToLiveAtLeader(id, keys),
-      promote: (id) => changes.promote(id),
-      hashKV: async (rev) => {
-        if (server.restoring) await server.restoring;
-        return server.kv.hashKV(rev);
-      },
-    });
+    const api = peerApi(peerApiDeps(server));
     this.env.net.serve(this.url, server.memberId, api);
   }
 
