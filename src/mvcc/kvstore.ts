@@ -233,6 +233,18 @@ export class KvStore {
     this.core.metricsHook = hook;
   }
 
+  private fatalErr: unknown = undefined;
+  private fatalHandler: ((err: unknown) => void) | undefined;
+
+  /**
+   * Where a failed background compaction goes (etcd's compaction panics on a backend error): the
+   * member stops. A failure before the handler is set is handed to it when it is.
+   */
+  set onFatal(handler: (err: unknown) => void) {
+    this.fatalHandler = handler;
+    if (this.fatalErr !== undefined) handler(this.fatalErr);
+  }
+
   private readonly onPauseMs = (ms: number): void => this.core.metricsHook?.('etcd_debugging_mvcc_db_compaction_pause_duration_milliseconds', ms);
 
   watchStream(): WatchStream {
@@ -254,6 +266,8 @@ export class KvStore {
     }, (err: unknown) => {
       if (this.core.backend.isClosed()) return;
       this.core.logger?.fatal({ err }, 'physical compaction failed');
+      this.fatalErr = err;
+      this.fatalHandler?.(err);
       throw err;
     });
   }

@@ -121,6 +121,7 @@ export class EtcdServer {
     this.backend = backend;
     this.leaseStore = leaseStore;
     this.kv = kv;
+    kv.onFatal = (err) => queueMicrotask(() => this.die(err));
     this.lessor = lessor;
     this.alarms = alarms;
     this.memberId = boot.memberId;

@@ -1,5 +1,6 @@
 // Failpoint faults: a member restarted with ETCD_FAILPOINTS='<point>=kill@N' (src/pkg/failpoints.ts)
-// SIGKILLs itself at the Nth pass of that line; the rig brings about what reaches the line (traffic, a
+// SIGKILLs itself at the Nth pass of that line (a quarter of the draws: `panic@N`, an error thrown
+// there, which must end the process with a non-zero status); the rig brings about what reaches the line (traffic, a
 // snapshot sent to or by it, a compaction, a defragment), waits for the death, and restarts the member
 // without failpoints: it must come back healthy, and the checks at the end must hold.
 import { call, sleep, type Cluster, type Node } from './cluster.js';
@@ -16,6 +17,11 @@ export interface FailpointSpec {
   maxHit: number;
   /** more environment for the armed process (a small WAL segment, so that a cut comes soon) */
   env?: Record<string, string>;
+  /**
+   * false where a thrown error is a failure the member answers and lives on (a snapshot transfer
+   * that fails is retried, a failed defragment is the client's error), so only `kill` is drawn
+   */
+  panics?: false;
 }
 
 /** 64 KiB WAL segments for the armed process: a segment cut within seconds of traffic. */
@@ -32,8 +38,8 @@ export const FAILPOINTS: FailpointSpec[] = [
   // own snapshots are taken elsewhere, without these points)
   { point: 'raftBeforeSaveSnap', role: 'follower', trigger: 'snapshot-to-self', maxHit: 1 },
   { point: 'raftAfterSaveSnap', role: 'follower', trigger: 'snapshot-to-self', maxHit: 1 },
-  { point: 'snapshotBeforeSendDb', role: 'leader', trigger: 'snapshot-to-other', maxHit: 1 },
-  { point: 'snapshotReceiveMidDb', role: 'follower', trigger: 'snapshot-to-self', maxHit: 1 },
+  { point: 'snapshotBeforeSendDb', role: 'leader', trigger: 'snapshot-to-other', maxHit: 1, panics: false },
+  { point: 'snapshotReceiveMidDb', role: 'follower', trigger: 'snapshot-to-self', maxHit: 1, panics: false },
   { point: 'raftBeforeApplySnap', role: 'follower', trigger: 'snapshot-to-self', maxHit: 1 },
   { point: 'backendAfterRenameOld', role: 'follower', trigger: 'snapshot-to-self', maxHit: 1 },
   { point: 'applyAfterBackendSwap', role: 'follower', trigger: 'snapshot-to-self', maxHit: 1 },
@@ -46,11 +52,23 @@ export const FAILPOINTS: FailpointSpec[] = [
   { point: 'mvccCompactBatch', role: 'leader', trigger: 'compact', maxHit: 1 },
   { point: 'mvccCompactDone', role: 'leader', trigger: 'compact', maxHit: 1 },
   { point: 'mvccCompactDone', role: 'follower', trigger: 'compact', maxHit: 1 },
-  { point: 'defragBeforeCompact', role: 'follower', trigger: 'defrag', maxHit: 1 },
-  { point: 'defragBeforeCompact', role: 'leader', trigger: 'defrag', maxHit: 1 },
-  { point: 'defragAfterCompact', role: 'leader', trigger: 'defrag', maxHit: 1 },
-  { point: 'defragAfterCompact', role: 'follower', trigger: 'defrag', maxHit: 1 },
+  { point: 'defragBeforeCompact', role: 'follower', trigger: 'defrag', maxHit: 1, panics: false },
+  { point: 'defragBeforeCompact', role: 'leader', trigger: 'defrag', maxHit: 1, panics: false },
+  { point: 'defragAfterCompact', role: 'leader', trigger: 'defrag', maxHit: 1, panics: false },
+  { point: 'defragAfterCompact', role: 'follower', trigger: 'defrag', maxHit: 1, panics: false },
 ];
+
+/** A panicking failpoint ends the process with a non-zero status (etcd's panic exits 2; ours' fatal path 1). */
+async function checkPanicEnded(ctx: FaultCtx, nd: Node, point: string, exited: boolean): Promise<void> {
+  const thrown = nd.member.logs().includes(`failpoint ${point} triggered`);
+  if (!exited) {
+    if (thrown) ctx.anomalies.push(`${nd.name} threw at failpoint ${point} (panic) and kept running`);
+    return;
+  }
+  const how = await nd.member.exited();
+  ctx.sched(`${nd.name} exited with ${how.signal ?? `status ${how.code}`} after the panic at ${point}`);
+  if (how.code === 0) ctx.anomalies.push(`${nd.name} panicked at failpoint ${point} and exited with status 0`);
+}
 
 /** Resolves true when the member's current process exits within ms. */
 function exitsWithin(nd: Node, ms: number): Promise<boolean> {
@@ -120,8 +138,11 @@ export async function runFailpoint(ctx: FaultCtx, spec: FailpointSpec, l: Node, 
   const target = spec.role === 'leader' ? l : f;
   if (target.member.impl !== 'ours') return ctx.sched(`failpoint ${spec.point}: ${target.name} is not ours, skipped`);
   const hit = 1 + Math.floor(ctx.rng() * spec.maxHit);
-  ctx.sched(`failpoint ${spec.point}=kill@${hit} on ${target.name} (${spec.role}), reached by ${spec.trigger}`);
-  await c.restart(target, { ETCD_FAILPOINTS: `${spec.point}=kill@${hit}`, ...spec.env });
+  // kill: SIGKILL at the point (a power cut for the process); panic: an error thrown there, which
+  // must end the process with a non-zero status, never be swallowed while it serves on
+  const action = spec.panics === false ? 'kill' : (process.env.ROBUSTNESS_FAILPOINT_ACTION ?? (ctx.rng() < 0.25 ? 'panic' : 'kill'));
+  ctx.sched(`failpoint ${spec.point}=${action}@${hit} on ${target.name} (${spec.role}), reached by ${spec.trigger}`);
+  await c.restart(target, { ETCD_FAILPOINTS: `${spec.point}=${action}@${hit}`, ...spec.env });
   const err = await c.healthy([target], 60_000);
   if (err && target.member.alive()) ctx.anomalies.push(`${target.name} armed with ${spec.point} not healthy within 60 s: ${err}`);
   if (target.member.alive() && spec.role === 'leader') ctx.sched(await moveLeader(c, target));
@@ -130,6 +151,7 @@ export async function runFailpoint(ctx: FaultCtx, spec: FailpointSpec, l: Node, 
   const fired = await exitsWithin(target, spec.trigger === 'traffic' ? 15_000 : 8000);
   during?.end();
   ctx.sched(fired ? `${target.name} died at ${spec.point}` : `${spec.point} not reached on ${target.name}; restarting it anyway`);
+  if (action === 'panic') await checkPanicEnded(ctx, target, spec.point, fired);
   if (fired) target.pastLogs.push(target.member.logs());
   await c.restart(target);
   const t1 = performance.now();

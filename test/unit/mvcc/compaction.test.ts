@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Backend, Bucket, MetaKey } from '../../../src/backend/index.js';
 import { KvStore, bytesToRev } from '../../../src/mvcc/index.js';
 import { B, tempDir } from './helpers.js';
+import { disableAllFailpoints, enableFailpoint, FailpointError } from '../../../src/pkg/failpoints.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -42,6 +43,24 @@ describe('physical compaction', () => {
     expect(left.slice(0, 9)).toEqual(['993', '994', '995', '996', '997', '998', '999', '1000', '1001']);
     expect(left.length).toBe(9 + writesDuring);
     await backend.close();
+  });
+
+  it('a failed background compaction is handed to the member, which stops (it used to log fatal and serve on)', async () => {
+    const backend = await Backend.open(dir);
+    const kv = await KvStore.open(backend, { compactionBatchLimit: 5 });
+    for (let i = 0; i < 50; i++) kv.put(i + 1, { key: B('a'), value: B(`${i}`) });
+    enableFailpoint('mvccCompactBatch', 'panic');
+    try {
+      const { done } = kv.compact(51, 40);
+      await expect(done).rejects.toBeInstanceOf(FailpointError);
+      const seen: unknown[] = [];
+      kv.onFatal = (err) => seen.push(err); // set after the failure: still told
+      expect(seen).toHaveLength(1);
+      expect(seen[0]).toBeInstanceOf(FailpointError);
+    } finally {
+      disableAllFailpoints();
+      await backend.close();
+    }
   });
 
   it('an interrupted compaction finishes after a reopen', async () => {
