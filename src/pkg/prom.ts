@@ -75,15 +75,35 @@ abstract class Metric<T extends string> {
   protected abstract values(): Line[];
 }
 
-/** A counter: only goes up (reset() aside), by label set. */
-export class Counter<T extends string = string> extends Metric<T> {
-  readonly type = 'counter';
-  private series = new Map<string, Series>();
+/** A counter's or gauge's values, one per label set (an unlabelled one starts at 0). */
+abstract class ValueMetric<T extends string> extends Metric<T> {
+  protected series = new Map<string, Series>();
 
   constructor(c: MetricConfig<T>) {
     super(c);
     this.reset();
   }
+
+  /** Adds v to the series of this key, made with these labels if new. */
+  protected add(key: string, labels: Record<string, string | number>, v: number): void {
+    const s = this.series.get(key);
+    if (s) s.value += v;
+    else this.series.set(key, { value: v, labels });
+  }
+
+  reset(): void {
+    this.series = new Map();
+    if (this.labelNames.length === 0) this.series.set('', { value: 0, labels: {} });
+  }
+
+  protected values(): Line[] {
+    return [...this.series.values()].map((s) => ['', s.labels, s.value]);
+  }
+}
+
+/** A counter: only goes up (reset() aside), by label set. */
+export class Counter<T extends string = string> extends ValueMetric<T> {
+  readonly type = 'counter';
 
   inc(labels?: LabelValues<T> | number, value?: number): void {
     let key = '';
@@ -97,31 +117,13 @@ export class Counter<T extends string = string> extends Metric<T> {
     }
     if (value && !Number.isFinite(value)) throw new TypeError(`Value is not a valid number: ${value}`);
     if (value !== undefined && value < 0) throw new Error('It is not possible to decrease a counter');
-    const v = value ?? 1;
-    const s = this.series.get(key);
-    if (s) s.value += v;
-    else this.series.set(key, { value: v, labels: l });
-  }
-
-  reset(): void {
-    this.series = new Map();
-    if (this.labelNames.length === 0) this.series.set('', { value: 0, labels: {} });
-  }
-
-  protected values(): Line[] {
-    return [...this.series.values()].map((s) => ['', s.labels, s.value]);
+    this.add(key, l, value ?? 1);
   }
 }
 
 /** A gauge: a value set, raised or lowered, by label set. */
-export class Gauge<T extends string = string> extends Metric<T> {
+export class Gauge<T extends string = string> extends ValueMetric<T> {
   readonly type = 'gauge';
-  private series = new Map<string, Series>();
-
-  constructor(c: MetricConfig<T>) {
-    super(c);
-    this.reset();
-  }
 
   set(labels: LabelValues<T> | number, value?: number): void {
     const l = isLabels(labels) ? (labels as Record<string, string | number>) : {};
@@ -143,19 +145,7 @@ export class Gauge<T extends string = string> extends Metric<T> {
     const l = isLabels(labels) ? (labels as Record<string, string | number>) : {};
     const v = (isLabels(labels) ? value : (labels as number | undefined)) ?? 1;
     checkLabels(this.labelNames, l);
-    const key = seriesKey(this.sortedNames, l);
-    const s = this.series.get(key);
-    if (s) s.value += sign * v;
-    else this.series.set(key, { value: sign * v, labels: l });
-  }
-
-  reset(): void {
-    this.series = new Map();
-    if (this.labelNames.length === 0) this.series.set('', { value: 0, labels: {} });
-  }
-
-  protected values(): Line[] {
-    return [...this.series.values()].map((s) => ['', s.labels, s.value]);
+    this.add(seriesKey(this.sortedNames, l), l, sign * v);
   }
 }
 
