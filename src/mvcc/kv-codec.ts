@@ -3,6 +3,7 @@
 // 6 lease (int64); zero values omitted. Example: {key "a", create 2, mod 2, version 1, value "b"} →
 // 0a 01 61 10 02 18 02 20 01 2a 01 62.
 import type { KeyValue } from './types.js';
+import { varintSize, writeVarint } from '../pkg/varint.js';
 
 function varintLen(n: bigint): number {
   let len = 1;
@@ -11,24 +12,6 @@ function varintLen(n: bigint): number {
     len++;
   }
   return len;
-}
-
-function smallVarintLen(n: number): number {
-  let len = 1;
-  while (n >= 0x80) {
-    n = Math.floor(n / 128);
-    len++;
-  }
-  return len;
-}
-
-function writeVarint(b: Buffer, off: number, n: number): number {
-  while (n >= 0x80) {
-    b[off++] = (n % 128) | 0x80;
-    n = Math.floor(n / 128);
-  }
-  b[off++] = n;
-  return off;
 }
 
 function writeBigVarint(b: Buffer, off: number, n: bigint): number {
@@ -49,11 +32,11 @@ export interface EncodedKv {
 export function encodeKv(kv: KeyValue): EncodedKv {
   const lease = BigInt.asUintN(64, kv.lease);
   let len = 0;
-  if (kv.key.length) len += 1 + smallVarintLen(kv.key.length) + kv.key.length;
-  if (kv.createRevision) len += 1 + smallVarintLen(kv.createRevision);
-  if (kv.modRevision) len += 1 + smallVarintLen(kv.modRevision);
-  if (kv.version) len += 1 + smallVarintLen(kv.version);
-  if (kv.value.length) len += 1 + smallVarintLen(kv.value.length) + kv.value.length;
+  if (kv.key.length) len += 1 + varintSize(kv.key.length) + kv.key.length;
+  if (kv.createRevision) len += 1 + varintSize(kv.createRevision);
+  if (kv.modRevision) len += 1 + varintSize(kv.modRevision);
+  if (kv.version) len += 1 + varintSize(kv.version);
+  if (kv.value.length) len += 1 + varintSize(kv.value.length) + kv.value.length;
   if (lease) len += 1 + varintLen(lease);
   const b = Buffer.allocUnsafe(len);
   let off = 0;

@@ -7,6 +7,7 @@ import type { ClusterHandlers } from '../../pb/etcdserverpb/Cluster.js';
 import type { SnapshotRequest__Output } from '../../pb/etcdserverpb/SnapshotRequest.js';
 import type { SnapshotResponse } from '../../pb/etcdserverpb/SnapshotResponse.js';
 import { fixedPieces } from '../../pkg/bytes.js';
+import { varintSize, writeVarint } from '../../pkg/varint.js';
 import { abortableCtx, blocking, sizeGuard, unary } from './common.js';
 import { toGrpcError } from './errors.js';
 import { checkPeerURLs } from './validate.js';
@@ -28,22 +29,6 @@ function waitDrain(call: SnapshotCall): Promise<void> {
   });
 }
 
-function varintBytes(n: number): number {
-  let len = 1;
-  for (let v = n; v >= 0x80; v = Math.floor(v / 0x80)) len++;
-  return len;
-}
-
-function writeVarint(buf: Buffer, at: number, n: number): number {
-  let v = n;
-  while (v >= 0x80) {
-    buf[at++] = (v % 0x80) | 0x80;
-    v = Math.floor(v / 0x80);
-  }
-  buf[at++] = v;
-  return at;
-}
-
 /**
  * SnapshotResponse as etcd's gogoproto Marshal writes it: no header, remaining_bytes (field 2) and
  * blob (field 3) left off when zero or empty. Made by hand: the snapshot is thousands of messages
@@ -52,7 +37,7 @@ function writeVarint(buf: Buffer, at: number, n: number): number {
 export function encodeSnapshotResponse(res: SnapshotResponse): Buffer {
   const remaining = Number(res.remaining_bytes ?? 0);
   const blob = typeof res.blob === 'string' ? Buffer.from(res.blob, 'base64') : (res.blob ?? Buffer.alloc(0));
-  const size = (remaining > 0 ? 1 + varintBytes(remaining) : 0) + (blob.length > 0 ? 1 + varintBytes(blob.length) + blob.length : 0);
+  const size = (remaining > 0 ? 1 + varintSize(remaining) : 0) + (blob.length > 0 ? 1 + varintSize(blob.length) + blob.length : 0);
   const out = Buffer.allocUnsafe(size);
   let at = 0;
   if (remaining > 0) {
