@@ -8,14 +8,14 @@
 // server's) | gen_cpu_us_per_req (the generator's) | peak_rss_mb | rss_mb | restart_s.
 // `--check-perf LOAD` instead runs `etcdctl check perf --load=LOAD` against a fresh member of each;
 // `--cluster` compares 3-member clusters instead (cluster-compare.ts).
-import { writeFileSync } from 'node:fs';
-import { ETCD_BIN, oursRunner, startDaemon, type Daemon, type Impl } from './daemons.js';
+import { spawnSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { ETCD_BIN, oursNode, oursRunner, startDaemon, type Daemon, type Impl } from './daemons.js';
 import { rssMb } from './proc.js';
 import { addSample, formatTable, notes, roundLine, sampleRows, type Row, type Samples } from './rows.js';
 import { runBench } from './run.js';
 import { median } from './stats.js';
 import type { BenchOptions } from './types.js';
-import { existsSync } from 'node:fs';
 import { checkPerf } from './check-perf.js';
 import { benchToken, enableAuth } from './auth-setup.js';
 import { runClusterCompare } from './cluster-compare.js';
@@ -127,7 +127,8 @@ export async function runCompare(argv: string[]): Promise<number> {
   if (!a.cluster) console.log(etcdBenchmarkAvailable() ? `put, txn-put and range driven by etcd's benchmark tool (${etcdBenchmarkBin()})`
     : "put, txn-put and range driven by the Node generator (sudo bash bench/build-etcd-benchmark.sh builds etcd's own, lighter one)");
   if (!a.cluster) console.log(`v2 cases driven by ${wrkAvailable() ? 'wrk' : "Node's HTTP client (apt-get install -y wrk for a lighter generator)"}`);
-  const node = process.env.ETCD_TS_NODE_FLAGS ? `node ${process.env.ETCD_TS_NODE_FLAGS}` : 'node';
+  const version = spawnSync(oursNode(), ['--version'], { encoding: 'utf8' }).stdout.trim();
+  const node = `node ${version}${process.env.ETCD_TS_NODE_FLAGS ? ` ${process.env.ETCD_TS_NODE_FLAGS}` : ''}`;
   console.log(`ours: ${process.env.ETCD_TS_MAIN ? `${node} ${process.env.ETCD_TS_MAIN}` : runner === 'dist' ? `${node} bin/etcd (dist/)` : `${node} --import tsx src/cli/main.ts (dist/ is older than src/: run npm run build for the real thing)`}; etcd: ${ETCD_BIN}; ${a.rounds} rounds, scale ${a.scale}`);
   if (a.cluster) return runClusterCompare(a);
   if (a.checkPerf) {

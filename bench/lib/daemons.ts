@@ -77,13 +77,19 @@ function pickRunner(): 'dist' | 'tsx' {
   return 'dist';
 }
 
+/** The node that runs ours: ETCD_TS_NODE (another release, e.g. .cache/node/22's), else this one. */
+export function oursNode(): string {
+  return process.env.ETCD_TS_NODE || process.execPath;
+}
+
 /** The command and leading arguments that start a member of `impl`. */
 export function daemonCommand(impl: Impl): [string, string[]] {
   if (impl === 'etcd') return [ETCD_BIN, []];
   const flags = (process.env.ETCD_TS_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
-  if (process.env.ETCD_TS_MAIN) return [process.execPath, [...flags, process.env.ETCD_TS_MAIN]];
-  if (oursRunner() === 'dist') return [process.execPath, [...flags, join(ROOT, 'bin/etcd')]];
-  return [process.execPath, [...flags, '--import', 'tsx', join(ROOT, 'src/cli/main.ts')]];
+  const node = oursNode();
+  if (process.env.ETCD_TS_MAIN) return [node, [...flags, process.env.ETCD_TS_MAIN]];
+  if (oursRunner() === 'dist') return [node, [...flags, join(ROOT, 'bin/etcd')]];
+  return [node, [...flags, '--import', 'tsx', join(ROOT, 'src/cli/main.ts')]];
 }
 
 export function memberFlags(dataDir: string, clientPort: number, peerPort: number): string[] {
