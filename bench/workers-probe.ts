@@ -15,59 +15,13 @@
 //
 // Prints req/s, p50/p99 and the probe's CPU per put (all threads) as JSON.
 import { spawn } from 'node:child_process';
-import * as http2 from 'node:http2';
-import * as net from 'node:net';
+import type * as net from 'node:net';
 import { isMainThread, parentPort, Worker, workerData, type MessagePort } from 'node:worker_threads';
-import { decodePutRequest, encodePutResponse } from '../src/codec/kv.js';
 import { parseToolOutput } from './lib/etcd-benchmark.js';
 import { etcdBenchmarkBin } from './lib/etcd-benchmark.js';
-
-const OK_HEADERS = { ':status': 200, 'content-type': 'application/grpc' };
-const OK_TRAILERS = { 'grpc-status': '0', 'grpc-message': '' };
-const PUT = '/etcdserverpb.KV/Put';
+import { listenNodeH2 as listen, serveStream, spin } from './lib/h2-put.js';
 
 interface Args { mode: 'single' | 'workers'; workers: number; raftUs: number; total: number; port: number }
-
-function spin(us: number): void {
-  const end = process.hrtime.bigint() + BigInt(Math.round(us * 1000));
-  while (process.hrtime.bigint() < end);
-}
-
-/** One unary Put on `stream`: gather its message, `propose` the decoded key, answer with the revision. */
-function serveStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders,
-  propose: (key: Buffer, value: Buffer, done: (rev: number) => void) => void): void {
-  if (headers[':path'] !== PUT) {
-    stream.respond({ ...OK_HEADERS, 'grpc-status': '12', 'grpc-message': 'not in the probe' }, { endStream: true });
-    return;
-  }
-  const chunks: Buffer[] = [];
-  stream.on('data', (c: Buffer) => chunks.push(c));
-  stream.on('end', () => {
-    const buf = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-    const req = decodePutRequest(buf.subarray(5)) as { key?: Buffer; value?: Buffer };
-    propose(req.key ?? Buffer.alloc(0), req.value ?? Buffer.alloc(0), (rev) => {
-      const body = encodePutResponse({ header: { cluster_id: 1, member_id: 2, revision: rev, raft_term: 2 } } as never);
-      const frame = Buffer.allocUnsafe(5 + body.length);
-      frame[0] = 0;
-      frame.writeUInt32BE(body.length, 1);
-      body.copy(frame, 5);
-      if (stream.destroyed) return;
-      stream.respond(OK_HEADERS, { waitForTrailers: true });
-      stream.on('wantTrailers', () => stream.sendTrailers(OK_TRAILERS));
-      stream.end(frame);
-    });
-  });
-}
-
-function listen(port: number, reusePort: boolean, onStream: (s: http2.ServerHttp2Stream, h: http2.IncomingHttpHeaders) => void): Promise<net.Server> {
-  const h2 = http2.createServer();
-  h2.on('stream', onStream);
-  const tcp = net.createServer({ noDelay: true }, (s) => h2.emit('connection', s));
-  return new Promise((resolve, reject) => {
-    tcp.once('error', reject);
-    tcp.listen({ host: '127.0.0.1', port, reusePort } as net.ListenOptions, () => resolve(tcp));
-  });
-}
 
 // ---- worker thread: HTTP/2 + protobuf, requests batched to the raft thread per event-loop turn
 async function workerMain(): Promise<void> {
