@@ -41,6 +41,7 @@ async function serve(impl: Impl, raftUs: number, port: number): Promise<void> {
       putKeyValue(message);
       setImmediate(() => reply(0, putAnswer(raftWork())));
     }), port);
+  process.on('SIGTERM', () => process.exit(0)); // a normal exit: --cpu-prof writes its profile
   const addr = server.address();
   console.log(`listening ${typeof addr === 'object' && addr ? addr.port : port}`);
 }
