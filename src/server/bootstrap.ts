@@ -15,7 +15,7 @@ import type { Logger } from '../pkg/logger.js';
 import { computeClusterId, computeMemberId, encodeConfChangeMember, idToHex, type Member } from '../membership/index.js';
 import { MemoryStorage, encodeConfChange, type Snapshot } from '../raft/index.js';
 import { ConfChangeType, EntryType, type Entry, type HardState } from '../raft/types.js';
-import { Snapshotter, WAL, type WalOptions } from '../wal/index.js';
+import { Snapshotter, WAL, type WalOptions, type WalSnapshotMarker } from '../wal/index.js';
 import { maybeTakeOverEtcdDataDir } from './etcd-takeover.js';
 import { forceStandalone } from './force-new-cluster.js';
 import { assignExistingIds, fetchExistingCluster } from './join-existing.js';
@@ -124,10 +124,14 @@ async function firstBoot(cfg: ServerConfig, walDir: string, snapshotter: Snapsho
 }
 
 async function restart(cfg: ServerConfig, walDir: string, snapshotter: Snapshotter, logger: Logger, force: boolean): Promise<RaftBootstrap> {
-  const markers = await WAL.snapshotMarkers(walDir, ioOf(cfg).disk);
-  const snapshot = await snapshotter.loadNewestAvailable(markers);
-  const from = snapshot ? { index: snapshot.metadata.index, term: snapshot.metadata.term } : { index: 0, term: 0 };
-  const opened = await WAL.open(walDir, from, walOptions(cfg, logger));
+  // the log is read once: the newest snapshot among its markers is loaded, then the log replayed from it
+  let snapshot: Snapshot | undefined;
+  let from: WalSnapshotMarker = { index: 0, term: 0 };
+  const opened = await WAL.openAtChosen(walDir, async (markers) => {
+    snapshot = await snapshotter.loadNewestAvailable(markers);
+    if (snapshot) from = { index: snapshot.metadata.index, term: snapshot.metadata.term };
+    return from;
+  }, walOptions(cfg, logger));
   const { wal, metadata } = opened;
   let { hardState, entries } = opened;
   if (force) {

@@ -55,7 +55,8 @@
  * save() once per Ready before sending messages that depend on it, saveSnapshot() after the snapshot
  * file is saved (Snapshotter.save), releaseTo(snapshotIndex) afterwards, close() at stop. On restart:
  * markers = WAL.snapshotMarkers(walDir); snap = snapshotter.loadNewestAvailable(markers); open(walDir,
- * snap ? {index, term} : {0, 0}). A lock file (.lock: pid and process start time) keeps a second process out.
+ * snap ? {index, term} : {0, 0}), or the same in one read of the log: openAtChosen(walDir, markers =>
+ * the loaded snapshot's marker). A lock file (.lock: pid and process start time) keeps a second process out.
  * Every file operation goes through a pkg/disk Disk (WalOptions.disk, the last argument of exists,
  * snapshotMarkers, readWalMetadata and the Snapshotter; default Node's, platform/fs.ts nodeDisk), so the
  * simulation runs this code over a disk that loses unflushed writes and tears the last one at a crash.

@@ -105,6 +105,61 @@ class Replay {
   }
 }
 
+/** Segments read and verified (every record's CRC, the chain between them), not yet replayed. */
+export interface ScannedWal {
+  walDir: string;
+  segments: SegmentName[];
+  /** Position (in `segments`) of the first segment read. */
+  firstRead: number;
+  /** Per segment from firstRead on: its path, its scan and its file size. */
+  reads: { file: string; scan: SegmentScan; bytes: number }[];
+}
+
+/** Read and verify the segments from position `first` to the last. */
+export async function scanWal(walDir: string, segments: SegmentName[], first: number, disk: Disk = nodeDisk): Promise<ScannedWal> {
+  const reads: ScannedWal['reads'] = [];
+  let previousCrc: number | undefined;
+  for (let i = first; i < segments.length; i++) {
+    const file = joinPath(walDir, segments[i]!.name);
+    const buf = await disk.readFile(file);
+    const scan = scanSegment(buf, file, previousCrc, i === segments.length - 1);
+    reads.push({ file, scan, bytes: buf.length });
+    previousCrc = scan.crc;
+  }
+  return { walDir, segments, firstRead: first, reads };
+}
+
+/**
+ * Replay scanned segments from the one that may hold `from.index` (which must be among them). With
+ * checkFrom, the marker `from` must be in the log.
+ */
+export function replayWal(scanned: ScannedWal, from: WalSnapshotMarker, checkFrom: boolean): ReadResult {
+  const { segments } = scanned;
+  const firstRead = checkFrom ? searchIndex(segments, from.index) : scanned.firstRead;
+  if (firstRead < scanned.firstRead) throw new Error(`wal: replay from segment ${firstRead}, scanned from ${scanned.firstRead}`);
+  if (firstRead < 0) throw new WalSnapshotError('no-segment', `no WAL segment in ${scanned.walDir} holds index ${from.index}`);
+  const replay = new Replay(from, checkFrom);
+  for (let i = firstRead; i < segments.length; i++) {
+    const r = scanned.reads[i - scanned.firstRead]!;
+    replay.apply(r.file, segments[i]!.index, r.scan);
+  }
+  if (!replay.matched) {
+    throw new WalSnapshotError('not-found', `WAL snapshot marker (index ${from.index}, term ${from.term}) not found in ${scanned.walDir}`);
+  }
+  const last = scanned.reads[scanned.reads.length - 1]!;
+  return {
+    segments,
+    firstRead,
+    lastScan: last.scan,
+    lastFileBytes: last.bytes,
+    metadata: replay.metadata!,
+    hardState: replay.hardState,
+    entries: replay.entries,
+    lastIndex: replay.lastIndex,
+    markers: replay.markers,
+  };
+}
+
 /**
  * Read and verify the segments from the one that may hold `from.index` to the last. Corruption
  * throws WalCorruptError; a torn tail of the last segment is reported in `lastScan`, not repaired.
@@ -115,33 +170,15 @@ export async function readWal(walDir: string, from: WalSnapshotMarker, checkFrom
   if (segments.length === 0) throw new WalSnapshotError('no-segment', `no WAL segments in ${walDir}`);
   const firstRead = checkFrom ? searchIndex(segments, from.index) : 0;
   if (firstRead < 0) throw new WalSnapshotError('no-segment', `no WAL segment in ${walDir} holds index ${from.index}`);
-  const replay = new Replay(from, checkFrom);
-  let previousCrc: number | undefined;
-  let lastScan: SegmentScan | undefined;
-  let lastFileBytes = 0;
-  for (let i = firstRead; i < segments.length; i++) {
-    const file = joinPath(walDir, segments[i]!.name);
-    const buf = await disk.readFile(file);
-    const scan = scanSegment(buf, file, previousCrc, i === segments.length - 1);
-    replay.apply(file, segments[i]!.index, scan);
-    previousCrc = scan.crc;
-    lastScan = scan;
-    lastFileBytes = buf.length;
-  }
-  if (!replay.matched) {
-    throw new WalSnapshotError('not-found', `WAL snapshot marker (index ${from.index}, term ${from.term}) not found in ${walDir}`);
-  }
-  return {
-    segments,
-    firstRead,
-    lastScan: lastScan!,
-    lastFileBytes,
-    metadata: replay.metadata!,
-    hardState: replay.hardState,
-    entries: replay.entries,
-    lastIndex: replay.lastIndex,
-    markers: replay.markers,
-  };
+  return replayWal(await scanWal(walDir, segments, firstRead, disk), from, checkFrom);
+}
+
+/** A `from` beyond any index: the replay only counts the entries (markers and the hard state are all it finds). */
+export const MARKERS_ONLY: WalSnapshotMarker = { index: Number.MAX_SAFE_INTEGER, term: 0 };
+
+/** The markers a restart can use (see WAL.snapshotMarkers): those at most the last hard state's commit. */
+export function usableMarkers(r: ReadResult): WalSnapshotMarker[] {
+  return r.markers.filter((m) => m.index <= r.hardState.commit);
 }
 
 /** Bytes read from the first segment to find its metadata record (CRC + metadata come first). */

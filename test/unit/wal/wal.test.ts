@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { HardState } from '../../../src/raft/types.js';
 import { WAL, WalSnapshotError, readWalMetadata } from '../../../src/wal/index.js';
+import { nodeDisk } from '../../../src/platform/fs.js';
 import { makeEntries, plain, rng, tempDir } from './helpers.js';
 
 const meta = { memberId: 0x8e9e05c52164694dn, clusterId: 0xcdf818194e3a8c32n };
@@ -127,6 +128,43 @@ describe('WAL', () => {
     await wal.saveSnapshot({ index: 5, term: 1 });
     await wal.close();
     expect(await WAL.snapshotMarkers(walDir)).toEqual([{ index: 0, term: 0 }, { index: 3, term: 1 }]);
+  });
+
+  it('openAtChosen reads each segment once and opens as snapshotMarkers, then open from the chosen marker', async () => {
+    const r = rng(9);
+    const wal = await WAL.create(walDir, meta, { segmentBytes: SMALL });
+    const all = [];
+    for (let i = 0; i < 20; i++) {
+      const batch = makeEntries(r, i * 5 + 1, 5, 1);
+      all.push(...batch);
+      await wal.save(hs(1, i * 5), batch);
+      if (i === 10) await wal.saveSnapshot({ index: 40, term: 1 });
+      if (i === 15) await wal.saveSnapshot({ index: 70, term: 1 });
+    }
+    await wal.saveSnapshot({ index: 99, term: 1 }); // beyond the commit (95): not offered
+    await wal.close();
+    const segments = (await segmentNames()).length;
+    expect(segments).toBeGreaterThan(3);
+    const reads: string[] = [];
+    const disk = { ...nodeDisk, readFile: (f: string) => (reads.push(path.basename(f)), nodeDisk.readFile(f)) };
+    const offered: unknown[] = [];
+    const got = await WAL.openAtChosen(walDir, async (markers) => (offered.push(...markers), { index: 40, term: 1 }), { segmentBytes: SMALL, disk });
+    expect(reads).toEqual(await segmentNames());
+    expect(offered).toEqual(await WAL.snapshotMarkers(walDir));
+    expect(offered).toEqual([{ index: 0, term: 0 }, { index: 40, term: 1 }, { index: 70, term: 1 }]);
+    expect(plain(got.entries)).toEqual(plain(all.slice(40)));
+    expect(got.hardState).toEqual(hs(1, 95));
+    expect(got.wal.lastIndex).toBe(100);
+    await got.wal.close();
+    const again = await WAL.open(walDir, { index: 40, term: 1 }, { segmentBytes: SMALL });
+    expect(plain(again.entries)).toEqual(plain(got.entries));
+    await again.wal.close();
+    // a marker the log does not hold: the open fails and leaves the WAL unlocked
+    await expect(WAL.openAtChosen(walDir, async () => ({ index: 41, term: 1 }))).rejects.toMatchObject({ code: 'not-found' });
+    await expect(WAL.openAtChosen(walDir, async () => Promise.reject(new Error('no snapshot')))).rejects.toThrow('no snapshot');
+    const last = await WAL.openAtChosen(walDir, async () => ({ index: 70, term: 1 }), { segmentBytes: SMALL });
+    expect(plain(last.entries)).toEqual(plain(all.slice(70)));
+    await last.wal.close();
   });
 
   it('a snapshot marker beyond the last entry lets the log continue after it', async () => {
