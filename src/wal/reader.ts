@@ -42,30 +42,31 @@ class Replay {
     // The segment was cut when the last index written was firstIndex - 1; its records go on from there.
     this.lastIndex = Math.max(0, firstIndex - 1);
     let sawMetadata = false;
-    for (const rec of scan.records) {
-      switch (rec.type) {
+    const list = scan.list;
+    for (let i = 0; i < list.length; i++) {
+      switch (list.type(i)) {
         case RecordType.Crc:
           break;
         case RecordType.Metadata:
-          this.onMetadata(file, rec.offset, decodeMetadata(rec.payload));
+          this.onMetadata(file, list.offset(i), decodeMetadata(list.payload(i)));
           sawMetadata = true;
           break;
         case RecordType.State:
-          this.hardState = decodeState(rec.payload);
+          this.hardState = decodeState(list.payload(i));
           break;
         case RecordType.Snapshot:
-          this.onMarker(decodeSnapshot(rec.payload));
+          this.onMarker(decodeSnapshot(list.payload(i)));
           break;
         case RecordType.Entry: {
           // Entries up to the snapshot are only counted: decoding copies the data out, which for a
           // segment of 200,000 entries was a third of a restart's time (allocations and their GC).
           // An entry at or before the snapshot written after entries beyond it (a new leader
           // overwrote the uncommitted suffix, then committed and snapshotted) replaces them all.
-          const index = readU64(rec.buf, rec.payloadStart); // the entry's index, nothing else decoded
+          const index = readU64(list.buf, list.payloadStart(i)); // the entry's index, nothing else decoded
           if (index <= this.from.index) {
             this.lastIndex = index;
             this.entries.length = 0;
-          } else this.onEntry(file, rec.offset, decodeEntry(rec.payload));
+          } else this.onEntry(file, list.offset(i), decodeEntry(list.payload(i)));
           break;
         }
       }
@@ -203,8 +204,8 @@ export async function readWalMetadata(walDir: string, disk: Disk = nodeDisk): Pr
     const buf = Buffer.alloc(METADATA_PROBE_BYTES);
     const bytesRead = await fh.read(buf, 0, buf.length, 0);
     const scan = scanSegment(buf.subarray(0, bytesRead), file, undefined, true);
-    const rec = scan.records.find((r) => r.type === RecordType.Metadata);
-    return rec ? decodeMetadata(rec.payload) : undefined;
+    for (let i = 0; i < scan.list.length; i++) if (scan.list.type(i) === RecordType.Metadata) return decodeMetadata(scan.list.payload(i));
+    return undefined;
   } finally {
     await fh.close();
   }
