@@ -5,12 +5,13 @@
 // the JSON gateway, then stopped gracefully (SIGTERM): those data dirs are the templates. Each
 // sample spawns a member on a copy of its template and reports CPU (utime + stime of all threads,
 // /proc/PID/stat) and wall time from spawn until a linearizable range answers 200 through the JSON
-// gateway, and RSS 1 s after that. Each --ours ROOT (a package root holding bin/etcd, dist/ and
+// gateway (and the minor page faults until then: memory touched for the first time), and RSS 1 s
+// after that. Each --ours ROOT (a package root holding bin/etcd, dist/ and
 // proto/; default this checkout; repeat to compare builds, e.g. a copy made before a change) and
 // etcd are alternated, R rounds (default 3), medians printed. Prints the load average too: on a
 // shared machine read CPU before wall. `--debug` keeps ours' "start step" lines of the last round.
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ETCD_BIN, freePort, memberFlags, ready, ROOT, stopChild } from './lib/daemons.js';
@@ -18,7 +19,7 @@ import { etcdBenchmarkAvailable, etcdBenchmarkBin } from './lib/etcd-benchmark.j
 import { cpuSeconds, rssMb } from './lib/proc.js';
 
 interface Kind { name: string; cmd: string; pre: string[]; impl: 'ours' | 'etcd' }
-interface Sample { cpuMs: number; wallMs: number; rssMb: number }
+interface Sample { cpuMs: number; wallMs: number; rssMb: number; faults: number }
 
 const args = process.argv.slice(2);
 const opt = (name: string): string | undefined => {
@@ -93,12 +94,23 @@ async function sample(k: Kind, keepLog: boolean): Promise<Sample & { log?: strin
     await ready(m.endpoint, m.child);
     const wallMs = performance.now() - m.t0;
     const cpuMs = (cpuSeconds(m.child.pid!) ?? NaN) * 1000;
+    const faults = minorFaults(m.child.pid!);
     await new Promise((r) => setTimeout(r, 1000));
     const rss = rssMb(m.child.pid!) ?? NaN;
-    return { cpuMs, wallMs, rssMb: rss, log: keepLog ? m.out() : undefined };
+    return { cpuMs, wallMs, rssMb: rss, faults, log: keepLog ? m.out() : undefined };
   } finally {
     await stopChild(m.child, 'SIGTERM');
     rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** Minor page faults of the process so far (/proc/PID/stat field 10). */
+function minorFaults(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[10 - 3]);
+  } catch {
+    return NaN;
   }
 }
 
@@ -117,22 +129,23 @@ for (let r = 0; r < rounds; r++) {
     const s = await sample(k, debug && r === rounds - 1);
     results.get(k.name)!.push(s);
     if (s.log && k.impl === 'ours') lastLog.set(k.name, s.log);
-    console.log(`round ${r + 1} ${k.name.padEnd(12)} CPU ${s.cpuMs.toFixed(0)} ms, wall ${s.wallMs.toFixed(0)} ms, RSS ${s.rssMb.toFixed(1)} MB (load ${loadavg()[0]!.toFixed(2)})`);
+    console.log(`round ${r + 1} ${k.name.padEnd(12)} CPU ${s.cpuMs.toFixed(0)} ms, wall ${s.wallMs.toFixed(0)} ms, ${s.faults} page faults, RSS ${s.rssMb.toFixed(1)} MB (load ${loadavg()[0]!.toFixed(2)})`);
   }
 }
 console.log(`load average after: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 console.log(`medians of ${rounds} (${keys} keys):`);
 for (const k of kinds) {
   const s = results.get(k.name)!;
-  console.log(`  ${k.name.padEnd(12)} CPU ${median(s.map((x) => x.cpuMs)).toFixed(0)} ms, wall ${median(s.map((x) => x.wallMs)).toFixed(0)} ms, RSS ${median(s.map((x) => x.rssMb)).toFixed(1)} MB`);
+  console.log(`  ${k.name.padEnd(12)} CPU ${median(s.map((x) => x.cpuMs)).toFixed(0)} ms, wall ${median(s.map((x) => x.wallMs)).toFixed(0)} ms, ${median(s.map((x) => x.faults)).toFixed(0)} page faults, RSS ${median(s.map((x) => x.rssMb)).toFixed(1)} MB`);
 }
 for (const [name, log] of lastLog) {
   console.log(`start steps of ${name}, last round:`);
   for (const line of log.split('\n')) {
     if (!line.includes('start step')) continue;
     try {
-      const j = JSON.parse(line) as { step: string; ms: number; cpuMs: number; sinceStartMs: number };
-      console.log(`  ${String(j.step).padEnd(40)} ${String(j.ms).padStart(5)} ms, CPU ${String(j.cpuMs).padStart(5)} ms, at ${j.sinceStartMs} ms`);
+      const j = JSON.parse(line) as { step: string; ms: number; cpuMs: number; faults?: number; sinceStartMs: number };
+      const faults = j.faults === undefined ? '' : `, ${String(j.faults).padStart(6)} page faults`;
+      console.log(`  ${String(j.step).padEnd(28)} ${String(j.ms).padStart(5)} ms, CPU ${String(j.cpuMs).padStart(5)} ms${faults}, at ${j.sinceStartMs} ms`);
     } catch {
       console.log(`  ${line}`);
     }
