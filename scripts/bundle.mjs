@@ -46,3 +46,7 @@ for (const [file, { bytes }] of Object.entries(result.metafile.outputs)) {
   if (at >= 0) throw new Error(`${file} (${bytes} bytes) holds a character beyond Latin-1 at ${at}: ${JSON.stringify(text.slice(Math.max(0, at - 40), at + 10))}; escape it in the source`);
 }
 if (process.env.BUNDLE_META) await writeFile(process.env.BUNDLE_META, JSON.stringify(result.metafile));
+// The client APIs' .proto files parsed once here, as JSON: a start reads it instead of parsing the
+// text (src/api/v3/proto.ts; it falls back to the .proto files when they are newer than this file).
+const { protoRootJson } = await import(new URL('../dist/api/v3/proto.js', import.meta.url).href);
+await writeFile(join(root, 'dist/proto-root.json'), protoRootJson());
