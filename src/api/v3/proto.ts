@@ -45,7 +45,8 @@ let cached: { definition: protoLoader.PackageDefinition; grpcObject: EtcdGrpcTyp
 
 function load(): { definition: protoLoader.PackageDefinition; grpcObject: EtcdGrpcTypes } {
   if (cached === undefined) {
-    const json = readPrebuiltProtoRoot() as protobuf.INamespace | undefined;
+    const built = readPrebuiltProtoRoot() as { files?: unknown; root?: protobuf.INamespace } | undefined;
+    const json = built && JSON.stringify(built.files) === JSON.stringify(PROTO_FILES) ? built.root : undefined;
     const definition = json ? protoLoader.fromJSON(json, PROTO_LOADER_OPTIONS) : protoLoader.loadSync([...PROTO_FILES], PROTO_LOADER_OPTIONS);
     const grpcObject = grpc.loadPackageDefinition(definition) as unknown as EtcdGrpcTypes;
     cached = { definition, grpcObject };
@@ -63,11 +64,11 @@ export function etcdGrpc(): EtcdGrpcTypes {
   return load().grpcObject;
 }
 
-/** The root proto-loader's loadSync makes from PROTO_FILES, as JSON text (the build writes it: see load). */
+/** The root proto-loader's loadSync makes from PROTO_FILES, as JSON text with those files' names (the build writes it: see load). */
 export function protoRootJson(): string {
   const root = new protobuf.Root();
   root.resolvePath = (_origin, target) => `${PROTO_DIR}${target.replace(/^.*\//, '')}`;
   root.loadSync([...PROTO_FILES], { keepCase: true });
   root.resolveAll();
-  return JSON.stringify(root.toJSON());
+  return JSON.stringify({ files: PROTO_FILES, root: root.toJSON() });
 }

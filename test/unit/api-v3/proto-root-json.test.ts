@@ -28,16 +28,18 @@ function comparable(def: protoLoader.PackageDefinition): Record<string, unknown>
 
 describe('the JSON proto root', () => {
   const fromText = protoLoader.loadSync([...PROTO_FILES], PROTO_LOADER_OPTIONS);
-  const fromJson = protoLoader.fromJSON(JSON.parse(protoRootJson()) as protobuf.INamespace, PROTO_LOADER_OPTIONS);
+  const built = JSON.parse(protoRootJson()) as { files: string[]; root: protobuf.INamespace };
+  const fromJson = protoLoader.fromJSON(built.root, PROTO_LOADER_OPTIONS);
 
   it('gives the definition loadSync gives from the .proto files', () => {
+    expect(built.files).toEqual([...PROTO_FILES]);
     expect(Object.keys(fromJson).sort()).toEqual(Object.keys(fromText).sort());
     expect(Object.keys(fromText).length).toBeGreaterThan(100);
     expect(comparable(fromJson)).toEqual(comparable(fromText));
   });
 
   it('encodes and decodes as loadSync does (a txn request, oneofs, int64 as strings, bytes as Buffers)', () => {
-    const put = (def: protoLoader.PackageDefinition) => (def['etcdserverpb.KV'] as Record<string, Def>).Txn!;
+    const put = (def: protoLoader.PackageDefinition) => (def['etcdserverpb.KV'] as unknown as Record<string, Def>).Txn!;
     const req = { compare: [{ key: Buffer.from('k'), target: 'MOD', result: 'LESS', mod_revision: '9007199254740993' }],
       success: [{ request_put: { key: Buffer.from('a'), value: Buffer.from('b'), lease: '-1' } }], failure: [] };
     const a = (put(fromText).requestSerialize as (v: unknown) => Buffer)(req);
