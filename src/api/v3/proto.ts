@@ -43,15 +43,43 @@ export type EtcdGrpcTypes = RpcGrpcType & LockGrpcType & ElectionGrpcType & Heal
 
 let cached: { definition: protoLoader.PackageDefinition; grpcObject: EtcdGrpcTypes } | undefined;
 
+/** The build's JSON root when it is there and was made from PROTO_FILES (read once). */
+let prebuilt: protobuf.INamespace | null | undefined;
+function prebuiltRoot(): protobuf.INamespace | undefined {
+  if (prebuilt === undefined) {
+    const built = readPrebuiltProtoRoot() as { files?: unknown; root?: protobuf.INamespace } | undefined;
+    prebuilt = built && JSON.stringify(built.files) === JSON.stringify(PROTO_FILES) && built.root ? built.root : null;
+  }
+  return prebuilt ?? undefined;
+}
+
 function load(): { definition: protoLoader.PackageDefinition; grpcObject: EtcdGrpcTypes } {
   if (cached === undefined) {
-    const built = readPrebuiltProtoRoot() as { files?: unknown; root?: protobuf.INamespace } | undefined;
-    const json = built && JSON.stringify(built.files) === JSON.stringify(PROTO_FILES) ? built.root : undefined;
+    const json = prebuiltRoot();
     const definition = json ? protoLoader.fromJSON(json, PROTO_LOADER_OPTIONS) : protoLoader.loadSync([...PROTO_FILES], PROTO_LOADER_OPTIONS);
     const grpcObject = grpc.loadPackageDefinition(definition) as unknown as EtcdGrpcTypes;
     cached = { definition, grpcObject };
   }
   return cached;
+}
+
+let root: protobuf.Root | undefined;
+
+/** The protobufjs root of PROTO_FILES (keepCase), resolved: from the build's JSON, else parsed. */
+export function protoRoot(): protobuf.Root {
+  if (root === undefined) {
+    const json = prebuiltRoot();
+    root = json ? protobuf.Root.fromJSON(json) : parseProtoFiles();
+    root.resolveAll();
+  }
+  return root;
+}
+
+function parseProtoFiles(): protobuf.Root {
+  const r = new protobuf.Root();
+  r.resolvePath = (_origin, target) => `${PROTO_DIR}${target.replace(/^.*\//, '')}`;
+  r.loadSync([...PROTO_FILES], { keepCase: true });
+  return r;
 }
 
 /** The proto-loader package definition (for serializers by full method or message name). */
@@ -66,9 +94,7 @@ export function etcdGrpc(): EtcdGrpcTypes {
 
 /** The root proto-loader's loadSync makes from PROTO_FILES, as JSON text with those files' names (the build writes it: see load). */
 export function protoRootJson(): string {
-  const root = new protobuf.Root();
-  root.resolvePath = (_origin, target) => `${PROTO_DIR}${target.replace(/^.*\//, '')}`;
-  root.loadSync([...PROTO_FILES], { keepCase: true });
-  root.resolveAll();
-  return JSON.stringify({ files: PROTO_FILES, root: root.toJSON() });
+  const r = parseProtoFiles();
+  r.resolveAll();
+  return JSON.stringify({ files: PROTO_FILES, root: r.toJSON() });
 }

@@ -13,19 +13,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
 import { encodeWithoutZeros } from '../../pkg/proto3-zeros.js';
-import { PROTO_DIR, PROTO_FILES } from './proto.js';
-
-let root: protobuf.Root | undefined;
-
-function protoRoot(): protobuf.Root {
-  if (root === undefined) {
-    root = new protobuf.Root();
-    root.resolvePath = (_origin, target) => `${PROTO_DIR}${target.replace(/^.*\//, '')}`;
-    root.loadSync([...PROTO_FILES], { keepCase: true });
-    root.resolveAll();
-  }
-  return root;
-}
+import { protoRoot } from './proto.js';
 
 function serializer(type: protobuf.Type): (value: object) => Buffer {
   return (value) => {
