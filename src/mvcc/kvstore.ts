@@ -22,6 +22,8 @@ export interface KvStoreOptions {
   image?: AsyncIterable<Buffer>;
   /** Revision keys per physical compaction batch (default compactionBatchLimit, 1000). */
   compactionBatchLimit?: number;
+  /** Memory nothing else uses any more, for the values loaded at open (ValueArena.adopt). */
+  spareMemory?: readonly Buffer[];
 }
 
 export interface HashKvResult {
@@ -46,7 +48,12 @@ export class KvStore {
   static async open(backend: Backend, opts: KvStoreOptions = {}): Promise<KvStore> {
     const core = new StoreCore(backend, opts.leases, opts.logger?.child({ room: 'mvcc' }));
     const store = new KvStore(core, opts.compactionBatchLimit ?? compactionBatchLimit);
-    await store.load(opts.image, 'opened');
+    if (opts.spareMemory) core.index.values.adopt(opts.spareMemory);
+    try {
+      await store.load(opts.image, 'opened');
+    } finally {
+      core.index.values.releaseSpare();
+    }
     return store;
   }
 

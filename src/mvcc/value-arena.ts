@@ -31,11 +31,13 @@ export class ValueArena {
   private readonly written: number[] = [];
   private readonly used: number[] = [];
   /** Numbers of dropped slabs, for reuse. */
-  private readonly spare: number[] = [];
+  private readonly spareSlots: number[] = [];
   /** The slab small values are appended to (-1: none yet). */
   private cur = -1;
   private liveBytes = 0;
   private holeBytes = 0;
+  /** Memory given by adopt(), taken a slab at a time before any is allocated. */
+  private spare: Buffer[] = [];
 
   set(h: ValueHolder, bytes: Uint8Array): void {
     this.clear(h);
@@ -105,9 +107,23 @@ export class ValueArena {
     return { slabBytes, liveBytes: this.liveBytes, holeBytes: this.holeBytes };
   }
 
+  /**
+   * Memory the arena may take its next slabs from instead of allocating them: buffers whose pages
+   * are already resident and that nothing else reads or writes any more (a restart's WAL segments
+   * once replayed: reusing them saves touching as many fresh pages, ~12 us each on a VM). A slab
+   * keeps its whole buffer alive. releaseSpare() gives back what was not taken.
+   */
+  adopt(regions: readonly Buffer[]): void {
+    for (const r of regions) if (r.length >= SLAB_BYTES) this.spare.push(r);
+  }
+
+  releaseSpare(): void {
+    this.spare = [];
+  }
+
   private newSlab(size: number): number {
-    const s = this.spare.pop() ?? this.slabs.length;
-    this.slabs[s] = Buffer.allocUnsafeSlow(size);
+    const s = this.spareSlots.pop() ?? this.slabs.length;
+    this.slabs[s] = this.spareSlab(size) ?? Buffer.allocUnsafeSlow(size);
     this.written[s] = 0;
     this.used[s] = 0;
     return s;
@@ -116,6 +132,19 @@ export class ValueArena {
   private drop(s: number): void {
     this.holeBytes -= this.written[s]! - this.used[s]!;
     this.slabs[s] = null;
-    this.spare.push(s);
+    this.spareSlots.push(s);
+  }
+
+  /** A slab of `size` bytes cut from the adopted memory, if there is that much left in one piece. */
+  private spareSlab(size: number): Buffer | undefined {
+    while (this.spare.length > 0) {
+      const r = this.spare[this.spare.length - 1]!;
+      if (r.length >= size) {
+        this.spare[this.spare.length - 1] = r.subarray(size);
+        return r.subarray(0, size);
+      }
+      this.spare.pop();
+    }
+    return undefined;
   }
 }

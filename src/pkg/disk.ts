@@ -55,7 +55,7 @@ export interface FileLock {
 
 export interface Disk {
   open(file: string, mode: OpenMode): Promise<DiskFile>;
-  /** A whole file's bytes. */
+  /** A whole file's bytes, in a Buffer of the caller's own (nothing else holds it, as fs.readFile's). */
   readFile(file: string): Promise<Buffer>;
   /** rename(2): replaces `to` if it exists; durable after fsyncDir of both directories. */
   rename(from: string, to: string): Promise<void>;

@@ -33,6 +33,8 @@ export interface RaftBootstrap {
   isNew: boolean;
   /** A member joining a running cluster: its members, to reach until the log has taught ours. */
   remotes?: Member[];
+  /** A restart's WAL bytes as read, no longer used (WAL.openAtChosen): for the key index's values. */
+  spareMemory?: Buffer[];
 }
 
 /** The members of --initial-cluster as etcd makes them (NewMember: peer URLs sorted), in etcd's order: by id. */
@@ -151,5 +153,5 @@ async function restart(cfg: ServerConfig, walDir: string, snapshotter: Snapshott
     { memberId: idToHex(metadata.memberId), clusterId: idToHex(metadata.clusterId), commit: hardState.commit, snapshotIndex: from.index, entries: entries.length },
     'restarting member',
   );
-  return { memberId: metadata.memberId, clusterId: metadata.clusterId, wal, snapshotter, storage, snapshot, isNew: false };
+  return { memberId: metadata.memberId, clusterId: metadata.clusterId, wal, snapshotter, storage, snapshot, isNew: false, spareMemory: opened.spare };
 }

@@ -220,7 +220,8 @@ export class EtcdServer {
     const metrics = createMetrics({ serverVersion: SERVER_VERSION });
     const boot = await bootstrapRaft(cfg, cfg.logger);
     cfg.steps?.mark('read WAL', { entries: boot.storage.lastIndex() - boot.storage.firstIndex() + 1 });
-    const stores = await openStores(cfg, boot.snapshot, metrics);
+    const stores = await openStores(cfg, boot.snapshot, metrics, boot.spareMemory);
+    boot.spareMemory = undefined; // what the key index did not take is let go
     const server = new EtcdServer(cfg, logger, metrics, boot, stores);
     const membership = await loadMembership(stores.backend);
     server.cluster.recover(membership.members, membership.removed);

@@ -32,7 +32,7 @@ export interface Stores {
  * Opens the backend (installing the raft snapshot's database first when a crash left the backend
  * behind it: snapshot-db.ts), then the lessor before MVCC, which attaches keys to their leases.
  */
-export async function openStores(cfg: ServerConfig, snapshot: Snapshot | undefined, metrics: EtcdMetrics): Promise<Stores> {
+export async function openStores(cfg: ServerConfig, snapshot: Snapshot | undefined, metrics: EtcdMetrics, spareMemory?: Buffer[]): Promise<Stores> {
   const backend = await openBackend(cfg, snapshot, {
     logger: cfg.logger,
     batchIntervalMs: cfg.backendBatchIntervalMs || undefined,
@@ -47,6 +47,7 @@ export async function openStores(cfg: ServerConfig, snapshot: Snapshot | undefin
   cfg.steps?.mark('load leases');
   const kv = await openKvStore(backend, keyIndexImagePathOf(cfg), {
     logger: cfg.logger,
+    ...(spareMemory ? { spareMemory } : {}),
     leases: {
       exists: (id) => lessor.has(id),
       attach: (id, key) => void lessor.attach(id, [key]),

@@ -6,7 +6,7 @@ import type { Logger } from '../pkg/logger.js';
 import { dirnamePath, joinPath } from '../pkg/path.js';
 import { nodeDisk } from '../platform/fs.js';
 import type { Entry, HardState } from '../raft/types.js';
-import { MARKERS_ONLY, readWal, replayWal, scanWal, usableMarkers, type ReadResult } from './reader.js';
+import { MARKERS_ONLY, readWal, replayWal, scanWal, usableMarkers, type ReadResult, type ScannedWal } from './reader.js';
 import { RecordEncoder } from './record.js';
 import { listSegments, searchIndex, segmentFileName, type SegmentName } from './segment.js';
 import { DEFAULT_SEGMENT_BYTES, WalSnapshotError, type WalMetadata, type WalOptions, type WalSnapshotMarker, type WalSyncMode } from './types.js';
@@ -129,19 +129,26 @@ export class WAL {
    * answers for them (the snapshot it loaded), without reading and verifying every segment twice
    * (for a 64 MB segment half written, ~8,000 page faults and the CRC of 31 MB each time). Every
    * segment is verified, the chain between them too, under the WAL's lock.
+   *
+   * `spare`: the segments' bytes as read, up to each one's last record (pages already resident),
+   * for the caller to reuse (the key index's value arena): nothing returned refers to them (entries
+   * hold copies of their data), and Disk.readFile's buffers are the caller's own.
    */
   static async openAtChosen(
     walDir: string,
     choose: (markers: WalSnapshotMarker[]) => Promise<WalSnapshotMarker>,
     opts: WalOptions = {},
-  ): Promise<{ wal: WAL; metadata: WalMetadata; hardState: HardState; entries: Entry[] }> {
-    return WAL.openWith(walDir, opts, async (disk) => {
+  ): Promise<{ wal: WAL; metadata: WalMetadata; hardState: HardState; entries: Entry[]; spare: Buffer[] }> {
+    let scanned: ScannedWal | undefined;
+    const opened = await WAL.openWith(walDir, opts, async (disk) => {
       const segments = await listSegments(disk, walDir);
       if (segments.length === 0) throw new WalSnapshotError('no-segment', `no WAL segments in ${walDir}`);
-      const scanned = await scanWal(walDir, segments, 0, disk);
+      scanned = await scanWal(walDir, segments, 0, disk);
       const from = await choose(usableMarkers(replayWal(scanned, MARKERS_ONLY, false)));
       return replayWal(scanned, from, true);
     });
+    const spare = scanned!.reads.map((r) => r.scan.list.buf.subarray(0, r.scan.end));
+    return { ...opened, spare };
   }
 
   private static async openWith(

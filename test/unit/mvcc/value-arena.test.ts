@@ -76,4 +76,25 @@ describe('ValueArena', () => {
     hs.forEach((h, i) => i % 2 === 0 && a.clear(h));
     expect(a.compactionDue()).toBe(false); // 0.5 MB of holes, under COMPACT_MIN_HOLE_BYTES
   });
+
+  it('takes its slabs from adopted memory first (a slab at a time), then allocates; releaseSpare stops that', () => {
+    const donor = Buffer.alloc(2 * SLAB_BYTES + 100, 0xee);
+    const small = Buffer.alloc(SLAB_BYTES - 1, 0xdd); // too small for a slab: not taken
+    const a = new ValueArena();
+    a.adopt([small, donor]);
+    const hs = Array.from({ length: 5 }, holder);
+    hs.forEach((h, i) => a.set(h, bytes(SLAB_BYTES / 2, i + 1))); // two a slab: slabs 1-2 from the donor, 3 allocated
+    expect(hs.map((h) => a.view(h)[0])).toEqual([1, 2, 3, 4, 5]);
+    expect(hs.map((h) => a.view(h).buffer === donor.buffer)).toEqual([true, true, true, true, false]);
+    expect(donor.subarray(0, SLAB_BYTES / 2).every((b) => b === 1)).toBe(true); // written in place
+    expect(donor.subarray(2 * SLAB_BYTES).every((b) => b === 0xee)).toBe(true); // the rest untouched
+    expect(small.every((b) => b === 0xdd)).toBe(true);
+    const b = new ValueArena();
+    b.adopt([Buffer.alloc(2 * SLAB_BYTES)]);
+    b.releaseSpare();
+    const h = holder();
+    b.set(h, bytes(10, 9));
+    expect(b.view(h).buffer.byteLength).toBe(SLAB_BYTES);
+    expect(b.view(h).toString('hex')).toBe('09'.repeat(10));
+  });
 });

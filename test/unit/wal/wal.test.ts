@@ -155,9 +155,16 @@ describe('WAL', () => {
     expect(plain(got.entries)).toEqual(plain(all.slice(40)));
     expect(got.hardState).toEqual(hs(1, 95));
     expect(got.wal.lastIndex).toBe(100);
+    // the bytes read, up to each segment's last record, are the caller's: nothing returned shares them
+    expect(got.spare.length).toBe(segments);
+    expect(got.spare.every((b) => b.length > 0)).toBe(true);
+    for (const b of got.spare) b.fill(0xaa);
+    expect(plain(got.entries)).toEqual(plain(all.slice(40)));
+    await got.wal.save(hs(1, 100), []);
     await got.wal.close();
     const again = await WAL.open(walDir, { index: 40, term: 1 }, { segmentBytes: SMALL });
     expect(plain(again.entries)).toEqual(plain(got.entries));
+    expect(again.hardState).toEqual(hs(1, 100));
     await again.wal.close();
     // a marker the log does not hold: the open fails and leaves the WAL unlocked
     await expect(WAL.openAtChosen(walDir, async () => ({ index: 41, term: 1 }))).rejects.toMatchObject({ code: 'not-found' });
