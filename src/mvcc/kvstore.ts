@@ -52,7 +52,7 @@ export class KvStore {
     try {
       await store.load(opts.image, 'opened');
     } finally {
-      core.index.values.releaseSpare();
+      core.index.values.releaseSpare(core.index.all());
     }
     return store;
   }

@@ -38,6 +38,8 @@ export class ValueArena {
   private holeBytes = 0;
   /** Memory given by adopt(), taken a slab at a time before any is allocated. */
   private spare: Buffer[] = [];
+  /** Per buffer adopted: bytes offered and bytes taken as slabs (until releaseSpare). */
+  private readonly donors = new Map<ArrayBufferLike, { offered: number; taken: number }>();
 
   set(h: ValueHolder, bytes: Uint8Array): void {
     this.clear(h);
@@ -111,14 +113,33 @@ export class ValueArena {
    * Memory the arena may take its next slabs from instead of allocating them: buffers whose pages
    * are already resident and that nothing else reads or writes any more (a restart's WAL segments
    * once replayed: reusing them saves touching as many fresh pages, ~12 us each on a VM). A slab
-   * keeps its whole buffer alive. releaseSpare() gives back what was not taken.
+   * keeps its whole buffer alive: see releaseSpare.
    */
   adopt(regions: readonly Buffer[]): void {
-    for (const r of regions) if (r.length >= SLAB_BYTES) this.spare.push(r);
+    for (const r of regions) {
+      if (r.length < SLAB_BYTES) continue;
+      this.spare.push(r);
+      const d = this.donors.get(r.buffer) ?? { offered: 0, taken: 0 };
+      d.offered += r.length;
+      this.donors.set(r.buffer, d);
+    }
   }
 
-  releaseSpare(): void {
+  /**
+   * Stops taking adopted memory. Values in slabs cut from a buffer of which less than half was
+   * taken are copied into slabs of their own, so that the buffer can go: its resident pages would
+   * otherwise outweigh the values they hold (a WAL of 64 MB for a few keys). `all` yields every holder.
+   */
+  releaseSpare(all: Iterable<ValueHolder>): void {
     this.spare = [];
+    const sparse = new Set<ArrayBufferLike>();
+    for (const [buf, d] of this.donors) if (d.taken * 2 < d.offered) sparse.add(buf);
+    this.donors.clear();
+    if (sparse.size === 0) return;
+    const moving = new Set<number>();
+    this.slabs.forEach((b, s) => b && sparse.has(b.buffer) && moving.add(s));
+    if (moving.has(this.cur)) this.cur = -1; // new values must not go into it either
+    for (const h of all) if (moving.has(h.vSlab)) this.set(h, this.view(h));
   }
 
   private newSlab(size: number): number {
@@ -141,6 +162,7 @@ export class ValueArena {
       const r = this.spare[this.spare.length - 1]!;
       if (r.length >= size) {
         this.spare[this.spare.length - 1] = r.subarray(size);
+        this.donors.get(r.buffer)!.taken += size;
         return r.subarray(0, size);
       }
       this.spare.pop();

@@ -91,10 +91,31 @@ describe('ValueArena', () => {
     expect(small.every((b) => b === 0xdd)).toBe(true);
     const b = new ValueArena();
     b.adopt([Buffer.alloc(2 * SLAB_BYTES)]);
-    b.releaseSpare();
+    b.releaseSpare([]);
     const h = holder();
     b.set(h, bytes(10, 9));
     expect(b.view(h).buffer.byteLength).toBe(SLAB_BYTES);
     expect(b.view(h).toString('hex')).toBe('09'.repeat(10));
+  });
+
+  it('releaseSpare moves the values out of a buffer of which less than half was taken, so that it can go', () => {
+    const big = Buffer.alloc(8 * SLAB_BYTES); // one slab of it taken: moved out
+    const full = Buffer.alloc(2 * SLAB_BYTES); // both slabs taken: kept
+    const a = new ValueArena();
+    a.adopt([big, full]);
+    const hs = Array.from({ length: 6 }, holder);
+    hs.forEach((h, i) => a.set(h, bytes(SLAB_BYTES / 2, i + 1))); // slabs 0-1 from full, 2 from big
+    expect(hs.map((h) => a.view(h).buffer === full.buffer)).toEqual([true, true, true, true, false, false]);
+    expect(hs.map((h) => a.view(h).buffer === big.buffer)).toEqual([false, false, false, false, true, true]);
+    const before = hs.map((h) => a.view(h));
+    a.releaseSpare(hs);
+    expect(hs.map((h) => a.view(h).buffer === full.buffer)).toEqual([true, true, true, true, false, false]);
+    expect(hs.some((h) => a.view(h).buffer === big.buffer)).toBe(false);
+    expect(hs.map((h) => a.view(h)[0])).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(before[4]![0]).toBe(5); // an earlier view stays as it was
+    const h = holder();
+    a.set(h, bytes(10, 7)); // and later values go to fresh slabs too
+    expect(a.view(h).buffer === big.buffer || a.view(h).buffer === full.buffer).toBe(false);
+    expect(a.usage().liveBytes).toBe(6 * (SLAB_BYTES / 2) + 10);
   });
 });
