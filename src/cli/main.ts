@@ -11,7 +11,8 @@ import { peerApi } from '../api/peer/index.js';
 import { capHeapGrowth } from '../platform/heap-growth.js';
 import { reportHooksTo } from '../platform/hook-fence.js';
 import { releaseYoungGeneration } from '../platform/young-generation.js';
-import { listenClient, type ClientListener } from '../platform/listen.js';
+import { listenClient, type ClientHandlers, type ClientListener } from '../platform/listen.js';
+import type { H2GrpcRouter } from '../api/v3/h2-grpc.js';
 import { listenPeer, type PeerListener } from '../platform/listen-peer.js';
 import { peerTlsOptions, type PeerTls } from '../platform/peer-tls.js';
 import type { PeerClientTls } from '../transport/dial.js';
@@ -94,7 +95,7 @@ function importClientApis(): Promise<ClientApiModules> {
 }
 
 async function serveClients(c: Config, server: EtcdServer, logger: Logger, apis: Promise<ClientApiModules>): Promise<ClientListener[]> {
-  const [{ createHttpApp }, { v2Api }, { createGrpcServer }] = await apis;
+  const [{ createHttpApp }, { v2Api }, { createGrpcServer, h2RouterOf }] = await apis;
   const facade = new ServerFacade(server);
   const grpcServer = createGrpcServer(facade, { maxRequestBytes: c.maxRequestBytes, maxTxnOps: c.maxTxnOps, metrics: server.metrics });
   const v2 = v2Api(facade, { metrics: server.metrics, clientCertAuth: c.clientTls.clientCertAuth, logger });
@@ -112,14 +113,28 @@ async function serveClients(c: Config, server: EtcdServer, logger: Logger, apis:
   const tls = await buildTlsOptions(c.clientTls, path.join(c.dataDir, 'fixtures', 'client'), hosts, c.cipherSuites);
   if (tls) logger.info({ 'tls-info': tls.source, 'client-cert-auth': tls.requestCert }, 'starting with client TLS');
   const onReject = (r: object): void => logger.warn(r, 'rejected connection');
+  const http2 = jsHttp2(c, process.env, h2RouterOf(grpcServer));
+  if (http2) logger.info({ ETCD_TS_HTTP2: 'js' }, 'serving gRPC with the JavaScript HTTP/2');
   const listeners: ClientListener[] = [];
   for (const url of c.listenClientUrls) {
     const secure = url.protocol === 'https:' || url.protocol === 'unixs:';
-    const l = await listenClient(url, { grpcServer, http: app }, secure ? tls : undefined, { onReject });
+    const l = await listenClient(url, { grpcServer, http: app, http2 }, secure ? tls : undefined, { onReject });
     logger.info({ address: `${l.address.host}:${l.address.port}`, tls: secure }, 'serving client traffic');
     listeners.push(l);
   }
   return listeners;
+}
+
+/** ETCD_TS_HTTP2=js: the client port's HTTP/2 connections served by api/v3/h2-grpc.ts instead of grpc-js. */
+function jsHttp2(c: Config, env: NodeJS.ProcessEnv, router: H2GrpcRouter | undefined): ClientHandlers['http2'] {
+  if (env.ETCD_TS_HTTP2 !== 'js' || router === undefined) return undefined;
+  const opts = {
+    maxConcurrentStreams: c.maxConcurrentStreams,
+    pingMinTimeMs: c.grpcKeepaliveMinTimeMs,
+    keepaliveIntervalMs: c.grpcKeepaliveIntervalMs,
+    keepaliveTimeoutMs: c.grpcKeepaliveTimeoutMs,
+  };
+  return (socket) => router.serve(socket, opts);
 }
 
 /** The peer TLS pieces (server options with etcd's checks, client options), as etcd applies --peer-*. */

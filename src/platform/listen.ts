@@ -31,9 +31,20 @@ export const CLOSE_GRACE_MS = 1_000;
 /** Anything that serves HTTP/1.1: a node request listener, an http.Server, or a FastifyInstance (after ready()). */
 export type HttpHandler = http.RequestListener | http.Server | { server: http.Server };
 
+/** An HTTP/2 connection served by something other than grpc-js (the JavaScript HTTP/2, platform/h2). */
+export interface Http2Connection {
+  /** GOAWAY: no new streams, the socket ended once the open ones are done. */
+  shutdown(): void;
+}
+
 export interface ClientHandlers {
   /** Absent on HTTP-only listeners (--listen-metrics-urls): HTTP/2 connections are then closed. */
   grpcServer?: grpc.Server;
+  /**
+   * When given, HTTP/2 connections (plain and TLS, after the preface sniff) are handed to it instead
+   * of grpc-js (ETCD_TS_HTTP2=js: api/v3/h2-grpc.ts over platform/h2).
+   */
+  http2?: (socket: net.Socket) => Http2Connection;
   http: HttpHandler;
 }
 
@@ -192,6 +203,8 @@ type Route = 'pending' | 'h2' | 'http1';
 class Connections {
   readonly route = new Map<net.Socket, Route>();
   readonly busy = new Set<net.Socket>();
+  /** Connections served by ClientHandlers.http2. */
+  readonly h2 = new Set<Http2Connection>();
   closing = false;
 
   onRequest = (req: http.IncomingMessage, res: http.ServerResponse): void => {
@@ -207,6 +220,7 @@ class Connections {
   /** Idle HTTP/1 and unrouted sockets end now; busy ones after their response; h2 is drained by grpc-js. */
   endIdle(): void {
     this.closing = true;
+    for (const c of this.h2) c.shutdown();
     for (const [socket, route] of this.route) {
       if (route === 'pending') socket.destroy();
       else if (route === 'http1' && !this.busy.has(socket)) socket.end();
@@ -236,7 +250,12 @@ export async function listenClient(
     socket.once('close', () => conns.route.delete(socket));
     socket.on('error', () => {}); // reported by whoever owns the socket after routing
     sniffHttp2(socket, (isHttp2) => {
-      if (isHttp2 && injector === undefined) {
+      if (isHttp2 && handlers.http2 !== undefined) {
+        conns.route.set(socket, 'h2');
+        const c = handlers.http2(socket);
+        conns.h2.add(c);
+        socket.once('close', () => conns.h2.delete(c));
+      } else if (isHttp2 && injector === undefined) {
         socket.destroy(); // an HTTP-only listener
       } else if (isHttp2) {
         // We decided by the bytes; tell node's http2 the protocol is h2 even if ALPN said otherwise.

@@ -17,6 +17,7 @@ import { clusterHandlers, maintenanceHandlers, withSnapshotCodec } from './maint
 import { authHandlers } from './auth.js';
 import { electionHandlers, healthHandlers, lockHandlers } from './lock-election.js';
 import { UnaryPath } from './unary-path.js';
+import { H2GrpcRouter } from './h2-grpc.js';
 
 /** etcd's --max-request-bytes default (1.5 MiB). */
 export const DEFAULT_MAX_REQUEST_BYTES = 1.5 * 1024 * 1024;
@@ -55,6 +56,14 @@ const RAFT_BOUND: Record<string, readonly string[] | 'all'> = {
 const SHORT_PATH_SERVICES: readonly string[] = ['KV', 'Lease'];
 
 type AnyMethod = grpc.MethodDefinition<object, object> & { requestType?: { type?: { name?: string } } };
+
+/** Each server's services for the JavaScript HTTP/2 (h2-grpc.ts), the same definitions and handlers grpc-js serves. */
+const H2_ROUTERS = new WeakMap<grpc.Server, H2GrpcRouter>();
+
+/** The router that serves `server`'s services over the JavaScript HTTP/2 (ETCD_TS_HTTP2=js). */
+export function h2RouterOf(server: grpc.Server): H2GrpcRouter | undefined {
+  return H2_ROUTERS.get(server);
+}
 type Tagged = { [OVERSIZED]?: true; [GRPC_REFUSED]?: Refusal };
 
 /**
@@ -142,6 +151,8 @@ export function createGrpcServer(facade: EtcdServerFacade, opts: GrpcServerOptio
   const rules = new GogoRules(packageDefinition());
   // the short path and, in front of grpc-js, its receive checks refuse at etcd's limit, in grpc-go's words
   const unaryPath = new UnaryPath(limits.maxRequestBytes + GRPC_OVERHEAD_BYTES);
+  const h2Router = new H2GrpcRouter(limits.maxRequestBytes + GRPC_OVERHEAD_BYTES);
+  H2_ROUTERS.set(server, h2Router);
   const add = (name: string, def: grpc.ServiceDefinition, impl: grpc.UntypedServiceImplementation): void => {
     const full = SERVICE_NAMES[name] ?? `etcdserverpb.${name}`;
     const g = guarded(full, name, def, limits.maxRequestBytes, rules);
@@ -150,6 +161,7 @@ export function createGrpcServer(facade: EtcdServerFacade, opts: GrpcServerOptio
     const i = refusing(def, opts.metrics ? counted(opts.metrics, full, def, gated) : gated);
     server.addService(d, i);
     unaryPath.addService(d, i, SHORT_PATH_SERVICES.includes(name));
+    h2Router.addService(d, i);
   };
   // omitZeros: proto3 zero values stay off the wire, as etcd sends them (the hand codecs do the same)
   add('KV', withKvCodecs(omitZeros(e.KV.service)), kvHandlers(facade, limits));

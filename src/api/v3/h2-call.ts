@@ -1,0 +1,363 @@
+/**
+ * A gRPC call on one stream of the JavaScript HTTP/2 server (platform/h2), shaped as the grpc-js call
+ * objects the handlers of this directory are written against: `request`, `metadata.get`,
+ * `cancelled`, `getAuthContext`, `getPeer`; for streams `write` (false asks for 'drain'),
+ * `writableLength`, `end`, `pause`/`resume`, and the events 'data', 'end', 'cancelled', 'error',
+ * 'drain', 'close'. `emit('error', err)` answers the call with err's status, as grpc-js does.
+ *
+ * What a client sees is what api/v3/unary-path.ts sends (grpc-go's): `:status` 200 and
+ * `content-type: application/grpc`, no date; trailers `grpc-status` and `grpc-message`, empty on
+ * success; an error before any message as a trailers-only answer. Requests pass grpc-receive.ts's
+ * checks (compressed flag, encoding, receive limit, a cut or missing message) with their texts.
+ */
+import { EventEmitter } from 'node:events';
+import * as tls from 'node:tls';
+import type * as grpc from '@grpc/grpc-js';
+import { status as Status } from '@grpc/grpc-js';
+import { CANCEL } from '../../platform/h2/frame.js';
+import { encodeHeaders } from '../../platform/h2/hpack.js';
+import type { H2Stream } from '../../platform/h2/stream.js';
+import type { PeerAuthContext } from './common.js';
+import { RecvCheck, statusFields, type RecvStatus } from './grpc-receive.js';
+
+type AnyMethod = grpc.MethodDefinition<object, object>;
+type Handler = (call: H2Call, callback?: (err: unknown, res?: object) => void) => void;
+
+export interface H2Route {
+  readonly md: AnyMethod;
+  readonly handler: Handler;
+}
+
+/** The socket's side of a call: its address and its TLS client certificate, read once per connection. */
+export class H2Peer {
+  private auth: PeerAuthContext | undefined;
+  readonly peer: string;
+
+  constructor(readonly socket: import('node:net').Socket) {
+    const host = socket.remoteAddress ?? '';
+    this.peer = `${host.includes(':') ? `[${host}]` : host}:${socket.remotePort ?? 0}`;
+  }
+
+  /** grpc-js's getAuthContext: the verified client certificate. */
+  authContext(): PeerAuthContext {
+    if (this.auth === undefined) {
+      const s = this.socket;
+      this.auth = s instanceof tls.TLSSocket && s.authorized ? { sslPeerCertificate: s.getPeerCertificate() } : {};
+    }
+    return this.auth;
+  }
+}
+
+interface GrpcStatus {
+  code: number;
+  details: string;
+  metadata?: { toHttp2Headers(): Record<string, string | string[] | number | undefined> } | null;
+}
+
+const OK_HEADERS = encodeHeaders([[':status', '200'], ['content-type', 'application/grpc']]);
+const OK_TRAILERS = encodeHeaders([['grpc-status', '0'], ['grpc-message', '']]);
+const DEADLINE_REGEX = /(\d{1,8})\s*([HMSmun])/;
+const DEADLINE_UNIT_MS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 0.001, n: 0.000001 };
+const PREFIX = 5;
+
+/** grpc-js's serverErrorToStatus: a handler's error as the status the client receives. */
+export function statusOf(err: unknown): GrpcStatus {
+  const e = (err ?? {}) as { code?: unknown; details?: unknown; message?: unknown; metadata?: GrpcStatus['metadata'] };
+  const s: GrpcStatus = { code: Status.UNKNOWN, details: typeof e.message === 'string' ? e.message : 'Unknown Error', metadata: e.metadata ?? null };
+  if (typeof e.code === 'number' && Number.isInteger(e.code)) {
+    s.code = e.code;
+    if (typeof e.details === 'string') s.details = e.details;
+  }
+  return s;
+}
+
+/** The header block of a status: trailers, or a trailers-only answer (with :status and content-type). */
+export function statusBlock(st: GrpcStatus, trailersOnly: boolean): Buffer {
+  if (st.code === Status.OK && !trailersOnly && st.metadata == null) return OK_TRAILERS;
+  const fields: [string, string][] = trailersOnly ? [[':status', '200'], ['content-type', 'application/grpc']] : [];
+  const f = statusFields(st);
+  fields.push(['grpc-status', String(f['grpc-status'])], ['grpc-message', String(f['grpc-message'])]);
+  const extra = st.metadata?.toHttp2Headers();
+  if (extra) {
+    for (const [k, v] of Object.entries(extra)) {
+      if (v === undefined) continue;
+      for (const x of Array.isArray(v) ? v : [v]) fields.push([k.toLowerCase(), String(x)]);
+    }
+  }
+  return encodeHeaders(fields);
+}
+
+/** Refuse a call before it starts: a trailers-only answer (the stream is reset if the client still sends). */
+export function refuseH2(stream: H2Stream, st: RecvStatus): void {
+  stream.respond(statusBlock(st, true), true);
+}
+
+export class H2Call extends EventEmitter {
+  request: object = {};
+  cancelled = false;
+  private done = false;
+  private paused = false;
+  private delivering = false;
+  private remoteEnded = false;
+  private heldCredit = 0;
+  private readonly pending: object[] = [];
+  private chunks: Buffer[] = [];
+  private rbuf: Buffer | null = null;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly check: RecvCheck;
+
+  constructor(
+    private readonly stream: H2Stream,
+    private readonly route: H2Route,
+    private readonly peer: H2Peer,
+    maxReceiveBytes: number,
+  ) {
+    super();
+    const md = route.md;
+    this.check = new RecvCheck(maxReceiveBytes, !md.requestStream && !md.responseStream);
+    stream.ondata = (c) => this.onData(c);
+    stream.onend = () => this.onEnd();
+    stream.onreset = () => this.onCancel();
+    stream.ondrain = () => this.emit('drain');
+    this.on('error', (err: unknown) => this.sendStatus(statusOf(err)));
+    const timeout = stream.header('grpc-timeout');
+    if (timeout !== undefined) this.deadline(timeout);
+    if (md.requestStream) this.run();
+  }
+
+  // --- grpc-js's call surface
+
+  /** The call is its own metadata: handlers read `call.metadata.get(key)`. */
+  get metadata(): this {
+    return this;
+  }
+
+  get(key: string): (string | Buffer)[] {
+    const h = this.stream.headers;
+    const out: (string | Buffer)[] = [];
+    const bin = key.endsWith('-bin');
+    for (let i = 0; i < h.length; i += 2) {
+      if (h[i] === key) out.push(bin ? Buffer.from(h[i + 1]!, 'base64') : h[i + 1]!);
+    }
+    return out;
+  }
+
+  getAuthContext(): PeerAuthContext {
+    return this.peer.authContext();
+  }
+
+  getPeer(): string {
+    return this.peer.peer;
+  }
+
+  getPath(): string {
+    return this.route.md.path;
+  }
+
+  /** Messages written and not yet sent (the client's windows or the socket are full). */
+  get writableLength(): number {
+    return this.stream.queued;
+  }
+
+  write(message: object, cb?: () => void): boolean {
+    if (this.done) {
+      if (cb) process.nextTick(cb);
+      return true;
+    }
+    let body: Buffer;
+    try {
+      body = this.route.md.responseSerialize(message);
+    } catch {
+      this.sendStatus({ code: Status.INTERNAL, details: 'Error serializing response' });
+      return true;
+    }
+    const s = this.stream;
+    if (!s.headersSent) s.respond(OK_HEADERS);
+    const ok = s.write(framed(body));
+    if (cb) process.nextTick(cb);
+    return ok;
+  }
+
+  /** A Writable's _write (api/v3/watch.ts gives call streams a _writev that calls it). */
+  _write(chunk: object, _encoding: string, cb: () => void): void {
+    this.write(chunk);
+    cb();
+  }
+
+  end(message?: object): this {
+    if (message !== undefined) this.write(message);
+    this.sendStatus({ code: Status.OK, details: '' });
+    return this;
+  }
+
+  pause(): this {
+    this.paused = true;
+    return this;
+  }
+
+  resume(): this {
+    if (!this.paused) return this;
+    this.paused = false;
+    this.deliver();
+    return this;
+  }
+
+  /** grpc-js: an error ends the call with its status; without one the call is cancelled. */
+  destroy(err?: unknown): this {
+    if (err !== undefined) this.sendStatus(statusOf(err));
+    else this.stream.reset(CANCEL);
+    return this;
+  }
+
+  // --- the stream's events
+
+  private onData(chunk: Buffer): void {
+    if (this.done) return;
+    const r = this.check.data(chunk);
+    if (!Buffer.isBuffer(r)) return this.refuse(r);
+    if (!this.route.md.requestStream) {
+      if (r.length > 0) this.chunks.push(r);
+      this.stream.consume(chunk.length); // one message, bounded by the receive limit
+      return;
+    }
+    if (this.paused) this.heldCredit += chunk.length;
+    else this.stream.consume(chunk.length);
+    if (r.length === 0) return;
+    let b = this.rbuf === null ? r : Buffer.concat([this.rbuf, r]);
+    while (b.length >= PREFIX) {
+      const len = b.readUInt32BE(1);
+      if (b.length < PREFIX + len) break;
+      const msg = b.subarray(PREFIX, PREFIX + len);
+      b = b.subarray(PREFIX + len);
+      let req: object;
+      try {
+        req = this.route.md.requestDeserialize(msg);
+      } catch (e) {
+        return this.refuse({ code: Status.INTERNAL, details: `grpc: failed to unmarshal the received message ${(e as Error).message}` });
+      }
+      this.pending.push(req);
+    }
+    this.rbuf = b.length > 0 ? b : null;
+    this.deliver();
+  }
+
+  private onEnd(): void {
+    if (this.done) return;
+    const refused = this.check.end();
+    if (refused !== undefined) return this.refuse(refused);
+    if (this.route.md.requestStream) {
+      this.remoteEnded = true;
+      this.deliver();
+      return;
+    }
+    const buf = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
+    this.chunks = [];
+    try {
+      this.request = this.route.md.requestDeserialize(buf.subarray(PREFIX, PREFIX + buf.readUInt32BE(1)));
+    } catch (e) {
+      this.sendStatus({ code: Status.INTERNAL, details: `grpc: error unmarshalling request: ${(e as Error).message}` });
+      return;
+    }
+    this.run();
+  }
+
+  private onCancel(): void {
+    if (this.done) return;
+    this.done = true;
+    this.cancel();
+  }
+
+  // --- inside
+
+  private run(): void {
+    const md = this.route.md;
+    try {
+      if (md.responseStream) this.route.handler(this);
+      else this.route.handler(this, (err, res) => (err ? this.sendStatus(statusOf(err)) : this.reply(res!)));
+    } catch {
+      this.sendStatus({ code: Status.UNKNOWN, details: 'Unknown error' });
+    }
+  }
+
+  /** Hand the decoded requests to 'data' listeners while not paused; 'end' after the last. */
+  private deliver(): void {
+    if (this.delivering) return;
+    this.delivering = true;
+    try {
+      while (!this.paused && !this.done && this.pending.length > 0) this.emit('data', this.pending.shift()!);
+    } finally {
+      this.delivering = false;
+    }
+    if (this.paused || this.done) return;
+    if (this.heldCredit > 0) {
+      this.stream.consume(this.heldCredit);
+      this.heldCredit = 0;
+    }
+    if (this.remoteEnded && this.pending.length === 0) {
+      this.remoteEnded = false;
+      this.emit('end');
+    }
+  }
+
+  private reply(res: object): void {
+    if (this.done) return;
+    let body: Buffer;
+    try {
+      body = this.route.md.responseSerialize(res);
+    } catch {
+      this.sendStatus({ code: Status.INTERNAL, details: 'Error serializing response' });
+      return;
+    }
+    const s = this.stream;
+    s.respond(OK_HEADERS);
+    s.write(framed(body));
+    this.sendStatus({ code: Status.OK, details: '' });
+  }
+
+  private deadline(value: string): void {
+    const m = DEADLINE_REGEX.exec(value);
+    if (m === null) {
+      process.nextTick(() => this.sendStatus({ code: Status.INTERNAL, details: `Invalid grpc-timeout value "${value}"` }, true));
+      return;
+    }
+    const ms = (Number(m[1]) * DEADLINE_UNIT_MS[m[2]!]!) | 0;
+    this.timer = setTimeout(() => this.sendStatus({ code: Status.DEADLINE_EXCEEDED, details: 'Deadline exceeded' }, true), ms);
+  }
+
+  /** A receive check refused the request: its status, and the handler sees the call cancelled. */
+  private refuse(st: RecvStatus): void {
+    this.sendStatus(st, true);
+  }
+
+  /** Answer the call with `st` (trailers, or trailers-only before any message); once. */
+  private sendStatus(st: GrpcStatus, cancels = false): void {
+    if (this.done) return;
+    this.done = true;
+    const s = this.stream;
+    if (!s.headersSent) s.respond(statusBlock(st, true), true);
+    else s.end(statusBlock(st, false));
+    if (cancels) this.cancel();
+    else this.closeSoon();
+  }
+
+  private cancel(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.cancelled = true;
+    this.emit('cancelled');
+    this.closeSoon();
+  }
+
+  private closeSoon(): void {
+    if (this.timer) clearTimeout(this.timer);
+    process.nextTick(() => this.emit('close'));
+  }
+}
+
+/** A message with gRPC's 5-byte prefix (uncompressed). */
+function framed(body: Buffer): Buffer {
+  const b = Buffer.allocUnsafe(PREFIX + body.length);
+  b[0] = 0;
+  b.writeUInt32BE(body.length, 1);
+  body.copy(b, PREFIX);
+  return b;
+}
