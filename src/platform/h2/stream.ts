@@ -94,6 +94,7 @@ export class H2Stream {
     if (this.closed || this.ended) return true;
     if (this.queue.length === 0 && this.trySend(data)) return true;
     this.queue.push(data);
+    if (this.queue.length === 1 && this.pump()) return true; // what the windows let through goes now
     this.owner.block(this);
     if (this.queue.length >= STREAM_QUEUE_HIGH) {
       this.needDrain = true;
