@@ -220,6 +220,8 @@ export class H2Connection implements StreamOwner {
     else if (!this.readPaused && this.socket.writableLength > OUT_HIGH) {
       this.readPaused = true; // the client is not reading: read nothing more of it until it does
       this.socket.pause();
+    } else if (this.blocked.size > 0) {
+      this.unblock(); // streams held back by this turn's output alone: the socket took it (no 'drain' comes)
     }
   }
 

@@ -3,9 +3,12 @@
 // not) must get the same body, status and message from both, in etcd's response headers and
 // trailers (grpc-go's) where grpc-js has its own; except where grpc-go (etcd 3.4.23) receives a
 // request otherwise (framing, decoding: grpc-receive.ts), where the answer must be grpc-go's, on the
-// short path and in front of grpc-js alike.
+// short path and in front of grpc-js alike. The JavaScript HTTP/2's gRPC (h2-grpc.ts, ETCD_TS_HTTP2=js)
+// must answer every call as the short path does, streaming methods included.
 import * as http2 from 'node:http2';
+import * as net from 'node:net';
 import * as grpc from '@grpc/grpc-js';
+import { H2GrpcRouter } from '../../../src/api/v3/h2-grpc.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeGrpcMessage, UnaryPath } from '../../../src/api/v3/unary-path.js';
 
@@ -64,6 +67,15 @@ async function start(short: boolean): Promise<Server> {
   const port = await new Promise<number>((res, rej) =>
     server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? rej(e) : res(p))));
   return { server, port, path };
+}
+
+/** The same service over the JavaScript HTTP/2 (api/v3/h2-grpc.ts). */
+async function startJs(): Promise<{ port: number; server: net.Server }> {
+  const router = new H2GrpcRouter(MAX_RECEIVE);
+  router.addService(def, impl);
+  const server = net.createServer((socket) => router.serve(socket));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { port: (server.address() as net.AddressInfo).port, server };
 }
 
 const frame = (body: string | Buffer, flag = 0): Buffer => {
@@ -138,14 +150,17 @@ describe('grpc-message as grpc-go encodes it', () => {
 describe('api/v3 unary short path', () => {
   let short: Server;
   let plain: Server;
+  let js: { port: number; server: net.Server };
   beforeAll(async () => {
     short = await start(true);
     plain = await start(false);
+    js = await startJs();
   });
   afterAll(() => {
     for (const h of hung) h.cb(null, Buffer.from('late'));
     short.server.forceShutdown();
     plain.server.forceShutdown();
+    js.server.close();
   });
 
   const cases: [string, string, Buffer[], http2.OutgoingHttpHeaders?, boolean?][] = [
@@ -171,6 +186,9 @@ describe('api/v3 unary short path', () => {
       const theirs = await raw(plain.port, path, body, extra);
       expect(ours).toEqual(taken ? inEtcdHeaders(theirs) : theirs);
       expect(short.path!.served - before).toBe(taken ? 1 : 0);
+      // the JavaScript HTTP/2 answers every call in etcd's headers (grpc-js's 415 without a date)
+      const viaJs = await raw(js.port, path, body, extra);
+      expect(viaJs).toEqual(theirs.headers[':status'] === 415 ? { ...theirs, date: false } : inEtcdHeaders(theirs));
     });
   }
 
@@ -208,10 +226,12 @@ describe('api/v3 unary short path', () => {
       const before = short.path!.served;
       const echoed = echoes;
       const ours = await raw(short.port, path, body, extra);
-      expect(ours).toEqual({
+      const expected = {
         headers: { ':status': 200, 'content-type': 'application/grpc', 'grpc-status': String(code), 'grpc-message': encodeGrpcMessage(message) },
         trailers: {}, body: '', date: false,
-      });
+      };
+      expect(ours).toEqual(expected);
+      expect(await raw(js.port, path, body, extra)).toEqual(expected);
       expect(echoes).toBe(echoed);
       const encoded = extra['grpc-encoding'] !== undefined && extra['grpc-encoding'] !== 'identity'; // refused before any path
       expect(short.path!.served - before).toBe(path === '/test.T/Echo' && !encoded ? 1 : 0);
@@ -220,16 +240,16 @@ describe('api/v3 unary short path', () => {
 
   it('takes a call with 2,000 headers, as grpc-go (Node\'s http2 alone resets past 128)', async () => {
     const many = Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [`x-h${i}`, 'v']));
-    for (const path of ['/test.T/Echo', '/test.T/Stream']) {
-      const a = await raw(short.port, path, [frame('x')], many);
+    for (const [port, path] of [[short.port, '/test.T/Echo'], [short.port, '/test.T/Stream'], [js.port, '/test.T/Echo'], [js.port, '/test.T/Stream']] as const) {
+      const a = await raw(port, path, [frame('x')], many);
       expect(a.headers[':status']).toBe(200);
       expect(a.trailers['grpc-status']).toBe('0');
     }
   });
 
   it('reads one message of a unary call, as grpc-go: what follows it is ignored', async () => {
-    for (const rest of [[frame('b')], [frame('b', 1)], [frame('b', 7)], [Buffer.from([0, 0])], [big]]) {
-      const ours = await raw(short.port, '/test.T/Echo', [frame('a'), ...rest]);
+    for (const [port, rest] of [short.port, js.port].flatMap((p) => [[frame('b')], [frame('b', 1)], [frame('b', 7)], [Buffer.from([0, 0])], [big]].map((r) => [p, r] as const))) {
+      const ours = await raw(port, '/test.T/Echo', [frame('a'), ...rest]);
       expect(ours.trailers).toEqual({ 'grpc-status': '0', 'grpc-message': '' });
       expect(ours.body).toBe(frame('echo:a').toString('latin1'));
     }
@@ -242,9 +262,9 @@ describe('api/v3 unary short path', () => {
     expect(failed.headers).toEqual({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '9', 'grpc-message': 'etcdserver: 100%25 %C2%ABwrong%C2%BB key' });
   });
 
-  it('serves a grpc-js client, and a cancelled call is dropped quietly', async () => {
+  it.each(['short path', 'JavaScript HTTP/2'])('serves a grpc-js client, and a cancelled call is dropped quietly (%s)', async (which) => {
     const Client = grpc.makeGenericClientConstructor(def, 'T');
-    const client = new Client(`127.0.0.1:${short.port}`, grpc.credentials.createInsecure()) as unknown as Record<string, Function>;
+    const client = new Client(`127.0.0.1:${which === 'short path' ? short.port : js.port}`, grpc.credentials.createInsecure()) as unknown as Record<string, Function>;
     const echo = await new Promise<Buffer>((res, rej) => client.Echo!(Buffer.from('hi'), (e: Error | null, r: Buffer) => (e ? rej(e) : res(r))));
     expect(echo.toString()).toBe('echo:hi');
     const n = hung.length;
