@@ -1,7 +1,8 @@
 // The client port's gRPC served by the JavaScript HTTP/2 (ETCD_TS_HTTP2=js: api/v3/h2-grpc.ts over
 // platform/h2) instead of grpc-js, driven by etcdctl (grpc-go) and a grpc-js client: KV, txn, watch
 // (events, then a cancel on the open stream), lease grant/keep-alive/revoke, snapshot save, auth
-// with a token, endpoint status, member list, an unknown method; and HTTP/1 still on the same port.
+// with a token, endpoint status, member list, an unknown method; HTTP/1 still on the same port; a
+// clean stop with a watch open.
 import * as grpc from '@grpc/grpc-js';
 import { spawn } from 'node:child_process';
 import { stat } from 'node:fs/promises';
@@ -128,5 +129,20 @@ describe('ETCD_TS_HTTP2=js', () => {
       kv.close();
     }
     expect(await ctl('--user', 'root:rootpw', 'auth', 'disable')).toBe('Authentication Disabled\n');
+  });
+
+  it('stops cleanly with a watch open: GOAWAY, the watch cut after the grace period', async () => {
+    const client = new (etcdGrpc().etcdserverpb.Watch)(m.endpoint, grpc.credentials.createInsecure());
+    try {
+      const stream = (client as unknown as { Watch(): grpc.ClientDuplexStream<object, Record<string, unknown>> }).Watch();
+      const created = new Promise((r) => stream.once('data', r));
+      const ended = new Promise<number>((r) => stream.on('error', (e: grpc.ServiceError) => r(e.code)));
+      stream.write({ create_request: { key: Buffer.from('x') } });
+      await created;
+      expect(await m.stop()).toEqual({ code: 0, signal: null });
+      expect(await ended).toBe(grpc.status.UNAVAILABLE);
+    } finally {
+      client.close();
+    }
   });
 });
