@@ -254,6 +254,36 @@ describe('H2Connection limits', () => {
     expect(await goawayAfter(port, frames)).toEqual({ code: 0xb, debug: 'too_many_resets' });
   });
 
+  it('refuses a stream over --max-concurrent-streams (REFUSED_STREAM), the open one unharmed', async () => {
+    const open: H2Stream[] = [];
+    const { port } = await serve((s) => open.push(s), { maxConcurrentStreams: 1 });
+    const sock = net.connect(port, '127.0.0.1');
+    const headers = encodeHeaders([[':method', 'POST'], [':path', '/'], [':scheme', 'http'], [':authority', 'x']]);
+    sock.write(Buffer.concat([PREFACE, rawFrame(4, 0, 0), rawFrame(1, 4, 1, headers), rawFrame(1, 4, 3, headers)]));
+    let buf = Buffer.alloc(0);
+    const rst = await new Promise<[number, number]>((resolve) => sock.on('data', (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
+      for (let p = 0; p + 9 <= buf.length; p += 9 + buf.readUIntBE(p, 3)) {
+        if (buf[p + 3] === 3 && p + 13 <= buf.length) resolve([buf.readUInt32BE(p + 5), buf.readUInt32BE(p + 9)]);
+      }
+    }));
+    sock.destroy();
+    expect(rst).toEqual([3, http2.constants.NGHTTP2_REFUSED_STREAM]);
+    expect(open.map((s) => s.id)).toEqual([1]);
+  });
+
+  it('pings an idle connection (--grpc-keepalive-interval) and closes it when the ping goes unanswered', async () => {
+    const { port } = await serve(() => {}, { keepaliveIntervalMs: 50, keepaliveTimeoutMs: 50 });
+    const answering = connect(port); // node:http2 answers pings
+    const silent = net.connect(port, '127.0.0.1');
+    silent.write(Buffer.concat([PREFACE, rawFrame(4, 0, 0)]));
+    let pinged = false;
+    silent.on('data', (d: Buffer) => (pinged ||= d.includes(Buffer.from([0, 0, 8, 6, 0, 0, 0, 0, 0]))));
+    await new Promise<void>((r) => silent.once('close', () => r()));
+    expect(pinged).toBe(true);
+    expect(answering.closed || answering.destroyed).toBe(false);
+  });
+
   it('answers a malformed frame with a connection error', async () => {
     const { port } = await serve(() => {});
     expect((await goawayAfter(port, [rawFrame(6, 0, 0, Buffer.alloc(7))])).code).toBe(0x6); // PING of 7 bytes

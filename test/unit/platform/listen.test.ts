@@ -13,7 +13,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { TlsOptions } from '../../../src/platform/tls.js';
 import { makeTestCerts, revokeClientCert, type TestCerts } from './certs.js';
-import { echoServer, grpcEcho, httpHandler, httpRequest } from './mux-fixture.js';
+import { ECHO_SERVICE, echoServer, grpcEcho, httpHandler, httpRequest } from './mux-fixture.js';
+import { H2GrpcRouter } from '../../../src/api/v3/h2-grpc.js';
 
 const LOCAL = new URL('http://127.0.0.1:0');
 const LOCAL_TLS = new URL('https://127.0.0.1:0');
@@ -162,6 +163,46 @@ describe('listenClient, other listeners', () => {
     open.push(l);
     expect((await httpRequest(l.address.port, '/metrics')).body).toBe('http:/metrics');
     await expect(grpcEcho(`127.0.0.1:${l.address.port}`, grpc.credentials.createInsecure(), 'x')).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
+  });
+});
+
+describe('listenClient with a JavaScript HTTP/2 (ETCD_TS_HTTP2=js)', () => {
+  /** The echo service over api/v3/h2-grpc.ts; the names of the client certificates it saw. */
+  async function startJs(url: URL, tlsOptions?: TlsOptions): Promise<{ l: ClientListener; peers: string[] }> {
+    const peers: string[] = [];
+    const router = new H2GrpcRouter(1 << 20);
+    router.addService(ECHO_SERVICE, {
+      echo: (call: { request: Buffer; getAuthContext(): { sslPeerCertificate?: { subject?: { CN?: string } } } }, cb: (e: null, r: Buffer) => void) => {
+        peers.push(call.getAuthContext().sslPeerCertificate?.subject?.CN ?? '(none)');
+        cb(null, Buffer.concat([Buffer.from('js:'), call.request]));
+      },
+    });
+    const grpcServer = echoServer(); // present, and passed by: the JavaScript HTTP/2 takes the connections
+    grpcServers.push(grpcServer);
+    const l = await listenClient(url, { grpcServer, http: httpHandler, http2: (socket) => router.serve(socket) }, tlsOptions);
+    open.push(l);
+    return { l, peers };
+  }
+
+  it('takes the HTTP/2 connections, plain and TLS (its client certificate seen by the call), HTTP/1 as before', async () => {
+    const plain = await startJs(LOCAL);
+    expect(await grpcEcho(`127.0.0.1:${plain.l.address.port}`, grpc.credentials.createInsecure(), 'hi')).toBe('js:hi');
+    expect(await httpRequest(plain.l.address.port, '/version')).toEqual({ status: 200, body: 'http:/version' });
+    const secure = await startJs(LOCAL_TLS, serverTls(true));
+    const creds = grpc.credentials.createSsl(certs.ca, certs.clientKey, certs.clientCert);
+    expect(await grpcEcho(`127.0.0.1:${secure.l.address.port}`, creds, 'tls')).toBe('js:tls');
+    expect([plain.peers, secure.peers]).toEqual([['(none)'], ['client']]);
+  });
+
+  it('close() sends GOAWAY to its HTTP/2 connections and frees the port', async () => {
+    const { l } = await startJs(LOCAL);
+    const c = http2.connect(`http://127.0.0.1:${l.address.port}`);
+    c.on('error', () => {});
+    await new Promise((r) => c.once('remoteSettings', r));
+    const goaway = new Promise<number>((r) => c.once('goaway', (code: number) => r(code)));
+    await l.close();
+    expect(await goaway).toBe(0);
+    c.destroy();
   });
 });
 
