@@ -172,8 +172,8 @@ describe('listenClient with a JavaScript HTTP/2 (ETCD_TS_HTTP2=js)', () => {
     const peers: string[] = [];
     const router = new H2GrpcRouter(1 << 20);
     router.addService(ECHO_SERVICE, {
-      echo: (call: { request: Buffer; getAuthContext(): { sslPeerCertificate?: { subject?: { CN?: string } } } }, cb: (e: null, r: Buffer) => void) => {
-        peers.push(call.getAuthContext().sslPeerCertificate?.subject?.CN ?? '(none)');
+      echo: (call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => {
+        peers.push(String(call.getAuthContext().sslPeerCertificate?.subject?.CN ?? '(none)'));
         cb(null, Buffer.concat([Buffer.from('js:'), call.request]));
       },
     });
