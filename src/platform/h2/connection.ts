@@ -187,6 +187,10 @@ export class H2Connection implements StreamOwner {
     return p;
   }
 
+  dataSent(): void {
+    this.resetPingStrikes = true; // grpc-go: data from the server forgives the client's pings
+  }
+
   consumed(n: number): void {
     this.unacked += n;
     if (this.unacked >= CONN_WINDOW / 2) {
@@ -214,7 +218,6 @@ export class H2Connection implements StreamOwner {
     this.out = [];
     this.outBytes = 0;
     if (this.socket.destroyed || out.length === 0) return;
-    this.resetPingStrikes = true;
     this.socket.write(out.length === 1 ? out[0]! : Buffer.concat(out));
     if (this.dead || ((this.goingAway || this.peerGoaway) && this.streams.size === 0)) this.socket.end();
     else if (!this.readPaused && this.socket.writableLength > OUT_HIGH) {

@@ -20,6 +20,8 @@ export interface StreamOwner {
   block(s: H2Stream): void;
   /** A header block prefix owed to the client's decoder (a dynamic table size update), once. */
   takeTablePrefix(): Buffer | undefined;
+  /** DATA went out (the client's pings are forgiven, as grpc-go's policy does after data). */
+  dataSent(): void;
   /** Credit `n` consumed request bytes to the connection's receive window. */
   consumed(n: number): void;
   /** The stream is done (both sides closed, or reset): forget it. */
@@ -180,6 +182,7 @@ export class H2Stream {
     if (data.length > 0) this.owner.send(data);
     this.window -= data.length;
     this.owner.sendWindow -= data.length;
+    this.owner.dataSent();
   }
 
   private sendBlock(block: Buffer, end: boolean): void {

@@ -244,6 +244,19 @@ describe('H2Connection limits', () => {
     const { port } = await serve(() => {}, { pingMinTimeMs: 60_000 });
     const pings = [1, 2, 3, 4].map((i) => rawFrame(6, 0, 0, Buffer.alloc(8, i)));
     expect(await goawayAfter(port, pings)).toEqual({ code: 0xb, debug: 'too_many_pings' });
+    // one at a time, each after our ack of the one before: the acks forgive nothing
+    const sock = net.connect(port, '127.0.0.1');
+    sock.write(Buffer.concat([PREFACE, rawFrame(4, 0, 0), pings[0]!]));
+    let acks = 0;
+    let goaway = false;
+    sock.on('data', (d: Buffer) => {
+      for (let p = 0; p + 9 <= d.length; p += 9 + d.readUIntBE(p, 3)) {
+        if (d[p + 3] === 6 && d[p + 4] === 1 && ++acks < 4) sock.write(pings[acks]!);
+        if (d[p + 3] === 7) goaway = true;
+      }
+    });
+    await new Promise<void>((r) => sock.once('close', () => r()));
+    expect([acks, goaway]).toEqual([4, true]);
   });
 
   it('ends a connection that opens and resets streams faster than nghttp2 allows (rapid reset)', async () => {
