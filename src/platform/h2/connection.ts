@@ -342,9 +342,10 @@ export class H2Connection implements StreamOwner {
     if (list.truncated) return void this.send(frameU32(RST_STREAM, sid, FRAME_SIZE_ERROR)); // as grpc-go 1.26
     if (this.streams.size >= this.maxStreams) return void this.send(frameU32(RST_STREAM, sid, REFUSED_STREAM));
     const s = new H2Stream(this, sid, list.fields, this.peerInitialWindow, STREAM_WINDOW, STREAM_WINDOW);
+    s.remoteEnded = endStream; // known before the application answers (no reset after an early answer)
     this.streams.set(sid, s);
     this.onStream(s);
-    if (endStream) this.remoteEnd(s);
+    if (endStream && !s.closed) s.onend?.();
   }
 
   private remoteEnd(s: H2Stream): void {
