@@ -21,6 +21,9 @@
 //    then 33 a second: "rapid reset") end the connection with ENHANCE_YOUR_CALM.
 //  - GOAWAY: shutdown() stops new streams and ends the socket once the open ones are done; a client's
 //    GOAWAY does the same from its side.
+//  - Floods of SETTINGS, WINDOW_UPDATE, empty DATA or CONTINUATION frames cost what any frame costs
+//    and keep nothing: their answers (SETTINGS acks) wait in the socket, whose reading pauses once
+//    OUT_HIGH bytes wait; a header block is bounded by maxHeaderListSize.
 import type * as net from 'node:net';
 import {
   ACK, CONTINUATION, DATA, DEFAULT_FRAME_MAX, DEFAULT_WINDOW, END_HEADERS, END_STREAM, ENHANCE_YOUR_CALM,
