@@ -21,9 +21,10 @@
 //    then 33 a second: "rapid reset") end the connection with ENHANCE_YOUR_CALM.
 //  - GOAWAY: shutdown() stops new streams and ends the socket once the open ones are done; a client's
 //    GOAWAY does the same from its side.
-//  - Floods of SETTINGS, WINDOW_UPDATE, empty DATA or CONTINUATION frames cost what any frame costs
-//    and keep nothing: their answers (SETTINGS acks) wait in the socket, whose reading pauses once
-//    OUT_HIGH bytes wait; a header block is bounded by maxHeaderListSize.
+//  - SETTINGS and PING floods: more than 1000 acks owed within one turn, or more than 32 entries in
+//    one SETTINGS frame (nghttp2's limits), end the connection with ENHANCE_YOUR_CALM. Floods of
+//    WINDOW_UPDATE, empty DATA or CONTINUATION frames cost what any frame costs and keep nothing;
+//    a header block is bounded by maxHeaderListSize; reading pauses while OUT_HIGH bytes wait.
 import type * as net from 'node:net';
 import {
   ACK, CONTINUATION, DATA, DEFAULT_FRAME_MAX, DEFAULT_WINDOW, END_HEADERS, END_STREAM, ENHANCE_YOUR_CALM,
@@ -50,6 +51,10 @@ export const MAX_CONCURRENT_STREAMS = 2 ** 32 - 1;
 const MAX_PING_STRIKES = 2;
 /** grpc-go: with no stream open (and PermitWithoutStream off, as etcd), pings at most this often. */
 const PING_WITHOUT_STREAM_MS = 2 * 60 * 60 * 1000;
+/** nghttp2's max outbound acks: more SETTINGS and PING acks than this owed at once end the connection. */
+const MAX_PENDING_ACKS = 1000;
+/** nghttp2's max settings: entries in one SETTINGS frame. */
+const MAX_SETTINGS_ENTRIES = 32;
 /** nghttp2's rapid-reset limit: a bucket of 1000 client resets refilled at 33 a second. */
 const RESET_BURST = 1000;
 const RESET_RATE_PER_S = 33;
@@ -120,6 +125,8 @@ export class H2Connection implements StreamOwner {
   private lastReadAt: number;
   private keepaliveTimer: NodeJS.Timeout | undefined;
   private pingOutstanding = false;
+  /** SETTINGS and PING acks queued since the last flush. */
+  private pendingAcks = 0;
 
   constructor(
     readonly socket: net.Socket,
@@ -220,6 +227,7 @@ export class H2Connection implements StreamOwner {
     const out = this.out;
     this.out = [];
     this.outBytes = 0;
+    this.pendingAcks = 0;
     if (this.socket.destroyed || out.length === 0) return;
     this.socket.write(out.length === 1 ? out[0]! : Buffer.concat(out));
     if (this.dead || ((this.goingAway || this.peerGoaway) && this.streams.size === 0)) this.socket.end();
@@ -410,6 +418,8 @@ export class H2Connection implements StreamOwner {
       return;
     }
     if (p.length % 6 !== 0) return this.fail(FRAME_SIZE_ERROR);
+    if (p.length / 6 > MAX_SETTINGS_ENTRIES) return this.fail(ENHANCE_YOUR_CALM, 'too_many_settings');
+    if (++this.pendingAcks > MAX_PENDING_ACKS) return this.fail(ENHANCE_YOUR_CALM, 'too_many_acks');
     for (let i = 0; i < p.length; i += 6) {
       const id = p.readUInt16BE(i);
       const v = p.readUInt32BE(i + 2);
@@ -445,6 +455,7 @@ export class H2Connection implements StreamOwner {
       this.pingOutstanding = false;
       return;
     }
+    if (++this.pendingAcks > MAX_PENDING_ACKS) return this.fail(ENHANCE_YOUR_CALM, 'too_many_acks');
     this.send(frame(PING, ACK, 0, p));
     const now = this.now();
     const last = this.lastPingAt;

@@ -297,6 +297,12 @@ describe('H2Connection limits', () => {
     expect(answering.closed || answering.destroyed).toBe(false);
   });
 
+  it('ends a connection that floods SETTINGS (nghttp2\'s 1000 acks owed, 32 entries a frame)', async () => {
+    const { port } = await serve(() => {});
+    expect(await goawayAfter(port, Array.from({ length: 1100 }, () => rawFrame(4, 0, 0)))).toEqual({ code: 0xb, debug: 'too_many_acks' });
+    expect(await goawayAfter(port, [rawFrame(4, 0, 0, Buffer.alloc(6 * 33))])).toEqual({ code: 0xb, debug: 'too_many_settings' });
+  });
+
   it('answers a malformed frame with a connection error', async () => {
     const { port } = await serve(() => {});
     expect((await goawayAfter(port, [rawFrame(6, 0, 0, Buffer.alloc(7))])).code).toBe(0x6); // PING of 7 bytes
