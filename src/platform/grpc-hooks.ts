@@ -4,15 +4,13 @@
  * - `Server.createHttp2Server` (api/v3/unary-path.ts): the private method that makes one http2
  *   server per bound port or connection injector and registers grpc-js's 'stream' listener there.
  *   Wrapped so KV's and Lease's unary calls are answered on the HTTP/2 stream without grpc-js's
- *   per-call objects (about a fifth of a put's CPU), with grpc-go's receive checks in front of
- *   grpc-js for the rest. Fallback: grpc-js serves every call (grpc-js's headers, and its own
- *   words for badly framed requests).
+ *   per-call objects (about a fifth of a put's CPU), and Watch streams served there too
+ *   (api/v3/stream-call.ts: the responses of one event-loop turn framed and written at once), with
+ *   grpc-go's receive checks in front of grpc-js for the rest. Fallback: grpc-js serves every call
+ *   (grpc-js's headers, its own words for badly framed requests, one write per watch response).
  * - `Server.commonServerOptions` (same place): the options grpc-js gives those http2 servers; we
  *   raise `maxHeaderListPairs` so a call may carry more than Node's 128 headers, as grpc-go takes
  *   them. Fallback: Node's limit.
- * - `_writev` on a call stream (api/v3/watch.ts): grpc-js's streams have none, so Node hands
- *   them one message per event-loop turn; ours hands the queued messages to the stream's `_write`
- *   at once (needs a server without interceptors, which ours is). Fallback: one at a time.
  */
 import type * as http2 from 'node:http2';
 import type * as grpc from '@grpc/grpc-js';
@@ -23,14 +21,11 @@ export const GRPC_JS_TESTED: readonly string[] = ['1.14.7'];
 
 export type Http2ServerFactory = (credentials: unknown) => http2.Http2Server;
 type PrivateServer = { createHttp2Server?: unknown; commonServerOptions?: unknown };
-type WriteCallback = (err?: Error | null) => void;
-type Writer = { _write(chunk: unknown, encoding: string, cb: WriteCallback): void };
 
 export interface GrpcHooks {
   readonly fence: Fence;
   readonly createHttp2Server: Hook;
   readonly commonServerOptions: Hook;
-  readonly writev: Hook;
 }
 
 export function grpcJsFence(version = installedVersion('@grpc/grpc-js'), env: NodeJS.ProcessEnv = process.env): GrpcHooks {
@@ -39,7 +34,6 @@ export function grpcJsFence(version = installedVersion('@grpc/grpc-js'), env: No
     fence,
     createHttp2Server: fence.hook('Server.createHttp2Server'),
     commonServerOptions: fence.hook('Server.commonServerOptions'),
-    writev: fence.hook('call._writev'),
   };
 }
 
@@ -68,30 +62,4 @@ export function editHttp2ServerOptions(server: grpc.Server, edit: (o: http2.Serv
     return true;
   }
   return false;
-}
-
-/**
- * A Writable's _writev: the queued messages handed to _write all at once, done when all are.
- * Order is kept (HTTP/2 stream writes are ordered) and so is back-pressure (the call's
- * writableLength counts them until they are written).
- */
-export function writeAll(this: Writer, chunks: Array<{ chunk: unknown }>, cb: WriteCallback): void {
-  let left = chunks.length;
-  let failed = false;
-  const one = (err?: Error | null): void => {
-    if (failed) return;
-    if (err) {
-      failed = true;
-      cb(err);
-    } else if (--left === 0) cb();
-  };
-  for (const c of chunks) this._write(c.chunk, 'buffer', one);
-}
-
-/** Gives a grpc-js call stream writeAll as its _writev; false when fenced off or it has no _write. */
-export function batchCallWrites(call: object, h: GrpcHooks = hooks): boolean {
-  const c = call as { _write?: unknown; _writev?: unknown };
-  if (h.writev.take(c._write) === undefined) return false;
-  c._writev = writeAll;
-  return true;
 }

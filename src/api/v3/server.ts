@@ -54,6 +54,8 @@ const RAFT_BOUND: Record<string, readonly string[] | 'all'> = {
 
 /** Services whose unary calls take the short path (unary-path.ts): handlers that only read the request and its token. */
 const SHORT_PATH_SERVICES: readonly string[] = ['KV', 'Lease'];
+/** Bidi streams that take the short path (stream-call.ts), by service. */
+const SHORT_PATH_STREAMS: Record<string, readonly string[]> = { Watch: ['Watch'] };
 
 type AnyMethod = grpc.MethodDefinition<object, object> & { requestType?: { type?: { name?: string } } };
 
@@ -160,7 +162,7 @@ export function createGrpcServer(facade: EtcdServerFacade, opts: GrpcServerOptio
     const gated = learnerGate(name, def, impl, () => facade.isLearner?.() === true);
     const i = refusing(def, opts.metrics ? counted(opts.metrics, full, def, gated) : gated);
     server.addService(d, i);
-    unaryPath.addService(d, i, SHORT_PATH_SERVICES.includes(name));
+    unaryPath.addService(d, i, SHORT_PATH_SERVICES.includes(name), SHORT_PATH_STREAMS[name]);
     h2Router.addService(d, i);
   };
   // omitZeros: proto3 zero values stay off the wire, as etcd sends them (the hand codecs do the same)

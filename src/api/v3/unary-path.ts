@@ -1,7 +1,8 @@
 /**
  * A short path for unary calls: the member's grpc-js Server keeps every session, stream and the
- * streaming RPCs, but the unary methods registered here are answered straight on the HTTP/2 stream,
- * without grpc-js's per-call machinery (interceptor chain, Metadata object, stream decoder, read
+ * other streaming RPCs, but the unary methods registered here are answered straight on the HTTP/2
+ * stream (and the bidi streams registered here served there: stream-call.ts), without grpc-js's
+ * per-call machinery (interceptor chain, Metadata object, stream decoder, read
  * queue, one Promise and several closures per call). Measured on this machine with a server that
  * answers a fixed PutResponse, 1,000 clients: grpc-js ~105 µs of CPU per call, node:http2 alone
  * ~71 µs; that difference was a fifth of a whole put's CPU and most of the garbage that lives long
@@ -25,13 +26,14 @@
  * path declines. If the fence keeps the hook off (ETCD_TS_NO_PRIVATE_HOOKS, an untested grpc-js) or
  * a release renames the method, install() returns false and every call goes through grpc-js.
  */
-import * as http2 from 'node:http2';
-import * as tls from 'node:tls';
+import type * as http2 from 'node:http2';
 import type * as grpc from '@grpc/grpc-js';
 import { status as Status } from '@grpc/grpc-js';
 import type { PeerAuthContext } from './common.js';
 import { editHttp2ServerOptions, wrapHttp2ServerFactory } from '../../platform/grpc-hooks.js';
 import { RecvCheck, encodeGrpcMessage, encodingRefusal, guardStream, refuseStream, statusFields, type RecvStatus } from './grpc-receive.js';
+import { authContextOf, metadataOf, timeoutMs } from './call-headers.js';
+import { StreamCall, type StreamRoute } from './stream-call.js';
 
 export { encodeGrpcMessage };
 
@@ -59,8 +61,6 @@ const RESPOND_OK = { waitForTrailers: true, sendDate: false };
 const RESPOND_FAIL = { endStream: true, sendDate: false };
 /** grpc-go's 16 MiB header list at its 32-byte overhead per header. */
 const MAX_HEADER_PAIRS = (16 << 20) / 32;
-const DEADLINE_REGEX = /(\d{1,8})\s*([HMSmun])/;
-const DEADLINE_UNIT_MS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 0.001, n: 0.000001 };
 const noop = (): void => {};
 
 interface GrpcStatus {
@@ -82,6 +82,7 @@ function statusOf(err: unknown): GrpcStatus {
 
 export class UnaryPath {
   private readonly routes = new Map<string, Route>();
+  private readonly streamRoutes = new Map<string, StreamRoute>();
   /** Every method of the server by path: true when unary (grpc-go reads one message). */
   private readonly unaryByPath = new Map<string, boolean>();
   private readonly services = new Set<string>();
@@ -91,15 +92,21 @@ export class UnaryPath {
   /** @param maxReceiveBytes the receive limit etcd gives grpc-go (--max-request-bytes + 512 KiB). */
   constructor(private readonly maxReceiveBytes: number) {}
 
-  /** Serve the unary methods of a service here unless `short` is false (its streaming methods stay with grpc-js). */
-  addService(def: grpc.ServiceDefinition, impl: grpc.UntypedServiceImplementation, short = true): void {
+  /**
+   * Serve the unary methods of a service here unless `short` is false, and its bidi-streaming
+   * methods named in `streams` (stream-call.ts); its other streaming methods stay with grpc-js.
+   */
+  addService(def: grpc.ServiceDefinition, impl: grpc.UntypedServiceImplementation, short = true, streams: readonly string[] = []): void {
     for (const [name, md] of Object.entries(def) as [string, AnyMethod][]) {
       this.unaryByPath.set(md.path, !md.requestStream && !md.responseStream);
       this.services.add(md.path.slice(1, md.path.lastIndexOf('/')));
+      const handler = impl[name] as unknown;
+      if (typeof handler !== 'function') continue;
+      if (md.requestStream && md.responseStream && streams.includes(name)) {
+        this.streamRoutes.set(md.path, { decode: md.requestDeserialize, encode: md.responseSerialize, handler: handler as StreamRoute['handler'] });
+      }
       if (md.requestStream || md.responseStream || !short) continue;
-      const handler = impl[name] as unknown as UnaryHandler | undefined;
-      if (!handler) continue;
-      this.routes.set(md.path, { path: md.path, decode: md.requestDeserialize, encode: md.responseSerialize, handler });
+      this.routes.set(md.path, { path: md.path, decode: md.requestDeserialize, encode: md.responseSerialize, handler: handler as UnaryHandler });
     }
   }
 
@@ -139,22 +146,33 @@ export class UnaryPath {
     return { code: Status.UNIMPLEMENTED, details };
   }
 
-  /** Take the stream if it is a plain unary call to a registered method; false leaves it to grpc-js. */
+  /** Take the stream if it is a plain call to a method registered here; false leaves it to grpc-js. */
   serve(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): boolean {
     const path = headers[':path'];
-    const route = path === undefined ? undefined : this.routes.get(path);
-    if (route === undefined || headers[':method'] !== 'POST') return false;
+    if (path === undefined || headers[':method'] !== 'POST') return false;
+    const route = this.routes.get(path);
+    const streamRoute = route === undefined ? this.streamRoutes.get(path) : undefined;
+    if (route === undefined && streamRoute === undefined) return false;
     const ct = headers['content-type'];
     if (typeof ct !== 'string' || !ct.startsWith('application/grpc')) return false;
-    new Call(stream, headers, route, new RecvCheck(this.maxReceiveBytes, true));
+    if (route !== undefined) new Call(stream, headers, route, new RecvCheck(this.maxReceiveBytes, true));
+    else startStream(stream, headers, streamRoute!, new RecvCheck(this.maxReceiveBytes, false));
     this.served++;
     return true;
   }
 }
 
+/** A bidi call on the short path: its handler runs now, as grpc-js runs it when the headers arrive. */
+function startStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, route: StreamRoute, check: RecvCheck): void {
+  const call = new StreamCall(stream, headers, route, check);
+  try {
+    route.handler(call);
+  } catch {
+    call.emit('error', { code: Status.UNKNOWN, details: 'Unknown error' });
+  }
+}
+
 const CALL: unique symbol = Symbol('unaryCall');
-/** Each connection's client certificate, as grpc-js's getAuthContext gives it. */
-const PEER_AUTH = new WeakMap<http2.Http2Session, PeerAuthContext>();
 type CallStream = http2.ServerHttp2Stream & { [CALL]: Call };
 
 // The stream's listeners are shared functions that find their call on the stream (`this` is the
@@ -197,15 +215,7 @@ class Call implements UnaryCall {
 
   /** grpc-js's getAuthContext (the verified client certificate), read once per connection. */
   getAuthContext(): PeerAuthContext {
-    const session = this.stream.session;
-    if (session === undefined) return {};
-    let a = PEER_AUTH.get(session);
-    if (a === undefined) {
-      const socket = session.socket;
-      a = socket instanceof tls.TLSSocket && socket.authorized ? { sslPeerCertificate: socket.getPeerCertificate() } : {};
-      PEER_AUTH.set(session, a);
-    }
-    return a;
+    return authContextOf(this.stream);
   }
 
   /** The call is its own metadata: handlers read `call.metadata.get(key)`. */
@@ -214,19 +224,15 @@ class Call implements UnaryCall {
   }
 
   get(key: string): (string | Buffer)[] {
-    const v = this.headers[key];
-    if (v === undefined) return [];
-    const vs = Array.isArray(v) ? v : [v];
-    return key.endsWith('-bin') ? vs.map((x) => Buffer.from(x, 'base64')) : vs;
+    return metadataOf(this.headers, key);
   }
 
   private deadline(value: string): void {
-    const m = DEADLINE_REGEX.exec(value);
-    if (m === null) {
-      process.nextTick(() => this.fail({ code: Status.INTERNAL, details: `Invalid grpc-timeout value "${value}"` }));
+    const ms = timeoutMs(value);
+    if (typeof ms !== 'number') {
+      process.nextTick(() => this.fail(ms));
       return;
     }
-    const ms = (Number(m[1]) * DEADLINE_UNIT_MS[m[2]!]!) | 0;
     this.timer = setTimeout(() => this.fail({ code: Status.DEADLINE_EXCEEDED, details: 'Deadline exceeded' }), ms);
   }
 

@@ -12,7 +12,6 @@
  * Example: create{key:"foo", watch_id:0} -> {created, watch_id:0, header.revision:5};
  * put foo at 6 -> {watch_id:0, header.revision:6, events:[PUT foo mod 6]}.
  */
-import type * as grpc from '@grpc/grpc-js';
 import { status as Status } from '@grpc/grpc-js';
 import type { EtcdServerFacade, WatchBatch, WatchSink, WatchStream } from '../../server/facade.js';
 import type { WatchHandlers } from '../../pb/etcdserverpb/Watch.js';
@@ -20,14 +19,26 @@ import type { WatchRequest__Output } from '../../pb/etcdserverpb/WatchRequest.js
 import type { WatchResponse } from '../../pb/etcdserverpb/WatchResponse.js';
 import type { WatchCreateRequest__Output } from '../../pb/etcdserverpb/WatchCreateRequest.js';
 import type { Event } from '../../pb/mvccpb/Event.js';
-import { type ApiLimits, GRPC_OVERHEAD_BYTES, HeaderMaker, ctxOf, grpcRefusal } from './common.js';
+import { type ApiLimits, GRPC_OVERHEAD_BYTES, HeaderMaker, type PeerAuthContext, ctxOf, grpcRefusal } from './common.js';
 import { encodeWatchResponse } from './watch-lease-codec.js';
-import { batchCallWrites, writeAll } from '../../platform/grpc-hooks.js';
 
 /** Responses queued in a stream's send buffer before the server is told to hold (etcd: chanBufLen). */
 export const WATCH_SEND_QUEUE_MAX = 128;
 
-type WatchCall = grpc.ServerDuplexStream<WatchRequest__Output, WatchResponse>;
+/**
+ * What the watch server uses of its call: grpc-js's ServerDuplexStream, or the short path's
+ * StreamCall (stream-call.ts), which writes the responses of one event-loop turn at once.
+ */
+export interface WatchCall {
+  readonly metadata: { get(key: string): (string | Buffer)[] };
+  getAuthContext?(): PeerAuthContext | null;
+  /** Responses written but not yet taken by the transport. */
+  readonly writableLength: number;
+  write(res: WatchResponse): unknown;
+  on(event: 'data', listener: (req: WatchRequest__Output) => void): unknown;
+  on(event: 'cancelled' | 'error', listener: () => void): unknown;
+  emit(event: 'error', err: unknown): boolean;
+}
 
 interface WatcherState {
   readonly fragment: boolean;
@@ -71,17 +82,6 @@ export function fragmentResponse(r: WatchResponse, maxBytes: number): WatchRespo
   return out;
 }
 
-/**
- * writeAll (platform/grpc-hooks.ts) is each call stream's _writev: the queued messages handed to
- * the stream at once. Why (for speed): grpc-js's call stream has no _writev, so Node hands it one
- * message at a time and the next waits until the previous one reached the socket, an event-loop turn
- * each: 100 watchers on a stream were 100 turns per put. Handed over together, the HTTP/2 stream
- * buffers them and writes them in one go. This relies on the server having no grpc-js interceptors
- * (none is installed): an intercepting call holds a single message while its metadata is being
- * processed, so it must not get several at once.
- */
-export { writeAll };
-
 export class WatchServerStream implements WatchSink {
   private readonly watchers = new Map<number, WatcherState>();
   private readonly stream: WatchStream;
@@ -96,7 +96,6 @@ export class WatchServerStream implements WatchSink {
     private readonly headers: HeaderMaker,
     private readonly limits: ApiLimits,
   ) {
-    batchCallWrites(call);
     this.stream = facade.openWatchStream(this, ctxOf(call));
     const ready = this.stream.ready;
     if (ready !== undefined) {
@@ -257,7 +256,7 @@ export function watchHandlers(facade: EtcdServerFacade, limits: ApiLimits): Watc
   const headers = new HeaderMaker(facade);
   return {
     Watch: (call) => {
-      new WatchServerStream(call, facade, headers, limits);
+      new WatchServerStream(call as WatchCall, facade, headers, limits);
     },
   };
 }

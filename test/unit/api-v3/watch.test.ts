@@ -5,8 +5,7 @@ import { FakeWatchStream, clients, fakeFacade, startServer, type Running } from 
 import type { WatchRequest } from '../../../src/pb/etcdserverpb/WatchRequest.js';
 import type { WatchResponse__Output } from '../../../src/pb/etcdserverpb/WatchResponse.js';
 import type { Event } from '../../../src/pb/mvccpb/Event.js';
-import { Writable } from 'node:stream';
-import { fragmentResponse, writeAll } from '../../../src/api/v3/watch.js';
+import { fragmentResponse } from '../../../src/api/v3/watch.js';
 
 const MAX_REQUEST_BYTES = 4096;
 const streams: FakeWatchStream[] = [];
@@ -242,46 +241,5 @@ describe('fragmentResponse (etcd sendFragments)', () => {
     expect(pieces.map((p) => p.events!.length).reduce((a, b) => a + b)).toBe(7);
     expect(pieces.map((p) => p.fragment)).toEqual([...Array(pieces.length - 1).fill(true), false]);
     expect(pieces.length).toBe(3); // 3 events of ~330 bytes fit under 1000, then 3, then 1
-  });
-});
-
-describe('writeAll (the call stream _writev)', () => {
-  /** A stream whose writes complete only when told to, recording what it was handed and when. */
-  function slowStream(): { w: Writable; log: string[]; finish: () => void } {
-    const log: string[] = [];
-    const pending: Array<() => void> = [];
-    const w = new Writable({
-      objectMode: true,
-      write(chunk: string, _enc, cb) {
-        log.push(chunk);
-        pending.push(cb);
-      },
-    });
-    (w as unknown as { _writev: typeof writeAll })._writev = writeAll;
-    return { w, log, finish: () => pending.splice(0).forEach((cb) => cb()) };
-  }
-
-  it('hands every queued message over at once, in order, and completes when all are written', async () => {
-    const { w, log, finish } = slowStream();
-    for (const m of ['a', 'b', 'c', 'd']) w.write(m);
-    expect(log).toEqual(['a']); // the first is in flight, the rest queued
-    finish();
-    await new Promise((r) => setImmediate(r));
-    expect(log).toEqual(['a', 'b', 'c', 'd']); // all three queued ones handed over together
-    expect(w.writableLength).toBe(3); // still counted until written (back-pressure)
-    finish();
-    await new Promise((r) => setImmediate(r));
-    expect(w.writableLength).toBe(0);
-  });
-
-  it('fails once when one of the writes fails', () => {
-    const errors: unknown[] = [];
-    const cbs: Array<(e?: Error | null) => void> = [];
-    writeAll.call({ _write: (_c, _e, cb) => cbs.push(cb) }, [{ chunk: 1 }, { chunk: 2 }, { chunk: 3 }], (e) => errors.push(e));
-    cbs[0]!();
-    cbs[1]!(new Error('boom'));
-    cbs[2]!();
-    expect(errors).toHaveLength(1);
-    expect(String(errors[0])).toBe('Error: boom');
   });
 });

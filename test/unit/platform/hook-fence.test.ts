@@ -3,14 +3,13 @@
 // the fallback is counted on /metrics and warned of once; and the installed, pinned versions are
 // the tested ones with every hook present (so a dependency upgrade fails here first).
 import { readFileSync } from 'node:fs';
-import { Writable } from 'node:stream';
 import * as grpc from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
 import { createMetrics } from '../../../src/pkg/metrics.js';
 import {
   Fence, HOOK_FALLBACK_MESSAGE, NO_PRIVATE_HOOKS_ENV, hookFallbackSeries, hooksSwitchedOff, installedVersion, reportHooksTo,
 } from '../../../src/platform/hook-fence.js';
-import { GRPC_JS_TESTED, batchCallWrites, editHttp2ServerOptions, grpcJsFence, wrapHttp2ServerFactory } from '../../../src/platform/grpc-hooks.js';
+import { GRPC_JS_TESTED, editHttp2ServerOptions, grpcJsFence, wrapHttp2ServerFactory } from '../../../src/platform/grpc-hooks.js';
 import { CLASSIC_LEVEL_TESTED, batchHookPresent, classicLevelFence, rawBatch } from '../../../src/platform/level-hooks.js';
 import type { Logger } from '../../../src/pkg/logger.js';
 
@@ -59,17 +58,14 @@ describe('the environment switch', () => {
     expect(batch.fence.off).toBe('switched off');
   });
 
-  it('keeps every grpc-js hook off: nothing is wrapped, no _writev is set, and each is counted', () => {
+  it('keeps every grpc-js hook off: nothing is wrapped, and each is counted', () => {
     const h = grpcJsFence(GRPC_JS_TESTED[0], OFF);
     const server = new grpc.Server();
     const before = (server as unknown as { createHttp2Server: unknown }).createHttp2Server;
     expect(wrapHttp2ServerFactory(server, (create) => create, h)).toBe(false);
     expect((server as unknown as { createHttp2Server: unknown }).createHttp2Server).toBe(before);
     expect(editHttp2ServerOptions(server, () => expect.unreachable(), h)).toBe(false);
-    const call = new Writable({ write: (_c, _e, cb) => cb() });
-    expect(batchCallWrites(call, h)).toBe(false);
-    expect(Object.hasOwn(call, '_writev')).toBe(false);
-    expect([h.createHttp2Server.fallbacks, h.commonServerOptions.fallbacks, h.writev.fallbacks]).toEqual([1, 1, 1]);
+    expect([h.createHttp2Server.fallbacks, h.commonServerOptions.fallbacks]).toEqual([1, 1]);
   });
 });
 
@@ -148,10 +144,7 @@ describe('the installed dependencies (fails when one is upgraded without testing
     let wrapped = false;
     expect(wrapHttp2ServerFactory(server, (create) => ((wrapped = true), create), h)).toBe(true);
     expect(wrapped).toBe(true);
-    const call = new Writable({ write: (_c, _e, cb) => cb() });
-    expect(batchCallWrites(call, h)).toBe(true);
-    expect(typeof (call as unknown as { _writev: unknown })._writev).toBe('function');
-    expect([h.createHttp2Server.fallbacks, h.commonServerOptions.fallbacks, h.writev.fallbacks]).toEqual([0, 0, 0]);
+    expect([h.createHttp2Server.fallbacks, h.commonServerOptions.fallbacks]).toEqual([0, 0]);
     expect(classicLevelFence(undefined, ON).batch.allowed).toBe(true);
   });
 
