@@ -4,9 +4,9 @@
  * - `Server.createHttp2Server` (api/v3/unary-path.ts): the private method that makes one http2
  *   server per bound port or connection injector and registers grpc-js's 'stream' listener there.
  *   Wrapped so KV's and Lease's unary calls are answered on the HTTP/2 stream without grpc-js's
- *   per-call objects (about a fifth of a put's CPU), and Watch streams served there too
- *   (api/v3/stream-call.ts: the responses of one event-loop turn framed and written at once), with
- *   grpc-go's receive checks in front of grpc-js for the rest. Fallback: grpc-js serves every call
+ *   per-call objects (about a fifth of a put's CPU), and the Watch and LeaseKeepAlive streams
+ *   served there (api/v3/stream-call.ts: the responses of one event-loop turn framed and written at
+ *   once), with grpc-go's receive checks in front of grpc-js for the rest. Fallback: grpc-js serves every call
  *   (grpc-js's headers, its own words for badly framed requests, one write per watch response).
  * - `Server.commonServerOptions` (same place): the options grpc-js gives those http2 servers; we
  *   raise `maxHeaderListPairs` so a call may carry more than Node's 128 headers, as grpc-go takes

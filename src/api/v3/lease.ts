@@ -4,17 +4,29 @@ import type { EtcdServerFacade } from '../../server/facade.js';
 import type { LeaseHandlers } from '../../pb/etcdserverpb/Lease.js';
 import type { LeaseKeepAliveRequest__Output } from '../../pb/etcdserverpb/LeaseKeepAliveRequest.js';
 import type { LeaseKeepAliveResponse } from '../../pb/etcdserverpb/LeaseKeepAliveResponse.js';
-import { HeaderMaker, ctxOf, grpcRefusal, sizeGuard, unary } from './common.js';
+import { HeaderMaker, type PeerAuthContext, ctxOf, grpcRefusal, sizeGuard, unary } from './common.js';
 import { toGrpcError } from './errors.js';
 
-type KeepAliveCall = grpc.ServerDuplexStream<LeaseKeepAliveRequest__Output, LeaseKeepAliveResponse>;
+/** What keep-alive uses of its call: grpc-js's ServerDuplexStream, or the short path's StreamCall (stream-call.ts). */
+interface KeepAliveCall {
+  readonly metadata: { get(key: string): (string | Buffer)[] };
+  getAuthContext?(): PeerAuthContext | null;
+  write(res: LeaseKeepAliveResponse): unknown;
+  end(): unknown;
+  pause(): unknown;
+  resume(): unknown;
+  on(event: 'data', listener: (req: LeaseKeepAliveRequest__Output) => void): unknown;
+  on(event: 'cancelled' | 'error' | 'end', listener: () => void): unknown;
+  emit(event: 'error', err: unknown): boolean;
+}
 
 function isLeaseNotFound(err: unknown): boolean {
   return err instanceof Error && err.name === 'EtcdError' && (err as { code?: unknown }).code === 'LeaseNotFound';
 }
 
 function keepAlive(facade: EtcdServerFacade, headers: HeaderMaker): grpc.handleBidiStreamingCall<LeaseKeepAliveRequest__Output, LeaseKeepAliveResponse> {
-  return (call: KeepAliveCall) => {
+  return (duplex) => {
+    const call = duplex as KeepAliveCall;
     const ctx = ctxOf(call);
     let done = false;
     const finish = (): void => {

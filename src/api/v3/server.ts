@@ -55,7 +55,7 @@ const RAFT_BOUND: Record<string, readonly string[] | 'all'> = {
 /** Services whose unary calls take the short path (unary-path.ts): handlers that only read the request and its token. */
 const SHORT_PATH_SERVICES: readonly string[] = ['KV', 'Lease'];
 /** Bidi streams that take the short path (stream-call.ts), by service. */
-const SHORT_PATH_STREAMS: Record<string, readonly string[]> = { Watch: ['Watch'] };
+const SHORT_PATH_STREAMS: Record<string, readonly string[]> = { Watch: ['Watch'], Lease: ['LeaseKeepAlive'] };
 
 type AnyMethod = grpc.MethodDefinition<object, object> & { requestType?: { type?: { name?: string } } };
 

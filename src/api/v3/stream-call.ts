@@ -1,11 +1,12 @@
 /**
- * A bidirectional-streaming call (Watch) served straight on its HTTP/2 stream by the short path
+ * A bidirectional-streaming call (Watch, LeaseKeepAlive) served straight on its HTTP/2 stream by the short path
  * (unary-path.ts), in place of grpc-js's call objects. The handler gets the part of grpc-js's
  * ServerDuplexStream it uses: 'data' per request, 'end' at the client's half-close, 'cancelled'
  * when the call ends other than by the handler's error (client cancel, deadline, a refused
  * request frame, the connection gone), 'close' last; `emit('error', status)` ends the call with
- * that status, `end()` with OK; `write(response)`; `writableLength` (responses written but not yet
- * taken by the transport, the watch server's back-pressure); `metadata.get`, `getAuthContext`.
+ * that status, `end()` with OK; `pause()`/`resume()` of the requests; `write(response)`;
+ * `writableLength` (responses written but not yet taken by the transport, the watch server's
+ * back-pressure); `metadata.get`, `getAuthContext`.
  *
  * Why (for speed): through grpc-js each response was serialised, framed, passed through its call
  * Writable and the HTTP/2 stream's Writable and written as its own DATA frame. Here the responses a
@@ -35,6 +36,8 @@ export interface StreamRoute {
 const OK_HEADERS = { ':status': 200, 'content-type': 'application/grpc' };
 const RESPOND = { waitForTrailers: true, sendDate: false };
 const PREFIX = 5;
+/** Requests held for a paused handler before the HTTP/2 stream stops reading (grpc-js's call reads 16 ahead). */
+const HELD_MAX = 16;
 const noop = (): void => {};
 
 /** Calls with responses waiting for the end of this turn, and whether the flush is scheduled. */
@@ -69,6 +72,10 @@ export class StreamCall extends EventEmitter {
   /** Request bytes of a message not complete yet. */
   private partial: Buffer[] = [];
   private partialBytes = 0;
+  /** Requests decoded while the handler has the call paused, and whether the half-close is behind them. */
+  private held: object[] = [];
+  private paused = false;
+  private endHeld = false;
 
   constructor(
     private readonly stream: http2.ServerHttp2Stream,
@@ -122,6 +129,30 @@ export class StreamCall extends EventEmitter {
     return true;
   }
 
+  /** No 'data' until resume() (grpc-js's call.pause(): LeaseKeepAlive reads one request at a time). */
+  pause(): this {
+    this.paused = true;
+    return this;
+  }
+
+  resume(): this {
+    if (this.paused) {
+      this.paused = false;
+      process.nextTick(() => this.deliver());
+    }
+    return this;
+  }
+
+  private deliver(): void {
+    while (!this.paused && !this.done && this.held.length > 0) this.emit('data', this.held.shift()!);
+    if (this.paused || this.done) return;
+    if (this.stream.isPaused()) this.stream.resume();
+    if (this.endHeld) {
+      this.endHeld = false;
+      this.emit('end');
+    }
+  }
+
   /** End the call with status OK after the responses queued (grpc-js's call.end()). */
   end(): void {
     this.finish({ code: Status.OK, details: '' }, false);
@@ -170,8 +201,13 @@ export class StreamCall extends EventEmitter {
         return this.finish({ code: Status.INTERNAL, details: `grpc: failed to unmarshal the received message ${(e as Error).message}` }, true);
       }
       off += PREFIX + len;
-      this.emit('data', req);
-      if (this.done) return;
+      if (this.paused || this.held.length > 0) {
+        this.held.push(req);
+        if (this.held.length >= HELD_MAX) this.stream.pause(); // HTTP/2 flow control holds the client
+      } else {
+        this.emit('data', req);
+        if (this.done) return;
+      }
     }
     buf = buf.subarray(off);
     this.partial = buf.length === 0 ? [] : [buf];
@@ -179,10 +215,17 @@ export class StreamCall extends EventEmitter {
   }
 
   private onEnd(): void {
-    if (this.done) return;
+    // A reset ends the request stream too, and Node says 'aborted' only after 'end': a turn later
+    // tells a half-close (the handler hears 'end') from a cancel (it hears 'cancelled').
+    if (!this.done) setImmediate(() => this.onHalfClose());
+  }
+
+  private onHalfClose(): void {
+    if (this.done || this.stream.aborted) return;
     const refused = this.check.end();
     if (refused !== undefined) return this.finish(refused, true);
-    this.emit('end');
+    if (this.paused || this.held.length > 0) this.endHeld = true;
+    else this.emit('end');
   }
 
   private onClose(): void {

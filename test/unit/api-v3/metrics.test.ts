@@ -31,4 +31,39 @@ describe('grpc_server_* metrics', () => {
       await srv.stop();
     }
   });
+
+  it('count bidi streams as etcd does: OK when the handler ends after the half-close, Canceled when the client cancels', async () => {
+    const metrics = createMetrics();
+    const srv = await startServer(
+      fakeFacade({ leaseKeepAlive: async (r) => ({ header: header(), ID: r.ID, TTL: 5 }) }),
+      { metrics },
+    );
+    const c = clients(srv.address);
+    let text = '';
+    try {
+      const labels = 'grpc_method="LeaseKeepAlive",grpc_service="etcdserverpb.Lease",grpc_type="bidi_stream"';
+      const ended = c.lease.LeaseKeepAlive();
+      ended.on('data', () => undefined);
+      ended.write({ ID: 7 });
+      ended.end();
+      await new Promise((r) => ended.on('status', r));
+      const cancelled = c.lease.LeaseKeepAlive();
+      cancelled.on('error', () => undefined);
+      cancelled.write({ ID: 8 });
+      await new Promise((r) => cancelled.once('data', r));
+      cancelled.cancel();
+      const want = [`grpc_server_handled_total{grpc_code="OK",${labels}} 1`, `grpc_server_handled_total{grpc_code="Canceled",${labels}} 1`];
+      for (let i = 0; i < 200; i++) {
+        text = await metrics.registry.metrics();
+        if (want.every((w) => text.includes(w))) break;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      for (const w of want) expect(text).toContain(w);
+      expect(text).toContain(`grpc_server_started_total{${labels}} 2`);
+      expect(text).toContain(`grpc_server_msg_received_total{${labels}} 2`);
+    } finally {
+      c.close();
+      await srv.stop();
+    }
+  });
 });

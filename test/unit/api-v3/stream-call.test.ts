@@ -19,7 +19,7 @@ const bidi = (name: string): grpc.MethodDefinition<Buffer, Buffer> => ({
     return b;
   },
 });
-const NAMES = ['Echo', 'FailAtOnce', 'FailLater', 'Throw', 'Token', 'Burst', 'Hold'] as const;
+const NAMES = ['Echo', 'Slow', 'FailAtOnce', 'FailLater', 'Throw', 'Token', 'Burst', 'Hold'] as const;
 const def: grpc.ServiceDefinition = Object.fromEntries(NAMES.map((n) => [n, bidi(n)]));
 
 type Duplex = grpc.ServerDuplexStream<Buffer, Buffer>;
@@ -29,6 +29,21 @@ const impl: grpc.UntypedServiceImplementation = {
   // echoes each request; ends with OK at the client's half-close
   Echo: (call: Duplex) => {
     call.on('data', (m: Buffer) => call.write(Buffer.concat([Buffer.from('echo:'), m])));
+    call.on('end', () => call.end());
+  },
+  // one request at a time, as LeaseKeepAlive reads them: paused until its answer is written
+  Slow: (call: Duplex) => {
+    let busy = false;
+    call.on('data', (m: Buffer) => {
+      if (busy) call.write(Buffer.from('overtaken'));
+      busy = true;
+      call.pause();
+      setTimeout(() => {
+        call.write(Buffer.concat([Buffer.from('slow:'), m]));
+        busy = false;
+        call.resume();
+      }, 5);
+    });
     call.on('end', () => call.end());
   },
   FailAtOnce: (call: Duplex) => void call.emit('error', failure),
@@ -152,6 +167,16 @@ describe('api/v3 bidi streams on the short path', () => {
       expect(held[n]!.events.slice(0, 1)).toEqual(['cancelled']);
     });
   }
+
+  it('hands a paused handler its requests one at a time, and the half-close only after the last', async () => {
+    // as etcd's LeaseKeepAlive loop (Recv, renew, Send, Recv...) sees io.EOF only after answering every
+    // request; grpc-js's call says 'end' while the last one is still being answered, which is then lost
+    const ours = await raw(short.port, '/test.S/Slow', [frame('a'), Buffer.concat([frame('b'), frame('c')])]);
+    expect(ours).toEqual({
+      headers: { ':status': 200, 'content-type': 'application/grpc' }, trailers: { 'grpc-status': '0', 'grpc-message': '' },
+      body: ['slow:a', 'slow:b', 'slow:c'].map((m) => frame(m).toString('latin1')).join(''), date: false,
+    });
+  });
 
   it('answers a request it cannot decode with grpc-go\'s stream text', async () => {
     const ours = await raw(short.port, '/test.S/Hold', [frame(Buffer.from([0xff]))]);
