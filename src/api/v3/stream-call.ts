@@ -36,6 +36,8 @@ export interface StreamRoute {
 const OK_HEADERS = { ':status': 200, 'content-type': 'application/grpc' };
 const RESPOND = { waitForTrailers: true, sendDate: false };
 const PREFIX = 5;
+/** Queued response bytes that are written at once rather than at the end of the turn (bounds the copy). */
+const FLUSH_BYTES = 1 << 20;
 /** Requests held for a paused handler before the HTTP/2 stream stops reading (grpc-js's call reads 16 ahead). */
 const HELD_MAX = 16;
 const noop = (): void => {};
@@ -114,10 +116,20 @@ export class StreamCall extends EventEmitter {
   /** Queue one response; it leaves with the others of this turn. False once the call has ended. */
   write(res: object): boolean {
     if (this.done) return false;
-    const body = this.route.encode(res);
+    let body: Buffer;
+    try {
+      body = this.route.encode(res);
+    } catch {
+      this.finish({ code: Status.INTERNAL, details: 'Error serializing response' }, true); // grpc-js's words
+      return false;
+    }
     this.pending.push(body);
     this.pendingBytes += PREFIX + body.length;
     this.writableLength++;
+    if (this.pendingBytes >= FLUSH_BYTES) {
+      this.flush(); // large responses leave now: the buffer they are copied into stays small
+      return true;
+    }
     if (!this.inDirty) {
       this.inDirty = true;
       dirty.push(this);

@@ -19,8 +19,14 @@ const bidi = (name: string): grpc.MethodDefinition<Buffer, Buffer> => ({
     return b;
   },
 });
-const NAMES = ['Echo', 'Slow', 'FailAtOnce', 'FailLater', 'Throw', 'Token', 'Burst', 'Hold'] as const;
-const def: grpc.ServiceDefinition = Object.fromEntries(NAMES.map((n) => [n, bidi(n)]));
+const NAMES = ['Echo', 'Slow', 'FailAtOnce', 'FailLater', 'Throw', 'Token', 'Burst', 'Big', 'BadOut', 'Hold'] as const;
+const badOut = (b: Buffer): Buffer => {
+  if (b.toString() === 'bad') throw new Error('cannot encode');
+  return b;
+};
+const def: grpc.ServiceDefinition = Object.fromEntries(
+  NAMES.map((n) => [n, n === 'BadOut' ? { ...bidi(n), responseSerialize: badOut } : bidi(n)]),
+);
 
 type Duplex = grpc.ServerDuplexStream<Buffer, Buffer>;
 const held: { call: Duplex; events: string[] }[] = [];
@@ -68,6 +74,19 @@ const impl: grpc.UntypedServiceImplementation = {
       for (let i = 0; i < 10; i++) call.write(Buffer.from(`m${i}`));
     });
     call.on('end', () => call.end());
+  },
+  // three responses of 700 kB in one turn: the first two leave at once, past 1 MiB queued
+  Big: (call: Duplex) => {
+    call.on('data', () => {
+      for (const c of 'xyz') call.write(Buffer.alloc(700_000, c));
+    });
+    call.on('end', () => call.end());
+  },
+  BadOut: (call: Duplex) => {
+    call.on('data', () => {
+      call.write(Buffer.from('good'));
+      call.write(Buffer.from('bad'));
+    });
   },
   Hold: (call: Duplex) => {
     const events: string[] = [];
@@ -136,6 +155,8 @@ describe('api/v3 bidi streams on the short path', () => {
     ['a handler that throws', '/test.S/Throw', [frame('x')]],
     ['the token metadata', '/test.S/Token', [], { token: 'abc.def' }],
     ['ten responses of one turn', '/test.S/Burst', [frame('go')]],
+    ['2.1 MB of responses in one turn', '/test.S/Big', [frame('go')]],
+    ['a response that cannot be encoded', '/test.S/BadOut', [frame('go')]],
     ['an invalid grpc-timeout', '/test.S/Hold', [], { 'grpc-timeout': 'soon' }],
   ];
   for (const [name, path, body, extra] of cases) {
