@@ -115,6 +115,7 @@ async function serveClients(c: Config, server: EtcdServer, logger: Logger, apis:
   const onReject = (r: object): void => logger.warn(r, 'rejected connection');
   const http2 = jsHttp2(c, process.env, h2RouterOf(grpcServer));
   if (http2) logger.info({ ETCD_TS_HTTP2: 'js' }, 'serving gRPC with the JavaScript HTTP/2');
+  else logger.info({ ETCD_TS_HTTP2: 'node' }, 'serving gRPC with grpc-js over node:http2');
   const listeners: ClientListener[] = [];
   for (const url of c.listenClientUrls) {
     const secure = url.protocol === 'https:' || url.protocol === 'unixs:';
@@ -125,9 +126,13 @@ async function serveClients(c: Config, server: EtcdServer, logger: Logger, apis:
   return listeners;
 }
 
-/** ETCD_TS_HTTP2=js: the client port's HTTP/2 connections served by api/v3/h2-grpc.ts instead of grpc-js. */
+/**
+ * The client port's HTTP/2 connections are served by api/v3/h2-grpc.ts over platform/h2 (about half
+ * of node:http2's CPU per call: docs/benchmarks.md); ETCD_TS_HTTP2=node serves them with grpc-js
+ * over node:http2 instead, as before.
+ */
 function jsHttp2(c: Config, env: NodeJS.ProcessEnv, router: H2GrpcRouter | undefined): ClientHandlers['http2'] {
-  if (env.ETCD_TS_HTTP2 !== 'js' || router === undefined) return undefined;
+  if (env.ETCD_TS_HTTP2 === 'node' || router === undefined) return undefined;
   const opts = {
     maxConcurrentStreams: c.maxConcurrentStreams,
     pingMinTimeMs: c.grpcKeepaliveMinTimeMs,

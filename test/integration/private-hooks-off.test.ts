@@ -7,7 +7,7 @@ import { cleanup, ctlOk, etcdctl, startMember, type Member } from './harness.js'
 describe('a member with every private hook switched off', () => {
   let m: Member;
   beforeAll(async () => {
-    m = await startMember({ env: { ETCD_TS_NO_PRIVATE_HOOKS: '1' } });
+    m = await startMember({ env: { ETCD_TS_NO_PRIVATE_HOOKS: '1', ETCD_TS_HTTP2: 'node' } });
   }, 60_000);
   afterAll(cleanup);
 
