@@ -141,7 +141,8 @@ export class HpackDecoder {
   }
 }
 
-function readInt(buf: Buffer, r: { pos: number }, prefixBits: number): number {
+/** An HPACK integer (RFC 7541 5.1) at r.pos with a prefixBits-bit prefix; r.pos moves past it. */
+export function readInt(buf: Buffer, r: { pos: number }, prefixBits: number): number {
   const max = (1 << prefixBits) - 1;
   let v = buf[r.pos++]! & max;
   if (v < max) return v;

@@ -1,4 +1,4 @@
-/** What a call served on its HTTP/2 stream reads from its request (unary-path.ts, stream-call.ts). */
+/** What a call served on its HTTP/2 stream reads from its request, and its status (unary-path.ts, stream-call.ts, h2-call.ts). */
 import type * as http2 from 'node:http2';
 import * as tls from 'node:tls';
 import { status as Status } from '@grpc/grpc-js';
@@ -30,6 +30,24 @@ export function authContextOf(stream: http2.ServerHttp2Stream): PeerAuthContext 
     PEER_AUTH.set(session, a);
   }
   return a;
+}
+
+/** A handler's error as a status (its metadata's headers go into the trailers). */
+export interface GrpcStatus {
+  code: number;
+  details: string;
+  metadata?: { toHttp2Headers(): http2.OutgoingHttpHeaders } | null;
+}
+
+/** grpc-js's serverErrorToStatus: a handler's error as the status the client receives. */
+export function statusOf(err: unknown): GrpcStatus {
+  const e = (err ?? {}) as { code?: unknown; details?: unknown; message?: unknown; metadata?: GrpcStatus['metadata'] };
+  const s: GrpcStatus = { code: Status.UNKNOWN, details: typeof e.message === 'string' ? e.message : 'Unknown Error', metadata: e.metadata ?? null };
+  if (typeof e.code === 'number' && Number.isInteger(e.code)) {
+    s.code = e.code;
+    if (typeof e.details === 'string') s.details = e.details;
+  }
+  return s;
 }
 
 /** A grpc-timeout value in ms, as grpc-js reads it, or grpc-js's refusal of a malformed one. */

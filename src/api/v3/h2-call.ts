@@ -19,6 +19,7 @@ import { encodeHeaders } from '../../platform/h2/hpack.js';
 import type { H2Stream } from '../../platform/h2/stream.js';
 import type { PeerAuthContext } from './common.js';
 import { RecvCheck, statusFields, type RecvStatus } from './grpc-receive.js';
+import { statusOf, timeoutMs, type GrpcStatus } from './call-headers.js';
 
 type AnyMethod = grpc.MethodDefinition<object, object>;
 type Handler = (call: H2Call, callback?: (err: unknown, res?: object) => void) => void;
@@ -48,28 +49,9 @@ export class H2Peer {
   }
 }
 
-interface GrpcStatus {
-  code: number;
-  details: string;
-  metadata?: { toHttp2Headers(): Record<string, string | string[] | number | undefined> } | null;
-}
-
 const OK_HEADERS = encodeHeaders([[':status', '200'], ['content-type', 'application/grpc']]);
 const OK_TRAILERS = encodeHeaders([['grpc-status', '0'], ['grpc-message', '']]);
-const DEADLINE_REGEX = /(\d{1,8})\s*([HMSmun])/;
-const DEADLINE_UNIT_MS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 0.001, n: 0.000001 };
 const PREFIX = 5;
-
-/** grpc-js's serverErrorToStatus: a handler's error as the status the client receives. */
-export function statusOf(err: unknown): GrpcStatus {
-  const e = (err ?? {}) as { code?: unknown; details?: unknown; message?: unknown; metadata?: GrpcStatus['metadata'] };
-  const s: GrpcStatus = { code: Status.UNKNOWN, details: typeof e.message === 'string' ? e.message : 'Unknown Error', metadata: e.metadata ?? null };
-  if (typeof e.code === 'number' && Number.isInteger(e.code)) {
-    s.code = e.code;
-    if (typeof e.details === 'string') s.details = e.details;
-  }
-  return s;
-}
 
 /** The header block of a status: trailers, or a trailers-only answer (with :status and content-type). */
 export function statusBlock(st: GrpcStatus, trailersOnly: boolean): Buffer {
@@ -315,12 +297,11 @@ export class H2Call extends EventEmitter {
   }
 
   private deadline(value: string): void {
-    const m = DEADLINE_REGEX.exec(value);
-    if (m === null) {
-      process.nextTick(() => this.sendStatus({ code: Status.INTERNAL, details: `Invalid grpc-timeout value "${value}"` }, true));
+    const ms = timeoutMs(value);
+    if (typeof ms !== 'number') {
+      process.nextTick(() => this.sendStatus(ms, true));
       return;
     }
-    const ms = (Number(m[1]) * DEADLINE_UNIT_MS[m[2]!]!) | 0;
     this.timer = setTimeout(() => this.sendStatus({ code: Status.DEADLINE_EXCEEDED, details: 'Deadline exceeded' }, true), ms);
   }
 

@@ -32,7 +32,7 @@ import { status as Status } from '@grpc/grpc-js';
 import type { PeerAuthContext } from './common.js';
 import { editHttp2ServerOptions, wrapHttp2ServerFactory } from '../../platform/grpc-hooks.js';
 import { RecvCheck, encodeGrpcMessage, encodingRefusal, guardStream, refuseStream, statusFields, type RecvStatus } from './grpc-receive.js';
-import { authContextOf, metadataOf, timeoutMs } from './call-headers.js';
+import { authContextOf, metadataOf, statusOf, timeoutMs, type GrpcStatus } from './call-headers.js';
 import { StreamCall, type StreamRoute } from './stream-call.js';
 
 export { encodeGrpcMessage };
@@ -62,23 +62,6 @@ const RESPOND_FAIL = { endStream: true, sendDate: false };
 /** grpc-go's 16 MiB header list at its 32-byte overhead per header. */
 const MAX_HEADER_PAIRS = (16 << 20) / 32;
 const noop = (): void => {};
-
-interface GrpcStatus {
-  code: number;
-  details: string;
-  metadata?: { toHttp2Headers(): http2.OutgoingHttpHeaders } | null;
-}
-
-/** grpc-js's serverErrorToStatus: a handler's error as the status the client receives. */
-function statusOf(err: unknown): GrpcStatus {
-  const e = (err ?? {}) as { code?: unknown; details?: unknown; message?: unknown; metadata?: GrpcStatus['metadata'] };
-  const s: GrpcStatus = { code: Status.UNKNOWN, details: typeof e.message === 'string' ? e.message : 'Unknown Error', metadata: e.metadata ?? null };
-  if (typeof e.code === 'number' && Number.isInteger(e.code)) {
-    s.code = e.code;
-    if (typeof e.details === 'string') s.details = e.details;
-  }
-  return s;
-}
 
 export class UnaryPath {
   private readonly routes = new Map<string, Route>();

@@ -2,7 +2,7 @@
 // the client's dynamic table and its size updates, Huffman strings through ../hpack.ts), and an
 // encoder that writes literal fields without indexing (no dynamic table of ours to keep in step, so
 // an encoded block, such as a call's fixed response headers, can be reused as is).
-import { HpackError, huffmanDecode } from '../hpack.js';
+import { HpackError, huffmanDecode, readInt } from '../hpack.js';
 
 export { HpackError };
 
@@ -117,18 +117,6 @@ export class HpackDecoder {
       this.names.splice(0, n);
       this.values.splice(0, n);
     }
-  }
-}
-
-function readInt(buf: Buffer, r: { pos: number }, prefixBits: number): number {
-  const max = (1 << prefixBits) - 1;
-  let v = buf[r.pos++]! & max;
-  if (v < max) return v;
-  for (let shift = 0; ; shift += 7) {
-    if (r.pos >= buf.length || shift > 28) throw new HpackError('bad integer');
-    const b = buf[r.pos++]!;
-    v += (b & 0x7f) * 2 ** shift;
-    if ((b & 0x80) === 0) return v;
   }
 }
 
