@@ -1,7 +1,28 @@
 // Raw HTTP/2 gRPC requests for the short path's tests (unary-path.test.ts, stream-call.test.ts):
-// what a client sees, and grpc-js's answer rewritten in the headers etcd (grpc-go) sends.
+// what a client sees, and grpc-js's answer rewritten in the headers etcd (grpc-go) sends; and the
+// grpc-js server both tests start, with or without the short path in front.
 import * as http2 from 'node:http2';
-import { encodeGrpcMessage } from '../../../src/api/v3/unary-path.js';
+import * as grpc from '@grpc/grpc-js';
+import { expect } from 'vitest';
+import { encodeGrpcMessage, UnaryPath } from '../../../src/api/v3/unary-path.js';
+
+export interface Server { server: grpc.Server; port: number; path?: UnaryPath }
+
+/** A grpc-js server on a free port serving `def`; with `short`, the short path in front (`streams`: its bidi streams). */
+export async function startServer(def: grpc.ServiceDefinition, impl: grpc.UntypedServiceImplementation, maxReceive: number,
+  short: boolean, streams?: readonly string[]): Promise<Server> {
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': maxReceive, 'grpc.enable_channelz': 0 });
+  server.addService(def, impl);
+  let path: UnaryPath | undefined;
+  if (short) {
+    path = new UnaryPath(maxReceive);
+    path.addService(def, impl, true, streams);
+    expect(path.install(server)).toBe(true); // fails if a grpc-js release moves the hook
+  }
+  const port = await new Promise<number>((res, rej) =>
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? rej(e) : res(p))));
+  return { server, port, path };
+}
 
 export const frame = (body: string | Buffer, flag = 0): Buffer => {
   const b = typeof body === 'string' ? Buffer.from(body) : body;

@@ -10,8 +10,8 @@ import * as net from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { H2GrpcRouter } from '../../../src/api/v3/h2-grpc.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeGrpcMessage, UnaryPath } from '../../../src/api/v3/unary-path.js';
-import { frame, inEtcdHeaders, raw } from './raw-h2.js';
+import { encodeGrpcMessage } from '../../../src/api/v3/unary-path.js';
+import { frame, inEtcdHeaders, raw, startServer, type Server } from './raw-h2.js';
 
 const MAX_RECEIVE = 64;
 const id = (b: Buffer): Buffer => b;
@@ -54,21 +54,7 @@ const impl: grpc.UntypedServiceImplementation = {
   },
 };
 
-interface Server { server: grpc.Server; port: number; path?: UnaryPath }
-
-async function start(short: boolean): Promise<Server> {
-  const server = new grpc.Server({ 'grpc.max_receive_message_length': MAX_RECEIVE, 'grpc.enable_channelz': 0 });
-  server.addService(def, impl);
-  let path: UnaryPath | undefined;
-  if (short) {
-    path = new UnaryPath(MAX_RECEIVE);
-    path.addService(def, impl);
-    expect(path.install(server)).toBe(true); // fails if a grpc-js release moves the hook
-  }
-  const port = await new Promise<number>((res, rej) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? rej(e) : res(p))));
-  return { server, port, path };
-}
+const start = (short: boolean): Promise<Server> => startServer(def, impl, MAX_RECEIVE, short);
 
 /** The same service over the JavaScript HTTP/2 (api/v3/h2-grpc.ts). */
 async function startJs(): Promise<{ port: number; server: net.Server }> {
