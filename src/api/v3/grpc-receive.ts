@@ -32,6 +32,28 @@ export function encodingRefusal(headers: http2.IncomingHttpHeaders): RecvStatus 
 
 const PREFIX = 5;
 
+/**
+ * The whole messages of a request stream (its bytes as RecvCheck passed them), each message's body
+ * in order; a message cut by a chunk's end waits for the rest.
+ */
+export class MessageSplitter {
+  private rest: Buffer | null = null;
+
+  push(chunk: Buffer): Buffer[] {
+    const b = this.rest === null ? chunk : Buffer.concat([this.rest, chunk]);
+    const bodies: Buffer[] = [];
+    let off = 0;
+    while (b.length - off >= PREFIX) {
+      const len = b.readUInt32BE(off + 1);
+      if (b.length - off - PREFIX < len) break;
+      bodies.push(b.subarray(off + PREFIX, off + PREFIX + len));
+      off += PREFIX + len;
+    }
+    this.rest = off < b.length ? b.subarray(off) : null;
+    return bodies;
+  }
+}
+
 /** Follows the 5-byte-prefixed messages of one request stream as grpc-go reads them. */
 export class RecvCheck {
   private prefix: Buffer | undefined; // only for a prefix split across chunks

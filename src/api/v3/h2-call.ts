@@ -18,7 +18,7 @@ import { CANCEL } from '../../platform/h2/frame.js';
 import { encodeHeaders } from '../../platform/h2/hpack.js';
 import type { H2Stream } from '../../platform/h2/stream.js';
 import type { PeerAuthContext } from './common.js';
-import { RecvCheck, statusFields, type RecvStatus } from './grpc-receive.js';
+import { MessageSplitter, RecvCheck, statusFields, type RecvStatus } from './grpc-receive.js';
 import { statusOf, timeoutMs, type GrpcStatus } from './call-headers.js';
 
 type AnyMethod = grpc.MethodDefinition<object, object>;
@@ -84,7 +84,7 @@ export class H2Call extends EventEmitter {
   private heldCredit = 0;
   private readonly pending: object[] = [];
   private chunks: Buffer[] = [];
-  private rbuf: Buffer | null = null;
+  private readonly split = new MessageSplitter();
   private timer: NodeJS.Timeout | undefined;
   private readonly check: RecvCheck;
 
@@ -205,21 +205,15 @@ export class H2Call extends EventEmitter {
     if (this.paused) this.heldCredit += chunk.length;
     else this.stream.consume(chunk.length);
     if (r.length === 0) return;
-    let b = this.rbuf === null ? r : Buffer.concat([this.rbuf, r]);
-    while (b.length >= PREFIX) {
-      const len = b.readUInt32BE(1);
-      if (b.length < PREFIX + len) break;
-      const msg = b.subarray(PREFIX, PREFIX + len);
-      b = b.subarray(PREFIX + len);
+    for (const body of this.split.push(r)) {
       let req: object;
       try {
-        req = this.route.md.requestDeserialize(msg);
+        req = this.route.md.requestDeserialize(body);
       } catch (e) {
         return this.refuse({ code: Status.INTERNAL, details: `grpc: failed to unmarshal the received message ${(e as Error).message}` });
       }
       this.pending.push(req);
     }
-    this.rbuf = b.length > 0 ? b : null;
     this.deliver();
   }
 

@@ -24,8 +24,8 @@ import { EventEmitter } from 'node:events';
 import type * as http2 from 'node:http2';
 import { status as Status } from '@grpc/grpc-js';
 import type { PeerAuthContext } from './common.js';
-import { RecvCheck, refuseStream, type RecvStatus } from './grpc-receive.js';
-import { authContextOf, metadataOf, timeoutMs } from './call-headers.js';
+import { MessageSplitter, RecvCheck, refuseStream, type RecvStatus } from './grpc-receive.js';
+import { authContextOf, metadataOf, statusOf, timeoutMs } from './call-headers.js';
 
 export interface StreamRoute {
   readonly decode: (b: Buffer) => object;
@@ -53,15 +53,6 @@ function flushAll(): void {
   for (const c of calls) c.flush();
 }
 
-/** grpc-js's serverErrorToStatus: the handler's error as the status the client receives. */
-function statusOf(err: unknown): RecvStatus {
-  const e = (err ?? {}) as { code?: unknown; details?: unknown; message?: unknown };
-  if (typeof e.code === 'number' && Number.isInteger(e.code)) {
-    return { code: e.code, details: typeof e.details === 'string' ? e.details : typeof e.message === 'string' ? e.message : 'Unknown Error' };
-  }
-  return { code: Status.UNKNOWN, details: typeof e.message === 'string' ? e.message : 'Unknown Error' };
-}
-
 export class StreamCall extends EventEmitter {
   cancelled = false;
   /** Responses not yet taken by the HTTP/2 stream: waiting for the flush, or in a write not yet done. */
@@ -71,9 +62,7 @@ export class StreamCall extends EventEmitter {
   private pendingBytes = 0;
   private inDirty = false;
   private timer: NodeJS.Timeout | undefined;
-  /** Request bytes of a message not complete yet. */
-  private partial: Buffer[] = [];
-  private partialBytes = 0;
+  private readonly split = new MessageSplitter();
   /** Requests decoded while the handler has the call paused, and whether the half-close is behind them. */
   private held: object[] = [];
   private paused = false;
@@ -199,20 +188,13 @@ export class StreamCall extends EventEmitter {
     if (this.done) return;
     const r = this.check.data(chunk); // refuses a message over the limit at its prefix, before buffering it
     if (!Buffer.isBuffer(r)) return this.finish(r, true);
-    this.partial.push(r);
-    this.partialBytes += r.length;
-    let buf = this.partial.length === 1 ? this.partial[0]! : Buffer.concat(this.partial, this.partialBytes);
-    let off = 0;
-    while (buf.length - off >= PREFIX) {
-      const len = buf.readUInt32BE(off + 1);
-      if (buf.length - off - PREFIX < len) break;
+    for (const body of this.split.push(r)) {
       let req: object;
       try {
-        req = this.route.decode(buf.subarray(off + PREFIX, off + PREFIX + len));
+        req = this.route.decode(body);
       } catch (e) {
         return this.finish({ code: Status.INTERNAL, details: `grpc: failed to unmarshal the received message ${(e as Error).message}` }, true);
       }
-      off += PREFIX + len;
       if (this.paused || this.held.length > 0) {
         this.held.push(req);
         if (this.held.length >= HELD_MAX) this.stream.pause(); // HTTP/2 flow control holds the client
@@ -221,9 +203,6 @@ export class StreamCall extends EventEmitter {
         if (this.done) return;
       }
     }
-    buf = buf.subarray(off);
-    this.partial = buf.length === 0 ? [] : [buf];
-    this.partialBytes = buf.length;
   }
 
   private onEnd(): void {
