@@ -95,9 +95,12 @@ function importClientApis(): Promise<ClientApiModules> {
 }
 
 async function serveClients(c: Config, server: EtcdServer, logger: Logger, apis: Promise<ClientApiModules>): Promise<ClientListener[]> {
-  const [{ createHttpApp }, { v2Api }, { createGrpcServer, h2RouterOf }] = await apis;
+  const [{ createHttpApp }, { v2Api }, { createGrpcServer, createH2Router }] = await apis;
   const facade = new ServerFacade(server);
-  const grpcServer = createGrpcServer(facade, { maxRequestBytes: c.maxRequestBytes, maxTxnOps: c.maxTxnOps, metrics: server.metrics });
+  const grpcOpts = { maxRequestBytes: c.maxRequestBytes, maxTxnOps: c.maxTxnOps, metrics: server.metrics };
+  // the JavaScript HTTP/2 by default; grpc-js (its Server, short path and injector) only when asked
+  const grpcJs = process.env.ETCD_TS_HTTP2 === 'node';
+  const grpcServer = grpcJs ? createGrpcServer(facade, grpcOpts) : undefined;
   const v2 = v2Api(facade, { metrics: server.metrics, clientCertAuth: c.clientTls.clientCertAuth, logger });
   const app = createHttpApp(facade, {
     logger,
@@ -113,7 +116,7 @@ async function serveClients(c: Config, server: EtcdServer, logger: Logger, apis:
   const tls = await buildTlsOptions(c.clientTls, path.join(c.dataDir, 'fixtures', 'client'), hosts, c.cipherSuites);
   if (tls) logger.info({ 'tls-info': tls.source, 'client-cert-auth': tls.requestCert }, 'starting with client TLS');
   const onReject = (r: object): void => logger.warn(r, 'rejected connection');
-  const http2 = jsHttp2(c, process.env, h2RouterOf(grpcServer));
+  const http2 = grpcJs ? undefined : jsHttp2(c, createH2Router(facade, grpcOpts));
   if (http2) logger.info({ ETCD_TS_HTTP2: 'js' }, 'serving gRPC with the JavaScript HTTP/2');
   else logger.info({ ETCD_TS_HTTP2: 'node' }, 'serving gRPC with grpc-js over node:http2');
   const listeners: ClientListener[] = [];
@@ -131,8 +134,7 @@ async function serveClients(c: Config, server: EtcdServer, logger: Logger, apis:
  * of node:http2's CPU per call: docs/benchmarks.md); ETCD_TS_HTTP2=node serves them with grpc-js
  * over node:http2 instead, as before.
  */
-function jsHttp2(c: Config, env: NodeJS.ProcessEnv, router: H2GrpcRouter | undefined): ClientHandlers['http2'] {
-  if (env.ETCD_TS_HTTP2 === 'node' || router === undefined) return undefined;
+function jsHttp2(c: Config, router: H2GrpcRouter): NonNullable<ClientHandlers['http2']> {
   const opts = {
     maxConcurrentStreams: c.maxConcurrentStreams,
     pingMinTimeMs: c.grpcKeepaliveMinTimeMs,

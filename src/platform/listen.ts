@@ -42,7 +42,7 @@ export interface ClientHandlers {
   grpcServer?: grpc.Server;
   /**
    * When given, HTTP/2 connections (plain and TLS, after the preface sniff) are handed to it instead
-   * of grpc-js (ETCD_TS_HTTP2=js: api/v3/h2-grpc.ts over platform/h2).
+   * of grpc-js (the default: api/v3/h2-grpc.ts over platform/h2; grpc-js with ETCD_TS_HTTP2=node).
    */
   http2?: (socket: net.Socket) => Http2Connection;
   http: HttpHandler;

@@ -1,8 +1,8 @@
 /**
- * gRPC over the JavaScript HTTP/2 server (platform/h2), the opt-in alternative to grpc-js and
- * node:http2 for the client port (ETCD_TS_HTTP2=js, wired in cli/main.ts and platform/listen.ts):
- * calls are routed by `:path` over the same service definitions and implementations the grpc-js
- * Server gets (api/v3/server.ts registers each service with both), so every handler runs unchanged
+ * gRPC over the JavaScript HTTP/2 server (platform/h2), the client port's default (grpc-js over
+ * node:http2 with ETCD_TS_HTTP2=node; wired in cli/main.ts and platform/listen.ts): calls are routed
+ * by `:path` over the same service definitions and implementations the grpc-js Server gets
+ * (api/v3/server.ts builds both from one list), so every handler runs unchanged
  * on an H2Call (h2-call.ts) shaped as grpc-js's call objects.
  *
  * Before a call starts, as the client port answers today: a content type other than

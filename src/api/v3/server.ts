@@ -1,4 +1,4 @@
-/** createGrpcServer: all v3 services of an etcd 3.4 member on one grpc-js Server. */
+/** createGrpcServer / createH2Router: all v3 services of an etcd 3.4 member, on grpc-js or on the JavaScript HTTP/2. */
 import * as grpc from '@grpc/grpc-js';
 import type { EtcdServerFacade } from '../../server/facade.js';
 import type { EtcdMetrics } from '../../pkg/metrics.js';
@@ -59,13 +59,6 @@ const SHORT_PATH_STREAMS: Record<string, readonly string[]> = { Watch: ['Watch']
 
 type AnyMethod = grpc.MethodDefinition<object, object> & { requestType?: { type?: { name?: string } } };
 
-/** Each server's services for the JavaScript HTTP/2 (h2-grpc.ts), the same definitions and handlers grpc-js serves. */
-const H2_ROUTERS = new WeakMap<grpc.Server, H2GrpcRouter>();
-
-/** The router that serves `server`'s services over the JavaScript HTTP/2 (ETCD_TS_HTTP2=js). */
-export function h2RouterOf(server: grpc.Server): H2GrpcRouter | undefined {
-  return H2_ROUTERS.get(server);
-}
 type Tagged = { [OVERSIZED]?: true; [GRPC_REFUSED]?: Refusal };
 
 /**
@@ -129,13 +122,11 @@ function refusing(def: grpc.ServiceDefinition, impl: grpc.UntypedServiceImplemen
 /**
  * A grpc-js Server serving KV, Watch, Lease, Cluster, Maintenance, Auth, v3lockpb.Lock,
  * v3electionpb.Election and grpc.health.v1.Health over `facade`. Not bound: the caller either
- * `bindAsync`s it (tests) or feeds it sockets through `createConnectionInjector` (client port mux).
+ * `bindAsync`s it (tests) or feeds it sockets through `createConnectionInjector` (client port mux,
+ * ETCD_TS_HTTP2=node).
  */
 export function createGrpcServer(facade: EtcdServerFacade, opts: GrpcServerOptions = {}): grpc.Server {
-  const limits: ApiLimits = {
-    maxRequestBytes: opts.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES,
-    maxTxnOps: opts.maxTxnOps ?? DEFAULT_MAX_TXN_OPS,
-  };
+  const limits = limitsOf(opts);
   // etcd's limit (max-request-bytes + 512 KiB) is enforced by the decoders above, with Go's text;
   // grpc-js refuses only beyond twice that, as a memory guard.
   const maxReceive = 2 * (limits.maxRequestBytes + GRPC_OVERHEAD_BYTES);
@@ -148,22 +139,44 @@ export function createGrpcServer(facade: EtcdServerFacade, opts: GrpcServerOptio
     'grpc.keepalive_timeout_ms': opts.keepaliveTimeoutMs ?? 20_000,
     ...opts.grpcOptions,
   });
+  // the short path and, in front of grpc-js, its receive checks refuse at etcd's limit, in grpc-go's words
+  const unaryPath = new UnaryPath(limits.maxRequestBytes + GRPC_OVERHEAD_BYTES);
+  addServices(facade, limits, opts.metrics, (name, def, impl) => {
+    server.addService(def, impl);
+    unaryPath.addService(def, impl, SHORT_PATH_SERVICES.includes(name), SHORT_PATH_STREAMS[name]);
+  });
+  unaryPath.install(server);
+  return server;
+}
+
+/**
+ * The same services for the JavaScript HTTP/2 alone (the client port's default): no grpc-js Server,
+ * short path or connection injector is built.
+ */
+export function createH2Router(facade: EtcdServerFacade, opts: GrpcServerOptions = {}): H2GrpcRouter {
+  const limits = limitsOf(opts);
+  const h2Router = new H2GrpcRouter(limits.maxRequestBytes + GRPC_OVERHEAD_BYTES);
+  addServices(facade, limits, opts.metrics, (_name, def, impl) => h2Router.addService(def, impl));
+  return h2Router;
+}
+
+function limitsOf(opts: GrpcServerOptions): ApiLimits {
+  return { maxRequestBytes: opts.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES, maxTxnOps: opts.maxTxnOps ?? DEFAULT_MAX_TXN_OPS };
+}
+
+type ServiceSink = (name: string, def: grpc.ServiceDefinition, impl: grpc.UntypedServiceImplementation) => void;
+
+/** Every service's guarded definition and refusing, counted, learner-gated handlers, handed to `sink`. */
+function addServices(facade: EtcdServerFacade, limits: ApiLimits, metrics: EtcdMetrics | undefined, sink: ServiceSink): void {
   const pb = etcdGrpc();
   const e = pb.etcdserverpb;
   const rules = new GogoRules(packageDefinition());
-  // the short path and, in front of grpc-js, its receive checks refuse at etcd's limit, in grpc-go's words
-  const unaryPath = new UnaryPath(limits.maxRequestBytes + GRPC_OVERHEAD_BYTES);
-  const h2Router = new H2GrpcRouter(limits.maxRequestBytes + GRPC_OVERHEAD_BYTES);
-  H2_ROUTERS.set(server, h2Router);
   const add = (name: string, def: grpc.ServiceDefinition, impl: grpc.UntypedServiceImplementation): void => {
     const full = SERVICE_NAMES[name] ?? `etcdserverpb.${name}`;
     const g = guarded(full, name, def, limits.maxRequestBytes, rules);
-    const d = opts.metrics ? countingBytes(opts.metrics, g) : g;
+    const d = metrics ? countingBytes(metrics, g) : g;
     const gated = learnerGate(name, def, impl, () => facade.isLearner?.() === true);
-    const i = refusing(def, opts.metrics ? counted(opts.metrics, full, def, gated) : gated);
-    server.addService(d, i);
-    unaryPath.addService(d, i, SHORT_PATH_SERVICES.includes(name), SHORT_PATH_STREAMS[name]);
-    h2Router.addService(d, i);
+    sink(name, d, refusing(def, metrics ? counted(metrics, full, def, gated) : gated));
   };
   // omitZeros: proto3 zero values stay off the wire, as etcd sends them (the hand codecs do the same)
   add('KV', withKvCodecs(omitZeros(e.KV.service)), kvHandlers(facade, limits));
@@ -175,6 +188,4 @@ export function createGrpcServer(facade: EtcdServerFacade, opts: GrpcServerOptio
   add('Lock', omitZeros(pb.v3lockpb.Lock.service), lockHandlers(facade));
   add('Election', omitZeros(pb.v3electionpb.Election.service), electionHandlers(facade));
   add('Health', omitZeros(pb.grpc.health.v1.Health.service), healthHandlers(facade));
-  unaryPath.install(server);
-  return server;
 }
