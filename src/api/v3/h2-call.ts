@@ -52,6 +52,7 @@ export class H2Peer {
 const OK_HEADERS = encodeHeaders([[':status', '200'], ['content-type', 'application/grpc']]);
 const OK_TRAILERS = encodeHeaders([['grpc-status', '0'], ['grpc-message', '']]);
 const PREFIX = 5;
+const NO_DATA = Buffer.alloc(0);
 
 /** The header block of a status: trailers, or a trailers-only answer (with :status and content-type). */
 export function statusBlock(st: GrpcStatus, trailersOnly: boolean): Buffer {
@@ -82,9 +83,12 @@ export class H2Call extends EventEmitter {
   private delivering = false;
   private remoteEnded = false;
   private heldCredit = 0;
-  private readonly pending: object[] = [];
-  private chunks: Buffer[] = [];
-  private readonly split = new MessageSplitter();
+  /** Stream calls: the decoded requests not yet delivered, and the cutter of the request stream. */
+  private pending: object[] | undefined;
+  private split: MessageSplitter | undefined;
+  /** Unary calls: the request's data so far (one chunk, or several). */
+  private chunk: Buffer | undefined;
+  private chunks: Buffer[] | undefined;
   private timer: NodeJS.Timeout | undefined;
   private readonly check: RecvCheck;
 
@@ -101,10 +105,21 @@ export class H2Call extends EventEmitter {
     stream.onend = () => this.onEnd();
     stream.onreset = () => this.onCancel();
     stream.ondrain = () => this.emit('drain');
-    this.on('error', (err: unknown) => this.sendStatus(statusOf(err)));
     const timeout = stream.header('grpc-timeout');
     if (timeout !== undefined) this.deadline(timeout);
-    if (md.requestStream) this.run();
+    if (md.requestStream) {
+      this.pending = [];
+      this.split = new MessageSplitter();
+      this.run();
+    }
+  }
+
+  /** 'error' answers the call with the error's status (before any listener of the caller's hears it). */
+  override emit(event: string | symbol, ...args: unknown[]): boolean {
+    if (event !== 'error') return super.emit(event, ...args);
+    this.sendStatus(statusOf(args[0]));
+    if (this.listenerCount('error') > 0) super.emit(event, ...args);
+    return true;
   }
 
   // --- grpc-js's call surface
@@ -198,21 +213,24 @@ export class H2Call extends EventEmitter {
     const r = this.check.data(chunk);
     if (!Buffer.isBuffer(r)) return this.refuse(r);
     if (!this.route.md.requestStream) {
-      if (r.length > 0) this.chunks.push(r);
+      if (r.length > 0) {
+        if (this.chunk === undefined) this.chunk = r;
+        else (this.chunks ??= [this.chunk]).push(r);
+      }
       this.stream.consume(chunk.length); // one message, bounded by the receive limit
       return;
     }
     if (this.paused) this.heldCredit += chunk.length;
     else this.stream.consume(chunk.length);
     if (r.length === 0) return;
-    for (const body of this.split.push(r)) {
+    for (const body of this.split!.push(r)) {
       let req: object;
       try {
         req = this.route.md.requestDeserialize(body);
       } catch (e) {
         return this.refuse({ code: Status.INTERNAL, details: `grpc: failed to unmarshal the received message ${(e as Error).message}` });
       }
-      this.pending.push(req);
+      this.pending!.push(req);
     }
     this.deliver();
   }
@@ -226,8 +244,8 @@ export class H2Call extends EventEmitter {
       this.deliver();
       return;
     }
-    const buf = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
-    this.chunks = [];
+    const buf = this.chunks !== undefined ? Buffer.concat(this.chunks) : (this.chunk ?? NO_DATA);
+    this.chunk = this.chunks = undefined;
     try {
       this.request = this.route.md.requestDeserialize(buf.subarray(PREFIX, PREFIX + buf.readUInt32BE(1)));
     } catch (e) {
@@ -260,7 +278,8 @@ export class H2Call extends EventEmitter {
     if (this.delivering) return;
     this.delivering = true;
     try {
-      while (!this.paused && !this.done && this.pending.length > 0) this.emit('data', this.pending.shift()!);
+      const pending = this.pending!;
+      while (!this.paused && !this.done && pending.length > 0) this.emit('data', pending.shift()!);
     } finally {
       this.delivering = false;
     }
@@ -269,7 +288,7 @@ export class H2Call extends EventEmitter {
       this.stream.consume(this.heldCredit);
       this.heldCredit = 0;
     }
-    if (this.remoteEnded && this.pending.length === 0) {
+    if (this.remoteEnded && this.pending!.length === 0) {
       this.remoteEnded = false;
       this.emit('end');
     }
@@ -284,10 +303,9 @@ export class H2Call extends EventEmitter {
       this.sendStatus({ code: Status.INTERNAL, details: 'Error serializing response' });
       return;
     }
-    const s = this.stream;
-    s.respond(OK_HEADERS);
-    s.write(framed(body));
-    this.sendStatus({ code: Status.OK, details: '' });
+    this.done = true;
+    this.stream.answer(OK_HEADERS, framed(body), OK_TRAILERS);
+    this.closeSoon();
   }
 
   private deadline(value: string): void {
@@ -322,9 +340,10 @@ export class H2Call extends EventEmitter {
     this.closeSoon();
   }
 
+  /** 'close' on the next tick, for whoever listens (stream handlers, counted.ts); unary handlers do not. */
   private closeSoon(): void {
     if (this.timer) clearTimeout(this.timer);
-    process.nextTick(() => this.emit('close'));
+    if (this.listenerCount('close') > 0) process.nextTick(() => this.emit('close'));
   }
 }
 

@@ -91,6 +91,47 @@ export class H2Stream {
     if (end) this.finish();
   }
 
+  /**
+   * A whole answer at once: response headers, one DATA payload, trailers (encoded blocks), as one
+   * buffer for the socket when the windows take the DATA now; else as respond, write and end do it.
+   */
+  answer(headers: Buffer, data: Buffer, trailers: Buffer): void {
+    if (this.closed || this.ended || this.headersSent) return;
+    const o = this.owner;
+    const max = o.peerFrameMax;
+    const n = data.length;
+    if (n > this.window || n > o.sendWindow || n > max || o.congested()) {
+      this.respond(headers);
+      this.write(data);
+      this.end(trailers);
+      return;
+    }
+    this.headersSent = true;
+    const prefix = o.takeTablePrefix();
+    const h = prefix === undefined ? headers : Buffer.concat([prefix, headers]);
+    if (h.length > max || trailers.length > max) {
+      this.sendFrames(h, false);
+      this.sendData(data);
+      this.ended = true;
+      this.sendFrames(trailers, true);
+      this.finish();
+      return;
+    }
+    const b = Buffer.allocUnsafe(27 + h.length + n + trailers.length);
+    let p = 0;
+    writeFrameHeader(b, p, h.length, HEADERS, END_HEADERS, this.id);
+    p += 9 + h.copy(b, p + 9);
+    writeFrameHeader(b, p, n, DATA, 0, this.id);
+    p += 9 + data.copy(b, p + 9);
+    writeFrameHeader(b, p, trailers.length, HEADERS, END_HEADERS | END_STREAM, this.id);
+    trailers.copy(b, p + 9);
+    o.send(b);
+    this.window -= n;
+    o.sendWindow -= n;
+    o.dataSent();
+    this.finish();
+  }
+
   /** Queue one DATA payload; false when the writer should wait for ondrain. */
   write(data: Buffer): boolean {
     if (this.closed || this.ended) return true;
@@ -187,7 +228,11 @@ export class H2Stream {
 
   private sendBlock(block: Buffer, end: boolean): void {
     const prefix = this.owner.takeTablePrefix();
-    const b = prefix === undefined ? block : Buffer.concat([prefix, block]);
+    this.sendFrames(prefix === undefined ? block : Buffer.concat([prefix, block]), end);
+  }
+
+  /** A header block (any table prefix already in it) as HEADERS, and CONTINUATION frames beyond the client's frame size. */
+  private sendFrames(b: Buffer, end: boolean): void {
     const max = this.owner.peerFrameMax;
     if (b.length <= max) {
       const f = Buffer.allocUnsafe(9 + b.length);

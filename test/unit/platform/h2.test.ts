@@ -116,6 +116,18 @@ describe('H2Connection', () => {
     expect(r.trailers['x-done']).toBe('yes');
   });
 
+  it('answer(): headers, one DATA and trailers, whole, or within a 10-byte window, or with a block over the frame size', async () => {
+    const body = Buffer.from('0123456789abcdefghij');
+    const { port } = await serve((s) => {
+      s.onend = () => s.answer(encodeHeaders([[':status', '200'], ['x-big', s.header('x-want') ?? '']]), body, encodeHeaders([['x-done', 'yes']]));
+    });
+    for (const [settings, want] of [[{}, ''], [{ initialWindowSize: 10 }, ''], [{}, 'w'.repeat(40_000)]] as const) {
+      const c = connect(port, settings);
+      const r = await collect(c.request({ ':method': 'POST', ':path': '/', 'x-want': want }, { endStream: true }));
+      expect([r.headers[':status'], r.headers['x-big'], r.body.toString(), r.trailers['x-done'], r.code]).toEqual([200, want, body.toString(), 'yes', 0]);
+    }
+  });
+
   it('stops the client at the stream window until the application consumes, then takes the rest', async () => {
     let received = 0;
     let stream: H2Stream | undefined;
