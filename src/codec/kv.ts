@@ -66,15 +66,27 @@ function bitsOfNumber(v: number): void {
 }
 
 /** Decimal strings are taken modulo 2^64, as protobufjs's Long.fromString does. */
+// the last decimal beyond 2^53 read by bitsOfString and its halves: a message's size and then its
+// write read each such field twice (a request id in every replicated write's header)
+let lastString = '';
+let lastLo = 0;
+let lastHi = 0;
+
 function bitsOfString(s: string): void {
+  if (s === lastString) {
+    lo = lastLo;
+    hi = lastHi;
+    return;
+  }
   const n = Number(s);
   if (Number.isSafeInteger(n)) {
     bitsOfNumber(n);
     return;
   }
   const b = BigInt.asUintN(64, BigInt(s));
-  lo = Number(b & 0xffffffffn);
-  hi = Number(b >> 32n);
+  lastLo = lo = Number(b & 0xffffffffn);
+  lastHi = hi = Number(b >> 32n);
+  lastString = s;
 }
 
 /** Sets lo/hi from an int64 of any accepted form; true when it is not zero. */

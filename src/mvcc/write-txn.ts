@@ -56,7 +56,10 @@ export class WriteTxn {
     const { index, backend, leases } = this.store;
     const k = key.toString('latin1');
     const existing = index.get(k);
-    const prev = existing && existing.hasValue() ? liveKv(existing) : undefined;
+    // the key's live version, its key the caller's bytes (liveKv would copy the index's string again)
+    const prev: KeyValue | undefined = existing && existing.hasValue()
+      ? { key, createRevision: existing.createRevision(), modRevision: existing.modRevision(), version: existing.version(), value: existing.value(), lease: existing.lease }
+      : undefined;
     if ((opts.ignoreValue || opts.ignoreLease) && !prev) throw new MvccError('key-not-found');
     if (opts.ignoreValue) value = prev!.value;
     if (opts.ignoreLease) lease = prev!.lease;

@@ -47,10 +47,19 @@ function isSerializableTxn(t: TxnRequest__Output): boolean {
 }
 
 export class V3Kv {
+  // the decimal forms of the ids every response header carries, made once
+  private clusterId = -1n;
+  private memberId = -1n;
+  private clusterIdText = '';
+  private memberIdText = '';
+
   constructor(private readonly s: EtcdServer) {}
 
   header(revision = this.s.kv.rev()): ResponseHeader {
-    return { cluster_id: this.s.clusterId.toString(), member_id: this.s.memberId.toString(), revision, raft_term: this.s.term };
+    const s = this.s;
+    if (s.clusterId !== this.clusterId) this.clusterIdText = (this.clusterId = s.clusterId).toString();
+    if (s.memberId !== this.memberId) this.memberIdText = (this.memberId = s.memberId).toString();
+    return { cluster_id: this.clusterIdText, member_id: this.memberIdText, revision, raft_term: s.term };
   }
 
   /** Quota admission before proposing (etcd's quota KV server): over quota raises NOSPACE. */
@@ -74,9 +83,11 @@ export class V3Kv {
     }
   }
 
-  async put(req: PutRequest__Output, ai?: AuthInfo): Promise<PutResponse> {
-    const r = expect(await this.proposeWrite({ put: req }, ai), 'put');
-    return putToPb(r.result, this.header(r.result.revision));
+  put(req: PutRequest__Output, ai?: AuthInfo): Promise<PutResponse> {
+    return this.proposeWrite({ put: req }, ai).then((out) => {
+      const r = expect(out, 'put');
+      return putToPb(r.result, this.header(r.result.revision));
+    });
   }
 
   async deleteRange(req: DeleteRangeRequest__Output, ai?: AuthInfo): Promise<DeleteRangeResponse> {
