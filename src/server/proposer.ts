@@ -32,7 +32,9 @@ export interface ProposerDeps {
 }
 
 export class Proposer {
-  private unproposed: Array<{ id: bigint; data: Uint8Array }> = [];
+  // this turn's proposals: their ids and entry data, side by side (the data array goes to raft as is)
+  private unproposedIds: bigint[] = [];
+  private unproposedData: Uint8Array[] = [];
 
   constructor(private readonly d: ProposerDeps) {}
 
@@ -94,19 +96,22 @@ export class Proposer {
       this.d.proposals.hold(id, data);
       return;
     }
-    this.unproposed.push({ id, data });
-    if (this.unproposed.length === 1) queueMicrotask(() => this.proposeQueued());
+    this.unproposedIds.push(id);
+    this.unproposedData.push(data);
+    if (this.unproposedIds.length === 1) queueMicrotask(this.proposeQueued);
   }
 
-  private proposeQueued(): void {
-    const batch = this.unproposed;
-    this.unproposed = [];
-    if (batch.length === 0 || this.d.stopping()) return;
+  private readonly proposeQueued = (): void => {
+    const ids = this.unproposedIds;
+    const datas = this.unproposedData;
+    this.unproposedIds = [];
+    this.unproposedData = [];
+    if (ids.length === 0 || this.d.stopping()) return;
     try {
-      this.d.proposeBatch(batch.map((p) => p.data));
+      this.d.proposeBatch(datas);
     } catch (err) {
       if (!(err instanceof ErrProposalDropped)) throw err;
-      for (const p of batch) this.d.proposals.hold(p.id, p.data);
+      for (let i = 0; i < ids.length; i++) this.d.proposals.hold(ids[i]!, datas[i]!);
     }
-  }
+  };
 }

@@ -53,6 +53,7 @@ const OK_HEADERS = encodeHeaders([[':status', '200'], ['content-type', 'applicat
 const OK_TRAILERS = encodeHeaders([['grpc-status', '0'], ['grpc-message', '']]);
 const PREFIX = 5;
 const NO_DATA = Buffer.alloc(0);
+const NONE = Object.freeze([]) as unknown as (string | Buffer)[];
 
 /** The header block of a status: trailers, or a trailers-only answer (with :status and content-type). */
 export function statusBlock(st: GrpcStatus, trailersOnly: boolean): Buffer {
@@ -129,14 +130,15 @@ export class H2Call extends EventEmitter {
     return this;
   }
 
+  /** The values of a request header (a shared, frozen empty list when it has none: most lookups). */
   get(key: string): (string | Buffer)[] {
     const h = this.stream.headers;
-    const out: (string | Buffer)[] = [];
+    let out: (string | Buffer)[] | undefined;
     const bin = key.endsWith('-bin');
     for (let i = 0; i < h.length; i += 2) {
-      if (h[i] === key) out.push(bin ? Buffer.from(h[i + 1]!, 'base64') : h[i + 1]!);
+      if (h[i] === key) (out ??= []).push(bin ? Buffer.from(h[i + 1]!, 'base64') : h[i + 1]!);
     }
-    return out;
+    return out ?? NONE;
   }
 
   getAuthContext(): PeerAuthContext {
