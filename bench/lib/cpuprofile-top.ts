@@ -1,6 +1,7 @@
-// `npx tsx bench/lib/cpuprofile-top.ts FILE.cpuprofile [N]`: the top N functions by self time of a
+// `npx tsx bench/lib/cpuprofile-top.ts FILE.cpuprofile [N [REQUESTS]]`: the top N functions by self time of a
 // V8 CPU profile (node --cpu-prof), with file:line, the top files, self time by layer (grpc-js, protobuf,
-// LevelDB, each of our rooms) and our own functions by inclusive time. Used to find the
+// LevelDB, each of our rooms), our own functions by inclusive time, and the busy time by part of the
+// request path (per request when REQUESTS, the requests the profile covers, is given). Used to find the
 // server's top costs under a bench case (see docs/benchmarks.md, "Compared with etcd").
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -55,6 +56,49 @@ export function topInclusive(p: Profile, n: number): [string, number][] {
   return [...incl].sort((a, b) => b[1] - a[1]).slice(0, n);
 }
 
+/** A put's path by part: the room (or file) of the innermost frame of ours on a sample's stack. */
+const PARTS: [string, RegExp][] = [
+  ['HTTP/2 (platform/h2: frames, HPACK, socket writes)', /(dist|src)\/platform\/h2\//],
+  ['gRPC call (api/v3/h2-call, h2-grpc, receive checks)', /(dist|src)\/api\/v3\/(h2-call|h2-grpc|grpc-receive|call-headers)/],
+  ['api/v3 handlers, wrappers, metrics, validation', /(dist|src)\/api\//],
+  ['protobuf codecs (codec/, internal-request)', /(dist|src)\/codec\/|(dist|src)\/server\/internal-request/],
+  ['proposals and waiters', /(dist|src)\/server\/(proposer|proposals)|(dist|src)\/pkg\/wait/],
+  ['raft', /(dist|src)\/raft\//],
+  ['WAL (records, CRC, file writes)', /(dist|src)\/wal\/|(dist|src)\/pkg\/crc32c|(dist|src)\/platform\/fs/],
+  ['mvcc (key index, value arena, kv encoding)', /(dist|src)\/mvcc\//],
+  ['backend: the LevelDB batch', /(dist|src)\/backend\/|(dist|src)\/platform\/level|classic-level|abstract-level/],
+  ['server (raft-node loop, apply, answers)', /(dist|src)\/server\//],
+  ['other of ours', /\/(dist|src)\//],
+];
+
+/** Busy time by part (PARTS): each sample counted once, for the innermost frame of ours on its stack; GC and (program) apart. */
+export function parts(p: Profile): [string, number][] {
+  const parent = new Map<number, number>();
+  for (const x of p.nodes) for (const c of x.children ?? []) parent.set(c, x.id);
+  const byId = new Map(p.nodes.map((x) => [x.id, x]));
+  const memo = new Map<number, string>();
+  const partOf = (id: number): string => {
+    const known = memo.get(id);
+    if (known !== undefined) return known;
+    const cf = byId.get(id)!.callFrame;
+    let part: string;
+    if (/^\((garbage collector|program|idle)\)$/.test(cf.functionName)) part = cf.functionName;
+    else {
+      const hit = cf.url.includes('node_modules') && !/classic-level|abstract-level/.test(cf.url) ? undefined : PARTS.find(([, re]) => re.test(cf.url));
+      const up = parent.get(id);
+      part = hit ? hit[0] : up === undefined ? 'node core or native, no frame of ours' : partOf(up);
+    }
+    memo.set(id, part);
+    return part;
+  };
+  const out = new Map<string, number>();
+  p.samples.forEach((id, i) => {
+    const part = partOf(id);
+    if (part !== '(idle)') out.set(part, (out.get(part) ?? 0) + (p.timeDeltas[i + 1] ?? 0));
+  });
+  return [...out].sort((a, b) => b[1] - a[1]);
+}
+
 export function topSelf(p: Profile, n: number): { total: number; fns: [string, number][]; files: [string, number][]; all: [string, number][] } {
   const byId = new Map(p.nodes.map((x) => [x.id, x]));
   const self = new Map<number, number>();
@@ -90,4 +134,9 @@ if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1]
   for (const [k, us] of groups(all)) console.log(`${pct(us)} ${(us / 1000).toFixed(0).padStart(6)} ms  ${k}`);
   console.log('our functions by inclusive time:');
   for (const [k, us] of topInclusive(p, Number(process.argv[3] ?? 25))) console.log(`${pct(us)} ${(us / 1000).toFixed(0).padStart(6)} ms  ${k}`);
+  const busy = parts(p);
+  const busyUs = busy.reduce((a, [, us]) => a + us, 0);
+  const per = Number(process.argv[4] ?? 0); // requests in the profile: µs per request
+  console.log(`busy time by part (innermost frame of ours)${per > 0 ? `, µs per request of ${per}` : ''}:`);
+  for (const [k, us] of busy) console.log(`${((100 * us) / busyUs).toFixed(1).padStart(5)}% ${per > 0 ? (us / per).toFixed(1).padStart(6) + ' µs' : (us / 1000).toFixed(0).padStart(6) + ' ms'}  ${k}`);
 }
