@@ -95,7 +95,7 @@ function importClientApis(): Promise<ClientApiModules> {
 }
 
 async function serveClients(c: Config, server: EtcdServer, logger: Logger, apis: Promise<ClientApiModules>): Promise<ClientListener[]> {
-  const [{ createHttpApp }, { v2Api }, { createGrpcServer, createH2Router }] = await apis;
+  const [{ createHttpApp, http1Handler }, { v2Api }, { createGrpcServer, createH2Router }] = await apis;
   const facade = new ServerFacade(server);
   const grpcOpts = { maxRequestBytes: c.maxRequestBytes, maxTxnOps: c.maxTxnOps, metrics: server.metrics };
   // the JavaScript HTTP/2 by default; grpc-js (its Server, short path and injector) only when asked
@@ -112,6 +112,9 @@ async function serveClients(c: Config, server: EtcdServer, logger: Logger, apis:
     rawHandlers: [v2.keys, v2.auth],
   });
   await app.ready();
+  // ETCD_TS_HTTP1=node: every HTTP/1.1 request through node:http and fastify, as before
+  const http1 = process.env.ETCD_TS_HTTP1 === 'node' ? undefined
+    : http1Handler(facade, { metrics: server.metrics, enableV2: c.enableV2, handlers: [v2.keysHttp1] });
   const hosts = c.listenClientUrls.map((u) => u.host);
   const tls = await buildTlsOptions(c.clientTls, path.join(c.dataDir, 'fixtures', 'client'), hosts, c.cipherSuites);
   if (tls) logger.info({ 'tls-info': tls.source, 'client-cert-auth': tls.requestCert }, 'starting with client TLS');
@@ -122,7 +125,7 @@ async function serveClients(c: Config, server: EtcdServer, logger: Logger, apis:
   const listeners: ClientListener[] = [];
   for (const url of c.listenClientUrls) {
     const secure = url.protocol === 'https:' || url.protocol === 'unixs:';
-    const l = await listenClient(url, { grpcServer, http: app, http2 }, secure ? tls : undefined, { onReject });
+    const l = await listenClient(url, { grpcServer, http: app, http1, http2 }, secure ? tls : undefined, { onReject });
     logger.info({ address: `${l.address.host}:${l.address.port}`, tls: secure }, 'serving client traffic');
     listeners.push(l);
   }

@@ -18,6 +18,7 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { screenHttp2 } from './h2-authority.js';
 import { closeLikeCmux, firstLineVerdict } from './http1-line.js';
+import { serveHttp1, type Http1Connection, type Http1Handler } from './http1/connection.js';
 import { rejection, rememberPeerAddresses, tlsErrorText, type RejectionLog, type TlsOptions } from './tls.js';
 
 export const HTTP2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
@@ -45,6 +46,11 @@ export interface ClientHandlers {
    * of grpc-js (the default: api/v3/h2-grpc.ts over platform/h2; grpc-js with ETCD_TS_HTTP2=node).
    */
   http2?: (socket: net.Socket) => Http2Connection;
+  /**
+   * When given, HTTP/1 connections are read by the JavaScript HTTP/1.1 (platform/http1), which
+   * answers the requests this handler takes and hands the connection to `http` at the first it declines.
+   */
+  http1?: Http1Handler;
   http: HttpHandler;
 }
 
@@ -197,7 +203,7 @@ function createRawServer(tlsOptions: TlsOptions | undefined, onSocket: (s: net.S
   return server;
 }
 
-type Route = 'pending' | 'h2' | 'http1';
+type Route = 'pending' | 'h2' | 'http1' | 'http1-js';
 
 /** Open sockets of one listener and what they are doing, so close() can end each one gracefully. */
 class Connections {
@@ -205,6 +211,8 @@ class Connections {
   readonly busy = new Set<net.Socket>();
   /** Connections served by ClientHandlers.http2. */
   readonly h2 = new Set<Http2Connection>();
+  /** Connections read by the JavaScript HTTP/1.1, not yet handed to node:http. */
+  readonly http1 = new Map<net.Socket, Http1Connection>();
   closing = false;
 
   onRequest = (req: http.IncomingMessage, res: http.ServerResponse): void => {
@@ -221,6 +229,7 @@ class Connections {
   endIdle(): void {
     this.closing = true;
     for (const c of this.h2) c.shutdown();
+    for (const c of this.http1.values()) c.shutdown();
     for (const [socket, route] of this.route) {
       if (route === 'pending') socket.destroy();
       else if (route === 'http1' && !this.busy.has(socket)) socket.end();
@@ -267,6 +276,15 @@ export async function listenClient(
           conns.route.set(socket, 'h2');
           injector!.injectConnection(s);
         });
+      } else if (handlers.http1 !== undefined) {
+        conns.route.set(socket, 'http1-js');
+        const toNode = (s: net.Socket): void => {
+          conns.http1.delete(s);
+          conns.route.set(s, 'http1');
+          httpServer.emit('connection', s);
+        };
+        conns.http1.set(socket, serveHttp1(socket, { handler: handlers.http1, keepAliveTimeoutMs: httpServer.keepAliveTimeout, handOff: toNode }));
+        socket.once('close', () => conns.http1.delete(socket));
       } else {
         conns.route.set(socket, 'http1');
         httpServer.emit('connection', socket);

@@ -35,7 +35,7 @@ export interface HttpAppOptions {
 export type RawHandler = (req: IncomingMessage, res: ServerResponse, corsHeaders: Readonly<Record<string, string>>) => boolean;
 
 /** etcd 3.4 answers every HTTP response with these (its default `--cors '*'`). */
-const CORS_HEADERS: Readonly<Record<string, string>> = {
+export const CORS_HEADERS: Readonly<Record<string, string>> = {
   'access-control-allow-headers': 'accept, content-type, authorization',
   'access-control-allow-methods': 'POST, GET, OPTIONS, PUT, DELETE',
   'access-control-allow-origin': '*',
@@ -45,7 +45,7 @@ const CORS_HEADERS: Readonly<Record<string, string>> = {
  * A request path with a bad %-escape ("/v2/members/%zz"): Go's server refuses the request line itself,
  * before any handler (the query is not checked).
  */
-function hasBadPathEscape(url: string): boolean {
+export function hasBadPathEscape(url: string): boolean {
   const q = url.indexOf('?');
   const path = q < 0 ? url : url.slice(0, q);
   return path.includes('%') && /%(?![0-9a-fA-F]{2})/.test(path);

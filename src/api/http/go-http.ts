@@ -26,6 +26,9 @@ export function goErrorBytes(status: string, body = status): string {
 /** httpguts.ValidHostHeader's bytes. */
 const VALID_HOST = /^[A-Za-z0-9!$%&'()*+,\-.:;=[\]_~]*$/;
 
+/** A Host header Go's server takes. */
+export const goValidHost = (host: string): boolean => VALID_HOST.test(host);
+
 /** The answer Go gives a parsed request before its handler, or undefined when it goes on. */
 export function goRequestRefusal(req: IncomingMessage): string | undefined {
   let hosts = 0;

@@ -21,4 +21,5 @@
 // are. The server owns the metric objects (src/pkg/metrics.ts); this room only renders them.
 export { createHttpApp, gatewayBodyBytesMax, type HttpAppOptions, type RawHandler } from './app.js';
 export { HEALTH_READ_TIMEOUT_MS } from './health.js';
+export { http1Handler, type Http1AppOptions, type Http1RouteHandler } from './http1.js';
 export { STREAM_PENDING_TEXT_MAX, WATCH_SEND_BUFFER_BYTES_MAX } from './gateway-stream.js';

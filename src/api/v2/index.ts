@@ -32,7 +32,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { EtcdServerFacade } from '../../server/facade.js';
 import { FORM_BODY_BYTES_MAX } from './form.js';
-import { keysHandler, WATCH_TIMEOUT_MS } from './keys.js';
+import { keysHandler, keysHttp1Handler, WATCH_TIMEOUT_MS } from './keys.js';
+import type { Http1Request, Http1Response } from '../../platform/http1/connection.js';
 import { registerMembers } from './members.js';
 import { registerStats } from './stats.js';
 import type { Logger } from '../../pkg/logger.js';
@@ -66,6 +67,8 @@ export interface V2Api {
   readonly plugin: FastifyPluginAsync;
   /** /v2/keys[/…]: answers and returns true, or returns false for any other request. */
   readonly keys: (req: IncomingMessage, res: ServerResponse, cors: Readonly<Record<string, string>>) => boolean;
+  /** /v2/keys[/…] on the client port's JavaScript HTTP/1.1: answers and returns true, or false (nothing done) for node:http. */
+  readonly keysHttp1: (req: Http1Request, res: Http1Response, cors: Readonly<Record<string, string>>) => boolean;
   /** /v2/auth/{enable,users[/…],roles[/…]}: answers and returns true, or returns false for any other request. */
   readonly auth: (req: IncomingMessage, res: ServerResponse, cors: Readonly<Record<string, string>>) => boolean;
 }
@@ -80,9 +83,11 @@ export function v2Api(facade: V2PluginFacade, opts: V2PluginOptions = {}): V2Api
     registerMembers(app, facade, access);
     registerStats(app, facade);
   };
+  const keysOpts = { watchTimeoutMs: opts.watchTimeoutMs ?? WATCH_TIMEOUT_MS, metrics: opts.metrics, access };
   return {
     plugin,
-    keys: keysHandler(facade, { watchTimeoutMs: opts.watchTimeoutMs ?? WATCH_TIMEOUT_MS, metrics: opts.metrics, access }),
+    keys: keysHandler(facade, keysOpts),
+    keysHttp1: keysHttp1Handler(facade, keysOpts),
     auth: authHandler(facade, store, access),
   };
 }

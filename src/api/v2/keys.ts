@@ -18,7 +18,8 @@ import { V2AuthAccess } from './auth-access.js';
 import { GoPanic, V2AuthStore } from './auth-store.js';
 import { FORM_BODY_BYTES_MAX, parseForm } from './form.js';
 import { parseKeysRequest, type ParsedKeysRequest } from './keys-request.js';
-import { clusterIdHex, goCleanPath, goHeaders, methodNotAllowed, RawReply, redirectClean, sendKeysError, unescapePath, writeGo, type GoReply } from './reply.js';
+import type { Http1Request, Http1Response } from '../../platform/http1/connection.js';
+import { clusterIdHex, goCleanPath, goHeaders, Http1Reply, methodNotAllowed, RawReply, redirectClean, sendKeysError, unescapePath, writeGo, type GoReply } from './reply.js';
 
 /** etcd's defaultWatchTimeout: a watch request is answered (ended) after 5 minutes. */
 export const WATCH_TIMEOUT_MS = 5 * 60 * 1000;
@@ -67,9 +68,7 @@ function isKeysUrl(url: string): boolean {
  * then answers. Returns false for any other request.
  */
 export function keysHandler(facade: V2Facade, opts: KeysOptions = {}) {
-  const watchTimeoutMs = opts.watchTimeoutMs ?? WATCH_TIMEOUT_MS;
-  const metrics = opts.metrics;
-  const access = opts.access ?? new V2AuthAccess(new V2AuthStore(facade), false);
+  const serve = keysServer(facade, opts);
   return (req: IncomingMessage, res: ServerResponse, cors: Readonly<Record<string, string>>): boolean => {
     const url = req.url ?? '';
     const method = req.method ?? 'GET';
@@ -82,23 +81,61 @@ export function keysHandler(facade: V2Facade, opts: KeysOptions = {}) {
       else writeGo(reply, 200, {}, '');
       return true;
     }
-    // a bug must cost this request only, never the member (fastify's routes have fastify for that)
-    // (and what Go's server answers a panic with, closing the connection, closes it here)
-    const fail = (err: unknown): void => void (res.headersSent || err instanceof GoPanic ? res.destroy() : sendKeysError(reply, err));
+    const destroy = (): void => void res.destroy();
     const answer = (body: Buffer | undefined): void => {
-      try {
-        const request: KeysRequest = {
-          method, url, contentType: req.headers['content-type'], body, authorization: req.headers.authorization, socket: req.socket,
-        };
-        const out = handleKeys(facade, watchTimeoutMs, metrics, access, request, reply);
-        if (out instanceof Promise) out.catch(fail);
-      } catch (err) {
-        fail(err);
-      }
+      const request: KeysRequest = {
+        method, url, contentType: req.headers['content-type'], body, authorization: req.headers.authorization, socket: req.socket,
+      };
+      serve(request, reply, () => res.headersSent, destroy);
     };
-    if (method === 'POST' || method === 'PUT' || method === 'PATCH') readBody(req, FORM_BODY_BYTES_MAX + 1, answer);
+    if (hasFormBody(method)) readBody(req, FORM_BODY_BYTES_MAX + 1, answer);
     else answer(undefined);
     return true;
+  };
+}
+
+const hasFormBody = (method: string): boolean => method === 'POST' || method === 'PUT' || method === 'PATCH';
+const HTTP1_METHODS = new Set(['GET', 'PUT', 'POST', 'DELETE', 'PATCH']);
+
+/**
+ * The /v2/keys handler on the client port's JavaScript HTTP/1.1 (platform/http1): GET, PUT, POST,
+ * DELETE and PATCH answered whole; a watch (wait=true), HEAD, OPTIONS and anything else declined
+ * (false, nothing done) for node:http and keysHandler.
+ */
+export function keysHttp1Handler(facade: V2Facade, opts: KeysOptions = {}) {
+  const serve = keysServer(facade, opts);
+  return (req: Http1Request, res: Http1Response, cors: Readonly<Record<string, string>>): boolean => {
+    if (!HTTP1_METHODS.has(req.method) || !isKeysUrl(req.url)) return false;
+    const reply = new Http1Reply(res, cors);
+    const request: KeysRequest = {
+      method: req.method, url: req.url, contentType: req.contentType, body: hasFormBody(req.method) ? req.body : undefined,
+      authorization: req.authorization, socket: req.socket,
+    };
+    return serve(request, reply, () => res.sent, () => res.destroy()) !== HAND_OFF;
+  };
+}
+
+/** What handleKeys returns for a watch asked of a reply that cannot stream: nothing done, node:http's. */
+const HAND_OFF = Symbol('hand off');
+
+type KeysServe = (request: KeysRequest, reply: GoReply, headersSent: () => boolean, destroy: () => void) => unknown;
+
+/** Answers one parsed /v2/keys request on `reply`; a bug costs this request only, never the member. */
+function keysServer(facade: V2Facade, opts: KeysOptions): KeysServe {
+  const watchTimeoutMs = opts.watchTimeoutMs ?? WATCH_TIMEOUT_MS;
+  const metrics = opts.metrics;
+  const access = opts.access ?? new V2AuthAccess(new V2AuthStore(facade), false);
+  return (request, reply, headersSent, destroy) => {
+    // (what Go's server answers a panic with, closing the connection, closes it here)
+    const fail = (err: unknown): void => void (headersSent() || err instanceof GoPanic ? destroy() : sendKeysError(reply, err));
+    try {
+      const out = handleKeys(facade, watchTimeoutMs, metrics, access, request, reply);
+      if (out instanceof Promise) out.catch(fail);
+      return out;
+    } catch (err) {
+      fail(err);
+      return undefined;
+    }
   };
 }
 
@@ -132,6 +169,7 @@ function handleKeys(facade: V2Facade, watchTimeoutMs: number, metrics: EtcdMetri
   } catch (err) {
     return sendKeysError(reply, err);
   }
+  if (parsed.wait && reply.http1 !== undefined) return HAND_OFF;
   // etcd's hasKeyPrefixAccess: the path as requested, after "/v2/keys"
   const allowed = access.hasKeyPrefixAccess(request, path.slice(KEYS_PREFIX.length), parsed.req.recursive);
   if (allowed === true) return proceed(facade, watchTimeoutMs, metrics, parsed, reply, started);

@@ -5,6 +5,8 @@
  * with an Allow list; unclean paths get Go's ServeMux 301.
  */
 import type { ServerResponse } from 'node:http';
+import type { Http1Response } from '../../platform/http1/connection.js';
+import { httpDate } from '../../platform/http1/response.js';
 import { V2Error, goJsonString } from '../../v2store/index.js';
 import type { V2HeaderInfo } from '../../server/facade.js';
 import { percentEncode } from '../../pkg/bytes.js';
@@ -19,6 +21,8 @@ export interface GoReply {
   header(name: string, value: string): unknown;
   hijack(): unknown;
   readonly raw: ServerResponse;
+  /** Set when the answer goes out through the client port's JavaScript HTTP/1.1 (no `raw` then). */
+  readonly http1?: Http1Response;
 }
 
 /** A GoReply over a bare Node response, starting with `base` headers (CORS). */
@@ -26,6 +30,25 @@ export class RawReply implements GoReply {
   private readonly headers: Record<string, unknown>;
   constructor(readonly raw: ServerResponse, base: Readonly<Record<string, string>>) {
     this.headers = { ...base };
+  }
+  getHeaders(): Record<string, unknown> {
+    return this.headers;
+  }
+  header(name: string, value: string): this {
+    this.headers[name.toLowerCase()] = value;
+    return this;
+  }
+  hijack(): void {}
+}
+
+/** A GoReply over the JavaScript HTTP/1.1's response (platform/http1): whole answers only, no streaming. */
+export class Http1Reply implements GoReply {
+  private readonly headers: Record<string, unknown>;
+  constructor(readonly http1: Http1Response, base: Readonly<Record<string, string>>) {
+    this.headers = { ...base };
+  }
+  get raw(): ServerResponse {
+    throw new Error('no ServerResponse on the JavaScript HTTP/1.1');
   }
   getHeaders(): Record<string, unknown> {
     return this.headers;
@@ -87,18 +110,7 @@ export function goHeaders(h: Record<string, unknown>, extra: Record<string, Head
   return out;
 }
 
-let dateSecond = -1;
-let dateText = '';
-
-/** The Date header (RFC 1123 in GMT, as Go writes it): formatted once per second, not per response. */
-export function httpDate(nowMs = Date.now()): string {
-  const second = Math.floor(nowMs / 1000);
-  if (second !== dateSecond) {
-    dateSecond = second;
-    dateText = new Date(second * 1000).toUTCString();
-  }
-  return dateText;
-}
+export { httpDate };
 
 /**
  * Writes a complete response as Go's server frames it, straight to the socket (skipping fastify's send
@@ -110,11 +122,16 @@ export function writeGo<R extends GoReply>(reply: R, status: number, extra: Reco
   const length = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
   const headers = goHeaders(reply.getHeaders(), extra);
   headers['Date'] = httpDate();
-  const res = reply.raw;
+  const http1 = reply.http1;
   // Go computes Content-Length for a short body, but not for an empty answer to HEAD
-  const emptyHead = length === 0 && res.req?.method === 'HEAD';
+  const emptyHead = length === 0 && (http1 !== undefined ? http1.method : reply.raw.req?.method) === 'HEAD';
   if (length <= GO_CHUNKING_BYTES && status !== 204 && !emptyHead && headers['Content-Length'] === undefined) headers['Content-Length'] = length;
   reply.hijack();
+  if (http1 !== undefined) {
+    http1.end(status, headers, body);
+    return reply;
+  }
+  const res = reply.raw;
   res.sendDate = false;
   res.writeHead(status, headers);
   res.end(body);
