@@ -1,9 +1,10 @@
 // One HTTP/1.1 connection of the client port served in JavaScript for the requests its handler owns
 // (the v2 keys, /health, /version), and handed to node:http at the first one it does not.
 //
-// Requests are read with head.ts as they arrive (split across packets or many in one: pipelining),
-// each given to the handler with its Content-Length body, and answered in the order they came
-// whenever each handler finishes (a PUT waits for raft, a GET behind it waits for the PUT). The first
+// Requests are read with head.ts as they arrive (split across packets or many in one: pipelining)
+// and given to the handler one at a time with their Content-Length body, the next once the answer
+// to the one before is written, as Go's server serves a connection (a GET pipelined behind a PUT
+// sees the PUT; node:http would start both at once). The first
 // request the handler declines, or that head.ts leaves to node ('other', a body over BODY_BYTES_MAX),
 // ends this: once every earlier answer is written, the bytes from that request on are pushed back
 // (socket.unshift) and the socket goes to `handOff` (node:http then sees the rest as if it had read
@@ -18,6 +19,8 @@ import { formatResponse, type HeaderValue } from './response.js';
 
 /** Larger request bodies are node:http's. */
 export const BODY_BYTES_MAX = 64 * 1024;
+/** Bytes read ahead of the request being answered (pipelined requests); beyond, the socket is not read. */
+export const READ_AHEAD_BYTES_MAX = 256 * 1024;
 
 export interface Http1Request extends RequestHead {
   /** The Content-Length body (empty when none). */
@@ -71,6 +74,7 @@ export class Http1Connection {
   private stopped = false;
   private handingOff = false;
   private ending = false;
+  private serving = false;
 
   constructor(readonly socket: net.Socket, private readonly opts: Http1Options) {
     this.keepAliveS = Math.floor(opts.keepAliveTimeoutMs / 1000);
@@ -115,18 +119,36 @@ export class Http1Connection {
     if (this.answers.length > 0 || s.destroyed) return;
     if (this.ending) s.end();
     else if (this.handingOff) this.handOffNow();
+    else if (!this.serving) this.onReadable();
   }
 
+  /** Reads what has arrived (up to READ_AHEAD_BYTES_MAX ahead) and serves it; again while reading stopped at the cap. */
   private readonly onReadable = (): void => {
-    let chunk: Buffer | null;
-    while (!this.stopped && (chunk = this.socket.read() as Buffer | null) !== null) {
-      this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    for (;;) {
+      let chunk: Buffer | null;
+      while (!this.stopped && this.buf.length < READ_AHEAD_BYTES_MAX && (chunk = this.socket.read() as Buffer | null) !== null) {
+        this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+      }
+      if (this.stopped) return;
+      const capped = this.buf.length >= READ_AHEAD_BYTES_MAX;
+      const before = this.buf.length;
+      this.serve();
+      if (!capped || this.buf.length === before) return;
     }
-    if (!this.stopped) this.serve();
   };
 
   private serve(): void {
-    while (!this.stopped && this.buf.length > 0) {
+    this.serving = true;
+    try {
+      this.serveNext();
+    } finally {
+      this.serving = false;
+    }
+  }
+
+  /** Requests from the front of buf while each is answered at once; stops at one still being answered. */
+  private serveNext(): void {
+    while (!this.stopped && this.buf.length > 0 && this.answers.length === 0) {
       const head = parseHead(this.buf);
       if (head === 'more') return;
       if (head === 'other' || head.contentLength > BODY_BYTES_MAX) return this.handOff();
