@@ -156,7 +156,10 @@ export class Http1Connection {
       if (this.buf.length < total) return;
       const answer = new Answer(this, head.method, head.close);
       this.answers.push(answer);
-      const req: Http1Request = { ...head, body: this.buf.subarray(head.headBytes, total), socket: this.socket };
+      const req: Http1Request = {
+        method: head.method, url: head.url, host: head.host, contentType: head.contentType, authorization: head.authorization,
+        contentLength: head.contentLength, close: head.close, headBytes: head.headBytes, body: this.buf.subarray(head.headBytes, total), socket: this.socket,
+      };
       if (!this.opts.handler(req, answer)) {
         this.answers.pop();
         return this.handOff();
