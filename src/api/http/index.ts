@@ -15,7 +15,8 @@
 // int64 fields are decimal strings, enums names, zero values omitted, output names as in the .proto.
 //
 // Contract: the lead calls `createHttpApp(facade, opts)` once per member, awaits `app.ready()`, and
-// emits sockets on `app.server` (a node http.Server). Every gateway call goes through the same
+// emits sockets on `app.server` (a node http.Server); http1Handler(facade, …) answers the hot requests
+// (/health, /version, the v2 keys) on platform/http1 before a connection is handed to `app.server`. Every gateway call goes through the same
 // EtcdServerFacade methods and the same request checks (src/api/v3/validate.ts) and error table
 // (src/api/v3/errors.ts) as gRPC; gateway calls are counted in the grpc_server_* metrics as etcd's
 // are. The server owns the metric objects (src/pkg/metrics.ts); this room only renders them.

@@ -17,7 +17,8 @@
  *   {"errorCode":203,"message":"The given index in POST form is not a number","cause":"invalid value for \"prevIndex\"","index":0}
  *   GET /v2/keys/a/../b → 301 Location: /v2/keys/b ;  PATCH → 405 Allow: HEAD,GET,PUT,POST,DELETE
  *
- * Contract: the lead passes v2Api(facade)'s `plugin`, `keys` and `auth` to createHttpApp. Per /v2/keys
+ * Contract: the lead passes v2Api(facade)'s `plugin`, `keys` and `auth` to createHttpApp, and
+ * `keysHttp1` to api/http's http1Handler (the same requests on the client port's JavaScript HTTP/1.1). Per /v2/keys
  * request the handler parses and validates the form (200-series errors, nothing proposed), checks v2
  * auth (facade.v2AuthProbe() once; while v2 auth is on, the request's user and roles: 401 error 110),
  * then calls facade.v2Keys (reads and writes) or facade.v2Watch (wait=true), and writes the event or
