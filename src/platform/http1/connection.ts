@@ -10,6 +10,7 @@
 // (socket.unshift) and the socket goes to `handOff` (node:http then sees the rest as if it had read
 // the connection from the start). A handler that declines must not have answered or changed anything.
 //
+// A client that does not read its answers is not served more once WRITE_BUFFER_BYTES_MAX wait for it.
 // Keep-alive: an idle connection is ended after keepAliveTimeoutMs (node's keepAliveTimeout);
 // "Connection: close" answers with it and ends the connection; a client's half-close ends it once the
 // answers are written (a partial request then is dropped).
@@ -21,6 +22,8 @@ import { formatResponse, type HeaderValue } from './response.js';
 export const BODY_BYTES_MAX = 64 * 1024;
 /** Bytes read ahead of the request being answered (pipelined requests); beyond, the socket is not read. */
 export const READ_AHEAD_BYTES_MAX = 256 * 1024;
+/** Answers waiting in the socket for a client that does not read: past this, no more requests are served until it drains. */
+export const WRITE_BUFFER_BYTES_MAX = 1 << 20;
 
 export interface Http1Request extends RequestHead {
   /** The Content-Length body (empty when none). */
@@ -75,6 +78,7 @@ export class Http1Connection {
   private handingOff = false;
   private ending = false;
   private serving = false;
+  private awaitingDrain = false;
 
   constructor(readonly socket: net.Socket, private readonly opts: Http1Options) {
     this.keepAliveS = Math.floor(opts.keepAliveTimeoutMs / 1000);
@@ -149,6 +153,13 @@ export class Http1Connection {
   /** Requests from the front of buf while each is answered at once; stops at one still being answered. */
   private serveNext(): void {
     while (!this.stopped && this.buf.length > 0 && this.answers.length === 0) {
+      if (this.socket.writableLength > WRITE_BUFFER_BYTES_MAX) {
+        if (!this.awaitingDrain) {
+          this.awaitingDrain = true;
+          this.socket.once('drain', this.onDrain);
+        }
+        return;
+      }
       const head = parseHead(this.buf);
       if (head === 'more') return;
       if (head === 'other' || head.contentLength > BODY_BYTES_MAX) return this.handOff();
@@ -160,7 +171,14 @@ export class Http1Connection {
         method: head.method, url: head.url, host: head.host, contentType: head.contentType, authorization: head.authorization,
         contentLength: head.contentLength, close: head.close, headBytes: head.headBytes, body: this.buf.subarray(head.headBytes, total), socket: this.socket,
       };
-      if (!this.opts.handler(req, answer)) {
+      let taken: boolean;
+      try {
+        taken = this.opts.handler(req, answer);
+      } catch {
+        this.socket.destroy(); // a bug costs this connection, as a panic in Go's handler does
+        return;
+      }
+      if (!taken) {
         this.answers.pop();
         return this.handOff();
       }
@@ -193,6 +211,11 @@ export class Http1Connection {
     this.buf = Buffer.alloc(0);
     this.opts.handOff(s);
   }
+
+  private readonly onDrain = (): void => {
+    this.awaitingDrain = false;
+    if (!this.stopped) this.onReadable();
+  };
 
   private readonly onEnd = (): void => {
     this.stop();

@@ -157,4 +157,37 @@ describe('Http1Connection', () => {
     });
     expect(bodies(out)).toEqual(['js /slow/1 ']);
   });
+
+  it('stops serving a client that does not read its answers, and goes on once it does; a throwing handler costs only its connection', async () => {
+    let calls = 0;
+    const big = 'x'.repeat(512 * 1024);
+    server = net.createServer((socket) => serveHttp1(socket, {
+      handler: (req, res) => {
+        if (req.url === '/throw') throw new Error('bug');
+        calls++;
+        res.end(200, { 'Content-Length': big.length }, big);
+        return true;
+      },
+      keepAliveTimeoutMs: 72_000, handOff: (s) => s.destroy(),
+    }));
+    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+    const port = (server.address() as net.AddressInfo).port;
+    const n = 40;
+    const s = net.connect(port, '127.0.0.1', () => s.write('GET /big HTTP/1.1\r\nHost: h\r\n\r\n'.repeat(n)));
+    s.pause();
+    await new Promise((r) => setTimeout(r, 500));
+    expect(calls).toBeGreaterThan(0);
+    expect(calls).toBeLessThan(n);
+    let got = 0;
+    await new Promise<void>((resolve) => {
+      s.on('data', (d: Buffer) => {
+        got += d.length;
+        if (calls === n && got >= n * big.length) resolve();
+      });
+      s.resume();
+    });
+    s.destroy();
+    expect(await exchange(port, ['GET /throw HTTP/1.1\r\nHost: h\r\n\r\n'])).toBe('');
+    expect(bodies(await exchange(port, [close.replace('/js/end', '/ok')])).map((b) => b.length)).toEqual([big.length]);
+  });
 });
