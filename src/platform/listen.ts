@@ -283,7 +283,8 @@ export async function listenClient(
           conns.route.set(s, 'http1');
           httpServer.emit('connection', s);
         };
-        conns.http1.set(socket, serveHttp1(socket, { handler: handlers.http1, keepAliveTimeoutMs: httpServer.keepAliveTimeout, handOff: toNode }));
+        const c = serveHttp1(socket, { handler: handlers.http1, keepAliveTimeoutMs: httpServer.keepAliveTimeout, handOff: toNode });
+        if (conns.route.get(socket) === 'http1-js') conns.http1.set(socket, c); // not handed off on its first bytes
         socket.once('close', () => conns.http1.delete(socket));
       } else {
         conns.route.set(socket, 'http1');

@@ -79,6 +79,7 @@ export class Http1Connection {
   private ending = false;
   private serving = false;
   private awaitingDrain = false;
+  private handedOff = false;
 
   constructor(readonly socket: net.Socket, private readonly opts: Http1Options) {
     this.keepAliveS = Math.floor(opts.keepAliveTimeoutMs / 1000);
@@ -94,6 +95,7 @@ export class Http1Connection {
 
   /** GOAWAY's counterpart: no more requests; the socket ends once the answers owed are written. */
   shutdown(): void {
+    if (this.handedOff) return;
     this.stop();
     this.ending = true;
     this.flush();
@@ -203,6 +205,7 @@ export class Http1Connection {
   private handOffNow(): void {
     const s = this.socket;
     this.handingOff = false;
+    this.handedOff = true;
     s.removeListener('end', this.onEnd);
     s.removeListener('timeout', this.onTimeout);
     s.setTimeout(0);

@@ -6,6 +6,7 @@ import { HEAD_BYTES_MAX, parseHead } from '../../../src/platform/http1/head.js';
 import { serveHttp1, type Http1Handler } from '../../../src/platform/http1/connection.js';
 import { formatResponse } from '../../../src/platform/http1/response.js';
 import { GO_MAX_HEADER_BYTES, goClientError } from '../../../src/api/http/go-http.js';
+import { listenClient } from '../../../src/platform/listen.js';
 
 const head = (s: string) => parseHead(Buffer.from(s, 'latin1'));
 
@@ -189,5 +190,16 @@ describe('Http1Connection', () => {
     s.destroy();
     expect(await exchange(port, ['GET /throw HTTP/1.1\r\nHost: h\r\n\r\n'])).toBe('');
     expect(bodies(await exchange(port, [close.replace('/js/end', '/ok')])).map((b) => b.length)).toEqual([big.length]);
+  });
+
+  it("on the client port, close() lets answers being made finish, ours and node:http's, then ends the connections", async () => {
+    const l = await listenClient(new URL('http://127.0.0.1:0'), {
+      http: (_req, res) => setTimeout(() => res.end('node slow'), 100), http1: handler(100),
+    });
+    const one = (request: string): Promise<string> => exchange(l.address.port, [request]);
+    const answers = Promise.all([one('GET /node HTTP/1.1\r\nHost: h\r\n\r\n'), one('PUT /slow/x HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\n\r\ny')]);
+    await new Promise((r) => setTimeout(r, 30));
+    await l.close();
+    expect((await answers).map((a) => bodies(a)[0])).toEqual(['node slow', 'js /slow/x y']);
   });
 });
