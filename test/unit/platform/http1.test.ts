@@ -193,12 +193,25 @@ describe('Http1Connection', () => {
   });
 
   it("on the client port, close() lets answers being made finish, ours and node:http's, then ends the connections", async () => {
+    let arrived = 0;
+    let bothArrived: () => void = () => {};
+    const both = new Promise<void>((r) => (bothArrived = r));
+    const count = (): void => void (++arrived === 2 && bothArrived());
+    const ours = handler(100);
     const l = await listenClient(new URL('http://127.0.0.1:0'), {
-      http: (_req, res) => setTimeout(() => res.end('node slow'), 100), http1: handler(100),
+      http: (_req, res) => {
+        count();
+        setTimeout(() => res.end('node slow'), 100);
+      },
+      http1: (req, res) => {
+        const taken = ours(req, res);
+        if (taken) count();
+        return taken;
+      },
     });
     const one = (request: string): Promise<string> => exchange(l.address.port, [request]);
     const answers = Promise.all([one('GET /node HTTP/1.1\r\nHost: h\r\n\r\n'), one('PUT /slow/x HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\n\r\ny')]);
-    await new Promise((r) => setTimeout(r, 30));
+    await both;
     await l.close();
     expect((await answers).map((a) => bodies(a)[0])).toEqual(['node slow', 'js /slow/x y']);
   });
