@@ -1,6 +1,6 @@
 // Snapshot save and restore next to real etcd 3.4.23, bbolt files both ways.
 //
-//   npx tsx bench/snapshot-save-restore.ts [--keys N] [--rounds R] [--txn OPS] [--skip-restore] [--ours-only] [--cpu-prof DIR]
+//   npx tsx bench/snapshot-save-restore.ts [--keys N] [--rounds R] [--txn OPS] [--skip-restore] [--ours-only] [--cpu-prof DIR] [--keep DIR]
 //
 // One member of ours and one of etcd (same flags, 127.0.0.1, --max-txn-ops OPS) each get N keys
 // (`key-<8 digits>`, 100-byte values) through the /v3 JSON gateway, OPS puts per txn, four txns in
@@ -11,9 +11,11 @@
 // `etcdctl snapshot restore` and by our `bin/etcdutl snapshot restore` (wall time and CPU of the
 // process, node's start included). Prints one JSON line per measurement and the medians. --cpu-prof:
 // our member runs under V8's CPU profiler (bench/lib/cpu-prof-preload.mjs) and leaves its profile in
-// DIR when stopped; read it with `npx tsx bench/lib/cpuprofile-top.ts FILE`.
+// DIR when stopped; read it with `npx tsx bench/lib/cpuprofile-top.ts FILE`. --keep DIR: the members'
+// data dirs are DIR/ours-N and DIR/etcd-N, kept after the run; a later run with the same DIR and N
+// starts the members on them and skips the load (a 1M-key load takes minutes).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cleanup, ROOT, startEtcd, startMember, tempDir, type Member } from '../test/integration/harness.js';
 
@@ -28,6 +30,7 @@ const skipRestore = process.argv.includes('--skip-restore');
 /** --ours-only: no etcd member (profiling runs). */
 const oursOnly = process.argv.includes('--ours-only');
 const profDir = process.argv.includes('--cpu-prof') ? process.argv[process.argv.indexOf('--cpu-prof') + 1] : undefined;
+const keepDir = process.argv.includes('--keep') ? process.argv[process.argv.indexOf('--keep') + 1] : undefined;
 const value = Buffer.alloc(100, 'v').toString('base64');
 const CLK_TCK = 100;
 
@@ -84,15 +87,23 @@ function record(name: string, r: Record<string, number>): void {
 async function main(): Promise<void> {
   const dir = await tempDir('bench-snap-');
   const flags = { args: ['--max-txn-ops', String(txnOps), '--quota-backend-bytes', String(8 * 1024 ** 3)] };
+  if (keepDir) mkdirSync(keepDir, { recursive: true });
+  const dataOf = (impl: string) => (keepDir ? { dataDir: join(keepDir, `${impl}-${n}`) } : {});
+  const loaded = (impl: string) => (keepDir ? join(keepDir, `${impl}-${n}.loaded`) : '');
   try {
     const members = {
-      ours: await startMember({ ...flags, env: profDir ? { NODE_OPTIONS: `--import=${join(ROOT, 'bench/lib/cpu-prof-preload.mjs')}`, CPU_PROF_FILE: join(profDir, 'ours') } : {} }),
-      etcd: oursOnly ? undefined : await startEtcd(flags),
+      ours: await startMember({ ...flags, ...dataOf('ours'), env: profDir ? { NODE_OPTIONS: `--import=${join(ROOT, 'bench/lib/cpu-prof-preload.mjs')}`, CPU_PROF_FILE: join(profDir, 'ours') } : {} }),
+      etcd: oursOnly ? undefined : await startEtcd({ ...flags, ...dataOf('etcd') }),
     };
     const impls = oursOnly ? (['ours'] as const) : (['ours', 'etcd'] as const);
     for (const impl of impls) {
       const m = members[impl] as Member;
+      if (keepDir && existsSync(loaded(impl))) {
+        console.log(JSON.stringify({ impl, keys: n, reused: m.dataDir, rssMb: Math.round(statusKb(m.pid, 'VmRSS') / 1024) }));
+        continue;
+      }
       const loadMs = await load(m);
+      if (keepDir) writeFileSync(loaded(impl), '');
       console.log(JSON.stringify({ impl, keys: n, loadMs, rssMb: Math.round(statusKb(m.pid, 'VmRSS') / 1024) }));
     }
     const files = { ours: join(dir, 'ours.db'), etcd: join(dir, 'etcd.db') };
