@@ -160,6 +160,17 @@ export class Backend {
   }
 
   /**
+   * As dump, without the entries of `bucket`: those before it and those after it, both captured
+   * now. Read both to the end (or return() them): each holds a LevelDB iterator until then.
+   */
+  dumpAround(bucket: BucketName, batchSize = 1000): [AsyncGenerator<[Buffer, Buffer][]>, AsyncGenerator<[Buffer, Buffer][]>] {
+    const prefix = bucketPrefix(bucket);
+    const end = Buffer.from(prefix);
+    end[end.length - 1]!++;
+    return [this.merged(Buffer.alloc(0), prefix, 0, batchSize), this.merged(end, Buffer.from([0xff]), 0, batchSize)];
+  }
+
+  /**
    * LevelDB's entries in [lo, hi) with the pending writes over them, both captured now; keys lose
    * `strip` bytes. The LevelDB iterator is closed when the chunks end or return() is called, even
    * if they were never read.

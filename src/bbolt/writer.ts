@@ -3,6 +3,12 @@
 // then branch levels above them; a small bucket without sub-buckets stays inline in its parent's
 // leaf as bbolt keeps it (at most a quarter page). Pages 0 and 1 are the meta pages; like etcd 3.4
 // on Linux (NoFreelistSync) no freelist page is written, and every page is reachable.
+//
+// The layout depends only on the sizes of the keys and values (and on the first key of each leaf),
+// so a file can be streamed: a first pass with `{ dry: true }` lays out nothing and gives the root
+// and page count (meta()), a second pass over the same entries hands the pages out in file order as
+// they fill (takeChunks()) after metaPages(root, pgid). Entries from an EntrySource are written by
+// it straight into their page (no Buffer per entry).
 import {
   BUCKET_HEADER_BYTES,
   BUCKET_LEAF_FLAG,
@@ -20,14 +26,33 @@ const NO_FREELIST = 0xffffffffffffffffn;
 /** txids of meta pages 0 and 1 (the newer one is used). */
 const META_TXIDS = [2n, 3n] as const;
 
-/** A leaf element: its key is `klen` bytes of `key` from `koff` (a view without a Buffer of its own). */
+/**
+ * Entries written into their page by their owner: entry `i` has a key of keyBytes(i) bytes and a
+ * value of valueBytes(i) bytes; write(i, dst, at) puts the key then the value at dst[at..]. The
+ * owner adds them in ascending key order (not checked here).
+ */
+export interface EntrySource {
+  keyBytes(i: number): number;
+  valueBytes(i: number): number;
+  write(i: number, dst: Buffer, at: number): void;
+}
+
+/**
+ * A leaf element: its key is `klen` bytes of `key` from `koff` (a view without a Buffer of its own)
+ * and its value `value`; or, with `src`, entry `idx` of src (key and value written by it).
+ */
 interface Element {
   key: Buffer;
   koff: number;
   klen: number;
   value: Buffer;
+  vlen: number;
   flags: number;
+  src: EntrySource | null;
+  idx: number;
 }
+
+const NO_BYTES = Buffer.alloc(0);
 
 interface ChildRef {
   key: Buffer;
@@ -37,19 +62,52 @@ interface ChildRef {
 /** Pages are laid out in blocks of this size (a larger page gets a block of its own). */
 const BLOCK_BYTES = 1 << 20;
 
-/** Builds one file; the caller reads `chunks` (file order) after finish(). */
+export interface WriterOptions {
+  /** Lay nothing out: only count pages (the first pass of a streamed file). */
+  dry?: boolean;
+  /** The meta pages are not part of `chunks` (the caller sends metaPages() first). */
+  streamed?: boolean;
+}
+
+/**
+ * Builds one file; the caller reads `chunks` (file order) after finish(), or, streamed, takes the
+ * pages written so far with takeChunks() as it goes.
+ */
 export class BoltWriter {
   readonly pageSize = ETCD_PAGE_BYTES;
   /** The file: the meta pages, then the blocks of pages (views of their written part). */
-  readonly chunks: Buffer[] = [];
+  chunks: Buffer[] = [];
   private nextPgid = 2n;
   private readonly metaPages = Buffer.alloc(2 * ETCD_PAGE_BYTES);
   private block = Buffer.alloc(0);
   private blockUsed = 0;
   private done = false;
+  private rootPgid = 0n;
+  private readonly dry: boolean;
 
-  constructor() {
-    this.chunks.push(this.metaPages);
+  constructor(opts: WriterOptions = {}) {
+    this.dry = opts.dry === true;
+    if (!this.dry && opts.streamed !== true) this.chunks.push(this.metaPages);
+  }
+
+  /** The root page and the page count, once finished (what the meta pages hold). */
+  meta(): { root: bigint; pgid: bigint } {
+    if (!this.done) throw new Error('bbolt writer not finished');
+    return { root: this.rootPgid, pgid: this.nextPgid };
+  }
+
+  /** The two meta pages of a file whose root bucket is at page `root` and that has `pgid` pages. */
+  static metaPages(root: bigint, pgid: bigint): Buffer {
+    const out = Buffer.alloc(2 * ETCD_PAGE_BYTES);
+    fillMeta(out, root, pgid);
+    return out;
+  }
+
+  /** The blocks of pages closed since the last call (file order). */
+  takeChunks(): Buffer[] {
+    const out = this.chunks;
+    this.chunks = [];
+    return out;
   }
 
   /** A new bucket (top-level, nested or the root); fill it, then give it to its parent (or finish). */
@@ -60,22 +118,10 @@ export class BoltWriter {
   /** Ends the file with `root` as the root bucket (its entries should be buckets). Returns the file size. */
   finish(root: BucketBuilder): number {
     if (this.done) throw new Error('bbolt writer already finished');
-    const rootPgid = root.finishTree();
+    this.rootPgid = root.finishTree();
     this.done = true;
     this.closeBlock();
-    for (const [i, txid] of META_TXIDS.entries()) {
-      const off = i * this.pageSize;
-      writePageHeader(this.metaPages, off, { id: BigInt(i), flags: PageFlag.meta, count: 0, overflow: 0 });
-      writeMeta(this.metaPages, off + PAGE_HEADER_BYTES, {
-        pageSize: this.pageSize,
-        flags: 0,
-        root: rootPgid,
-        sequence: 0n,
-        freelist: NO_FREELIST,
-        pgid: this.nextPgid,
-        txid,
-      });
-    }
+    fillMeta(this.metaPages, this.rootPgid, this.nextPgid);
     return Number(this.nextPgid) * this.pageSize;
   }
 
@@ -83,9 +129,10 @@ export class BoltWriter {
   writePage(flags: number, elements: readonly Element[] | readonly ChildRef[]): bigint {
     const bytes = pageBytes(elements);
     const pages = Math.max(1, Math.ceil(bytes / this.pageSize));
-    const buf = this.take(pages * this.pageSize);
     const id = this.nextPgid;
     this.nextPgid += BigInt(pages);
+    if (this.dry) return id;
+    const buf = this.take(pages * this.pageSize);
     layoutPage(buf, id, flags, elements);
     writePageHeader(buf, 0, { id, flags, count: elements.length, overflow: pages - 1 });
     return id;
@@ -109,8 +156,16 @@ export class BoltWriter {
   }
 }
 
+function fillMeta(pages: Buffer, root: bigint, pgid: bigint): void {
+  for (const [i, txid] of META_TXIDS.entries()) {
+    const off = i * ETCD_PAGE_BYTES;
+    writePageHeader(pages, off, { id: BigInt(i), flags: PageFlag.meta, count: 0, overflow: 0 });
+    writeMeta(pages, off + PAGE_HEADER_BYTES, { pageSize: ETCD_PAGE_BYTES, flags: 0, root, sequence: 0n, freelist: NO_FREELIST, pgid, txid });
+  }
+}
+
 function elementBytes(e: Element | ChildRef): number {
-  return 'value' in e ? ELEMENT_BYTES + e.klen + e.value.length : ELEMENT_BYTES + e.key.length;
+  return 'vlen' in e ? ELEMENT_BYTES + e.klen + e.vlen : ELEMENT_BYTES + e.key.length;
 }
 
 function pageBytes(elements: readonly (Element | ChildRef)[]): number {
@@ -159,11 +214,16 @@ function layoutPage(buf: Buffer, id: bigint, flags: number, elements: readonly (
       data += c.key.length;
     } else {
       const l = elements[i] as Element;
-      const vlen = l.value.length;
+      const vlen = l.vlen;
       buf.writeUInt32LE(l.flags, el);
       buf.writeUInt32LE(data - el, el + 4);
       buf.writeUInt32LE(l.klen, el + 8);
       buf.writeUInt32LE(vlen, el + 12);
+      if (l.src !== null) {
+        l.src.write(l.idx, buf, data);
+        data += l.klen + vlen;
+        continue;
+      }
       copyBytes(l.key, l.koff, l.klen, buf, data);
       data += l.klen;
       copyBytes(l.value, 0, vlen, buf, data);
@@ -189,18 +249,24 @@ export class BucketBuilder {
   constructor(private readonly w: BoltWriter) {}
 
   put(key: Buffer, value: Buffer): void {
-    this.add({ key, koff: 0, klen: key.length, value, flags: 0 });
+    this.add({ key, koff: 0, klen: key.length, value, vlen: value.length, flags: 0, src: null, idx: 0 });
   }
 
   /** put() of the key `src[keyOffset..]` (no view made of it): the bytes are read when its page is laid out. */
   putFrom(src: Buffer, keyOffset: number, value: Buffer): void {
-    this.add({ key: src, koff: keyOffset, klen: src.length - keyOffset, value, flags: 0 });
+    this.add({ key: src, koff: keyOffset, klen: src.length - keyOffset, value, vlen: value.length, flags: 0, src: null, idx: 0 });
+  }
+
+  /** Entry `i` of `src`, after every key added so far (the source's order is not checked). */
+  putEntry(src: EntrySource, i: number): void {
+    this.add({ key: NO_BYTES, koff: 0, klen: src.keyBytes(i), value: NO_BYTES, vlen: src.valueBytes(i), flags: 0, src, idx: i });
   }
 
   /** Adds a finished sub-bucket under `key`. */
   putBucket(key: Buffer, child: BucketBuilder): void {
     this.hasBuckets = true;
-    this.add({ key, koff: 0, klen: key.length, value: child.finish(), flags: BUCKET_LEAF_FLAG });
+    const value = child.finish();
+    this.add({ key, koff: 0, klen: key.length, value, vlen: value.length, flags: BUCKET_LEAF_FLAG, src: null, idx: 0 });
   }
 
   /** The bucket's value in its parent: a header {root, sequence 0}, with the page when inline. */
@@ -232,12 +298,14 @@ export class BucketBuilder {
 
   private add(e: Element): void {
     if (this.finished) throw new Error('bbolt bucket already finished');
-    const last = this.last;
-    if (last !== undefined && !keyAfter(e.key, e.koff, e.klen, last.key, last.koff, last.klen)) {
-      throw new BoltFormatError(`bbolt: keys must be added in ascending order (${keyHex(e)} after ${keyHex(last)})`);
+    if (e.src === null) {
+      const last = this.last;
+      if (last !== undefined && !keyAfter(e.key, e.koff, e.klen, last.key, last.koff, last.klen)) {
+        throw new BoltFormatError(`bbolt: keys must be added in ascending order (${keyHex(e)} after ${keyHex(last)})`);
+      }
+      this.last = e;
     }
     if (e.klen === 0) throw new BoltFormatError('bbolt: empty key');
-    this.last = e;
     const size = elementBytes(e);
     if (!this.paged && (this.hasBuckets || this.pendingBytes + size > this.w.pageSize / INLINE_DIVISOR)) this.paged = true;
     if (this.paged && this.pending.length > 0 && this.pendingBytes + size > this.w.pageSize) this.flushLeaf();
@@ -248,7 +316,7 @@ export class BucketBuilder {
   private flushLeaf(): void {
     const first = this.pending[0];
     const pgid = this.w.writePage(PageFlag.leaf, this.pending);
-    this.leaves.push({ key: first ? Buffer.from(first.key.subarray(first.koff, first.koff + first.klen)) : Buffer.alloc(0), pgid });
+    this.leaves.push({ key: first ? keyOf(first) : Buffer.alloc(0), pgid });
     this.pending = [];
     this.pendingBytes = PAGE_HEADER_BYTES;
   }
@@ -272,6 +340,14 @@ export class BucketBuilder {
     flush();
     return out;
   }
+}
+
+/** An element's key as a Buffer of its own. */
+function keyOf(e: Element): Buffer {
+  if (e.src === null) return Buffer.from(e.key.subarray(e.koff, e.koff + e.klen));
+  const both = Buffer.alloc(e.klen + e.vlen);
+  e.src.write(e.idx, both, 0);
+  return both.subarray(0, e.klen);
 }
 
 function keyHex(e: Element): string {

@@ -45,4 +45,5 @@ export { MvccError, type MvccErrorCode } from './errors.js';
 export { encodeKv, decodeKv } from './kv-codec.js';
 export { revToBytes, bytesToRev } from './revision.js';
 export { compactionBatchLimit } from './compaction.js';
+export type { LiveRevisions } from './live-revisions.js';
 export type * from './types.js';

@@ -90,6 +90,14 @@ export class KeyIndex {
     return [this.main, this.sub, this.created, this.ver];
   }
 
+  /** compactFields() into f[0..3], without an array of its own (a snapshot reads a million of them). */
+  compactFieldsInto(f: Float64Array): void {
+    f[0] = this.main;
+    f[1] = this.sub;
+    f[2] = this.created;
+    f[3] = this.ver;
+  }
+
   /** Set the revision state as fullForm()/compactFields() described it (index image load). */
   restoreForm(full: Generation[] | null, main: number, sub: number, created: number, ver: number): void {
     this.full = full;

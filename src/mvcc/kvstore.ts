@@ -1,6 +1,7 @@
 // KvStore: the revisioned key space over a Backend (see index.ts for the model and contract).
 import { Bucket, MetaKey, type Backend } from '../backend/index.js';
 import type { Logger } from '../pkg/logger.js';
+import { LiveRevisions } from './live-revisions.js';
 import { compactionBatchLimit, hashBackend, hashKvAt, physicalCompact } from './compaction.js';
 import { MvccError } from './errors.js';
 import { decodeImage, encodeImage, ImageRejected } from './index-image.js';
@@ -36,6 +37,8 @@ export class KvStore {
   private readonly core: StoreCore;
   private readonly hub: WatchHub;
   private compaction: Promise<void> = Promise.resolve();
+  /** Physical compactions scheduled and not yet finished (the backend holds revisions the index dropped). */
+  private compacting = 0;
   private readonly compactionBatch: number;
 
   private constructor(core: StoreCore, compactionBatch: number) {
@@ -98,7 +101,7 @@ export class KvStore {
     // An image holds the index as compacted in memory: only an unfinished compaction needs its keep set.
     if (scheduledRev > 0 && (from === 'scan' || scheduledRev !== finishedRev)) {
       const keep = core.index.compact(scheduledRev);
-      if (scheduledRev !== finishedRev) this.compaction = this.guard(scheduledRev, physicalCompact(backend, scheduledRev, keep, this.compactionBatch, this.onPauseMs));
+      if (scheduledRev !== finishedRev) this.compaction = this.counted(this.guard(scheduledRev, physicalCompact(backend, scheduledRev, keep, this.compactionBatch, this.onPauseMs)));
     }
     const leases = core.leases;
     core.liveKeys = 0;
@@ -200,7 +203,7 @@ export class KvStore {
       const indexStarted = performance.now();
       const keep = c.index.compact(rev);
       c.metricsHook?.('etcd_debugging_mvcc_index_compaction_pause_duration_milliseconds', Math.floor(performance.now() - indexStarted));
-      this.compaction = this.compaction.then(() => this.guard(rev, physicalCompact(c.backend, rev, keep, this.compactionBatch, this.onPauseMs)));
+      this.compaction = this.counted(this.compaction.then(() => this.guard(rev, physicalCompact(c.backend, rev, keep, this.compactionBatch, this.onPauseMs))));
       return { done: this.compaction };
     } finally {
       release();
@@ -277,6 +280,23 @@ export class KvStore {
       this.fatalHandler?.(err);
       throw err;
     });
+  }
+
+  /** `p`, counted in `compacting` until it settles. */
+  private counted(p: Promise<void>): Promise<void> {
+    this.compacting++;
+    const done = (): void => void this.compacting--;
+    p.then(done, done);
+    return p;
+  }
+
+  /**
+   * The backend's key bucket as of now, from the key index (live-revisions.ts), when the index
+   * describes it entry for entry; undefined otherwise (then read the bucket). Synchronous: call it
+   * together with Backend.dump and both show the same moment.
+   */
+  liveRevisions(): LiveRevisions | undefined {
+    return LiveRevisions.capture(this.core.index, this.compacting > 0);
   }
 
   /** Wait for background compaction, then flush and close the backend is the caller's job. */

@@ -88,6 +88,11 @@ export class ValueArena {
     return this.slabs[h.vSlab]!.subarray(h.vOff, h.vOff + h.vLen);
   }
 
+  /** The slabs by number as they are now (a copy: values viewed through it stay as they were). */
+  slabRefs(): readonly (Buffer | null)[] {
+    return this.slabs.slice();
+  }
+
   compactionDue(): boolean {
     return this.holeBytes > COMPACT_MIN_HOLE_BYTES && this.holeBytes > this.liveBytes;
   }

@@ -8,6 +8,7 @@
 // big-endian id, with our member JSON and an empty value.
 import { BoltWriter, type BoltDb, type BucketBuilder } from '../bbolt/index.js';
 import { Bucket, type Backend, type BucketName } from '../backend/index.js';
+import type { LiveRevisions } from '../mvcc/index.js';
 import { decodeConfChangeContext, decodeMember, encodeConfChangeMember, encodeMember } from '../membership/index.js';
 
 /** Every bucket etcd 3.4 creates, in bbolt's (byte) order; each is written even when empty. */
@@ -61,35 +62,105 @@ export function etcdDbStream(backend: Backend): AsyncGenerator<Uint8Array> {
   })();
 }
 
-async function imageOfDump(dump: AsyncGenerator<[Buffer, Buffer][]>): Promise<EtcdDbImage> {
-  const w = new BoltWriter();
-  const builders = new Map<string, BucketBuilder>(ETCD_BUCKETS.map((b) => [b, w.bucket()]));
-  const resorted = new Map<string, [Buffer, Buffer][]>([[Bucket.members, []], [Bucket.membersRemoved, []]]);
+/**
+ * The same file with the key bucket taken from the key index (`live`, mvcc's capture of it, made in
+ * the same turn as this call, so both show one revision) and the other buckets read from the backend
+ * now. Streamed: the pages are laid out once without bytes to learn the root and the page count the
+ * meta pages at the head of the file hold, then again, handed out as they fill; the key bucket is
+ * never held whole, nor read from the disk.
+ */
+export async function etcdDbStreamLive(backend: Backend, live: LiveRevisions): Promise<{ size: number; chunks: Iterable<Buffer> }> {
+  const [before, after] = backend.dumpAround(Bucket.key);
+  const head: [Buffer, Buffer][][] = [];
+  const tail: [Buffer, Buffer][][] = [];
+  for await (const c of before) head.push(c);
+  for await (const c of after) tail.push(c);
+  const dry = new BoltWriter({ dry: true });
+  for (const _ of fillPages(dry, head, live, tail)) {
+    // counting pages only
+  }
+  const { root, pgid } = dry.meta();
+  const size = Number(pgid) * dry.pageSize;
+  const stream = (function* () {
+    yield BoltWriter.metaPages(root, pgid);
+    const w = new BoltWriter({ streamed: true });
+    yield* fillPages(w, head, live, tail);
+    const m = w.meta();
+    if (m.root !== root || m.pgid !== pgid) throw new Error(`snapshot: the file's layout changed between its two passes (root ${m.root} of ${m.pgid} pages, counted ${root} of ${pgid})`);
+  })();
+  return { size, chunks: stream };
+}
+
+/** The buckets filled from `head` (entries before the key bucket), `live`, then `tail`; yields pages as they close. */
+function* fillPages(w: BoltWriter, head: [Buffer, Buffer][][], live: LiveRevisions, tail: [Buffer, Buffer][][]): Generator<Buffer> {
+  const f = new Filler(w);
+  for (const chunk of head) {
+    f.addChunk(chunk);
+    if (w.chunks.length > 0) yield* w.takeChunks();
+  }
+  const keys = f.builder(Bucket.key);
+  for (let i = 0; i < live.count; i++) {
+    keys.putEntry(live, i);
+    if (w.chunks.length > 0) yield* w.takeChunks();
+  }
+  for (const chunk of tail) {
+    f.addChunk(chunk);
+    if (w.chunks.length > 0) yield* w.takeChunks();
+  }
+  f.finish();
+  yield* w.takeChunks();
+}
+
+/** Backend entries (full keys, in key order) into the buckets of one file. */
+class Filler {
+  private readonly builders: Map<string, BucketBuilder>;
+  private readonly resorted = new Map<string, [Buffer, Buffer][]>([[Bucket.members, []], [Bucket.membersRemoved, []]]);
   // The bucket of the previous entry (`<bucket>/`): entries come in key order, so most share it.
-  let prefix = Buffer.alloc(0);
-  let builder: BucketBuilder | undefined;
-  let later: [Buffer, Buffer][] | undefined;
-  for await (const chunk of dump) {
+  private prefix = Buffer.alloc(0);
+  private current: BucketBuilder | undefined;
+  private later: [Buffer, Buffer][] | undefined;
+
+  constructor(private readonly w: BoltWriter) {
+    this.builders = new Map<string, BucketBuilder>(ETCD_BUCKETS.map((b) => [b, w.bucket()]));
+  }
+
+  builder(bucket: BucketName): BucketBuilder {
+    return this.builders.get(bucket) as BucketBuilder;
+  }
+
+  addChunk(chunk: [Buffer, Buffer][]): void {
     for (const [full, value] of chunk) {
-      if (!hasPrefix(full, prefix)) {
+      if (!hasPrefix(full, this.prefix)) {
         const slash = full.indexOf(0x2f);
         const bucket = full.toString('latin1', 0, Math.max(slash, 0));
-        builder = builders.get(bucket);
-        if (!builder || slash < 0) throw new Error(`backend key outside etcd's buckets: ${full.toString('hex')}`);
-        later = resorted.get(bucket);
-        prefix = Buffer.from(full.subarray(0, slash + 1));
+        this.current = this.builders.get(bucket);
+        if (!this.current || slash < 0) throw new Error(`backend key outside etcd's buckets: ${full.toString('hex')}`);
+        this.later = this.resorted.get(bucket);
+        this.prefix = Buffer.from(full.subarray(0, slash + 1));
       }
-      if (later) later.push(toEtcdEntry(prefix.toString('latin1', 0, prefix.length - 1) as BucketName, full.subarray(prefix.length), value));
-      else (builder as BucketBuilder).putFrom(full, prefix.length, value);
+      const prefix = this.prefix;
+      if (this.later) this.later.push(toEtcdEntry(prefix.toString('latin1', 0, prefix.length - 1) as BucketName, full.subarray(prefix.length), value));
+      else (this.current as BucketBuilder).putFrom(full, prefix.length, value);
     }
   }
-  for (const [bucket, entries] of resorted) {
-    const b = builders.get(bucket) as BucketBuilder;
-    for (const [k, v] of entries.sort((x, y) => Buffer.compare(x[0], y[0]))) b.put(k, v);
+
+  /** The deferred buckets, then the root: the file's size. */
+  finish(): number {
+    for (const [bucket, entries] of this.resorted) {
+      const b = this.builders.get(bucket) as BucketBuilder;
+      for (const [k, v] of entries.sort((x, y) => Buffer.compare(x[0], y[0]))) b.put(k, v);
+    }
+    const root = this.w.bucket();
+    for (const name of ETCD_BUCKETS) root.putBucket(Buffer.from(name), this.builders.get(name) as BucketBuilder);
+    return this.w.finish(root);
   }
-  const root = w.bucket();
-  for (const name of ETCD_BUCKETS) root.putBucket(Buffer.from(name), builders.get(name) as BucketBuilder);
-  const size = w.finish(root);
+}
+
+async function imageOfDump(dump: AsyncGenerator<[Buffer, Buffer][]>): Promise<EtcdDbImage> {
+  const w = new BoltWriter();
+  const f = new Filler(w);
+  for await (const chunk of dump) f.addChunk(chunk);
+  const size = f.finish();
   return { size, chunks: w.chunks };
 }
 

@@ -30,7 +30,7 @@ import { V3Kv, isReadOnlyTxn } from './v3-kv.js';
 import { openWatchStream } from './v3-watch.js';
 import { campaign, leader, observe, proclaim, resign } from './v3-election.js';
 import { lock, unlock } from './v3-lock.js';
-import { etcdDbImage } from './etcd-db.js';
+import { etcdDbImage, etcdDbStreamLive } from './etcd-db.js';
 
 const toPbMember = (m: Member): Member__Output => ({
   ID: m.id.toString(), name: m.name, peerURLs: m.peerURLs, clientURLs: m.clientURLs, isLearner: m.isLearner,
@@ -226,8 +226,12 @@ export class ServerFacade implements EtcdServerFacade {
   async snapshot(ctx?: CallContext): Promise<SnapshotSource> {
     await this.auth.maintenanceAdmin(ctx);
     if (this.s.restoring) await this.s.restoring;
-    const image = await etcdDbImage(this.s.backend);
-    return { size: image.size, chunks: (async function* () { yield* image.chunks; })() };
+    // the key bucket from the key index when it holds it whole (no history): streamed as it is laid out
+    const live = this.s.kv.liveRevisions();
+    const image = live ? await etcdDbStreamLive(this.s.backend, live) : await etcdDbImage(this.s.backend);
+    this.s.logger.info({ bytes: image.size, keyBucket: live ? 'key index' : 'backend' }, 'sending database snapshot to client');
+    const chunks = image.chunks;
+    return { size: image.size, chunks: (async function* () { yield* chunks; })() };
   }
 
   // ---- lock and election (etcd's recipes inside the server); auth: a later issue ----

@@ -55,5 +55,30 @@ describe('etcdctl snapshot save from a member of ours', () => {
     expect(await ctlOk(etcd, ['lease', 'list'])).toContain(lease);
     expect(await ctlOk(etcd, ['role', 'list'])).toBe('r1\n');
     expect((await ctlOk(etcd, ['get', 'k1', '--rev', '4'], {}).catch((e: Error) => e.message))).toMatch(/compacted/);
+    expect(ours.logs()).toContain('"keyBucket":"backend"');
+  }, 90_000);
+
+  it('is the same when the key bucket is written from the key index (no history left)', async () => {
+    await ctlOk(ours, ['put', 'k3', 'again']);
+    const rev = (await allKeys(ours)).header.revision;
+    await ctlOk(ours, ['compact', String(rev), '--physical']); // one revision a key: the key index holds the bucket
+    const before = await allKeys(ours);
+    const dir = await tempDir('it-bbolt-live-');
+    const file = join(dir, 'ours.db');
+    await ctlOk(ours, ['snapshot', 'save', file]);
+    expect(ours.logs()).toContain('"keyBucket":"key index"');
+    const status = JSON.parse(await ctlOk(ours, ['snapshot', 'status', file, '-w', 'json'])) as Record<string, number>;
+    expect(status).toEqual(etcdDbStatus(BoltDb.open((await readFile(file)).subarray(0, -32))));
+    expect(status.revision).toBe(Number(before.header.revision));
+
+    const peer = `http://127.0.0.1:${await freePort()}`;
+    const dataDir = join(dir, 'restored');
+    await ctlOk(ours, ['snapshot', 'restore', file, '--name', 'default', '--data-dir', dataDir,
+      '--initial-cluster', `default=${peer}`, '--initial-advertise-peer-urls', peer]);
+    const etcd = await startEtcd({ dataDir });
+    const after = await allKeys(etcd);
+    expect(after.header.revision).toEqual(before.header.revision);
+    expect(after.kvs).toEqual(before.kvs);
+    expect(after.kvs?.some((kv) => Number(kv.lease) !== 0)).toBe(true);
   }, 90_000);
 });
