@@ -14,7 +14,7 @@
 // DIR when stopped; read it with `npx tsx bench/lib/cpuprofile-top.ts FILE`. --keep DIR: the members'
 // data dirs are DIR/ours-N and DIR/etcd-N, kept after the run; a later run with the same DIR and N
 // starts the members on them and skips the load (a 1M-key load takes minutes).
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cleanup, ROOT, startEtcd, startMember, tempDir, type Member } from '../test/integration/harness.js';
@@ -115,12 +115,10 @@ async function main(): Promise<void> {
         const rssBefore = statusKb(m.pid, 'VmRSS') / 1024;
         const cpu0 = cpuOf(m.pid);
         const t0 = process.hrtime.bigint();
-        execFileSync('/usr/bin/etcdctl', ['--endpoints', m.endpoint, 'snapshot', 'save', files[impl]], {
-          stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ETCDCTL_API: '3' },
-        });
+        const ctl = timed('/usr/bin/etcdctl', ['--endpoints', m.endpoint, 'snapshot', 'save', files[impl]]);
         const wallS = Number(process.hrtime.bigint() - t0) / 1e9;
         record(`save ${impl}`, {
-          round: r, wallS, serverCpuS: cpuOf(m.pid) - cpu0, rssBeforeMb: Math.round(rssBefore),
+          round: r, wallS, serverCpuS: cpuOf(m.pid) - cpu0, etcdctlCpuS: ctl.cpuS, rssBeforeMb: Math.round(rssBefore),
           peakRssMb: Math.round(statusKb(m.pid, 'VmHWM') / 1024), fileMb: statSync(files[impl]).size / 1e6,
         });
       }

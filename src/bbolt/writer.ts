@@ -28,13 +28,16 @@ const META_TXIDS = [2n, 3n] as const;
 
 /**
  * Entries written into their page by their owner: entry `i` has a key of keyBytes(i) bytes and a
- * value of valueBytes(i) bytes; write(i, dst, at) puts the key then the value at dst[at..]. The
+ * value of valueBytes(i) bytes; write(i, dst, at) puts the key then the value at dst[at..] (every
+ * byte of both: the page is not cleared before). The
  * owner adds them in ascending key order (not checked here).
  */
 export interface EntrySource {
   keyBytes(i: number): number;
   valueBytes(i: number): number;
   write(i: number, dst: Buffer, at: number): void;
+  /** The key alone (the first key of a page, for the branch above it). */
+  writeKey(i: number, dst: Buffer, at: number): void;
 }
 
 /**
@@ -188,6 +191,14 @@ function copyBytes(src: Buffer, from: number, len: number, dst: Buffer, at: numb
   }
 }
 
+/** v (below 2^32) little-endian at b[at..] (writeUInt32LE's checks cost more than the stores: four a leaf element). */
+function u32le(b: Buffer, at: number, v: number): void {
+  b[at] = v & 0xff;
+  b[at + 1] = (v >>> 8) & 0xff;
+  b[at + 2] = (v >>> 16) & 0xff;
+  b[at + 3] = v >>> 24;
+}
+
 /** Whether key a (`alen` bytes of `a` from `aoff`) sorts after key b, byte-wise as bbolt compares them. */
 function keyAfter(a: Buffer, aoff: number, alen: number, b: Buffer, boff: number, blen: number): boolean {
   const n = Math.min(alen, blen);
@@ -215,10 +226,10 @@ function layoutPage(buf: Buffer, id: bigint, flags: number, elements: readonly (
     } else {
       const l = elements[i] as Element;
       const vlen = l.vlen;
-      buf.writeUInt32LE(l.flags, el);
-      buf.writeUInt32LE(data - el, el + 4);
-      buf.writeUInt32LE(l.klen, el + 8);
-      buf.writeUInt32LE(vlen, el + 12);
+      u32le(buf, el, l.flags);
+      u32le(buf, el + 4, data - el);
+      u32le(buf, el + 8, l.klen);
+      u32le(buf, el + 12, vlen);
       if (l.src !== null) {
         l.src.write(l.idx, buf, data);
         data += l.klen + vlen;
@@ -244,6 +255,8 @@ export class BucketBuilder {
   private hasBuckets = false;
   private leaves: ChildRef[] = [];
   private last: Element | undefined;
+  /** putEntry's elements whose page is written, for reuse. */
+  private readonly spare: Element[] = [];
   private finished = false;
 
   constructor(private readonly w: BoltWriter) {}
@@ -259,7 +272,13 @@ export class BucketBuilder {
 
   /** Entry `i` of `src`, after every key added so far (the source's order is not checked). */
   putEntry(src: EntrySource, i: number): void {
-    this.add({ key: NO_BYTES, koff: 0, klen: src.keyBytes(i), value: NO_BYTES, vlen: src.valueBytes(i), flags: 0, src, idx: i });
+    const e = this.spare.pop(); // a million entries make no garbage of a million elements
+    if (e === undefined) return this.add({ key: NO_BYTES, koff: 0, klen: src.keyBytes(i), value: NO_BYTES, vlen: src.valueBytes(i), flags: 0, src, idx: i });
+    e.klen = src.keyBytes(i);
+    e.vlen = src.valueBytes(i);
+    e.src = src;
+    e.idx = i;
+    this.add(e);
   }
 
   /** Adds a finished sub-bucket under `key`. */
@@ -317,7 +336,8 @@ export class BucketBuilder {
     const first = this.pending[0];
     const pgid = this.w.writePage(PageFlag.leaf, this.pending);
     this.leaves.push({ key: first ? keyOf(first) : Buffer.alloc(0), pgid });
-    this.pending = [];
+    for (const e of this.pending) if (e.src !== null) this.spare.push(e);
+    this.pending.length = 0;
     this.pendingBytes = PAGE_HEADER_BYTES;
   }
 
@@ -345,9 +365,9 @@ export class BucketBuilder {
 /** An element's key as a Buffer of its own. */
 function keyOf(e: Element): Buffer {
   if (e.src === null) return Buffer.from(e.key.subarray(e.koff, e.koff + e.klen));
-  const both = Buffer.alloc(e.klen + e.vlen);
-  e.src.write(e.idx, both, 0);
-  return both.subarray(0, e.klen);
+  const key = Buffer.allocUnsafe(e.klen);
+  e.src.writeKey(e.idx, key, 0);
+  return key;
 }
 
 function keyHex(e: Element): string {

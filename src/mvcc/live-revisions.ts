@@ -37,8 +37,13 @@ function writeBigVarint(b: Buffer, off: number, n: bigint): number {
   return off;
 }
 
-/** Values up to this many bytes are copied byte by byte (a view per value costs more). */
-const BYTE_LOOP_MAX = 256;
+/**
+ * Keys up to this many bytes are written char by char, values up to this many copied byte by byte;
+ * longer ones by Buffer.write and TypedArray.set (a call and a view, ~150 ns: a byte loop's cost
+ * at about 30 bytes).
+ */
+const KEY_LOOP_MAX = 64;
+const VALUE_LOOP_MAX = 24;
 
 /** varintSize, with the sizes of the usual numbers answered without a loop. */
 function varintBytes(n: number): number {
@@ -63,7 +68,8 @@ export class LiveRevisions {
   private readonly sizes: Uint32Array;
   /** Leases by capture slot, for the keys that have one. */
   private readonly leases = new Map<number, bigint>();
-  private slabs: readonly (Buffer | null)[] = [];
+  /** The value slabs as plain Uint8Arrays (their subarray() is cheaper than a Buffer's). */
+  private slabs: readonly (Uint8Array | null)[] = [];
 
   private constructor(readonly count: number) {
     this.keys = new Array<string>(count);
@@ -112,7 +118,7 @@ export class LiveRevisions {
       c.len[i] = vlen;
       let size = 1 + varintBytes(klen) + klen + 1 + varintBytes(created) + 1 + varintBytes(main) + 1 + varintBytes(ver);
       if (vlen > 0) size += 1 + varintBytes(vlen) + vlen;
-      if (ki.lease !== 0n) {
+      if (ki.lease) { // 0n is falsy: cheaper than comparing BigInts
         const lease = BigInt.asUintN(64, ki.lease);
         c.leases.set(i, lease);
         size += 1 + bigVarintSize(lease);
@@ -121,7 +127,7 @@ export class LiveRevisions {
       i++;
     }
     if (i !== c.count) return undefined;
-    c.slabs = index.values.slabRefs();
+    c.slabs = index.values.slabRefs().map((b) => (b === null ? null : new Uint8Array(b.buffer, b.byteOffset, b.length)));
     if (!sorted) c.order = revisionOrder(c.main, c.sub);
     return c;
   }
@@ -134,20 +140,27 @@ export class LiveRevisions {
     return this.sizes[this.order === null ? i : this.order[i]!]!;
   }
 
+  /** The revision key at dst[at..]. */
+  writeKey(i: number, dst: Buffer, at: number): void {
+    const s = this.order === null ? i : this.order[i]!;
+    put64(dst, at, this.main[s]!);
+    dst[at + 8] = 0x5f;
+    put64(dst, at + 9, this.sub[s]!);
+  }
+
   /** The revision key, then the KeyValue, at dst[at..]. */
   write(i: number, dst: Buffer, at: number): void {
     const s = this.order === null ? i : this.order[i]!;
     const main = this.main[s]!;
-    const sub = this.sub[s]!;
     put64(dst, at, main);
     dst[at + 8] = 0x5f;
-    put64(dst, at + 9, sub);
+    put64(dst, at + 9, this.sub[s]!);
     let p = at + revBytesLen;
     const key = this.keys[s]!;
     const klen = key.length;
     dst[p++] = KEY_TAG;
     p = writeVarint(dst, p, klen);
-    if (klen <= BYTE_LOOP_MAX) {
+    if (klen <= KEY_LOOP_MAX) {
       for (let j = 0; j < klen; j++) dst[p + j] = key.charCodeAt(j);
     } else {
       dst.write(key, p, klen, 'latin1');
@@ -165,7 +178,7 @@ export class LiveRevisions {
       p = writeVarint(dst, p, vlen);
       const slab = this.slabs[this.slab[s]!]!;
       const off = this.off[s]!;
-      if (vlen <= BYTE_LOOP_MAX) {
+      if (vlen <= VALUE_LOOP_MAX) {
         for (let j = 0; j < vlen; j++) dst[p + j] = slab[off + j]!;
       } else {
         dst.set(slab.subarray(off, off + vlen), p);

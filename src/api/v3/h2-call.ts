@@ -349,8 +349,29 @@ export class H2Call extends EventEmitter {
   }
 }
 
+/** Bodies made by bodyWithPrefixRoom: the 5 bytes before each are theirs. */
+const roomy = new WeakSet<Buffer>();
+
+/**
+ * A `size`-byte buffer for a serializer to fill, with room for gRPC's prefix before it: this call
+ * frames it in place instead of copying it (the snapshot's 32 KiB messages: 160 MB at 1M keys).
+ * Elsewhere (grpc-js) it is an ordinary Buffer.
+ */
+export function bodyWithPrefixRoom(size: number): Buffer {
+  const body = Buffer.allocUnsafe(PREFIX + size).subarray(PREFIX);
+  roomy.add(body);
+  return body;
+}
+
 /** A message with gRPC's 5-byte prefix (uncompressed). */
 function framed(body: Buffer): Buffer {
+  if (roomy.has(body)) {
+    roomy.delete(body);
+    const b = Buffer.from(body.buffer, body.byteOffset - PREFIX, PREFIX + body.length);
+    b[0] = 0;
+    b.writeUInt32BE(body.length, 1);
+    return b;
+  }
   const b = Buffer.allocUnsafe(PREFIX + body.length);
   b[0] = 0;
   b.writeUInt32BE(body.length, 1);

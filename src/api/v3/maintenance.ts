@@ -10,6 +10,7 @@ import { fixedPieces } from '../../pkg/bytes.js';
 import { varintSize, writeVarint } from '../../pkg/varint.js';
 import { abortableCtx, blocking, sizeGuard, unary } from './common.js';
 import { toGrpcError } from './errors.js';
+import { bodyWithPrefixRoom } from './h2-call.js';
 import { checkPeerURLs } from './validate.js';
 
 /** Snapshot stream piece size (etcd's snapshotSendBufferSize). */
@@ -38,7 +39,7 @@ export function encodeSnapshotResponse(res: SnapshotResponse): Buffer {
   const remaining = Number(res.remaining_bytes ?? 0);
   const blob = typeof res.blob === 'string' ? Buffer.from(res.blob, 'base64') : (res.blob ?? Buffer.alloc(0));
   const size = (remaining > 0 ? 1 + varintSize(remaining) : 0) + (blob.length > 0 ? 1 + varintSize(blob.length) + blob.length : 0);
-  const out = Buffer.allocUnsafe(size);
+  const out = bodyWithPrefixRoom(size);
   let at = 0;
   if (remaining > 0) {
     out[at++] = 0x10;

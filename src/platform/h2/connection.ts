@@ -43,6 +43,10 @@ export const STREAM_WINDOW = 1 << 20;
 export const CONN_WINDOW = 16 << 20;
 /** Unsent socket bytes above which DATA waits and reading pauses. */
 export const OUT_HIGH = 1 << 20;
+/** A turn's output at least this large is written without joining its large pieces (writeOut). */
+const WRITEV_MIN_BYTES = 256 << 10;
+/** Payloads at least this large are written as they are (not copied into a joined buffer). */
+const WRITEV_PIECE_BYTES = 8 << 10;
 /** grpc-go's default header list limit (16 MiB). */
 export const MAX_HEADER_LIST_SIZE = 16 << 20;
 /** etcd's --max-concurrent-streams default (math.MaxUint32). */
@@ -225,11 +229,12 @@ export class H2Connection implements StreamOwner {
   flush(): void {
     this.queued = false;
     const out = this.out;
+    const bytes = this.outBytes;
     this.out = [];
     this.outBytes = 0;
     this.pendingAcks = 0;
     if (this.socket.destroyed || out.length === 0) return;
-    this.socket.write(out.length === 1 ? out[0]! : Buffer.concat(out));
+    this.writeOut(out, bytes);
     if (this.dead || ((this.goingAway || this.peerGoaway) && this.streams.size === 0)) this.socket.end();
     else if (!this.readPaused && this.socket.writableLength > OUT_HIGH) {
       this.readPaused = true; // the client is not reading: read nothing more of it until it does
@@ -237,6 +242,31 @@ export class H2Connection implements StreamOwner {
     } else if (this.blocked.size > 0) {
       this.unblock(); // streams held back by this turn's output alone: the socket took it (no 'drain' comes)
     }
+  }
+
+  /**
+   * One socket write of the turn's frames; when they hold large DATA payloads, those go as they are
+   * (the small frames between them joined) in one corked writev, instead of copying it all.
+   */
+  private writeOut(out: Buffer[], bytes: number): void {
+    const s = this.socket;
+    if (out.length === 1 || bytes < WRITEV_MIN_BYTES) return void s.write(out.length === 1 ? out[0]! : Buffer.concat(out, bytes));
+    s.cork();
+    let run: Buffer[] = [];
+    let runBytes = 0;
+    for (const b of out) {
+      if (b.length < WRITEV_PIECE_BYTES) {
+        run.push(b);
+        runBytes += b.length;
+        continue;
+      }
+      if (run.length > 0) s.write(run.length === 1 ? run[0]! : Buffer.concat(run, runBytes));
+      run = [];
+      runBytes = 0;
+      s.write(b);
+    }
+    if (run.length > 0) s.write(run.length === 1 ? run[0]! : Buffer.concat(run, runBytes));
+    s.uncork();
   }
 
   private onDrain(): void {
