@@ -166,19 +166,24 @@ async function imageOfDump(dump: AsyncGenerator<[Buffer, Buffer][]>): Promise<Et
 
 /**
  * The entries of etcd's database file as our backend keeps them (`<bucket>/<key>` → value), in
- * chunks of full LevelDB keys. Buckets we do not know are refused: their data would be lost.
+ * chunks of full LevelDB keys, less the buckets in `skip`. Buckets we do not know are refused: their
+ * data would be lost.
  */
-export function* backendEntriesOfEtcdDb(db: BoltDb, chunkEntries = 1000): Generator<Array<[Buffer, Buffer]>> {
+export function* backendEntriesOfEtcdDb(db: BoltDb, chunkEntries = 1000, skip: ReadonlySet<string> = new Set()): Generator<Array<[Buffer, Buffer]>> {
   const known = new Set<string>(ETCD_BUCKETS);
   let out: Array<[Buffer, Buffer]> = [];
   for (const b of db.root().entries()) {
     const name = b.key.toString();
     if (!b.bucket || !known.has(name)) throw new Error(`etcd database has a bucket this member does not know: ${JSON.stringify(name)}`);
+    if (skip.has(name)) continue;
     const prefix = Buffer.from(`${name}/`);
     for (const e of db.childBucket(b.value).entries()) {
       if (e.bucket) throw new Error(`etcd database has a nested bucket in ${name}`);
       const [k, v] = fromEtcdEntry(name as BucketName, e.key, e.value);
-      out.push([Buffer.concat([prefix, k]), Buffer.from(v)]);
+      const full = Buffer.allocUnsafe(prefix.length + k.length);
+      full.set(prefix, 0);
+      full.set(k, prefix.length);
+      out.push([full, v]); // the value: a view of the file's bytes, which outlive the entries' use
       if (out.length >= chunkEntries) {
         yield out;
         out = [];
