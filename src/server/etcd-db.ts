@@ -52,10 +52,11 @@ export function etcdDbImage(backend: Backend): Promise<EtcdDbImage> {
 
 /**
  * The same as a stream (a raft snapshot's database between members): the dump is captured now,
- * the chunks follow once the whole image is built.
+ * the chunks follow once the whole image is built; with `live` (captured in the same step), the
+ * key bucket comes from it and the pages stream as they are laid out (etcdDbStreamLive).
  */
-export function etcdDbStream(backend: Backend): AsyncGenerator<Uint8Array> {
-  const image = etcdDbImage(backend);
+export function etcdDbStream(backend: Backend, live?: LiveRevisions): AsyncGenerator<Uint8Array> {
+  const image = live ? etcdDbStreamLive(backend, live) : etcdDbImage(backend);
   image.catch(() => undefined); // the consumer sees the error; none is left unhandled if it never reads
   return (async function* () {
     yield* (await image).chunks;

@@ -396,7 +396,9 @@ export class EtcdServer {
   /** etcd's merged snapshot of the state applied now, for a MsgSnap of ours (snapshot-db.ts). */
   private mergedSnapshot(m: Message): SnapshotToSend {
     const { appliedIndex, confState } = this.entries;
-    return mergedSnapshot(m, { appliedIndex, confState, term: (i) => this.raftNode.storage.term(i), v2Data: () => this.v2.save(), backend: this.backend });
+    return mergedSnapshot(m, {
+      appliedIndex, confState, term: (i) => this.raftNode.storage.term(i), v2Data: () => this.v2.save(), backend: this.backend, live: this.kv.liveRevisions(),
+    });
   }
 
   /** A snapshot from the leader, persisted by raft: the state becomes it (snapshot-install.ts). */

@@ -24,6 +24,7 @@ import { BoltDb, checkDb } from '../bbolt/index.js';
 import { exists, readChunks, writeChunksDurable, type Disk } from '../pkg/disk.js';
 import type { Logger } from '../pkg/logger.js';
 import { joinPath } from '../pkg/path.js';
+import type { LiveRevisions } from '../mvcc/index.js';
 import type { ConfState, Message, Snapshot } from '../raft/types.js';
 import { backendPathOf, snapDirOf, type ServerConfig } from './config.js';
 import { backendEntriesOfEtcdDb, etcdDbStream } from './etcd-db.js';
@@ -51,6 +52,8 @@ export interface SnapshotSource {
   /** The v2 store (raft snapshot data). */
   v2Data(): Uint8Array;
   backend: Backend;
+  /** The key bucket from the key index, captured in the same step (mvcc KvStore.liveRevisions), when it holds it. */
+  live?: LiveRevisions | undefined;
 }
 
 /**
@@ -61,7 +64,7 @@ export interface SnapshotSource {
 export function mergedSnapshot(m: Message, s: SnapshotSource): { message: Message; db: AsyncIterable<Uint8Array>; dbBytes: number } {
   const index = s.appliedIndex;
   const snapshot: Snapshot = { data: s.v2Data(), metadata: { index, term: s.term(index), confState: s.confState } };
-  return { message: { ...m, snapshot }, db: etcdDbStream(s.backend), dbBytes: s.backend.size() };
+  return { message: { ...m, snapshot }, db: etcdDbStream(s.backend, s.live), dbBytes: s.backend.size() };
 }
 
 /**
