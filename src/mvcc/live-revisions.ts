@@ -209,27 +209,46 @@ function put64(b: Buffer, at: number, n: number): void {
 
 /**
  * The slots sorted by (main, sub): an LSD radix sort on 16-bit digits (a pass whose digit is the same
- * everywhere is skipped), or a comparison sort when a revision does not fit in 32 bits.
+ * everywhere is skipped), or a comparison sort when a revision does not fit in 32 bits. Each loop is a
+ * function of its own: V8 optimizes small functions soon, one big function ran its first call (the
+ * one a snapshot makes) 3x slower.
  */
 export function revisionOrder(main: Float64Array, sub: Float64Array): Uint32Array {
   const n = main.length;
   let order = new Uint32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
-  let wide = false;
-  for (let i = 0; i < n && !wide; i++) wide = main[i]! > 0xffffffff || sub[i]! > 0xffffffff;
-  if (wide) return order.sort((a, b) => main[a]! - main[b]! || sub[a]! - sub[b]!);
+  if (anyAbove(main, 0xffffffff) || anyAbove(sub, 0xffffffff)) return order.sort((a, b) => main[a]! - main[b]! || sub[a]! - sub[b]!);
   let tmp = new Uint32Array(n);
+  const digit = new Uint16Array(n);
   const count = new Uint32Array(0x10001);
   for (const [keys, shift] of [[sub, 0], [sub, 16], [main, 0], [main, 16]] as const) {
-    count.fill(0);
-    for (let i = 0; i < n; i++) count[((keys[i]! >>> shift) & 0xffff) + 1]!++;
-    if (count[((keys[0]! >>> shift) & 0xffff) + 1] === n) continue; // one digit: the order stands
+    digitsOf(keys, shift, digit);
+    countDigits(digit, count);
+    if (count[digit[0]! + 1] === n) continue; // one digit: the order stands
     for (let d = 1; d <= 0x10000; d++) count[d]! += count[d - 1]!;
-    for (let i = 0; i < n; i++) {
-      const slot = order[i]!;
-      tmp[count[(keys[slot]! >>> shift) & 0xffff]!++] = slot;
-    }
+    scatter(digit, order, tmp, count);
     [order, tmp] = [tmp, order];
   }
   return order;
+}
+
+function anyAbove(xs: Float64Array, max: number): boolean {
+  for (let i = 0; i < xs.length; i++) if (xs[i]! > max) return true;
+  return false;
+}
+
+function digitsOf(keys: Float64Array, shift: number, out: Uint16Array): void {
+  for (let i = 0; i < keys.length; i++) out[i] = (keys[i]! >>> shift) & 0xffff;
+}
+
+function countDigits(digit: Uint16Array, count: Uint32Array): void {
+  count.fill(0);
+  for (let i = 0; i < digit.length; i++) count[digit[i]! + 1]!++;
+}
+
+function scatter(digit: Uint16Array, order: Uint32Array, out: Uint32Array, start: Uint32Array): void {
+  for (let i = 0; i < order.length; i++) {
+    const slot = order[i]!;
+    out[start[digit[slot]!]!++] = slot;
+  }
 }
