@@ -1,5 +1,6 @@
 // RawNode: the application's handle on a Raft. Inputs go in through tick/step/propose/...; every output
 // comes back through ready(), which the application persists, sends and applies before advance().
+import { coalesceMessages } from './coalesce.js';
 import { decodeConfChange, encodeConfChange } from './confchange-codec.js';
 import { ErrProposalDropped, ErrStepLocalMsg, ErrStepPeerNotFound } from './errors.js';
 import { Raft, type RaftConfig, type ReadState, type SoftState, StateType } from './raft.js';
@@ -150,13 +151,13 @@ export class RawNode {
     return r.readStates.length > 0;
   }
 
-  /** Everything to persist, send and apply. The caller must call advance(rd) when done. */
+  /** Everything to persist, send (appends and their answers coalesced: coalesce.ts) and apply. The caller must call advance(rd) when done. */
   ready(): Ready {
     const r = this.raft;
     const rd: Ready = {
       entries: r.raftLog.unstableEntries().slice(),
       committedEntries: r.raftLog.nextEnts(),
-      messages: r.msgs,
+      messages: coalesceMessages(r.msgs, r.maxMsgSize),
       readStates: r.readStates,
       mustSync: false,
     };
