@@ -2,7 +2,7 @@
 // one cluster at a time, ours then etcd in odd rounds and etcd then ours in even ones, a new cluster
 // (fresh data dirs) per implementation and round. Each round: find the leader (Maintenance.Status),
 // warm up, run every case of specs.ts' clusterCases() (etcd's benchmark tool when built, else the
-// Node generator) with its connections on the leader or spread over every member, the server's CPU
+// Node generator) with its connections on the leader, on one follower or spread over every member, the server's CPU
 // being the sum of the three members' (the leader's share is printed), then kill -9 the leader and
 // time the first put a survivor acknowledges (`failover_s`). Rows: medians over the rounds.
 import { writeFileSync } from 'node:fs';
@@ -21,7 +21,8 @@ interface Rounds { samples: Samples; failover: Record<Impl, number[]>; leaderCha
 function clusterOpts(spec: CaseSpec['opts'], target: ClusterTarget, leader: Member, c: Cluster): BenchOptions {
   // the leader first, so that cpuSByPid[0] is its share (and the first connection is the leader's)
   const live = [leader, ...c.members.filter((m) => m !== leader && m.alive())];
-  const endpoints = target === 'leader' ? [leader.endpoint] : live.map((m) => m.endpoint);
+  // 'follower': the first live member after the leader (every put it takes is forwarded)
+  const endpoints = target === 'leader' ? [leader.endpoint] : target === 'follower' ? [live[1]?.endpoint ?? leader.endpoint] : live.map((m) => m.endpoint);
   return { ...BASE, ...spec, endpoints, pid: live.map((m) => m.pid) };
 }
 
@@ -82,7 +83,7 @@ export async function runClusterCompare(a: Args): Promise<number> {
   // a failover with no acknowledged put within 30 s is NaN: listed in the notes, left out of the median
   const fo = (impl: Impl): number => median(acc.failover[impl].filter((x) => !Number.isNaN(x)));
   if (withFailover) rows.push({ case: 'failover', metric: 'failover_s', ours: fo('ours'), etcd: fo('etcd') });
-  console.log(`\n3-member clusters, load on the leader (-leader, put-1) or on every member (-all, range); medians of ${a.rounds} rounds in ${((performance.now() - t0) / 1000).toFixed(0)} s` +
+  console.log(`\n3-member clusters, load on the leader (-leader, put-1), on one follower (-follower) or on every member (-all, range); medians of ${a.rounds} rounds in ${((performance.now() - t0) / 1000).toFixed(0)} s` +
     ` (ours/etcd: > 1 is better for req_per_s, < 1 for the others; cpu_us_per_req: the three members' CPU summed)\n`);
   console.log(formatTable(rows));
   console.log('\n' + notes(acc.samples));

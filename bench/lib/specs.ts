@@ -52,17 +52,18 @@ export function singleMemberCases(scale: number, v2Driver: 'node' | 'wrk' = wrkA
  * The cases of `bench:compare --cluster`, as etcd's performance guide (op-guide/performance.md) runs
  * them against three members: put with one client on the leader; put with 1,000 clients over 100
  * connections, the connections spread over every member (followers forward to the leader) and, in
- * a second case, all on the leader (the guide's --target-leader); range l / s with 1,000 clients over
- * every member. Driven by etcd's benchmark tool when it is built, else by the Node generator (CI).
+ * a second case, all on the leader (the guide's --target-leader), in a third all on one follower
+ * (every put forwarded: the cost of forwarding alone, apart from spreading the clients); range l / s
+ * with 1,000 clients over every member. Driven by etcd's benchmark tool when it is built, else by the Node generator (CI).
  * Totals at scale 1: 3 default rounds (6 clusters started, loaded, failed over and stopped) took
  * 4 minutes on the shared 2-core machine at load average ~20; a 1,000-client run lasts 3–12 s.
  */
 export const CLUSTER_TOTALS: Record<string, number> = {
-  'put-1': 1000, 'put-1000-all': 20_000, 'put-1000-leader': 20_000, 'range-l-1000': 20_000, 'range-s-1000': 20_000,
+  'put-1': 1000, 'put-1000-all': 20_000, 'put-1000-leader': 20_000, 'put-1000-follower': 20_000, 'range-l-1000': 20_000, 'range-s-1000': 20_000,
 };
 
-/** Where a cluster case's connections go: the leader only, or every member round-robin. */
-export type ClusterTarget = 'leader' | 'all';
+/** Where a cluster case's connections go: the leader only, one follower only, or every member round-robin. */
+export type ClusterTarget = 'leader' | 'follower' | 'all';
 export interface ClusterCaseSpec extends CaseSpec { target: ClusterTarget }
 
 export function clusterCases(scale: number, driver: 'node' | 'etcd' = etcdBenchmarkAvailable() ? 'etcd' : 'node'): ClusterCaseSpec[] {
@@ -73,6 +74,7 @@ export function clusterCases(scale: number, driver: 'node' | 'etcd' = etcdBenchm
     { name: 'put-1', target: 'leader', opts: { case: 'put', total: n('put-1'), driver, ...seq } },
     { name: 'put-1000-all', target: 'all', opts: { case: 'put', total: n('put-1000-all'), ...many, ...seq } },
     { name: 'put-1000-leader', target: 'leader', opts: { case: 'put', total: n('put-1000-leader'), ...many, ...seq } },
+    { name: 'put-1000-follower', target: 'follower', opts: { case: 'put', total: n('put-1000-follower'), ...many, ...seq } },
     { name: 'range-l-1000', target: 'all', opts: { case: 'range', total: n('range-l-1000'), ...many } },
     { name: 'range-s-1000', target: 'all', opts: { case: 'range', total: n('range-s-1000'), ...many, consistency: 's' } },
   ];

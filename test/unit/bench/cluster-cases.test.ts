@@ -5,12 +5,13 @@ import { etcdBenchmarkArgs } from '../../../bench/lib/etcd-benchmark.js';
 import { BASE, clusterCases } from '../../../bench/lib/specs.js';
 
 describe('clusterCases', () => {
-  it('puts on the leader and over every member, ranges over every member, with the driver asked for', () => {
+  it('puts on the leader, on one follower and over every member, ranges over every member, with the driver asked for', () => {
     const cs = clusterCases(1, 'etcd');
     expect(cs.map((c) => [c.name, c.target, c.opts.case, c.opts.clients ?? 1, c.opts.total])).toEqual([
       ['put-1', 'leader', 'put', 1, 1000],
       ['put-1000-all', 'all', 'put', 1000, 20_000],
       ['put-1000-leader', 'leader', 'put', 1000, 20_000],
+      ['put-1000-follower', 'follower', 'put', 1000, 20_000],
       ['range-l-1000', 'all', 'range', 1000, 20_000],
       ['range-s-1000', 'all', 'range', 1000, 20_000],
     ]);
