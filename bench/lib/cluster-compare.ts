@@ -1,10 +1,11 @@
 // bench:compare --cluster: three members of ours against three of real etcd 3.4 on this machine,
 // one cluster at a time, ours then etcd in odd rounds and etcd then ours in even ones, a new cluster
 // (fresh data dirs) per implementation and round. Each round: find the leader (Maintenance.Status),
-// warm up, run every case of specs.ts' clusterCases() (etcd's benchmark tool when built, else the
-// Node generator) with its connections on the leader, on one follower or spread over every member, the server's CPU
-// being the sum of the three members' (the leader's share is printed), then kill -9 the leader and
-// time the first put a survivor acknowledges (`failover_s`). Rows: medians over the rounds.
+// warm up (20,000 puts from 1,000 clients over every member), run every case of specs.ts'
+// clusterCases() (etcd's benchmark tool when built, else the Node generator) with its connections on
+// the leader, on one follower or spread over every member, the server's CPU being the sum of the
+// three members' (the leader's share is printed), then kill -9 the leader and time the first put a
+// survivor acknowledges (`failover_s`). Rows: medians over the rounds.
 import { writeFileSync } from 'node:fs';
 import type { Args } from './compare.js';
 import { startCluster, type Cluster, type Member } from './cluster.js';
@@ -15,6 +16,9 @@ import { etcdBenchmarkAvailable, etcdBenchmarkBin } from './etcd-benchmark.js';
 import { BASE, clusterCases, scaled, type CaseSpec, type ClusterCaseSpec, type ClusterTarget } from './specs.js';
 import { median } from './stats.js';
 import type { BenchOptions, BenchResult } from './types.js';
+
+/** Puts before the cases, on every member (at --scale 1). */
+const WARMUP_PUTS = 20_000;
 
 interface Rounds { samples: Samples; failover: Record<Impl, number[]>; leaderChanges: number }
 
@@ -41,7 +45,10 @@ async function clusterRound(r: number, impl: Impl, a: Args, specs: ClusterCaseSp
     let leader = await c.leader();
     console.log(`round ${r} ${impl}: 3 members ready in ${secondsSince(t0)} s, leader ${leader.name} (pids ${c.members.map((m) => m.pid).join(', ')})`);
     const t = performance.now();
-    const warmup = { case: 'put', total: scaled(1000, a.scale), conns: 10, clients: 100, driver: specs[0]?.opts.driver } as const;
+    // as heavy as a case (1,000 clients over every member, 20,000 puts): with 1,000 puts from 100
+    // clients, V8 was still compiling ours' paths through the first 1,000-client case (put-1000-all
+    // cost ~2x the CPU per put of the same case run again); etcd needs none, and it costs it nothing
+    const warmup = { case: 'put', total: scaled(WARMUP_PUTS, a.scale), conns: 100, clients: 1000, driver: specs[0]?.opts.driver } as const;
     await runBench(clusterOpts(warmup, 'all', leader, c));
     console.log(`round ${r} ${impl}: warm-up ${warmup.total} puts in ${secondsSince(t)} s`);
     for (const spec of specs) {
