@@ -11,6 +11,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { LeaseKeepAliveRequest__Output } from '../../pb/etcdserverpb/LeaseKeepAliveRequest.js';
 import type { LeaseKeepAliveResponse } from '../../pb/etcdserverpb/LeaseKeepAliveResponse.js';
+import type { ResponseHeader } from '../../pb/etcdserverpb/ResponseHeader.js';
 import type { WatchResponse } from '../../pb/etcdserverpb/WatchResponse.js';
 import type { Event } from '../../pb/mvccpb/Event.js';
 import {
@@ -135,6 +136,60 @@ export function encodeWatchResponse(m: WatchResponse): Buffer {
   } finally {
     events = EMPTY;
   }
+}
+
+// ---- a live WatchResponse (header, watch_id, events) as a gRPC message in two pieces ----
+
+/** The last header encoded as WatchResponse field 1, and what it was encoded from. */
+let headerFrom: ResponseHeader | undefined;
+let headerField: Buffer = EMPTY;
+
+function sameHeader(a: ResponseHeader, b: ResponseHeader): boolean {
+  return a.revision === b.revision && a.raft_term === b.raft_term && a.cluster_id === b.cluster_id && a.member_id === b.member_id;
+}
+
+/** A response's events field (every event with its tag and length; empty for none), by list identity. */
+export function watchEventsField(events: readonly Event[]): Buffer {
+  return events.length === 0 ? EMPTY : eventsField(events);
+}
+
+/**
+ * The start of a gRPC message (5-byte prefix, uncompressed) holding a WatchResponse with `header`,
+ * `watchId` and an events field of `tailBytes` bytes (watchEventsField), nothing else: the prefix,
+ * the header field and the watch_id; the events field follows it on the wire as it is. Together the
+ * bytes are encodeWatchResponse's, framed. Undefined when the id is not a small non-negative integer
+ * (the general encoder takes those). Why (for speed): a put seen by 10,000 watchers is 10,000
+ * responses that differ only in their watch_id; the events' bytes are shared, not copied per response.
+ */
+export function watchEventsHead(header: ResponseHeader, watchId: number, tailBytes: number): Buffer | undefined {
+  if (!(watchId >= 0 && watchId <= 0x7fffffff && Number.isInteger(watchId))) return undefined;
+  if (headerFrom === undefined || !sameHeader(header, headerFrom)) {
+    headerField = encodeWatchResponse({ header });
+    headerFrom = { ...header };
+  }
+  const idSize = watchId === 0 ? 0 : 1 + varintSize(watchId);
+  const n = PREFIX + headerField.length + idSize;
+  const head = Buffer.allocUnsafe(n);
+  head[0] = 0;
+  head.writeUInt32BE(n - PREFIX + tailBytes, 1);
+  headerField.copy(head, PREFIX);
+  if (idSize > 0) {
+    let pos = PREFIX + headerField.length;
+    head[pos++] = 0x10; // field 2 (watch_id), varint
+    let v = watchId;
+    while (v > 127) {
+      head[pos++] = (v & 127) | 128;
+      v >>>= 7;
+    }
+    head[pos] = v;
+  }
+  return head;
+}
+
+const PREFIX = 5;
+
+function varintSize(v: number): number {
+  return v < 128 ? 1 : v < 16384 ? 2 : v < 2097152 ? 3 : v < 268435456 ? 4 : 5;
 }
 
 // ---- etcdserverpb.LeaseKeepAliveResponse / LeaseKeepAliveRequest ----

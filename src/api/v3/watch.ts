@@ -20,7 +20,7 @@ import type { WatchResponse } from '../../pb/etcdserverpb/WatchResponse.js';
 import type { WatchCreateRequest__Output } from '../../pb/etcdserverpb/WatchCreateRequest.js';
 import type { Event } from '../../pb/mvccpb/Event.js';
 import { type ApiLimits, GRPC_OVERHEAD_BYTES, HeaderMaker, type PeerAuthContext, ctxOf, grpcRefusal } from './common.js';
-import { encodeWatchResponse } from './watch-lease-codec.js';
+import { encodeWatchResponse, watchEventsField, watchEventsHead } from './watch-lease-codec.js';
 
 /** Responses queued in a stream's send buffer before the server is told to hold (etcd: chanBufLen). */
 export const WATCH_SEND_QUEUE_MAX = 128;
@@ -35,6 +35,11 @@ export interface WatchCall {
   /** Responses written but not yet taken by the transport. */
   readonly writableLength: number;
   write(res: WatchResponse): unknown;
+  /**
+   * A message already framed, in two pieces sent one after the other (h2-call.ts; absent on grpc-js):
+   * the watch server's live events, whose shared bytes are not copied per response.
+   */
+  writeFramed?(head: Buffer, tail: Buffer): void;
   on(event: 'data', listener: (req: WatchRequest__Output) => void): unknown;
   on(event: 'cancelled' | 'error', listener: () => void): unknown;
   emit(event: 'error', err: unknown): boolean;
@@ -144,6 +149,13 @@ export class WatchServerStream implements WatchSink {
   }
 
   private write(batch: WatchBatch, w: WatcherState): void {
+    const call = this.call;
+    if (call.writeFramed !== undefined && batch.compactRevision === 0 && !(w.fragment && batch.events.length > 1)) {
+      // live events or a progress notification: the header, the id and the shared events' bytes
+      const tail = watchEventsField(batch.events);
+      const head = watchEventsHead(this.headers.make(batch.revision), batch.watchId, tail.length);
+      if (head !== undefined) return call.writeFramed(head, tail);
+    }
     const res: WatchResponse = {
       header: this.headers.make(batch.revision),
       watch_id: batch.watchId,

@@ -146,6 +146,46 @@ export class H2Stream {
     return true;
   }
 
+  /**
+   * Send `pieces` (`total` bytes, in order) as DATA now, cut into frames of the client's frame size,
+   * when the windows and the socket take all of it; false (nothing sent) when they do not, or DATA is
+   * already waiting. The pieces are handed to the connection as they are (no copy).
+   */
+  writeAll(pieces: readonly Buffer[], total: number): boolean {
+    if (this.closed || this.ended) return true;
+    const o = this.owner;
+    if (this.queue.length > 0 || total > this.window || total > o.sendWindow || o.congested()) return false;
+    const max = o.peerFrameMax;
+    let i = 0;
+    let off = 0; // into pieces[i]
+    for (let left = total; left > 0; ) {
+      const n = left < max ? left : max;
+      const h = Buffer.allocUnsafe(9);
+      writeFrameHeader(h, 0, n, DATA, 0, this.id);
+      o.send(h);
+      let need = n;
+      while (need > 0) {
+        const p = pieces[i]!;
+        const avail = p.length - off;
+        if (avail <= need) {
+          if (avail > 0) o.send(off === 0 ? p : p.subarray(off));
+          need -= avail;
+          i++;
+          off = 0;
+        } else {
+          o.send(p.subarray(off, off + need));
+          off += need;
+          need = 0;
+        }
+      }
+      left -= n;
+    }
+    this.window -= total;
+    o.sendWindow -= total;
+    o.dataSent();
+    return true;
+  }
+
   /** End our side: trailers (an encoded block) after the queued DATA, or an empty DATA with END_STREAM. */
   end(trailers?: Buffer): void {
     if (this.closed || this.ended) return;

@@ -1,7 +1,9 @@
 // Test harness: a fake facade (every method rejects 'NotCapable' unless overridden), the real
 // grpc server on 127.0.0.1:<free port>, and typed grpc-js clients built from our proto.
 import * as grpc from '@grpc/grpc-js';
+import * as net from 'node:net';
 import { createGrpcServer, type GrpcServerOptions } from '../../../src/api/v3/index.js';
+import { h2RouterOf } from '../../../src/api/v3/server.js';
 import { etcdGrpc } from '../../../src/api/v3/proto.js';
 import { EtcdError } from '../../../src/server/errors.js';
 import type {
@@ -98,6 +100,33 @@ export async function startServer(facade: EtcdServerFacade, opts?: GrpcServerOpt
       new Promise<void>((resolve) => {
         server.forceShutdown();
         resolve();
+      }),
+  };
+}
+
+/**
+ * The same services over the JavaScript HTTP/2 (api/v3/h2-grpc.ts, the client port's default), on
+ * a plain listener; `server` is the grpc-js Server they were registered with (never bound).
+ */
+export async function startH2Server(facade: EtcdServerFacade, opts?: GrpcServerOptions): Promise<Running> {
+  const server = createGrpcServer(facade, opts);
+  const router = h2RouterOf(server)!;
+  const sockets = new Set<net.Socket>();
+  const listener = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    router.serve(socket);
+  });
+  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+  const port = (listener.address() as net.AddressInfo).port;
+  return {
+    port,
+    address: `127.0.0.1:${port}`,
+    server,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        listener.close(() => resolve());
       }),
   };
 }

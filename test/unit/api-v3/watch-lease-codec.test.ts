@@ -7,6 +7,8 @@ import {
   decodeLeaseKeepAliveRequest,
   encodeLeaseKeepAliveResponse,
   encodeWatchResponse,
+  watchEventsField,
+  watchEventsHead,
 } from '../../../src/api/v3/watch-lease-codec.js';
 import { packageDefinition } from '../../../src/api/v3/proto.js';
 import { header, int64, keyValue, list, maybe, pick, rng, stripZeros, type Method, type Rand } from '../codec/codec-random.js';
@@ -68,6 +70,32 @@ describe('watch-lease-codec encoders', () => {
     const b = encodeWatchResponse({ watch_id: 2, events: [ev, ev] });
     check(watch, encodeWatchResponse, { watch_id: 2, events: [ev, ev] });
     expect(b.subarray(2).toString('hex')).toBe(Buffer.concat([a.subarray(2), a.subarray(2)]).toString('hex'));
+  });
+});
+
+describe('a live WatchResponse in two pieces (watchEventsHead + watchEventsField)', () => {
+  const framed = (b: Buffer): string => {
+    const p = Buffer.alloc(5);
+    p.writeUInt32BE(b.length, 1);
+    return Buffer.concat([p, b]).toString('hex');
+  };
+
+  it('is encodeWatchResponse framed, for random headers, small ids and event lists', () => {
+    const r = rng(0x7e11);
+    const ids = [0, 1, 127, 128, 16_383, 16_384, 2 ** 21, 2 ** 28 - 1, 2 ** 28, 2 ** 31 - 1];
+    for (let i = 0; i < 400; i++) {
+      const h = pick(r, [() => header(r), () => ({ cluster_id: '10276657743932975437', member_id: '1', revision: i % 3, raft_term: 2 })])();
+      const watchId = pick(r, ids);
+      const events = list(r, 3, event) as never[];
+      const tail = watchEventsField(events);
+      const head = watchEventsHead(h as never, watchId, tail.length)!;
+      const want = framed(encodeWatchResponse({ header: h, watch_id: watchId, events }));
+      expect(Buffer.concat([head, tail]).toString('hex'), JSON.stringify({ h, watchId })).toBe(want);
+    }
+  });
+
+  it('leaves ids it cannot write to the general encoder', () => {
+    for (const id of [-1, 2 ** 31, 2.5, Number.NaN]) expect(watchEventsHead({ revision: 1 }, id, 0)).toBeUndefined();
   });
 });
 

@@ -1,71 +1,78 @@
 // The watch stream protocol through a real grpc client, the server side faked per stream.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ClientDuplexStream } from '@grpc/grpc-js';
-import { FakeWatchStream, clients, fakeFacade, startServer, type Running } from './harness.js';
+import { FakeWatchStream, clients, fakeFacade, startH2Server, startServer, type Running } from './harness.js';
 import type { WatchRequest } from '../../../src/pb/etcdserverpb/WatchRequest.js';
 import type { WatchResponse__Output } from '../../../src/pb/etcdserverpb/WatchResponse.js';
 import type { Event } from '../../../src/pb/mvccpb/Event.js';
+import type { WatchBatch } from '../../../src/server/facade.js';
 import { fragmentResponse } from '../../../src/api/v3/watch.js';
 
 const MAX_REQUEST_BYTES = 4096;
-const streams: FakeWatchStream[] = [];
-let srv: Running;
-let c: ReturnType<typeof clients>;
-beforeAll(async () => {
-  const facade = fakeFacade({
-    openWatchStream: (sink) => {
-      const s = new FakeWatchStream(sink);
-      streams.push(s);
-      return s;
-    },
-  });
-  srv = await startServer(facade, { maxRequestBytes: MAX_REQUEST_BYTES });
-  c = clients(srv.address);
-});
-afterAll(async () => {
-  c.close();
-  await srv.stop();
-});
-
-type Stream = ClientDuplexStream<WatchRequest, WatchResponse__Output>;
-let open: Stream[] = [];
-afterEach(() => {
-  for (const s of open) s.cancel();
-  open = [];
-});
-
-/** A client stream with a queue of received responses and `next()` to await them in order. */
-function watchClient() {
-  const stream = c.watch.Watch() as Stream;
-  open.push(stream);
-  const queue: WatchResponse__Output[] = [];
-  let waiter: (() => void) | undefined;
-  stream.on('data', (r: WatchResponse__Output) => {
-    queue.push(r);
-    waiter?.();
-  });
-  stream.on('error', () => undefined);
-  return {
-    stream,
-    async next(): Promise<WatchResponse__Output> {
-      while (queue.length === 0) await new Promise<void>((r) => (waiter = r));
-      return queue.shift()!;
-    },
-    pending: () => queue.length,
-  };
-}
-
-async function serverStream(n: number): Promise<FakeWatchStream> {
-  while (streams.length < n) await new Promise((r) => setTimeout(r, 5));
-  return streams[n - 1]!;
-}
 
 const ev = (key: string, rev: number, value = 'v'): Event => ({
   type: 'PUT',
   kv: { key: Buffer.from(key), value: Buffer.from(value), create_revision: rev, mod_revision: rev, version: 1 },
 });
 
-describe('watch stream', () => {
+// Every case against grpc-js and against the JavaScript HTTP/2 (the client port's default, where live
+// events go pre-encoded through H2Call.writeFramed).
+describe.each([
+  ['grpc-js', startServer],
+  ['the JavaScript HTTP/2', startH2Server],
+])('watch stream (%s)', (_name, start) => {
+  const streams: FakeWatchStream[] = [];
+  let srv: Running;
+  let c: ReturnType<typeof clients>;
+  beforeAll(async () => {
+    const facade = fakeFacade({
+      openWatchStream: (sink) => {
+        const s = new FakeWatchStream(sink);
+        streams.push(s);
+        return s;
+      },
+    });
+    srv = await start(facade, { maxRequestBytes: MAX_REQUEST_BYTES });
+    c = clients(srv.address);
+  });
+  afterAll(async () => {
+    c.close();
+    await srv.stop();
+  });
+
+  type Stream = ClientDuplexStream<WatchRequest, WatchResponse__Output>;
+  let open: Stream[] = [];
+  afterEach(() => {
+    for (const s of open) s.cancel();
+    open = [];
+  });
+
+  /** A client stream with a queue of received responses and `next()` to await them in order. */
+  function watchClient() {
+    const stream = c.watch.Watch() as Stream;
+    open.push(stream);
+    const queue: WatchResponse__Output[] = [];
+    let waiter: (() => void) | undefined;
+    stream.on('data', (r: WatchResponse__Output) => {
+      queue.push(r);
+      waiter?.();
+    });
+    stream.on('error', () => undefined);
+    return {
+      stream,
+      async next(): Promise<WatchResponse__Output> {
+        while (queue.length === 0) await new Promise<void>((r) => (waiter = r));
+        return queue.shift()!;
+      },
+      pending: () => queue.length,
+    };
+  }
+
+  async function serverStream(n: number): Promise<FakeWatchStream> {
+    while (streams.length < n) await new Promise((r) => setTimeout(r, 5));
+    return streams[n - 1]!;
+  }
+
   it('creates watchers with server-chosen and client-chosen ids, delivers events in order', async () => {
     const w = watchClient();
     w.stream.write({ create_request: { key: Buffer.from('foo'), start_revision: 0 } });
@@ -214,6 +221,46 @@ describe('watch stream', () => {
     expect(s.closed).toBe(false);
     expect(s.sink.send({ watchId: 0, events: [ev('hc', 80)], revision: 80, compactRevision: 0 })).toBe(true);
     expect((await w.next()).events[0]!.kv!.mod_revision).toBe('80');
+  });
+
+  it('delivers a burst of one turn whole and in order, past the frame size and the client\'s windows', async () => {
+    const w = watchClient();
+    w.stream.write({ create_request: { key: Buffer.from('burst') } });
+    w.stream.write({ create_request: { key: Buffer.from('burst'), watch_id: 300 } });
+    await w.next();
+    await w.next();
+    const s = await serverStream(streams.length);
+    // 2 x 400 responses of ~330 bytes, as many in one turn as the sink takes (~260 KB against the
+    // client's 64 KB windows); a refused one is offered again later, as the server does
+    const shared = [ev('burst', 90, 'z'.repeat(300))];
+    const batches: WatchBatch[] = [];
+    for (let rev = 100; rev < 500; rev++) {
+      const events = rev % 2 === 0 ? shared : [ev('burst', rev, 'y'.repeat(300))];
+      batches.push({ watchId: 0, events, revision: rev, compactRevision: 0 }, { watchId: 300, events, revision: rev, compactRevision: 0 });
+    }
+    batches.push({ watchId: 300, events: [], revision: 500, compactRevision: 0 });
+    let refused = 0;
+    void (async () => {
+      for (const b of batches) {
+        while (!s.sink.send(b)) {
+          refused++;
+          await new Promise((r) => setTimeout(r, 5));
+        }
+      }
+    })();
+    const got: string[] = [];
+    for (let i = 0; i < 801; i++) {
+      const r = await w.next();
+      got.push(`${r.watch_id}@${r.header!.revision}:${r.events.map((e) => e.kv!.mod_revision).join()}`);
+    }
+    const want: string[] = [];
+    for (let rev = 100; rev < 500; rev++) {
+      const mod = rev % 2 === 0 ? 90 : rev;
+      want.push(`0@${rev}:${mod}`, `300@${rev}:${mod}`);
+    }
+    want.push('300@500:');
+    expect(got).toEqual(want);
+    expect(refused).toBeGreaterThan(0); // the client's windows held some back
   });
 
   it('closes the server side when the client cancels', async () => {
