@@ -33,6 +33,9 @@ export interface WatchRequest {
   id?: number;
 }
 
+/** A live event's prev_kv, read when the write made it. */
+const prevKvOf = (ev: Event): KeyValue | undefined => ev.prevKv;
+
 export class WatchHub {
   private readonly keyWatchers = new Map<string, Set<Watcher>>();
   private readonly rangeWatchers = new Set<Watcher>();
@@ -158,22 +161,30 @@ export class WatchHub {
 
   private notify(events: Event[], rev: number): void {
     if (this.keyWatchers.size === 0 && this.rangeWatchers.size === 0) return;
-    const targets = new Set<Watcher>();
     const keys = events.map((ev) => ev.kv.key.toString('latin1'));
     const plain = withoutPrev(events);
+    if (keys.length === 1 && this.rangeWatchers.size === 0) {
+      // one key's watchers, visited in place (a watcher made a victim leaves the set: Set iteration allows it)
+      const set = this.keyWatchers.get(keys[0]!);
+      if (set) for (const w of set) this.notifyOne(w, events, keys, plain, rev);
+      return;
+    }
+    const targets = new Set<Watcher>();
     for (const k of keys) {
       const set = this.keyWatchers.get(k);
       if (set) for (const w of set) targets.add(w);
     }
     for (const w of this.rangeWatchers) targets.add(w);
-    for (const w of targets) {
-      if (w.minRev > rev) continue;
-      const evs = w.select(events, keys, plain, (ev) => ev.prevKv);
-      w.minRev = rev + 1;
-      if (evs.length === 0) continue;
-      const resp: WatchResponse = { watchId: w.id, events: evs, revision: rev };
-      if (!w.stream.tryPush(resp)) this.toVictim(w, resp);
-    }
+    for (const w of targets) this.notifyOne(w, events, keys, plain, rev);
+  }
+
+  private notifyOne(w: Watcher, events: Event[], keys: string[], plain: Event[], rev: number): void {
+    if (w.minRev > rev) return;
+    const evs = w.select(events, keys, plain, prevKvOf);
+    w.minRev = rev + 1;
+    if (evs.length === 0) return;
+    const resp: WatchResponse = { watchId: w.id, events: evs, revision: rev };
+    if (!w.stream.tryPush(resp)) this.toVictim(w, resp);
   }
 
   /** Waits for the catch-up round in flight, and starts none until resume() (KvStore.restore). */

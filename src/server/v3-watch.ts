@@ -33,12 +33,19 @@ function toPb(ev: mvcc.Event): PbEvent {
 /** The same for the event lists, which the MVCC store shares too when watchers get all of a revision. */
 const pbLists = new WeakMap<mvcc.Event[], PbEvent[]>();
 
+/** The last list converted: the watchers of one revision follow one another. */
+let lastList: mvcc.Event[] | undefined;
+let lastPbList: PbEvent[] = [];
+
 function toPbList(events: mvcc.Event[]): PbEvent[] {
+  if (events === lastList) return lastPbList;
   let pb = pbLists.get(events);
   if (pb === undefined) {
     pb = events.map(toPb);
     pbLists.set(events, pb);
   }
+  lastList = events;
+  lastPbList = pb;
   return pb;
 }
 
