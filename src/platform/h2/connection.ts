@@ -47,6 +47,8 @@ export const OUT_HIGH = 1 << 20;
 const WRITEV_MIN_BYTES = 256 << 10;
 /** Payloads at least this large are written as they are (not copied into a joined buffer). */
 const WRITEV_PIECE_BYTES = 8 << 10;
+/** A turn's output is written as soon as this much is waiting (and the socket has taken the rest). */
+export const EARLY_WRITE_BYTES = 64 * 1024;
 /** grpc-go's default header list limit (16 MiB). */
 export const MAX_HEADER_LIST_SIZE = 16 << 20;
 /** etcd's --max-concurrent-streams default (math.MaxUint32). */
@@ -131,6 +133,8 @@ export class H2Connection implements StreamOwner {
   private pingOutstanding = false;
   /** SETTINGS and PING acks queued since the last flush. */
   private pendingAcks = 0;
+  /** Output of this turn was written before its flush (EARLY_WRITE_BYTES). */
+  private wroteEarly = false;
 
   constructor(
     readonly socket: net.Socket,
@@ -177,6 +181,11 @@ export class H2Connection implements StreamOwner {
     if (this.dead) return;
     this.out.push(b);
     this.outBytes += b.length;
+    if (this.outBytes >= EARLY_WRITE_BYTES && this.socket.writableLength === 0 && !this.socket.destroyed) {
+      // a large turn's output goes as it is made: the client reads it while the rest is made
+      this.writeNow(true);
+      this.wroteEarly = true;
+    }
     if (this.queued) return;
     this.queued = true;
     dirty.push(this);
@@ -228,13 +237,15 @@ export class H2Connection implements StreamOwner {
 
   flush(): void {
     this.queued = false;
-    const out = this.out;
-    const bytes = this.outBytes;
-    this.out = [];
-    this.outBytes = 0;
-    this.pendingAcks = 0;
-    if (this.socket.destroyed || out.length === 0) return;
-    this.writeOut(out, bytes);
+    const early = this.wroteEarly;
+    this.wroteEarly = false;
+    if (this.socket.destroyed || (this.out.length === 0 && !early)) {
+      this.out = [];
+      this.outBytes = 0;
+      this.pendingAcks = 0;
+      return;
+    }
+    if (this.out.length > 0) this.writeNow(false);
     if (this.dead || ((this.goingAway || this.peerGoaway) && this.streams.size === 0)) this.socket.end();
     else if (!this.readPaused && this.socket.writableLength > OUT_HIGH) {
       this.readPaused = true; // the client is not reading: read nothing more of it until it does
@@ -244,13 +255,24 @@ export class H2Connection implements StreamOwner {
     }
   }
 
+  /** The output queued so far, written now (`early`: before the turn's flush). */
+  private writeNow(early: boolean): void {
+    const out = this.out;
+    const bytes = this.outBytes;
+    this.out = [];
+    this.outBytes = 0;
+    this.pendingAcks = 0;
+    this.writeOut(out, bytes, early);
+  }
+
   /**
    * One socket write of the turn's frames; when they hold large DATA payloads, those go as they are
-   * (the small frames between them joined) in one corked writev, instead of copying it all.
+   * (the small frames between them joined) in one corked writev, instead of copying it all; an early
+   * write (EARLY_WRITE_BYTES) always so.
    */
-  private writeOut(out: Buffer[], bytes: number): void {
+  private writeOut(out: Buffer[], bytes: number, early: boolean): void {
     const s = this.socket;
-    if (out.length === 1 || bytes < WRITEV_MIN_BYTES) return void s.write(out.length === 1 ? out[0]! : Buffer.concat(out, bytes));
+    if (out.length === 1 || (bytes < WRITEV_MIN_BYTES && !early)) return void s.write(out.length === 1 ? out[0]! : Buffer.concat(out, bytes));
     s.cork();
     let run: Buffer[] = [];
     let runBytes = 0;

@@ -128,6 +128,45 @@ describe('H2Connection', () => {
     }
   });
 
+  it('writeAll: pieces cut into frames of the client\'s size, a large turn written early; nothing sent when the windows are short', async () => {
+    const pieces = Array.from({ length: 50 }, (_, i) => Buffer.alloc(3001, i)); // 150 KB, past EARLY_WRITE_BYTES
+    const body = Buffer.concat(pieces);
+    const taken: boolean[] = [];
+    const writesInTurn: number[] = [];
+    const { port } = await serve((s, c) => {
+      s.onend = () => {
+        let writes = 0;
+        const write = c.socket.write.bind(c.socket) as (b: Buffer) => boolean;
+        c.socket.write = ((b: Buffer) => (writes++, write(b))) as typeof c.socket.write;
+        s.respond(OK);
+        taken.push(s.writeAll(pieces, body.length));
+        taken.push(s.writeAll([Buffer.from('tail')], 4));
+        writesInTurn.push(writes); // before the turn's flush
+        s.end();
+      };
+    });
+    const c = connect(port, { initialWindowSize: 1 << 20 });
+    await new Promise((r) => c.once('remoteSettings', r));
+    c.setLocalWindowSize(1 << 20);
+    const r = await collect(c.request({ ':method': 'POST', ':path': '/' }, { endStream: true }));
+    expect(taken).toEqual([true, true]);
+    expect(r.body.equals(Buffer.concat([body, Buffer.from('tail')]))).toBe(true);
+    expect(writesInTurn[0]).toBeGreaterThan(0);
+
+    // the client's 65,535-byte windows: writeAll takes nothing, write() queues it in order
+    const { port: port2 } = await serve((s) => {
+      s.onend = () => {
+        s.respond(OK);
+        taken.push(s.writeAll(pieces, body.length));
+        s.write(body);
+        s.end();
+      };
+    });
+    const r2 = await collect(connect(port2).request({ ':method': 'POST', ':path': '/' }, { endStream: true }));
+    expect(taken[2]).toBe(false);
+    expect(r2.body.equals(body)).toBe(true);
+  });
+
   it('stops the client at the stream window until the application consumes, then takes the rest', async () => {
     let received = 0;
     let stream: H2Stream | undefined;
