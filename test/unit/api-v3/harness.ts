@@ -3,7 +3,7 @@
 import * as grpc from '@grpc/grpc-js';
 import * as net from 'node:net';
 import { createGrpcServer, type GrpcServerOptions } from '../../../src/api/v3/index.js';
-import { h2RouterOf } from '../../../src/api/v3/server.js';
+import { createH2Router } from '../../../src/api/v3/server.js';
 import { etcdGrpc } from '../../../src/api/v3/proto.js';
 import { EtcdError } from '../../../src/server/errors.js';
 import type {
@@ -83,7 +83,8 @@ export class FakeWatchStream implements WatchStream {
 export interface Running {
   readonly port: number;
   readonly address: string;
-  readonly server: grpc.Server;
+  /** The grpc-js Server (startServer); none on the JavaScript HTTP/2 (startH2Server). */
+  readonly server?: grpc.Server;
   stop(): Promise<void>;
 }
 
@@ -104,13 +105,9 @@ export async function startServer(facade: EtcdServerFacade, opts?: GrpcServerOpt
   };
 }
 
-/**
- * The same services over the JavaScript HTTP/2 (api/v3/h2-grpc.ts, the client port's default), on
- * a plain listener; `server` is the grpc-js Server they were registered with (never bound).
- */
+/** The same services over the JavaScript HTTP/2 (api/v3/h2-grpc.ts, the client port's default), on a plain listener. */
 export async function startH2Server(facade: EtcdServerFacade, opts?: GrpcServerOptions): Promise<Running> {
-  const server = createGrpcServer(facade, opts);
-  const router = h2RouterOf(server)!;
+  const router = createH2Router(facade, opts);
   const sockets = new Set<net.Socket>();
   const listener = net.createServer((socket) => {
     sockets.add(socket);
@@ -122,7 +119,6 @@ export async function startH2Server(facade: EtcdServerFacade, opts?: GrpcServerO
   return {
     port,
     address: `127.0.0.1:${port}`,
-    server,
     stop: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
