@@ -3,25 +3,7 @@
 // 6 lease (int64); zero values omitted. Example: {key "a", create 2, mod 2, version 1, value "b"} →
 // 0a 01 61 10 02 18 02 20 01 2a 01 62.
 import type { KeyValue } from './types.js';
-import { varintSize, writeVarint } from '../pkg/varint.js';
-
-function varintLen(n: bigint): number {
-  let len = 1;
-  while (n >= 0x80n) {
-    n >>= 7n;
-    len++;
-  }
-  return len;
-}
-
-function writeBigVarint(b: Buffer, off: number, n: bigint): number {
-  while (n >= 0x80n) {
-    b[off++] = Number(n & 0x7fn) | 0x80;
-    n >>= 7n;
-  }
-  b[off++] = Number(n);
-  return off;
-}
+import { bigVarintSize, varintSize, writeBigVarint, writeVarint } from '../pkg/varint.js';
 
 export interface EncodedKv {
   bytes: Buffer;
@@ -37,7 +19,7 @@ export function encodeKv(kv: KeyValue): EncodedKv {
   if (kv.modRevision) len += 1 + varintSize(kv.modRevision);
   if (kv.version) len += 1 + varintSize(kv.version);
   if (kv.value.length) len += 1 + varintSize(kv.value.length) + kv.value.length;
-  if (lease) len += 1 + varintLen(lease);
+  if (lease) len += 1 + bigVarintSize(lease);
   const b = Buffer.allocUnsafe(len);
   let off = 0;
   let valueOffset = len;

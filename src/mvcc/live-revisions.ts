@@ -9,7 +9,7 @@
 // into: a slab's bytes are never written twice (value-arena.ts), so the values stay as they were
 // whatever the store does afterwards.
 import type { TreeIndex } from './key-index.js';
-import { varintSize, writeVarint } from '../pkg/varint.js';
+import { bigVarintSize, varintSize, writeBigVarint, writeVarint } from '../pkg/varint.js';
 import { revBytesLen } from './revision.js';
 
 const KEY_TAG = 0x0a;
@@ -18,24 +18,6 @@ const MOD_TAG = 0x18;
 const VERSION_TAG = 0x20;
 const VALUE_TAG = 0x2a;
 const LEASE_TAG = 0x30;
-
-function bigVarintSize(n: bigint): number {
-  let len = 1;
-  while (n >= 0x80n) {
-    n >>= 7n;
-    len++;
-  }
-  return len;
-}
-
-function writeBigVarint(b: Buffer, off: number, n: bigint): number {
-  while (n >= 0x80n) {
-    b[off++] = Number(n & 0x7fn) | 0x80;
-    n >>= 7n;
-  }
-  b[off++] = Number(n);
-  return off;
-}
 
 /**
  * Keys up to this many bytes are written char by char, values up to this many copied byte by byte;

@@ -1,4 +1,5 @@
-// Protobuf varints of non-negative numbers below 2^53 (lengths, revisions), for the hand encoders.
+// Protobuf varints of non-negative numbers below 2^53 (lengths, revisions), and of non-negative
+// bigints (leases), for the hand encoders.
 
 /** How many bytes the varint of n takes. */
 export function varintSize(n: number): number {
@@ -17,5 +18,25 @@ export function writeVarint(b: Buffer, off: number, n: number): number {
     n = Math.floor(n / 128);
   }
   b[off++] = n;
+  return off;
+}
+
+/** How many bytes the varint of a non-negative bigint takes. */
+export function bigVarintSize(n: bigint): number {
+  let len = 1;
+  while (n >= 0x80n) {
+    n >>= 7n;
+    len++;
+  }
+  return len;
+}
+
+/** Writes the varint of a non-negative bigint at off; returns the offset after it. */
+export function writeBigVarint(b: Buffer, off: number, n: bigint): number {
+  while (n >= 0x80n) {
+    b[off++] = Number(n & 0x7fn) | 0x80;
+    n >>= 7n;
+  }
+  b[off++] = Number(n);
   return off;
 }

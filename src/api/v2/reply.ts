@@ -25,10 +25,10 @@ export interface GoReply {
   readonly http1?: Http1Response;
 }
 
-/** A GoReply over a bare Node response, starting with `base` headers (CORS). */
-export class RawReply implements GoReply {
+/** The headers part of a GoReply, starting with `base` headers (CORS). */
+abstract class HeaderReply {
   private readonly headers: Record<string, unknown>;
-  constructor(readonly raw: ServerResponse, base: Readonly<Record<string, string>>) {
+  constructor(base: Readonly<Record<string, string>>) {
     this.headers = { ...base };
   }
   getHeaders(): Record<string, unknown> {
@@ -41,23 +41,21 @@ export class RawReply implements GoReply {
   hijack(): void {}
 }
 
+/** A GoReply over a bare Node response, starting with `base` headers (CORS). */
+export class RawReply extends HeaderReply implements GoReply {
+  constructor(readonly raw: ServerResponse, base: Readonly<Record<string, string>>) {
+    super(base);
+  }
+}
+
 /** A GoReply over the JavaScript HTTP/1.1's response (platform/http1): whole answers only, no streaming. */
-export class Http1Reply implements GoReply {
-  private readonly headers: Record<string, unknown>;
+export class Http1Reply extends HeaderReply implements GoReply {
   constructor(readonly http1: Http1Response, base: Readonly<Record<string, string>>) {
-    this.headers = { ...base };
+    super(base);
   }
   get raw(): ServerResponse {
     throw new Error('no ServerResponse on the JavaScript HTTP/1.1');
   }
-  getHeaders(): Record<string, unknown> {
-    return this.headers;
-  }
-  header(name: string, value: string): this {
-    this.headers[name.toLowerCase()] = value;
-    return this;
-  }
-  hijack(): void {}
 }
 
 /** Go's net/http response buffer: bodies longer than this are sent chunked. */
