@@ -52,7 +52,7 @@ describe('ETCD_* environment variables', () => {
   });
 
   it('warns on unrecognized ETCD_* variables as etcd does, but not on ones read elsewhere', () => {
-    const { warnings } = parseConfig([], { ETCD_FOO: '1', ETCD_FAILPOINTS: 'x=panic', ETCDCTL_API: '3', ETCD_UNSUPPORTED_ARCH: 'arm' });
+    const { warnings } = parseConfig([], { ETCD_FOO: '1', ETCD_FAILPOINTS: 'x=panic', ETCDCTL_API: '3', ETCD_UNSUPPORTED_ARCH: 'arm', ETCD_TS_HTTP1: 'node', ETCD_TS_HTTP2: 'node' });
     expect(warnings).toEqual(['unrecognized environment variable ETCD_FOO=1']);
   });
 
