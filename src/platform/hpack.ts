@@ -164,7 +164,8 @@ function readString(buf: Buffer, r: { pos: number }): Buffer {
   return huffman ? huffmanDecode(raw) : Buffer.from(raw);
 }
 
-function writeInt(out: number[], first: number, prefixBits: number, v: number): void {
+/** Appends an HPACK integer (RFC 7541 5.1) with `prefixBits` of the first byte, whose other bits are `first`. */
+export function writeInt(out: number[], first: number, prefixBits: number, v: number): void {
   const max = (1 << prefixBits) - 1;
   if (v < max) {
     out.push(first | v);

@@ -2,7 +2,7 @@
 // the client's dynamic table and its size updates, Huffman strings through ../hpack.ts), and an
 // encoder that writes literal fields without indexing (no dynamic table of ours to keep in step, so
 // an encoded block, such as a call's fixed response headers, can be reused as is).
-import { HpackError, huffmanDecode, readInt } from '../hpack.js';
+import { HpackError, huffmanDecode, readInt, writeInt } from '../hpack.js';
 
 export { HpackError };
 
@@ -139,17 +139,6 @@ const STATIC_FIELD_INDEX = new Map<string, number>();
 STATIC_TABLE.forEach(([name, value], i) => {
   if (value !== '') STATIC_FIELD_INDEX.set(`${name}\0${value}`, i + 1);
 });
-
-function writeInt(out: number[], first: number, prefixBits: number, v: number): void {
-  const max = (1 << prefixBits) - 1;
-  if (v < max) {
-    out.push(first | v);
-    return;
-  }
-  out.push(first | max);
-  for (v -= max; v >= 0x80; v = Math.floor(v / 128)) out.push((v % 128) | 0x80);
-  out.push(v);
-}
 
 function writeString(out: number[], s: string): void {
   writeInt(out, 0, 7, s.length);
