@@ -14,6 +14,7 @@ import type { LeaseKeepAliveResponse } from '../../pb/etcdserverpb/LeaseKeepAliv
 import type { ResponseHeader } from '../../pb/etcdserverpb/ResponseHeader.js';
 import type { WatchResponse } from '../../pb/etcdserverpb/WatchResponse.js';
 import type { Event } from '../../pb/mvccpb/Event.js';
+import { varintSize, writeVarint } from '../../pkg/varint.js';
 import {
   decoder,
   encoder,
@@ -140,6 +141,9 @@ export function encodeWatchResponse(m: WatchResponse): Buffer {
 
 // ---- a live WatchResponse (header, watch_id, events) as a gRPC message in two pieces ----
 
+/** gRPC's message prefix: a compressed flag and a 4-byte length. */
+const PREFIX = 5;
+
 /** The last header encoded as WatchResponse field 1, and what it was encoded from. */
 let headerFrom: ResponseHeader | undefined;
 let headerField: Buffer = EMPTY;
@@ -148,7 +152,7 @@ function sameHeader(a: ResponseHeader, b: ResponseHeader): boolean {
   return a.revision === b.revision && a.raft_term === b.raft_term && a.cluster_id === b.cluster_id && a.member_id === b.member_id;
 }
 
-/** A response's events field (every event with its tag and length; empty for none), by list identity. */
+/** A response's events field (every event with its tag and length; empty for none), cached by list identity (eventsField). */
 export function watchEventsField(events: readonly Event[]): Buffer {
   return events.length === 0 ? EMPTY : eventsField(events);
 }
@@ -174,22 +178,11 @@ export function watchEventsHead(header: ResponseHeader, watchId: number, tailByt
   head.writeUInt32BE(n - PREFIX + tailBytes, 1);
   headerField.copy(head, PREFIX);
   if (idSize > 0) {
-    let pos = PREFIX + headerField.length;
-    head[pos++] = 0x10; // field 2 (watch_id), varint
-    let v = watchId;
-    while (v > 127) {
-      head[pos++] = (v & 127) | 128;
-      v >>>= 7;
-    }
-    head[pos] = v;
+    const pos = PREFIX + headerField.length;
+    head[pos] = 0x10; // field 2 (watch_id), varint
+    writeVarint(head, pos + 1, watchId);
   }
   return head;
-}
-
-const PREFIX = 5;
-
-function varintSize(v: number): number {
-  return v < 128 ? 1 : v < 16384 ? 2 : v < 2097152 ? 3 : v < 268435456 ? 4 : 5;
 }
 
 // ---- etcdserverpb.LeaseKeepAliveResponse / LeaseKeepAliveRequest ----
