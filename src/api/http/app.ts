@@ -8,7 +8,7 @@ import { createMetrics, type EtcdMetrics } from '../../pkg/metrics.js';
 import { packageDefinition } from '../v3/proto.js';
 import { gatewayPlugin, textReply } from './gateway.js';
 import { GO_MAX_HEADER_BYTES, goClientError, goRefuse, goRequestRefusal } from './go-http.js';
-import { checkHealth } from './health.js';
+import { HEALTHY_BODY, UNHEALTHY_BODY, countedHealth, versionBody } from './health.js';
 import { JsonCodec } from './json-codec.js';
 
 export interface HttpAppOptions {
@@ -116,17 +116,13 @@ export function createHttpApp(facade: EtcdServerFacade, opts: HttpAppOptions): F
   app.route({ method: 'OPTIONS', url: '/*', handler: (_req, reply) => reply.code(200).send() });
 
   getOnly(app, '/health', async (reply) => {
-    const healthy = await checkHealth(facade);
-    (healthy ? metrics.healthSuccess : metrics.healthFailures).inc();
-    if (healthy) {
-      return reply.header('content-type', 'text/plain; charset=utf-8').send('{"health":"true"}');
+    if (await countedHealth(facade, metrics)) {
+      return reply.header('content-type', 'text/plain; charset=utf-8').send(HEALTHY_BODY);
     }
-    return textReply(reply, 503, '{"health":"false"}\n');
+    return textReply(reply, 503, UNHEALTHY_BODY);
   });
   getOnly(app, '/version', async (reply) => {
-    const v = facade.version();
-    const body = `{"etcdserver":${JSON.stringify(v.etcdserver)},"etcdcluster":${JSON.stringify(v.etcdcluster)}}`;
-    return reply.header('content-type', 'application/json').send(Buffer.from(body)); // a Buffer: no charset appended
+    return reply.header('content-type', 'application/json').send(Buffer.from(versionBody(facade))); // a Buffer: no charset appended
   });
   getOnly(app, '/metrics', async (reply) => {
     const text = await metrics.registry.metrics();

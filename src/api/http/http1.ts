@@ -11,7 +11,7 @@ import type { Http1Handler, Http1Request, Http1Response } from '../../platform/h
 import { httpDate } from '../../platform/http1/response.js';
 import { CORS_HEADERS, hasBadPathEscape } from './app.js';
 import { goValidHost } from './go-http.js';
-import { checkHealth } from './health.js';
+import { HEALTHY_BODY, UNHEALTHY_BODY, countedHealth, versionBody } from './health.js';
 
 /** A handler of some requests: answers and returns true, or returns false having done nothing. */
 export type Http1RouteHandler = (req: Http1Request, res: Http1Response, cors: Readonly<Record<string, string>>) => boolean;
@@ -35,21 +35,19 @@ export function http1Handler(facade: EtcdServerFacade, opts: Http1AppOptions): H
 }
 
 function version(facade: EtcdServerFacade, res: Http1Response): true {
-  const v = facade.version();
-  const body = `{"etcdserver":${JSON.stringify(v.etcdserver)},"etcdcluster":${JSON.stringify(v.etcdcluster)}}`;
+  const body = versionBody(facade);
   res.end(200, { ...CORS_HEADERS, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), Date: httpDate() }, body);
   return true;
 }
 
 function health(facade: EtcdServerFacade, metrics: EtcdMetrics, res: Http1Response): true {
-  void checkHealth(facade).then((healthy) => {
-    (healthy ? metrics.healthSuccess : metrics.healthFailures).inc();
+  void countedHealth(facade, metrics).then((healthy) => {
     if (healthy) {
-      res.end(200, { ...CORS_HEADERS, 'content-type': 'text/plain; charset=utf-8', 'content-length': 17, Date: httpDate() }, '{"health":"true"}');
+      res.end(200, { ...CORS_HEADERS, 'content-type': 'text/plain; charset=utf-8', 'content-length': HEALTHY_BODY.length, Date: httpDate() }, HEALTHY_BODY);
     } else {
       res.end(503, {
-        ...CORS_HEADERS, 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff', 'content-length': 19, Date: httpDate(),
-      }, '{"health":"false"}\n');
+        ...CORS_HEADERS, 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff', 'content-length': UNHEALTHY_BODY.length, Date: httpDate(),
+      }, UNHEALTHY_BODY);
     }
   });
   return true;
