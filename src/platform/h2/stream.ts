@@ -126,9 +126,7 @@ export class H2Stream {
     writeFrameHeader(b, p, trailers.length, HEADERS, END_HEADERS | END_STREAM, this.id);
     trailers.copy(b, p + 9);
     o.send(b);
-    this.window -= n;
-    o.sendWindow -= n;
-    o.dataSent();
+    this.charge(n);
     this.finish();
   }
 
@@ -180,9 +178,7 @@ export class H2Stream {
       }
       left -= n;
     }
-    this.window -= total;
-    o.sendWindow -= total;
-    o.dataSent();
+    this.charge(total);
     return true;
   }
 
@@ -261,8 +257,13 @@ export class H2Stream {
     writeFrameHeader(h, 0, data.length, DATA, 0, this.id);
     this.owner.send(h);
     if (data.length > 0) this.owner.send(data);
-    this.window -= data.length;
-    this.owner.sendWindow -= data.length;
+    this.charge(data.length);
+  }
+
+  /** `n` bytes of DATA sent: taken from the stream's and the connection's send windows. */
+  private charge(n: number): void {
+    this.window -= n;
+    this.owner.sendWindow -= n;
     this.owner.dataSent();
   }
 
