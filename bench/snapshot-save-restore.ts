@@ -1,6 +1,6 @@
 // Snapshot save and restore next to real etcd 3.4.23, bbolt files both ways.
 //
-//   npx tsx bench/snapshot-save-restore.ts [--keys N] [--rounds R] [--txn OPS] [--skip-restore] [--ours-only] [--cpu-prof DIR] [--keep DIR]
+//   npx tsx bench/snapshot-save-restore.ts [--keys N] [--rounds R] [--txn OPS] [--history] [--compact] [--skip-restore] [--ours-only] [--cpu-prof DIR] [--keep DIR]
 //
 // One member of ours and one of etcd (same flags, 127.0.0.1, --max-txn-ops OPS) each get N keys
 // (`key-<8 digits>`, 100-byte values) through the /v3 JSON gateway, OPS puts per txn, four txns in
@@ -13,7 +13,11 @@
 // our member runs under V8's CPU profiler (bench/lib/cpu-prof-preload.mjs) and leaves its profile in
 // DIR when stopped; read it with `npx tsx bench/lib/cpuprofile-top.ts FILE`. --keep DIR: the members'
 // data dirs are DIR/ours-N and DIR/etcd-N, kept after the run; a later run with the same DIR and N
-// starts the members on them and skips the load (a 1M-key load takes minutes).
+// starts the members on them and skips the load (a 1M-key load takes minutes). --history: after
+// the load, every fifth key is put again (20% of the keys get a second revision, a new 100-byte
+// value) and every hundredth deleted (1%: a tombstone), in txns of OPS; with --compact, then a
+// compaction at the revision halfway through the overwrites (the older half of the history goes,
+// the newer stays). The data dirs are then DIR/ours-N-history (-compacted).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,25 +35,51 @@ const skipRestore = process.argv.includes('--skip-restore');
 const oursOnly = process.argv.includes('--ours-only');
 const profDir = process.argv.includes('--cpu-prof') ? process.argv[process.argv.indexOf('--cpu-prof') + 1] : undefined;
 const keepDir = process.argv.includes('--keep') ? process.argv[process.argv.indexOf('--keep') + 1] : undefined;
+const history = process.argv.includes('--history') || process.argv.includes('--compact');
+const compact = process.argv.includes('--compact');
 const value = Buffer.alloc(100, 'v').toString('base64');
+const value2 = Buffer.alloc(100, 'w').toString('base64');
 const CLK_TCK = 100;
 
-async function load(m: Member): Promise<number> {
+const keyB64 = (i: number): string => Buffer.from(`key-${String(i).padStart(8, '0')}`).toString('base64');
+
+/** Runs `ops` (JSON gateway txn request ops) in txns of txnOps, four in flight; the last revision. */
+async function txns(m: Member, ops: object[]): Promise<number> {
   let next = 0;
-  const t0 = Date.now();
+  let rev = 0;
   const worker = async (): Promise<void> => {
-    while (next < n) {
-      const first = next;
-      next = Math.min(n, next + txnOps);
-      const success = [];
-      for (let i = first; i < next; i++) {
-        success.push({ request_put: { key: Buffer.from(`key-${String(i).padStart(8, '0')}`).toString('base64'), value } });
-      }
+    while (next < ops.length) {
+      const success = ops.slice(next, (next = Math.min(ops.length, next + txnOps)));
       const r = await fetch(`${m.clientUrl}/v3/kv/txn`, { method: 'POST', body: JSON.stringify({ success }) });
       if (!r.ok) throw new Error(`txn: ${r.status} ${await r.text()}`);
+      rev = Math.max(rev, Number(((await r.json()) as { header: { revision: string } }).header.revision));
     }
   };
   await Promise.all(Array.from({ length: 4 }, worker));
+  return rev;
+}
+
+async function load(m: Member): Promise<number> {
+  const t0 = Date.now();
+  for (let first = 0; first < n; first += 100_000) {
+    const ops = [];
+    for (let i = first; i < Math.min(n, first + 100_000); i++) ops.push({ request_put: { key: keyB64(i), value } });
+    await txns(m, ops);
+  }
+  if (history) {
+    const half: object[] = [];
+    const rest: object[] = [];
+    for (let i = 0; i < n; i += 5) (i < n / 2 ? half : rest).push({ request_put: { key: keyB64(i), value: value2 } });
+    const mid = await txns(m, half);
+    await txns(m, rest);
+    const dels = [];
+    for (let i = 1; i < n; i += 100) dels.push({ request_delete_range: { key: keyB64(i) } });
+    await txns(m, dels);
+    if (compact) {
+      const r = await fetch(`${m.clientUrl}/v3/kv/compaction`, { method: 'POST', body: JSON.stringify({ revision: String(mid), physical: true }) });
+      if (!r.ok) throw new Error(`compaction: ${r.status} ${await r.text()}`);
+    }
+  }
   return Date.now() - t0;
 }
 
@@ -88,8 +118,9 @@ async function main(): Promise<void> {
   const dir = await tempDir('bench-snap-');
   const flags = { args: ['--max-txn-ops', String(txnOps), '--quota-backend-bytes', String(8 * 1024 ** 3)] };
   if (keepDir) mkdirSync(keepDir, { recursive: true });
-  const dataOf = (impl: string) => (keepDir ? { dataDir: join(keepDir, `${impl}-${n}`) } : {});
-  const loaded = (impl: string) => (keepDir ? join(keepDir, `${impl}-${n}.loaded`) : '');
+  const suffix = compact ? '-history-compacted' : history ? '-history' : '';
+  const dataOf = (impl: string) => (keepDir ? { dataDir: join(keepDir, `${impl}-${n}${suffix}`) } : {});
+  const loaded = (impl: string) => (keepDir ? join(keepDir, `${impl}-${n}${suffix}.loaded`) : '');
   try {
     const members = {
       ours: await startMember({ ...flags, ...dataOf('ours'), env: profDir ? { NODE_OPTIONS: `--import=${join(ROOT, 'bench/lib/cpu-prof-preload.mjs')}`, CPU_PROF_FILE: join(profDir, 'ours') } : {} }),

@@ -47,6 +47,12 @@ const iteratorReadAheadBytes = 1 << 20;
 
 const consistentIndexKey = dbKey(Bucket.meta, MetaKey.consistentIndex).toString('latin1');
 
+/** Backend.snapshotReader's reads of one bucket at one moment. */
+export interface BucketSnapshot {
+  getMany(keys: Uint8Array[]): Promise<(Buffer | undefined)[]>;
+  close(): Promise<void>;
+}
+
 /** Thrown by every write once a batch write failed: the backend is no longer writable. */
 export class BackendFatalError extends Error {}
 
@@ -168,6 +174,34 @@ export class Backend {
     const end = Buffer.from(prefix);
     end[end.length - 1]!++;
     return [this.merged(Buffer.alloc(0), prefix, 0, batchSize), this.merged(end, Buffer.from([0xff]), 0, batchSize)];
+  }
+
+  /**
+   * Point reads of `bucket` as of this call (pending writes included, later writes not seen):
+   * `getMany(keys)` takes keys without the bucket prefix and gives their values, undefined when
+   * absent. Close it when done (the LevelDB snapshot under it pins the versions it sees).
+   */
+  snapshotReader(bucket: BucketName): BucketSnapshot {
+    const prefix = bucketPrefix(bucket);
+    const p = prefix.toString('latin1');
+    const overlay = new Map<string, Buffer | null>();
+    for (const m of [this.flushing, this.pending]) {
+      if (m) for (const [k, v] of m) if (k.startsWith(p)) overlay.set(k, v);
+    }
+    const snap = this.level.snapshot();
+    return {
+      getMany: async (keys) => {
+        const full = keys.map((k) => Buffer.concat([prefix, k]));
+        if (overlay.size === 0) return snap.getMany(full);
+        const out = await snap.getMany(full);
+        for (let i = 0; i < full.length; i++) {
+          const o = overlay.get(full[i]!.toString('latin1'));
+          if (o !== undefined) out[i] = o ?? undefined;
+        }
+        return out;
+      },
+      close: () => snap.close(),
+    };
   }
 
   /**

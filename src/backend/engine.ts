@@ -17,9 +17,18 @@ export interface EngineIterator {
   close(): Promise<void>;
 }
 
+/** Point reads of the state as of the snapshot's creation, whatever is written later. */
+export interface EngineSnapshot {
+  /** The values of `keys` (undefined: absent), in the same order. */
+  getMany(keys: Buffer[]): Promise<(Buffer | undefined)[]>;
+  close(): Promise<void>;
+}
+
 export interface Engine {
   readonly isOpen: boolean;
   getSync(key: Buffer): Buffer | undefined;
+  /** The state now, for later reads (close it when done: it pins old versions). */
+  snapshot(): EngineSnapshot;
   iterator(range: { gte?: Buffer; lt?: Buffer; highWaterMarkBytes?: number }): EngineIterator;
   batch(ops: EngineOp[], sync: boolean): Promise<void>;
   /** Bytes of the database's files. */

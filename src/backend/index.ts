@@ -31,8 +31,8 @@
  *   await b.reopen(swap): close, let `swap` replace the directory, open again (a snapshot install);
  *   prepareRestore / swapInRestored / recoverSwap: that replacement made crash-safe (install.ts)
  */
-export { Backend, BackendFatalError, defaultBatchIntervalMs, defaultBatchLimit, type BackendOptions } from './backend.js';
+export { Backend, BackendFatalError, defaultBatchIntervalMs, defaultBatchLimit, type BackendOptions, type BucketSnapshot } from './backend.js';
 export { Bucket, MetaKey, bucketPrefix, dbKey, type BucketName } from './schema.js';
 export { snapshotStream, restoreSnapshot, restoreEntries, verifiedSnapshot, SnapshotDecoder, SnapshotFormatError, snapshotMagic } from './snapshot.js';
 export { prepareRestore, prepareRestoreWith, swapInRestored, recoverSwap, restorePathOf, oldPathOf, SWAP_FAILPOINTS, type StoreIo, type SwapRecovery } from './install.js';
-export type { Engine, EngineIterator, EngineOp, Engines } from './engine.js';
+export type { Engine, EngineIterator, EngineOp, EngineSnapshot, Engines } from './engine.js';

@@ -291,12 +291,12 @@ export class KvStore {
   }
 
   /**
-   * The backend's key bucket as of now, from the key index (live-revisions.ts), when the index
-   * describes it entry for entry; undefined otherwise (then read the bucket). Synchronous: call it
-   * together with Backend.dump and both show the same moment.
+   * The backend's key bucket as of now, from the key index and the history's stored bytes
+   * (live-revisions.ts: load() it first), unless a compaction is deleting revisions; undefined then
+   * (read the bucket). Synchronous: call it together with Backend.dump and both show the same moment.
    */
   liveRevisions(): LiveRevisions | undefined {
-    return LiveRevisions.capture(this.core.index, this.compacting > 0);
+    return LiveRevisions.capture(this.core.index, this.compacting > 0, this.core.backend);
   }
 
   /** Wait for background compaction, then flush and close the backend is the caller's job. */

@@ -1,16 +1,22 @@
 // The backend's key bucket as the key index knows it, captured at one moment, for a snapshot that
-// need not read the bucket back from the disk. Possible only while every key has exactly one revision
-// (its live value: the compact form of key-index.ts) and no physical compaction is still deleting
-// revisions: the bucket then holds one entry per key, revision key (main, sub) → the mvccpb.KeyValue
-// {key, create_revision, mod_revision = main, version, value, lease} that write-txn.ts stored (the
-// same bytes: kv-codec.ts's encoding, rebuilt here straight into the caller's buffer).
+// need not read the whole bucket back from the disk. While no physical compaction is deleting
+// revisions, the bucket holds exactly the index's revisions: revision key (main, sub) → the
+// mvccpb.KeyValue write-txn.ts stored. Three kinds of entry:
+//   - a key's live revision (the last of its last generation): {key, create_revision, mod_revision
+//     = main, version, value, lease}, rebuilt here straight into the caller's buffer from the index
+//     and the value slabs (the same bytes: kv-codec.ts's encoding);
+//   - a tombstone (the last revision of an earlier generation): key (main, sub, 't') → {key};
+//   - any other revision (history): its stored bytes, read from the backend as of the capture
+//     (Backend.snapshotReader, opened in the same step) by load(), before the sizes are asked for.
+//     Held in slabs of their own until the capture is dropped: the history's bytes, not the bucket's.
 //
 // The capture copies the numbers of every key into typed arrays and keeps the value slabs it points
 // into: a slab's bytes are never written twice (value-arena.ts), so the values stay as they were
 // whatever the store does afterwards.
 import type { TreeIndex } from './key-index.js';
+import { Bucket, type Backend, type BucketSnapshot } from '../backend/index.js';
 import { bigVarintSize, varintSize, writeBigVarint, writeVarint } from '../pkg/varint.js';
-import { revBytesLen } from './revision.js';
+import { revBytesLen, revToBytes } from './revision.js';
 
 const KEY_TAG = 0x0a;
 const CREATE_TAG = 0x10;
@@ -18,6 +24,16 @@ const MOD_TAG = 0x18;
 const VERSION_TAG = 0x20;
 const VALUE_TAG = 0x2a;
 const LEASE_TAG = 0x30;
+const TOMBSTONE_MARK = 0x74; // 't'
+
+/** Entry kinds (LiveRevisions.kind). */
+const LIVE = 0;
+const TOMBSTONE = 1;
+const STORED = 2;
+
+/** Revisions read from the backend per call, and calls in flight. */
+const READ_BATCH = 1000;
+const READS_IN_FLIGHT = 2;
 
 /**
  * Keys up to this many bytes are written char by char, values up to this many copied byte by byte;
@@ -32,18 +48,28 @@ function varintBytes(n: number): number {
   return n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : varintSize(n);
 }
 
+/** Entries of one key's full form (every revision of every generation). */
+function revisionCount(gens: readonly { revs: number[] }[]): number {
+  let n = 0;
+  for (const g of gens) n += g.revs.length >>> 1;
+  return n;
+}
+
 /**
- * The key bucket's entries in revision (= key) order: entry i has a 17-byte revision key and its
- * KeyValue as value; write(i, dst, at) puts both (bbolt/writer.ts's EntrySource).
+ * The key bucket's entries in revision (= key) order: entry i has a 17-byte revision key (18 for a
+ * tombstone) and a KeyValue as value; write(i, dst, at) puts both (bbolt/writer.ts's EntrySource).
+ * Call load() (and wait for it) before anything else when the capture holds history.
  */
 export class LiveRevisions {
   /** Entry i is capture slot order[i] (null: the slots are in revision order). */
   private order: Uint32Array | null = null;
   private readonly keys: string[];
+  private readonly kind: Uint8Array;
   private readonly main: Float64Array;
   private readonly sub: Float64Array;
   private readonly created: Float64Array;
   private readonly ver: Float64Array;
+  /** The value's slab (a live value's in the index's arena, a stored KeyValue's in `slabs` past them). */
   private readonly slab: Int32Array;
   private readonly off: Uint32Array;
   private readonly len: Uint32Array;
@@ -51,10 +77,15 @@ export class LiveRevisions {
   /** Leases by capture slot, for the keys that have one. */
   private readonly leases = new Map<number, bigint>();
   /** The value slabs as plain Uint8Arrays (their subarray() is cheaper than a Buffer's). */
-  private slabs: readonly (Uint8Array | null)[] = [];
+  private slabs: (Uint8Array | null)[] = [];
+  /** The key bucket as of the capture, while stored revisions are still to be read. */
+  private reader: BucketSnapshot | null = null;
+  /** Entries whose bytes are read from the backend. */
+  private storedCount = 0;
 
   private constructor(readonly count: number) {
     this.keys = new Array<string>(count);
+    this.kind = new Uint8Array(count);
     this.main = new Float64Array(count);
     this.sub = new Float64Array(count);
     this.created = new Float64Array(count);
@@ -66,56 +97,163 @@ export class LiveRevisions {
   }
 
   /**
-   * The key bucket of `index` now, or undefined when the index does not describe it entry for entry
-   * (some key has history or a tombstone, or `compacting`: revisions are still being deleted).
+   * The key bucket of `index` now, or undefined while `compacting` (revisions are still being
+   * deleted: the bucket holds some the index no longer does) or when the index is not in a state
+   * the bucket can hold (a key without a live value and no tombstone). History is read from
+   * `backend` as it is now (a snapshot opened here: call this in the same step as the reads of the
+   * other buckets).
    */
-  static capture(index: TreeIndex, compacting: boolean): LiveRevisions | undefined {
+  static capture(index: TreeIndex, compacting: boolean, backend: Backend): LiveRevisions | undefined {
     if (compacting) return undefined;
-    const c = new LiveRevisions(index.size);
-    const f = new Float64Array(4);
-    let i = 0;
-    let sorted = true;
-    let prevMain = -1;
-    let prevSub = -1;
+    let count = 0;
     for (const ki of index.all()) {
-      if (ki.fullForm() !== null || !ki.hasValue() || i >= c.count) return undefined;
-      ki.compactFieldsInto(f);
-      const main = f[0]!;
-      const sub = f[1]!;
-      const created = f[2]!;
-      const ver = f[3]!;
-      if (ver === 0 || main === 0 || created === 0) return undefined; // kv-codec.ts would leave a zero out
-      if (main < prevMain || (main === prevMain && sub <= prevSub)) sorted = false;
-      prevMain = main;
-      prevSub = sub;
-      const klen = ki.key.length;
-      const vlen = ki.vLen;
-      c.keys[i] = ki.key;
-      c.main[i] = main;
-      c.sub[i] = sub;
-      c.created[i] = created;
-      c.ver[i] = ver;
-      c.slab[i] = ki.vSlab;
-      c.off[i] = ki.vOff;
-      c.len[i] = vlen;
-      let size = 1 + varintBytes(klen) + klen + 1 + varintBytes(created) + 1 + varintBytes(main) + 1 + varintBytes(ver);
-      if (vlen > 0) size += 1 + varintBytes(vlen) + vlen;
-      if (ki.lease) { // 0n is falsy: cheaper than comparing BigInts
-        const lease = BigInt.asUintN(64, ki.lease);
-        c.leases.set(i, lease);
-        size += 1 + bigVarintSize(lease);
-      }
-      c.sizes[i] = size;
-      i++;
+      const full = ki.fullForm();
+      count += full === null ? 1 : revisionCount(full);
     }
-    if (i !== c.count) return undefined;
+    const c = new LiveRevisions(count);
+    const cur = { i: 0, sorted: true, prevMain: -1, prevSub: -1 };
+    const f = new Float64Array(4);
+    for (const ki of index.all()) {
+      const full = ki.fullForm();
+      if (full === null) {
+        if (!ki.hasValue()) return undefined;
+        ki.compactFieldsInto(f);
+        if (!c.addLive(cur, ki, f[0]!, f[1]!, f[2]!, f[3]!)) return undefined;
+        continue;
+      }
+      const last = full.length - 1;
+      for (let gi = 0; gi <= last; gi++) {
+        const g = full[gi]!;
+        const revs = g.revs;
+        for (let j = 0; j < revs.length; j += 2) {
+          const main = revs[j]!;
+          const sub = revs[j + 1]!;
+          if (j < revs.length - 2) c.addOther(cur, ki.key, main, sub, STORED);
+          else if (gi < last) c.addOther(cur, ki.key, main, sub, TOMBSTONE);
+          else if (!ki.hasValue() || !c.addLive(cur, ki, main, sub, g.created, g.ver)) return undefined;
+        }
+      }
+      if (ki.hasValue() && (last < 0 || full[last]!.revs.length === 0)) return undefined;
+    }
+    if (cur.i !== count) return undefined;
     c.slabs = index.values.slabRefs().map((b) => (b === null ? null : new Uint8Array(b.buffer, b.byteOffset, b.length)));
-    if (!sorted) c.order = revisionOrder(c.main, c.sub);
+    if (!cur.sorted) c.order = revisionOrder(c.main, c.sub);
+    if (c.storedCount > 0) c.reader = backend.snapshotReader(Bucket.key);
     return c;
   }
 
-  keyBytes(): number {
-    return revBytesLen;
+  /** Revision order so far, with (main, sub) next. */
+  private place(cur: { i: number; sorted: boolean; prevMain: number; prevSub: number }, main: number, sub: number): number {
+    const i = cur.i++;
+    if (main < cur.prevMain || (main === cur.prevMain && sub <= cur.prevSub)) cur.sorted = false;
+    cur.prevMain = main;
+    cur.prevSub = sub;
+    this.main[i] = main;
+    this.sub[i] = sub;
+    return i;
+  }
+
+  private addLive(
+    cur: { i: number; sorted: boolean; prevMain: number; prevSub: number },
+    ki: { key: string; vSlab: number; vOff: number; vLen: number; lease: bigint },
+    main: number, sub: number, created: number, ver: number,
+  ): boolean {
+    if (ver === 0 || main === 0 || created === 0 || cur.i >= this.count) return false; // kv-codec.ts would leave a zero out
+    const i = this.place(cur, main, sub);
+    const klen = ki.key.length;
+    const vlen = ki.vLen;
+    this.keys[i] = ki.key;
+    this.kind[i] = LIVE;
+    this.created[i] = created;
+    this.ver[i] = ver;
+    this.slab[i] = ki.vSlab;
+    this.off[i] = ki.vOff;
+    this.len[i] = vlen;
+    let size = 1 + varintBytes(klen) + klen + 1 + varintBytes(created) + 1 + varintBytes(main) + 1 + varintBytes(ver);
+    if (vlen > 0) size += 1 + varintBytes(vlen) + vlen;
+    if (ki.lease) { // 0n is falsy: cheaper than comparing BigInts
+      const lease = BigInt.asUintN(64, ki.lease);
+      this.leases.set(i, lease);
+      size += 1 + bigVarintSize(lease);
+    }
+    this.sizes[i] = size;
+    return true;
+  }
+
+  private addOther(cur: { i: number; sorted: boolean; prevMain: number; prevSub: number }, key: string, main: number, sub: number, kind: number): void {
+    if (cur.i >= this.count) return;
+    const i = this.place(cur, main, sub);
+    this.keys[i] = key;
+    this.kind[i] = kind;
+    if (kind === TOMBSTONE) this.sizes[i] = 1 + varintBytes(key.length) + key.length;
+    else this.storedCount++;
+  }
+
+  /**
+   * Reads the stored revisions (history) from the backend as it was at the capture, in revision
+   * order, READ_BATCH at a time; each batch's values are copied into one slab. Throws when one is
+   * missing or holds another key (the index did not describe the bucket). Resolves at once without
+   * history.
+   */
+  async load(): Promise<void> {
+    const reader = this.reader;
+    if (reader === null) return;
+    this.reader = null;
+    try {
+      const batches: number[][] = [];
+      let batch: number[] = [];
+      for (let i = 0; i < this.count; i++) {
+        const s = this.order === null ? i : this.order[i]!;
+        if (this.kind[s] !== STORED) continue;
+        batch.push(s);
+        if (batch.length === READ_BATCH) {
+          batches.push(batch);
+          batch = [];
+        }
+      }
+      if (batch.length > 0) batches.push(batch);
+      const read = (b: number[]): Promise<(Buffer | undefined)[]> => reader.getMany(b.map((s) => revToBytes(this.main[s]!, this.sub[s]!)));
+      const inFlight = batches.slice(0, READS_IN_FLIGHT).map(read);
+      for (let bi = 0; bi < batches.length; bi++) {
+        const values = await inFlight[bi]!;
+        if (bi + READS_IN_FLIGHT < batches.length) inFlight.push(read(batches[bi + READS_IN_FLIGHT]!));
+        inFlight[bi] = Promise.resolve([]); // let the values go
+        this.keep(batches[bi]!, values);
+      }
+    } finally {
+      await reader.close();
+    }
+  }
+
+  /** The stored values of slots `slots` into one new slab. */
+  private keep(slots: number[], values: (Buffer | undefined)[]): void {
+    let total = 0;
+    for (let j = 0; j < slots.length; j++) {
+      const v = values[j];
+      const s = slots[j]!;
+      if (v === undefined || !holdsKey(v, this.keys[s]!)) {
+        throw new Error(`snapshot: revision ${this.main[s]}_${this.sub[s]} of key ${JSON.stringify(this.keys[s])} is not in the backend as the key index says`);
+      }
+      total += v.length;
+    }
+    const slab = new Uint8Array(total);
+    const id = this.slabs.length;
+    this.slabs.push(slab);
+    let at = 0;
+    for (let j = 0; j < slots.length; j++) {
+      const v = values[j]!;
+      const s = slots[j]!;
+      slab.set(v, at);
+      this.slab[s] = id;
+      this.off[s] = at;
+      this.len[s] = v.length;
+      this.sizes[s] = v.length;
+      at += v.length;
+    }
+  }
+
+  keyBytes(i: number): number {
+    return this.kind[this.order === null ? i : this.order[i]!] === TOMBSTONE ? revBytesLen + 1 : revBytesLen;
   }
 
   valueBytes(i: number): number {
@@ -128,6 +266,7 @@ export class LiveRevisions {
     put64(dst, at, this.main[s]!);
     dst[at + 8] = 0x5f;
     put64(dst, at + 9, this.sub[s]!);
+    if (this.kind[s] === TOMBSTONE) dst[at + revBytesLen] = TOMBSTONE_MARK;
   }
 
   /** The revision key, then the KeyValue, at dst[at..]. */
@@ -138,6 +277,12 @@ export class LiveRevisions {
     dst[at + 8] = 0x5f;
     put64(dst, at + 9, this.sub[s]!);
     let p = at + revBytesLen;
+    const kind = this.kind[s];
+    if (kind === STORED) {
+      copyInto(dst, p, this.slabs[this.slab[s]!]!, this.off[s]!, this.len[s]!);
+      return;
+    }
+    if (kind === TOMBSTONE) dst[p++] = TOMBSTONE_MARK;
     const key = this.keys[s]!;
     const klen = key.length;
     dst[p++] = KEY_TAG;
@@ -147,6 +292,7 @@ export class LiveRevisions {
     } else {
       dst.write(key, p, klen, 'latin1');
     }
+    if (kind === TOMBSTONE) return;
     p += klen;
     dst[p++] = CREATE_TAG;
     p = writeVarint(dst, p, this.created[s]!);
@@ -158,13 +304,7 @@ export class LiveRevisions {
     if (vlen > 0) {
       dst[p++] = VALUE_TAG;
       p = writeVarint(dst, p, vlen);
-      const slab = this.slabs[this.slab[s]!]!;
-      const off = this.off[s]!;
-      if (vlen <= VALUE_LOOP_MAX) {
-        for (let j = 0; j < vlen; j++) dst[p + j] = slab[off + j]!;
-      } else {
-        dst.set(slab.subarray(off, off + vlen), p);
-      }
+      copyInto(dst, p, this.slabs[this.slab[s]!]!, this.off[s]!, vlen);
       p += vlen;
     }
     const lease = this.leases.get(s);
@@ -173,6 +313,31 @@ export class LiveRevisions {
       writeBigVarint(dst, p, lease);
     }
   }
+}
+
+/** src[off, off + n) at dst[at..]. */
+function copyInto(dst: Buffer, at: number, src: Uint8Array, off: number, n: number): void {
+  if (n <= VALUE_LOOP_MAX) {
+    for (let j = 0; j < n; j++) dst[at + j] = src[off + j]!;
+  } else {
+    dst.set(src.subarray(off, off + n), at);
+  }
+}
+
+/** Whether the stored KeyValue `v` starts with field 1 = `key` (latin1). */
+function holdsKey(v: Buffer, key: string): boolean {
+  const n = key.length;
+  if (v[0] !== KEY_TAG) return false;
+  let p = 1;
+  let len = 0;
+  for (let shift = 0; p < v.length; shift += 7) {
+    const b = v[p++]!;
+    len += (b & 0x7f) * 2 ** shift;
+    if (b < 0x80) break;
+  }
+  if (len !== n || p + n > v.length) return false;
+  for (let j = 0; j < n; j++) if (v[p + j] !== key.charCodeAt(j)) return false;
+  return true;
 }
 
 /** n (below 2^53) as 8 bytes big-endian at b[at..]. */

@@ -3,7 +3,7 @@ import { readdirSync, statSync } from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { ClassicLevel } from 'classic-level';
-import type { Engine, EngineOp, Engines } from '../backend/engine.js';
+import type { Engine, EngineOp, EngineSnapshot, Engines } from '../backend/engine.js';
 import { rawBatch } from './level-hooks.js';
 import { fsyncDir } from './fs.js';
 
@@ -19,6 +19,14 @@ class LevelEngine implements Engine {
 
   getSync(key: Buffer): Buffer | undefined {
     return this.db.getSync(key) ?? undefined;
+  }
+
+  snapshot(): EngineSnapshot {
+    const snap = this.db.snapshot();
+    return {
+      getMany: (keys) => this.db.getMany(keys, { snapshot: snap, fillCache: false }),
+      close: () => snap.close(),
+    };
   }
 
   iterator(range: { gte?: Buffer; lt?: Buffer; highWaterMarkBytes?: number }) {

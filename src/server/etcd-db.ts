@@ -65,13 +65,21 @@ export function etcdDbStream(backend: Backend, live?: LiveRevisions): AsyncGener
 
 /**
  * The same file with the key bucket taken from the key index (`live`, mvcc's capture of it, made in
- * the same turn as this call, so both show one revision) and the other buckets read from the backend
- * now. Streamed: the pages are laid out once without bytes to learn the root and the page count the
- * meta pages at the head of the file hold, then again, handed out as they fill; the key bucket is
- * never held whole, nor read from the disk.
+ * the same turn as this call, so both show one revision; the history's stored bytes are read first)
+ * and the other buckets read from the backend now. Streamed: the pages are laid out once without
+ * bytes to learn the root and the page count the meta pages at the head of the file hold, then
+ * again, handed out as they fill; the key bucket is never held whole, and only its history is read
+ * from the disk.
  */
 export async function etcdDbStreamLive(backend: Backend, live: LiveRevisions): Promise<{ size: number; chunks: Iterable<Buffer> }> {
   const [before, after] = backend.dumpAround(Bucket.key);
+  try {
+    await live.load();
+  } catch (e) {
+    await before.return(undefined);
+    await after.return(undefined);
+    throw e;
+  }
   const head: [Buffer, Buffer][][] = [];
   const tail: [Buffer, Buffer][][] = [];
   for await (const c of before) head.push(c);

@@ -7,7 +7,7 @@
  * so a prefix of the batches survives; a batch written with sync is datasync'ed before it resolves.
  */
 import * as sortedBtree from 'sorted-btree';
-import type { Engine, EngineIterator, EngineOp, Engines } from '../../../src/backend/engine.js';
+import type { Engine, EngineIterator, EngineOp, EngineSnapshot, Engines } from '../../../src/backend/engine.js';
 import { crc32c } from '../../../src/pkg/crc32c.js';
 import { exists, type Disk, type DiskFile } from '../../../src/pkg/disk.js';
 import { dirnamePath, joinPath } from '../../../src/pkg/path.js';
@@ -77,6 +77,14 @@ class DiskLogEngine implements Engine {
 
   getSync(key: Buffer): Buffer | undefined {
     return this.tree.get(key.toString('latin1'));
+  }
+
+  snapshot(): EngineSnapshot {
+    const snap = this.tree.clone();
+    return {
+      getMany: async (keys) => keys.map((k) => snap.get(k.toString('latin1'))),
+      close: async () => undefined,
+    };
   }
 
   iterator(range: { gte?: Buffer; lt?: Buffer }): EngineIterator {

@@ -1,7 +1,7 @@
 // The streamed snapshot whose key bucket comes from the key index (mvcc/live-revisions.ts,
-// server/etcd-db.ts etcdDbStreamLive) is byte for byte the file read from the backend (etcdDbImage),
-// and the key index offers it only when it holds the key bucket entry for entry: no key with
-// history or a tombstone, no physical compaction still deleting revisions.
+// server/etcd-db.ts etcdDbStreamLive: live values from the index, tombstones rebuilt, history read
+// from the backend as of the capture) is byte for byte the file read from the backend (etcdDbImage),
+// and the key index offers it unless a physical compaction is still deleting revisions.
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -65,24 +65,113 @@ describe('snapshot with the key bucket from the key index', () => {
     }
   });
 
-  it('is not offered while a key has history, a tombstone or a compaction is deleting revisions; is again after', async () => {
+  it('is not offered while a compaction is deleting revisions; is with history and tombstones', async () => {
     const { backend, kv } = await open();
     let index = 1;
     try {
       for (let i = 0; i < 50; i++) kv.put(index++, { key: B(`a${i}`), value: B(`v${i}`) });
       expect(kv.liveRevisions()).toBeDefined();
       kv.put(index++, { key: B('a1'), value: B('again') });
-      expect(kv.liveRevisions()).toBeUndefined(); // two revisions of a1
+      await same(backend, kv); // two revisions of a1, the first from the backend's pending batch
       const first = kv.compact(index++, kv.rev());
       expect(kv.liveRevisions()).toBeUndefined(); // the old revision is still in the backend
       await first.done;
       await same(backend, kv);
       kv.deleteRange(index++, { key: B('a2') });
-      expect(kv.liveRevisions()).toBeUndefined(); // a tombstone
+      await same(backend, kv); // a tombstone
       kv.put(index++, { key: B('b'), value: B('after') });
       await kv.compact(index++, kv.rev()).done;
       await same(backend, kv);
       expect(kv.liveRevisions()!.count).toBe(50); // a2 gone, b added
+    } finally {
+      await backend.close();
+    }
+  });
+
+  it('writes the same bytes with history: overwrites, deletes, re-creations, txns, leases; before and after a compaction', async () => {
+    const { backend, kv } = await open();
+    let index = 1;
+    try {
+      for (let i = 0; i < 2000; i++) kv.put(index++, { key: B(`h-${String((i * 7919) % 2000).padStart(5, '0')}`), value: Buffer.alloc(30 + (i % 200), i & 0xff), lease: i % 13 === 0 ? BigInt(i + 1) : 0n });
+      await backend.commit();
+      for (let round = 0; round < 3; round++) {
+        for (let i = round; i < 2000; i += 3 + round) kv.put(index++, { key: B(`h-${String(i).padStart(5, '0')}`), value: Buffer.alloc(i % 5 === 0 ? 0 : 50, round), lease: i % 7 === 0 ? 99n : 0n });
+        for (let i = round * 11; i < 2000; i += 97) kv.deleteRange(index++, { key: B(`h-${String(i).padStart(5, '0')}`) });
+        kv.txn(index++, { compare: [], success: [{ put: { key: B('h-00003'), value: B('t1') } }, { put: { key: B('h-00001'), value: B('t2') } }, { deleteRange: { key: B('h-00002') } }, { put: { key: B('h-00002'), value: B('back') } }], failure: [] });
+        if (round === 1) await backend.commit();
+      }
+      kv.put(index++, { key: B('x'.repeat(300)), value: Buffer.alloc(10_000, 1) });
+      kv.put(index++, { key: B('x'.repeat(300)), value: Buffer.alloc(9_000, 2) }); // history with overflow pages
+      kv.deleteRange(index++, { key: B('h-01000'), rangeEnd: B('h-01100') });
+      for (let i = 1000; i < 1100; i += 2) kv.put(index++, { key: B(`h-${String(i).padStart(5, '0')}`), value: B('re-created') });
+      await same(backend, kv); // partly in the pending batch
+      await backend.commit();
+      await same(backend, kv);
+      const mid = Math.floor(kv.rev() * 0.6);
+      await kv.compact(index++, mid).done;
+      await same(backend, kv); // what the compaction keeps: the newer history, tombstones after mid
+      await backend.commit();
+      await same(backend, kv);
+    } finally {
+      await backend.close();
+    }
+  });
+
+  it('shows the moment of the capture while the store goes on: puts, commits and a compaction during the reads of history', async () => {
+    const { backend, kv } = await open();
+    let index = 1;
+    try {
+      for (let i = 0; i < 5000; i++) kv.put(index++, { key: B(`k${i}`), value: Buffer.alloc(100, i & 0xff) });
+      for (let i = 0; i < 5000; i += 2) kv.put(index++, { key: B(`k${i}`), value: Buffer.alloc(90, 1) });
+      for (let i = 0; i < 5000; i += 50) kv.deleteRange(index++, { key: B(`k${i + 1}`) });
+      await backend.commit();
+      for (let i = 0; i < 5000; i += 4) kv.put(index++, { key: B(`k${i}`), value: Buffer.alloc(80, 2) }); // pending
+      // the capture, the other buckets and the backend-read file, all in one step
+      const live = kv.liveRevisions()!;
+      const streamedP = etcdDbStreamLive(backend, live);
+      const readP = etcdDbImage(backend);
+      // then, while history is read: overwrites, a commit, a compaction deleting what was read
+      for (let i = 0; i < 5000; i++) kv.put(index++, { key: B(`k${i}`), value: Buffer.alloc(70, 3) });
+      const compacted = kv.compact(index++, kv.rev());
+      await backend.commit();
+      await compacted.done;
+      await backend.commit();
+      const [streamed, read] = await Promise.all([streamedP, readP]);
+      const bytes = Buffer.concat([...streamed.chunks]);
+      expect(bytes.length).toBe(read.size);
+      expect(sha([bytes])).toBe(sha(read.chunks));
+      expect(checkDb(BoltDb.open(bytes))).toEqual([]);
+    } finally {
+      await backend.close();
+    }
+  });
+
+  it('reads history as the backend was at the capture, however it changed before the reads', async () => {
+    const { backend, kv } = await open();
+    let index = 1;
+    try {
+      for (let i = 0; i < 3000; i++) kv.put(index++, { key: B(`k${i}`), value: Buffer.alloc(100, i & 0xff) });
+      for (let i = 0; i < 3000; i += 2) kv.put(index++, { key: B(`k${i}`), value: Buffer.alloc(90, 1) });
+      for (let i = 0; i < 3000; i += 50) kv.deleteRange(index++, { key: B(`k${i + 1}`) });
+      await backend.commit();
+      for (let i = 0; i < 3000; i += 4) kv.put(index++, { key: B(`k${i}`), value: Buffer.alloc(80, 2) }); // pending
+      const live = kv.liveRevisions()!;
+      const dump = backend.dump(); // the key bucket as it is now
+      // before the history is read: overwrites, and a compaction whose deletes reach LevelDB
+      for (let i = 0; i < 3000; i++) kv.put(index++, { key: B(`k${i}`), value: Buffer.alloc(70, 3) });
+      await kv.compact(index++, kv.rev()).done;
+      await backend.commit();
+      await live.load();
+      const want: Buffer[] = [];
+      for await (const chunk of dump) for (const [k, v] of chunk) if (k.toString('latin1').startsWith('key/')) want.push(Buffer.concat([k.subarray(4), v]));
+      const got: Buffer[] = [];
+      for (let i = 0; i < live.count; i++) {
+        const b = Buffer.alloc(live.keyBytes(i) + live.valueBytes(i));
+        live.write(i, b, 0);
+        got.push(b);
+      }
+      expect(got.length).toBe(want.length);
+      expect(got).toEqual(want);
     } finally {
       await backend.close();
     }
