@@ -191,7 +191,18 @@ export class Backend {
     const snap = this.level.snapshot();
     return {
       getMany: async (keys) => {
-        const full = keys.map((k) => Buffer.concat([prefix, k]));
+        // views of one buffer: a Buffer each would be an ArrayBuffer each (~25% of the reads' CPU)
+        let total = 0;
+        for (const k of keys) total += prefix.length + k.length;
+        const all = Buffer.allocUnsafeSlow(total);
+        const full = new Array<Buffer>(keys.length);
+        let at = 0;
+        for (let i = 0; i < keys.length; i++) {
+          const k = keys[i]!;
+          all.set(prefix, at);
+          all.set(k, at + prefix.length);
+          full[i] = all.subarray(at, (at += prefix.length + k.length));
+        }
         if (overlay.size === 0) return snap.getMany(full);
         const out = await snap.getMany(full);
         for (let i = 0; i < full.length; i++) {

@@ -13,10 +13,10 @@
 // The capture copies the numbers of every key into typed arrays and keeps the value slabs it points
 // into: a slab's bytes are never written twice (value-arena.ts), so the values stay as they were
 // whatever the store does afterwards.
-import type { TreeIndex } from './key-index.js';
+import type { Generation, KeyIndex, TreeIndex } from './key-index.js';
 import { Bucket, type Backend, type BucketSnapshot } from '../backend/index.js';
 import { bigVarintSize, varintSize, writeBigVarint, writeVarint } from '../pkg/varint.js';
-import { revBytesLen, revToBytes } from './revision.js';
+import { revBytesLen } from './revision.js';
 
 const KEY_TAG = 0x0a;
 const CREATE_TAG = 0x10;
@@ -26,8 +26,7 @@ const VALUE_TAG = 0x2a;
 const LEASE_TAG = 0x30;
 const TOMBSTONE_MARK = 0x74; // 't'
 
-/** Entry kinds (LiveRevisions.kind). */
-const LIVE = 0;
+/** Entry kinds (LiveRevisions.kind; 0: a live revision). */
 const TOMBSTONE = 1;
 const STORED = 2;
 
@@ -111,59 +110,44 @@ export class LiveRevisions {
       count += full === null ? 1 : revisionCount(full);
     }
     const c = new LiveRevisions(count);
-    const cur = { i: 0, sorted: true, prevMain: -1, prevSub: -1 };
     const f = new Float64Array(4);
+    let i = 0;
+    let sorted = true;
+    let prevMain = -1;
+    let prevSub = -1;
     for (const ki of index.all()) {
       const full = ki.fullForm();
-      if (full === null) {
-        if (!ki.hasValue()) return undefined;
-        ki.compactFieldsInto(f);
-        if (!c.addLive(cur, ki, f[0]!, f[1]!, f[2]!, f[3]!)) return undefined;
+      if (full !== null) {
+        i = c.addHistory(ki, full, i);
+        if (i < 0) return undefined;
+        sorted = false; // the key's revisions are apart in revision order
         continue;
       }
-      const last = full.length - 1;
-      for (let gi = 0; gi <= last; gi++) {
-        const g = full[gi]!;
-        const revs = g.revs;
-        for (let j = 0; j < revs.length; j += 2) {
-          const main = revs[j]!;
-          const sub = revs[j + 1]!;
-          if (j < revs.length - 2) c.addOther(cur, ki.key, main, sub, STORED);
-          else if (gi < last) c.addOther(cur, ki.key, main, sub, TOMBSTONE);
-          else if (!ki.hasValue() || !c.addLive(cur, ki, main, sub, g.created, g.ver)) return undefined;
-        }
-      }
-      if (ki.hasValue() && (last < 0 || full[last]!.revs.length === 0)) return undefined;
+      if (!ki.hasValue() || i >= count) return undefined;
+      ki.compactFieldsInto(f);
+      const main = f[0]!;
+      const sub = f[1]!;
+      if (main < prevMain || (main === prevMain && sub <= prevSub)) sorted = false;
+      prevMain = main;
+      prevSub = sub;
+      if (!c.setLive(i, ki, main, sub, f[2]!, f[3]!)) return undefined;
+      i++;
     }
-    if (cur.i !== count) return undefined;
+    if (i !== count) return undefined;
     c.slabs = index.values.slabRefs().map((b) => (b === null ? null : new Uint8Array(b.buffer, b.byteOffset, b.length)));
-    if (!cur.sorted) c.order = revisionOrder(c.main, c.sub);
+    if (!sorted) c.order = revisionOrder(c.main, c.sub);
     if (c.storedCount > 0) c.reader = backend.snapshotReader(Bucket.key);
     return c;
   }
 
-  /** Revision order so far, with (main, sub) next. */
-  private place(cur: { i: number; sorted: boolean; prevMain: number; prevSub: number }, main: number, sub: number): number {
-    const i = cur.i++;
-    if (main < cur.prevMain || (main === cur.prevMain && sub <= cur.prevSub)) cur.sorted = false;
-    cur.prevMain = main;
-    cur.prevSub = sub;
-    this.main[i] = main;
-    this.sub[i] = sub;
-    return i;
-  }
-
-  private addLive(
-    cur: { i: number; sorted: boolean; prevMain: number; prevSub: number },
-    ki: { key: string; vSlab: number; vOff: number; vLen: number; lease: bigint },
-    main: number, sub: number, created: number, ver: number,
-  ): boolean {
-    if (ver === 0 || main === 0 || created === 0 || cur.i >= this.count) return false; // kv-codec.ts would leave a zero out
-    const i = this.place(cur, main, sub);
+  /** Slot i: the live revision of `ki`; false when a number is zero (kv-codec.ts would leave it out). */
+  private setLive(i: number, ki: KeyIndex, main: number, sub: number, created: number, ver: number): boolean {
+    if (ver === 0 || main === 0 || created === 0) return false;
     const klen = ki.key.length;
     const vlen = ki.vLen;
     this.keys[i] = ki.key;
-    this.kind[i] = LIVE;
+    this.main[i] = main;
+    this.sub[i] = sub;
     this.created[i] = created;
     this.ver[i] = ver;
     this.slab[i] = ki.vSlab;
@@ -180,13 +164,40 @@ export class LiveRevisions {
     return true;
   }
 
-  private addOther(cur: { i: number; sorted: boolean; prevMain: number; prevSub: number }, key: string, main: number, sub: number, kind: number): void {
-    if (cur.i >= this.count) return;
-    const i = this.place(cur, main, sub);
-    this.keys[i] = key;
-    this.kind[i] = kind;
-    if (kind === TOMBSTONE) this.sizes[i] = 1 + varintBytes(key.length) + key.length;
-    else this.storedCount++;
+  /**
+   * Slots from i: every revision of a key in the full form (the last of its last generation live,
+   * the last of an earlier one a tombstone, the rest stored). The next slot, or -1 when the key is
+   * not in a state the bucket can hold.
+   */
+  private addHistory(ki: KeyIndex, full: readonly Generation[], i: number): number {
+    const last = full.length - 1;
+    if (ki.hasValue() && (last < 0 || full[last]!.revs.length === 0)) return -1;
+    const key = ki.key;
+    for (let gi = 0; gi <= last; gi++) {
+      const g = full[gi]!;
+      const revs = g.revs;
+      for (let j = 0; j < revs.length; j += 2) {
+        if (i >= this.count) return -1;
+        const main = revs[j]!;
+        const sub = revs[j + 1]!;
+        if (j === revs.length - 2 && gi === last) {
+          if (!ki.hasValue() || !this.setLive(i++, ki, main, sub, g.created, g.ver)) return -1;
+          continue;
+        }
+        this.keys[i] = key;
+        this.main[i] = main;
+        this.sub[i] = sub;
+        if (j < revs.length - 2) {
+          this.kind[i] = STORED;
+          this.storedCount++;
+        } else {
+          this.kind[i] = TOMBSTONE;
+          this.sizes[i] = 1 + varintBytes(key.length) + key.length;
+        }
+        i++;
+      }
+    }
+    return i;
   }
 
   /**
@@ -212,7 +223,18 @@ export class LiveRevisions {
         }
       }
       if (batch.length > 0) batches.push(batch);
-      const read = (b: number[]): Promise<(Buffer | undefined)[]> => reader.getMany(b.map((s) => revToBytes(this.main[s]!, this.sub[s]!)));
+      const read = (b: number[]): Promise<(Buffer | undefined)[]> => {
+        const all = Buffer.allocUnsafeSlow(b.length * revBytesLen);
+        const keys = new Array<Buffer>(b.length);
+        for (let j = 0; j < b.length; j++) {
+          const at = j * revBytesLen;
+          put64(all, at, this.main[b[j]!]!);
+          all[at + 8] = 0x5f;
+          put64(all, at + 9, this.sub[b[j]!]!);
+          keys[j] = all.subarray(at, at + revBytesLen);
+        }
+        return reader.getMany(keys);
+      };
       const inFlight = batches.slice(0, READS_IN_FLIGHT).map(read);
       for (let bi = 0; bi < batches.length; bi++) {
         const values = await inFlight[bi]!;
