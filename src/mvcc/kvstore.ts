@@ -299,6 +299,15 @@ export class KvStore {
     return LiveRevisions.capture(this.core.index, this.compacting > 0, this.core.backend);
   }
 
+  /**
+   * Resolves once no physical compaction is deleting revisions (waiting for at most `rounds` of
+   * them: compactions may keep coming), so that liveRevisions() called next, in the same step as
+   * the reads of the other buckets, has a capture to give.
+   */
+  async compactionSettled(rounds = 3): Promise<void> {
+    for (let i = 0; i < rounds && this.compacting > 0; i++) await this.compaction.catch(() => undefined);
+  }
+
   /** Wait for background compaction, then flush and close the backend is the caller's job. */
   async settle(): Promise<void> {
     await this.compaction;

@@ -24,7 +24,7 @@ class LevelEngine implements Engine {
   snapshot(): EngineSnapshot {
     const snap = this.db.snapshot();
     return {
-      getMany: (keys) => this.db.getMany(keys, { snapshot: snap, fillCache: false }),
+      getMany: (keys) => this.db.getMany(keys, { snapshot: snap }),
       close: () => snap.close(),
     };
   }

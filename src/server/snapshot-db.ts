@@ -52,7 +52,7 @@ export interface SnapshotSource {
   /** The v2 store (raft snapshot data). */
   v2Data(): Uint8Array;
   backend: Backend;
-  /** The key bucket from the key index, captured in the same step (mvcc KvStore.liveRevisions), when it holds it. */
+  /** The key bucket from the key index, captured in the same step (mvcc KvStore.liveRevisions; none while a compaction deletes revisions). */
   live?: LiveRevisions | undefined;
 }
 

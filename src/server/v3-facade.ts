@@ -226,7 +226,9 @@ export class ServerFacade implements EtcdServerFacade {
   async snapshot(ctx?: CallContext): Promise<SnapshotSource> {
     await this.auth.maintenanceAdmin(ctx);
     if (this.s.restoring) await this.s.restoring;
-    // the key bucket from the key index when it holds it whole (no history): streamed as it is laid out
+    // the key bucket from the key index (its history read from a LevelDB snapshot), streamed as it is
+    // laid out; none while a compaction deletes revisions: the save waits for it, a little
+    await this.s.kv.compactionSettled();
     const live = this.s.kv.liveRevisions();
     const image = live ? await etcdDbStreamLive(this.s.backend, live) : await etcdDbImage(this.s.backend);
     this.s.logger.info({ bytes: image.size, keyBucket: live ? 'key index' : 'backend' }, 'sending database snapshot to client');
