@@ -57,7 +57,7 @@ function revisionCount(gens: readonly { revs: number[] }[]): number {
 /**
  * The key bucket's entries in revision (= key) order: entry i has a 17-byte revision key (18 for a
  * tombstone) and a KeyValue as value; write(i, dst, at) puts both (bbolt/writer.ts's EntrySource).
- * Call load() (and wait for it) before anything else when the capture holds history.
+ * Call load() (and wait for it) before anything else.
  */
 export class LiveRevisions {
   /** Entry i is capture slot order[i] (null: the slots are in revision order). */
@@ -81,6 +81,8 @@ export class LiveRevisions {
   private reader: BucketSnapshot | null = null;
   /** Entries whose bytes are read from the backend. */
   private storedCount = 0;
+  /** Whether the slots are in revision order (else load() sorts them). */
+  private sorted = true;
 
   private constructor(readonly count: number) {
     this.keys = new Array<string>(count);
@@ -135,7 +137,7 @@ export class LiveRevisions {
     }
     if (i !== count) return undefined;
     c.slabs = index.values.slabRefs().map((b) => (b === null ? null : new Uint8Array(b.buffer, b.byteOffset, b.length)));
-    if (!sorted) c.order = revisionOrder(c.main, c.sub);
+    c.sorted = sorted; // the sort waits for load(): it needs no more of the index, and this step is long enough
     if (c.storedCount > 0) c.reader = backend.snapshotReader(Bucket.key);
     return c;
   }
@@ -208,9 +210,14 @@ export class LiveRevisions {
    */
   async load(): Promise<void> {
     const reader = this.reader;
-    if (reader === null) return;
     this.reader = null;
     try {
+      if (!this.sorted) {
+        await new Promise<void>((resolve) => setImmediate(resolve)); // a turn between the capture and the sort
+        this.order = revisionOrder(this.main, this.sub);
+        this.sorted = true;
+      }
+      if (reader === null) return;
       const batches: number[][] = [];
       let batch: number[] = [];
       for (let i = 0; i < this.count; i++) {
@@ -243,7 +250,7 @@ export class LiveRevisions {
         this.keep(batches[bi]!, values);
       }
     } finally {
-      await reader.close();
+      await reader?.close();
     }
   }
 
@@ -329,7 +336,7 @@ export class LiveRevisions {
       copyInto(dst, p, this.slabs[this.slab[s]!]!, this.off[s]!, vlen);
       p += vlen;
     }
-    const lease = this.leases.get(s);
+    const lease = this.leases.size === 0 ? undefined : this.leases.get(s);
     if (lease !== undefined) {
       dst[p++] = LEASE_TAG;
       writeBigVarint(dst, p, lease);
