@@ -13,6 +13,7 @@ import { bytesToRev, revToBytes } from './revision.js';
 import type { StoreCore } from './store-core.js';
 import type { Event, KeyValue } from './types.js';
 import { Watcher, withoutPrev, type WatchResponse } from './watcher.js';
+import { mark, Stage, TRACE_PUT } from '../pkg/put-trace.js';
 
 export type { WatchResponse } from './watcher.js';
 
@@ -179,6 +180,7 @@ export class WatchHub {
   }
 
   private notifyOne(w: Watcher, events: Event[], keys: string[], plain: Event[], rev: number): void {
+    if (TRACE_PUT) mark(Stage.watchNotify);
     if (w.minRev > rev) return;
     const evs = w.select(events, keys, plain, prevKvOf);
     w.minRev = rev + 1;

@@ -11,6 +11,7 @@ import type { ApplyOutcome } from './apply.js';
 import { EtcdError } from './errors.js';
 import { encodeRequest, encodeV2Request, type InternalRaftRequest, type V2Request } from './internal-request.js';
 import type { Proposals } from './proposals.js';
+import { mark, Stage, TRACE_PUT } from '../pkg/put-trace.js';
 
 export interface ProposerDeps {
   readonly idGen: IdGenerator;
@@ -50,6 +51,7 @@ export class Proposer {
     const data = encodeRequest({ header, ...req });
     if (data.length > this.d.maxRequestBytes) return Promise.reject(new EtcdError('RequestTooLarge'));
     const result = this.d.proposals.register(id, this.d.now());
+    if (TRACE_PUT) mark(Stage.propose);
     this.submit(id, data);
     return result;
   }
@@ -107,6 +109,7 @@ export class Proposer {
     this.unproposedIds = [];
     this.unproposedData = [];
     if (ids.length === 0 || this.d.stopping()) return;
+    if (TRACE_PUT) mark(Stage.raftPropose);
     try {
       this.d.proposeBatch(datas);
     } catch (err) {

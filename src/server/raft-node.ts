@@ -26,6 +26,7 @@ import { MemoryStorage, RaftInvariantError, RawNode, StateType, type Ready, type
 import { EntryType, type Entry, type Message, type Snapshot } from '../raft/types.js';
 import type { Transport } from '../transport/index.js';
 import type { Snapshotter, WAL } from '../wal/index.js';
+import { mark, Stage, TRACE_PUT } from '../pkg/put-trace.js';
 
 /** Idle time that counts as waiting for a client (a poll that finds work ready takes a few µs). */
 const WAITED_MS = 0.02;
@@ -166,6 +167,7 @@ export class RaftNode {
     try {
       while (!this.stopped && this.node.hasReady()) {
         const rd = this.node.ready();
+        if (TRACE_PUT && rd.entries.length > 0) mark(Stage.ready);
         await this.handle(rd);
         this.node.advance(rd);
         if (!this.node.hasReady()) this.applyDurable();
@@ -233,6 +235,7 @@ export class RaftNode {
     }
     if (saving) {
       await saving;
+      if (TRACE_PUT) mark(Stage.saved);
       this.idleAtSave = this.idleMs?.() ?? 0;
     }
     if (rd.hardState) this.storage.setHardState(rd.hardState);

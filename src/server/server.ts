@@ -47,6 +47,7 @@ import { mergedSnapshot, saveSnapshotDb } from './snapshot-db.js';
 import { installSnapshot } from './snapshot-install.js';
 import { Snapshots } from './snapshots.js';
 import { backendMembershipStore, keyIndexImagePathOf, loadMembership, openStores, saveKvImage, type BackendLeaseStore, type Stores } from './stores.js';
+import { mark, Stage, TRACE_PUT } from '../pkg/put-trace.js';
 
 export { CLUSTER_VERSION } from './publication.js';
 export const SERVER_VERSION = '3.4.23';
@@ -468,7 +469,9 @@ export class EtcdServer {
 
   private applyEntries(entries: Entry[]): void {
     const t0 = this.io.clock.monoMs();
+    if (TRACE_PUT) mark(Stage.apply);
     this.entries.applyEntries(entries);
+    if (TRACE_PUT) mark(Stage.applied);
     const took = this.io.clock.monoMs() - t0;
     if (took > SLOW_APPLY_MS) this.counts.slowApplies++;
     if (took > SLOW_APPLY_MS) this.logger.warn({ tookMs: Math.round(took), expectedDuration: '100ms', entries: entries.length }, 'apply request took too long');

@@ -10,6 +10,7 @@ import { MARKERS_ONLY, readWal, replayWal, scanWal, usableMarkers, type ReadResu
 import { RecordEncoder } from './record.js';
 import { listSegments, searchIndex, segmentFileName, type SegmentName } from './segment.js';
 import { DEFAULT_SEGMENT_BYTES, WalSnapshotError, type WalMetadata, type WalOptions, type WalSnapshotMarker, type WalSyncMode } from './types.js';
+import { mark, Stage, TRACE_PUT } from '../pkg/put-trace.js';
 
 const LOCK_FILE = '.lock';
 const NEXT_SEGMENT_TMP = 'next.wal.tmp';
@@ -209,6 +210,7 @@ export class WAL {
     const hs = hardState && !isEmptyHardState(hardState) ? hardState : undefined;
     if (!hs && entries.length === 0) return Promise.resolve();
     return this.run(false, async () => {
+      if (TRACE_PUT) mark(Stage.walEncode);
       this.checkEntries(entries);
       this.encoder.reset();
       for (const e of entries) this.encoder.entry(e);
@@ -303,6 +305,7 @@ export class WAL {
     const n = this.encoder.length;
     const write = (fh: DiskFile): Promise<void> | void => (inline ? fh.writeSync(this.encoder.buf, 0, n, t.offset) : fh.write(this.encoder.buf, 0, n, t.offset));
     failpoint('walBeforeWrite');
+    if (TRACE_PUT) mark(Stage.walWrite);
     if (mustSync && this.syncMode === 'dsync' && !this.unsynced && t.fhSync) {
       const started = performance.now();
       await write(t.fhSync);
@@ -319,6 +322,7 @@ export class WAL {
       }
     }
     failpoint('walAfterSync');
+    if (TRACE_PUT) mark(Stage.walDone);
     t.offset += n;
     this.bytesWritten += n;
     this.s.crc = this.encoder.crc;

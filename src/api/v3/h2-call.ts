@@ -20,6 +20,7 @@ import type { H2Stream } from '../../platform/h2/stream.js';
 import type { PeerAuthContext } from './common.js';
 import { MessageSplitter, RecvCheck, statusFields, type RecvStatus } from './grpc-receive.js';
 import { statusOf, timeoutMs, type GrpcStatus } from './call-headers.js';
+import { mark, Stage, TRACE_PUT } from '../../pkg/put-trace.js';
 
 type AnyMethod = grpc.MethodDefinition<object, object>;
 type Handler = (call: H2Call, callback?: (err: unknown, res?: object) => void) => void;
@@ -314,6 +315,7 @@ export class H2Call extends EventEmitter {
 
   private run(): void {
     const md = this.route.md;
+    if (TRACE_PUT) mark(Stage.call);
     try {
       if (md.responseStream) this.route.handler(this);
       else this.route.handler(this, (err, res) => (err ? this.sendStatus(statusOf(err)) : this.reply(res!)));
@@ -353,6 +355,7 @@ export class H2Call extends EventEmitter {
       return;
     }
     this.done = true;
+    if (TRACE_PUT) mark(Stage.reply);
     this.stream.answer(OK_HEADERS, framed(body), OK_TRAILERS);
     this.closeSoon();
   }

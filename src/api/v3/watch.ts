@@ -21,6 +21,7 @@ import type { WatchCreateRequest__Output } from '../../pb/etcdserverpb/WatchCrea
 import type { Event } from '../../pb/mvccpb/Event.js';
 import { type ApiLimits, GRPC_OVERHEAD_BYTES, HeaderMaker, type PeerAuthContext, ctxOf, grpcRefusal } from './common.js';
 import { encodeWatchResponse, watchEventsField, watchEventsHead } from './watch-lease-codec.js';
+import { mark, Stage, TRACE_PUT } from '../../pkg/put-trace.js';
 
 /** Responses queued in a stream's send buffer before the server is told to hold (etcd: chanBufLen). */
 export const WATCH_SEND_QUEUE_MAX = 128;
@@ -150,6 +151,7 @@ export class WatchServerStream implements WatchSink {
 
   private write(batch: WatchBatch, w: WatcherState): void {
     const call = this.call;
+    if (TRACE_PUT) mark(Stage.watchSend);
     if (call.writeFramed !== undefined && batch.compactRevision === 0 && !(w.fragment && batch.events.length > 1)) {
       // live events or a progress notification: the header, the id and the shared events' bytes
       const tail = watchEventsField(batch.events);

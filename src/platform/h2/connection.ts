@@ -36,6 +36,7 @@ import {
 } from './frame.js';
 import { DECODER_TABLE_MAX, HpackDecoder, HpackError, tableSizeUpdate } from './hpack.js';
 import { H2Stream, type StreamOwner } from './stream.js';
+import { mark, Stage, TRACE_PUT } from '../../pkg/put-trace.js';
 
 /** Our SETTINGS_INITIAL_WINDOW_SIZE: request bytes a stream may have unconsumed. */
 export const STREAM_WINDOW = 1 << 20;
@@ -272,6 +273,7 @@ export class H2Connection implements StreamOwner {
    */
   private writeOut(out: Buffer[], bytes: number, early: boolean): void {
     const s = this.socket;
+    if (TRACE_PUT) mark(Stage.sockWrite);
     if (out.length === 1 || (bytes < WRITEV_MIN_BYTES && !early)) return void s.write(out.length === 1 ? out[0]! : Buffer.concat(out, bytes));
     s.cork();
     let run: Buffer[] = [];
@@ -314,6 +316,7 @@ export class H2Connection implements StreamOwner {
 
   private onBytes(chunk: Buffer): void {
     if (this.dead) return;
+    if (TRACE_PUT) mark(Stage.recv);
     this.lastReadAt = this.now();
     const b = this.buf === null ? chunk : Buffer.concat([this.buf, chunk]);
     let p = 0;
