@@ -8,7 +8,7 @@ import { FLAGS, flagToEnv, type FlagSpec } from './flags.js';
 import { canonical, parseFlagValue } from './values.js';
 
 /** ETCD_* names that are not flags but are read elsewhere, so they must not draw a warning. */
-const NOT_FLAGS = new Set(['ETCD_CONFIG_FILE', 'ETCD_FAILPOINTS', 'ETCD_UNSUPPORTED_ARCH', 'ETCD_TS_SNAPSHOT_CATCHUP_ENTRIES', 'ETCD_TS_WAL_SEGMENT_BYTES', 'ETCD_TS_HTTP2', 'ETCD_TS_HTTP1']);
+const NOT_FLAGS = new Set(['ETCD_CONFIG_FILE', 'ETCD_FAILPOINTS', 'ETCD_UNSUPPORTED_ARCH', 'ETCD_TS_SNAPSHOT_CATCHUP_ENTRIES', 'ETCD_TS_WAL_SEGMENT_BYTES', 'ETCD_TS_HTTP2', 'ETCD_TS_HTTP1', 'ETCD_TS_TRACE_PUT']);
 /** --version and --help have ETCD_* twins in etcd; images that set ETCD_VERSION=3.4.x must still start. */
 const META = new Set(['ETCD_VERSION', 'ETCD_HELP']);
 
