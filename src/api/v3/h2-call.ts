@@ -216,6 +216,7 @@ export class H2Call extends EventEmitter {
     if (this.done) return;
     const s = this.stream;
     if (!s.headersSent) s.respond(OK_HEADERS);
+    s.flushSoon(); // watch events leave before the rest of the turn's work (the put's own answer)
     if (s.writeAll(pieces, total)) return;
     // the windows or the socket take less than all: message by message, queued in order
     for (let i = 0; i < pieces.length; i += 2) {

@@ -136,6 +136,8 @@ export class H2Connection implements StreamOwner {
   private pendingAcks = 0;
   /** Output of this turn was written before its flush (EARLY_WRITE_BYTES). */
   private wroteEarly = false;
+  /** A microtask flush is queued (flushSoon). */
+  private flushSoonQueued = false;
 
   constructor(
     readonly socket: net.Socket,
@@ -214,6 +216,22 @@ export class H2Connection implements StreamOwner {
   dataSent(): void {
     this.resetPingStrikes = true; // grpc-go: data from the server forgives the client's pings
   }
+
+  /**
+   * Watch events: written as soon as the microtasks queued so far have run (the other watch streams
+   * of the same apply frame theirs meanwhile), not after everything else the turn does (the put's
+   * own answer, the rest of the Ready loop) has run. Still one write for all of them.
+   */
+  flushSoon(): void {
+    if (this.flushSoonQueued) return;
+    this.flushSoonQueued = true;
+    queueMicrotask(this.flushNow);
+  }
+
+  private readonly flushNow = (): void => {
+    this.flushSoonQueued = false;
+    if (this.queued) this.flush();
+  };
 
   consumed(n: number): void {
     this.unacked += n;

@@ -10,6 +10,8 @@ import { CANCEL, DATA, END_HEADERS, END_STREAM, HEADERS, NO_ERROR, writeFrameHea
 export interface StreamOwner {
   /** Queue bytes for the socket (written at the end of this event-loop turn). */
   send(b: Buffer): void;
+  /** Write what is queued once this turn's pending microtasks have run, not at the end of the turn. */
+  flushSoon(): void;
   /** The largest DATA payload the client takes (its SETTINGS_MAX_FRAME_SIZE). */
   readonly peerFrameMax: number;
   /** The client's connection window for our DATA. */
@@ -149,6 +151,11 @@ export class H2Stream {
    * when the windows and the socket take all of it; false (nothing sent) when they do not, or DATA is
    * already waiting. The pieces are handed to the connection as they are (no copy).
    */
+  /** The connection's output goes out once the pending microtasks have run (see StreamOwner.flushSoon). */
+  flushSoon(): void {
+    this.owner.flushSoon();
+  }
+
   writeAll(pieces: readonly Buffer[], total: number): boolean {
     if (this.closed || this.ended) return true;
     const o = this.owner;

@@ -167,6 +167,26 @@ describe('H2Connection', () => {
     expect(r2.body.equals(body)).toBe(true);
   });
 
+  it('flushSoon: the output is written once the microtasks queued before it ran, in one write, before the turn ends', async () => {
+    const seen: string[] = [];
+    const { port } = await serve((s, c) => {
+      s.onend = () => {
+        const write = c.socket.write.bind(c.socket) as (b: Buffer) => boolean;
+        c.socket.write = ((b: Buffer) => (seen.push('write'), write(b))) as typeof c.socket.write;
+        setImmediate(() => seen.push('immediate'));
+        s.respond(OK);
+        queueMicrotask(() => (s.writeAll([Buffer.from('two')], 3), s.end(), seen.push('microtask')));
+        s.flushSoon();
+        s.flushSoon();
+        s.writeAll([Buffer.from('one')], 3);
+        queueMicrotask(() => seen.push('next microtask'));
+      };
+    });
+    const r = await collect(connect(port).request({ ':method': 'POST', ':path': '/' }, { endStream: true }));
+    expect(r.body.toString()).toBe('onetwo');
+    expect(seen).toEqual(['microtask', 'write', 'next microtask', 'immediate']);
+  });
+
   it('stops the client at the stream window until the application consumes, then takes the rest', async () => {
     let received = 0;
     let stream: H2Stream | undefined;
