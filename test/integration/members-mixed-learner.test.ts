@@ -12,7 +12,8 @@ import { promote, refusedWhileBehind, removeLive } from './learner-steps.js';
 
 afterAll(cleanup);
 
-describe('learners across implementations', () => {
+// the two tests at once: each has its own cluster and mostly waits (etcd's HealthInterval, catching up)
+describe.concurrent('learners across implementations', () => {
   it('a learner of ours in a cluster of etcd: refused while behind, promoted by etcd once caught up, removed live by etcd', async () => {
     const at = (ms: ClusterMember[]): Promise<ClusterMember> => follower(ms);
     const { ms, j, id } = await grow(['etcd', 'etcd', 'etcd'], 'ours', { learner: true, beforeStart: refusedWhileBehind(at) });

@@ -41,7 +41,8 @@ async function removedWhileDown(at: ClusterMember, victim: ClusterMember, id: st
 
 function joinAndRemove(hosts: Impl, joiner: Impl): void {
   const what = joiner === 'ours' ? 'a member of ours in a cluster of real etcd' : 'a real etcd in a cluster of ours';
-  describe(what, () => {
+  // the two at once: each has its own cluster and mostly waits (etcd's HealthInterval, catching up)
+  describe.concurrent(what, () => {
     it('joins with member add + existing and catches up from the log; removed while down, it is refused and stops', async () => {
       const { ms, j, id } = await grow([hosts, hosts, hosts], joiner, { certs });
       expect(await ctlOk(j.endpoint, ['put', 'from-joiner', joiner])).toBe('OK\n');
