@@ -147,8 +147,7 @@ describe('etcdctl auth transcript: ours vs etcd 3.4.23', () => {
   afterAll(cleanup);
 
   it(`${STEPS.length} commands give identical masked outputs`, async () => {
-    const a = await play(etcd);
-    const b = await play(ours);
+    const [a, b] = await Promise.all([play(etcd), play(ours)]); // two members of their own: side by side
     const keep = process.env.COMPARE_TRANSCRIPT_DIR;
     if (keep) await Promise.all([writeFile(join(keep, 'auth-etcd.txt'), a.join('\n')), writeFile(join(keep, 'auth-ours.txt'), b.join('\n'))]);
     const diffs: string[] = [];
