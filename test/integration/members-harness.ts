@@ -127,8 +127,9 @@ export async function grow(
   } = {},
 ): Promise<Grown> {
   const ms = await startCluster(impls, { token: `grow-${impls.join('-')}-${joiner}`, certs: opts.certs, args: opts.args });
-  await sleep(5500); // strict reconfiguration wants the links up for etcd's HealthInterval (5 s)
+  const linksUp = sleep(5500); // strict reconfiguration wants the links up for etcd's HealthInterval (5 s)
   await writes(ms, 'before/');
+  await linksUp;
   const place = await planJoiner(`m${ms.length}`, opts.certs ? 'https' : 'http');
   const at = opts.addAt ? await opts.addAt(ms) : ms[0]!;
   const out = await ctlOk(at.endpoint, ['member', 'add', place.name, `--peer-urls=${place.peerUrl}`, ...(opts.learner ? ['--learner'] : [])]);

@@ -5,7 +5,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanup, ctlOk, etcdctl } from './harness.js';
 import { leaderOf, startCluster, waitHealthy, type ClusterMember } from './cluster-harness.js';
-import { hashes, initialClusterOf, memberIdOf, planJoiner, sleep, startJoiner } from './members-harness.js';
+import { ctlSettled, hashes, initialClusterOf, memberIdOf, planJoiner, sleep, startJoiner } from './members-harness.js';
 
 afterAll(cleanup);
 
@@ -41,15 +41,17 @@ const snapshotsSent = (ms: ClusterMember[]): number =>
 describe('a member added after the leader compacted its log', () => {
   it('catches up by snapshot, as a voter and as a learner; hashkv equal at the end', async () => {
     const ms = await startCluster(['ours', 'ours', 'ours'], { args: ARGS, env: ENV });
+    const linksUp = sleep(5500); // strict reconfiguration: links up for 5 s (the puts meanwhile)
     const leader = await leaderOf(ms);
     await putMany(leader, 'k', 300);
     expect(leader.logs()).toContain('"msg":"saved snapshot"');
-    await sleep(5500); // strict reconfiguration: links up for 5 s
+    await linksUp;
 
     const j = await planJoiner('m3');
-    await ctlOk(ms[0]!.endpoint, ['member', 'add', 'm3', `--peer-urls=${j.peerUrl}`]);
+    await ctlSettled(ms[0]!.endpoint, ['member', 'add', 'm3', `--peer-urls=${j.peerUrl}`]);
     const voter = await startJoiner('ours', j, initialClusterOf([...ms, j]), { args: ARGS, env: ENV, wait: false });
     await waitHealthy([voter], undefined, JOIN_TIMEOUT_MS);
+    const voterLinked = sleep(5500); // the links to the new voter up for 5 s before the next add (the checks meanwhile)
     await eventually(async () => (await ctlOk(voter.endpoint, ['get', 'k299', '--consistency=s'])) === 'k299\nv299\n', 'k299 on the new voter');
     expect(voter.logs()).toContain('"msg":"applied snapshot"');
     expect(snapshotsSent(ms)).toBeGreaterThanOrEqual(1);
@@ -58,9 +60,9 @@ describe('a member added after the leader compacted its log', () => {
     await eventually(async () => new Set(await hashes(all.map((m) => m.endpoint))).size === 1, 'equal hashkv');
 
     await putMany(leader, 'more', 200);
-    await sleep(5500);
+    await voterLinked;
     const l = await planJoiner('m4');
-    await ctlOk(ms[1]!.endpoint, ['member', 'add', 'm4', '--learner', `--peer-urls=${l.peerUrl}`]);
+    await ctlSettled(ms[1]!.endpoint, ['member', 'add', 'm4', '--learner', `--peer-urls=${l.peerUrl}`]);
     const learner = await startJoiner('ours', l, initialClusterOf([...all, l]), { args: ARGS, env: ENV, wait: false });
     await waitHealthy([learner], undefined, JOIN_TIMEOUT_MS);
     await eventually(async () => (await ctlOk(learner.endpoint, ['get', 'more199', '--consistency=s'])) === 'more199\nv199\n', 'more199 on the learner');
