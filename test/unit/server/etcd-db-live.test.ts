@@ -43,6 +43,19 @@ async function same(backend: Backend, kv: KvStore): Promise<void> {
   expect(checkDb(BoltDb.open(bytes))).toEqual([]);
 }
 
+/**
+ * n keys, every second one overwritten, every fiftieth deleted, committed; then every fourth put
+ * again, left in the pending batch. Returns the next raft index.
+ */
+async function withHistory(backend: Backend, kv: KvStore, index: number, n: number): Promise<number> {
+  for (let i = 0; i < n; i++) kv.put(index++, { key: B(`k${i}`), value: Buffer.alloc(100, i & 0xff) });
+  for (let i = 0; i < n; i += 2) kv.put(index++, { key: B(`k${i}`), value: Buffer.alloc(90, 1) });
+  for (let i = 0; i < n; i += 50) kv.deleteRange(index++, { key: B(`k${i + 1}`) });
+  await backend.commit();
+  for (let i = 0; i < n; i += 4) kv.put(index++, { key: B(`k${i}`), value: Buffer.alloc(80, 2) });
+  return index;
+}
+
 describe('snapshot with the key bucket from the key index', () => {
   it('writes the same bytes as reading the backend: keys put out of order, txns, leases, empty, long and large values', async () => {
     const { backend, kv } = await open();
@@ -121,11 +134,7 @@ describe('snapshot with the key bucket from the key index', () => {
     const { backend, kv } = await open();
     let index = 1;
     try {
-      for (let i = 0; i < 5000; i++) kv.put(index++, { key: B(`k${i}`), value: Buffer.alloc(100, i & 0xff) });
-      for (let i = 0; i < 5000; i += 2) kv.put(index++, { key: B(`k${i}`), value: Buffer.alloc(90, 1) });
-      for (let i = 0; i < 5000; i += 50) kv.deleteRange(index++, { key: B(`k${i + 1}`) });
-      await backend.commit();
-      for (let i = 0; i < 5000; i += 4) kv.put(index++, { key: B(`k${i}`), value: Buffer.alloc(80, 2) }); // pending
+      index = await withHistory(backend, kv, index, 5000);
       // the capture, the other buckets and the backend-read file, all in one step
       const live = kv.liveRevisions()!;
       const streamedP = etcdDbStreamLive(backend, live);
@@ -150,11 +159,7 @@ describe('snapshot with the key bucket from the key index', () => {
     const { backend, kv } = await open();
     let index = 1;
     try {
-      for (let i = 0; i < 3000; i++) kv.put(index++, { key: B(`k${i}`), value: Buffer.alloc(100, i & 0xff) });
-      for (let i = 0; i < 3000; i += 2) kv.put(index++, { key: B(`k${i}`), value: Buffer.alloc(90, 1) });
-      for (let i = 0; i < 3000; i += 50) kv.deleteRange(index++, { key: B(`k${i + 1}`) });
-      await backend.commit();
-      for (let i = 0; i < 3000; i += 4) kv.put(index++, { key: B(`k${i}`), value: Buffer.alloc(80, 2) }); // pending
+      index = await withHistory(backend, kv, index, 3000);
       const live = kv.liveRevisions()!;
       const dump = backend.dump(); // the key bucket as it is now
       // before the history is read: overwrites, and a compaction whose deletes reach LevelDB
