@@ -39,7 +39,10 @@ async function steps(impl: 'ours' | 'etcd'): Promise<string[]> {
 
 describe('/v2/members changes', () => {
   it('POST, PUT and DELETE answer as etcd 3.4 for the same steps', async () => {
-    const [etcd, ours] = await Promise.all([steps('etcd'), steps('ours')]); // the two clusters at once
+    // one cluster after the other: with both at once, real etcd once answered the unknown id's DELETE
+    // 500 (its proposal did not complete in time on the 2 loaded cores) instead of 404
+    const etcd = await steps('etcd');
+    const ours = await steps('ours');
     expect(ours).toEqual(etcd);
   }, 90_000);
 });
