@@ -16,7 +16,7 @@
 import type { Generation, KeyIndex, TreeIndex } from './key-index.js';
 import { Bucket, type Backend, type BucketSnapshot } from '../backend/index.js';
 import { bigVarintSize, varintSize, writeBigVarint, writeVarint } from '../pkg/varint.js';
-import { revBytesLen } from './revision.js';
+import { revBytesLen, writeRevKey } from './revision.js';
 
 const KEY_TAG = 0x0a;
 const CREATE_TAG = 0x10;
@@ -24,7 +24,6 @@ const MOD_TAG = 0x18;
 const VERSION_TAG = 0x20;
 const VALUE_TAG = 0x2a;
 const LEASE_TAG = 0x30;
-const TOMBSTONE_MARK = 0x74; // 't'
 
 /** Entry kinds (LiveRevisions.kind; 0: a live revision). */
 const TOMBSTONE = 1;
@@ -235,9 +234,7 @@ export class LiveRevisions {
         const keys = new Array<Buffer>(b.length);
         for (let j = 0; j < b.length; j++) {
           const at = j * revBytesLen;
-          put64(all, at, this.main[b[j]!]!);
-          all[at + 8] = 0x5f;
-          put64(all, at + 9, this.sub[b[j]!]!);
+          writeRevKey(all, at, this.main[b[j]!]!, this.sub[b[j]!]!);
           keys[j] = all.subarray(at, at + revBytesLen);
         }
         return reader.getMany(keys);
@@ -292,26 +289,21 @@ export class LiveRevisions {
   /** The revision key at dst[at..]. */
   writeKey(i: number, dst: Buffer, at: number): void {
     const s = this.order === null ? i : this.order[i]!;
-    put64(dst, at, this.main[s]!);
-    dst[at + 8] = 0x5f;
-    put64(dst, at + 9, this.sub[s]!);
-    if (this.kind[s] === TOMBSTONE) dst[at + revBytesLen] = TOMBSTONE_MARK;
+    writeRevKey(dst, at, this.main[s]!, this.sub[s]!, this.kind[s] === TOMBSTONE);
   }
 
   /** The revision key, then the KeyValue, at dst[at..]. */
   write(i: number, dst: Buffer, at: number): void {
     const s = this.order === null ? i : this.order[i]!;
     const main = this.main[s]!;
-    put64(dst, at, main);
-    dst[at + 8] = 0x5f;
-    put64(dst, at + 9, this.sub[s]!);
-    let p = at + revBytesLen;
     const kind = this.kind[s];
+    writeRevKey(dst, at, main, this.sub[s]!, kind === TOMBSTONE);
     if (kind === STORED) {
-      copyInto(dst, p, this.slabs[this.slab[s]!]!, this.off[s]!, this.len[s]!);
+      copyInto(dst, at + revBytesLen, this.slabs[this.slab[s]!]!, this.off[s]!, this.len[s]!);
       return;
     }
-    if (kind === TOMBSTONE) dst[p++] = TOMBSTONE_MARK;
+    // a tombstone's KeyValue is {key} alone, after the mark
+    let p = kind === TOMBSTONE ? at + revBytesLen + 1 : at + revBytesLen;
     const key = this.keys[s]!;
     const klen = key.length;
     dst[p++] = KEY_TAG;
@@ -369,19 +361,6 @@ function holdsKey(v: Buffer, key: string): boolean {
   return true;
 }
 
-/** n (below 2^53) as 8 bytes big-endian at b[at..]. */
-function put64(b: Buffer, at: number, n: number): void {
-  const hi = Math.floor(n / 0x100000000);
-  const lo = n >>> 0;
-  b[at] = hi >>> 24;
-  b[at + 1] = (hi >>> 16) & 0xff;
-  b[at + 2] = (hi >>> 8) & 0xff;
-  b[at + 3] = hi & 0xff;
-  b[at + 4] = lo >>> 24;
-  b[at + 5] = (lo >>> 16) & 0xff;
-  b[at + 6] = (lo >>> 8) & 0xff;
-  b[at + 7] = lo & 0xff;
-}
 
 /**
  * The slots sorted by (main, sub): an LSD radix sort on 16-bit digits (a pass whose digit is the same

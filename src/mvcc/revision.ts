@@ -6,13 +6,30 @@ const tombstoneMark = 0x74; // 't'
 
 export function revToBytes(main: number, sub: number, tombstone = false): Buffer {
   const b = Buffer.allocUnsafe(tombstone ? revBytesLen + 1 : revBytesLen);
-  b.writeUInt32BE(Math.floor(main / 0x100000000), 0);
-  b.writeUInt32BE(main >>> 0, 4);
-  b[8] = 0x5f;
-  b.writeUInt32BE(Math.floor(sub / 0x100000000), 9);
-  b.writeUInt32BE(sub >>> 0, 13);
-  if (tombstone) b[revBytesLen] = tombstoneMark;
+  writeRevKey(b, 0, main, sub, tombstone);
   return b;
+}
+
+/** The revision key of (main, sub) at b[at..]: 17 bytes, 18 with a tombstone's mark. No allocation. */
+export function writeRevKey(b: Uint8Array, at: number, main: number, sub: number, tombstone = false): void {
+  put64(b, at, main);
+  b[at + 8] = 0x5f;
+  put64(b, at + 9, sub);
+  if (tombstone) b[at + revBytesLen] = tombstoneMark;
+}
+
+/** n (below 2^53) as 8 bytes big-endian at b[at..]. */
+function put64(b: Uint8Array, at: number, n: number): void {
+  const hi = Math.floor(n / 0x100000000);
+  const lo = n >>> 0;
+  b[at] = hi >>> 24;
+  b[at + 1] = (hi >>> 16) & 0xff;
+  b[at + 2] = (hi >>> 8) & 0xff;
+  b[at + 3] = hi & 0xff;
+  b[at + 4] = lo >>> 24;
+  b[at + 5] = (lo >>> 16) & 0xff;
+  b[at + 6] = (lo >>> 8) & 0xff;
+  b[at + 7] = lo & 0xff;
 }
 
 export function bytesToRev(b: Uint8Array): { main: number; sub: number; tombstone: boolean } {
