@@ -146,16 +146,16 @@ export class H2Stream {
     return true;
   }
 
-  /**
-   * Send `pieces` (`total` bytes, in order) as DATA now, cut into frames of the client's frame size,
-   * when the windows and the socket take all of it; false (nothing sent) when they do not, or DATA is
-   * already waiting. The pieces are handed to the connection as they are (no copy).
-   */
   /** The connection's output goes out once the pending microtasks have run (see StreamOwner.flushSoon). */
   flushSoon(): void {
     this.owner.flushSoon();
   }
 
+  /**
+   * Send `pieces` (`total` bytes, in order) as DATA now, cut into frames of the client's frame size,
+   * when the windows and the socket take all of it; false (nothing sent) when they do not, or DATA is
+   * already waiting. The pieces are handed to the connection as they are (no copy).
+   */
   writeAll(pieces: readonly Buffer[], total: number): boolean {
     if (this.closed || this.ended) return true;
     const o = this.owner;
