@@ -60,9 +60,10 @@ async function addBack(impl: Impl, at: ClusterMember, lost: ClusterMember, runni
   return startJoiner(impl, lost, initialClusterOf([...running, lost]));
 }
 
-// ours and etcd at once (their clusters are their own; each mostly waits), each one's two tests in turn
-describe.concurrent.each(['ours', 'etcd'] as Impl[])('recovery procedures (%s)', (impl) => {
-  it.sequential('a member lost its disk: remove, clear, add, start with existing', async () => {
+// one implementation after the other: with ours and etcd at once, real etcd's member remove timed out
+// ("possibly due to previous leader failure") in two of four fresh-clone CI runs
+describe.each(['ours', 'etcd'] as Impl[])('recovery procedures (%s)', (impl) => {
+  it('a member lost its disk: remove, clear, add, start with existing', async () => {
     const ms = await startCluster([impl, impl, impl]);
     await putMany(ms[0]!.endpoint, 'k/a', 20);
     const lost = ms[2]!;
@@ -80,7 +81,7 @@ describe.concurrent.each(['ours', 'etcd'] as Impl[])('recovery procedures (%s)',
     expect((await ctlOk(back.endpoint, ['member', 'list'])).trim().split('\n')).toHaveLength(3);
   }, 180_000);
 
-  it.sequential('a majority lost: --force-new-cluster on the survivor, then the others added back one by one', async () => {
+  it('a majority lost: --force-new-cluster on the survivor, then the others added back one by one', async () => {
     const ms = await startCluster([impl, impl, impl]);
     await putMany(ms[0]!.endpoint, 'k/a', 20);
     const [survivor, lost1, lost2] = ms as [ClusterMember, ClusterMember, ClusterMember];
