@@ -47,7 +47,7 @@ const until = async (cond: () => boolean): Promise<void> => {
   }
 };
 
-function singleMember(log: string[] = [], opts: { alone?: () => boolean; onApply?: (e: Entry) => void; learners?: bigint[]; voters?: bigint[]; transport?: Transport } = {}) {
+function singleMember(log: string[] = [], opts: { alone?: () => boolean; idleMs?: () => number; onApply?: (e: Entry) => void; learners?: bigint[]; voters?: bigint[]; transport?: Transport } = {}) {
   const storage = MemoryStorage.withConfState({ voters: opts.voters ?? [1n], learners: opts.learners ?? [], votersOutgoing: [], learnersNext: [], autoLeave: false });
   const node = new RawNode({ id: 1n, electionTick: 10, heartbeatTick: 1, storage, rng: () => 0.5, preVote: false });
   const wal = new HeldWal(log);
@@ -65,7 +65,7 @@ function singleMember(log: string[] = [], opts: { alone?: () => boolean; onApply
     onFatal: (err) => {
       throw err;
     },
-  }, { tickMs: 1000, logger: pino({ level: 'silent' }), alone: opts.alone });
+  }, { tickMs: 1000, logger: pino({ level: 'silent' }), alone: opts.alone, idleMs: opts.idleMs });
   return { node, wal, applied, rn };
 }
 
@@ -185,8 +185,11 @@ describe('the Ready loop pipelines apply with the next save', () => {
 describe('inline WAL writes', () => {
   it('writes a lone entry inline only when the member is alone and the loop waited for it', async () => {
     let alone = true;
+    // the event loop's idle time, advanced by hand: the real one depends on the machine's load
+    let idle = 0;
     const m = singleMember([], {
       alone: () => alone,
+      idleMs: () => idle,
       // a client answered and heard from at once, before the loop polls again: not "waited"
       onApply: (e) => {
         if (Buffer.from(e.data).toString() === 'b') m.rn.propose(Buffer.from('c'));
@@ -196,16 +199,19 @@ describe('inline WAL writes', () => {
     m.rn.kick();
     await until(() => m.node.status().softState.lead === 1n && m.applied.length > 0);
     const saved = async (n: number): Promise<void> => until(() => m.wal.inlines.length >= n);
-    await new Promise((r) => setTimeout(r, 5)); // the loop idles, as when waiting for a lone client
+    const waitForClient = (): void => {
+      idle += 5; // the loop idles, as when waiting for a lone client
+    };
+    waitForClient();
     m.rn.propose(Buffer.from('a'));
     await saved(1);
-    await new Promise((r) => setTimeout(r, 5));
+    waitForClient();
     m.rn.propose(Buffer.from('b'));
     await saved(3); // b, then c proposed while b was applied
-    await new Promise((r) => setTimeout(r, 5));
+    waitForClient();
     m.rn.proposeBatch([Buffer.from('d'), Buffer.from('e')]); // two entries in one save
     await saved(4);
-    await new Promise((r) => setTimeout(r, 5));
+    waitForClient();
     alone = false;
     m.rn.propose(Buffer.from('f'));
     await saved(5);
