@@ -11,14 +11,20 @@ describe('holdYoungGeneration', () => {
     expect(holdYoungGeneration(['--min-semi-space-size=8', '--heap-growing-percent=50'])).toBe(false);
   });
 
-  it('keeps the new space small while held, and V8 grows it again once released', () => {
+  it('keeps the new space small while held; released, V8 grows it again up to the cap', () => {
     const script = path.join(import.meta.dirname, 'young-generation-child.mjs');
-    const run = (mode: string): number => Number(execFileSync(process.execPath, ['--import', 'tsx', script, mode], { encoding: 'utf8', timeout: 60_000 }).trim());
+    const run = (...args: string[]): number => Number(execFileSync(process.execPath, ['--import', 'tsx', script, ...args], { encoding: 'utf8', timeout: 60_000 }).trim());
+    const MB = 1024 * 1024;
     const held = run('hold');
-    const released = run('released');
     const free = run('free');
+    const capped = run('released', String(8 * MB));
+    const higher = run('released', String(16 * MB));
     expect(held).toBeGreaterThan(0);
     expect(held).toBeLessThan(free / 4);
-    expect(released).toBeGreaterThan(held * 4);
+    // grows past the hold, stops at the cap, which V8's own growth goes beyond
+    expect(capped).toBeGreaterThan(held);
+    expect(capped).toBe(8 * MB);
+    expect(higher).toBe(16 * MB);
+    expect(free).toBeGreaterThan(16 * MB);
   });
 });
