@@ -51,10 +51,3 @@ export function releaseYoungGeneration(capBytes = NEW_SPACE_CAP_BYTES): void {
   observer.observe({ entryTypes: ['gc'] });
   check();
 }
-
-/** Stops capping (tests): the growth is V8's own again. */
-export function uncapYoungGeneration(): void {
-  observer?.disconnect();
-  observer = undefined;
-  if (held) setGrowth(false);
-}
