@@ -1,5 +1,6 @@
 // Revision keys as etcd writes them: 8-byte big-endian main, '_', 8-byte big-endian sub, and a
 // trailing 't' for a tombstone. Example: (5, 1) → 00 00 00 00 00 00 00 05 5f 00 00 00 00 00 00 00 01.
+import { writeU64BE } from '../pkg/bytes.js';
 
 export const revBytesLen = 17;
 const tombstoneMark = 0x74; // 't'
@@ -12,24 +13,10 @@ export function revToBytes(main: number, sub: number, tombstone = false): Buffer
 
 /** The revision key of (main, sub) at b[at..]: 17 bytes, 18 with a tombstone's mark. No allocation. */
 export function writeRevKey(b: Uint8Array, at: number, main: number, sub: number, tombstone = false): void {
-  put64(b, at, main);
+  writeU64BE(b, at, main);
   b[at + 8] = 0x5f;
-  put64(b, at + 9, sub);
+  writeU64BE(b, at + 9, sub);
   if (tombstone) b[at + revBytesLen] = tombstoneMark;
-}
-
-/** n (below 2^53) as 8 bytes big-endian at b[at..]. */
-function put64(b: Uint8Array, at: number, n: number): void {
-  const hi = Math.floor(n / 0x100000000);
-  const lo = n >>> 0;
-  b[at] = hi >>> 24;
-  b[at + 1] = (hi >>> 16) & 0xff;
-  b[at + 2] = (hi >>> 8) & 0xff;
-  b[at + 3] = hi & 0xff;
-  b[at + 4] = lo >>> 24;
-  b[at + 5] = (lo >>> 16) & 0xff;
-  b[at + 6] = (lo >>> 8) & 0xff;
-  b[at + 7] = lo & 0xff;
 }
 
 export function bytesToRev(b: Uint8Array): { main: number; sub: number; tombstone: boolean } {

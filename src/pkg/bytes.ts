@@ -58,3 +58,17 @@ export async function* fixedPieces(chunks: AsyncIterable<Uint8Array>, pieceBytes
   }
   if (carry) yield carry.subarray(0, carried);
 }
+
+/** n (a safe integer) as 8 bytes big-endian at b[at..]. */
+export function writeU64BE(b: Uint8Array, at: number, n: number): void {
+  const hi = Math.floor(n / 0x100000000);
+  const lo = n >>> 0;
+  b[at] = hi >>> 24;
+  b[at + 1] = (hi >>> 16) & 0xff;
+  b[at + 2] = (hi >>> 8) & 0xff;
+  b[at + 3] = hi & 0xff;
+  b[at + 4] = lo >>> 24;
+  b[at + 5] = (lo >>> 16) & 0xff;
+  b[at + 6] = (lo >>> 8) & 0xff;
+  b[at + 7] = lo & 0xff;
+}

@@ -11,6 +11,7 @@
  * A frame longer than the limit (etcd: 512 MiB on streams) is refused with etcd's error before any
  * of it is buffered. The decoder is incremental: it takes the stream in whatever chunks arrive.
  */
+import { writeU64BE } from '../pkg/bytes.js';
 import { decodeMessage, encodeMessageTo, messageSize } from '../raft/raftpb.js';
 import { MessageType, type Message } from '../raft/types.js';
 import { ByteQueue } from './byte-queue.js';
@@ -45,20 +46,6 @@ export function linkHeartbeatMessage(): Message {
 /** etcd's isLinkHeartbeatMessage: a MsgHeartbeat from and to nobody keeps the link alive; raft never sees it. */
 export function isLinkHeartbeatMessage(m: Message): boolean {
   return m.type === MessageType.MsgHeartbeat && m.from === 0n && m.to === 0n;
-}
-
-/** Writes the 8-byte big-endian n at off (n a safe integer). */
-export function writeU64BE(buf: Uint8Array, off: number, n: number): void {
-  const hi = Math.floor(n / 2 ** 32);
-  const lo = n >>> 0;
-  buf[off] = hi >>> 24;
-  buf[off + 1] = (hi >>> 16) & 0xff;
-  buf[off + 2] = (hi >>> 8) & 0xff;
-  buf[off + 3] = hi & 0xff;
-  buf[off + 4] = lo >>> 24;
-  buf[off + 5] = (lo >>> 16) & 0xff;
-  buf[off + 6] = (lo >>> 8) & 0xff;
-  buf[off + 7] = lo & 0xff;
 }
 
 /** The frames of ms, one after another, in one buffer (one socket write). */

@@ -22,8 +22,9 @@ import { decodeEntry, decodeMessage, encodeEntryTo, encodeMessageTo, entrySize, 
 import { MessageType, type Entry, type Message, type NodeId } from '../raft/types.js';
 import { ByteQueue } from './byte-queue.js';
 import {
-  ErrExceedSizeLimit, ErrUnexpectedEOF, isLinkHeartbeatMessage, linkHeartbeatMessage, READ_BYTES_LIMIT, writeU64BE,
+  ErrExceedSizeLimit, ErrUnexpectedEOF, isLinkHeartbeatMessage, linkHeartbeatMessage, READ_BYTES_LIMIT,
 } from './msg-codec.js';
+import { writeU64BE } from '../pkg/bytes.js';
 
 export const MSG_TYPE_LINK_HEARTBEAT = 0;
 export const MSG_TYPE_APP_ENTRIES = 1;
