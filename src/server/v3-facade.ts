@@ -26,7 +26,7 @@ import { big } from './v3-convert.js';
 import { V2Api } from './v2-api.js';
 import { checkTxnAuth } from './auth-checks.js';
 import { NO_USER, V3Auth } from './v3-auth.js';
-import { V3Kv, isReadOnlyTxn } from './v3-kv.js';
+import { V3Kv, isReadOnlyTxn, isSerializableTxn } from './v3-kv.js';
 import { openWatchStream } from './v3-watch.js';
 import { campaign, leader, observe, proclaim, resign } from './v3-election.js';
 import { lock, unlock } from './v3-lock.js';
@@ -59,17 +59,24 @@ export class ServerFacade implements EtcdServerFacade {
   }
 
   // ---- KV, watch, lease ----
-  range: EtcdServerFacade['range'] = (req, ctx) => {
+  // A read with auth waits for ReadIndex before the permission check and the read (etcd's Range and
+  // Txn, then doSerialize): a permission changed before the request is seen by its check, where
+  // checking first answered "revision of auth store is old" (or refused a permission just granted).
+  range: EtcdServerFacade['range'] = async (req, ctx) => {
     if (this.auth.bypass(ctx)) return this.v3.range(req);
     const end = req.range_end.length === 0 ? undefined : req.range_end;
-    return this.auth.serialized(ctx, (ai) => this.s.auth.isRangePermitted(ai, req.key, end), () => this.v3.range(req));
+    if (!req.serializable) await this.s.readIndexer.waitLinearizable();
+    return this.auth.serialized(ctx, (ai) => this.s.auth.isRangePermitted(ai, req.key, end), () => this.v3.rangeNow(req));
   };
   put: EtcdServerFacade['put'] = (req, ctx) => (this.auth.bypass(ctx) ? this.v3.put(req) : this.auth.authInfo(ctx).then((ai) => this.v3.put(req, ai)));
   deleteRange: EtcdServerFacade['deleteRange'] = (req, ctx) =>
     this.auth.bypass(ctx) ? this.v3.deleteRange(req) : this.auth.authInfo(ctx).then((ai) => this.v3.deleteRange(req, ai));
-  txn: EtcdServerFacade['txn'] = (req, ctx) => {
+  txn: EtcdServerFacade['txn'] = async (req, ctx) => {
     if (this.auth.bypass(ctx)) return this.v3.txn(req);
-    if (isReadOnlyTxn(req)) return this.auth.serialized(ctx, (ai) => checkTxnAuth(this.s.auth, ai, req), () => this.v3.txn(req));
+    if (isReadOnlyTxn(req)) {
+      if (!isSerializableTxn(req)) await this.s.readIndexer.waitLinearizable();
+      return this.auth.serialized(ctx, (ai) => checkTxnAuth(this.s.auth, ai, req), () => this.v3.readTxnNow(req));
+    }
     return this.auth.authInfo(ctx).then((ai) => this.v3.txn(req, ai));
   };
   compact: EtcdServerFacade['compact'] = (req, ctx) =>

@@ -41,7 +41,7 @@ export function isReadOnlyTxn(t: TxnRequest__Output): boolean {
   return ops.every((op) => op.request_range || (op.request_txn && isReadOnlyTxn(op.request_txn)));
 }
 
-function isSerializableTxn(t: TxnRequest__Output): boolean {
+export function isSerializableTxn(t: TxnRequest__Output): boolean {
   const ops = [...t.success, ...t.failure];
   return ops.every((op) => (op.request_range ? op.request_range.serializable : op.request_txn ? isSerializableTxn(op.request_txn) : true));
 }
@@ -74,6 +74,15 @@ export class V3Kv {
 
   async range(req: RangeRequest__Output): Promise<RangeResponse> {
     if (!req.serializable) await this.s.readIndexer.waitLinearizable();
+    return this.rangeNow(req);
+  }
+
+  /**
+   * The range as this member holds it now: the caller waited for ReadIndex when it had to (with
+   * auth, etcd's Range waits before it checks the caller's permission, so the check sees every auth
+   * change committed before the request).
+   */
+  async rangeNow(req: RangeRequest__Output): Promise<RangeResponse> {
     if (this.s.restoring) await this.s.restoring;
     try {
       const r = this.s.kv.range(req.key, req.range_end.length === 0 ? undefined : req.range_end, toMvccRange(req));
@@ -98,16 +107,21 @@ export class V3Kv {
   async txn(req: TxnRequest__Output, ai?: AuthInfo): Promise<TxnResponse> {
     if (isReadOnlyTxn(req)) {
       if (!isSerializableTxn(req)) await this.s.readIndexer.waitLinearizable();
-      if (this.s.restoring) await this.s.restoring;
-      try {
-        const r = this.s.kv.txn(null, toMvccTxn(req));
-        return txnToPb(r, this.header(r.revision));
-      } catch (e) {
-        throw mvccToEtcdError(e);
-      }
+      return this.readTxnNow(req);
     }
     const r = expect(await this.proposeWrite({ txn: req }, ai), 'txn');
     return txnToPb(r.result, this.header(r.result.revision));
+  }
+
+  /** A read-only txn as this member holds it now (as rangeNow: the caller waited for ReadIndex). */
+  async readTxnNow(req: TxnRequest__Output): Promise<TxnResponse> {
+    if (this.s.restoring) await this.s.restoring;
+    try {
+      const r = this.s.kv.txn(null, toMvccTxn(req));
+      return txnToPb(r, this.header(r.revision));
+    } catch (e) {
+      throw mvccToEtcdError(e);
+    }
   }
 
   async compact(req: CompactionRequest__Output, ai?: AuthInfo): Promise<CompactionResponse> {

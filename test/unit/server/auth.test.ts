@@ -194,6 +194,27 @@ describe('auth', () => {
     expect(await code(put)).toBe('AuthOldRevision');
   });
 
+  it('a linearizable read waits for ReadIndex before its permission check, as etcd\'s Range and Txn do', async () => {
+    const { f, root, alice } = await setUp();
+    const ri = m!.server.readIndexer;
+    const wait = ri.waitLinearizable.bind(ri);
+    // a permission change the read's ReadIndex covers, applied here only while the read waits
+    const revokedDuringWait = (role: string, key: string, end: string): void => {
+      ri.waitLinearizable = async () => {
+        ri.waitLinearizable = wait;
+        await f.roleRevokePermission({ role, key: b(key), range_end: b(end) }, root);
+        return wait();
+      };
+    };
+    revokedDuringWait('foo', 'foo', 'fop');
+    expect(await code(f.range(rangeReq('foo1'), alice))).toBe('PermissionDenied');
+    await f.roleGrantPermission({ ...perm('READWRITE', 'foo', 'fop'), name: 'foo' } as never, root);
+    const readTxn = { compare: [], success: [{ request_range: rangeReq('foo1'), request: 'request_range' }], failure: [] } as never;
+    expect(await code(f.txn(readTxn, alice))).toBeUndefined();
+    revokedDuringWait('foo', 'foo', 'fop');
+    expect(await code(f.txn(readTxn, alice))).toBe('PermissionDenied');
+  });
+
   it('auth entries carry the user and auth revision in their header, as etcd writes them', () => {
     const data = encodeRequest({ header: { ID: '5', username: 'root', auth_revision: '3' }, auth_enable: {} });
     expect(Buffer.from(data).toString('hex')).toBe('a2060a08051204726f6f741803' + 'c23e00');
