@@ -12,6 +12,7 @@ import { peerApi } from '../api/peer/index.js';
 import { capHeapGrowth } from '../platform/heap-growth.js';
 import { reportHooksTo } from '../platform/hook-fence.js';
 import { releaseYoungGeneration } from '../platform/young-generation.js';
+import { tierUpSooner } from '../platform/tier-up.js';
 import { listenClient, type ClientHandlers, type ClientListener } from '../platform/listen.js';
 import type { H2GrpcRouter } from '../api/v3/h2-grpc.js';
 import { listenPeer, type PeerListener } from '../platform/listen-peer.js';
@@ -236,6 +237,7 @@ async function main(argv: string[]): Promise<number> {
   }
   steps.mark('published to the cluster', memoryFields());
   releaseYoungGeneration();
+  tierUpSooner();
   await sdNotify('READY=1', { onError: (why) => logger.warn({ why }, 'could not notify systemd') });
   logger.info({ name: config.name, dataDir: config.dataDir }, 'ready to serve client requests');
   // the start's code is compiled now; Node writes its compile cache (bin/etcd) only at a normal exit,
