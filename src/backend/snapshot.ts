@@ -16,6 +16,8 @@ const endMark = 0xffffffff;
 export const snapshotChunkBytes = 64 * 1024;
 /** Records per LevelDB batch when restoring. */
 const restoreBatchRecords = 1000;
+/** restoreEntries' batches handed to LevelDB and not yet written. */
+const RESTORE_IN_FLIGHT = 2;
 
 function u32(n: number): Buffer {
   const b = Buffer.allocUnsafe(4);
@@ -177,10 +179,21 @@ export async function restoreEntries(
   engines: Engines = levelEngines,
 ): Promise<void> {
   const db = await engines.open(path, { errorIfExists: true });
+  // Two batches in flight: LevelDB writes one on libuv's pool while this thread reads the next chunk
+  // and hands it over (the binding converts a batch on the calling thread). The entries are a bbolt
+  // file's (bucket, key) pairs, each once, so the order the two land in does not matter.
+  const inFlight = new Set<Promise<void>>();
   try {
-    for await (const chunk of source) await db.batch(chunk.map(([key, value]) => ({ type: 'put' as const, key, value })), false);
+    for await (const chunk of source) {
+      if (inFlight.size >= RESTORE_IN_FLIGHT) await Promise.race(inFlight);
+      const p: Promise<void> = db.batch(chunk.map(([key, value]) => ({ type: 'put' as const, key, value })), false)
+        .then(() => void inFlight.delete(p));
+      inFlight.add(p);
+    }
+    await Promise.all(inFlight);
     await db.batch([], true);
   } finally {
+    await Promise.allSettled(inFlight);
     await db.close();
   }
 }

@@ -72,7 +72,8 @@ function u64(n: bigint | number): Buffer {
 function* restoredEntries(db: BoltDb, members: readonly Member[]): Generator<Array<[Buffer, Buffer]>> {
   const ci = dbKey(Bucket.meta, MetaKey.consistentIndex);
   for (const chunk of backendEntriesOfEtcdDb(db, RESTORE_BATCH_ENTRIES, new Set([Bucket.members, Bucket.membersRemoved]))) {
-    const at = chunk.findIndex(([k]) => k.length === ci.length && k.equals(ci));
+    // the first byte first: the key bucket's keys are as long as this one (21 bytes)
+    const at = chunk.findIndex(([k]) => k[0] === ci[0] && k.length === ci.length && k.equals(ci));
     if (at >= 0) chunk.splice(at, 1);
     yield chunk;
   }
