@@ -18,11 +18,21 @@ export function checkDb(db: BoltDb): string[] {
   };
   const visit = (b: BoltBucket, path: string): void => {
     for (const p of b.pages()) mark(p.id, p.overflow);
+    // the previous key as a range of its page's buffer: no view per entry
     let last: Buffer | undefined;
-    for (const e of b.entries()) {
-      if (last !== undefined && Buffer.compare(last, e.key) >= 0) errors.push(`bucket ${path}: key ${e.key.toString('hex')} out of order`);
-      last = e.key;
-      if (e.bucket) visit(db.childBucket(e.value), `${path}/${e.key.toString()}`);
+    let lastStart = 0;
+    let lastEnd = 0;
+    for (const page of b.leafPages()) {
+      const buf = page.buf;
+      for (let i = 0; i < page.count; i++) {
+        const k = page.keyStart(i);
+        const v = page.valueStart(i);
+        if (last !== undefined && last.compare(buf, k, v, lastStart, lastEnd) >= 0) errors.push(`bucket ${path}: key ${buf.toString('hex', k, v)} out of order`);
+        last = buf;
+        lastStart = k;
+        lastEnd = v;
+        if (page.isBucket(i)) visit(db.childBucket(buf.subarray(v, page.valueEnd(i))), `${path}/${buf.toString('utf8', k, v)}`);
+      }
     }
   };
   try {

@@ -16,7 +16,7 @@
  * Imports pkg only.
  */
 export { BoltFormatError, ETCD_PAGE_BYTES, fnv64a } from './format.js';
-export { BoltDb, BoltBucket, type BoltEntry } from './reader.js';
+export { BoltDb, BoltBucket, LeafPage, type BoltEntry } from './reader.js';
 export { BoltWriter, BucketBuilder } from './writer.js';
 export { checkDb } from './check.js';
 export { etcdDbStatus, type EtcdDbStatus } from './etcd-status.js';

@@ -158,6 +158,27 @@ export class BoltBucket {
     }
   }
 
+  /** The leaf pages in key order (one for an inline bucket), for reading entries without a view each. */
+  *leafPages(): Generator<LeafPage> {
+    if (this.inline) {
+      yield new LeafPage(this.inlinePage(), this.db.pageSize);
+      return;
+    }
+    const stack: Array<[bigint, number]> = [[this.rootPage, 0]];
+    while (stack.length > 0) {
+      const [id, depth] = stack.pop() as [bigint, number];
+      if (depth > 64) throw new BoltFormatError('bbolt: tree too deep (a page refers to itself?)');
+      const p = this.db.page(id);
+      if (p.header.flags === PageFlag.leaf) {
+        yield new LeafPage(p, this.db.pageSize);
+      } else if (p.header.flags === PageFlag.branch) {
+        for (let i = p.header.count - 1; i >= 0; i--) stack.push([p.buf.readBigUInt64LE(p.off + PAGE_HEADER_BYTES + i * ELEMENT_BYTES + 8), depth + 1]);
+      } else {
+        throw new BoltFormatError(`bbolt: page ${id} in a bucket is neither a branch nor a leaf (flags ${p.header.flags})`);
+      }
+    }
+  }
+
   private inlinePage(): PageRef {
     const buf = this.inline as Buffer;
     return { buf, off: 0, header: readPageHeader(buf, 0) };
@@ -189,5 +210,51 @@ export class BoltBucket {
       if (vEnd > Math.min(end, p.buf.length)) throw new BoltFormatError('bbolt: leaf element runs past its page');
       yield { key: p.buf.subarray(k, v), value: p.buf.subarray(v, vEnd), bucket: (flags & BUCKET_LEAF_FLAG) !== 0 };
     }
+  }
+}
+
+/**
+ * A leaf page's elements as offsets into `buf` (the file, or an inline bucket's value), each checked
+ * to lie inside its page: element i's key is buf[keyStart(i), valueStart(i)), its value
+ * buf[valueStart(i), valueEnd(i)).
+ */
+export class LeafPage {
+  readonly buf: Buffer;
+  readonly count: number;
+  private readonly at: Int32Array; // key start, value start, value end, bucket flag: 4 per element
+
+  constructor(p: PageRef, pageSize: number) {
+    if (p.header.flags !== PageFlag.leaf) throw new BoltFormatError(`bbolt: inline bucket page is not a leaf (flags ${p.header.flags})`);
+    this.buf = p.buf;
+    this.count = p.header.count;
+    const end = Math.min(p.off + (p.header.overflow + 1) * pageSize, p.buf.length);
+    this.at = new Int32Array(4 * this.count);
+    for (let i = 0; i < this.count; i++) {
+      const el = p.off + PAGE_HEADER_BYTES + i * ELEMENT_BYTES;
+      const k = el + p.buf.readUInt32LE(el + 4);
+      const v = k + p.buf.readUInt32LE(el + 8);
+      const vEnd = v + p.buf.readUInt32LE(el + 12);
+      if (vEnd > end) throw new BoltFormatError('bbolt: leaf element runs past its page');
+      this.at[4 * i] = k;
+      this.at[4 * i + 1] = v;
+      this.at[4 * i + 2] = vEnd;
+      this.at[4 * i + 3] = p.buf.readUInt32LE(el) & BUCKET_LEAF_FLAG;
+    }
+  }
+
+  keyStart(i: number): number {
+    return this.at[4 * i]!;
+  }
+
+  valueStart(i: number): number {
+    return this.at[4 * i + 1]!;
+  }
+
+  valueEnd(i: number): number {
+    return this.at[4 * i + 2]!;
+  }
+
+  isBucket(i: number): boolean {
+    return this.at[4 * i + 3] !== 0;
   }
 }

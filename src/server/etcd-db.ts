@@ -186,16 +186,31 @@ export function* backendEntriesOfEtcdDb(db: BoltDb, chunkEntries = 1000, skip: R
     if (!b.bucket || !known.has(name)) throw new Error(`etcd database has a bucket this member does not know: ${JSON.stringify(name)}`);
     if (skip.has(name)) continue;
     const prefix = Buffer.from(`${name}/`);
-    for (const e of db.childBucket(b.value).entries()) {
-      if (e.bucket) throw new Error(`etcd database has a nested bucket in ${name}`);
-      const [k, v] = fromEtcdEntry(name as BucketName, e.key, e.value);
-      const full = Buffer.allocUnsafe(prefix.length + k.length);
-      full.set(prefix, 0);
-      full.set(k, prefix.length);
-      out.push([full, v]); // the value: a view of the file's bytes, which outlive the entries' use
-      if (out.length >= chunkEntries) {
-        yield out;
-        out = [];
+    const plain = name !== Bucket.members && name !== Bucket.membersRemoved;
+    for (const p of db.childBucket(b.value).leafPages()) {
+      const buf = p.buf;
+      for (let i = 0; i < p.count; i++) {
+        if (p.isBucket(i)) throw new Error(`etcd database has a nested bucket in ${name}`);
+        const ks = p.keyStart(i);
+        const vs = p.valueStart(i);
+        let full: Buffer;
+        let v: Buffer;
+        if (plain) {
+          full = Buffer.allocUnsafe(prefix.length + vs - ks);
+          buf.copy(full, prefix.length, ks, vs);
+          v = buf.subarray(vs, p.valueEnd(i)); // a view of the file's bytes, which outlive the entries' use
+        } else {
+          const [k, value] = fromEtcdEntry(name as BucketName, buf.subarray(ks, vs), buf.subarray(vs, p.valueEnd(i)));
+          full = Buffer.allocUnsafe(prefix.length + k.length);
+          full.set(k, prefix.length);
+          v = value;
+        }
+        full.set(prefix, 0);
+        out.push([full, v]);
+        if (out.length >= chunkEntries) {
+          yield out;
+          out = [];
+        }
       }
     }
   }

@@ -163,6 +163,30 @@ describe('writing', () => {
     expect(() => b.put(Buffer.from('b'), Buffer.alloc(0))).toThrow(/ascending/);
   });
 
+  it('finds keys out of order in a file, across its leaf pages', () => {
+    const many: Tree = new Map();
+    for (let i = 0; i < 2000; i++) many.set(Buffer.from(`k${String(i).padStart(6, '0')}`).toString('hex'), Buffer.alloc(40, 3));
+    const file = writeFile(new Map([[Buffer.from('b').toString('hex'), many]]));
+    expect(checkDb(BoltDb.open(file))).toEqual([]);
+    // k000500 (in a middle page) becomes k001999, the last key: out of order with the key after it
+    const at = file.indexOf('k000500');
+    file.write('k001999', at, 'latin1');
+    expect(checkDb(BoltDb.open(file))).toEqual([`bucket /b: key ${Buffer.from('k000501').toString('hex')} out of order`]);
+    // the first key of the third leaf page becomes one the second page holds
+    file.write('k000500', at, 'latin1');
+    const pages = [...(BoltDb.open(file).bucket('b')?.leafPages() ?? [])];
+    expect(pages.length).toBeGreaterThan(2);
+    const third = pages[2]!;
+    const was = file.toString('latin1', third.keyStart(0), third.valueStart(0));
+    file.write(file.toString('latin1', pages[1]!.keyStart(0), pages[1]!.valueStart(0)), third.keyStart(0), 'latin1');
+    expect(checkDb(BoltDb.open(file))).toEqual([`bucket /b: key ${file.toString('hex', third.keyStart(0), third.valueStart(0))} out of order`]);
+    file.write(was, third.keyStart(0), 'latin1');
+    expect(checkDb(BoltDb.open(file))).toEqual([]);
+    // a key equal to the one before it
+    file.write('k000500', file.indexOf('k000501'), 'latin1');
+    expect(checkDb(BoltDb.open(file))).toEqual([`bucket /b: key ${Buffer.from('k000500').toString('hex')} out of order`]);
+  });
+
   it('writes an empty database', () => {
     const w = new BoltWriter();
     w.finish(w.bucket());
