@@ -126,11 +126,11 @@ export class BoltBucket {
 
   /** Every entry in key order (keys and values are views of the file). */
   *entries(): Generator<BoltEntry> {
-    if (this.inline) {
-      yield* this.leafEntries(this.inlinePage());
-      return;
+    for (const p of this.leafPages()) {
+      for (let i = 0; i < p.count; i++) {
+        yield { key: p.buf.subarray(p.keyStart(i), p.valueStart(i)), value: p.buf.subarray(p.valueStart(i), p.valueEnd(i)), bucket: p.isBucket(i) };
+      }
     }
-    yield* this.walk(this.rootPage, 0);
   }
 
   /** A nested bucket by name. */
@@ -183,34 +183,6 @@ export class BoltBucket {
     const buf = this.inline as Buffer;
     return { buf, off: 0, header: readPageHeader(buf, 0) };
   }
-
-  private *walk(id: bigint, depth: number): Generator<BoltEntry> {
-    if (depth > 64) throw new BoltFormatError('bbolt: tree too deep (a page refers to itself?)');
-    const p = this.db.page(id);
-    if (p.header.flags === PageFlag.leaf) {
-      yield* this.leafEntries(p);
-    } else if (p.header.flags === PageFlag.branch) {
-      for (let i = 0; i < p.header.count; i++) {
-        yield* this.walk(p.buf.readBigUInt64LE(p.off + PAGE_HEADER_BYTES + i * ELEMENT_BYTES + 8), depth + 1);
-      }
-    } else {
-      throw new BoltFormatError(`bbolt: page ${id} in a bucket is neither a branch nor a leaf (flags ${p.header.flags})`);
-    }
-  }
-
-  private *leafEntries(p: PageRef): Generator<BoltEntry> {
-    if (p.header.flags !== PageFlag.leaf) throw new BoltFormatError(`bbolt: inline bucket page is not a leaf (flags ${p.header.flags})`);
-    const end = p.off + (p.header.overflow + 1) * this.db.pageSize;
-    for (let i = 0; i < p.header.count; i++) {
-      const el = p.off + PAGE_HEADER_BYTES + i * ELEMENT_BYTES;
-      const flags = p.buf.readUInt32LE(el);
-      const k = el + p.buf.readUInt32LE(el + 4);
-      const v = k + p.buf.readUInt32LE(el + 8);
-      const vEnd = v + p.buf.readUInt32LE(el + 12);
-      if (vEnd > Math.min(end, p.buf.length)) throw new BoltFormatError('bbolt: leaf element runs past its page');
-      yield { key: p.buf.subarray(k, v), value: p.buf.subarray(v, vEnd), bucket: (flags & BUCKET_LEAF_FLAG) !== 0 };
-    }
-  }
 }
 
 /**
@@ -221,14 +193,14 @@ export class BoltBucket {
 export class LeafPage {
   readonly buf: Buffer;
   readonly count: number;
-  private readonly at: Int32Array; // key start, value start, value end, bucket flag: 4 per element
+  private readonly at: Float64Array; // key start, value start, value end, bucket flag: 4 per element (offsets past 2 GiB too)
 
   constructor(p: PageRef, pageSize: number) {
     if (p.header.flags !== PageFlag.leaf) throw new BoltFormatError(`bbolt: inline bucket page is not a leaf (flags ${p.header.flags})`);
     this.buf = p.buf;
     this.count = p.header.count;
     const end = Math.min(p.off + (p.header.overflow + 1) * pageSize, p.buf.length);
-    this.at = new Int32Array(4 * this.count);
+    this.at = new Float64Array(4 * this.count);
     for (let i = 0; i < this.count; i++) {
       const el = p.off + PAGE_HEADER_BYTES + i * ELEMENT_BYTES;
       const k = el + p.buf.readUInt32LE(el + 4);
