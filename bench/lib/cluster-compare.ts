@@ -14,14 +14,9 @@ import type { Impl } from './daemons.js';
 import { addSample, formatTable, notes, roundLine, sampleRows, type Row, type Samples } from './rows.js';
 import { runBench } from './run.js';
 import { etcdBenchmarkAvailable, etcdBenchmarkBin } from './etcd-benchmark.js';
-import { BASE, clusterCases, scaled, type CaseSpec, type ClusterCaseSpec, type ClusterTarget } from './specs.js';
+import { BASE, clusterCases, warmupRuns, type CaseSpec, type ClusterCaseSpec, type ClusterTarget } from './specs.js';
 import { median } from './stats.js';
 import type { BenchOptions, BenchResult } from './types.js';
-
-/** Puts before the cases, on every member (at --scale 1). */
-const WARMUP_PUTS = 20_000;
-/** Then puts from one client on the leader (at --scale 1). */
-const WARMUP_ONE_CLIENT_PUTS = 2_000;
 
 interface Rounds { samples: Samples; failover: Record<Impl, number[]>; leaderChanges: number }
 
@@ -49,13 +44,9 @@ async function clusterRound(r: number, impl: Impl, a: Args, specs: ClusterCaseSp
     console.log(`round ${r} ${impl}: 3 members ready in ${secondsSince(t0)} s, leader ${leader.name} (pids ${c.members.map((m) => m.pid).join(', ')})`);
     const t = performance.now();
     // (no warm-up when only the failover is asked for: it times an election, not a warm path)
-    // as heavy as a case (1,000 clients over every member, 20,000 puts): with 1,000 puts from 100
-    // clients, V8 was still compiling ours' paths through the first 1,000-client case (put-1000-all
-    // cost ~2x the CPU per put of the same case run again); etcd needs none, and it costs it nothing
-    const warmup = { case: 'put', total: scaled(WARMUP_PUTS, a.scale), conns: 100, clients: 1000, driver: specs[0]?.opts.driver } as const;
-    // then one client on the leader: its path (one entry per save, a message per hop) is not the
-    // 1,000 clients' batches, and V8 compiled it only inside put-1 (2x the CPU per put of put-1 run again)
-    const warmupOne = { ...warmup, total: scaled(WARMUP_ONE_CLIENT_PUTS, a.scale), conns: 1, clients: 1 } as const;
+    // 1,000 clients over every member (without it put-1000-all cost ~2x the CPU per put of the same
+    // case run again), then one client on the leader (put-1 likewise)
+    const [warmup, warmupOne] = warmupRuns(a.scale, specs[0]?.opts.driver) as [CaseSpec['opts'], CaseSpec['opts']];
     if (specs.length > 0) {
       await runBench(clusterOpts(warmup, 'all', leader, c));
       await runBench(clusterOpts(warmupOne, 'leader', leader, c));

@@ -19,17 +19,17 @@ import type { BenchOptions } from './types.js';
 import { checkPerf } from './check-perf.js';
 import { benchToken, enableAuth } from './auth-setup.js';
 import { runClusterCompare } from './cluster-compare.js';
-import { BASE, singleMemberCases, type CaseSpec } from './specs.js';
+import { BASE, singleMemberCases, warmupRuns, type CaseSpec } from './specs.js';
 import { wrkAvailable } from './wrk.js';
 import { etcdBenchmarkAvailable, etcdBenchmarkBin } from './etcd-benchmark.js';
 
 export type { Metric, Row } from './rows.js';
 export { singleMemberCases } from './specs.js';
 
-export interface Args { rounds: number; scale: number; only?: string[]; json?: string; cluster: boolean; restartKeys: number; memory: boolean; checkPerf?: string }
+export interface Args { rounds: number; scale: number; only?: string[]; json?: string; cluster: boolean; restartKeys: number; memory: boolean; checkPerf?: string; warm: boolean }
 
 export function parseArgs(argv: string[]): Args {
-  const a: Args = { rounds: 3, scale: 1, cluster: false, restartKeys: 100_000, memory: true };
+  const a: Args = { rounds: 3, scale: 1, cluster: false, restartKeys: 100_000, memory: true, warm: false };
   for (let i = 0; i < argv.length; i++) {
     const v = (): string => argv[++i] ?? '';
     switch (argv[i]) {
@@ -40,6 +40,7 @@ export function parseArgs(argv: string[]): Args {
       case '--cluster': a.cluster = true; break;
       case '--restart-keys': a.restartKeys = Number(v()); break;
       case '--no-memory': a.memory = false; break;
+      case '--warm': a.warm = true; break;
       case '--check-perf': a.checkPerf = v(); break;
       default: throw new Error(`bench:compare: unknown argument ${argv[i]}`);
     }
@@ -50,7 +51,8 @@ export function parseArgs(argv: string[]): Args {
 
 /**
  * Every case against a fresh member of each (started, measured, stopped), ours first in odd rounds
- * and etcd first in even ones: each run starts cold, as a user's first load does.
+ * and etcd first in even ones: each run starts cold, as a user's first load does; with --warm, after
+ * the cluster compare's warm-up (warmupRuns) on both, so that what is measured is the warm path.
  */
 async function perfRounds(a: Args, samples: Samples): Promise<void> {
   const specs = singleMemberCases(a.scale).filter((c) => !a.only || a.only.includes(c.name));
@@ -59,9 +61,11 @@ async function perfRounds(a: Args, samples: Samples): Promise<void> {
     const order: Impl[] = r % 2 ? ['ours', 'etcd'] : ['etcd', 'ours'];
     for (const spec of specs) {
       for (const impl of order) {
-        // the auth cases: auth enabled on the fresh member, a fresh simple token of a restricted user
-        const d = spec.opts.auth ? await authDaemon(impl) : await startDaemon(impl);
+        // the auth cases: auth enabled on the fresh member (after any warm-up), a fresh simple token of a restricted user
+        const d = await startDaemon(impl, spec.opts.auth ? ['--bcrypt-cost', '4'] : []);
         try {
+          if (a.warm) for (const w of warmupRuns(a.scale, etcdBenchmarkAvailable() ? 'etcd' : 'node')) await runBench(benchOpts(d, w));
+          if (spec.opts.auth) await enableAuth(d.endpoint);
           const token = spec.opts.auth ? await benchToken(d.endpoint) : undefined;
           const res = await runBench(benchOpts(d, { ...spec.opts, token }));
           addSample(samples, spec.name, impl, res);
@@ -72,13 +76,6 @@ async function perfRounds(a: Args, samples: Samples): Promise<void> {
       }
     }
   }
-}
-
-/** A fresh member with auth enabled, bcrypt at its cheapest (only Authenticate pays it). */
-async function authDaemon(impl: Impl): Promise<Daemon> {
-  const d = await startDaemon(impl, ['--bcrypt-cost', '4']);
-  await enableAuth(d.endpoint);
-  return d;
 }
 
 export function benchOpts(d: Daemon, o: CaseSpec['opts']): BenchOptions {

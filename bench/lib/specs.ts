@@ -14,6 +14,23 @@ export const BASE: Omit<BenchOptions, 'case' | 'total' | 'endpoints'> = {
 /** A total at --scale: at least 20 (or x when smaller), so that a tiny scale still measures something. */
 export const scaled = (x: number, scale: number): number => Math.max(Math.min(x, 20), Math.round(x * scale));
 
+/** Warm-up puts from 1,000 clients (at --scale 1). */
+export const WARMUP_PUTS = 20_000;
+/** Then warm-up puts from one client (at --scale 1). */
+export const WARMUP_ONE_CLIENT_PUTS = 2_000;
+
+/**
+ * The warm-up's two runs (put options; merge endpoints in): as heavy as a case (with 1,000 puts from
+ * 100 clients, V8 was still compiling ours' paths through the first 1,000-client case), then one
+ * client, whose path (one entry per save) is not the 1,000 clients' batches. etcd needs none, and
+ * it costs it nothing.
+ */
+export function warmupRuns(scale: number, driver: CaseSpec['opts']['driver']): Array<CaseSpec['opts']> {
+  // spread over 100,000 keys: not the read cases' key 00000000 over and over
+  const many = { case: 'put', total: scaled(WARMUP_PUTS, scale), conns: 100, clients: 1000, keySpace: 100_000, driver } as const;
+  return [many, { ...many, total: scaled(WARMUP_ONE_CLIENT_PUTS, scale), conns: 1, clients: 1 }];
+}
+
 /**
  * The single-member cases, with totals at scale 1 (each about 2–6 s on etcd on a quiet 2-core box).
  * put, txn-put and range run with etcd's own benchmark tool when it is built (lib/etcd-benchmark.ts)
