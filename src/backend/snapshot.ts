@@ -188,6 +188,7 @@ export async function restoreEntries(
       if (inFlight.size >= RESTORE_IN_FLIGHT) await Promise.race(inFlight);
       const p: Promise<void> = db.batch(chunk.map(([key, value]) => ({ type: 'put' as const, key, value })), false)
         .then(() => void inFlight.delete(p));
+      p.catch(() => undefined); // seen by the race or the all below; never an unhandled rejection meanwhile
       inFlight.add(p);
     }
     await Promise.all(inFlight);

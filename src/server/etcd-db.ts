@@ -200,7 +200,7 @@ export function* backendEntriesOfEtcdDb(db: BoltDb, chunkEntries = 1000, skip: R
           buf.copy(full, prefix.length, ks, vs);
           v = buf.subarray(vs, p.valueEnd(i)); // a view of the file's bytes, which outlive the entries' use
         } else {
-          const [k, value] = fromEtcdEntry(name as BucketName, buf.subarray(ks, vs), buf.subarray(vs, p.valueEnd(i)));
+          const [k, value] = memberEntry(name as BucketName, buf.subarray(ks, vs), buf.subarray(vs, p.valueEnd(i)));
           full = Buffer.allocUnsafe(prefix.length + k.length);
           full.set(k, prefix.length);
           v = value;
@@ -217,13 +217,13 @@ export function* backendEntriesOfEtcdDb(db: BoltDb, chunkEntries = 1000, skip: R
   if (out.length > 0) yield out;
 }
 
-function fromEtcdEntry(bucket: BucketName, key: Buffer, value: Buffer): [Buffer, Buffer] {
+/** A members or members_removed entry of etcd's (JSON member, hex id key) as our backend keeps it. */
+function memberEntry(bucket: BucketName, key: Buffer, value: Buffer): [Buffer, Buffer] {
   if (bucket === Bucket.members) {
     const { member } = decodeConfChangeContext(value);
     return [idKey(member.id), Buffer.from(encodeMember(member))];
   }
-  if (bucket === Bucket.membersRemoved) return [idKey(BigInt(`0x${key.toString()}`)), Buffer.alloc(0)];
-  return [key, value];
+  return [idKey(BigInt(`0x${key.toString()}`)), Buffer.alloc(0)];
 }
 
 function idKey(id: bigint): Buffer {
