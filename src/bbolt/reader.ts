@@ -146,16 +146,7 @@ export class BoltBucket {
 
   /** Every page id this bucket's tree uses (not its sub-buckets'), each with its overflow count. */
   *pages(): Generator<{ id: bigint; overflow: number; flags: number }> {
-    if (this.inline) return;
-    const stack = [this.rootPage];
-    while (stack.length > 0) {
-      const id = stack.pop() as bigint;
-      const p = this.db.page(id);
-      yield { id, overflow: p.header.overflow, flags: p.header.flags };
-      if (p.header.flags === PageFlag.branch) {
-        for (let i = p.header.count - 1; i >= 0; i--) stack.push(p.buf.readBigUInt64LE(p.off + PAGE_HEADER_BYTES + i * ELEMENT_BYTES + 8));
-      }
-    }
+    for (const p of this.treePages()) yield { id: p.header.id, overflow: p.header.overflow, flags: p.header.flags };
   }
 
   /** The leaf pages in key order (one for an inline bucket), for reading entries without a view each. */
@@ -164,16 +155,25 @@ export class BoltBucket {
       yield new LeafPage(this.inlinePage(), this.db.pageSize);
       return;
     }
+    for (const p of this.treePages()) if (p.header.flags === PageFlag.leaf) yield new LeafPage(p, this.db.pageSize);
+  }
+
+  /**
+   * The pages of the tree (none for an inline bucket), each branch before its children and the
+   * leaves in key order. A page other than a branch or a leaf, or a tree deeper than 64 (a page
+   * that refers back up), ends it with BoltFormatError once the page was yielded.
+   */
+  private *treePages(): Generator<PageRef> {
+    if (this.inline) return;
     const stack: Array<[bigint, number]> = [[this.rootPage, 0]];
     while (stack.length > 0) {
       const [id, depth] = stack.pop() as [bigint, number];
       if (depth > 64) throw new BoltFormatError('bbolt: tree too deep (a page refers to itself?)');
       const p = this.db.page(id);
-      if (p.header.flags === PageFlag.leaf) {
-        yield new LeafPage(p, this.db.pageSize);
-      } else if (p.header.flags === PageFlag.branch) {
+      yield p;
+      if (p.header.flags === PageFlag.branch) {
         for (let i = p.header.count - 1; i >= 0; i--) stack.push([p.buf.readBigUInt64LE(p.off + PAGE_HEADER_BYTES + i * ELEMENT_BYTES + 8), depth + 1]);
-      } else {
+      } else if (p.header.flags !== PageFlag.leaf) {
         throw new BoltFormatError(`bbolt: page ${id} in a bucket is neither a branch nor a leaf (flags ${p.header.flags})`);
       }
     }

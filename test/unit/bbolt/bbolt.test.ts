@@ -187,6 +187,18 @@ describe('writing', () => {
     expect(checkDb(BoltDb.open(file))).toEqual([`bucket /b: key ${Buffer.from('k000500').toString('hex')} out of order`]);
   });
 
+  it('reports a branch page that refers to itself, and does not walk it for ever', () => {
+    const many: Tree = new Map();
+    for (let i = 0; i < 2000; i++) many.set(Buffer.from(`k${String(i).padStart(6, '0')}`).toString('hex'), Buffer.alloc(40, 3));
+    const file = writeFile(new Map([[Buffer.from('b').toString('hex'), many]]));
+    const root = BoltDb.open(file).bucket('b')!.rootPage;
+    // the root branch's first element (page header 16 bytes, element 16 bytes, its page id at 8)
+    file.writeBigUInt64LE(root, Number(root) * 4096 + 16 + 8);
+    const problems = checkDb(BoltDb.open(file));
+    expect(problems).toContain('bbolt: tree too deep (a page refers to itself?)');
+    expect(() => [...BoltDb.open(file).bucket('b')!.entries()]).toThrow(/too deep/);
+  });
+
   it('writes an empty database', () => {
     const w = new BoltWriter();
     w.finish(w.bucket());
