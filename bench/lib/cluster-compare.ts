@@ -46,7 +46,7 @@ async function clusterRound(r: number, impl: Impl, a: Args, specs: ClusterCaseSp
     // (no warm-up when only the failover is asked for: it times an election, not a warm path)
     // 1,000 clients over every member (without it put-1000-all cost ~2x the CPU per put of the same
     // case run again), then one client on the leader (put-1 likewise)
-    const [warmup, warmupOne] = warmupRuns(a.scale, specs[0]?.opts.driver) as [CaseSpec['opts'], CaseSpec['opts']];
+    const [warmup, warmupOne] = warmupRuns(a.scale, specs[0]?.opts.driver);
     if (specs.length > 0) {
       await runBench(clusterOpts(warmup, 'all', leader, c));
       await runBench(clusterOpts(warmupOne, 'leader', leader, c));

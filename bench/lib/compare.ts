@@ -64,7 +64,7 @@ async function perfRounds(a: Args, samples: Samples): Promise<void> {
         // the auth cases: auth enabled on the fresh member (after any warm-up), a fresh simple token of a restricted user
         const d = await startDaemon(impl, spec.opts.auth ? ['--bcrypt-cost', '4'] : []);
         try {
-          if (a.warm) for (const w of warmupRuns(a.scale, etcdBenchmarkAvailable() ? 'etcd' : 'node')) await runBench(benchOpts(d, w));
+          if (a.warm) for (const w of warmupRuns(a.scale)) await runBench(benchOpts(d, w));
           if (spec.opts.auth) await enableAuth(d.endpoint);
           const token = spec.opts.auth ? await benchToken(d.endpoint) : undefined;
           const res = await runBench(benchOpts(d, { ...spec.opts, token }));

@@ -25,7 +25,7 @@ export const WARMUP_ONE_CLIENT_PUTS = 2_000;
  * client, whose path (one entry per save) is not the 1,000 clients' batches. etcd needs none, and
  * it costs it nothing.
  */
-export function warmupRuns(scale: number, driver: CaseSpec['opts']['driver']): Array<CaseSpec['opts']> {
+export function warmupRuns(scale: number, driver: CaseSpec['opts']['driver'] = etcdBenchmarkAvailable() ? 'etcd' : 'node'): [CaseSpec['opts'], CaseSpec['opts']] {
   // spread over 100,000 keys: not the read cases' key 00000000 over and over
   const many = { case: 'put', total: scaled(WARMUP_PUTS, scale), conns: 100, clients: 1000, keySpace: 100_000, driver } as const;
   return [many, { ...many, total: scaled(WARMUP_ONE_CLIENT_PUTS, scale), conns: 1, clients: 1 }];
