@@ -4,10 +4,10 @@
  * 32 or 128 MB of new space, then resident for good) although an idle member needs almost none of it.
  * Held at its initial size until the member serves (growth factor 1), the young generation grows
  * afterwards only when client traffic asks for it, and only up to NEW_SPACE_CAP_BYTES: V8 reads its
- * maximum only at start, so after each collection a GC observer holds the growth once the new space
- * reached the cap (and lets it grow again if V8 shrank it below). Under 1,000 clients the cap took
- * 17–25 MB off the peak RSS at no measurable CPU per request (docs/benchmarks.md). An explicit node
- * flag for the semi-spaces wins over both.
+ * maximum only at start, so after each collection a GC observer holds the growth once the new space's
+ * next doubling would pass the cap (and lets it grow again if V8 shrank it far enough). Under 1,000
+ * clients the cap took 17–25 MB off the peak RSS at no measurable CPU per request
+ * (docs/benchmarks.md). An explicit node flag for the semi-spaces wins over both.
  */
 import v8 from 'node:v8';
 import { PerformanceObserver } from 'node:perf_hooks';
@@ -44,8 +44,10 @@ export function holdYoungGeneration(execArgv: readonly string[] = process.execAr
 export function releaseYoungGeneration(capBytes = NEW_SPACE_CAP_BYTES): void {
   if (!held || observer) return;
   const check = (): void => {
-    const atCap = newSpaceBytes() >= capBytes;
-    if (atCap !== held) setGrowth(atCap);
+    // V8 shrinks the new space to a multiple of its page size, so a doubling from below the cap can
+    // pass it: held unless a whole growth step still fits.
+    const hold = newSpaceBytes() * V8_GROWTH_FACTOR > capBytes;
+    if (hold !== held) setGrowth(hold);
   };
   observer = new PerformanceObserver(check);
   observer.observe({ entryTypes: ['gc'] });

@@ -21,10 +21,12 @@ describe('holdYoungGeneration', () => {
     const higher = run('released', String(16 * MB));
     expect(held).toBeGreaterThan(0);
     expect(held).toBeLessThan(free / 4);
-    // grows past the hold, stops at the cap, which V8's own growth goes beyond
+    // grows past the hold and never past the cap (where V8 shrank it first, it may stop short of
+    // it: doublings from a size that is not a power of two), which V8's own growth goes beyond
     expect(capped).toBeGreaterThan(held);
-    expect(capped).toBe(8 * MB);
-    expect(higher).toBe(16 * MB);
+    expect(capped).toBeLessThanOrEqual(8 * MB);
+    expect(higher).toBeGreaterThan(capped);
+    expect(higher).toBeLessThanOrEqual(16 * MB);
     expect(free).toBeGreaterThan(16 * MB);
   });
 });
