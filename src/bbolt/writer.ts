@@ -128,16 +128,15 @@ export class BoltWriter {
     return Number(this.nextPgid) * this.pageSize;
   }
 
-  /** Lays `elements` out as one page (with overflow pages when needed) and appends it; its id. */
-  writePage(flags: number, elements: readonly Element[] | readonly ChildRef[]): bigint {
-    const bytes = pageBytes(elements);
+  /** Lays the first `count` of `elements` (`bytes` with the header) out as one page (with overflow pages when needed) and appends it; its id. */
+  writePage(flags: number, elements: readonly Element[] | readonly ChildRef[], count: number, bytes: number): bigint {
     const pages = Math.max(1, Math.ceil(bytes / this.pageSize));
     const id = this.nextPgid;
     this.nextPgid += BigInt(pages);
     if (this.dry) return id;
     const buf = this.take(pages * this.pageSize);
-    layoutPage(buf, id, flags, elements);
-    writePageHeader(buf, 0, { id, flags, count: elements.length, overflow: pages - 1 });
+    layoutPage(buf, id, flags, elements, count);
+    writePageHeader(buf, 0, { id, flags, count, overflow: pages - 1 });
     return id;
   }
 
@@ -169,12 +168,6 @@ function fillMeta(pages: Buffer, root: bigint, pgid: bigint): void {
 
 function elementBytes(e: Element | ChildRef): number {
   return 'vlen' in e ? ELEMENT_BYTES + e.klen + e.vlen : ELEMENT_BYTES + e.key.length;
-}
-
-function pageBytes(elements: readonly (Element | ChildRef)[]): number {
-  let n = PAGE_HEADER_BYTES;
-  for (const e of elements) n += elementBytes(e);
-  return n;
 }
 
 /**
@@ -210,11 +203,11 @@ function keyAfter(a: Buffer, aoff: number, alen: number, b: Buffer, boff: number
   return alen > blen;
 }
 
-/** Elements, then their keys (and values) in the same order; `pos` counts from each element. */
-function layoutPage(buf: Buffer, id: bigint, flags: number, elements: readonly (Element | ChildRef)[]): void {
-  if (elements.length > 0xffff) throw new BoltFormatError(`bbolt: too many elements for page ${id}`);
-  let data = PAGE_HEADER_BYTES + elements.length * ELEMENT_BYTES;
-  for (let i = 0; i < elements.length; i++) {
+/** The first `count` elements, then their keys (and values) in the same order; `pos` counts from each element. */
+function layoutPage(buf: Buffer, id: bigint, flags: number, elements: readonly (Element | ChildRef)[], count: number): void {
+  if (count > 0xffff) throw new BoltFormatError(`bbolt: too many elements for page ${id}`);
+  let data = PAGE_HEADER_BYTES + count * ELEMENT_BYTES;
+  for (let i = 0; i < count; i++) {
     const el = PAGE_HEADER_BYTES + i * ELEMENT_BYTES;
     if (flags === PageFlag.branch) {
       const c = elements[i] as ChildRef;
@@ -248,15 +241,21 @@ function layoutPage(buf: Buffer, id: bigint, flags: number, elements: readonly (
  * for its value in the parent (or BoltWriter.finish for the root).
  */
 export class BucketBuilder {
-  /** Elements not yet on a page: all of them while the bucket may still be inline. */
-  private pending: Element[] = [];
+  /**
+   * Elements not yet on a page, the first pendingCount (all of them while the bucket may still be
+   * inline). Counted, not emptied: an emptied array gives up its storage and grows it again for the
+   * next page (two passes over 40,000 leaves at 1M keys).
+   */
+  private readonly pending: Element[] = [];
+  private pendingCount = 0;
   private pendingBytes = PAGE_HEADER_BYTES;
   private paged = false;
   private hasBuckets = false;
   private leaves: ChildRef[] = [];
   private last: Element | undefined;
-  /** putEntry's elements whose page is written, for reuse. */
+  /** putEntry's elements whose page is written, for reuse: the first spareCount. */
   private readonly spare: Element[] = [];
+  private spareCount = 0;
   private finished = false;
 
   constructor(private readonly w: BoltWriter) {}
@@ -272,8 +271,8 @@ export class BucketBuilder {
 
   /** Entry `i` of `src`, after every key added so far (the source's order is not checked). */
   putEntry(src: EntrySource, i: number): void {
-    const e = this.spare.pop(); // a million entries make no garbage of a million elements
-    if (e === undefined) return this.add({ key: NO_BYTES, koff: 0, klen: src.keyBytes(i), value: NO_BYTES, vlen: src.valueBytes(i), flags: 0, src, idx: i });
+    if (this.spareCount === 0) return this.add({ key: NO_BYTES, koff: 0, klen: src.keyBytes(i), value: NO_BYTES, vlen: src.valueBytes(i), flags: 0, src, idx: i });
+    const e = this.spare[--this.spareCount]!; // a million entries make no garbage of a million elements
     e.klen = src.keyBytes(i);
     e.vlen = src.valueBytes(i);
     e.src = src;
@@ -294,8 +293,8 @@ export class BucketBuilder {
       this.finished = true;
       const out = Buffer.alloc(BUCKET_HEADER_BYTES + this.pendingBytes);
       const page = out.subarray(BUCKET_HEADER_BYTES);
-      layoutPage(page, 0n, PageFlag.leaf, this.pending);
-      writePageHeader(page, 0, { id: 0n, flags: PageFlag.leaf, count: this.pending.length, overflow: 0 });
+      layoutPage(page, 0n, PageFlag.leaf, this.pending, this.pendingCount);
+      writePageHeader(page, 0, { id: 0n, flags: PageFlag.leaf, count: this.pendingCount, overflow: 0 });
       return out;
     }
     const root = this.finishTree();
@@ -309,7 +308,7 @@ export class BucketBuilder {
     if (this.finished) throw new Error('bbolt bucket already finished');
     this.finished = true;
     this.paged = true;
-    if (this.pending.length > 0 || this.leaves.length === 0) this.flushLeaf();
+    if (this.pendingCount > 0 || this.leaves.length === 0) this.flushLeaf();
     let level = this.leaves;
     while (level.length > 1) level = this.branchLevel(level);
     return (level[0] as ChildRef).pgid;
@@ -327,17 +326,20 @@ export class BucketBuilder {
     if (e.klen === 0) throw new BoltFormatError('bbolt: empty key');
     const size = elementBytes(e);
     if (!this.paged && (this.hasBuckets || this.pendingBytes + size > this.w.pageSize / INLINE_DIVISOR)) this.paged = true;
-    if (this.paged && this.pending.length > 0 && this.pendingBytes + size > this.w.pageSize) this.flushLeaf();
-    this.pending.push(e);
+    if (this.paged && this.pendingCount > 0 && this.pendingBytes + size > this.w.pageSize) this.flushLeaf();
+    this.pending[this.pendingCount++] = e;
     this.pendingBytes += size;
   }
 
   private flushLeaf(): void {
-    const first = this.pending[0];
-    const pgid = this.w.writePage(PageFlag.leaf, this.pending);
-    this.leaves.push({ key: first ? keyOf(first) : Buffer.alloc(0), pgid });
-    for (const e of this.pending) if (e.src !== null) this.spare.push(e);
-    this.pending.length = 0;
+    const n = this.pendingCount;
+    const pgid = this.w.writePage(PageFlag.leaf, this.pending, n, this.pendingBytes);
+    this.leaves.push({ key: n > 0 ? keyOf(this.pending[0]!) : Buffer.alloc(0), pgid });
+    for (let j = 0; j < n; j++) {
+      const e = this.pending[j]!;
+      if (e.src !== null) this.spare[this.spareCount++] = e;
+    }
+    this.pendingCount = 0;
     this.pendingBytes = PAGE_HEADER_BYTES;
   }
 
@@ -346,7 +348,7 @@ export class BucketBuilder {
     let page: ChildRef[] = [];
     let bytes = PAGE_HEADER_BYTES;
     const flush = (): void => {
-      out.push({ key: (page[0] as ChildRef).key, pgid: this.w.writePage(PageFlag.branch, page) });
+      out.push({ key: (page[0] as ChildRef).key, pgid: this.w.writePage(PageFlag.branch, page, page.length, bytes) });
       page = [];
       bytes = PAGE_HEADER_BYTES;
     };

@@ -10,13 +10,15 @@ import { fixedPieces } from '../../pkg/bytes.js';
 import { varintSize, writeVarint } from '../../pkg/varint.js';
 import { abortableCtx, blocking, sizeGuard, unary } from './common.js';
 import { toGrpcError } from './errors.js';
-import { bodyWithPrefixRoom } from './h2-call.js';
 import { checkPeerURLs } from './validate.js';
 
 /** Snapshot stream piece size (etcd's snapshotSendBufferSize). */
 export const SNAPSHOT_CHUNK_BYTES = 32 * 1024;
 
-type SnapshotCall = grpc.ServerWritableStream<SnapshotRequest__Output, SnapshotResponse>;
+type SnapshotCall = grpc.ServerWritableStream<SnapshotRequest__Output, SnapshotResponse> & {
+  /** Our HTTP/2's calls (h2-call.ts): a message as two pieces, the second sent without a copy. */
+  writeParts?(head: Buffer, tail: Buffer): boolean;
+};
 
 function waitDrain(call: SnapshotCall): Promise<void> {
   return new Promise((resolve) => {
@@ -38,17 +40,20 @@ function waitDrain(call: SnapshotCall): Promise<void> {
 export function encodeSnapshotResponse(res: SnapshotResponse): Buffer {
   const remaining = Number(res.remaining_bytes ?? 0);
   const blob = typeof res.blob === 'string' ? Buffer.from(res.blob, 'base64') : (res.blob ?? Buffer.alloc(0));
-  const size = (remaining > 0 ? 1 + varintSize(remaining) : 0) + (blob.length > 0 ? 1 + varintSize(blob.length) + blob.length : 0);
-  const out = bodyWithPrefixRoom(size);
+  return Buffer.concat([snapshotResponseHead(remaining, blob.length), blob]);
+}
+
+/** A SnapshotResponse's bytes before its blob's (encodeSnapshotResponse's message is these, then the blob). */
+function snapshotResponseHead(remaining: number, blobBytes: number): Buffer {
+  const out = Buffer.allocUnsafe((remaining > 0 ? 1 + varintSize(remaining) : 0) + (blobBytes > 0 ? 1 + varintSize(blobBytes) : 0));
   let at = 0;
   if (remaining > 0) {
     out[at++] = 0x10;
     at = writeVarint(out, at, remaining);
   }
-  if (blob.length > 0) {
+  if (blobBytes > 0) {
     out[at++] = 0x1a;
-    at = writeVarint(out, at, blob.length);
-    out.set(blob, at);
+    writeVarint(out, at, blobBytes);
   }
   return out;
 }
@@ -72,7 +77,8 @@ async function streamSnapshot(facade: EtcdServerFacade, call: SnapshotCall): Pro
     if (call.cancelled) return;
     hash.update(piece);
     remaining -= piece.length;
-    if (!call.write({ remaining_bytes: remaining, blob: piece })) await waitDrain(call);
+    const ok = call.writeParts !== undefined ? call.writeParts(snapshotResponseHead(remaining, piece.length), piece) : call.write({ remaining_bytes: remaining, blob: piece });
+    if (!ok) await waitDrain(call);
   }
   call.write({ remaining_bytes: 0, blob: hash.digest() });
   call.end();
