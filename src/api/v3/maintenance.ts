@@ -1,5 +1,4 @@
 /** etcdserverpb.Maintenance and etcdserverpb.Cluster. */
-import { createHash } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
 import type { EtcdServerFacade } from '../../server/facade.js';
 import type { MaintenanceHandlers } from '../../pb/etcdserverpb/Maintenance.js';
@@ -7,6 +6,7 @@ import type { ClusterHandlers } from '../../pb/etcdserverpb/Cluster.js';
 import type { SnapshotRequest__Output } from '../../pb/etcdserverpb/SnapshotRequest.js';
 import type { SnapshotResponse } from '../../pb/etcdserverpb/SnapshotResponse.js';
 import { fixedPieces } from '../../pkg/bytes.js';
+import { workerSha256, type StreamHash } from '../../platform/sha256-worker.js';
 import { varintSize, writeVarint } from '../../pkg/varint.js';
 import { abortableCtx, blocking, sizeGuard, unary } from './common.js';
 import { toGrpcError } from './errors.js';
@@ -71,17 +71,29 @@ export function withSnapshotCodec(def: grpc.ServiceDefinition): grpc.ServiceDefi
 async function streamSnapshot(facade: EtcdServerFacade, call: SnapshotCall): Promise<void> {
   const ctx = abortableCtx(call);
   const src = await facade.snapshot(ctx);
-  const hash = createHash('sha256');
-  let remaining = src.size;
-  for await (const piece of fixedPieces(src.chunks, SNAPSHOT_CHUNK_BYTES)) {
-    if (call.cancelled) return;
-    hash.update(piece);
-    remaining -= piece.length;
-    const ok = call.writeParts !== undefined ? call.writeParts(snapshotResponseHead(remaining, piece.length), piece) : call.write({ remaining_bytes: remaining, blob: piece });
-    if (!ok) await waitDrain(call);
+  const hash = workerSha256();
+  try {
+    let remaining = src.size;
+    for await (const piece of fixedPieces(hashed(src.chunks, hash), SNAPSHOT_CHUNK_BYTES)) {
+      if (call.cancelled) return;
+      remaining -= piece.length;
+      const ok = call.writeParts !== undefined ? call.writeParts(snapshotResponseHead(remaining, piece.length), piece) : call.write({ remaining_bytes: remaining, blob: piece });
+      if (!ok) await waitDrain(call);
+    }
+    call.write({ remaining_bytes: 0, blob: await hash.digest() });
+    call.end();
+  } finally {
+    hash.close();
   }
-  call.write({ remaining_bytes: 0, blob: hash.digest() });
-  call.end();
+}
+
+/** `chunks` as they are, each given to `hash` on the way. */
+async function* hashed(chunks: AsyncIterable<Uint8Array>, hash: StreamHash): AsyncGenerator<Uint8Array> {
+  for await (const c of chunks) {
+    const room = hash.update(c);
+    if (room) await room;
+    yield c;
+  }
 }
 
 export function maintenanceHandlers(facade: EtcdServerFacade): MaintenanceHandlers {
