@@ -6,7 +6,7 @@ import type { ClusterHandlers } from '../../pb/etcdserverpb/Cluster.js';
 import type { SnapshotRequest__Output } from '../../pb/etcdserverpb/SnapshotRequest.js';
 import type { SnapshotResponse } from '../../pb/etcdserverpb/SnapshotResponse.js';
 import { fixedPieces } from '../../pkg/bytes.js';
-import { workerSha256, type StreamHash } from '../../platform/sha256-worker.js';
+import { inlineSha256, workerSha256, type StreamHash } from '../../platform/sha256-worker.js';
 import { varintSize, writeVarint } from '../../pkg/varint.js';
 import { abortableCtx, blocking, sizeGuard, unary } from './common.js';
 import { toGrpcError } from './errors.js';
@@ -14,6 +14,8 @@ import { checkPeerURLs } from './validate.js';
 
 /** Snapshot stream piece size (etcd's snapshotSendBufferSize). */
 export const SNAPSHOT_CHUNK_BYTES = 32 * 1024;
+/** From this size the snapshot's sha256 is computed on a worker thread (~150 ms a 164 MB file; a worker takes ~25 ms to start). */
+const HASH_WORKER_MIN_BYTES = 32 * 1024 * 1024;
 
 type SnapshotCall = grpc.ServerWritableStream<SnapshotRequest__Output, SnapshotResponse> & {
   /** Our HTTP/2's calls (h2-call.ts): a message as two pieces, the second sent without a copy. */
@@ -71,7 +73,7 @@ export function withSnapshotCodec(def: grpc.ServiceDefinition): grpc.ServiceDefi
 async function streamSnapshot(facade: EtcdServerFacade, call: SnapshotCall): Promise<void> {
   const ctx = abortableCtx(call);
   const src = await facade.snapshot(ctx);
-  const hash = workerSha256();
+  const hash = src.size >= HASH_WORKER_MIN_BYTES ? workerSha256() : inlineSha256();
   try {
     let remaining = src.size;
     for await (const piece of fixedPieces(hashed(src.chunks, hash), SNAPSHOT_CHUNK_BYTES)) {

@@ -14,6 +14,10 @@ const ETCDCTL = '/usr/bin/etcdctl';
 // etcdctl refuses a snapshot whose size minus the 32-byte digest is not a multiple of 512
 // ("sha256 checksum not found"): backend images are page-aligned.
 const image = Buffer.from(Array.from({ length: 136 * 512 }, (_, i) => i % 251));
+// From 32 MiB the member hashes on a worker thread (api/v3/maintenance.ts): a larger image, in 1 MiB chunks.
+const large = Buffer.alloc(40 * 1024 * 1024 + 512);
+for (let i = 0; i < large.length; i += 4096) large.writeUInt32LE(i, i);
+let served = image;
 let lastTxn: TxnRequest__Output | undefined;
 
 const facade: Partial<EtcdServerFacade> = {
@@ -39,9 +43,9 @@ const facade: Partial<EtcdServerFacade> = {
   },
   leaseKeepAlive: async (r) => ({ header: header(), ID: r.ID, TTL: 57 }),
   snapshot: async () => ({
-    size: image.length,
+    size: served.length,
     chunks: (async function* () {
-      yield image;
+      for (let at = 0; at < served.length; at += 1024 * 1024) yield served.subarray(at, at + 1024 * 1024);
     })(),
   }),
   txn: async (r) => {
@@ -100,6 +104,19 @@ describe('etcdctl 3.4 streams against proto/', () => {
     await etcdctl(['snapshot', 'save', file]);
     const saved = await readFile(file);
     expect(saved.equals(Buffer.concat([image, createHash('sha256').update(image).digest()]))).toBe(true);
+  });
+
+  it('snapshot save of a large image: its sha256 from the worker thread', async () => {
+    served = large;
+    try {
+      const file = join(dir, 'large.db');
+      await etcdctl(['snapshot', 'save', file]);
+      const saved = await readFile(file);
+      expect(saved.length).toBe(large.length + 32);
+      expect(saved.equals(Buffer.concat([large, createHash('sha256').update(large).digest()]))).toBe(true);
+    } finally {
+      served = image;
+    }
   });
 
   it('txn sends compares and ops with etcd field numbers', async () => {

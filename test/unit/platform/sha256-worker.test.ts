@@ -2,7 +2,7 @@
 // ones, ones that wrap around the ring, ones larger than the ring (which wait for room).
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { workerSha256 } from '../../../src/platform/sha256-worker.js';
+import { inlineSha256, workerSha256 } from '../../../src/platform/sha256-worker.js';
 
 async function both(chunks: Uint8Array[]): Promise<[string, string]> {
   const h = workerSha256();
@@ -21,6 +21,18 @@ function bytes(n: number, seed: number): Buffer {
   for (let i = 0; i < n; i++) b[i] = (i * 31 + seed) & 0xff;
   return b;
 }
+
+describe('inlineSha256', () => {
+  it('equals createHash', async () => {
+    const h = inlineSha256();
+    const ref = createHash('sha256');
+    for (const n of [0, 5, 70_000]) {
+      expect(h.update(bytes(n, n))).toBeUndefined();
+      ref.update(bytes(n, n));
+    }
+    expect((await h.digest()).toString('hex')).toBe(ref.digest('hex'));
+  });
+});
 
 describe('workerSha256', () => {
   it('hashes nothing as sha256 of nothing', async () => {
