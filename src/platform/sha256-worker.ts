@@ -40,24 +40,30 @@ export function workerSha256(): StreamHash {
   let head = 0; // where the next bytes go
   let inFlight = 0; // bytes in the ring not yet hashed
   let failed: Error | undefined;
+  let closed = false;
   let wake: (() => void) | undefined;
-  let done: ((d: Buffer) => void) | undefined;
+  let done: { resolve: (d: Buffer) => void; reject: (e: Error) => void } | undefined;
   const settle = (): void => {
     const w = wake;
     wake = undefined;
     w?.();
+  };
+  const fail = (e: Error): void => {
+    failed ??= e;
+    settle();
+    done?.reject(failed);
   };
   worker.on('message', (m: number | Uint8Array) => {
     if (typeof m === 'number') {
       inFlight -= m;
       settle();
     } else {
-      done?.(Buffer.from(m.buffer, m.byteOffset, m.length));
+      done?.resolve(Buffer.from(m.buffer, m.byteOffset, m.length));
     }
   });
-  worker.on('error', (e) => {
-    failed = e;
-    settle();
+  worker.on('error', fail);
+  worker.on('exit', (code) => {
+    if (!closed) fail(new Error(`sha256 worker exited with code ${code}`));
   });
   /** `bytes` into the ring at head, for the worker (there is room). */
   const place = (bytes: Uint8Array): void => {
@@ -86,12 +92,12 @@ export function workerSha256(): StreamHash {
     digest() {
       return new Promise<Buffer>((resolve, reject) => {
         if (failed) return reject(failed);
-        done = resolve;
-        worker.once('error', reject);
+        done = { resolve, reject };
         worker.postMessage(null);
       });
     },
     close() {
+      closed = true;
       void worker.terminate();
     },
   };
