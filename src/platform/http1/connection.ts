@@ -86,6 +86,7 @@ export class Http1Connection {
     socket.allowHalfOpen = true; // a half-closed client still gets the answers it waits for
     socket.on('readable', this.onReadable);
     socket.once('end', this.onEnd);
+    socket.on('error', this.onError);
     if (opts.keepAliveTimeoutMs > 0) {
       socket.on('timeout', this.onTimeout);
       socket.setTimeout(opts.keepAliveTimeoutMs);
@@ -207,6 +208,7 @@ export class Http1Connection {
     this.handingOff = false;
     this.handedOff = true;
     s.removeListener('end', this.onEnd);
+    s.removeListener('error', this.onError);
     s.removeListener('timeout', this.onTimeout);
     s.setTimeout(0);
     s.allowHalfOpen = false;
@@ -225,6 +227,11 @@ export class Http1Connection {
     this.ending = true;
     this.handingOff = false;
     this.flush();
+  };
+
+  /** A reset, or a write after the client went: the connection is over (as H2Connection's). */
+  private readonly onError = (): void => {
+    this.socket.destroy();
   };
 
   private readonly onTimeout = (): void => {

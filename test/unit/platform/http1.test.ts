@@ -82,7 +82,6 @@ afterEach(() => {
 async function start(delayMs = 20): Promise<number> {
   const node = nodeSide();
   server = net.createServer((socket) => {
-    socket.on('error', () => {}); // as listen.ts does: a client's reset is no error of the server's
     serveHttp1(socket, { handler: handler(delayMs), keepAliveTimeoutMs: 72_000, handOff: (s) => node.emit('connection', s) });
   });
   await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
@@ -164,9 +163,7 @@ describe('Http1Connection', () => {
     let calls = 0;
     const big = 'x'.repeat(512 * 1024);
     server = net.createServer((socket) => {
-      // as listen.ts does for every accepted socket: the client below may reset it (it closes while
-      // the last answer's bytes are in flight), which is no error of the server's
-      socket.on('error', () => {});
+      // the client below may reset the socket (it closes while the last answer's bytes are in flight): serveHttp1 listens for that
       serveHttp1(socket, {
         handler: (req, res) => {
           if (req.url === '/throw') throw new Error('bug');
@@ -221,5 +218,22 @@ describe('Http1Connection', () => {
     await both;
     await l.close();
     expect((await answers).map((a) => bodies(a)[0])).toEqual(['node slow', 'js /slow/x y']);
+  });
+
+  it('a socket error (a client reset) ends its connection, not the process', async () => {
+    let accepted: net.Socket | undefined;
+    server = net.createServer((socket) => {
+      accepted = socket;
+      serveHttp1(socket, { handler: handler(0), keepAliveTimeoutMs: 72_000, handOff: (h) => h.destroy() });
+    });
+    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+    const c = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+    c.on('error', () => {});
+    const closed = new Promise<void>((r) => c.once('close', () => r()));
+    while (accepted === undefined) await new Promise((r) => setTimeout(r, 5));
+    // without a listener of serveHttp1's, emitting 'error' throws here
+    expect(() => accepted!.emit('error', Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }))).not.toThrow();
+    await closed;
+    expect(accepted.destroyed).toBe(true);
   });
 });
