@@ -135,16 +135,20 @@ export class BoltWriter {
     this.nextPgid += BigInt(pages);
     if (this.dry) return id;
     const buf = this.take(pages * this.pageSize);
-    layoutPage(buf, id, flags, elements, count);
+    buf.fill(0, layoutPage(buf, id, flags, elements, count)); // the block is not cleared: the page's unused tail
     writePageHeader(buf, 0, { id, flags, count, overflow: pages - 1 });
     return id;
   }
 
-  /** `n` zeroed bytes at the end of the file so far (the next page's place). */
+  /**
+   * `n` bytes at the end of the file so far (the next page's place), not cleared: a new block's
+   * memory is not zeroed (~25 ms a 164 MB file, and memory reused from the last save rather than
+   * fresh pages to fault in); writePage writes every byte of its pages.
+   */
   private take(n: number): Buffer {
     if (this.blockUsed + n > this.block.length) {
       this.closeBlock();
-      this.block = Buffer.alloc(Math.max(n, BLOCK_BYTES));
+      this.block = Buffer.allocUnsafeSlow(Math.max(n, BLOCK_BYTES));
     }
     const out = this.block.subarray(this.blockUsed, this.blockUsed + n);
     this.blockUsed += n;
@@ -203,8 +207,11 @@ function keyAfter(a: Buffer, aoff: number, alen: number, b: Buffer, boff: number
   return alen > blen;
 }
 
-/** The first `count` elements, then their keys (and values) in the same order; `pos` counts from each element. */
-function layoutPage(buf: Buffer, id: bigint, flags: number, elements: readonly (Element | ChildRef)[], count: number): void {
+/**
+ * The first `count` elements, then their keys (and values) in the same order; `pos` counts from each
+ * element. Every byte up to the returned end is written (the header's are writePageHeader's).
+ */
+function layoutPage(buf: Buffer, id: bigint, flags: number, elements: readonly (Element | ChildRef)[], count: number): number {
   if (count > 0xffff) throw new BoltFormatError(`bbolt: too many elements for page ${id}`);
   let data = PAGE_HEADER_BYTES + count * ELEMENT_BYTES;
   for (let i = 0; i < count; i++) {
@@ -234,6 +241,7 @@ function layoutPage(buf: Buffer, id: bigint, flags: number, elements: readonly (
       data += vlen;
     }
   }
+  return data;
 }
 
 /**

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { BoltDb, BoltFormatError, BoltWriter, checkDb, etcdDbStatus, type BucketBuilder } from '../../../src/bbolt/index.js';
 
 const fixtures = fileURLToPath(new URL('../../fixtures/bbolt/', import.meta.url));
@@ -153,6 +153,19 @@ describe('writing', () => {
     expect(db.bucket('empty')?.rootPage).toBe(0n);
     expect(db.bucket('outer')?.bucket('inner')?.rootPage).toBe(0n);
     expect(etcdctlStatus(file)).toEqual(etcdDbStatus(db));
+  });
+
+  it('leaves no byte of its (uncleared) blocks in a page: every page is the same written into dirty memory', () => {
+    const tree = readTree(BoltDb.open(body(etcdFile)));
+    const clean = writeFile(tree);
+    const dirty = vi.spyOn(Buffer, 'allocUnsafeSlow').mockImplementation((n: number) => Buffer.alloc(n, 0xaa));
+    try {
+      const file = writeFile(tree);
+      expect(dirty).toHaveBeenCalled();
+      expect(file.equals(clean)).toBe(true);
+    } finally {
+      dirty.mockRestore();
+    }
   });
 
   it('refuses keys out of order', () => {
