@@ -31,11 +31,16 @@ export interface StreamHash {
   close(): void;
 }
 
-/** A SHA-256 computed on its own worker thread. */
+/** A SHA-256 computed on its own worker thread (inline when no worker can be started). */
 export function workerSha256(): StreamHash {
   const shared = new SharedArrayBuffer(RING_BYTES);
   const ring = new Uint8Array(shared);
-  const worker = new Worker(SOURCE, { eval: true, workerData: shared });
+  let worker: Worker;
+  try {
+    worker = new Worker(SOURCE, { eval: true, workerData: shared });
+  } catch {
+    return inlineSha256();
+  }
   worker.unref();
   let head = 0; // where the next bytes go
   let inFlight = 0; // bytes in the ring not yet hashed
