@@ -58,7 +58,9 @@ export async function hashes(endpoints: string[]): Promise<number[]> {
 
 /**
  * etcdctl, retried while the cluster answers as etcd does for a while after a change: a new leader
- * drops conf changes until its own pending one is applied (the client times out), and strict
+ * drops conf changes until its own pending one is applied (the client times out, or the server's
+ * request timeout answers first: "etcdserver: request timed out", seen from real etcd on a busy
+ * CI host), and strict
  * reconfiguration calls the cluster unhealthy until every link has been up for 5 s, and refuses an
  * add until the members added before have published their attributes (started).
  */
@@ -67,7 +69,7 @@ export async function ctlSettled(endpoint: string, args: string[], opts: CtlOpts
   for (;;) {
     const r = await etcdctl(endpoint, args, opts);
     if (r.code === 0) return r.stdout;
-    if (Date.now() > deadline || !/deadline exceeded|unhealthy cluster|not enough started members/.test(r.stderr)) {
+    if (Date.now() > deadline || !/deadline exceeded|request timed out|unhealthy cluster|not enough started members/.test(r.stderr)) {
       throw new Error(`etcdctl ${args.join(' ')} exited ${r.code}:\n${r.stderr}`);
     }
     await new Promise((res) => setTimeout(res, 500));
