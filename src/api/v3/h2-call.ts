@@ -195,10 +195,7 @@ export class H2Call extends EventEmitter {
     if (this.framed.length > 0) this.sendFramed();
     const s = this.stream;
     if (!s.headersSent) s.respond(OK_HEADERS);
-    const pre = Buffer.allocUnsafe(PREFIX + head.length);
-    pre[0] = 0;
-    pre.writeUInt32BE(head.length + tail.length, 1);
-    head.copy(pre, PREFIX);
+    const pre = prefixed(head, head.length + tail.length);
     if (s.writeAll([pre, tail], pre.length + tail.length)) return true;
     s.write(pre);
     return s.write(tail);
@@ -422,9 +419,14 @@ export class H2Call extends EventEmitter {
 
 /** A message with gRPC's 5-byte prefix (uncompressed). */
 function framed(body: Buffer): Buffer {
-  const b = Buffer.allocUnsafe(PREFIX + body.length);
+  return prefixed(body, body.length);
+}
+
+/** gRPC's 5-byte prefix of an uncompressed message of `messageBytes`, then `head` (the message's first bytes). */
+function prefixed(head: Buffer, messageBytes: number): Buffer {
+  const b = Buffer.allocUnsafe(PREFIX + head.length);
   b[0] = 0;
-  b.writeUInt32BE(body.length, 1);
-  body.copy(b, PREFIX);
+  b.writeUInt32BE(messageBytes, 1);
+  head.copy(b, PREFIX);
   return b;
 }
