@@ -1,7 +1,7 @@
 // KvStore: the revisioned key space over a Backend (see index.ts for the model and contract).
 import { Bucket, MetaKey, type Backend } from '../backend/index.js';
 import type { Logger } from '../pkg/logger.js';
-import { LiveRevisions } from './live-revisions.js';
+import { CaptureSpare, LiveRevisions } from './live-revisions.js';
 import { compactionBatchLimit, hashBackend, hashKvAt, physicalCompact } from './compaction.js';
 import { MvccError } from './errors.js';
 import { decodeImage, encodeImage, ImageRejected } from './index-image.js';
@@ -36,6 +36,8 @@ export interface HashKvResult {
 export class KvStore {
   private readonly core: StoreCore;
   private readonly hub: WatchHub;
+  /** The last snapshot capture's arrays, for the next (live-revisions.ts CaptureSpare). */
+  private readonly captureSpare = new CaptureSpare();
   private compaction: Promise<void> = Promise.resolve();
   /** Physical compactions scheduled and not yet finished (the backend holds revisions the index dropped). */
   private compacting = 0;
@@ -296,7 +298,7 @@ export class KvStore {
    * (read the bucket). Synchronous: call it together with Backend.dump and both show the same moment.
    */
   liveRevisions(): LiveRevisions | undefined {
-    return LiveRevisions.capture(this.core.index, this.compacting > 0, this.core.backend);
+    return LiveRevisions.capture(this.core.index, this.compacting > 0, this.core.backend, this.captureSpare);
   }
 
   /**

@@ -54,6 +54,57 @@ function revisionCount(gens: readonly { revs: number[] }[]): number {
 }
 
 /**
+ * A capture's typed arrays, for up to `capacity` entries. A store keeps the last capture's for its
+ * next one (CaptureSpare): a capture takes ~60 bytes a key outside V8's heap, and at 1M keys that
+ * much new external memory starts a full collection of the member's whole heap in the middle of the
+ * save (~0.3 s of CPU on V8's helper threads a save, docs/benchmarks.md). The cost: those bytes stay
+ * resident once a first save has written them (~65 MB at 1M keys, a tenth of the member's RSS there).
+ */
+class CaptureArrays {
+  readonly kind: Uint8Array;
+  readonly main: Float64Array;
+  readonly sub: Float64Array;
+  readonly created: Float64Array;
+  readonly ver: Float64Array;
+  readonly slab: Int32Array;
+  readonly off: Uint32Array;
+  readonly len: Uint32Array;
+  readonly sizes: Uint32Array;
+  /** The sort's (revisionOrder). */
+  readonly sort: SortScratch;
+
+  constructor(readonly capacity: number) {
+    this.kind = new Uint8Array(capacity);
+    this.main = new Float64Array(capacity);
+    this.sub = new Float64Array(capacity);
+    this.created = new Float64Array(capacity);
+    this.ver = new Float64Array(capacity);
+    this.slab = new Int32Array(capacity);
+    this.off = new Uint32Array(capacity);
+    this.len = new Uint32Array(capacity);
+    this.sizes = new Uint32Array(capacity);
+    this.sort = { order: new Uint32Array(capacity), tmp: new Uint32Array(capacity), digit: new Uint16Array(capacity) };
+  }
+}
+
+/** The arrays of a store's last released capture, for its next (kept while they fit). */
+export class CaptureSpare {
+  private arrays: CaptureArrays | undefined;
+
+  /** Arrays for `count` entries: the spare ones when they fit, and are not over twice what is needed. */
+  take(count: number): CaptureArrays {
+    const a = this.arrays;
+    this.arrays = undefined;
+    if (a !== undefined && a.capacity >= count && a.capacity <= 2 * count + 1024) return a;
+    return new CaptureArrays(count + (count >>> 4)); // room for the store to grow a little
+  }
+
+  give(a: CaptureArrays): void {
+    if (this.arrays === undefined || this.arrays.capacity < a.capacity) this.arrays = a;
+  }
+}
+
+/**
  * The key bucket's entries in revision (= key) order: entry i has a 17-byte revision key (18 for a
  * tombstone) and a KeyValue as value; write(i, dst, at) puts both (bbolt/writer.ts's EntrySource).
  * Call load() (and wait for it) before anything else.
@@ -83,17 +134,32 @@ export class LiveRevisions {
   /** Whether the slots are in revision order (else load() sorts them). */
   private sorted = true;
 
-  private constructor(readonly count: number) {
+  private released = false;
+
+  /** Every slot's fields are written by the capture before they are read, but for kind (0: live). */
+  private constructor(
+    readonly count: number,
+    private readonly arrays: CaptureArrays,
+    private readonly spare: CaptureSpare | undefined,
+  ) {
     this.keys = new Array<string>(count);
-    this.kind = new Uint8Array(count);
-    this.main = new Float64Array(count);
-    this.sub = new Float64Array(count);
-    this.created = new Float64Array(count);
-    this.ver = new Float64Array(count);
-    this.slab = new Int32Array(count);
-    this.off = new Uint32Array(count);
-    this.len = new Uint32Array(count);
-    this.sizes = new Uint32Array(count);
+    this.kind = arrays.kind.subarray(0, count);
+    this.kind.fill(0);
+    this.main = arrays.main.subarray(0, count);
+    this.sub = arrays.sub.subarray(0, count);
+    this.created = arrays.created.subarray(0, count);
+    this.ver = arrays.ver.subarray(0, count);
+    this.slab = arrays.slab.subarray(0, count);
+    this.off = arrays.off.subarray(0, count);
+    this.len = arrays.len.subarray(0, count);
+    this.sizes = arrays.sizes.subarray(0, count);
+  }
+
+  /** Done with this capture: its arrays go back to the store for the next one. Nothing may read it after. */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.spare?.give(this.arrays);
   }
 
   /**
@@ -103,14 +169,22 @@ export class LiveRevisions {
    * `backend` as it is now (a snapshot opened here: call this in the same step as the reads of the
    * other buckets).
    */
-  static capture(index: TreeIndex, compacting: boolean, backend: Backend): LiveRevisions | undefined {
+  static capture(index: TreeIndex, compacting: boolean, backend: Backend, spare?: CaptureSpare): LiveRevisions | undefined {
     if (compacting) return undefined;
     let count = 0;
     for (const ki of index.all()) {
       const full = ki.fullForm();
       count += full === null ? 1 : revisionCount(full);
     }
-    const c = new LiveRevisions(count);
+    const c = new LiveRevisions(count, spare?.take(count) ?? new CaptureArrays(count), spare);
+    const taken = c.fill(index, backend);
+    if (taken === undefined) c.release();
+    return taken;
+  }
+
+  /** The capture's slots from the index (capture()); undefined when the index is not in a state the bucket can hold. */
+  private fill(index: TreeIndex, backend: Backend): LiveRevisions | undefined {
+    const count = this.count;
     const f = new Float64Array(4);
     let i = 0;
     let sorted = true;
@@ -119,7 +193,7 @@ export class LiveRevisions {
     for (const ki of index.all()) {
       const full = ki.fullForm();
       if (full !== null) {
-        i = c.addHistory(ki, full, i);
+        i = this.addHistory(ki, full, i);
         if (i < 0) return undefined;
         sorted = false; // the key's revisions are apart in revision order
         continue;
@@ -131,14 +205,14 @@ export class LiveRevisions {
       if (main < prevMain || (main === prevMain && sub <= prevSub)) sorted = false;
       prevMain = main;
       prevSub = sub;
-      if (!c.setLive(i, ki, main, sub, f[2]!, f[3]!)) return undefined;
+      if (!this.setLive(i, ki, main, sub, f[2]!, f[3]!)) return undefined;
       i++;
     }
     if (i !== count) return undefined;
-    c.slabs = index.values.slabRefs().map((b) => (b === null ? null : new Uint8Array(b.buffer, b.byteOffset, b.length)));
-    c.sorted = sorted; // the sort waits for load(): it needs no more of the index, and this step is long enough
-    if (c.storedCount > 0) c.reader = backend.snapshotReader(Bucket.key);
-    return c;
+    this.slabs = index.values.slabRefs().map((b) => (b === null ? null : new Uint8Array(b.buffer, b.byteOffset, b.length)));
+    this.sorted = sorted; // the sort waits for load(): it needs no more of the index, and this step is long enough
+    if (this.storedCount > 0) this.reader = backend.snapshotReader(Bucket.key);
+    return this;
   }
 
   /** Slot i: the live revision of `ki`; false when a number is zero (kv-codec.ts would leave it out). */
@@ -213,7 +287,7 @@ export class LiveRevisions {
     try {
       if (!this.sorted) {
         await new Promise<void>((resolve) => setImmediate(resolve)); // a turn between the capture and the sort
-        this.order = revisionOrder(this.main, this.sub);
+        this.order = revisionOrder(this.main, this.sub, this.arrays.sort);
         this.sorted = true;
       }
       if (reader === null) return;
@@ -362,19 +436,27 @@ function holdsKey(v: Buffer, key: string): boolean {
 }
 
 
+/** Arrays revisionOrder may use instead of allocating its own (the order it returns is one of them). */
+export interface SortScratch {
+  order: Uint32Array;
+  tmp: Uint32Array;
+  digit: Uint16Array;
+}
+
 /**
  * The slots sorted by (main, sub): an LSD radix sort on 16-bit digits (a pass whose digit is the same
  * everywhere is skipped), or a comparison sort when a revision does not fit in 32 bits. Each loop is a
  * function of its own: V8 optimizes small functions soon, one big function ran its first call (the
  * one a snapshot makes) 3x slower.
  */
-export function revisionOrder(main: Float64Array, sub: Float64Array): Uint32Array {
+export function revisionOrder(main: Float64Array, sub: Float64Array, scratch?: SortScratch): Uint32Array {
   const n = main.length;
-  let order = new Uint32Array(n);
+  const room = scratch !== undefined && scratch.order.length >= n;
+  let order = room ? scratch.order.subarray(0, n) : new Uint32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
   if (anyAbove(main, 0xffffffff) || anyAbove(sub, 0xffffffff)) return order.sort((a, b) => main[a]! - main[b]! || sub[a]! - sub[b]!);
-  let tmp = new Uint32Array(n);
-  const digit = new Uint16Array(n);
+  let tmp = room ? scratch.tmp.subarray(0, n) : new Uint32Array(n);
+  const digit = room ? scratch.digit.subarray(0, n) : new Uint16Array(n);
   const count = new Uint32Array(0x10001);
   for (const [keys, shift] of [[sub, 0], [sub, 16], [main, 0], [main, 16]] as const) {
     digitsOf(keys, shift, digit);

@@ -91,11 +91,15 @@ export async function etcdDbStreamLive(backend: Backend, live: LiveRevisions): P
   const { root, pgid } = dry.meta();
   const size = Number(pgid) * dry.pageSize;
   const stream = (function* () {
-    yield BoltWriter.metaPages(root, pgid);
-    const w = new BoltWriter({ streamed: true });
-    yield* fillPages(w, head, live, tail);
-    const m = w.meta();
-    if (m.root !== root || m.pgid !== pgid) throw new Error(`snapshot: the file's layout changed between its two passes (root ${m.root} of ${m.pgid} pages, counted ${root} of ${pgid})`);
+    try {
+      yield BoltWriter.metaPages(root, pgid);
+      const w = new BoltWriter({ streamed: true });
+      yield* fillPages(w, head, live, tail);
+      const m = w.meta();
+      if (m.root !== root || m.pgid !== pgid) throw new Error(`snapshot: the file's layout changed between its two passes (root ${m.root} of ${m.pgid} pages, counted ${root} of ${pgid})`);
+    } finally {
+      live.release(); // its arrays serve the next save
+    }
   })();
   return { size, chunks: stream };
 }

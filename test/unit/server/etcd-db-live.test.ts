@@ -213,4 +213,31 @@ describe('snapshot with the key bucket from the key index', () => {
       await backend.close();
     }
   });
+
+  it('gives its arrays to the next capture once streamed, never to one taken while it is still in use', async () => {
+    const { backend, kv } = await open();
+    // the capture's typed arrays (private): what a reuse shares
+    const arraysOf = (c: unknown): unknown => (c as { arrays: unknown }).arrays;
+    let index = 1;
+    try {
+      for (let i = 0; i < 500; i++) kv.put(index++, { key: B(`k${i}`), value: Buffer.alloc(50, i & 0xff) });
+      const first = kv.liveRevisions()!;
+      const firstFile = await etcdDbStreamLive(backend, first);
+      const overlapping = kv.liveRevisions()!; // the first is not streamed yet: arrays of its own
+      expect(arraysOf(overlapping)).not.toBe(arraysOf(first));
+      const want = sha((await etcdDbImage(backend)).chunks);
+      expect(sha((await etcdDbStreamLive(backend, overlapping)).chunks)).toBe(want);
+      expect(sha(firstFile.chunks)).toBe(want);
+      const next = kv.liveRevisions()!; // both released: one of their arrays comes back
+      expect([arraysOf(first), arraysOf(overlapping)]).toContain(arraysOf(next));
+      const nextFile = await etcdDbStreamLive(backend, next);
+      kv.deleteRange(index++, { key: B('k1'), rangeEnd: B('k2') }); // fewer keys, tombstones in other slots
+      const after = kv.liveRevisions()!;
+      expect(arraysOf(after)).not.toBe(arraysOf(next));
+      expect(sha(nextFile.chunks)).toBe(want);
+      expect(sha((await etcdDbStreamLive(backend, after)).chunks)).toBe(sha((await etcdDbImage(backend)).chunks));
+    } finally {
+      await backend.close();
+    }
+  });
 });
