@@ -6,7 +6,6 @@
 // The request body is read as it arrives: every complete JSON value is one request message.
 // A watch response stays open after the body ends (as etcd's does) until the client goes away;
 // a keepalive response ends once the body has ended and every renewal has been answered.
-import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import type {
@@ -15,8 +14,8 @@ import type {
 import type { WatchRequest__Output } from '../../pb/etcdserverpb/WatchRequest.js';
 import type { WatchCreateRequest__Output } from '../../pb/etcdserverpb/WatchCreateRequest.js';
 import type { LeaseKeepAliveRequest__Output } from '../../pb/etcdserverpb/LeaseKeepAliveRequest.js';
-import { fixedPieces } from '../../pkg/bytes.js';
 import { toErrorInfo } from '../v3/errors.js';
+import { snapshotMessages } from '../v3/maintenance.js';
 import type { JsonCodec, MessageSpec } from './json-codec.js';
 import { GatewayDecodeError, parseJsonValue, splitJsonValues } from './json-scan.js';
 import { responseHeader, type StreamWriter } from './gateway-io.js';
@@ -25,9 +24,6 @@ import { responseHeader, type StreamWriter } from './gateway-io.js';
 export const STREAM_PENDING_TEXT_MAX = 4 * 1024 * 1024;
 /** A watch stream whose socket holds more unsent bytes than this refuses batches (server retries). */
 export const WATCH_SEND_BUFFER_BYTES_MAX = 4 * 1024 * 1024;
-
-/** Snapshot stream piece size (etcd's snapshotSendBufferSize). */
-export const SNAPSHOT_CHUNK_BYTES = 32 * 1024;
 
 const GRPC_UNKNOWN = 2;
 
@@ -106,17 +102,11 @@ export async function serveSnapshot(
   facade: EtcdServerFacade, codec: JsonCodec, writer: StreamWriter, ctx: CallContext,
 ): Promise<void> {
   const spec = codec.message('etcdserverpb.SnapshotResponse');
-  const src = await facade.snapshot(ctx);
-  const hash = createHash('sha256');
-  let remaining = src.size;
-  for await (const piece of fixedPieces(src.chunks, SNAPSHOT_CHUNK_BYTES)) {
+  for await (const { remaining, blob } of snapshotMessages(await facade.snapshot(ctx))) {
     if (writer.closed) return;
-    hash.update(piece);
-    remaining -= piece.length;
-    writer.result(codec.encode(spec, { remaining_bytes: remaining, blob: piece }));
+    writer.result(codec.encode(spec, { remaining_bytes: remaining, blob }));
     await writer.drained();
   }
-  writer.result(codec.encode(spec, { remaining_bytes: 0, blob: hash.digest() }));
   writer.end();
 }
 

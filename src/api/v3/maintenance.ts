@@ -1,6 +1,6 @@
 /** etcdserverpb.Maintenance and etcdserverpb.Cluster. */
 import type * as grpc from '@grpc/grpc-js';
-import type { EtcdServerFacade } from '../../server/facade.js';
+import type { EtcdServerFacade, SnapshotSource } from '../../server/facade.js';
 import type { MaintenanceHandlers } from '../../pb/etcdserverpb/Maintenance.js';
 import type { ClusterHandlers } from '../../pb/etcdserverpb/Cluster.js';
 import type { SnapshotRequest__Output } from '../../pb/etcdserverpb/SnapshotRequest.js';
@@ -67,26 +67,33 @@ export function withSnapshotCodec(def: grpc.ServiceDefinition): grpc.ServiceDefi
 }
 
 /**
- * The backend image in 32 KiB pieces (etcd's), remaining_bytes counting down to 0, then one last
- * message whose blob is the sha256 of the image (etcdctl verifies it); no header, as etcd 3.4.
+ * The snapshot's messages as etcd 3.4 sends them, for both servers of it (gRPC here, the JSON
+ * gateway): the backend image in 32 KiB pieces, remaining_bytes counting down to 0, then one last
+ * message whose blob is the sha256 of the image (etcdctl verifies it; from HASH_WORKER_MIN_BYTES
+ * computed on a worker thread); no header.
  */
-async function streamSnapshot(facade: EtcdServerFacade, call: SnapshotCall): Promise<void> {
-  const ctx = abortableCtx(call);
-  const src = await facade.snapshot(ctx);
+export async function* snapshotMessages(src: SnapshotSource): AsyncGenerator<{ remaining: number; blob: Buffer }> {
   const hash = src.size >= HASH_WORKER_MIN_BYTES ? workerSha256() : inlineSha256();
   try {
     let remaining = src.size;
     for await (const piece of fixedPieces(hashed(src.chunks, hash), SNAPSHOT_CHUNK_BYTES)) {
-      if (call.cancelled) return;
       remaining -= piece.length;
-      const ok = call.writeParts !== undefined ? call.writeParts(snapshotResponseHead(remaining, piece.length), piece) : call.write({ remaining_bytes: remaining, blob: piece });
-      if (!ok) await waitDrain(call);
+      yield { remaining, blob: piece };
     }
-    call.write({ remaining_bytes: 0, blob: await hash.digest() });
-    call.end();
+    yield { remaining: 0, blob: await hash.digest() };
   } finally {
     hash.close();
   }
+}
+
+async function streamSnapshot(facade: EtcdServerFacade, call: SnapshotCall): Promise<void> {
+  const src = await facade.snapshot(abortableCtx(call));
+  for await (const { remaining, blob } of snapshotMessages(src)) {
+    if (call.cancelled) return;
+    const ok = call.writeParts !== undefined ? call.writeParts(snapshotResponseHead(remaining, blob.length), blob) : call.write({ remaining_bytes: remaining, blob });
+    if (!ok) await waitDrain(call);
+  }
+  call.end();
 }
 
 /** `chunks` as they are, each given to `hash` on the way. */
