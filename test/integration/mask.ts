@@ -5,6 +5,8 @@ import type { Member } from './harness.js';
 
 const RULES: [RegExp, string][] = [
   [/client-[0-9a-f-]{36}/g, 'client-<UUID>'],
+  // a JSON (or -w fields) value is etcdctl's decimal form: first, or a 12-16 digit id would pass for hex
+  [/("\s*:\s*)\d{12,}\b/g, '$1<ID>'],
   [/\b[0-9a-f]{12,16}\b/g, '<HEX-ID>'],
   [/\b\d{12,}\b/g, '<ID>'],
   [/"ts":"[^"]*"/g, '"ts":"<TS>"'],
